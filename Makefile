@@ -1,0 +1,48 @@
+# Two promises from the README: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PG_BIN ?= /usr/lib/postgresql/15/bin
+
+.PHONY: run test install install-test system-test-deps lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24,<27"
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test system-test-deps
+
+# The suite starts a real PostgreSQL server from Debian's binaries; install them when missing.
+system-test-deps:
+	@if [ ! -x "$(PG_BIN)/initdb" ]; then \
+		echo "Installing PostgreSQL 15 server binaries for the test suite"; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; \
+	fi
+
+run: install
+	$(BIN)/wijkgateway db upgrade
+	$(BIN)/wijkgateway demo load
+	$(BIN)/wijkgateway serve --host 127.0.0.1 --port 8000
+
+lint: install-test
+	$(BIN)/ruff check gateway adapters schemas consent tests bench
+
+test: install-test lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: install-test
+	$(BIN)/python bench/referrals.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""wijkgateway: the message gateway between neighbourhood-team registration systems."""

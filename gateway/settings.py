@@ -1,0 +1,107 @@
+"""Configuration from the environment (prefix ``WIJKGATEWAY_``).
+
+Every field carries a description: the README's configuration table is generated from them
+(``wijkgateway config table``), so the docs cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WIJKGATEWAY_", extra="ignore")
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT,
+        description="`development`, `test` or `production`. Outside development, placeholder "
+        "secrets are refused and webhooks must use https.",
+    )
+    database_url: str = Field(
+        "sqlite:///./wijkgateway.db",
+        description="SQLAlchemy URL. SQLite file in the working directory by default; "
+        "`postgresql+psycopg://user:pass@host/db` in production.",
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="External base URL: token issuer, audience, and `Location` headers.",
+    )
+    secret_key: str = Field(
+        DEVELOPMENT_SECRET_KEY,
+        description="Server secret from which per-client webhook signing secrets are derived. "
+        "Must be set (32+ characters) outside development.",
+    )
+    signing_key_path: Path = Field(
+        Path("wijkgateway-signing-key.json"),
+        description="Private JWK (EC P-256) that signs access tokens. Generated on first start "
+        "in development; must exist in production.",
+    )
+    access_token_ttl_seconds: int = Field(
+        900, ge=60, le=86400, description="Lifetime of issued access tokens."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest accepted request body (bytes); larger is 413."
+    )
+    max_json_depth: int = Field(
+        48, ge=8, le=512, description="Deepest accepted JSON nesting; deeper is 400."
+    )
+    outbox_max_attempts: int = Field(
+        8, ge=1, le=100, description="Delivery attempts before an outbox message is dead."
+    )
+    outbox_backoff_base_seconds: float = Field(
+        2.0, gt=0, description="First retry delay; doubles per attempt (with jitter)."
+    )
+    outbox_backoff_max_seconds: float = Field(
+        3600.0, gt=0, description="Upper bound on one retry delay."
+    )
+    delivery_timeout_seconds: float = Field(
+        10.0, gt=0, description="HTTP timeout for one webhook delivery."
+    )
+    worker_poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle worker looks for due messages."
+    )
+    allow_http_webhooks: bool | None = Field(
+        None,
+        description="Accept `http://` webhook endpoints. Default: only in development and test.",
+    )
+    log_level: str = Field("INFO", description="Minimum log level.")
+    log_json: bool = Field(True, description="JSON log lines (set false for console output).")
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_development(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            if self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError(
+                    "WIJKGATEWAY_SECRET_KEY must be set to a random value of 32+ characters "
+                    "in production"
+                )
+        return self
+
+    @property
+    def webhooks_may_use_http(self) -> bool:
+        if self.allow_http_webhooks is not None:
+            return self.allow_http_webhooks
+        return self.environment is not Environment.PRODUCTION
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` and pass them in."""
+    return Settings()

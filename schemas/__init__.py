@@ -1,0 +1,39 @@
+"""Canonical model and code tables. Imports nothing else of the project's."""
+
+from schemas.events import EVENT_REFERRAL_RECEIVED, EVENT_TASK_STATUS_CHANGED, task_status_event
+from schemas.identifiers import (
+    AGB_SYSTEM,
+    AGB_SYSTEMS,
+    BSN_SYSTEM,
+    BSN_SYSTEMS,
+    URA_SYSTEM,
+    is_valid_agb,
+    is_valid_bsn,
+)
+from schemas.referral import Identifier, Referral, Subject
+from schemas.task_status import (
+    TASK_STATUSES,
+    TASK_STATUSES_NEEDING_REASON,
+    TASK_TRANSITIONS,
+    can_transition,
+)
+
+__all__ = [
+    "AGB_SYSTEM",
+    "AGB_SYSTEMS",
+    "BSN_SYSTEM",
+    "BSN_SYSTEMS",
+    "EVENT_REFERRAL_RECEIVED",
+    "EVENT_TASK_STATUS_CHANGED",
+    "TASK_STATUSES",
+    "TASK_STATUSES_NEEDING_REASON",
+    "TASK_TRANSITIONS",
+    "URA_SYSTEM",
+    "Identifier",
+    "Referral",
+    "Subject",
+    "can_transition",
+    "is_valid_agb",
+    "is_valid_bsn",
+    "task_status_event",
+]

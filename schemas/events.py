@@ -1,0 +1,11 @@
+"""Event types carried in outbox messages and webhook headers (``webhook-event``)."""
+
+from __future__ import annotations
+
+EVENT_REFERRAL_RECEIVED = "nl.wijkgateway.referral.received"
+EVENT_TASK_STATUS_CHANGED = "nl.wijkgateway.referral.status-changed"
+
+
+def task_status_event(status: str) -> str:
+    """The specific event for a Task status, e.g. ``nl.wijkgateway.referral.accepted``."""
+    return f"nl.wijkgateway.referral.{status}"

@@ -1,0 +1,49 @@
+"""The canonical referral: what the gateway needs to identify, route and store a referral,
+whichever system sent it. The source resource travels alongside, unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Identifier(BaseModel):
+    """A business identifier (system + value), as FHIR has it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    system: str
+    value: str
+
+    def token(self) -> str:
+        return f"{self.system}|{self.value}"
+
+
+class Subject(BaseModel):
+    """The resident a message is about: by BSN, or (no BSN) by a local id of the sender."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bsn: str | None = None
+    local_id: Identifier | None = None
+    has_demographics: bool = Field(
+        False, description="Name and birth date present, so a person without BSN can be traced."
+    )
+
+    @model_validator(mode="after")
+    def _identifiable(self) -> Subject:
+        if self.bsn is None and self.local_id is None and not self.has_demographics:
+            raise ValueError("a subject needs a BSN, a local identifier, or name and birth date")
+        return self
+
+
+class Referral(BaseModel):
+    """A referral to a neighbourhood team (iJw/iWmo referrer type ``02`` = GP, COD327)."""
+
+    identifier: Identifier | None = None
+    subject: Subject
+    requester_agb: str
+    referrer_type: str = "02"
+    team_id: str
+    resource: dict[str, Any] = Field(description="The validated source resource, as JSON.")
