@@ -1,6 +1,6 @@
 """Canonical model and code tables. Imports nothing else of the project's."""
 
-from schemas.events import EVENT_REFERRAL_RECEIVED, EVENT_TASK_STATUS_CHANGED, task_status_event
+from schemas.events import EVENT_REFERRAL_RECEIVED, task_status_event
 from schemas.identifiers import (
     AGB_SYSTEM,
     AGB_SYSTEMS,
@@ -24,7 +24,6 @@ __all__ = [
     "BSN_SYSTEM",
     "BSN_SYSTEMS",
     "EVENT_REFERRAL_RECEIVED",
-    "EVENT_TASK_STATUS_CHANGED",
     "TASK_STATUSES",
     "TASK_STATUSES_NEEDING_REASON",
     "TASK_TRANSITIONS",

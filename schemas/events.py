@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 EVENT_REFERRAL_RECEIVED = "nl.wijkgateway.referral.received"
-EVENT_TASK_STATUS_CHANGED = "nl.wijkgateway.referral.status-changed"
 
 
 def task_status_event(status: str) -> str:

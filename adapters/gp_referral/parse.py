@@ -10,12 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from pydantic import ValidationError
 
 from adapters.base import InvalidMessage, Issue
-from adapters.gp_referral.fhir_errors import issues_from_validation
-from schemas import AGB_SYSTEMS, BSN_SYSTEMS, Identifier, Referral, Subject
-from schemas import is_valid_agb, is_valid_bsn
+from adapters.fhir_validation import validate_resource
+from schemas import (
+    AGB_SYSTEMS,
+    BSN_SYSTEMS,
+    Identifier,
+    Referral,
+    Subject,
+    is_valid_agb,
+    is_valid_bsn,
+)
 
 SR = "ServiceRequest"
 TEAM_REFERENCE_PREFIX = "Organization/"
@@ -24,14 +30,7 @@ REQUESTER_TYPES = frozenset({"Practitioner", "PractitionerRole"})
 
 def parse_service_request(document: dict[str, Any]) -> Referral:
     """Validate the referral and extract who it is about, who sent it and which team gets it."""
-    if document.get("resourceType") != SR:
-        raise InvalidMessage(
-            [Issue(f"{SR}.resourceType", f"expected resourceType {SR}", "structure")], status=400
-        )
-    try:
-        resource = ServiceRequest.model_validate(document)
-    except ValidationError as error:
-        raise InvalidMessage(issues_from_validation(SR, error)) from None
+    resource = validate_resource(ServiceRequest, document)
 
     issues: list[Issue] = []
     contained = {c.id: (i, c) for i, c in enumerate(resource.contained or []) if c.id}

@@ -63,8 +63,8 @@ class ServiceRequestRow(Base):
 
     __tablename__ = "service_requests"
     __table_args__ = (
-        Index("ix_service_requests_identifier", "client_id", "identifier_system",
-              "identifier_value"),
+        UniqueConstraint("client_id", "identifier_system", "identifier_value",
+                         name="uq_service_requests_identifier"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -92,9 +92,9 @@ class TaskRow(Base):
     )
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"), index=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    requester_agb: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(32), index=True)
-    status_reason: Mapped[str | None] = mapped_column(Text)
-    business_status: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # statusReason, note, ...
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -167,3 +167,13 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(100))
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class UsedClientAssertion(Base):
+    """``jti`` of each accepted private_key_jwt assertion, so a captured one cannot be replayed."""
+
+    __tablename__ = "used_client_assertions"
+
+    jti: Mapped[str] = mapped_column(String(255), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -101,15 +101,16 @@ def upgrade() -> None:
             ["organizations.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "client_id",
+            "identifier_system",
+            "identifier_value",
+            name="uq_service_requests_identifier",
+        ),
     )
     with op.batch_alter_table("service_requests", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_service_requests_client_id"), ["client_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_service_requests_identifier",
-            ["client_id", "identifier_system", "identifier_value"],
-            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_service_requests_person_id"), ["person_id"], unique=False
@@ -141,6 +142,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_subscriptions_client_id"), ["client_id"], unique=False)
+
+    op.create_table(
+        "used_client_assertions",
+        sa.Column("jti", sa.String(length=255), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_id"],
+            ["oauth_clients.id"],
+        ),
+        sa.PrimaryKeyConstraint("jti"),
+    )
+    with op.batch_alter_table("used_client_assertions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_used_client_assertions_expires_at"), ["expires_at"], unique=False
+        )
 
     op.create_table(
         "outbox",
@@ -181,9 +198,13 @@ def upgrade() -> None:
         sa.Column("service_request_id", sa.String(length=36), nullable=False),
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("team_id", sa.String(length=64), nullable=False),
+        sa.Column("requester_agb", sa.String(length=8), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
-        sa.Column("status_reason", sa.Text(), nullable=True),
-        sa.Column("business_status", sa.Text(), nullable=True),
+        sa.Column(
+            "details",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -242,6 +263,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_due")
 
     op.drop_table("outbox")
+    with op.batch_alter_table("used_client_assertions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_used_client_assertions_expires_at"))
+
+    op.drop_table("used_client_assertions")
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subscriptions_client_id"))
 
@@ -249,7 +274,6 @@ def downgrade() -> None:
     with op.batch_alter_table("service_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_requests_team_id"))
         batch_op.drop_index(batch_op.f("ix_service_requests_person_id"))
-        batch_op.drop_index("ix_service_requests_identifier")
         batch_op.drop_index(batch_op.f("ix_service_requests_client_id"))
 
     op.drop_table("service_requests")

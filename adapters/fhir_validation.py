@@ -1,10 +1,14 @@
-"""Translate pydantic validation errors from fhir.resources into element-named issues."""
+"""Validate a FHIR R4B document with fhir.resources; errors become element-named issues."""
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import Any, TypeVar
 
-from adapters.base import Issue
+from pydantic import BaseModel, ValidationError
+
+from adapters.base import InvalidMessage, Issue
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def expression_for(resource_type: str, loc: tuple[int | str, ...]) -> str:
@@ -31,8 +35,19 @@ def issues_from_validation(resource_type: str, error: ValidationError) -> list[I
             message = "required element is missing"
         elif err["type"].startswith("fhir-validation-wrong-resource-type"):
             message = f"expected resourceType {resource_type}"
-        issues.append(
-            Issue(expression=expression_for(resource_type, err["loc"]), message=message,
-                  code="required" if err["type"] == "missing" else "structure")
-        )
+        issues.append(Issue(expression_for(resource_type, err["loc"]), message,
+                            "required" if err["type"] == "missing" else "structure"))
     return issues
+
+
+def validate_resource(model: type[M], document: dict[str, Any]) -> M:
+    """``document`` as ``model`` (e.g. R4B Task), or InvalidMessage naming every bad element."""
+    resource_type = model.__name__
+    if document.get("resourceType") != resource_type:
+        raise InvalidMessage([Issue(f"{resource_type}.resourceType",
+                                    f"expected resourceType {resource_type}", "structure")],
+                             status=400)
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        raise InvalidMessage(issues_from_validation(resource_type, error)) from None

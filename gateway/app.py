@@ -1,0 +1,65 @@
+"""``create_app(settings)``: the FastAPI app. Nothing happens at import time; engines and keys
+are built in the lifespan, so tests can build as many apps as they like."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import adapters
+from gateway import error_handlers, health
+from gateway.auth import routes as auth_routes
+from gateway.auth.keys import load_signing_key
+from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.fhir import metadata, organization, service_request, subscription, task
+from gateway.logging import configure_logging, get_logger
+from gateway.metrics import Metrics
+from gateway.outbox import repository as outbox_repository
+from gateway.request_context import RequestContextMiddleware
+from gateway.runtime import Runtime
+from gateway.settings import Settings, get_settings
+
+log = get_logger()
+
+
+def create_app(settings: Settings | None = None, configure_logs: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_json)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        sessions = make_sessionmaker(engine)
+
+        def outbox_counts() -> tuple[dict[str, int], dict[str, int]]:
+            with sessions() as session:
+                return outbox_repository.counts(session)
+
+        metrics.watch_outbox(outbox_counts)
+        app.state.runtime = Runtime(settings, engine, sessions, load_signing_key(settings),
+                                    metrics)
+        log.info("gateway_started", environment=settings.environment.value,
+                 adapter=",".join(a.descriptor.name for a in adapters.all_adapters()))
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="wijkgateway",
+        summary="Message gateway for Dutch neighbourhood teams (wijkteams).",
+        description="GP referrals over FHIR R4B with status feedback. Authenticate with OAuth2 "
+                    "client credentials at /oauth/token.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestContextMiddleware, metrics=metrics,
+                       max_body_bytes=settings.max_body_bytes)
+    error_handlers.install(app)
+    app.include_router(health.router)
+    app.include_router(auth_routes.router)
+    for module in (metadata, service_request, task, subscription, organization):
+        app.include_router(module.router)
+    return app

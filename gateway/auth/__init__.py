@@ -1,0 +1,1 @@
+"""OAuth2 client credentials (authlib): token endpoint, client registry, bearer checks."""

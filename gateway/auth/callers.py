@@ -1,0 +1,20 @@
+"""Handler parameter types that read like a contract: ``caller: TaskWrite``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from gateway.auth import scopes
+from gateway.auth.bearer import Caller
+from gateway.runtime import require_scope
+
+ServiceRequestRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_SERVICE_REQUEST_READ))]
+ServiceRequestWrite = Annotated[Caller,
+                                Depends(require_scope(scopes.SCOPE_SERVICE_REQUEST_WRITE))]
+TaskRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_TASK_READ))]
+TaskWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_TASK_WRITE))]
+SubscriptionRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_SUBSCRIPTION_READ))]
+SubscriptionWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_SUBSCRIPTION_WRITE))]
+OrganizationRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_ORGANIZATION_READ))]

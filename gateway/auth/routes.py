@@ -1,0 +1,57 @@
+"""``/oauth/token``, the public keys, and SMART discovery for backend services."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from gateway.auth.clients import AUTH_PRIVATE_KEY_JWT, AUTH_SECRET_BASIC
+from gateway.auth.keys import public_jwks
+from gateway.auth.scopes import SCOPES
+from gateway.auth.token_endpoint import TOKEN_PATH, TokenEndpoint
+from gateway.fhir.common import RawBody
+from gateway.runtime import DbSession, RuntimeDep
+
+router = APIRouter(tags=["auth"])
+FORM = "application/x-www-form-urlencoded"
+
+
+@router.post(TOKEN_PATH)
+def token(request: Request, body: RawBody, session: DbSession,
+          runtime: RuntimeDep) -> JSONResponse:
+    """OAuth2 client credentials grant; errors follow RFC 6749 section 5.2."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+        return JSONResponse({"error": "invalid_request",
+                             "error_description": f"Content-Type must be {FORM}"}, 400)
+    try:
+        form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+    except UnicodeDecodeError:
+        return JSONResponse({"error": "invalid_request",
+                             "error_description": "the body is not UTF-8"}, 400)
+    endpoint = TokenEndpoint(session, runtime.settings.public_base_url, runtime.signing_key,
+                             runtime.settings.access_token_ttl_seconds)
+    status, payload, headers = endpoint.create_token_response(
+        {"headers": request.headers, "form": form})
+    return JSONResponse(payload, status, headers=dict(headers))
+
+
+@router.get("/oauth/jwks")
+def jwks(runtime: RuntimeDep) -> JSONResponse:
+    return JSONResponse(public_jwks(runtime.signing_key))
+
+
+@router.get("/.well-known/smart-configuration")
+def smart_configuration(runtime: RuntimeDep) -> JSONResponse:
+    base = runtime.settings.public_base_url
+    return JSONResponse({
+        "issuer": base,
+        "token_endpoint": base + TOKEN_PATH,
+        "jwks_uri": base + "/oauth/jwks",
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": [AUTH_SECRET_BASIC, AUTH_PRIVATE_KEY_JWT],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "scopes_supported": list(SCOPES),
+        "capabilities": ["client-confidential-asymmetric", "client-confidential-symmetric"],
+    })

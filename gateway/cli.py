@@ -1,0 +1,204 @@
+"""The ``wijkgateway`` command: serve, worker, migrations, clients, teams, outbox, demo data."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from gateway.auth import clients as client_registry
+from gateway.auth.keys import generate_signing_key
+from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.db.migrate import upgrade
+from gateway.db.models import Organization
+from gateway.demo import demo_secret, load_demo
+from gateway.logging import configure_logging
+from gateway.outbox import repository as outbox_repository
+from gateway.outbox.worker import Worker, replay
+from gateway.settings import Environment, Settings, get_settings
+
+app = typer.Typer(help="wijkgateway: message gateway for neighbourhood teams.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+clients_app = typer.Typer(help="OAuth2 clients (connected systems, GP practices).",
+                          no_args_is_help=True)
+teams_app = typer.Typer(help="Teams that receive referrals.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Outbound messages and their delivery.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data for a local try-out.", no_args_is_help=True)
+keys_app = typer.Typer(help="Token signing key.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (clients_app, "clients"), (teams_app, "teams"),
+                  (outbox_app, "outbox"), (demo_app, "demo"), (keys_app, "keys"),
+                  (config_app, "config")):
+    app.add_typer(sub, name=name)
+
+
+def _sessions(settings: Settings):  # noqa: ANN202
+    return make_sessionmaker(make_engine(settings.database_url))
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port.")] = 8000) -> None:
+    """Serve the API (docs at /docs)."""
+    from gateway.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, access_log=False,
+                log_config=None, proxy_headers=True)
+
+
+@app.command()
+def worker(once: Annotated[bool, typer.Option(help="Deliver what is due, then exit.")] = False
+           ) -> None:
+    """Deliver outbox messages to webhooks, with retries and backoff."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    runner = Worker(_sessions(settings), settings)
+    if once:
+        typer.echo(json.dumps({"attempted": runner.run_once()}))
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    runner.run_forever(stop)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (creates the SQLite file if needed)."""
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at revision {revision}")
+
+
+@clients_app.command("add")
+def clients_add(
+    name: str,
+    scope: Annotated[str, typer.Option(help="Space-separated scopes, e.g. "
+                                       "'system/ServiceRequest.write system/Task.read'.")],
+    team: Annotated[str | None, typer.Option(help="Team this system works for.")] = None,
+    jwks_file: Annotated[Path | None, typer.Option(
+        help="Public JWK set for private_key_jwt; without it a secret is issued.")] = None,
+) -> None:
+    """Register a client; prints its id and (once) its secrets as JSON."""
+    settings = get_settings()
+    jwks = json.loads(jwks_file.read_text()) if jwks_file else None
+    with _sessions(settings).begin() as session:
+        try:
+            row, secret = client_registry.add_client(session, name, scope.split(), team, jwks)
+        except client_registry.ClientRegistrationError as error:
+            _fail(str(error))
+        output = {"client_id": row.id, "scopes": row.scopes.split(), "team": row.team_id,
+                  "token_endpoint_auth_method": "private_key_jwt" if jwks
+                  else "client_secret_basic",
+                  "webhook_secret": client_registry.webhook_secret(settings.secret_key, row.id)}
+        if secret:
+            output["client_secret"] = secret
+    typer.echo(json.dumps(output, indent=2))
+
+
+@clients_app.command("list")
+def clients_list() -> None:
+    """List clients (never secrets)."""
+    with _sessions(get_settings())() as session:
+        rows = [{"client_id": r.id, "name": r.name, "scopes": r.scopes.split(), "team": r.team_id,
+                 "revoked": r.revoked_at is not None}
+                for r in client_registry.list_clients(session)]
+    typer.echo(json.dumps(rows, indent=2))
+
+
+@clients_app.command("revoke")
+def clients_revoke(client_id: str) -> None:
+    """Revoke a client: its tokens stop working at once."""
+    with _sessions(get_settings()).begin() as session:
+        try:
+            client_registry.revoke_client(session, client_id)
+        except client_registry.ClientRegistrationError as error:
+            _fail(str(error))
+    typer.echo(f"revoked {client_id}")
+
+
+@teams_app.command("add")
+def teams_add(team_id: str, name: Annotated[str, typer.Option(help="Display name.")]) -> None:
+    """Add a team that can receive referrals as Organization/{team_id}."""
+    if not team_id.replace("-", "").isalnum() or len(team_id) > 64:
+        _fail("team id: letters, digits and '-', at most 64")
+    with _sessions(get_settings()).begin() as session:
+        if session.get(Organization, team_id) is not None:
+            _fail(f"team {team_id!r} exists")
+        session.add(Organization(id=team_id, name=name))
+    typer.echo(f"added team {team_id}")
+
+
+@teams_app.command("list")
+def teams_list() -> None:
+    from sqlalchemy import select
+
+    with _sessions(get_settings())() as session:
+        rows = session.scalars(select(Organization).order_by(Organization.id))
+        typer.echo(json.dumps([{"id": r.id, "name": r.name} for r in rows], indent=2))
+
+
+@outbox_app.command("list")
+def outbox_list(status: Annotated[str | None, typer.Option(
+                    help="pending, delivering, delivered or dead.")] = None,
+                limit: int = 50) -> None:
+    """Recent outbox messages (metadata only, no payloads)."""
+    with _sessions(get_settings())() as session:
+        rows = [{"id": m.id, "event": m.event_type, "status": m.status, "attempts": m.attempts,
+                 "last_status_code": m.last_status_code, "subscription": m.subscription_id,
+                 "created_at": m.created_at.isoformat()}
+                for m in outbox_repository.list_messages(session, status, limit)]
+    typer.echo(json.dumps(rows, indent=2))
+
+
+@outbox_app.command("replay")
+def outbox_replay(message_id: int) -> None:
+    """Queue a dead or delivered message again; the worker sends it."""
+    with _sessions(get_settings()).begin() as session:
+        try:
+            replay(session, message_id)
+        except LookupError as error:
+            _fail(str(error))
+    typer.echo(f"message {message_id} queued for delivery")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Teams and demo clients with fixed development-only secrets."""
+    settings = get_settings()
+    if settings.environment is Environment.PRODUCTION:
+        _fail("demo data is for development only")
+    with _sessions(settings).begin() as session:
+        added = load_demo(session)
+    typer.echo(f"demo data: {', '.join(added) if added else 'already loaded'}")
+    typer.echo("demo GP client: demo-huisarts / " + demo_secret("demo-huisarts"))
+    typer.echo("demo team client: demo-wijkteam-noord / " + demo_secret("demo-wijkteam-noord"))
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Create the token signing key at WIJKGATEWAY_SIGNING_KEY_PATH (never overwrites)."""
+    path = get_settings().signing_key_path
+    if path.exists():
+        _fail(f"{path} exists; move it away first to rotate")
+    key = generate_signing_key(path)
+    typer.echo(f"wrote {path} (kid {key.kid})")
+
+
+@config_app.command("table")
+def config_table() -> None:
+    """The settings as a Markdown table (for the README)."""
+    typer.echo("| Variable | Default | Description |\n|---|---|---|")
+    for name, field in Settings.model_fields.items():
+        default = field.default.value if hasattr(field.default, "value") else field.default
+        typer.echo(f"| `WIJKGATEWAY_{name.upper()}` | `{default}` | {field.description} |")

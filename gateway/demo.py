@@ -1,0 +1,37 @@
+"""Demo data for ``make run``: two teams, a GP practice and a team system with fixed,
+development-only credentials so the README walkthrough works as written."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from gateway.auth.clients import add_client
+from gateway.auth.scopes import GP_SCOPES, TEAM_SCOPES
+from gateway.db.models import OAuthClient, Organization
+
+DEMO_TEAMS = {"wijkteam-noord": "Wijkteam Noord", "wijkteam-zuid": "Wijkteam Zuid"}
+DEMO_CLIENTS = (
+    ("demo-huisarts", "Huisartsenpraktijk De Linde (demo)", GP_SCOPES, None),
+    ("demo-wijkteam-noord", "Wijkteam Noord registratiesysteem (demo)", TEAM_SCOPES,
+     "wijkteam-noord"),
+)
+
+
+def demo_secret(client_id: str) -> str:
+    return f"{client_id}-secret"
+
+
+def load_demo(session: Session) -> list[str]:
+    """Add what is missing; running it twice changes nothing. Returns what was added."""
+    added = []
+    for team_id, name in DEMO_TEAMS.items():
+        if session.get(Organization, team_id) is None:
+            session.add(Organization(id=team_id, name=name))
+            added.append(f"team {team_id}")
+    session.flush()
+    for client_id, name, scopes, team in DEMO_CLIENTS:
+        if session.get(OAuthClient, client_id) is None:
+            add_client(session, name, list(scopes), team_id=team, client_id=client_id,
+                       secret=demo_secret(client_id))
+            added.append(f"client {client_id}")
+    return added

@@ -1,0 +1,66 @@
+"""The one boundary where errors become responses: always a FHIR OperationOutcome whose
+issue names the element. Foreign errors (adapter, FastAPI, database) are translated here."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from adapters.base import InvalidMessage, Issue
+from gateway.errors import Conflict, GatewayError
+from gateway.fhir_json import FhirResponse, operation_outcome
+from gateway.logging import get_logger
+
+log = get_logger()
+_HTTP_CODES = {404: "not-found", 405: "not-supported", 406: "not-supported"}
+
+
+def _respond(status: int, issues: list[Issue], headers: dict[str, str] | None = None,
+             error_type: str = "") -> FhirResponse:
+    log.info("request_refused", status=status, error_type=error_type, issue_count=len(issues),
+             expressions=",".join(i.expression for i in issues)[:300])
+    return FhirResponse(operation_outcome(issues), status_code=status, headers=headers)
+
+
+async def gateway_error(_request: Request, error: GatewayError) -> FhirResponse:
+    return _respond(error.status, error.issues, error.headers, type(error).__name__)
+
+
+async def invalid_message(_request: Request, error: InvalidMessage) -> FhirResponse:
+    return _respond(error.status, error.issues, error_type="InvalidMessage")
+
+
+async def request_validation(_request: Request, error: RequestValidationError) -> FhirResponse:
+    issues = [Issue(".".join(str(p) for p in e["loc"]), e["msg"], "invalid")
+              for e in error.errors()]
+    return _respond(400, issues, error_type="RequestValidationError")
+
+
+async def http_exception(_request: Request, error: HTTPException) -> FhirResponse:
+    code = _HTTP_CODES.get(error.status_code, "processing")
+    return _respond(error.status_code, [Issue("", str(error.detail), code)],
+                    dict(error.headers or {}), "HTTPException")
+
+
+async def integrity_error(request: Request, error: IntegrityError) -> FhirResponse:
+    """A concurrent duplicate lost the race on a unique constraint."""
+    conflict = Conflict("a concurrent request created the same resource; retry the request")
+    return await gateway_error(request, conflict)
+
+
+async def unexpected(_request: Request, error: Exception) -> FhirResponse:
+    log.error("unhandled_error", error_type=type(error).__name__)
+    return FhirResponse(operation_outcome([Issue("", "internal error; the request id in the "
+                                                 "X-Request-Id header helps us find it",
+                                                 "exception")]), status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(GatewayError, gateway_error)
+    app.add_exception_handler(InvalidMessage, invalid_message)
+    app.add_exception_handler(RequestValidationError, request_validation)
+    app.add_exception_handler(HTTPException, http_exception)
+    app.add_exception_handler(IntegrityError, integrity_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,1 @@
+"""FHIR R4B REST API under ``/fhir``: one module per resource."""

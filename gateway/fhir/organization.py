@@ -1,0 +1,42 @@
+"""``/fhir/Organization``: the teams a GP can refer to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from gateway.auth.callers import OrganizationRead
+from gateway.db.models import Organization
+from gateway.errors import NotFound
+from gateway.fhir.common import bundle_response, parse_search
+from gateway.fhir_json import FhirResponse
+from gateway.referrals.repository import page
+from gateway.runtime import DbSession, RuntimeDep
+
+router = APIRouter(prefix="/fhir", tags=["Organization"])
+
+
+def render_organization(row: Organization) -> dict[str, Any]:
+    return {"resourceType": "Organization", "id": row.id, "active": True, "name": row.name,
+            "type": [{"text": "wijkteam"}]}
+
+
+@router.get("/Organization/{organization_id}", response_class=FhirResponse)
+def read_organization(organization_id: str, caller: OrganizationRead,
+                      session: DbSession) -> FhirResponse:
+    row = session.get(Organization, organization_id)
+    if row is None:
+        raise NotFound("no such Organization", expression="Organization.id")
+    return FhirResponse(render_organization(row))
+
+
+@router.get("/Organization", response_class=FhirResponse)
+def list_organizations(request: Request, caller: OrganizationRead, session: DbSession,
+                       runtime: RuntimeDep) -> FhirResponse:
+    search = parse_search(request, frozenset())
+    rows, total = page(session, select(Organization).order_by(Organization.id), search.count,
+                       search.offset)
+    return bundle_response(request, runtime.settings.public_base_url, search,
+                           [render_organization(r) for r in rows], total)

@@ -1,0 +1,61 @@
+"""``/fhir/ServiceRequest``: GPs send referrals and read them back."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from gateway.auth.callers import ServiceRequestRead, ServiceRequestWrite
+from gateway.db.models import ServiceRequestRow
+from gateway.errors import NotFound
+from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
+from gateway.fhir_json import FhirResponse, require_media_type
+from gateway.pipeline import receive_referral
+from gateway.referrals import repository
+from gateway.referrals.render import render_service_request
+from gateway.runtime import DbSession, RuntimeDep
+
+router = APIRouter(prefix="/fhir", tags=["ServiceRequest"])
+SEARCH_PARAMS = frozenset({"identifier"})
+
+
+@router.post("/ServiceRequest", status_code=201, response_class=FhirResponse)
+def create_service_request(request: Request, body: RawBody, caller: ServiceRequestWrite,
+                           session: DbSession, runtime: RuntimeDep) -> FhirResponse:
+    """Send a referral. Retries are safe with ``If-None-Exist`` or ``Idempotency-Key``."""
+    require_media_type(request)
+    accepted = receive_referral(session, caller, body, runtime.settings.max_json_depth,
+                                request.headers.get("if-none-exist"),
+                                request.headers.get("idempotency-key"))
+    row = accepted.row
+    if accepted.status_code == 201:
+        runtime.metrics.referrals.inc()
+    location = f"{runtime.settings.public_base_url}/fhir/ServiceRequest/{row.id}" \
+               f"/_history/{row.version_id}"
+    return versioned(render_service_request(row), row.version_id, accepted.status_code, location)
+
+
+@router.get("/ServiceRequest/{resource_id}", response_class=FhirResponse)
+def read_service_request(resource_id: str, caller: ServiceRequestRead,
+                         session: DbSession) -> FhirResponse:
+    row = repository.get_visible(session, ServiceRequestRow, resource_id, caller)
+    if row is None:
+        raise NotFound("no such ServiceRequest", expression="ServiceRequest.id")
+    return versioned(render_service_request(row), row.version_id)
+
+
+@router.get("/ServiceRequest", response_class=FhirResponse)
+def search_service_requests(request: Request, caller: ServiceRequestRead, session: DbSession,
+                            runtime: RuntimeDep) -> FhirResponse:
+    search = parse_search(request, SEARCH_PARAMS)
+    query = select(ServiceRequestRow).where(
+        repository.visible_to(caller, ServiceRequestRow)).order_by(ServiceRequestRow.created_at)
+    if "identifier" in search.params:
+        system, sep, value = search.params["identifier"].rpartition("|")
+        query = query.where(ServiceRequestRow.identifier_value == (value if sep else
+                                                                   search.params["identifier"]))
+        if sep and system:
+            query = query.where(ServiceRequestRow.identifier_system == system)
+    rows, total = repository.page(session, query, search.count, search.offset)
+    return bundle_response(request, runtime.settings.public_base_url, search,
+                           [render_service_request(r) for r in rows], total)

@@ -1,0 +1,99 @@
+"""FHIR JSON in and out: media types, decoding with limits, OperationOutcome, Bundle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+
+from adapters.base import Issue
+from gateway.errors import BadRequest, UnsupportedMediaType
+
+FHIR_JSON = "application/fhir+json"
+ACCEPTED_JSON_TYPES = frozenset({FHIR_JSON, "application/json"})
+
+
+class FhirResponse(Response):
+    media_type = f"{FHIR_JSON}; charset=utf-8"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def require_media_type(request: Request, accepted: frozenset[str] = ACCEPTED_JSON_TYPES) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in accepted:
+        raise UnsupportedMediaType(
+            f"Content-Type must be one of {', '.join(sorted(accepted))}",
+            expression="Content-Type",
+        )
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth, computed without recursion so a hostile body cannot exhaust the stack."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def decode_json(body: bytes, max_depth: int) -> Any:
+    """Bytes -> JSON value, or a 400 that says what is wrong (never echoing the content)."""
+    if not body:
+        raise BadRequest("the request body is empty")
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        if "recursion" in str(error).lower():
+            raise BadRequest(f"JSON nesting deeper than {max_depth} levels") from None
+        raise BadRequest(f"the body is not valid JSON (at character {error.pos})") from None
+    if json_depth(document) > max_depth:
+        raise BadRequest(f"JSON nesting deeper than {max_depth} levels")
+    return document
+
+
+def decode_json_object(body: bytes, max_depth: int) -> dict[str, Any]:
+    document = decode_json(body, max_depth)
+    if not isinstance(document, dict):
+        raise BadRequest("the body must be a JSON object (a FHIR resource)")
+    return document
+
+
+def operation_outcome(issues: list[Issue], severity: str = "error") -> dict[str, Any]:
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": severity,
+                "code": issue.code,
+                "diagnostics": issue.message,
+                **({"expression": [issue.expression]} if issue.expression else {}),
+            }
+            for issue in issues
+        ],
+    }
+
+
+def searchset(base_url: str, self_link: str, resources: list[dict[str, Any]],
+              total: int, next_link: str | None = None) -> dict[str, Any]:
+    links = [{"relation": "self", "url": self_link}]
+    if next_link:
+        links.append({"relation": "next", "url": next_link})
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": links,
+        "entry": [
+            {"fullUrl": f"{base_url}/fhir/{r['resourceType']}/{r['id']}", "resource": r,
+             "search": {"mode": "match"}}
+            for r in resources
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Transactional outbox: messages written with the change, delivered by ``wijkgateway worker``."""

@@ -1,0 +1,1 @@
+"""Referrals: a GP's ServiceRequest and the Task that feeds its status back."""

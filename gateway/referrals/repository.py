@@ -1,0 +1,68 @@
+"""All referral queries. Visibility lives here, once: a client sees what it sent, and a team's
+client sees what was sent to its team."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.auth.bearer import Caller
+from gateway.db.models import Organization, Person, ServiceRequestRow, TaskRow
+from schemas import Identifier, Subject
+
+Row = TypeVar("Row", ServiceRequestRow, TaskRow)
+
+
+def visible_to(caller: Caller, model: type[Row]) -> ColumnElement[bool]:
+    own = model.client_id == caller.client_id
+    team = model.team_id == caller.team_id if caller.team_id else false()
+    return or_(own, team)
+
+
+def get_visible(session: Session, model: type[Row], row_id: str, caller: Caller) -> Row | None:
+    return session.scalar(select(model).where(model.id == row_id, visible_to(caller, model)))
+
+
+def team_exists(session: Session, team_id: str) -> bool:
+    return session.get(Organization, team_id) is not None
+
+
+def find_or_create_person(session: Session, subject: Subject) -> Person:
+    """Link by BSN, else by the sender's local id; a person known by neither is new."""
+    if subject.bsn:
+        person = session.scalar(select(Person).where(Person.bsn == subject.bsn))
+        return person or _add(session, Person(bsn=subject.bsn))
+    if subject.local_id:
+        person = session.scalar(select(Person).where(
+            Person.local_system == subject.local_id.system,
+            Person.local_value == subject.local_id.value))
+        return person or _add(session, Person(local_system=subject.local_id.system,
+                                              local_value=subject.local_id.value))
+    return _add(session, Person())
+
+
+def _add(session: Session, person: Person) -> Person:
+    session.add(person)
+    session.flush()
+    return person
+
+
+def find_by_identifier(session: Session, caller: Caller,
+                       identifier: Identifier) -> list[ServiceRequestRow]:
+    return list(session.scalars(select(ServiceRequestRow).where(
+        ServiceRequestRow.client_id == caller.client_id,
+        ServiceRequestRow.identifier_system == identifier.system,
+        ServiceRequestRow.identifier_value == identifier.value).limit(2)))
+
+
+def task_for(session: Session, service_request_id: str) -> TaskRow:
+    return session.scalars(
+        select(TaskRow).where(TaskRow.service_request_id == service_request_id)).one()
+
+
+def page(session: Session, query: Select, count: int, offset: int) -> tuple[list, int]:
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(session.scalars(query.limit(count).offset(offset)))
+    return rows, total

@@ -1,0 +1,102 @@
+"""Referral logic: store a referral with its Task and notifications; move a Task's status.
+Flushes only; the request's session commits once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.auth.bearer import Caller
+from gateway.db.models import ServiceRequestRow, TaskRow
+from gateway.db.types import utcnow
+from gateway.errors import Conflict, Forbidden, Unprocessable
+from gateway.logging import get_logger
+from gateway.outbox.enqueue import enqueue
+from gateway.referrals import repository
+from gateway.referrals.render import render_service_request, render_task
+from gateway.subscriptions.repository import subscribers_for_new_referral, subscribers_for_task
+from schemas import (
+    EVENT_REFERRAL_RECEIVED,
+    TASK_STATUSES_NEEDING_REASON,
+    TASK_TRANSITIONS,
+    Referral,
+    can_transition,
+    task_status_event,
+)
+
+log = get_logger()
+
+
+def create_referral(session: Session, caller: Caller, referral: Referral) -> ServiceRequestRow:
+    """Identify the resident, store referral + Task, and enqueue the team's notifications."""
+    if not repository.team_exists(session, referral.team_id):
+        raise Unprocessable("unknown team: no Organization with this id receives referrals",
+                            expression="ServiceRequest.performer[0].reference")
+    if referral.identifier and (existing := repository.find_by_identifier(
+            session, caller, referral.identifier)):
+        raise Conflict(f"a referral with this identifier exists: ServiceRequest/"
+                       f"{existing[0].id}; use If-None-Exist to make retries safe",
+                       expression="ServiceRequest.identifier")
+    person = repository.find_or_create_person(session, referral.subject)
+    ident = referral.identifier
+    row = ServiceRequestRow(
+        client_id=caller.client_id, team_id=referral.team_id, person_id=person.id,
+        requester_agb=referral.requester_agb, resource=referral.resource,
+        identifier_system=ident.system if ident else None,
+        identifier_value=ident.value if ident else None)
+    session.add(row)
+    session.flush()
+    task = TaskRow(service_request_id=row.id, client_id=caller.client_id, team_id=row.team_id,
+                   requester_agb=row.requester_agb, status="requested")
+    session.add(task)
+    session.flush()
+    enqueue(session, subscribers_for_new_referral(session, row.team_id), EVENT_REFERRAL_RECEIVED,
+            person.id, render_service_request(row))
+    log.info("referral_received", resource_id=row.id, team_id=row.team_id,
+             client_id=caller.client_id)
+    return row
+
+
+MUTABLE_TASK_ELEMENTS = frozenset({"status", "statusReason", "businessStatus", "note", "output"})
+SERVER_MANAGED_ELEMENTS = frozenset({"id", "meta", "lastModified", "text"})
+
+
+def update_task(session: Session, caller: Caller, row: TaskRow,
+                submitted: dict[str, Any]) -> TaskRow:
+    """Apply a team's new Task state: only status-related elements may change."""
+    if caller.team_id != row.team_id:
+        raise Forbidden("only the receiving team can change the status of this referral")
+    current = render_task(row)
+    for element in sorted((set(current) | set(submitted)) - MUTABLE_TASK_ELEMENTS
+                          - SERVER_MANAGED_ELEMENTS):
+        if submitted.get(element) != current.get(element):
+            raise Unprocessable("this element is managed by the gateway and cannot be changed",
+                                expression=f"Task.{element}")
+    new_status = submitted.get("status")
+    if new_status not in TASK_TRANSITIONS:
+        raise Unprocessable(f"status must be one of: {', '.join(sorted(TASK_TRANSITIONS))}",
+                            expression="Task.status")
+    if not can_transition(row.status, new_status):
+        allowed = ", ".join(sorted(TASK_TRANSITIONS[row.status])) or "none (final state)"
+        raise Conflict(f"cannot move a referral from {row.status} to {new_status}; "
+                       f"allowed next: {allowed}", expression="Task.status")
+    if new_status in TASK_STATUSES_NEEDING_REASON and not submitted.get("statusReason"):
+        raise Unprocessable(f"say why the referral is {new_status} (statusReason)",
+                            expression="Task.statusReason")
+    details = {k: submitted[k] for k in sorted(MUTABLE_TASK_ELEMENTS - {"status"})
+               if k in submitted}
+    if new_status == row.status and details == row.details:
+        return row  # nothing changed: no new version, no notification
+    previous = row.status
+    row.status, row.details = new_status, details
+    row.version_id += 1
+    row.updated_at = utcnow()
+    session.flush()
+    sr = session.get(ServiceRequestRow, row.service_request_id)
+    assert sr is not None
+    enqueue(session, subscribers_for_task(session, row), task_status_event(new_status),
+            sr.person_id, render_task(row))
+    log.info("task_status_changed", resource_id=row.id, previous_status=previous,
+             task_status=new_status, client_id=caller.client_id)
+    return row

@@ -1,0 +1,1 @@
+"""Rest-hook subscriptions: who wants to hear about which referrals."""

@@ -1,0 +1,31 @@
+"""Which active subscriptions match a change, given who may read the changed resource."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from gateway.db.models import OAuthClient, SubscriptionRow, TaskRow
+
+
+def _active(resource_type: str):  # noqa: ANN202 - a select
+    return (select(SubscriptionRow)
+            .join(OAuthClient, OAuthClient.id == SubscriptionRow.client_id)
+            .where(SubscriptionRow.status == "active",
+                   SubscriptionRow.resource_type == resource_type,
+                   OAuthClient.revoked_at.is_(None))
+            .order_by(SubscriptionRow.created_at))
+
+
+def subscribers_for_new_referral(session: Session, team_id: str) -> list[SubscriptionRow]:
+    """Systems of the receiving team that subscribed to ``ServiceRequest``."""
+    return list(session.scalars(_active("ServiceRequest").where(OAuthClient.team_id == team_id)))
+
+
+def subscribers_for_task(session: Session, task: TaskRow) -> list[SubscriptionRow]:
+    """The referrer and the team's systems, for ``Task`` or ``Task?focus=`` this referral."""
+    return list(session.scalars(_active("Task").where(
+        or_(SubscriptionRow.focus_id.is_(None),
+            SubscriptionRow.focus_id == task.service_request_id),
+        or_(SubscriptionRow.client_id == task.client_id, OAuthClient.team_id == task.team_id),
+    )))

@@ -1,0 +1,101 @@
+"""Register rest-hook subscriptions after checking the caller may read what it asks for."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from fhir.resources.R4B.subscription import Subscription
+from sqlalchemy.orm import Session
+
+from adapters.fhir_validation import validate_resource
+from gateway.auth.bearer import Caller
+from gateway.db.models import ServiceRequestRow, SubscriptionRow
+from gateway.errors import Unprocessable
+from gateway.logging import get_logger
+from gateway.referrals import repository
+
+FHIR_JSON = "application/fhir+json"
+RESERVED_HEADERS = frozenset({"content-type", "content-length", "host", "webhook-id",
+                              "webhook-timestamp", "webhook-signature", "x-wijkgateway-event"})
+log = get_logger()
+
+
+def create_subscription(session: Session, caller: Caller, document: dict[str, Any],
+                        allow_http: bool) -> SubscriptionRow:
+    resource = validate_resource(Subscription, document)
+    resource_type, focus_id = _criteria(session, caller, resource.criteria)
+    channel = resource.channel
+    if channel.type != "rest-hook":
+        raise Unprocessable("only channel type 'rest-hook' is supported",
+                            expression="Subscription.channel.type")
+    if channel.payload != FHIR_JSON:
+        raise Unprocessable(f"channel.payload must be {FHIR_JSON} (full-resource notifications)",
+                            expression="Subscription.channel.payload")
+    row = SubscriptionRow(client_id=caller.client_id, criteria=resource.criteria,
+                          resource_type=resource_type, focus_id=focus_id,
+                          endpoint=_endpoint(channel.endpoint, allow_http),
+                          headers=_headers(channel.header or []), reason=resource.reason)
+    session.add(row)
+    session.flush()
+    log.info("subscription_created", subscription_id=row.id, client_id=caller.client_id,
+             resource_type=resource_type)
+    return row
+
+
+def _criteria(session: Session, caller: Caller, criteria: str) -> tuple[str, str | None]:
+    expr = "Subscription.criteria"
+    if criteria == "Task":
+        return "Task", None
+    if criteria == "ServiceRequest":
+        if caller.team_id is None:
+            raise Unprocessable("only a team's system can subscribe to new referrals",
+                                expression=expr)
+        return "ServiceRequest", None
+    if criteria.startswith("Task?focus=ServiceRequest/"):
+        focus = criteria.removeprefix("Task?focus=ServiceRequest/")
+        if repository.get_visible(session, ServiceRequestRow, focus, caller) is None:
+            raise Unprocessable("unknown reference: no such ServiceRequest for this client",
+                                expression=expr)
+        return "Task", focus
+    raise Unprocessable("supported criteria: 'Task', 'Task?focus=ServiceRequest/{id}', "
+                        "'ServiceRequest'", expression=expr)
+
+
+def _endpoint(endpoint: str | None, allow_http: bool) -> str:
+    expr = "Subscription.channel.endpoint"
+    parts = urlsplit(endpoint or "")
+    schemes = {"https", "http"} if allow_http else {"https"}
+    if parts.scheme not in schemes or not parts.hostname:
+        raise Unprocessable(f"endpoint must be an absolute {' or '.join(sorted(schemes))} URL",
+                            expression=expr)
+    return endpoint or ""
+
+
+def _headers(lines: list[str]) -> dict[str, str]:
+    headers = {}
+    for i, line in enumerate(lines):
+        name, sep, value = line.partition(":")
+        name = name.strip()
+        if not sep or not name or not name.isascii() or " " in name:
+            raise Unprocessable("headers look like 'Name: value'",
+                                expression=f"Subscription.channel.header[{i}]")
+        if name.lower() in RESERVED_HEADERS:
+            raise Unprocessable("this header is set by the gateway",
+                                expression=f"Subscription.channel.header[{i}]")
+        headers[name] = value.strip()
+    return headers
+
+
+def render_subscription(row: SubscriptionRow) -> dict[str, Any]:
+    return {
+        "resourceType": "Subscription",
+        "id": row.id,
+        "meta": {"versionId": str(row.version_id), "lastUpdated": row.created_at.isoformat()},
+        "status": row.status,
+        "reason": row.reason or "referral status feedback",
+        "criteria": row.criteria,
+        "channel": {"type": "rest-hook", "endpoint": row.endpoint, "payload": FHIR_JSON,
+                    **({"header": [f"{k}: {v}" for k, v in row.headers.items()]}
+                       if row.headers else {})},
+    }
