@@ -40,6 +40,18 @@ def issues_from_validation(resource_type: str, error: ValidationError) -> list[I
     return issues
 
 
+def _contained_issues(resource_type: str, document: dict[str, Any]) -> list[Issue]:
+    """fhir.resources crashes on a contained entry without a usable resourceType; say so."""
+    contained = document.get("contained")
+    if not isinstance(contained, list):
+        return []
+    return [Issue(f"{resource_type}.contained[{i}].resourceType",
+                  "each contained resource needs a resourceType", "structure")
+            for i, item in enumerate(contained)
+            if not isinstance(item, dict) or not isinstance(item.get("resourceType"), str)
+            or not item["resourceType"].isalpha()]
+
+
 def validate_resource(model: type[M], document: dict[str, Any]) -> M:
     """``document`` as ``model`` (e.g. R4B Task), or InvalidMessage naming every bad element."""
     resource_type = model.__name__
@@ -47,7 +59,14 @@ def validate_resource(model: type[M], document: dict[str, Any]) -> M:
         raise InvalidMessage([Issue(f"{resource_type}.resourceType",
                                     f"expected resourceType {resource_type}", "structure")],
                              status=400)
+    if issues := _contained_issues(resource_type, document):
+        raise InvalidMessage(issues)
     try:
         return model.model_validate(document)
     except ValidationError as error:
         raise InvalidMessage(issues_from_validation(resource_type, error)) from None
+    except (KeyError, TypeError, AttributeError):
+        # fhir.resources raises these for some malformed nested resources (library defect).
+        raise InvalidMessage([Issue(resource_type, "the resource cannot be read as FHIR R4B; "
+                                    "check nested resources and their resourceType",
+                                    "structure")]) from None

@@ -78,6 +78,10 @@ def _subject(
     reference: Any, contained: dict[str, tuple[int, Any]], issues: list[Issue]
 ) -> Subject | None:
     expr = f"{SR}.subject"
+    if reference is None:
+        issues.append(Issue(expr, "the resident is required (BSN identifier or contained "
+                            "Patient)", "required"))
+        return None
     if reference.type and reference.type != "Patient":
         issues.append(Issue(f"{expr}.type", "the subject must be a Patient", "value"))
         return None

@@ -1,0 +1,134 @@
+"""Fixtures: every database test runs on SQLite and on a real PostgreSQL server.
+
+Migrations run once per backend into a template; each test gets a fresh copy (a file copy on
+SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL), so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.app import create_app
+from gateway.auth.clients import add_client
+from gateway.auth.scopes import GP_SCOPES
+from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.db.migrate import upgrade
+from gateway.db.models import Base
+from gateway.demo import demo_secret, load_demo
+from gateway.logging import configure_logging
+from gateway.settings import Settings
+from tests.support.postgres import PostgresServer, start_postgres
+
+TEMPLATE_DB = "wg_template"
+BASE_URL = "http://127.0.0.1:8000"
+OTHER_GP = "other-huisarts"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres: PostgresServer) -> PostgresServer:
+    engine = sa.create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {TEMPLATE_DB}")
+    engine.dispose()
+    upgrade(postgres.url(TEMPLATE_DB))
+    return postgres
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN001
+    if request.param == "sqlite":
+        target = tmp_path / "wg.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    server: PostgresServer = request.getfixturevalue("pg_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+    engine.dispose()
+    return server.url(name)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
+    return Settings(environment="test", database_url=database_url, public_base_url=BASE_URL,
+                    signing_key_path=tmp_path / "signing-key.json", secret_key="t" * 40,
+                    outbox_backoff_base_seconds=1, outbox_max_attempts=3, log_level="DEBUG")
+
+
+@pytest.fixture
+def log_stream() -> io.StringIO:
+    stream = io.StringIO()
+    configure_logging("DEBUG", json=True, stream=stream)
+    return stream
+
+
+@pytest.fixture
+def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(settings.database_url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded(sessions: sessionmaker[Session]) -> None:
+    """Demo teams and clients, plus a second GP practice."""
+    with sessions.begin() as session:
+        load_demo(session)
+        add_client(session, "Andere praktijk", list(GP_SCOPES), client_id=OTHER_GP,
+                   secret=demo_secret(OTHER_GP))
+
+
+@pytest.fixture
+def client(settings: Settings, log_stream: io.StringIO, seeded: None) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, configure_logs=False)) as test_client:
+        yield test_client
+
+
+def get_token(client: TestClient, client_id: str, scope: str | None = None) -> str:
+    form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
+    response = client.post("/oauth/token", data=form, auth=(client_id, demo_secret(client_id)))
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def bearer(client: TestClient, client_id: str, scope: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {get_token(client, client_id, scope)}"}
+
+
+@pytest.fixture
+def gp(client: TestClient) -> dict[str, str]:
+    return {**bearer(client, "demo-huisarts"), "Content-Type": "application/fhir+json"}
+
+
+@pytest.fixture
+def team(client: TestClient) -> dict[str, str]:
+    return {**bearer(client, "demo-wijkteam-noord"), "Content-Type": "application/fhir+json"}
+
+
+def row_counts(sessions: sessionmaker[Session]) -> dict[str, int]:
+    with sessions() as session:
+        return {table.name: session.scalar(sa.select(sa.func.count()).select_from(table))
+                for table in Base.metadata.sorted_tables}

@@ -1,0 +1,63 @@
+"""A real PostgreSQL server for the test run: initdb + pg_ctl into a temp dir.
+
+initdb refuses to run as root; as root (CI), the data dir belongs to the ``postgres`` system
+user and the binaries run through ``runuser -u postgres --``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_BIN = Path(os.environ.get("WIJKGATEWAY_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+USER = "wg"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PostgresServer:
+    directory: Path
+    port: int
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        _run([str(PG_BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate",
+              "stop"], check=False)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def _run(command: list[str], check: bool = True) -> None:
+    subprocess.run(_as_postgres(command), check=check, capture_output=True, timeout=120)
+
+
+def start_postgres() -> PostgresServer:
+    if not (PG_BIN / "initdb").exists():
+        raise RuntimeError(f"PostgreSQL binaries not found in {PG_BIN}; `make test` installs them")
+    directory = Path(tempfile.mkdtemp(prefix="wg-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    data = directory / "data"
+    _run([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", USER, "-E", "UTF8",
+          "--no-sync"])
+    port = _free_port()
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off " \
+              "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    _run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+          str(directory / "server.log"), "-w", "start"])
+    return PostgresServer(directory, port)
