@@ -1,0 +1,74 @@
+"""The ``wijkgateway`` command, run as users run it (typer's runner, env-configured)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway.cli import app
+from gateway.settings import Settings, get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("WIJKGATEWAY_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("WIJKGATEWAY_SIGNING_KEY_PATH", str(tmp_path / "key.json"))
+    monkeypatch.setenv("WIJKGATEWAY_SECRET_KEY", "s" * 40)
+    get_settings.cache_clear()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    yield
+    get_settings.cache_clear()
+
+
+def test_clients_add_list_revoke(env: None) -> None:
+    assert runner.invoke(app, ["teams", "add", "wijkteam-oost", "--name", "Oost"]).exit_code == 0
+    added = runner.invoke(app, ["clients", "add", "Praktijk Oost", "--scope",
+                                "system/ServiceRequest.write system/Task.read"])
+    assert added.exit_code == 0, added.output
+    created = json.loads(added.output)
+    assert created["client_id"].startswith("praktijk-oost-")
+    assert len(created["client_secret"]) >= 40
+    assert created["webhook_secret"].startswith("whsec_")
+    listed = json.loads(runner.invoke(app, ["clients", "list"]).output)
+    assert [c["client_id"] for c in listed] == [created["client_id"]]
+    assert "client_secret" not in listed[0]
+    assert runner.invoke(app, ["clients", "revoke", created["client_id"]]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["clients", "list"]).output)[0]["revoked"] is True
+
+
+@pytest.mark.parametrize("args,message", [
+    (["clients", "add", "X", "--scope", "system/Nope.read"], "unknown scope"),
+    (["clients", "add", "X", "--scope", "system/Task.read", "--team", "nope"], "unknown team"),
+    (["clients", "revoke", "nobody"], "no client"),
+    (["outbox", "replay", "999"], "no outbox message"),
+    (["teams", "add", "bad id!", "--name", "x"], "team id"),
+])
+def test_mistakes_exit_2_with_a_message(env: None, args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_demo_load_is_idempotent_and_outbox_list_is_empty(env: None) -> None:
+    first = runner.invoke(app, ["demo", "load"])
+    assert "client demo-huisarts" in first.output
+    assert "already loaded" in runner.invoke(app, ["demo", "load"]).output
+    assert json.loads(runner.invoke(app, ["outbox", "list", "--status", "dead"]).output) == []
+    assert json.loads(runner.invoke(app, ["worker", "--once"]).output) == {"attempted": 0}
+
+
+def test_config_table_lists_every_setting(env: None) -> None:
+    output = runner.invoke(app, ["config", "table"]).output
+    for name in Settings.model_fields:
+        assert f"`WIJKGATEWAY_{name.upper()}`" in output
+
+
+def test_production_refuses_placeholder_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+
+    monkeypatch.delenv("WIJKGATEWAY_SECRET_KEY", raising=False)
+    with pytest.raises(ValueError, match="WIJKGATEWAY_SECRET_KEY"):
+        Settings(environment="production")
