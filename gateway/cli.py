@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from gateway.auth import clients as client_registry
 from gateway.auth.keys import generate_signing_key
@@ -23,7 +24,7 @@ from gateway.outbox.worker import Worker, replay
 from gateway.settings import Environment, Settings, get_settings
 
 app = typer.Typer(help="wijkgateway: message gateway for neighbourhood teams.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 clients_app = typer.Typer(help="OAuth2 clients (connected systems, GP practices).",
                           no_args_is_help=True)
@@ -45,6 +46,16 @@ def _sessions(settings: Settings):  # noqa: ANN202
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
+
+
+@app.callback()
+def _check_configuration() -> None:
+    """Refuse to start on invalid configuration with one clear line, not a traceback."""
+    try:
+        get_settings()
+    except ValidationError as error:
+        _fail("invalid configuration: " + "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()))
 
 
 @app.command()
@@ -181,8 +192,9 @@ def demo_load() -> None:
     with _sessions(settings).begin() as session:
         added = load_demo(session)
     typer.echo(f"demo data: {', '.join(added) if added else 'already loaded'}")
-    typer.echo("demo GP client: demo-huisarts / " + demo_secret("demo-huisarts"))
-    typer.echo("demo team client: demo-wijkteam-noord / " + demo_secret("demo-wijkteam-noord"))
+    for client_id in ("demo-huisarts", "demo-wijkteam-noord"):
+        typer.echo(f"demo client {client_id}: secret {demo_secret(client_id)}, webhook secret "
+                   f"{client_registry.webhook_secret(settings.secret_key, client_id)}")
 
 
 @keys_app.command("generate")

@@ -22,7 +22,7 @@ ALLOWED_FIELDS = frozenset({
 })
 
 # Defence in depth for allowed string fields: anything shaped like a BSN is masked.
-_NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
+_NINE_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{9}(?![0-9A-Za-z])")  # not inside hex ids
 
 
 def keep_allowed_fields(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:

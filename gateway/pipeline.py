@@ -32,6 +32,7 @@ GP_ADAPTER = "gp-referral"
 class Accepted:
     row: ServiceRequestRow
     status_code: int  # 201 created; 200 when an earlier referral answers
+    created_now: bool = False  # False for If-None-Exist matches and Idempotency-Key replays
 
 
 def receive_referral(session: Session, caller: Caller, body: bytes, max_depth: int,
@@ -44,7 +45,7 @@ def receive_referral(session: Session, caller: Caller, body: bytes, max_depth: i
     referral = get_adapter(GP_ADAPTER).parse(document)
     match = _conditional_match(session, caller, if_none_exist)
     accepted = Accepted(match, 200) if match else Accepted(
-        create_referral(session, caller, referral), 201)
+        create_referral(session, caller, referral), 201, created_now=True)
     if key:
         idempotency.remember(session, caller, key, digest, accepted.status_code,
                              "ServiceRequest", accepted.row.id)

@@ -27,8 +27,8 @@ class Settings(BaseSettings):
 
     environment: Environment = Field(
         Environment.DEVELOPMENT,
-        description="`development`, `test` or `production`. Outside development, placeholder "
-        "secrets are refused and webhooks must use https.",
+        description="`development`, `test` or `production`. In production, placeholder "
+        "secrets are refused, the signing key must exist and webhooks must use https.",
     )
     database_url: str = Field(
         "sqlite:///./wijkgateway.db",
@@ -59,7 +59,8 @@ class Settings(BaseSettings):
         48, ge=8, le=512, description="Deepest accepted JSON nesting; deeper is 400."
     )
     outbox_max_attempts: int = Field(
-        8, ge=1, le=100, description="Delivery attempts before an outbox message is dead."
+        15, ge=1, le=100, description="Delivery attempts before an outbox message is dead "
+        "(the default rides out about 4 hours of receiver downtime)."
     )
     outbox_backoff_base_seconds: float = Field(
         2.0, gt=0, description="First retry delay; doubles per attempt (with jitter)."
@@ -75,7 +76,7 @@ class Settings(BaseSettings):
     )
     allow_http_webhooks: bool | None = Field(
         None,
-        description="Accept `http://` webhook endpoints. Default: only in development and test.",
+        description="Accept `http://` webhook endpoints. Default: yes, except in production.",
     )
     log_level: str = Field("INFO", description="Minimum log level.")
     log_json: bool = Field(True, description="JSON log lines (set false for console output).")

@@ -1,4 +1,4 @@
-"""Event types carried in outbox messages and webhook headers (``webhook-event``)."""
+"""Event types carried in outbox messages and the ``X-Wijkgateway-Event`` webhook header."""
 
 from __future__ import annotations
 

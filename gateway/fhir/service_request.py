@@ -28,7 +28,7 @@ def create_service_request(request: Request, body: RawBody, caller: ServiceReque
                                 request.headers.get("if-none-exist"),
                                 request.headers.get("idempotency-key"))
     row = accepted.row
-    if accepted.status_code == 201:
+    if accepted.created_now:
         runtime.metrics.referrals.inc()
     location = f"{runtime.settings.public_base_url}/fhir/ServiceRequest/{row.id}" \
                f"/_history/{row.version_id}"

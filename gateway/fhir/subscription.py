@@ -20,7 +20,7 @@ router = APIRouter(prefix="/fhir", tags=["Subscription"])
 
 def _own_or_404(session: DbSession, subscription_id: str, caller: Caller) -> SubscriptionRow:
     row = session.get(SubscriptionRow, subscription_id)
-    if row is None or row.client_id != caller.client_id:
+    if row is None or row.client_id != caller.client_id or row.status == "off":
         raise NotFound("no such Subscription", expression="Subscription.id")
     return row
 

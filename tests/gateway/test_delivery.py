@@ -104,6 +104,7 @@ class TestFeedbackToTheGp:
         sub = client.post("/fhir/Subscription", headers=gp,
                           json=subscription(receiver.url)).json()
         assert client.delete(f"/fhir/Subscription/{sub['id']}", headers=gp).status_code == 204
+        assert client.get(f"/fhir/Subscription/{sub['id']}", headers=gp).status_code == 404
         _accept(client, team, task_id, 1, "accepted")
         worker.run_once()
         assert receiver.received == []

@@ -87,6 +87,8 @@ class TestRetries:
         assert second.headers["location"] == first.headers["location"]
         assert row_counts(sessions)["service_requests"] == 1
         assert row_counts(sessions)["outbox"] == 0
+        metrics = client.get("/metrics").text
+        assert "wijkgateway_referrals_received_total 1.0" in metrics
 
     def test_idempotency_key_reused_for_another_body_is_refused(self, client: TestClient,
                                                                 gp: dict) -> None:
