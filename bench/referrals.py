@@ -209,7 +209,7 @@ def running_gateway(workdir: Path, database_url: str) -> Iterator[int]:
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [str(wijkgateway_command()), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(wijkgateway_command()), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", os.environ.get("BENCH_WORKERS", "1")],
             env=server_env(workdir, database_url, port), stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_until_healthy(server, port, log_path)

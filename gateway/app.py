@@ -11,6 +11,8 @@ from fastapi import FastAPI
 import adapters
 from gateway import error_handlers, health
 from gateway.auth import routes as auth_routes
+from gateway.auth.bearer import VerifiedTokens
+from gateway.auth.client_cache import ClientCache
 from gateway.auth.keys import load_signing_key
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.fhir import metadata, organization, service_request, subscription, task
@@ -40,8 +42,10 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
                 return outbox_repository.counts(session)
 
         metrics.watch_outbox(outbox_counts)
-        app.state.runtime = Runtime(settings, engine, sessions, load_signing_key(settings),
-                                    metrics)
+        key = load_signing_key(settings)
+        app.state.runtime = Runtime(settings, engine, sessions, key, metrics,
+                                    ClientCache(sessions, settings.client_cache_seconds),
+                                    VerifiedTokens(key, settings.public_base_url))
         log.info("gateway_started", environment=settings.environment.value,
                  adapter=",".join(a.descriptor.name for a in adapters.all_adapters()))
         yield

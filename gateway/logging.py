@@ -7,6 +7,7 @@ import re
 import sys
 from typing import Any, TextIO
 
+import orjson
 import structlog
 
 # Fields that may appear in a log line. Anything else is dropped before rendering.
@@ -33,8 +34,12 @@ def keep_allowed_fields(_logger: Any, _method: str, event_dict: dict[str, Any]) 
     return kept
 
 
+def _orjson_text(value: Any, **_kwargs: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
 def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | None = None) -> None:
-    renderer: Any = (structlog.processors.JSONRenderer() if json
+    renderer: Any = (structlog.processors.JSONRenderer(serializer=_orjson_text) if json
                      else structlog.dev.ConsoleRenderer(colors=False))
     structlog.configure(
         processors=[

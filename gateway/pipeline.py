@@ -36,7 +36,8 @@ class Accepted:
 
 
 def receive_referral(session: Session, caller: Caller, body: bytes, max_depth: int,
-                     if_none_exist: str | None, idempotency_key: str | None) -> Accepted:
+                     if_none_exist: str | None, idempotency_key: str | None,
+                     known_teams: set[str]) -> Accepted:
     key = idempotency.checked_key(idempotency_key)
     digest = idempotency.body_digest(body)
     if key and (previous := idempotency.previous_answer(session, caller, key, digest)):
@@ -45,7 +46,7 @@ def receive_referral(session: Session, caller: Caller, body: bytes, max_depth: i
     referral = get_adapter(GP_ADAPTER).parse(document)
     match = _conditional_match(session, caller, if_none_exist)
     accepted = Accepted(match, 200) if match else Accepted(
-        create_referral(session, caller, referral), 201, created_now=True)
+        create_referral(session, caller, referral, known_teams), 201, created_now=True)
     if key:
         idempotency.remember(session, caller, key, digest, accepted.status_code,
                              "ServiceRequest", accepted.row.id)

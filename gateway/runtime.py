@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import structlog
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from joserfc.jwk import ECKey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.auth.bearer import Caller, authenticate_bearer
-from gateway.errors import Forbidden
+from gateway.auth.bearer import Caller, VerifiedTokens
+from gateway.auth.client_cache import ClientCache
+from gateway.errors import Forbidden, Unauthorized
 from gateway.logging import get_logger
 from gateway.metrics import Metrics
 from gateway.settings import Settings
@@ -28,38 +30,64 @@ class Runtime:
     sessions: sessionmaker[Session]
     signing_key: ECKey
     metrics: Metrics
+    clients: ClientCache
+    tokens: VerifiedTokens
+    known_teams: set[str] = field(default_factory=set)  # teams are never deleted
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One transaction per request: commit once before the response, or roll back."""
-    with runtime.sessions() as session:
-        try:
-            yield session
+def _finish(session: Session, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
-        except BaseException:
+        else:
             session.rollback()
-            raise
+    finally:
+        session.close()
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """One transaction per request: commit once before the response, or roll back.
+
+    Handlers on a ``UnitOfWorkRoute`` have committed already (in their own thread); what is
+    left here needs a worker thread only when a transaction is still open.
+    """
+    session = runtime.sessions()
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_finish, session, False)
+        raise
+    if session.in_transaction():
+        await run_in_threadpool(_finish, session, True)
+    else:
+        session.close()
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def require_scope(scope: str):  # noqa: ANN201 - returns a FastAPI dependency
+def require_scope(scope: str) -> Callable[..., Awaitable[Caller]]:
     """Dependency factory: a valid token carrying ``scope``; refusals are logged."""
 
-    def dependency(request: Request, runtime: RuntimeDep, session: DbSession) -> Caller:
-        caller = authenticate_bearer(request.headers.get("authorization"), runtime.signing_key,
-                                     runtime.settings.public_base_url, session)
-        structlog.contextvars.bind_contextvars(client_id=caller.client_id)
+    async def dependency(request: Request, runtime: RuntimeDep) -> Caller:
+        claims = runtime.tokens.claims(request.headers.get("authorization"))
+        client_id = claims["client_id"]
+        status = runtime.clients.cached(client_id) or \
+            await run_in_threadpool(runtime.clients.load, client_id)
+        if not status.active:
+            raise Unauthorized("the client of this token is unknown or revoked")
+        structlog.contextvars.bind_contextvars(client_id=client_id)
+        caller = Caller(client_id, frozenset(str(claims.get("scope", "")).split()),
+                        status.team_id)
         if scope not in caller.scopes:
-            log.warning("access_refused", client_id=caller.client_id, scope=scope)
+            log.warning("access_refused", client_id=client_id, scope=scope)
             raise Forbidden(f"this action needs the scope {scope}", scope=scope)
         return caller
 

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(
         900, ge=60, le=86400, description="Lifetime of issued access tokens."
     )
+    client_cache_seconds: float = Field(
+        5.0, ge=0, description="How long a client's status is cached; a revoked client's "
+        "tokens stop working within this time."
+    )
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest accepted request body (bytes); larger is 413."
     )

@@ -13,8 +13,9 @@ from gateway.auth.scopes import SCOPES
 from gateway.auth.token_endpoint import TOKEN_PATH, TokenEndpoint
 from gateway.fhir.common import RawBody
 from gateway.runtime import DbSession, RuntimeDep
+from gateway.unit_of_work import UnitOfWorkRoute
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=UnitOfWorkRoute)
 FORM = "application/x-www-form-urlencoded"
 
 

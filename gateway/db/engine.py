@@ -3,6 +3,7 @@ and ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing on a stal
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -29,9 +30,22 @@ def make_engine(database_url: str) -> Engine:
             cursor.execute(pragma)
         cursor.close()
 
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not writer.acquire(timeout=10):
+            raise TimeoutError("database busy")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.release()
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _release(connection: Any) -> None:
+        writer.release()
 
     return engine
 

@@ -3,6 +3,8 @@ A test checks every listed interaction against the app's routes, so it stays tru
 
 from __future__ import annotations
 
+from functools import lru_cache
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,8 +12,9 @@ from fastapi import APIRouter
 from gateway.auth.scopes import SCOPES
 from gateway.fhir_json import FhirResponse
 from gateway.runtime import RuntimeDep
+from gateway.unit_of_work import UnitOfWorkRoute
 
-router = APIRouter(prefix="/fhir", tags=["metadata"])
+router = APIRouter(prefix="/fhir", tags=["metadata"], route_class=UnitOfWorkRoute)
 
 # resource type -> (interactions, search parameters (name, type), extra flags)
 SUPPORTED: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...], dict[str, Any]]] = {
@@ -25,6 +28,7 @@ SUPPORTED: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...], dict[st
 }
 
 
+@lru_cache(maxsize=8)
 def capability_statement(base_url: str, version: str) -> dict[str, Any]:
     resources = []
     for resource_type, (interactions, params, flags) in SUPPORTED.items():
@@ -64,7 +68,5 @@ def capability_statement(base_url: str, version: str) -> dict[str, Any]:
 
 @router.get("/metadata", response_class=FhirResponse)
 def metadata(runtime: RuntimeDep) -> FhirResponse:
-    from importlib.metadata import version
-
     return FhirResponse(capability_statement(runtime.settings.public_base_url,
                                              version("wijkgateway")))

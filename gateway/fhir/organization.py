@@ -14,8 +14,9 @@ from gateway.fhir.common import bundle_response, parse_search
 from gateway.fhir_json import FhirResponse
 from gateway.referrals.repository import page
 from gateway.runtime import DbSession, RuntimeDep
+from gateway.unit_of_work import UnitOfWorkRoute
 
-router = APIRouter(prefix="/fhir", tags=["Organization"])
+router = APIRouter(prefix="/fhir", tags=["Organization"], route_class=UnitOfWorkRoute)
 
 
 def render_organization(row: Organization) -> dict[str, Any]:

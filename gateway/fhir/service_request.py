@@ -14,8 +14,9 @@ from gateway.pipeline import receive_referral
 from gateway.referrals import repository
 from gateway.referrals.render import render_service_request
 from gateway.runtime import DbSession, RuntimeDep
+from gateway.unit_of_work import UnitOfWorkRoute
 
-router = APIRouter(prefix="/fhir", tags=["ServiceRequest"])
+router = APIRouter(prefix="/fhir", tags=["ServiceRequest"], route_class=UnitOfWorkRoute)
 SEARCH_PARAMS = frozenset({"identifier"})
 
 
@@ -26,7 +27,7 @@ def create_service_request(request: Request, body: RawBody, caller: ServiceReque
     require_media_type(request)
     accepted = receive_referral(session, caller, body, runtime.settings.max_json_depth,
                                 request.headers.get("if-none-exist"),
-                                request.headers.get("idempotency-key"))
+                                request.headers.get("idempotency-key"), runtime.known_teams)
     row = accepted.row
     if accepted.created_now:
         runtime.metrics.referrals.inc()

@@ -14,8 +14,9 @@ from gateway.fhir_json import FhirResponse, decode_json_object, require_media_ty
 from gateway.referrals.repository import page
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.subscriptions.service import create_subscription, render_subscription
+from gateway.unit_of_work import UnitOfWorkRoute
 
-router = APIRouter(prefix="/fhir", tags=["Subscription"])
+router = APIRouter(prefix="/fhir", tags=["Subscription"], route_class=UnitOfWorkRoute)
 
 
 def _own_or_404(session: DbSession, subscription_id: str, caller: Caller) -> SubscriptionRow:

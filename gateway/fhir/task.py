@@ -18,8 +18,9 @@ from gateway.referrals import repository
 from gateway.referrals.render import render_task
 from gateway.referrals.service import update_task
 from gateway.runtime import DbSession, RuntimeDep
+from gateway.unit_of_work import UnitOfWorkRoute
 
-router = APIRouter(prefix="/fhir", tags=["Task"])
+router = APIRouter(prefix="/fhir", tags=["Task"], route_class=UnitOfWorkRoute)
 SEARCH_PARAMS = frozenset({"focus", "status"})
 JSON_PATCH = frozenset({"application/json-patch+json"})
 

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
-from gateway.db.models import Organization, Person, ServiceRequestRow, TaskRow
+from gateway.db.models import Organization, Person, ServiceRequestRow, TaskRow, new_id
 from schemas import Identifier, Subject
 
 Row = TypeVar("Row", ServiceRequestRow, TaskRow)
@@ -44,8 +44,8 @@ def find_or_create_person(session: Session, subject: Subject) -> Person:
 
 
 def _add(session: Session, person: Person) -> Person:
+    person.id = new_id()  # known now, so the insert can wait for the one flush
     session.add(person)
-    session.flush()
     return person
 
 

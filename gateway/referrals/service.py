@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
-from gateway.db.models import ServiceRequestRow, TaskRow
+from gateway.db.models import ServiceRequestRow, TaskRow, new_id
 from gateway.db.types import utcnow
 from gateway.errors import Conflict, Forbidden, Unprocessable
 from gateway.logging import get_logger
@@ -28,31 +29,41 @@ from schemas import (
 log = get_logger()
 
 
-def create_referral(session: Session, caller: Caller, referral: Referral) -> ServiceRequestRow:
-    """Identify the resident, store referral + Task, and enqueue the team's notifications."""
-    if not repository.team_exists(session, referral.team_id):
-        raise Unprocessable("unknown team: no Organization with this id receives referrals",
-                            expression="ServiceRequest.performer[0].reference")
-    if referral.identifier and (existing := repository.find_by_identifier(
-            session, caller, referral.identifier)):
-        raise Conflict(f"a referral with this identifier exists: ServiceRequest/"
-                       f"{existing[0].id}; use If-None-Exist to make retries safe",
-                       expression="ServiceRequest.identifier")
+def create_referral(session: Session, caller: Caller, referral: Referral,
+                    known_teams: set[str]) -> ServiceRequestRow:
+    """Identify the resident, store referral + Task, and enqueue the team's notifications.
+
+    ``known_teams`` caches teams seen to exist (teams are never deleted), saving a query.
+    A duplicate business identifier is caught by the unique constraint, not a pre-check.
+    """
+    if referral.team_id not in known_teams:
+        if not repository.team_exists(session, referral.team_id):
+            raise Unprocessable("unknown team: no Organization with this id receives referrals",
+                                expression="ServiceRequest.performer[0].reference")
+        known_teams.add(referral.team_id)
+    subscribers = subscribers_for_new_referral(session, referral.team_id)  # before any add
     person = repository.find_or_create_person(session, referral.subject)
     ident = referral.identifier
     row = ServiceRequestRow(
-        client_id=caller.client_id, team_id=referral.team_id, person_id=person.id,
-        requester_agb=referral.requester_agb, resource=referral.resource,
+        id=new_id(), version_id=1, client_id=caller.client_id, team_id=referral.team_id,
+        person_id=person.id, requester_agb=referral.requester_agb, resource=referral.resource,
         identifier_system=ident.system if ident else None,
-        identifier_value=ident.value if ident else None)
+        identifier_value=ident.value if ident else None, created_at=utcnow())
+    row.updated_at = row.created_at
     session.add(row)
-    session.flush()
-    task = TaskRow(service_request_id=row.id, client_id=caller.client_id, team_id=row.team_id,
-                   requester_agb=row.requester_agb, status="requested")
-    session.add(task)
-    session.flush()
-    enqueue(session, subscribers_for_new_referral(session, row.team_id), EVENT_REFERRAL_RECEIVED,
-            person.id, render_service_request(row))
+    session.add(TaskRow(id=new_id(), service_request_id=row.id, client_id=caller.client_id,
+                        team_id=row.team_id, requester_agb=row.requester_agb,
+                        status="requested", details={}))
+    enqueue(session, subscribers, EVENT_REFERRAL_RECEIVED, person.id, render_service_request(row))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        if ident and (existing := repository.find_by_identifier(session, caller, ident)):
+            raise Conflict(f"a referral with this identifier exists: ServiceRequest/"
+                           f"{existing[0].id}; use If-None-Exist to make retries safe",
+                           expression="ServiceRequest.identifier") from None
+        raise
     log.info("referral_received", resource_id=row.id, team_id=row.team_id,
              client_id=caller.client_id)
     return row

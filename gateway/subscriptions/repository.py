@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.db.models import OAuthClient, SubscriptionRow, TaskRow
 
 
-def _active(resource_type: str):  # noqa: ANN202 - a select
-    return (select(SubscriptionRow)
+def _active(resource_type: str) -> Select[tuple[str]]:
+    return (select(SubscriptionRow.id)
             .join(OAuthClient, OAuthClient.id == SubscriptionRow.client_id)
             .where(SubscriptionRow.status == "active",
                    SubscriptionRow.resource_type == resource_type,
@@ -17,12 +17,12 @@ def _active(resource_type: str):  # noqa: ANN202 - a select
             .order_by(SubscriptionRow.created_at))
 
 
-def subscribers_for_new_referral(session: Session, team_id: str) -> list[SubscriptionRow]:
-    """Systems of the receiving team that subscribed to ``ServiceRequest``."""
+def subscribers_for_new_referral(session: Session, team_id: str) -> list[str]:
+    """Ids of the receiving team's subscriptions to ``ServiceRequest``."""
     return list(session.scalars(_active("ServiceRequest").where(OAuthClient.team_id == team_id)))
 
 
-def subscribers_for_task(session: Session, task: TaskRow) -> list[SubscriptionRow]:
+def subscribers_for_task(session: Session, task: TaskRow) -> list[str]:
     """The referrer and the team's systems, for ``Task`` or ``Task?focus=`` this referral."""
     return list(session.scalars(_active("Task").where(
         or_(SubscriptionRow.focus_id.is_(None),
