@@ -19,6 +19,7 @@ from gateway.errors import Forbidden, Unauthorized
 from gateway.logging import get_logger
 from gateway.metrics import Metrics
 from gateway.settings import Settings
+from gateway.unit_of_work import RUN_INLINE
 
 log = get_logger()
 
@@ -58,7 +59,7 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
     Handlers on a ``UnitOfWorkRoute`` have committed already (in their own thread); what is
     left here needs a worker thread only when a transaction is still open.
     """
-    session = runtime.sessions()
+    session = runtime.sessions(info={RUN_INLINE: runtime.settings.is_sqlite})
     try:
         yield session
     except BaseException:
