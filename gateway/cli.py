@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -64,9 +63,6 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
           port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
           workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1) -> None:
     """Serve the API (docs at /docs)."""
-    # A thread holding the SQLite write lock re-takes the GIL after every SQLite call; a short
-    # switch interval stops the event-loop thread from making it wait up to 5 ms each time.
-    sys.setswitchinterval(0.0005)
     uvicorn.run("gateway.app:create_app", factory=True, host=host, port=port, workers=workers,
                 access_log=False, log_config=None, proxy_headers=True)
 
