@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
@@ -29,24 +29,30 @@ def team_exists(session: Session, team_id: str) -> bool:
     return session.get(Organization, team_id) is not None
 
 
-def find_or_create_person(session: Session, subject: Subject) -> Person:
-    """Link by BSN, else by the sender's local id; a person known by neither is new."""
+_PERSON_BY_BSN = select(Person.id).where(Person.bsn == bindparam("bsn"))
+_PERSON_BY_LOCAL_ID = select(Person.id).where(Person.local_system == bindparam("system"),
+                                              Person.local_value == bindparam("value"))
+
+
+def find_or_create_person(session: Session, subject: Subject) -> str:
+    """Link by BSN, else by the sender's local id; a person known by neither is new.
+    Returns the person's id. Statements are built once: this runs for every message."""
     if subject.bsn:
-        person = session.scalar(select(Person).where(Person.bsn == subject.bsn))
-        return person or _add(session, Person(bsn=subject.bsn))
+        found = session.scalar(_PERSON_BY_BSN, {"bsn": subject.bsn})
+        return found or insert_row(session, Person, bsn=subject.bsn)
     if subject.local_id:
-        person = session.scalar(select(Person).where(
-            Person.local_system == subject.local_id.system,
-            Person.local_value == subject.local_id.value))
-        return person or _add(session, Person(local_system=subject.local_id.system,
-                                              local_value=subject.local_id.value))
-    return _add(session, Person())
+        local = {"system": subject.local_id.system, "value": subject.local_id.value}
+        found = session.scalar(_PERSON_BY_LOCAL_ID, local)
+        return found or insert_row(session, Person, local_system=local["system"],
+                                   local_value=local["value"])
+    return insert_row(session, Person)
 
 
-def _add(session: Session, person: Person) -> Person:
-    person.id = new_id()  # known now, so the insert can wait for the one flush
-    session.add(person)
-    return person
+def insert_row(session: Session, model: type, **values: object) -> str:
+    """A plain INSERT (no unit-of-work bookkeeping) for rows this request never changes."""
+    row_id = str(values.setdefault("id", new_id()))
+    session.execute(insert(model).values(**values))
+    return row_id
 
 
 def find_by_identifier(session: Session, caller: Caller,

@@ -35,28 +35,25 @@ def create_referral(session: Session, caller: Caller, referral: Referral,
 
     ``known_teams`` caches teams seen to exist (teams are never deleted), saving a query.
     A duplicate business identifier is caught by the unique constraint, not a pre-check.
+    Rows are written with plain INSERTs in foreign-key order; ``row`` is returned transient,
+    for rendering.
     """
     if referral.team_id not in known_teams:
         if not repository.team_exists(session, referral.team_id):
             raise Unprocessable("unknown team: no Organization with this id receives referrals",
                                 expression="ServiceRequest.performer[0].reference")
         known_teams.add(referral.team_id)
-    subscribers = subscribers_for_new_referral(session, referral.team_id)  # before any add
-    person = repository.find_or_create_person(session, referral.subject)
+    subscribers = subscribers_for_new_referral(session, referral.team_id)
+    person_id = repository.find_or_create_person(session, referral.subject)
     ident = referral.identifier
+    now = utcnow()
     row = ServiceRequestRow(
         id=new_id(), version_id=1, client_id=caller.client_id, team_id=referral.team_id,
-        person_id=person.id, requester_agb=referral.requester_agb, resource=referral.resource,
+        person_id=person_id, requester_agb=referral.requester_agb, resource=referral.resource,
         identifier_system=ident.system if ident else None,
-        identifier_value=ident.value if ident else None, created_at=utcnow())
-    row.updated_at = row.created_at
-    session.add(row)
-    session.add(TaskRow(id=new_id(), service_request_id=row.id, client_id=caller.client_id,
-                        team_id=row.team_id, requester_agb=row.requester_agb,
-                        status="requested", details={}))
-    enqueue(session, subscribers, EVENT_REFERRAL_RECEIVED, person.id, render_service_request(row))
+        identifier_value=ident.value if ident else None, created_at=now, updated_at=now)
     try:
-        session.flush()
+        repository.insert_row(session, ServiceRequestRow, **_columns(row))
     except IntegrityError:
         session.rollback()
         if ident and (existing := repository.find_by_identifier(session, caller, ident)):
@@ -64,9 +61,18 @@ def create_referral(session: Session, caller: Caller, referral: Referral,
                            f"{existing[0].id}; use If-None-Exist to make retries safe",
                            expression="ServiceRequest.identifier") from None
         raise
+    repository.insert_row(session, TaskRow, service_request_id=row.id,
+                          client_id=caller.client_id, team_id=row.team_id,
+                          requester_agb=row.requester_agb, status="requested", details={},
+                          created_at=now, updated_at=now)
+    enqueue(session, subscribers, EVENT_REFERRAL_RECEIVED, person_id, render_service_request(row))
     log.info("referral_received", resource_id=row.id, team_id=row.team_id,
              client_id=caller.client_id)
     return row
+
+
+def _columns(row: ServiceRequestRow) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in ServiceRequestRow.__table__.columns}
 
 
 MUTABLE_TASK_ELEMENTS = frozenset({"status", "statusReason", "businessStatus", "note", "output"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.db.models import OAuthClient, SubscriptionRow, TaskRow
@@ -17,9 +17,13 @@ def _active(resource_type: str) -> Select[tuple[str]]:
             .order_by(SubscriptionRow.created_at))
 
 
+# Built once: this runs for every referral, and building a select costs more than running it.
+_NEW_REFERRAL = _active("ServiceRequest").where(OAuthClient.team_id == bindparam("team_id"))
+
+
 def subscribers_for_new_referral(session: Session, team_id: str) -> list[str]:
     """Ids of the receiving team's subscriptions to ``ServiceRequest``."""
-    return list(session.scalars(_active("ServiceRequest").where(OAuthClient.team_id == team_id)))
+    return list(session.scalars(_NEW_REFERRAL, {"team_id": team_id}))
 
 
 def subscribers_for_task(session: Session, task: TaskRow) -> list[str]:
