@@ -29,20 +29,21 @@ def team_exists(session: Session, team_id: str) -> bool:
     return session.get(Organization, team_id) is not None
 
 
-_PERSON_BY_BSN = select(Person.id).where(Person.bsn == bindparam("bsn"))
-_PERSON_BY_LOCAL_ID = select(Person.id).where(Person.local_system == bindparam("system"),
-                                              Person.local_value == bindparam("value"))
+_PERSONS = Person.__table__.c
+_PERSON_BY_BSN = select(_PERSONS.id).where(_PERSONS.bsn == bindparam("bsn"))
+_PERSON_BY_LOCAL_ID = select(_PERSONS.id).where(_PERSONS.local_system == bindparam("system"),
+                                                _PERSONS.local_value == bindparam("value"))
 
 
 def find_or_create_person(session: Session, subject: Subject) -> str:
     """Link by BSN, else by the sender's local id; a person known by neither is new.
     Returns the person's id. Statements are built once: this runs for every message."""
     if subject.bsn:
-        found = session.scalar(_PERSON_BY_BSN, {"bsn": subject.bsn})
+        found = session.connection().scalar(_PERSON_BY_BSN, {"bsn": subject.bsn})
         return found or insert_row(session, Person, bsn=subject.bsn)
     if subject.local_id:
         local = {"system": subject.local_id.system, "value": subject.local_id.value}
-        found = session.scalar(_PERSON_BY_LOCAL_ID, local)
+        found = session.connection().scalar(_PERSON_BY_LOCAL_ID, local)
         return found or insert_row(session, Person, local_system=local["system"],
                                    local_value=local["value"])
     return insert_row(session, Person)

@@ -17,13 +17,19 @@ def _active(resource_type: str) -> Select[tuple[str]]:
             .order_by(SubscriptionRow.created_at))
 
 
-# Built once: this runs for every referral, and building a select costs more than running it.
-_NEW_REFERRAL = _active("ServiceRequest").where(OAuthClient.team_id == bindparam("team_id"))
+# Built once and run as Core: this runs for every referral, and building a select costs more
+# than running it.
+_SUBS, _CLIENTS = SubscriptionRow.__table__.c, OAuthClient.__table__.c
+_NEW_REFERRAL = (select(_SUBS.id).join_from(SubscriptionRow.__table__, OAuthClient.__table__,
+                                            _CLIENTS.id == _SUBS.client_id)
+                 .where(_SUBS.status == "active", _SUBS.resource_type == "ServiceRequest",
+                        _CLIENTS.revoked_at.is_(None), _CLIENTS.team_id == bindparam("team_id"))
+                 .order_by(_SUBS.created_at))
 
 
 def subscribers_for_new_referral(session: Session, team_id: str) -> list[str]:
     """Ids of the receiving team's subscriptions to ``ServiceRequest``."""
-    return list(session.scalars(_NEW_REFERRAL, {"team_id": team_id}))
+    return list(session.connection().scalars(_NEW_REFERRAL, {"team_id": team_id}))
 
 
 def subscribers_for_task(session: Session, task: TaskRow) -> list[str]:
