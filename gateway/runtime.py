@@ -59,16 +59,25 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
     Handlers on a ``UnitOfWorkRoute`` have committed already (in their own thread); what is
     left here needs a worker thread only when a transaction is still open.
     """
-    session = runtime.sessions(info={RUN_INLINE: runtime.settings.is_sqlite})
+    inline = runtime.settings.is_sqlite
+    session = runtime.sessions(info={RUN_INLINE: inline})
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_finish, session, False)
+        await _run(inline, _finish, session, False)
         raise
     if session.in_transaction():
-        await run_in_threadpool(_finish, session, True)
+        await _run(inline, _finish, session, True)
     else:
         session.close()
+
+
+async def _run(inline: bool, function: Callable[..., None], *args: object) -> None:
+    """Inline on SQLite (see ``gateway.unit_of_work``), else in a worker thread."""
+    if inline:
+        function(*args)
+    else:
+        await run_in_threadpool(function, *args)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
