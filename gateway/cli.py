@@ -128,13 +128,14 @@ def clients_list() -> None:
 
 @clients_app.command("revoke")
 def clients_revoke(client_id: str) -> None:
-    """Revoke a client: its tokens stop working at once."""
+    """Revoke a client: its tokens stop working within WIJKGATEWAY_CLIENT_CACHE_SECONDS."""
     with _sessions(get_settings()).begin() as session:
         try:
             client_registry.revoke_client(session, client_id)
         except client_registry.ClientRegistrationError as error:
             _fail(str(error))
-    typer.echo(f"revoked {client_id}")
+    typer.echo(f"revoked {client_id}; its tokens stop working within "
+               f"{get_settings().client_cache_seconds:g} s")
 
 
 @teams_app.command("add")
