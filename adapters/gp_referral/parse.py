@@ -26,6 +26,7 @@ from schemas import (
 SR = "ServiceRequest"
 TEAM_REFERENCE_PREFIX = "Organization/"
 REQUESTER_TYPES = frozenset({"Practitioner", "PractitionerRole"})
+PATIENT_TYPES = frozenset({"Patient"})
 
 
 def parse_service_request(document: dict[str, Any]) -> Referral:
@@ -74,25 +75,40 @@ def _resolve_contained(
     return f"{SR}.contained[{index}]", target
 
 
+def _checked_reference(reference: Any, expr: str, allowed: frozenset[str], required: str,
+                       contained: dict[str, tuple[int, Any]],
+                       issues: list[Issue]) -> tuple[str, Any] | None:
+    """Presence, type and, for ``#id``, the contained target of a reference.
+
+    Returns ``(path, target)`` for a contained resource, ``("", None)`` for a logical
+    reference (identifier only), or None after recording an issue.
+    """
+    kinds = " or ".join(sorted(allowed))
+    if reference is None:
+        issues.append(Issue(expr, required, "required"))
+        return None
+    if reference.type and reference.type not in allowed:
+        issues.append(Issue(f"{expr}.type", f"must be a {kinds}", "value"))
+        return None
+    if not reference.reference:
+        return "", None
+    resolved = _resolve_contained(reference, expr, contained, issues)
+    if resolved is not None and resolved[1].get_resource_type() not in allowed:
+        issues.append(Issue(f"{expr}.reference", f"must be a {kinds}", "value"))
+        return None
+    return resolved
+
+
 def _subject(
     reference: Any, contained: dict[str, tuple[int, Any]], issues: list[Issue]
 ) -> Subject | None:
     expr = f"{SR}.subject"
-    if reference is None:
-        issues.append(Issue(expr, "the resident is required (BSN identifier or contained "
-                            "Patient)", "required"))
+    checked = _checked_reference(reference, expr, PATIENT_TYPES, "the resident is required "
+                                 "(BSN identifier or contained Patient)", contained, issues)
+    if checked is None:
         return None
-    if reference.type and reference.type != "Patient":
-        issues.append(Issue(f"{expr}.type", "the subject must be a Patient", "value"))
-        return None
-    if reference.reference:
-        resolved = _resolve_contained(reference, expr, contained, issues)
-        if resolved is None:
-            return None
-        path, patient = resolved
-        if patient.get_resource_type() != "Patient":
-            issues.append(Issue(f"{expr}.reference", "the subject must be a Patient", "value"))
-            return None
+    path, patient = checked
+    if patient is not None:
         return _subject_from_patient(path, patient, issues)
     if reference.identifier is None:
         issues.append(Issue(expr, "identify the resident by BSN identifier or contained Patient",
@@ -139,24 +155,14 @@ def _requester_agb(
     reference: Any, contained: dict[str, tuple[int, Any]], issues: list[Issue]
 ) -> str | None:
     expr = f"{SR}.requester"
-    if reference is None:
-        issues.append(Issue(expr, "the referring GP is required (Practitioner or "
-                            "PractitionerRole with an AGB code)", "required"))
+    checked = _checked_reference(reference, expr, REQUESTER_TYPES, "the referring GP is required "
+                                 "(Practitioner or PractitionerRole with an AGB code)",
+                                 contained, issues)
+    if checked is None:
         return None
-    if reference.type and reference.type not in REQUESTER_TYPES:
-        issues.append(Issue(f"{expr}.type", "the requester must be a Practitioner or "
-                            "PractitionerRole", "value"))
-        return None
+    path, target = checked
     candidates: list[tuple[str, Any]] = []
-    if reference.reference:
-        resolved = _resolve_contained(reference, expr, contained, issues)
-        if resolved is None:
-            return None
-        path, target = resolved
-        if target.get_resource_type() not in REQUESTER_TYPES:
-            issues.append(Issue(f"{expr}.reference", "the requester must be a Practitioner or "
-                                "PractitionerRole", "value"))
-            return None
+    if target is not None:
         candidates += [(f"{path}.identifier[{j}]", i) for j, i in
                        enumerate(target.identifier or [])]
         practitioner = getattr(target, "practitioner", None)
