@@ -203,13 +203,14 @@ def server_env(workdir: Path, database_url: str, port: int) -> dict[str, str]:
 
 
 @contextmanager
-def running_gateway(workdir: Path, database_url: str) -> Iterator[int]:
+def running_gateway(workdir: Path, database_url: str, workers: int) -> Iterator[int]:
     """Serve on a free port until the block ends; yields the port. Always stops the server."""
     port = free_port()
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [str(wijkgateway_command()), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", os.environ.get("BENCH_WORKERS", "1")],
+            [str(wijkgateway_command()), "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers)],
             env=server_env(workdir, database_url, port), stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_until_healthy(server, port, log_path)
@@ -328,7 +329,8 @@ def connected_clients(port: int, concurrency: int) -> Iterator[Clients]:
 
 # --- the run ----------------------------------------------------------------------------------
 
-def measure(workdir: Path, warmup: list[bytes], bodies: list[bytes], concurrency: int) -> Totals:
+def measure(workdir: Path, warmup: list[bytes], bodies: list[bytes], concurrency: int,
+            workers: int) -> Totals:
     """Warm both up, then alternate a baseline round and a gateway round."""
     gateway_url = f"sqlite:///{workdir / 'gateway.db'}"
     baseline_url = f"sqlite:///{workdir / 'baseline.db'}"
@@ -337,7 +339,7 @@ def measure(workdir: Path, warmup: list[bytes], bodies: list[bytes], concurrency
     baseline = make_engine(baseline_url)  # WAL, synchronous=NORMAL, BEGIN IMMEDIATE: as served
     totals = Totals()
     try:
-        with running_gateway(workdir, gateway_url) as port, \
+        with running_gateway(workdir, gateway_url, workers) as port, \
                 connected_clients(port, concurrency) as clients:
             store_referrals(baseline, warmup)
             warm = clients.send(warmup)[0]
@@ -368,7 +370,8 @@ def report(args: argparse.Namespace, totals: Totals) -> None:
     cores = os.cpu_count() or 1
     rounds = min(ROUNDS, args.requests)
     print(f"wijkgateway referrals on SQLite: {args.requests} referrals after {args.warmup} "
-          f"warm-up, {args.concurrency} keep-alive clients, bearer auth on, "
+          f"warm-up, {args.concurrency} keep-alive clients, {args.workers} server process(es), "
+          f"bearer auth on, "
           f"{rounds} alternating rounds")
     print(f"note: load generator and server share this machine's {cores} CPU core(s); the "
           f"load generator used {totals.client_cpu_s:.1f} CPU-s of {totals.gateway_s:.1f} s")
@@ -383,7 +386,8 @@ def report(args: argparse.Namespace, totals: Totals) -> None:
         print(f"FAILED referrals: {reasons}; first answer: {totals.outcome.first_failure}")
     print(json.dumps({
         "benchmark": "referrals", "database": "sqlite", "requests": args.requests,
-        "warmup": args.warmup, "concurrency": args.concurrency, "rounds": rounds,
+        "warmup": args.warmup, "concurrency": args.concurrency, "workers": args.workers,
+        "rounds": rounds,
         "cpu_count": cores, "gateway_rps": round(gateway_rps, 1),
         "gateway_p50_ms": round(p50, 2), "gateway_p95_ms": round(p95, 2),
         "baseline_rps": round(baseline_rps, 1), "baseline_mode": BASELINE_MODE,
@@ -397,14 +401,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="measured referrals")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured referrals first")
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny run through every step: " + ", ".join(
                             f"{k}={v}" for k, v in SMOKE.items()) + " (overrides the above)")
     args = parser.parse_args(argv)
     if args.smoke:
         vars(args).update(SMOKE)
-    if args.requests < 1 or args.concurrency < 1 or args.warmup < 0:
-        parser.error("--requests and --concurrency must be positive, --warmup not negative")
+    if args.requests < 1 or args.concurrency < 1 or args.workers < 1 or args.warmup < 0:
+        parser.error("--requests, --concurrency and --workers must be positive, "
+                     "--warmup not negative")
     return args
 
 
@@ -414,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="wijkgateway-bench-") as workdir:
         try:
             totals = measure(Path(workdir), bodies[:args.warmup], bodies[args.warmup:],
-                             args.concurrency)
+                             args.concurrency, args.workers)
         except BenchError as error:
             print(f"benchmark could not run: {error}", file=sys.stderr)
             return 2
