@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from adapters.base import InvalidMessage, Issue
+from gateway.db.engine import DatabaseBusy
 from gateway.errors import Conflict, GatewayError
 from gateway.fhir_json import FhirResponse, operation_outcome
 from gateway.logging import get_logger
@@ -50,6 +51,13 @@ async def integrity_error(request: Request, error: IntegrityError) -> FhirRespon
     return await gateway_error(request, conflict)
 
 
+async def database_busy(_request: Request, _error: DatabaseBusy) -> FhirResponse:
+    log.warning("database_busy")
+    return FhirResponse(operation_outcome([Issue("", "the database is busy; retry shortly",
+                                                 "transient")]),
+                        status_code=503, headers={"Retry-After": "1"})
+
+
 async def unexpected(_request: Request, error: Exception) -> FhirResponse:
     log.error("unhandled_error", error_type=type(error).__name__)
     return FhirResponse(operation_outcome([Issue("", "internal error; the request id in the "
@@ -63,4 +71,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, request_validation)
     app.add_exception_handler(HTTPException, http_exception)
     app.add_exception_handler(IntegrityError, integrity_error)
+    app.add_exception_handler(DatabaseBusy, database_busy)
     app.add_exception_handler(Exception, unexpected)

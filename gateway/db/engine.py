@@ -1,5 +1,9 @@
 """Engines tuned per backend. SQLite: WAL, synchronous=NORMAL, foreign keys, busy timeout,
-and ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing on a stale snapshot."""
+and ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing on a stale snapshot.
+
+Within one process, SQLite transactions also queue on a Python lock: it hands over the moment
+it is released, where SQLite's busy handler polls in sleeps of up to 100 ms. The busy timeout
+still covers other processes (the delivery worker, the CLI)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+WRITER_WAIT_SECONDS = 10
+
+
+class DatabaseBusy(TimeoutError):
+    """The embedded database stayed locked too long; the request may be retried."""
+
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -34,8 +45,8 @@ def make_engine(database_url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Any) -> None:
-        if not writer.acquire(timeout=10):
-            raise TimeoutError("database busy")
+        if not writer.acquire(timeout=WRITER_WAIT_SECONDS):
+            raise DatabaseBusy(f"no database transaction within {WRITER_WAIT_SECONDS} s")
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:

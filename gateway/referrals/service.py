@@ -47,13 +47,14 @@ def create_referral(session: Session, caller: Caller, referral: Referral,
     person_id = repository.find_or_create_person(session, referral.subject)
     ident = referral.identifier
     now = utcnow()
-    row = ServiceRequestRow(
+    values = dict(
         id=new_id(), version_id=1, client_id=caller.client_id, team_id=referral.team_id,
         person_id=person_id, requester_agb=referral.requester_agb, resource=referral.resource,
         identifier_system=ident.system if ident else None,
         identifier_value=ident.value if ident else None, created_at=now, updated_at=now)
+    row = ServiceRequestRow(**values)
     try:
-        repository.insert_row(session, ServiceRequestRow, **_columns(row))
+        repository.insert_row(session, ServiceRequestRow, **values)
     except IntegrityError:
         session.rollback()
         if ident and (existing := repository.find_by_identifier(session, caller, ident)):
@@ -69,10 +70,6 @@ def create_referral(session: Session, caller: Caller, referral: Referral,
     log.info("referral_received", resource_id=row.id, team_id=row.team_id,
              client_id=caller.client_id)
     return row
-
-
-def _columns(row: ServiceRequestRow) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in ServiceRequestRow.__table__.columns}
 
 
 MUTABLE_TASK_ELEMENTS = frozenset({"status", "statusReason", "businessStatus", "note", "output"})

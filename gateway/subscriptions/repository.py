@@ -1,4 +1,8 @@
-"""Which active subscriptions match a change, given who may read the changed resource."""
+"""Which active subscriptions match a change, given who may read the changed resource.
+
+Statements run as Core: matching runs for every referral and status change, and building an
+ORM select costs more than running it.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,24 @@ from sqlalchemy.orm import Session
 
 from gateway.db.models import OAuthClient, SubscriptionRow, TaskRow
 
+_SUBS, _CLIENTS = SubscriptionRow.__table__.c, OAuthClient.__table__.c
+
 
 def _active(resource_type: str) -> Select[tuple[str]]:
-    return (select(SubscriptionRow.id)
-            .join(OAuthClient, OAuthClient.id == SubscriptionRow.client_id)
-            .where(SubscriptionRow.status == "active",
-                   SubscriptionRow.resource_type == resource_type,
-                   OAuthClient.revoked_at.is_(None))
-            .order_by(SubscriptionRow.created_at))
+    """Ids of active subscriptions to ``resource_type`` whose client is not revoked."""
+    return (select(_SUBS.id)
+            .join_from(SubscriptionRow.__table__, OAuthClient.__table__,
+                       _CLIENTS.id == _SUBS.client_id)
+            .where(_SUBS.status == "active", _SUBS.resource_type == resource_type,
+                   _CLIENTS.revoked_at.is_(None))
+            .order_by(_SUBS.created_at))
 
 
-# Built once and run as Core: this runs for every referral, and building a select costs more
-# than running it.
-_SUBS, _CLIENTS = SubscriptionRow.__table__.c, OAuthClient.__table__.c
-_NEW_REFERRAL = (select(_SUBS.id).join_from(SubscriptionRow.__table__, OAuthClient.__table__,
-                                            _CLIENTS.id == _SUBS.client_id)
-                 .where(_SUBS.status == "active", _SUBS.resource_type == "ServiceRequest",
-                        _CLIENTS.revoked_at.is_(None), _CLIENTS.team_id == bindparam("team_id"))
-                 .order_by(_SUBS.created_at))
+_NEW_REFERRAL = _active("ServiceRequest").where(_CLIENTS.team_id == bindparam("team_id"))
+_TASK_CHANGE = _active("Task").where(
+    or_(_SUBS.focus_id.is_(None), _SUBS.focus_id == bindparam("service_request_id")),
+    or_(_SUBS.client_id == bindparam("client_id"), _CLIENTS.team_id == bindparam("team_id")),
+)
 
 
 def subscribers_for_new_referral(session: Session, team_id: str) -> list[str]:
@@ -34,8 +38,6 @@ def subscribers_for_new_referral(session: Session, team_id: str) -> list[str]:
 
 def subscribers_for_task(session: Session, task: TaskRow) -> list[str]:
     """The referrer and the team's systems, for ``Task`` or ``Task?focus=`` this referral."""
-    return list(session.scalars(_active("Task").where(
-        or_(SubscriptionRow.focus_id.is_(None),
-            SubscriptionRow.focus_id == task.service_request_id),
-        or_(SubscriptionRow.client_id == task.client_id, OAuthClient.team_id == task.team_id),
-    )))
+    return list(session.connection().scalars(_TASK_CHANGE, {
+        "service_request_id": task.service_request_id, "client_id": task.client_id,
+        "team_id": task.team_id}))

@@ -92,3 +92,4 @@ def test_no_personal_data_in_logs_after_a_full_referral_flow(client: TestClient,
                    "Groningen", NOTE_TEXT, "opvoeding", "dr. A. Bakker"):
         assert needle not in logs
     assert all(line.get("request_id") for line in lines if line["event"] == "request_finished")
+

@@ -1,0 +1,68 @@
+"""SQLite transactions queue on an in-process lock; a lock held too long is a 503."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+
+import gateway.db.engine as engine_module
+from gateway.db.engine import DatabaseBusy, make_engine, make_sessionmaker
+from gateway.db.migrate import upgrade
+from gateway.error_handlers import database_busy
+
+
+@pytest.fixture
+def sessions(tmp_path):  # noqa: ANN001, ANN201
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+def test_a_second_transaction_waits_for_the_first(sessions) -> None:  # noqa: ANN001
+    first = sessions()
+    first.connection()
+    order = []
+
+    def second() -> None:
+        with sessions() as session:
+            session.connection()
+            order.append("second began")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=0.2)
+    order.append("first ends")
+    first.close()
+    thread.join(timeout=5)
+    assert order == ["first ends", "second began"]
+
+
+def test_a_lock_held_too_long_raises_database_busy(sessions, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(engine_module, "WRITER_WAIT_SECONDS", 0.05)
+    holder = sessions()
+    holder.connection()
+    errors = []
+
+    def waiter() -> None:
+        try:
+            sessions().connection()
+        except DatabaseBusy as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    thread.join(timeout=5)
+    holder.close()
+    assert [type(e) for e in errors] == [DatabaseBusy]
+
+
+def test_database_busy_is_a_503_with_retry_after() -> None:
+    response = asyncio.run(database_busy(None, DatabaseBusy("x")))  # type: ignore[arg-type]
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert json.loads(response.body)["issue"][0]["code"] == "transient"
