@@ -42,7 +42,8 @@ class Unauthorized(GatewayError):
 
     def __init__(self, message: str, error: str = "invalid_token"):
         challenge = f'Bearer realm="wijkgateway", error="{error}", error_description="{message}"'
-        super().__init__(message, headers={"WWW-Authenticate": challenge})
+        super().__init__(message, expression="Authorization",
+                         headers={"WWW-Authenticate": challenge})
 
 
 class Forbidden(GatewayError):
@@ -55,7 +56,8 @@ class Forbidden(GatewayError):
             headers["WWW-Authenticate"] = (
                 f'Bearer realm="wijkgateway", error="insufficient_scope", scope="{scope}"'
             )
-        super().__init__(message, headers=headers)
+        super().__init__(message, expression="Authorization" if scope else None,
+                         headers=headers)
 
 
 class NotFound(GatewayError):

@@ -123,6 +123,7 @@ class TestBearer:
         response = client.get("/fhir/Task")
         assert response.status_code == 401
         assert response.headers["www-authenticate"].startswith('Bearer realm="wijkgateway"')
+        assert response.json()["issue"][0]["expression"] == ["Authorization"]
 
     def test_garbage_token_is_401(self, client: TestClient) -> None:
         response = client.get("/fhir/Task", headers={"Authorization": "Bearer abc.def.ghi"})
@@ -185,4 +186,5 @@ def test_scope_matrix(method: str, path: str, scope: str, client: TestClient,
                               content=b"{}")
     assert response.status_code == 403
     assert f'scope="{scope}"' in response.headers["www-authenticate"]
+    assert response.json()["issue"][0]["expression"] == ["Authorization"]
     assert client.request(method, path, content=b"{}").status_code == 401
