@@ -1,3 +1,5 @@
-"""Consent and AVG purpose engine (pure policy core). Built in its own issue; empty until then."""
+"""Consent and AVG purpose engine: a pure policy core (no I/O)."""
 
-__all__: list[str] = []
+from consent.register import ProcessingActivity, Register, RegisterError, parse_register
+
+__all__ = ["ProcessingActivity", "Register", "RegisterError", "parse_register"]

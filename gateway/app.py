@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import adapters
-from gateway import error_handlers, health
+from gateway import error_handlers, health, processing_activities
 from gateway.auth import routes as auth_routes
 from gateway.auth.bearer import VerifiedTokens
 from gateway.auth.client_cache import ClientCache
@@ -19,6 +19,7 @@ from gateway.fhir import metadata, organization, service_request, subscription, 
 from gateway.logging import configure_logging, get_logger
 from gateway.metrics import Metrics
 from gateway.outbox import repository as outbox_repository
+from gateway.processing_activities import load_register
 from gateway.request_context import RequestContextMiddleware
 from gateway.runtime import Runtime
 from gateway.settings import Settings, get_settings
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        register = load_register(settings)  # a broken register stops start-up here
         engine = make_engine(settings.database_url)
         sessions = make_sessionmaker(engine)
 
@@ -45,7 +47,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         key = load_signing_key(settings)
         app.state.runtime = Runtime(settings, engine, sessions, key, metrics,
                                     ClientCache(sessions, settings.client_cache_seconds),
-                                    VerifiedTokens(key, settings.public_base_url))
+                                    VerifiedTokens(key, settings.public_base_url), register)
         log.info("gateway_started", environment=settings.environment.value,
                  adapter=",".join(a.descriptor.name for a in adapters.all_adapters()))
         yield
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     error_handlers.install(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
+    app.include_router(processing_activities.router)
     for module in (metadata, service_request, task, subscription, organization):
         app.include_router(module.router)
     return app

@@ -13,6 +13,7 @@ from joserfc.jwk import ECKey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from consent import Register
 from gateway.auth.bearer import Caller, VerifiedTokens
 from gateway.auth.client_cache import ClientCache
 from gateway.errors import Forbidden, Unauthorized
@@ -33,6 +34,7 @@ class Runtime:
     metrics: Metrics
     clients: ClientCache
     tokens: VerifiedTokens
+    register: Register
     known_teams: set[str] = field(default_factory=set)  # teams are never deleted
 
 

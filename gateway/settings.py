@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         None,
         description="Accept `http://` webhook endpoints. Default: yes, except in production.",
     )
+    processing_activities_path: Path | None = Field(
+        None, description="YAML register of processing activities; the packaged Dutch default "
+        "set when unset. Checked at start-up."
+    )
     log_level: str = Field("INFO", description="Minimum log level.")
     log_json: bool = Field(True, description="JSON log lines (set false for console output).")
 

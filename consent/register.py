@@ -1,0 +1,79 @@
+"""The register of processing activities (AVG art 30, *verwerkingsactiviteiten*).
+
+Every exchange names an activity; the activity fixes its purpose (*doelbinding*), its legal
+basis (AVG art 6(1)(a)-(f), plus an art 9(2) ground where health data is involved), the data
+categories it may touch, the recipient roles it may disclose to, how long records are kept, and
+whether the data subject's consent is required. Pure: parses a mapping, does no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+LegalBasis = Literal["6.1.a", "6.1.b", "6.1.c", "6.1.d", "6.1.e", "6.1.f"]
+HealthGround = Literal["9.2.a", "9.2.b", "9.2.c", "9.2.d", "9.2.e", "9.2.f", "9.2.g",
+                       "9.2.h", "9.2.i", "9.2.j"]
+SPECIAL_CATEGORIES = frozenset({"health"})  # AVG art 9 data in this register's vocabulary
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class RegisterError(ValueError):
+    """The register cannot be used; the message says where and why."""
+
+
+class ProcessingActivity(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=_SLUG.pattern, max_length=64)
+    name: str = Field(min_length=1)
+    purpose: str = Field(min_length=1, description="The doelbinding, in one sentence.")
+    legal_basis: LegalBasis
+    health_ground: HealthGround | None = None
+    data_categories: frozenset[str] = Field(min_length=1)
+    recipient_roles: frozenset[str] = Field(min_length=1)
+    retention_years: int = Field(ge=1, le=115)
+    requires_consent: bool
+    meldrecht_override: bool = Field(
+        False, description="May go without consent under Wmo 2015 art 5.2.6, with a written "
+        "justification that is logged for review.")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ProcessingActivity:
+        if self.data_categories & SPECIAL_CATEGORIES and self.health_ground is None:
+            raise ValueError("health data needs an AVG art 9(2) ground (health_ground)")
+        if self.legal_basis == "6.1.a" and not self.requires_consent:
+            raise ValueError("legal basis 6.1.a is consent, so requires_consent must be true")
+        if self.meldrecht_override and not self.requires_consent:
+            raise ValueError("meldrecht_override only makes sense where consent is required")
+        return self
+
+
+class Register(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str = Field(min_length=1)
+    activities: tuple[ProcessingActivity, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Register:
+        ids = [a.id for a in self.activities]
+        if duplicates := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"activity ids must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    def activity(self, activity_id: str) -> ProcessingActivity | None:
+        return next((a for a in self.activities if a.id == activity_id), None)
+
+
+def parse_register(document: Any) -> Register:
+    """A decoded register file -> Register, or RegisterError naming each problem's place."""
+    try:
+        return Register.model_validate(document)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'register'}: {e['msg']}"
+            for e in error.errors(include_url=False, include_input=False))
+        raise RegisterError(f"invalid register of processing activities: {problems}") from None

@@ -1,0 +1,38 @@
+"""Load the register of processing activities at start-up, and publish it.
+
+The register is read once: a broken file stops start-up with a message naming the problem,
+rather than failing the first exchange that needs it.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+import yaml
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from consent import Register, RegisterError, parse_register
+from gateway.runtime import RuntimeDep
+from gateway.settings import Settings
+
+router = APIRouter(tags=["privacy"])
+
+
+def load_register(settings: Settings) -> Register:
+    path = settings.processing_activities_path
+    source = path or files("consent") / "processing_activities.yaml"
+    try:
+        document: Any = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise RegisterError(f"cannot read the register at {source}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise RegisterError(f"the register at {source} is not valid YAML: {error}") from None
+    return parse_register(document)
+
+
+@router.get("/processing-activities")
+def processing_activities(runtime: RuntimeDep) -> JSONResponse:
+    """The register (AVG art 30): what the gateway processes, why, and on which legal basis."""
+    return JSONResponse(runtime.register.model_dump(mode="json"))
