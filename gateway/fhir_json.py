@@ -22,9 +22,19 @@ class FhirResponse(Response):
         return orjson.dumps(content)
 
 
+def media_type(request: Request) -> str:
+    """The request's Content-Type without parameters, lower-cased (``""`` when absent)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def split_token(token: str) -> tuple[str | None, str]:
+    """A FHIR token ``system|value`` -> (system, value); without ``|``, (None, value)."""
+    system, sep, value = token.partition("|")
+    return (system, value) if sep else (None, token)
+
+
 def require_media_type(request: Request, accepted: frozenset[str] = ACCEPTED_JSON_TYPES) -> None:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in accepted:
+    if media_type(request) not in accepted:
         raise UnsupportedMediaType(
             f"Content-Type must be one of {', '.join(sorted(accepted))}",
             expression="Content-Type",

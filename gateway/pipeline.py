@@ -20,7 +20,7 @@ from gateway import idempotency
 from gateway.auth.bearer import Caller
 from gateway.db.models import ServiceRequestRow
 from gateway.errors import BadRequest, NotFound, PreconditionFailed
-from gateway.fhir_json import decode_json_object
+from gateway.fhir_json import decode_json_object, split_token
 from gateway.referrals import repository
 from gateway.referrals.service import create_referral
 from schemas import Identifier
@@ -69,7 +69,7 @@ def _conditional_match(session: Session, caller: Caller,
     if len(params) != 1 or params[0][0] != "identifier" or "|" not in params[0][1]:
         raise BadRequest("If-None-Exist supports exactly 'identifier=system|value'",
                          expression="If-None-Exist")
-    system, _, value = params[0][1].partition("|")
+    system, value = split_token(params[0][1])
     if not system or not value:
         raise BadRequest("If-None-Exist needs both system and value",
                          expression="If-None-Exist")

@@ -12,6 +12,7 @@ from gateway.auth.keys import public_jwks
 from gateway.auth.scopes import SCOPES
 from gateway.auth.token_endpoint import TOKEN_PATH, TokenEndpoint
 from gateway.fhir.common import RawBody
+from gateway.fhir_json import media_type
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
@@ -23,7 +24,7 @@ FORM = "application/x-www-form-urlencoded"
 def token(request: Request, body: RawBody, session: DbSession,
           runtime: RuntimeDep) -> JSONResponse:
     """OAuth2 client credentials grant; errors follow RFC 6749 section 5.2."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+    if media_type(request) != FORM:
         return JSONResponse({"error": "invalid_request",
                              "error_description": f"Content-Type must be {FORM}"}, 400)
     try:

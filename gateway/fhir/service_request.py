@@ -9,7 +9,7 @@ from gateway.auth.callers import ServiceRequestRead, ServiceRequestWrite
 from gateway.db.models import ServiceRequestRow
 from gateway.errors import NotFound
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
-from gateway.fhir_json import FhirResponse, require_media_type
+from gateway.fhir_json import FhirResponse, require_media_type, split_token
 from gateway.pipeline import receive_referral
 from gateway.referrals import repository
 from gateway.referrals.render import render_service_request
@@ -52,10 +52,9 @@ def search_service_requests(request: Request, caller: ServiceRequestRead, sessio
     query = select(ServiceRequestRow).where(
         repository.visible_to(caller, ServiceRequestRow)).order_by(ServiceRequestRow.created_at)
     if "identifier" in search.params:
-        system, sep, value = search.params["identifier"].rpartition("|")
-        query = query.where(ServiceRequestRow.identifier_value == (value if sep else
-                                                                   search.params["identifier"]))
-        if sep and system:
+        system, value = split_token(search.params["identifier"])
+        query = query.where(ServiceRequestRow.identifier_value == value)
+        if system:
             query = query.where(ServiceRequestRow.identifier_system == system)
     rows, total = repository.page(session, query, search.count, search.offset)
     return bundle_response(request, runtime.settings.public_base_url, search,

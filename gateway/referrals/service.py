@@ -1,5 +1,5 @@
 """Referral logic: store a referral with its Task and notifications; move a Task's status.
-Flushes only; the request's session commits once."""
+Never commits: the request's session commits once (a failed insert rolls back, for the 409)."""
 
 from __future__ import annotations
 
