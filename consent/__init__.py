@@ -1,5 +1,48 @@
-"""Consent and AVG purpose engine: a pure policy core (no I/O)."""
+"""Consent and AVG purpose engine: a pure policy core (no I/O).
 
+Decisions are a function of the request, the person's consent records, the register of
+processing activities and the time; storage and APIs live in ``gateway``.
+"""
+
+from consent.decide import (
+    Decision,
+    DecisionError,
+    DecisionRequest,
+    Override,
+    Recipient,
+    RecipientDecision,
+    decide,
+)
+from consent.minimise import minimise
+from consent.records import (
+    GRANTORS,
+    ConsentRecord,
+    Grantor,
+    Verdict,
+    age_on,
+    current_versions,
+    required_grantors,
+)
 from consent.register import ProcessingActivity, Register, RegisterError, parse_register
 
-__all__ = ["ProcessingActivity", "Register", "RegisterError", "parse_register"]
+__all__ = [
+    "GRANTORS",
+    "ConsentRecord",
+    "Decision",
+    "DecisionError",
+    "DecisionRequest",
+    "Grantor",
+    "Override",
+    "ProcessingActivity",
+    "Recipient",
+    "RecipientDecision",
+    "Register",
+    "RegisterError",
+    "Verdict",
+    "age_on",
+    "current_versions",
+    "decide",
+    "minimise",
+    "parse_register",
+    "required_grantors",
+]

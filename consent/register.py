@@ -9,7 +9,7 @@ whether the data subject's consent is required. Pure: parses a mapping, does no 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -18,6 +18,10 @@ HealthGround = Literal["9.2.a", "9.2.b", "9.2.c", "9.2.d", "9.2.e", "9.2.f", "9.
                        "9.2.h", "9.2.i", "9.2.j"]
 SPECIAL_CATEGORIES = frozenset({"health"})  # AVG art 9 data in this register's vocabulary
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# ``ServiceRequest.reasonCode``: a resource type and one of its top-level elements. Elements of
+# a contained resource are named by that resource's type (``Patient.telecom``).
+_ELEMENT_PATH = r"^[A-Z][A-Za-z]+\.[a-z][A-Za-z]*$"
+ElementPath = Annotated[str, Field(pattern=_ELEMENT_PATH)]
 
 
 class RegisterError(ValueError):
@@ -52,16 +56,26 @@ class ProcessingActivity(BaseModel):
 
 
 class Register(BaseModel):
+    """The activities, plus the vocabulary they share: which elements of a message belong to
+    which data category (what data minimisation keeps), and the envelope that carries no
+    personal data and always travels."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: str = Field(min_length=1)
+    envelope: frozenset[ElementPath] = Field(min_length=1)
+    categories: dict[str, frozenset[ElementPath]] = Field(min_length=1)
     activities: tuple[ProcessingActivity, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> Register:
+    def _consistent(self) -> Register:
         ids = [a.id for a in self.activities]
         if duplicates := sorted({i for i in ids if ids.count(i) > 1}):
             raise ValueError(f"activity ids must be unique; repeated: {', '.join(duplicates)}")
+        for activity in self.activities:
+            if unknown := sorted(activity.data_categories - self.categories.keys()):
+                raise ValueError(f"activity {activity.id} uses undeclared data categories: "
+                                 f"{', '.join(unknown)}")
         return self
 
     def activity(self, activity_id: str) -> ProcessingActivity | None:

@@ -41,7 +41,10 @@ def test_default_register_holds_the_dutch_activities() -> None:
     (_changed(3, retention_years=0), "activities.3.retention_years"),
     (_changed(3, recipient_roles=[]), "activities.3.recipient_roles"),
     (_changed(0, surprise=1), "activities.0.surprise"),
-    ({"version": "1", "activities": []}, "activities"),
+    (_changed(1, data_categories=["plan", "shoe-size"]), "undeclared data categories: shoe-size"),
+    ({**DEFAULT, "envelope": ["ServiceRequest.status", "not a path"]}, "envelope"),
+    ({**DEFAULT, "categories": {**DEFAULT["categories"], "x": ["Patient"]}}, "categories.x"),
+    ({**DEFAULT, "activities": []}, "activities"),
     (None, "register"),
     ("just text", "register"),
 ])

@@ -1,0 +1,230 @@
+"""Decide one exchange: may these recipients receive this person's data for this activity,
+and which categories of it?
+
+A pure function of the request, the person's consent records, the register and the time:
+
+1. The activity must be in the register; categories outside its purpose are never permitted.
+2. A recipient whose role the activity does not disclose to gets nothing.
+3. The meldrecht override (only where the activity allows it) permits without consent.
+4. An activity that does not require consent permits on its legal basis.
+5. Otherwise, per category, each party that must consent at the person's age (see
+   :func:`consent.records.required_grantors`) decides with its own records: the most specific
+   record in force wins (named organisation > role > person-wide, then named categories >
+   all), an objection wins at equal specificity, and no record at all means no consent.
+   Every required party must permit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from consent.records import (
+    ConsentRecord,
+    Grantor,
+    Verdict,
+    age_on,
+    age_rule,
+    current_versions,
+    required_grantors,
+)
+from consent.register import ProcessingActivity, Register
+
+GRANTOR_NAMES = {"self": "the person", "representative": "a parent or guardian"}
+
+
+class DecisionError(ValueError):
+    """The question cannot be decided as asked; the message names what is wrong."""
+
+    def __init__(self, message: str, field_name: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    organization: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """Meldrecht (Wmo 2015 art 5.2.6): a report without consent, justified in writing."""
+
+    justification: str
+    meldcode_step: int
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    activity_id: str
+    person_id: str
+    birth_date: date | None
+    recipients: tuple[Recipient, ...]
+    at: datetime
+    categories: frozenset[str] | None = None  # None: every category of the activity
+    override: Override | None = None
+
+
+@dataclass(frozen=True)
+class RecipientDecision:
+    recipient: Recipient
+    verdict: Verdict
+    permitted: frozenset[str]
+    denied: frozenset[str]
+    fields: frozenset[str]  # element paths this recipient may receive; empty when denied
+    rules: tuple[str, ...]
+    records: tuple[str, ...]
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    activity_id: str
+    register_version: str
+    recipients: tuple[RecipientDecision, ...]
+    needs_review: bool = False  # an override was used: a privacy officer reviews it later
+
+    def for_recipient(self, recipient: Recipient) -> RecipientDecision:
+        return next(d for d in self.recipients if d.recipient == recipient)
+
+
+@dataclass
+class _Outcome:
+    """How the categories for one recipient went, collected while deciding."""
+
+    permitted: set[str] = field(default_factory=set)
+    denied: dict[str, str] = field(default_factory=dict)  # category -> why
+    rules: set[str] = field(default_factory=set)
+    records: set[str] = field(default_factory=set)
+
+
+def decide(register: Register, request: DecisionRequest,
+           records: Iterable[ConsentRecord]) -> Decision:
+    activity = register.activity(request.activity_id)
+    if activity is None:
+        raise DecisionError(f"unknown processing activity {request.activity_id[:64]!r}; see "
+                            "GET /processing-activities", "activity")
+    requested = activity.data_categories if request.categories is None else request.categories
+    if unknown := sorted(requested - register.categories.keys()):
+        raise DecisionError(f"unknown data categories: {', '.join(c[:40] for c in unknown)}",
+                            "categories")
+    if request.override and not activity.meldrecht_override:
+        raise DecisionError(f"activity {activity.id} has no meldrecht override", "override")
+    if not request.recipients:
+        raise DecisionError("name at least one recipient", "recipients")
+    relevant = [r for r in current_versions(records)
+                if r.person_id == request.person_id and r.activity_id == activity.id]
+    decisions = tuple(
+        _for_recipient(register, activity, request, requested, recipient, relevant)
+        for recipient in request.recipients)
+    return Decision(activity.id, register.version, decisions,
+                    needs_review=request.override is not None)
+
+
+def _for_recipient(register: Register, activity: ProcessingActivity, request: DecisionRequest,
+                   requested: frozenset[str], recipient: Recipient,
+                   records: Sequence[ConsentRecord]) -> RecipientDecision:
+    outcome = _Outcome(rules={f"activity:{activity.id}"})
+    in_scope = requested & activity.data_categories
+    for category in requested - in_scope:
+        outcome.denied[category] = "outside the activity's purpose"
+        outcome.rules.add("purpose-limitation")
+    if recipient.role not in activity.recipient_roles:
+        _deny_all(outcome, in_scope, "recipient-role-not-in-activity",
+                  f"the activity does not disclose to role {recipient.role[:40]!r}")
+    elif request.override is not None:
+        outcome.permitted |= in_scope
+        outcome.rules.add("meldrecht-override")
+    elif not activity.requires_consent:
+        outcome.permitted |= in_scope
+        outcome.rules.add(f"legal-basis-{activity.legal_basis}")
+    elif request.birth_date is None:
+        _deny_all(outcome, in_scope, "age-unknown",
+                  "the person's birth date is unknown, so who may consent is unknown")
+    else:
+        age = age_on(request.birth_date, request.at.date())
+        outcome.rules.add(age_rule(age))
+        for category in sorted(in_scope):
+            _by_consent(outcome, category, required_grantors(age), recipient, records,
+                        request.at)
+    return _finish(register, activity, recipient, outcome)
+
+
+def _deny_all(outcome: _Outcome, categories: frozenset[str], rule: str, why: str) -> None:
+    outcome.rules.add(rule)
+    for category in categories:
+        outcome.denied[category] = why
+
+
+def _by_consent(outcome: _Outcome, category: str, parties: frozenset[Grantor],
+                recipient: Recipient, records: Sequence[ConsentRecord], at: datetime) -> None:
+    """Every required party must permit ``category``; the first that does not, denies it."""
+    for party in sorted(parties):
+        verdict, deciding, rules = _party_verdict(
+            [r for r in records if party in r.grantors], category, recipient, at)
+        outcome.rules |= rules
+        outcome.records |= {r.id for r in deciding}
+        if verdict != "permit":
+            outcome.denied[category] = (f"{GRANTOR_NAMES[party]} objected" if verdict == "deny"
+                                        else f"no consent of {GRANTOR_NAMES[party]}")
+            return
+    outcome.permitted.add(category)
+
+
+def specificity(record: ConsentRecord) -> tuple[int, int]:
+    """Named organisation > role > person-wide; then named categories > all categories."""
+    recipient = 2 if record.recipient_organization else 1 if record.recipient_role else 0
+    return recipient, 1 if record.categories else 0
+
+
+def applies(record: ConsentRecord, category: str, recipient: Recipient, at: datetime) -> bool:
+    return (record.in_force(at)
+            and record.recipient_organization in (None, recipient.organization)
+            and record.recipient_role in (None, recipient.role)
+            and (not record.categories or category in record.categories))
+
+
+def _party_verdict(records: Sequence[ConsentRecord], category: str, recipient: Recipient,
+                   at: datetime) -> tuple[Verdict | None, list[ConsentRecord], set[str]]:
+    """One party's answer: its most specific records in force, an objection winning ties."""
+    applicable = [r for r in records if applies(r, category, recipient, at)]
+    if not applicable:
+        return None, [], {"no-consent-means-deny"}
+    top = max(specificity(r) for r in applicable)
+    best = [r for r in applicable if specificity(r) == top]
+    rules = {"more-specific-wins"} if len(best) < len(applicable) else set()
+    objections = [r for r in best if r.verdict == "deny"]
+    if objections:
+        if len(objections) < len(best):
+            rules.add("objection-wins-at-equal-specificity")
+        return "deny", objections, rules
+    return "permit", best, rules
+
+
+def _finish(register: Register, activity: ProcessingActivity, recipient: Recipient,
+            outcome: _Outcome) -> RecipientDecision:
+    permitted = frozenset(outcome.permitted)
+    verdict: Verdict = "permit" if permitted else "deny"
+    fields = frozenset(register.envelope).union(
+        *(register.categories[c] for c in permitted)) if permitted else frozenset()
+    return RecipientDecision(
+        recipient=recipient, verdict=verdict, permitted=permitted,
+        denied=frozenset(outcome.denied), fields=fields, rules=tuple(sorted(outcome.rules)),
+        records=tuple(sorted(outcome.records)),
+        explanation=_explain(activity, recipient, verdict, permitted, outcome.denied))
+
+
+def _explain(activity: ProcessingActivity, recipient: Recipient, verdict: Verdict,
+             permitted: frozenset[str], denied: dict[str, str]) -> str:
+    """One line a privacy officer can read; ids and category names only, no personal data."""
+    line = f"{verdict}: {activity.id} to {recipient.organization} ({recipient.role})"
+    if permitted:
+        line += f"; permitted {', '.join(sorted(permitted))}"
+    reasons: dict[str, list[str]] = {}
+    for category, why in sorted(denied.items()):
+        reasons.setdefault(why, []).append(category)
+    for why, categories in reasons.items():
+        line += f"; denied {', '.join(categories)}: {why}"
+    return line
