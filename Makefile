@@ -43,6 +43,7 @@ test: install-test lint
 
 bench: install-test
 	$(BIN)/python bench/referrals.py
+	$(BIN)/python bench/consent.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -14,8 +14,18 @@ from gateway.auth import routes as auth_routes
 from gateway.auth.bearer import VerifiedTokens
 from gateway.auth.client_cache import ClientCache
 from gateway.auth.keys import load_signing_key
+from gateway.consents import routes as consent_routes
 from gateway.db.engine import make_engine, make_sessionmaker
-from gateway.fhir import metadata, organization, service_request, subscription, task
+from gateway.fhir import (
+    consent,
+    metadata,
+    organization,
+    patient,
+    related_person,
+    service_request,
+    subscription,
+    task,
+)
 from gateway.logging import configure_logging, get_logger
 from gateway.metrics import Metrics
 from gateway.outbox import repository as outbox_repository
@@ -67,6 +77,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(processing_activities.router)
-    for module in (metadata, service_request, task, subscription, organization):
+    for module in (metadata, service_request, task, subscription, organization, consent,
+                   patient, related_person, consent_routes):
         app.include_router(module.router)
     return app

@@ -98,17 +98,21 @@ def clients_add(
     team: Annotated[str | None, typer.Option(help="Team this system works for.")] = None,
     jwks_file: Annotated[Path | None, typer.Option(
         help="Public JWK set for private_key_jwt; without it a secret is issued.")] = None,
+    role: Annotated[str | None, typer.Option(
+        help="Recipient role for consent decisions, e.g. wijkteam-jeugd or school "
+             "(default: wijkteam with --team, else huisarts).")] = None,
 ) -> None:
     """Register a client; prints its id and (once) its secrets as JSON."""
     settings = get_settings()
     jwks = json.loads(jwks_file.read_text()) if jwks_file else None
     with _sessions(settings).begin() as session:
         try:
-            row, secret = client_registry.add_client(session, name, scope.split(), team, jwks)
+            row, secret = client_registry.add_client(session, name, scope.split(), team, jwks,
+                                                      role=role)
         except client_registry.ClientRegistrationError as error:
             _fail(str(error))
         output = {"client_id": row.id, "scopes": row.scopes.split(), "team": row.team_id,
-                  "token_endpoint_auth_method": "private_key_jwt" if jwks
+                  "role": row.role, "token_endpoint_auth_method": "private_key_jwt" if jwks
                   else "client_secret_basic",
                   "webhook_secret": client_registry.webhook_secret(settings.secret_key, row.id)}
         if secret:
@@ -121,7 +125,7 @@ def clients_list() -> None:
     """List clients (never secrets)."""
     with _sessions(get_settings())() as session:
         rows = [{"client_id": r.id, "name": r.name, "scopes": r.scopes.split(), "team": r.team_id,
-                 "revoked": r.revoked_at is not None}
+                 "role": r.role, "revoked": r.revoked_at is not None}
                 for r in client_registry.list_clients(session)]
     typer.echo(json.dumps(rows, indent=2))
 

@@ -20,6 +20,7 @@ ALLOWED_FIELDS = frozenset({
     "outbox_id", "subscription_id", "event_type", "attempt", "status_code", "outcome",
     "next_attempt_in_s", "error_code", "error_type", "issue_count", "expressions",
     "count", "host", "port", "environment", "database", "adapter",
+    "consent_id", "activity_id", "verdict", "decision", "override", "recipient",
 })
 
 # Defence in depth for allowed string fields: anything shaped like a BSN is masked.

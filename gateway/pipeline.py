@@ -5,7 +5,8 @@
       -> decode    (JSON, depth limit)
       -> parse     (adapter -> canonical Referral)
       -> match?    (If-None-Exist: an existing referral answers)
-      -> identify, route, persist, enqueue  (one transaction, in the referral service)
+      -> identify, route, persist, record consent, decide, enqueue
+                   (one transaction, in the referral service)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl
 from sqlalchemy.orm import Session
 
 from adapters import get_adapter
+from consent import Register
 from gateway import idempotency
 from gateway.auth.bearer import Caller
 from gateway.db.models import ServiceRequestRow
@@ -37,7 +39,7 @@ class Accepted:
 
 def receive_referral(session: Session, caller: Caller, body: bytes, max_depth: int,
                      if_none_exist: str | None, idempotency_key: str | None,
-                     known_teams: set[str]) -> Accepted:
+                     register: Register, known_teams: set[str]) -> Accepted:
     key = idempotency.checked_key(idempotency_key)
     digest = idempotency.body_digest(body)
     if key and (previous := idempotency.previous_answer(session, caller, key, digest)):
@@ -46,7 +48,7 @@ def receive_referral(session: Session, caller: Caller, body: bytes, max_depth: i
     referral = get_adapter(GP_ADAPTER).parse(document)
     match = _conditional_match(session, caller, if_none_exist)
     accepted = Accepted(match, 200) if match else Accepted(
-        create_referral(session, caller, referral, known_teams), 201, created_now=True)
+        create_referral(session, caller, referral, register, known_teams), 201, created_now=True)
     if key:
         idempotency.remember(session, caller, key, digest, accepted.status_code,
                              "ServiceRequest", accepted.row.id)

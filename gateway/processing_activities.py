@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from consent import Register, RegisterError, parse_register
+from gateway.referrals.service import ACTIVITIES
 from gateway.runtime import RuntimeDep
 from gateway.settings import Settings
 
@@ -29,7 +30,11 @@ def load_register(settings: Settings) -> Register:
         raise RegisterError(f"cannot read the register at {source}: {error.strerror}") from None
     except yaml.YAMLError as error:
         raise RegisterError(f"the register at {source} is not valid YAML: {error}") from None
-    return parse_register(document)
+    register = parse_register(document)
+    if missing := [a for a in ACTIVITIES if register.activity(a) is None]:
+        raise RegisterError(f"the register at {source} lacks the activities the gateway's "
+                            f"flows run under: {', '.join(missing)}")
+    return register
 
 
 @router.get("/processing-activities")

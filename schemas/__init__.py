@@ -1,5 +1,16 @@
 """Canonical model and code tables. Imports nothing else of the project's."""
 
+from schemas.consent_codes import (
+    ACTIVITY_SYSTEM,
+    CATEGORY_SYSTEM,
+    CONSENT_CATEGORY,
+    CONSENT_SCOPE,
+    RECIPIENT_ACTOR_ROLE,
+    RECORDED_BY_EXTENSION,
+    REPRESENTATIVE_CODES,
+    ROLE_CODE_SYSTEM,
+    ROLE_SYSTEM,
+)
 from schemas.events import EVENT_REFERRAL_RECEIVED, task_status_event
 from schemas.identifiers import (
     AGB_SYSTEM,
@@ -19,6 +30,15 @@ from schemas.task_status import (
 )
 
 __all__ = [
+    "ACTIVITY_SYSTEM",
+    "CATEGORY_SYSTEM",
+    "CONSENT_CATEGORY",
+    "CONSENT_SCOPE",
+    "RECIPIENT_ACTOR_ROLE",
+    "RECORDED_BY_EXTENSION",
+    "REPRESENTATIVE_CODES",
+    "ROLE_CODE_SYSTEM",
+    "ROLE_SYSTEM",
     "AGB_SYSTEM",
     "AGB_SYSTEMS",
     "BSN_SYSTEM",

@@ -3,6 +3,7 @@ whichever system sent it. The source resource travels alongside, unchanged."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -27,6 +28,7 @@ class Subject(BaseModel):
 
     bsn: str | None = None
     local_id: Identifier | None = None
+    birth_date: date | None = Field(None, description="Decides who may consent (minors).")
     has_demographics: bool = Field(
         False, description="Name and birth date present, so a person without BSN can be traced."
     )
@@ -46,4 +48,7 @@ class Referral(BaseModel):
     requester_agb: str
     referrer_type: str = "02"
     team_id: str
+    consent_index: int | None = Field(
+        None, description="Index in ``contained`` of the resident's Consent to this referral, "
+        "referenced from ``supportingInfo``.")
     resource: dict[str, Any] = Field(description="The validated source resource, as JSON.")

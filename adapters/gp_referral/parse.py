@@ -7,6 +7,7 @@ gateway does not use are kept and ignored.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
@@ -40,6 +41,7 @@ def parse_service_request(document: dict[str, Any]) -> Referral:
     subject = _subject(resource.subject, contained, issues)
     agb = _requester_agb(resource.requester, contained, issues)
     team_id = _team(resource.performer, issues)
+    consent_index = _consent(resource.supportingInfo or [], contained, issues)
     if issues:
         raise InvalidMessage(issues)
     assert subject is not None and agb is not None and team_id is not None
@@ -48,6 +50,7 @@ def parse_service_request(document: dict[str, Any]) -> Referral:
         subject=subject,
         requester_agb=agb,
         team_id=team_id,
+        consent_index=consent_index,
         resource=document,
     )
 
@@ -129,7 +132,7 @@ def _subject_from_patient(path: str, patient: Any, issues: list[Issue]) -> Subje
     for j, ident in enumerate(patient.identifier or []):
         if ident.system in BSN_SYSTEMS and ident.value is not None:
             bsn = _checked_bsn(ident.value, f"{path}.identifier[{j}].value", issues)
-            return Subject(bsn=bsn) if bsn else None
+            return Subject(bsn=bsn, birth_date=_full_date(patient.birthDate)) if bsn else None
         if ident.system and ident.value and local_id is None and ident.system not in BSN_SYSTEMS:
             local_id = Identifier(system=ident.system, value=ident.value)
     has_demographics = bool(patient.name) and patient.birthDate is not None
@@ -137,7 +140,27 @@ def _subject_from_patient(path: str, patient: Any, issues: list[Issue]) -> Subje
         issues.append(Issue(path, "a Patient without BSN needs a name and a birthDate",
                             "required"))
         return None
-    return Subject(local_id=local_id, has_demographics=True)
+    return Subject(local_id=local_id, has_demographics=True,
+                   birth_date=_full_date(patient.birthDate))
+
+
+def _full_date(value: Any) -> date | None:
+    """FHIR allows a partial birthDate (``2011``); only a full one tells an age."""
+    return value if isinstance(value, date) else None
+
+
+def _consent(supporting: list[Any], contained: dict[str, tuple[int, Any]],
+             issues: list[Issue]) -> int | None:
+    """The contained Consent that ``supportingInfo`` points at: the resident's consent to this
+    referral, which the gateway records before the team hears of it."""
+    found = [contained[ref.reference[1:]][0] for ref in supporting
+             if (ref.reference or "").startswith("#") and ref.reference[1:] in contained
+             and contained[ref.reference[1:]][1].get_resource_type() == "Consent"]
+    if len(found) > 1:
+        issues.append(Issue(f"{SR}.supportingInfo", "reference one contained Consent",
+                            "value"))
+        return None
+    return found[0] if found else None
 
 
 def _checked_bsn(value: str | None, expr: str, issues: list[Issue]) -> str | None:

@@ -18,3 +18,8 @@ TaskWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_TASK_WRITE))]
 SubscriptionRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_SUBSCRIPTION_READ))]
 SubscriptionWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_SUBSCRIPTION_WRITE))]
 OrganizationRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_ORGANIZATION_READ))]
+ConsentRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_CONSENT_READ))]
+ConsentWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_CONSENT_WRITE))]
+PatientWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_PATIENT_WRITE))]
+RelatedPersonWrite = Annotated[Caller,
+                               Depends(require_scope(scopes.SCOPE_RELATED_PERSON_WRITE))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ from gateway.db.types import utcnow
 
 AUTH_SECRET_BASIC = "client_secret_basic"
 AUTH_PRIVATE_KEY_JWT = "private_key_jwt"
+TEAM_ROLE, GP_ROLE = "wijkteam", "huisarts"
+_ROLE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class ClientRegistrationError(ValueError):
@@ -80,8 +83,14 @@ def find_active_client(session: Session, client_id: str) -> OAuthClient | None:
 
 def add_client(session: Session, name: str, scopes: list[str], team_id: str | None = None,
                public_jwks: dict[str, Any] | None = None, client_id: str | None = None,
-               secret: str | None = None) -> tuple[OAuthClient, str | None]:
-    """Register a client. Without a public JWK set it gets a secret, returned once."""
+               secret: str | None = None, role: str | None = None
+               ) -> tuple[OAuthClient, str | None]:
+    """Register a client. Without a public JWK set it gets a secret, returned once.
+    ``role`` is the recipient role consent decisions see (default: ``wijkteam`` for a team's
+    system, else ``huisarts``)."""
+    role = role or (TEAM_ROLE if team_id else GP_ROLE)
+    if not _ROLE.match(role):
+        raise ClientRegistrationError("a role is lower-case words joined by '-', e.g. school")
     if not scopes:
         raise ClientRegistrationError("give at least one scope")
     if unknown := unknown_scopes(scopes):
@@ -101,7 +110,7 @@ def add_client(session: Session, name: str, scopes: list[str], team_id: str | No
     if public_jwks is None:
         secret = secret or secrets.token_urlsafe(32)
     row = OAuthClient(id=client_id, name=name, scopes=" ".join(scopes), team_id=team_id,
-                      public_jwks=public_jwks,
+                      role=role, public_jwks=public_jwks,
                       secret_hash=hash_secret(secret) if public_jwks is None and secret else None)
     session.add(row)
     session.flush()

@@ -9,6 +9,10 @@ SCOPE_TASK_WRITE = "system/Task.write"
 SCOPE_SUBSCRIPTION_READ = "system/Subscription.read"
 SCOPE_SUBSCRIPTION_WRITE = "system/Subscription.write"
 SCOPE_ORGANIZATION_READ = "system/Organization.read"
+SCOPE_CONSENT_READ = "system/Consent.read"
+SCOPE_CONSENT_WRITE = "system/Consent.write"
+SCOPE_PATIENT_WRITE = "system/Patient.write"
+SCOPE_RELATED_PERSON_WRITE = "system/RelatedPerson.write"
 
 SCOPES: dict[str, str] = {
     SCOPE_SERVICE_REQUEST_READ: "Read referrals you sent or that were sent to your team.",
@@ -18,12 +22,18 @@ SCOPES: dict[str, str] = {
     SCOPE_SUBSCRIPTION_READ: "List your webhooks.",
     SCOPE_SUBSCRIPTION_WRITE: "Register and remove webhooks.",
     SCOPE_ORGANIZATION_READ: "List the teams that receive referrals.",
+    SCOPE_CONSENT_READ: "Read consents your team recorded; ask for consent decisions.",
+    SCOPE_CONSENT_WRITE: "Record and revoke consents and objections.",
+    SCOPE_PATIENT_WRITE: "Register a resident's birth date (who may consent depends on age).",
+    SCOPE_RELATED_PERSON_WRITE: "Register parents and guardians, who consent for minors.",
 }
 
 GP_SCOPES = (SCOPE_SERVICE_REQUEST_WRITE, SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK_READ,
              SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ)
 TEAM_SCOPES = (SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK_READ, SCOPE_TASK_WRITE,
-               SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ)
+               SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ,
+               SCOPE_CONSENT_READ, SCOPE_CONSENT_WRITE, SCOPE_PATIENT_WRITE,
+               SCOPE_RELATED_PERSON_WRITE)
 
 
 def unknown_scopes(scopes: list[str]) -> list[str]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gateway.db.types import JsonDocument, UTCDateTime, utcnow
@@ -41,6 +41,7 @@ class OAuthClient(Base):
     public_jwks: Mapped[dict[str, Any] | None] = mapped_column()
     scopes: Mapped[str] = mapped_column(Text)
     team_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
+    role: Mapped[str] = mapped_column(String(64))  # recipient role, as the register names them
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
 
@@ -55,6 +56,69 @@ class Person(Base):
     bsn: Mapped[str | None] = mapped_column(String(9), unique=True)
     local_system: Mapped[str | None] = mapped_column(String(255))
     local_value: Mapped[str | None] = mapped_column(String(255))
+    birth_date: Mapped[date | None] = mapped_column()  # decides who may consent (minors)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RelatedPersonRow(Base):
+    """A parent or guardian of a person: who may consent for a minor."""
+
+    __tablename__ = "related_persons"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    relationship: Mapped[str] = mapped_column(String(16))  # v3 RoleCode, e.g. MTH, GUARD
+    bsn: Mapped[str | None] = mapped_column(String(9))
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsentRow(Base):
+    """One version of a consent or objection. Append-only: revoking inserts a new version."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (
+        UniqueConstraint("consent_id", "version"),
+        Index("ix_consent_records_person_activity", "person_id", "activity_id"),
+        Index("ix_consent_records_submission", "client_id", "content_hash"),
+    )
+
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consent_id: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
+    activity_id: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(8))  # permit | deny
+    active: Mapped[bool] = mapped_column(Boolean)
+    by_self: Mapped[bool] = mapped_column(Boolean)
+    by_representative: Mapped[bool] = mapped_column(Boolean)
+    recipient_organization: Mapped[str | None] = mapped_column(String(64))
+    recipient_role: Mapped[str | None] = mapped_column(String(64))
+    categories: Mapped[str] = mapped_column(Text)  # space-separated; empty: all categories
+    period_start: Mapped[datetime | None] = mapped_column()
+    period_end: Mapped[datetime | None] = mapped_column()
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))  # source system
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
+    worker: Mapped[str | None] = mapped_column(String(255))  # who recorded it, in that system
+    content_hash: Mapped[str] = mapped_column(String(64))
+    resource: Mapped[dict[str, Any]] = mapped_column()
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OverrideRow(Base):
+    """A disclosure under the meldrecht without consent, waiting for a privacy officer."""
+
+    __tablename__ = "consent_overrides"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    activity_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
+    decision: Mapped[dict[str, Any]] = mapped_column()  # recipients, categories, rules
+    justification: Mapped[str] = mapped_column(Text)
+    meldcode_step: Mapped[int] = mapped_column(Integer)
+    review_status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -146,8 +210,9 @@ class OutboxMessage(Base):
     ordering_key: Mapped[str] = mapped_column(String(64))
     resource_type: Mapped[str] = mapped_column(String(40))
     resource_id: Mapped[str] = mapped_column(String(36))
-    payload: Mapped[dict[str, Any]] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    payload: Mapped[dict[str, Any]] = mapped_column()  # minimised; empty when withheld
+    decision: Mapped[dict[str, Any] | None] = mapped_column()  # the consent decision for it
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # or withheld, ...
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column()

@@ -25,6 +25,12 @@ SUPPORTED: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...], dict[st
              {"versioning": "versioned-update", "updateCreate": False}),
     "Subscription": (("create", "read", "delete", "search-type"), (), {}),
     "Organization": (("read", "search-type"), (), {}),
+    "Consent": (("create", "read", "update", "search-type"),
+                (("patient", "reference"), ("status", "token"), ("actor", "reference"),
+                 ("purpose", "token")), {"versioning": "versioned-update",
+                                         "updateCreate": False}),
+    "Patient": (("create",), (), {}),
+    "RelatedPerson": (("create", "read"), (), {}),
 }
 
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from gateway.auth.callers import OrganizationRead
 from gateway.db.models import Organization
+from gateway.db.paging import page
 from gateway.errors import NotFound
 from gateway.fhir.common import bundle_response, parse_search
 from gateway.fhir_json import FhirResponse
-from gateway.referrals.repository import page
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from gateway.auth.callers import ServiceRequestRead, ServiceRequestWrite
 from gateway.db.models import ServiceRequestRow
+from gateway.db.paging import page
 from gateway.errors import NotFound
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
 from gateway.fhir_json import FhirResponse, require_media_type, split_token
@@ -27,7 +28,8 @@ def create_service_request(request: Request, body: RawBody, caller: ServiceReque
     require_media_type(request)
     accepted = receive_referral(session, caller, body, runtime.settings.max_json_depth,
                                 request.headers.get("if-none-exist"),
-                                request.headers.get("idempotency-key"), runtime.known_teams)
+                                request.headers.get("idempotency-key"), runtime.register,
+                                runtime.known_teams)
     row = accepted.row
     if accepted.created_now:
         runtime.metrics.referrals.inc()
@@ -56,6 +58,6 @@ def search_service_requests(request: Request, caller: ServiceRequestRead, sessio
         query = query.where(ServiceRequestRow.identifier_value == value)
         if system:
             query = query.where(ServiceRequestRow.identifier_system == system)
-    rows, total = repository.page(session, query, search.count, search.offset)
+    rows, total = page(session, query, search.count, search.offset)
     return bundle_response(request, runtime.settings.public_base_url, search,
                            [render_service_request(r) for r in rows], total)

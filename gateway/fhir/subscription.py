@@ -8,10 +8,10 @@ from sqlalchemy import select
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import SubscriptionRead, SubscriptionWrite
 from gateway.db.models import SubscriptionRow
+from gateway.db.paging import page
 from gateway.errors import NotFound
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
-from gateway.referrals.repository import page
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.subscriptions.service import create_subscription, render_subscription
 from gateway.unit_of_work import UnitOfWorkRoute

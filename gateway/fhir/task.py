@@ -11,13 +11,14 @@ from adapters.fhir_validation import validate_resource
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import TaskRead, TaskWrite
 from gateway.db.models import TaskRow
+from gateway.db.paging import page
 from gateway.errors import BadRequest, NotFound, Unprocessable
 from gateway.fhir.common import RawBody, bundle_response, check_if_match, parse_search, versioned
 from gateway.fhir_json import FhirResponse, decode_json, decode_json_object, require_media_type
 from gateway.referrals import repository
 from gateway.referrals.render import render_task
 from gateway.referrals.service import update_task
-from gateway.runtime import DbSession, RuntimeDep
+from gateway.runtime import DbSession, Runtime, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["Task"], route_class=UnitOfWorkRoute)
@@ -50,7 +51,7 @@ def search_tasks(request: Request, caller: TaskRead, session: DbSession,
         query = query.where(TaskRow.service_request_id == focus)
     if "status" in search.params:
         query = query.where(TaskRow.status.in_(search.params["status"].split(",")))
-    rows, total = repository.page(session, query, search.count, search.offset)
+    rows, total = page(session, query, search.count, search.offset)
     return bundle_response(request, runtime.settings.public_base_url, search,
                            [render_task(r) for r in rows], total)
 
@@ -63,7 +64,7 @@ def replace_task(task_id: str, request: Request, body: RawBody, caller: TaskWrit
     row = _task_or_404(session, task_id, caller)
     check_if_match(request.headers.get("if-match"), row.version_id)
     document = decode_json_object(body, runtime.settings.max_json_depth)
-    return _apply(session, caller, row, document)
+    return _apply(session, caller, runtime, row, document)
 
 
 @router.patch("/Task/{task_id}", response_class=FhirResponse)
@@ -81,12 +82,13 @@ def patch_task(task_id: str, request: Request, body: RawBody, caller: TaskWrite,
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError,
             KeyError, ValueError):
         raise Unprocessable("the patch cannot be applied to the current Task") from None
-    return _apply(session, caller, row, document)
+    return _apply(session, caller, runtime, row, document)
 
 
-def _apply(session: DbSession, caller: Caller, row: TaskRow, document: dict) -> FhirResponse:
+def _apply(session: DbSession, caller: Caller, runtime: Runtime, row: TaskRow,
+           document: dict) -> FhirResponse:
     if document.get("id") != row.id:
         raise BadRequest("the body's id must match the URL", expression="Task.id")
     validate_resource(Task, document)
-    row = update_task(session, caller, row, document)
+    row = update_task(session, caller, runtime.register, row, document)
     return versioned(render_task(row), row.version_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -9,14 +10,26 @@ from sqlalchemy.orm import Session
 from gateway.db.models import OutboxMessage
 
 
-def enqueue(session: Session, subscription_ids: list[str], event_type: str,
-            ordering_key: str, resource: dict[str, Any]) -> list[OutboxMessage]:
-    """One message per subscriber. ``ordering_key`` (the person) keeps delivery FIFO per key."""
+@dataclass(frozen=True)
+class Delivery:
+    """What one subscriber gets: a (minimised) payload, or None when it is withheld; and the
+    decision that said so, kept on the row for the processing log."""
+
+    subscription_id: str
+    payload: dict[str, Any] | None
+    decision: dict[str, Any]
+
+
+def enqueue(session: Session, deliveries: list[Delivery], event_type: str, ordering_key: str,
+            resource_type: str, resource_id: str) -> list[OutboxMessage]:
+    """One row per subscriber. ``ordering_key`` (the person) keeps delivery FIFO per key;
+    withheld rows are never sent."""
     messages = [
-        OutboxMessage(subscription_id=sub_id, event_type=event_type, ordering_key=ordering_key,
-                      resource_type=resource["resourceType"], resource_id=resource["id"],
-                      payload=resource)
-        for sub_id in subscription_ids
+        OutboxMessage(subscription_id=d.subscription_id, event_type=event_type,
+                      ordering_key=ordering_key, resource_type=resource_type,
+                      resource_id=resource_id, payload=d.payload or {}, decision=d.decision,
+                      status="pending" if d.payload is not None else "withheld")
+        for d in deliveries
     ]
     session.add_all(messages)
     return messages

@@ -3,9 +3,10 @@ client sees what was sent to its team."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, false, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
@@ -38,15 +39,30 @@ _PERSON_BY_LOCAL_ID = select(_PERSONS.id).where(_PERSONS.local_system == bindpar
 def find_or_create_person(session: Session, subject: Subject) -> str:
     """Link by BSN, else by the sender's local id; a person known by neither is new.
     Returns the person's id. Statements are built once: this runs for every message."""
+    born = subject.birth_date
     if subject.bsn:
         found = session.connection().scalar(_PERSON_BY_BSN, {"bsn": subject.bsn})
-        return found or insert_row(session, Person, bsn=subject.bsn)
+        return _learn_birth_date(session, found, born) if found else insert_row(
+            session, Person, bsn=subject.bsn, birth_date=born)
     if subject.local_id:
         local = {"system": subject.local_id.system, "value": subject.local_id.value}
         found = session.connection().scalar(_PERSON_BY_LOCAL_ID, local)
-        return found or insert_row(session, Person, local_system=local["system"],
-                                   local_value=local["value"])
-    return insert_row(session, Person)
+        return _learn_birth_date(session, found, born) if found else insert_row(
+            session, Person, local_system=local["system"], local_value=local["value"],
+            birth_date=born)
+    return insert_row(session, Person, birth_date=born)
+
+
+_SET_BIRTH_DATE = (Person.__table__.update()
+                   .where(_PERSONS.id == bindparam("person_id"), _PERSONS.birth_date.is_(None))
+                   .values(birth_date=bindparam("born")))
+
+
+def _learn_birth_date(session: Session, person_id: str, born: date | None) -> str:
+    """A known person whose birth date was unknown gets it; a known one is never changed."""
+    if born is not None:
+        session.connection().execute(_SET_BIRTH_DATE, {"person_id": person_id, "born": born})
+    return person_id
 
 
 def insert_row(session: Session, model: type, **values: object) -> str:
@@ -69,8 +85,3 @@ def task_for(session: Session, service_request_id: str) -> TaskRow:
     return session.scalars(
         select(TaskRow).where(TaskRow.service_request_id == service_request_id)).one()
 
-
-def page(session: Session, query: Select, count: int, offset: int) -> tuple[list, int]:
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(session.scalars(query.limit(count).offset(offset)))
-    return rows, total

@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from consent import Register
 from gateway.auth.bearer import Caller
+from gateway.consents.service import record_referral_consent
 from gateway.db.models import ServiceRequestRow, TaskRow, new_id
 from gateway.db.types import utcnow
+from gateway.disclosure import disclose
 from gateway.errors import Conflict, Forbidden, Unprocessable
 from gateway.logging import get_logger
-from gateway.outbox.enqueue import enqueue
 from gateway.referrals import repository
 from gateway.referrals.render import render_service_request, render_task
 from gateway.subscriptions.repository import subscribers_for_new_referral, subscribers_for_task
@@ -26,12 +28,16 @@ from schemas import (
     task_status_event,
 )
 
+REFERRAL_ACTIVITY = "gp-referral-to-wijkteam"
+FEEDBACK_ACTIVITY = "referrer-feedback"
+ACTIVITIES = (REFERRAL_ACTIVITY, FEEDBACK_ACTIVITY)  # the register must hold these
 log = get_logger()
 
 
-def create_referral(session: Session, caller: Caller, referral: Referral,
+def create_referral(session: Session, caller: Caller, referral: Referral, register: Register,
                     known_teams: set[str]) -> ServiceRequestRow:
-    """Identify the resident, store referral + Task, and enqueue the team's notifications.
+    """Identify the resident, store referral + Task (+ the resident's consent when it came
+    along), and enqueue the team's notifications as the consent decision allows.
 
     ``known_teams`` caches teams seen to exist (teams are never deleted), saving a query.
     A duplicate business identifier is caught by the unique constraint, not a pre-check.
@@ -66,7 +72,10 @@ def create_referral(session: Session, caller: Caller, referral: Referral,
                           client_id=caller.client_id, team_id=row.team_id,
                           requester_agb=row.requester_agb, status="requested", details={},
                           created_at=now, updated_at=now)
-    enqueue(session, subscribers, EVENT_REFERRAL_RECEIVED, person_id, render_service_request(row))
+    if referral.consent_index is not None:
+        record_referral_consent(session, caller, register, referral, person_id)
+    disclose(session, register, REFERRAL_ACTIVITY, person_id, subscribers,
+             EVENT_REFERRAL_RECEIVED, render_service_request(row))
     log.info("referral_received", resource_id=row.id, team_id=row.team_id,
              client_id=caller.client_id)
     return row
@@ -76,7 +85,7 @@ MUTABLE_TASK_ELEMENTS = frozenset({"status", "statusReason", "businessStatus", "
 SERVER_MANAGED_ELEMENTS = frozenset({"id", "meta", "lastModified", "text"})
 
 
-def update_task(session: Session, caller: Caller, row: TaskRow,
+def update_task(session: Session, caller: Caller, register: Register, row: TaskRow,
                 submitted: dict[str, Any]) -> TaskRow:
     """Apply a team's new Task state: only status-related elements may change."""
     if caller.team_id != row.team_id:
@@ -109,8 +118,8 @@ def update_task(session: Session, caller: Caller, row: TaskRow,
     session.flush()
     sr = session.get(ServiceRequestRow, row.service_request_id)
     assert sr is not None
-    enqueue(session, subscribers_for_task(session, row), task_status_event(new_status),
-            sr.person_id, render_task(row))
+    disclose(session, register, FEEDBACK_ACTIVITY, sr.person_id,
+             subscribers_for_task(session, row), task_status_event(new_status), render_task(row))
     log.info("task_status_changed", resource_id=row.id, previous_status=previous,
              task_status=new_status, client_id=caller.client_id)
     return row

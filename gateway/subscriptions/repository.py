@@ -6,17 +6,30 @@ ORM select costs more than running it.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, bindparam, or_, select
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from consent import Recipient
 from gateway.db.models import OAuthClient, SubscriptionRow, TaskRow
 
 _SUBS, _CLIENTS = SubscriptionRow.__table__.c, OAuthClient.__table__.c
 
 
-def _active(resource_type: str) -> Select[tuple[str]]:
-    """Ids of active subscriptions to ``resource_type`` whose client is not revoked."""
-    return (select(_SUBS.id)
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A subscription and who receives through it: the client's team (or, without a team,
+    the client itself) in the client's role, as consent decisions see recipients."""
+
+    subscription_id: str
+    recipient: Recipient
+
+
+def _active(resource_type: str) -> Select[Any]:
+    """Active subscriptions to ``resource_type`` whose client is not revoked."""
+    return (select(_SUBS.id, func.coalesce(_CLIENTS.team_id, _CLIENTS.id), _CLIENTS.role)
             .join_from(SubscriptionRow.__table__, OAuthClient.__table__,
                        _CLIENTS.id == _SUBS.client_id)
             .where(_SUBS.status == "active", _SUBS.resource_type == resource_type,
@@ -31,13 +44,18 @@ _TASK_CHANGE = _active("Task").where(
 )
 
 
-def subscribers_for_new_referral(session: Session, team_id: str) -> list[str]:
-    """Ids of the receiving team's subscriptions to ``ServiceRequest``."""
-    return list(session.connection().scalars(_NEW_REFERRAL, {"team_id": team_id}))
+def subscribers_for_new_referral(session: Session, team_id: str) -> list[Subscriber]:
+    """The receiving team's subscriptions to ``ServiceRequest``."""
+    return _subscribers(session.connection().execute(_NEW_REFERRAL, {"team_id": team_id}))
 
 
-def subscribers_for_task(session: Session, task: TaskRow) -> list[str]:
+def subscribers_for_task(session: Session, task: TaskRow) -> list[Subscriber]:
     """The referrer and the team's systems, for ``Task`` or ``Task?focus=`` this referral."""
-    return list(session.connection().scalars(_TASK_CHANGE, {
+    return _subscribers(session.connection().execute(_TASK_CHANGE, {
         "service_request_id": task.service_request_id, "client_id": task.client_id,
         "team_id": task.team_id}))
+
+
+def _subscribers(rows: Any) -> list[Subscriber]:
+    return [Subscriber(sub_id, Recipient(organization, role)) for sub_id, organization, role
+            in rows]

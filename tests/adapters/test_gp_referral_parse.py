@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from adapters import InvalidMessage, get_adapter
@@ -14,6 +16,7 @@ ADAPTER = get_adapter("gp-referral")
 def test_bsn_by_logical_reference() -> None:
     referral = ADAPTER.parse(service_request(identifier="r-1"))
     assert referral.subject == Subject(bsn="111222333")
+    assert referral.consent_index is None
     assert (referral.requester_agb, referral.team_id, referral.referrer_type) == \
         ("01234567", "wijkteam-noord", "02")
     assert referral.identifier == Identifier(system=REFERRAL_SYSTEM, value="r-1")
@@ -21,7 +24,7 @@ def test_bsn_by_logical_reference() -> None:
 
 def test_contained_patient_and_practitioner_role() -> None:
     referral = ADAPTER.parse(service_request(no_bsn=True, contained_requester=True))
-    assert referral.subject == Subject(has_demographics=True)
+    assert referral.subject == Subject(has_demographics=True, birth_date=date(2011, 4, 3))
     assert referral.requester_agb == "01234567"
 
 
@@ -46,3 +49,18 @@ def test_all_problems_are_reported_at_once() -> None:
 def test_render_returns_the_source_resource() -> None:
     resource = service_request()
     assert ADAPTER.render(ADAPTER.parse(resource)) == resource
+
+
+def test_contained_consent_referenced_from_supporting_info() -> None:
+    referral = ADAPTER.parse(service_request(consent="self", birth_date="2013-06-01"))
+    assert referral.subject == Subject(bsn="111222333", birth_date=date(2013, 6, 1))
+    assert referral.resource["contained"][referral.consent_index]["resourceType"] == "Consent"
+
+
+def test_two_contained_consents_are_refused() -> None:
+    resource = service_request(consent="self")
+    resource["contained"].append({**resource["contained"][1], "id": "consent2"})
+    resource["supportingInfo"].append({"reference": "#consent2"})
+    with pytest.raises(InvalidMessage) as raised:
+        ADAPTER.parse(resource)
+    assert [i.expression for i in raised.value.issues] == ["ServiceRequest.supportingInfo"]

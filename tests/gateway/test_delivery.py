@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,8 +55,8 @@ def _accept(client: TestClient, team: dict, task_id: str, version: int, status: 
     assert response.status_code == 200, response.text
 
 
-def _referral(client: TestClient, gp: dict) -> tuple[str, str]:
-    sr = client.post("/fhir/ServiceRequest", json=service_request(), headers=gp).json()
+def _referral(client: TestClient, gp: dict, **traits: Any) -> tuple[str, str]:
+    sr = client.post("/fhir/ServiceRequest", json=service_request(**traits), headers=gp).json()
     task = client.get(f"/fhir/Task?focus=ServiceRequest/{sr['id']}", headers=gp).json()
     return sr["id"], task["entry"][0]["resource"]["id"]
 
@@ -91,7 +92,7 @@ class TestFeedbackToTheGp:
                                                 worker: Worker) -> None:
         assert client.post("/fhir/Subscription", headers=team,
                            json=subscription(receiver.url, "ServiceRequest")).status_code == 201
-        sr_id, _ = _referral(client, gp)
+        sr_id, _ = _referral(client, gp, consent="self")
         worker.run_once()
         assert [json.loads(r.body)["id"] for r in receiver.received] == [sr_id]
         assert receiver.received[0].headers["X-Wijkgateway-Event"] == \

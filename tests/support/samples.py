@@ -11,14 +11,20 @@ REFERRAL_SYSTEM = "urn:oid:2.16.528.1.1007.3.3.1234.1"
 VALID_BSNS = ("111222333", "123456782", "999998456", "999990019")
 PATIENT_NAME = "Jansen-de Vries"
 NOTE_TEXT = "Moeder overbelast, zorgen over schulden"
+ADULT_BIRTH_DATE = "1985-02-14"
+ACTIVITY_SYSTEM = "https://wijkgateway.nl/fhir/CodeSystem/processing-activity"
+ROLE_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 _counter = itertools.count(1)
 
 
 def service_request(*, bsn: str | None = VALID_BSNS[0], agb: str = "01234567",
                     team: str = "wijkteam-noord", identifier: str | None = "auto",
                     no_bsn: bool = False, contained_requester: bool = False,
-                    dutch_profile: bool = False) -> dict[str, Any]:
-    """A GP referral. ``no_bsn``: a contained Patient with name and birth date instead."""
+                    dutch_profile: bool = False, consent: str | None = None,
+                    birth_date: str = ADULT_BIRTH_DATE) -> dict[str, Any]:
+    """A GP referral. ``no_bsn``: a contained Patient with name and birth date instead.
+    ``consent``: the resident's consent travels along as a contained Consent, given by the
+    resident ("self") or a parent ("parent"); None: no consent, the subject by BSN only."""
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "status": "active",
@@ -32,13 +38,21 @@ def service_request(*, bsn: str | None = VALID_BSNS[0], agb: str = "01234567",
     if identifier is not None:
         value = f"ref-{next(_counter)}" if identifier == "auto" else identifier
         resource["identifier"] = [{"system": REFERRAL_SYSTEM, "value": value}]
-    contained = []
+    contained: list[dict[str, Any]] = []
     if no_bsn:
         contained.append({"resourceType": "Patient", "id": "patient",
                           "name": [{"family": PATIENT_NAME, "given": ["Fatima"]}],
                           "birthDate": "2011-04-03",
                           "address": [{"line": ["Dorpsstraat 12"], "city": "Groningen"}]})
         resource["subject"] = {"reference": "#patient"}
+    elif consent:
+        contained.append({"resourceType": "Patient", "id": "patient", "birthDate": birth_date,
+                          "identifier": [{"system": BSN, "value": bsn}],
+                          "telecom": [{"system": "phone", "value": "0612345678"}]})
+        resource["subject"] = {"reference": "#patient"}
+    if consent:
+        contained += referral_consent(consent)
+        resource["supportingInfo"] = [{"reference": "#consent"}]
     if contained_requester:
         contained.append({"resourceType": "PractitionerRole", "id": "gp",
                           "practitioner": {"identifier": {"system": AGB, "value": agb},
@@ -53,6 +67,25 @@ def service_request(*, bsn: str | None = VALID_BSNS[0], agb: str = "01234567",
         resource["extension"] = [{"url": "http://nictiz.nl/fhir/StructureDefinition/ext-x",
                                   "valueString": "kept"}]
     return resource
+
+
+def referral_consent(grantor: str) -> list[dict[str, Any]]:
+    """The contained Consent to a referral, and for a parent's consent the RelatedPerson."""
+    performer = "#patient" if grantor == "self" else "#parent"
+    resources: list[dict[str, Any]] = [{
+        "resourceType": "Consent", "id": "consent", "status": "active",
+        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                              "code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+        "patient": {"reference": "#patient"}, "performer": [{"reference": performer}],
+        "provision": {"type": "permit", "purpose": [
+            {"system": ACTIVITY_SYSTEM, "code": "gp-referral-to-wijkteam"}]}}]
+    if grantor == "parent":
+        resources.append({"resourceType": "RelatedPerson", "id": "parent",
+                          "patient": {"reference": "#patient"},
+                          "relationship": [{"coding": [{"system": ROLE_CODE_SYSTEM,
+                                                        "code": "MTH"}]}]})
+    return resources
 
 
 def subscription(endpoint: str, criteria: str = "Task", **channel: Any) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Consent records stored, exchanged as FHIR Consent, and asked for decisions."""

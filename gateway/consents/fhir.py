@@ -1,0 +1,186 @@
+"""FHIR R4B Consent in and out.
+
+In: ``provision.purpose`` names the processing activity, ``provision.type`` permit or deny
+(an objection), ``provision.actor`` the recipient (``Organization/{id}``, or every
+organisation in a role by identifier), ``provision.code`` the data categories (none: all of
+the activity), ``provision.period`` the validity. ``patient`` and ``performer`` stay
+references here; the service resolves them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from fhir.resources.R4B.consent import Consent
+
+from adapters.base import Issue
+from adapters.fhir_validation import validate_resource
+from consent import Register
+from gateway.db.models import ConsentRow
+from gateway.errors import BadRequest, Unprocessable
+from schemas import (
+    ACTIVITY_SYSTEM,
+    CATEGORY_SYSTEM,
+    RECIPIENT_ACTOR_ROLE,
+    RECORDED_BY_EXTENSION,
+    ROLE_SYSTEM,
+)
+
+ORGANIZATION_PREFIX = "Organization/"
+
+
+@dataclass(frozen=True)
+class ConsentSubmission:
+    patient: Any  # the Reference, as sent
+    performers: list[tuple[str, Any]]  # (expression, Reference)
+    activity_id: str
+    verdict: str
+    recipient_organization: str | None
+    recipient_role: str | None
+    categories: frozenset[str]
+    start: datetime | None
+    end: datetime | None
+    worker: str | None
+
+
+def parse_consent(document: dict[str, Any], register: Register,
+                  base: str = "Consent") -> ConsentSubmission:
+    """A new consent or objection, checked against the register; every problem named."""
+    resource = validate_resource(Consent, document)
+    issues: list[Issue] = []
+    if resource.status != "active":
+        issues.append(Issue(f"{base}.status", "a new consent has status 'active'", "value"))
+    if resource.patient is None:
+        issues.append(Issue(f"{base}.patient", "name the person the consent is about",
+                            "required"))
+    if not resource.performer:
+        issues.append(Issue(f"{base}.performer", "name who gave the consent: the person "
+                            "(Patient) or a parent or guardian (RelatedPerson)", "required"))
+    provision = resource.provision
+    if provision is None or provision.type not in ("permit", "deny"):
+        issues.append(Issue(f"{base}.provision.type", "say 'permit' (consent) or 'deny' "
+                            "(objection)", "required"))
+        raise Unprocessable(issues[-1].diagnostics, issues=issues)
+    activity_id = _activity(provision.purpose, register, f"{base}.provision.purpose")
+    activity = register.activity(activity_id)
+    assert activity is not None
+    organization, role = _recipient(provision.actor or [], activity.recipient_roles,
+                                    f"{base}.provision.actor", issues)
+    categories = _categories(provision.code or [], register, activity.data_categories,
+                             f"{base}.provision.code", issues)
+    start, end = _period(provision.period, f"{base}.provision.period", issues)
+    if issues:
+        raise Unprocessable(issues[0].diagnostics, issues=issues)
+    return ConsentSubmission(
+        patient=resource.patient,
+        performers=[(f"{base}.performer[{i}]", p) for i, p in enumerate(resource.performer)],
+        activity_id=activity_id, verdict=provision.type, recipient_organization=organization,
+        recipient_role=role, categories=categories, start=start, end=end,
+        worker=recorded_by(resource.extension or []))
+
+
+def _activity(purposes: list[Any], register: Register, expr: str) -> str:
+    codes = [p.code for p in purposes if p.system == ACTIVITY_SYSTEM]
+    if len(codes) != 1 or not codes[0]:
+        raise BadRequest(f"give exactly one purpose with system {ACTIVITY_SYSTEM} and a "
+                         "processing activity id as code", expression=expr)
+    if register.activity(codes[0]) is None:
+        raise BadRequest(f"unknown processing activity {codes[0][:64]!r}; see "
+                         "GET /processing-activities", expression=expr)
+    return codes[0]
+
+
+def _recipient(actors: list[Any], roles: frozenset[str], expr: str,
+               issues: list[Issue]) -> tuple[str | None, str | None]:
+    """``Organization/{id}`` or a role identifier; no actor: every recipient of the activity."""
+    if not actors:
+        return None, None
+    if len(actors) > 1:
+        issues.append(Issue(expr, "name one recipient per consent", "value"))
+        return None, None
+    reference = actors[0].reference
+    ref, ident = reference.reference or "", reference.identifier
+    if ref.startswith(ORGANIZATION_PREFIX) and len(ref) > len(ORGANIZATION_PREFIX):
+        return ref.removeprefix(ORGANIZATION_PREFIX)[:64], None
+    if ident is not None and ident.system == ROLE_SYSTEM and ident.value in roles:
+        return None, ident.value
+    issues.append(Issue(f"{expr}[0].reference", "the recipient is 'Organization/{id}' or an "
+                        f"identifier with system {ROLE_SYSTEM} and one of the activity's roles: "
+                        f"{', '.join(sorted(roles))}", "value"))
+    return None, None
+
+
+def _categories(codes: list[Any], register: Register, allowed: frozenset[str], expr: str,
+                issues: list[Issue]) -> frozenset[str]:
+    found: set[str] = set()
+    for i, concept in enumerate(codes):
+        for coding in concept.coding or []:
+            if coding.system != CATEGORY_SYSTEM:
+                continue
+            if coding.code not in register.categories:
+                raise BadRequest(f"unknown data category {str(coding.code)[:40]!r}",
+                                 expression=f"{expr}[{i}]")
+            if coding.code not in allowed:
+                issues.append(Issue(f"{expr}[{i}]", f"data category {coding.code} is not "
+                                    "part of this activity", "value"))
+            found.add(coding.code)
+    return frozenset(found)
+
+
+def _period(period: Any, expr: str, issues: list[Issue]) -> tuple[datetime | None,
+                                                                  datetime | None]:
+    if period is None:
+        return None, None
+    start, end = (_instant(period.start, f"{expr}.start", issues),
+                  _instant(period.end, f"{expr}.end", issues))
+    if start and end and end <= start:
+        issues.append(Issue(expr, "the period ends before it starts", "value"))
+    return start, end
+
+
+def _instant(value: Any, expr: str, issues: list[Issue]) -> datetime | None:
+    """A FHIR date or dateTime -> an aware datetime (a date starts at midnight UTC). Partial
+    dates (``2026-05``) are refused: a consent's validity must be exact."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            issues.append(Issue(expr, "a date-time needs a time zone", "value"))
+            return None
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time(), UTC)
+    issues.append(Issue(expr, "give a full date (YYYY-MM-DD) or date-time", "value"))
+    return None
+
+
+def recorded_by(extensions: list[Any]) -> str | None:
+    for extension in extensions:
+        if extension.url == RECORDED_BY_EXTENSION and extension.valueIdentifier is not None:
+            ident = extension.valueIdentifier
+            return f"{ident.system or ''}|{ident.value or ''}"[:255]
+    return None
+
+
+def consent_resource(row: ConsentRow, person_id: str,
+                     performers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stored form of a consent: references resolved to the gateway's ids."""
+    provision: dict[str, Any] = {"type": row.verdict,
+                                 "purpose": [{"system": ACTIVITY_SYSTEM,
+                                              "code": row.activity_id}]}
+    if row.period_start or row.period_end:
+        provision["period"] = {k: v.isoformat() for k, v in
+                               (("start", row.period_start), ("end", row.period_end)) if v}
+    if row.recipient_organization or row.recipient_role:
+        reference = ({"reference": f"{ORGANIZATION_PREFIX}{row.recipient_organization}"}
+                     if row.recipient_organization else
+                     {"type": "Organization",
+                      "identifier": {"system": ROLE_SYSTEM, "value": row.recipient_role}})
+        provision["actor"] = [{"role": RECIPIENT_ACTOR_ROLE, "reference": reference}]
+    if row.categories:
+        provision["code"] = [{"coding": [{"system": CATEGORY_SYSTEM, "code": c}]}
+                             for c in row.categories.split()]
+    return {"patient": {"reference": f"Patient/{person_id}"}, "performer": performers,
+            "provision": provision}

@@ -1,0 +1,76 @@
+"""Consent queries. The decision read runs for every delivery, so its statement is built once
+and reads only the columns the policy core needs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from consent import ConsentRecord
+from gateway.auth.bearer import Caller
+from gateway.db.models import ConsentRow, Person, RelatedPersonRow
+
+_C, _P = ConsentRow.__table__.c, Person.__table__.c
+_RECORDS = select(
+    _C.consent_id, _C.version, _C.person_id, _C.activity_id, _C.verdict, _C.active, _C.by_self,
+    _C.by_representative, _C.recipient_organization, _C.recipient_role, _C.categories,
+    _C.period_start, _C.period_end,
+).where(_C.person_id == bindparam("person_id"), _C.activity_id == bindparam("activity_id"))
+_BIRTH_DATE = select(_P.birth_date).where(_P.id == bindparam("person_id"))
+
+
+def records_for(session: Session, person_id: str, activity_id: str) -> list[ConsentRecord]:
+    """Every version of every consent of this person for this activity."""
+    rows = session.connection().execute(
+        _RECORDS, {"person_id": person_id, "activity_id": activity_id})
+    return [to_record(row) for row in rows]
+
+
+def to_record(row: Any) -> ConsentRecord:
+    grantors = frozenset(g for g, given in (("self", row.by_self),
+                                            ("representative", row.by_representative)) if given)
+    return ConsentRecord(
+        id=row.consent_id, version=row.version, person_id=row.person_id,
+        activity_id=row.activity_id, verdict=row.verdict, grantors=grantors, active=row.active,
+        recipient_organization=row.recipient_organization, recipient_role=row.recipient_role,
+        categories=frozenset(row.categories.split()), start=row.period_start,
+        end=row.period_end)
+
+
+def birth_date(session: Session, person_id: str) -> date | None:
+    return session.connection().scalar(_BIRTH_DATE, {"person_id": person_id})
+
+
+def visible_consents(caller: Caller) -> Select[tuple[ConsentRow]]:
+    """Current versions of the consents recorded by the caller or by its team's systems."""
+    newest = (select(ConsentRow.consent_id, func.max(ConsentRow.version).label("version"))
+              .group_by(ConsentRow.consent_id).subquery())
+    query = select(ConsentRow).join(newest, (ConsentRow.consent_id == newest.c.consent_id)
+                                    & (ConsentRow.version == newest.c.version))
+    if caller.team_id:
+        return query.where((ConsentRow.client_id == caller.client_id)
+                           | (ConsentRow.team_id == caller.team_id))
+    return query.where(ConsentRow.client_id == caller.client_id)
+
+
+def get_visible(session: Session, caller: Caller, consent_id: str) -> ConsentRow | None:
+    return session.scalar(visible_consents(caller).where(ConsentRow.consent_id == consent_id))
+
+
+def submitted_before(session: Session, caller: Caller, content_hash: str) -> ConsentRow | None:
+    """The consent an identical earlier submission of this client created, as it is now."""
+    first = session.scalar(select(ConsentRow.consent_id).where(
+        ConsentRow.client_id == caller.client_id, ConsentRow.content_hash == content_hash,
+        ConsentRow.version == 1).limit(1))
+    return get_visible(session, caller, first) if first else None
+
+
+def person_by_bsn(session: Session, bsn: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.bsn == bsn))
+
+
+def related_person(session: Session, related_id: str) -> RelatedPersonRow | None:
+    return session.get(RelatedPersonRow, related_id)

@@ -1,0 +1,100 @@
+"""``POST /consent/decisions``: ask the engine before sharing, outside the gateway's own flows.
+A meldrecht override is stored for a privacy officer's review."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from consent import DecisionError, Override, Recipient
+from gateway.auth.bearer import Caller
+from gateway.auth.callers import ConsentRead
+from gateway.consents import repository
+from gateway.consents.decisions import decide_for, decision_json
+from gateway.db.models import OverrideRow, Person
+from gateway.db.types import utcnow
+from gateway.errors import BadRequest, Unprocessable
+from gateway.logging import get_logger
+from gateway.runtime import DbSession, RuntimeDep
+from gateway.unit_of_work import UnitOfWorkRoute
+from schemas import is_valid_bsn
+
+router = APIRouter(prefix="/consent", tags=["consent"], route_class=UnitOfWorkRoute)
+Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,63}$")]
+log = get_logger()
+
+
+class RecipientIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    organization: Slug
+    role: Slug
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    justification: str = Field(min_length=20, max_length=4000,
+                               description="Why the report cannot wait for consent.")
+    meldcode_step: int = Field(ge=1, le=5, description="The step of the meldcode reached.")
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    activity: Slug
+    patient: str = Field(max_length=80, description="'Patient/{id}' or the person's BSN.")
+    recipients: list[RecipientIn] = Field(min_length=1, max_length=50)
+    categories: list[Slug] | None = Field(None, max_length=20,
+                                          description="Default: every category of the activity.")
+    at: AwareDatetime | None = Field(None, description="Default: now.")
+    override: OverrideIn | None = None
+
+
+@router.post("/decisions")
+def consent_decision(body: DecisionIn, caller: ConsentRead, session: DbSession,
+                     runtime: RuntimeDep) -> JSONResponse:
+    """Permit or deny per recipient, the fields each may receive, the rules and records that
+    decided, and a one-line explanation."""
+    person = find_person(session, body.patient)
+    at = body.at or utcnow()
+    override = Override(body.override.justification, body.override.meldcode_step) \
+        if body.override else None
+    try:
+        decision = decide_for(
+            session, runtime.register, body.activity, person.id,
+            tuple(Recipient(r.organization, r.role) for r in body.recipients), at=at,
+            categories=frozenset(body.categories) if body.categories is not None else None,
+            override=override)
+    except DecisionError as error:
+        raise BadRequest(str(error), expression=error.field_name) from None
+    answer: dict[str, Any] = {**decision_json(decision), "at": at.isoformat()}
+    if override is not None:
+        answer["override"] = _store_override(session, caller, person, answer, override)
+    log.info("consent_decided", activity_id=decision.activity_id, decision=answer["decision"],
+             client_id=caller.client_id, override=override is not None)
+    return JSONResponse(answer)
+
+
+def find_person(session: DbSession, patient: str) -> Person:
+    """``Patient/{id}`` or a BSN -> the person, or 422 naming ``patient``."""
+    person = None
+    if patient.startswith("Patient/"):
+        person = session.get(Person, patient.removeprefix("Patient/"))
+    elif is_valid_bsn(patient):
+        person = repository.person_by_bsn(session, patient)
+    if person is None:
+        raise Unprocessable("unknown person: give 'Patient/{id}' or the BSN of a person the "
+                            "gateway knows", expression="patient")
+    return person
+
+
+def _store_override(session: DbSession, caller: Caller, person: Person, answer: dict[str, Any],
+                    override: Override) -> dict[str, str]:
+    row = OverrideRow(activity_id=answer["activity"], person_id=person.id,
+                      client_id=caller.client_id, decision=answer,
+                      justification=override.justification,
+                      meldcode_step=override.meldcode_step)
+    session.add(row)
+    session.flush()
+    return {"id": row.id, "review_status": row.review_status}

@@ -1,0 +1,211 @@
+"""Record and revoke consents. History is append-only: a revocation inserts a new version and
+never changes the one it revokes. Never commits (the request's session does, once)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from fhir.resources.R4B.consent import Consent
+from fhir.resources.R4B.relatedperson import RelatedPerson
+from sqlalchemy.orm import Session
+
+from adapters.fhir_validation import validate_resource
+from consent import Grantor, Register, age_on, required_grantors
+from gateway.auth.bearer import Caller
+from gateway.consents import repository
+from gateway.consents.fhir import (
+    ConsentSubmission,
+    consent_resource,
+    parse_consent,
+    recorded_by,
+)
+from gateway.db.models import ConsentRow, Person, new_id
+from gateway.db.types import utcnow
+from gateway.errors import BadRequest, NotFound, Unprocessable
+from gateway.fhir.common import check_if_match
+from gateway.logging import get_logger
+from gateway.persons import PATIENT_PREFIX, RELATED_PREFIX, add_related_person, resolve_patient
+from schemas import BSN_SYSTEMS, CONSENT_CATEGORY, CONSENT_SCOPE, Referral
+
+IMMUTABLE_ELEMENTS = ("patient", "performer", "provision")
+log = get_logger()
+
+
+def record_consent(session: Session, caller: Caller, register: Register,
+                   document: dict[str, Any]) -> tuple[ConsentRow, bool]:
+    """Store a new consent or objection. Returns (row, created); an identical earlier
+    submission by the same client answers with what it created, so retries are safe."""
+    content_hash = _content_hash(document)
+    if previous := repository.submitted_before(session, caller, content_hash):
+        return previous, False
+    submission = parse_consent(document, register)
+    person = resolve_patient(session, submission.patient, "Consent.patient")
+    grantors, performers = _performers(session, person, submission.performers)
+    row = _insert(session, caller, submission, person, grantors, performers, content_hash,
+                  "Consent")
+    return row, True
+
+
+def record_referral_consent(session: Session, caller: Caller, register: Register,
+                            referral: Referral, person_id: str) -> ConsentRow:
+    """The resident's consent that came contained in a GP referral, recorded as if it had
+    been sent on its own (for the receiving team's systems to read), before any delivery."""
+    assert referral.consent_index is not None
+    base = f"ServiceRequest.contained[{referral.consent_index}]"
+    document = referral.resource["contained"][referral.consent_index]
+    submission = parse_consent(document, register, base)
+    if not _same_subject(document.get("patient"), referral.resource.get("subject")):
+        raise Unprocessable("the consent must be about the referred resident (the same "
+                            "reference as ServiceRequest.subject)", expression=f"{base}.patient")
+    person = session.get(Person, person_id)
+    assert person is not None
+    contained = {c.get("id"): c for c in referral.resource.get("contained", [])}
+    grantors: set[Grantor] = set()
+    performers = []
+    for expr, reference in submission.performers:
+        target = contained.get((reference.reference or "").removeprefix("#"), {})
+        if reference.reference and reference.reference == referral.resource["subject"].get(
+                "reference"):
+            grantors.add("self")
+            performers.append({"reference": f"{PATIENT_PREFIX}{person.id}"})
+        elif target.get("resourceType") == "RelatedPerson":
+            related = add_related_person(session, caller, person.id,
+                                         validate_resource(RelatedPerson, target), expr,
+                                         team_id=referral.team_id)
+            grantors.add("representative")
+            performers.append({"reference": f"{RELATED_PREFIX}{related.id}"})
+        else:
+            raise Unprocessable("the performer is the resident ('#' reference to the subject's "
+                                "contained Patient) or a contained RelatedPerson",
+                                expression=expr)
+    content_hash = _content_hash(document)
+    return _insert(session, caller, submission, person, grantors, performers, content_hash, base,
+                   team_id=referral.team_id)
+
+
+def _content_hash(document: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _same_subject(patient: Any, subject: Any) -> bool:
+    if not isinstance(patient, dict) or not isinstance(subject, dict):
+        return False
+    if patient.get("reference"):
+        return patient.get("reference") == subject.get("reference")
+    return patient.get("identifier") is not None and \
+        patient.get("identifier") == subject.get("identifier")
+
+
+def _insert(session: Session, caller: Caller, submission: ConsentSubmission, person: Person,
+            grantors: set[Grantor], performers: list[dict[str, str]], content_hash: str,
+            base: str, team_id: str | None = None) -> ConsentRow:
+    """Check who gave the consent may give it at the person's age, then insert version 1."""
+    _check_entitled(person, grantors, submission.performers, base)
+    now = utcnow()
+    row = ConsentRow(
+        consent_id=new_id(), version=1, person_id=person.id, activity_id=submission.activity_id,
+        verdict=submission.verdict, active=True, by_self="self" in grantors,
+        by_representative="representative" in grantors,
+        recipient_organization=submission.recipient_organization,
+        recipient_role=submission.recipient_role,
+        categories=" ".join(sorted(submission.categories)), period_start=submission.start,
+        period_end=submission.end, client_id=caller.client_id,
+        team_id=team_id or caller.team_id, worker=submission.worker, content_hash=content_hash,
+        recorded_at=now, resource={})
+    row.resource = {**consent_resource(row, person.id, performers), "dateTime": now.isoformat()}
+    session.add(row)
+    session.flush()
+    log.info("consent_recorded", consent_id=row.consent_id, activity_id=row.activity_id,
+             verdict=row.verdict, client_id=caller.client_id)
+    return row
+
+
+def _performers(session: Session, person: Person, performers: list[tuple[str, Any]]
+                ) -> tuple[set[Grantor], list[dict[str, str]]]:
+    """Each performer is the person, or a parent or guardian registered for this person."""
+    grantors: set[Grantor] = set()
+    resolved = []
+    for expr, reference in performers:
+        ref = reference.reference or ""
+        ident = reference.identifier
+        if ref == f"{PATIENT_PREFIX}{person.id}" or (
+                ident is not None and ident.system in BSN_SYSTEMS and person.bsn
+                and ident.value == person.bsn):
+            grantors.add("self")
+            resolved.append({"reference": f"{PATIENT_PREFIX}{person.id}"})
+            continue
+        related = (repository.related_person(session, ref.removeprefix(RELATED_PREFIX))
+                   if ref.startswith(RELATED_PREFIX) else None)
+        if related is None or related.person_id != person.id:
+            raise Unprocessable("the performer must be the person (Patient) or one of their "
+                                "registered parents or guardians (RelatedPerson/{id})",
+                                expression=expr)
+        grantors.add("representative")
+        resolved.append({"reference": f"{RELATED_PREFIX}{related.id}"})
+    return grantors, resolved
+
+
+def _check_entitled(person: Person, grantors: set[Grantor],
+                    performers: list[tuple[str, Any]], base: str) -> None:
+    """Age today decides who may consent: 422 with the reason for anyone not entitled."""
+    if person.birth_date is None:
+        raise Unprocessable("the person's birth date is unknown, so it cannot be checked who "
+                            "may consent; register it with POST /fhir/Patient (or send it in "
+                            "the referral's contained Patient)", expression=f"{base}.patient")
+    age = age_on(person.birth_date, utcnow().date())
+    allowed = required_grantors(age)
+    if "self" in grantors and "self" not in allowed:
+        raise Unprocessable("grantor not entitled: a child under 12 does not consent; a parent "
+                            "or guardian decides", expression=performers[0][0])
+    if "representative" in grantors and "representative" not in allowed:
+        raise Unprocessable("grantor not entitled: from 16 the person decides alone; a parent "
+                            "or guardian cannot consent for them", expression=performers[0][0])
+
+
+def revoke_consent(session: Session, caller: Caller, consent_id: str,
+                   document: dict[str, Any], if_match: str | None) -> ConsentRow:
+    """``status: inactive`` revokes by adding a version; revoking again answers the same."""
+    current = repository.get_visible(session, caller, consent_id)
+    if current is None:
+        raise NotFound("no such Consent", expression="Consent.id")
+    resource = validate_resource(Consent, document)
+    if document.get("id") not in (None, consent_id):
+        raise BadRequest("the id in the body must match the URL", expression="Consent.id")
+    for element in IMMUTABLE_ELEMENTS:
+        if element in document and document[element] != current.resource.get(element):
+            raise Unprocessable("a consent cannot be changed, only revoked (status "
+                                "'inactive'); record a new Consent instead",
+                                expression=f"Consent.{element}")
+    status = document.get("status")
+    if status == "active" and current.active:
+        return current
+    if status != "inactive":
+        raise Unprocessable("only a revocation (status 'inactive') can be recorded on an "
+                            "existing consent", expression="Consent.status")
+    if not current.active:
+        return current
+    if if_match:
+        check_if_match(if_match, current.version)
+    revoked = ConsentRow(**{c: getattr(current, c) for c in _COPIED}, version=current.version + 1,
+                         active=False, client_id=caller.client_id,
+                         worker=recorded_by(resource.extension or []),
+                         recorded_at=utcnow())
+    session.add(revoked)
+    session.flush()
+    log.info("consent_revoked", consent_id=consent_id, version_id=revoked.version,
+             client_id=caller.client_id)
+    return revoked
+
+
+_COPIED = ("consent_id", "person_id", "activity_id", "verdict", "by_self", "by_representative",
+           "recipient_organization", "recipient_role", "categories", "period_start",
+           "period_end", "team_id", "content_hash", "resource")
+
+
+def render_consent(row: ConsentRow) -> dict[str, Any]:
+    return {"resourceType": "Consent", "id": row.consent_id,
+            "meta": {"versionId": str(row.version), "lastUpdated": row.recorded_at.isoformat()},
+            "status": "active" if row.active else "inactive", "scope": CONSENT_SCOPE,
+            "category": CONSENT_CATEGORY, **row.resource}

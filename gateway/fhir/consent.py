@@ -1,0 +1,97 @@
+"""``/fhir/Consent``: record consents and objections, read them back, revoke them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import Select
+
+from gateway.auth.callers import ConsentRead, ConsentWrite
+from gateway.consents import repository
+from gateway.consents.service import record_consent, render_consent, revoke_consent
+from gateway.db.models import ConsentRow
+from gateway.db.paging import page
+from gateway.errors import BadRequest, NotFound
+from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
+from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type, split_token
+from gateway.runtime import DbSession, RuntimeDep
+from gateway.unit_of_work import UnitOfWorkRoute
+from schemas import ACTIVITY_SYSTEM, ROLE_SYSTEM
+
+router = APIRouter(prefix="/fhir", tags=["Consent"], route_class=UnitOfWorkRoute)
+SEARCH_PARAMS = frozenset({"patient", "status", "actor", "actor:identifier", "purpose"})
+STATUSES = frozenset({"active", "inactive"})
+
+
+@router.post("/Consent", status_code=201, response_class=FhirResponse)
+def create_consent(request: Request, body: RawBody, caller: ConsentWrite, session: DbSession,
+                   runtime: RuntimeDep) -> FhirResponse:
+    """Record a consent (``provision.type`` permit) or an objection (deny). Sending the same
+    body again answers 200 with the consent it created."""
+    require_media_type(request)
+    document = decode_json_object(body, runtime.settings.max_json_depth)
+    row, created = record_consent(session, caller, runtime.register, document)
+    location = f"{runtime.settings.public_base_url}/fhir/Consent/{row.consent_id}" \
+               f"/_history/{row.version}"
+    return versioned(render_consent(row), row.version, 201 if created else 200, location)
+
+
+@router.get("/Consent/{consent_id}", response_class=FhirResponse)
+def read_consent(consent_id: str, caller: ConsentRead, session: DbSession) -> FhirResponse:
+    row = repository.get_visible(session, caller, consent_id)
+    if row is None:
+        raise NotFound("no such Consent", expression="Consent.id")
+    return versioned(render_consent(row), row.version)
+
+
+@router.put("/Consent/{consent_id}", response_class=FhirResponse)
+def update_consent(consent_id: str, request: Request, body: RawBody, caller: ConsentWrite,
+                   session: DbSession, runtime: RuntimeDep) -> FhirResponse:
+    """Revoke with ``status: inactive``: a new version is added, history is kept.
+    ``If-Match`` is optional; revoking a revoked consent answers the same."""
+    require_media_type(request)
+    document = decode_json_object(body, runtime.settings.max_json_depth)
+    row = revoke_consent(session, caller, consent_id, document, request.headers.get("if-match"))
+    return versioned(render_consent(row), row.version)
+
+
+@router.get("/Consent", response_class=FhirResponse)
+def search_consents(request: Request, caller: ConsentRead, session: DbSession,
+                    runtime: RuntimeDep) -> FhirResponse:
+    """Current versions, by ``patient``, ``status``, ``actor`` (``Organization/{id}``),
+    ``actor:identifier`` (a recipient role) and ``purpose`` (an activity id)."""
+    search = parse_search(request, SEARCH_PARAMS)
+    query = _filtered(repository.visible_consents(caller), search.params)
+    rows, total = page(session, query.order_by(ConsentRow.recorded_at, ConsentRow.row_id),
+                       search.count, search.offset)
+    return bundle_response(request, runtime.settings.public_base_url, search,
+                           [render_consent(r) for r in rows], total)
+
+
+def _filtered(query: Select[tuple[ConsentRow]], params: dict[str, str]
+              ) -> Select[tuple[ConsentRow]]:
+    if "patient" in params:
+        query = query.where(ConsentRow.person_id == params["patient"].removeprefix("Patient/"))
+    if "status" in params:
+        statuses = set(params["status"].split(","))
+        if not statuses <= STATUSES:
+            raise BadRequest("status is active or inactive (revoked)", expression="status")
+        query = query.where(ConsentRow.active.in_([s == "active" for s in statuses]))
+    if "actor" in params:
+        if not params["actor"].startswith("Organization/"):
+            raise BadRequest("actor is 'Organization/{id}'; search a role with "
+                             "actor:identifier", expression="actor")
+        query = query.where(ConsentRow.recipient_organization
+                            == params["actor"].removeprefix("Organization/"))
+    if "actor:identifier" in params:
+        system, value = split_token(params["actor:identifier"])
+        if system not in (None, "", ROLE_SYSTEM):
+            raise BadRequest(f"actor:identifier takes {ROLE_SYSTEM}|role",
+                             expression="actor:identifier")
+        query = query.where(ConsentRow.recipient_role == value)
+    if "purpose" in params:
+        system, code = split_token(params["purpose"])
+        if system not in (None, "", ACTIVITY_SYSTEM):
+            raise BadRequest(f"purpose takes {ACTIVITY_SYSTEM}|activity-id",
+                             expression="purpose")
+        query = query.where(ConsentRow.activity_id == code)
+    return query
