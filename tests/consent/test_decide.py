@@ -204,9 +204,11 @@ GP_CATEGORIES = sorted(REGISTER.activity(GP_ACTIVITY).data_categories)
 RECIPIENTS = (NOORD, ZUID, Recipient("wijkteam-west", "wijkteam"))
 
 
+CONSENT_IDS = st.sampled_from("abcdefgh")
+
+
 @st.composite
-def records(draw: st.DrawFn, ids: st.SearchStrategy[str] = st.sampled_from("abcdefgh")
-            ) -> ConsentRecord:
+def records(draw: st.DrawFn, ids: st.SearchStrategy[str] = CONSENT_IDS) -> ConsentRecord:
     target = draw(st.sampled_from(("org", "role", "none")))
     organization = draw(st.sampled_from(RECIPIENTS)).organization if target == "org" else None
     start = draw(st.none() | st.integers(-30, 30).map(lambda d: NOW + timedelta(days=d)))
