@@ -146,9 +146,12 @@ def _for_recipient(register: Register, activity: ProcessingActivity, request: De
     else:
         age = age_on(request.birth_date, request.at.date())
         outcome.rules.add(age_rule(age))
+        by_party = {party: [r for r in records if party in r.grantors
+                            and addressed_to(r, recipient) and r.in_force(request.at)]
+                    for party in sorted(required_grantors(age))}
+        verdicts: dict[tuple[Grantor, str | None], _PartyVerdict] = {}
         for category in sorted(in_scope):
-            _by_consent(outcome, category, required_grantors(age), recipient, records,
-                        request.at)
+            _by_consent(outcome, category, by_party, verdicts)
     return _finish(register, activity, recipient, outcome)
 
 
@@ -158,12 +161,20 @@ def _deny_all(outcome: _Outcome, categories: frozenset[str], rule: str, why: str
         outcome.denied[category] = why
 
 
-def _by_consent(outcome: _Outcome, category: str, parties: frozenset[Grantor],
-                recipient: Recipient, records: Sequence[ConsentRecord], at: datetime) -> None:
-    """Every required party must permit ``category``; the first that does not, denies it."""
-    for party in sorted(parties):
-        verdict, deciding, rules = _party_verdict(
-            [r for r in records if party in r.grantors], category, recipient, at)
+_PartyVerdict = tuple[Verdict | None, list[ConsentRecord], set[str]]
+
+
+def _by_consent(outcome: _Outcome, category: str,
+                by_party: dict[Grantor, list[ConsentRecord]],
+                verdicts: dict[tuple[Grantor, str | None], _PartyVerdict]) -> None:
+    """Every required party must permit ``category``; the first that does not, denies it.
+    ``by_party``: each party's records in force that address this recipient. ``verdicts``
+    remembers answers: a party whose records name no categories answers alike for all."""
+    for party, records in by_party.items():
+        key = (party, category if any(r.categories for r in records) else None)
+        if key not in verdicts:
+            verdicts[key] = _party_verdict(records, category)
+        verdict, deciding, rules = verdicts[key]
         outcome.rules |= rules
         outcome.records |= {r.id for r in deciding}
         if verdict != "permit":
@@ -179,17 +190,16 @@ def specificity(record: ConsentRecord) -> tuple[int, int]:
     return recipient, 1 if record.categories else 0
 
 
-def applies(record: ConsentRecord, category: str, recipient: Recipient, at: datetime) -> bool:
-    return (record.in_force(at)
-            and record.recipient_organization in (None, recipient.organization)
-            and record.recipient_role in (None, recipient.role)
-            and (not record.categories or category in record.categories))
+def addressed_to(record: ConsentRecord, recipient: Recipient) -> bool:
+    """The record names this organisation, or this role, or nobody (person-wide)."""
+    return (record.recipient_organization in (None, recipient.organization)
+            and record.recipient_role in (None, recipient.role))
 
 
-def _party_verdict(records: Sequence[ConsentRecord], category: str, recipient: Recipient,
-                   at: datetime) -> tuple[Verdict | None, list[ConsentRecord], set[str]]:
-    """One party's answer: its most specific records in force, an objection winning ties."""
-    applicable = [r for r in records if applies(r, category, recipient, at)]
+def _party_verdict(records: Sequence[ConsentRecord], category: str) -> _PartyVerdict:
+    """One party's answer: its most specific records for ``category``, an objection winning
+    ties."""
+    applicable = [r for r in records if not r.categories or category in r.categories]
     if not applicable:
         return None, [], {"no-consent-means-deny"}
     top = max(specificity(r) for r in applicable)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,15 +13,20 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
+from consent import DecisionError, Recipient, RegisterError
 from gateway.auth import clients as client_registry
 from gateway.auth.keys import generate_signing_key
+from gateway.consents.decisions import decide_for, decision_json
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.db.migrate import upgrade
 from gateway.db.models import Organization
 from gateway.demo import demo_secret, load_demo
+from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.outbox import repository as outbox_repository
 from gateway.outbox.worker import Worker, replay
+from gateway.persons import find_person
+from gateway.processing_activities import load_register
 from gateway.settings import Environment, Settings, get_settings
 
 app = typer.Typer(help="wijkgateway: message gateway for neighbourhood teams.",
@@ -33,9 +39,10 @@ outbox_app = typer.Typer(help="Outbound messages and their delivery.", no_args_i
 demo_app = typer.Typer(help="Demo data for a local try-out.", no_args_is_help=True)
 keys_app = typer.Typer(help="Token signing key.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+consent_app = typer.Typer(help="Consent decisions.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (clients_app, "clients"), (teams_app, "teams"),
                   (outbox_app, "outbox"), (demo_app, "demo"), (keys_app, "keys"),
-                  (config_app, "config")):
+                  (config_app, "config"), (consent_app, "consent")):
     app.add_typer(sub, name=name)
 
 
@@ -165,13 +172,14 @@ def teams_list() -> None:
 
 @outbox_app.command("list")
 def outbox_list(status: Annotated[str | None, typer.Option(
-                    help="pending, delivering, delivered or dead.")] = None,
+                    help="pending, delivering, delivered, dead or withheld.")] = None,
                 limit: int = 50) -> None:
     """Recent outbox messages (metadata only, no payloads)."""
     with _sessions(get_settings())() as session:
         rows = [{"id": m.id, "event": m.event_type, "status": m.status, "attempts": m.attempts,
                  "last_status_code": m.last_status_code, "subscription": m.subscription_id,
-                 "created_at": m.created_at.isoformat()}
+                 "created_at": m.created_at.isoformat(),
+                 "consent": (m.decision or {}).get("explanation")}
                 for m in outbox_repository.list_messages(session, status, limit)]
     typer.echo(json.dumps(rows, indent=2))
 
@@ -185,6 +193,39 @@ def outbox_replay(message_id: int) -> None:
         except LookupError as error:
             _fail(str(error))
     typer.echo(f"message {message_id} queued for delivery")
+
+
+@consent_app.command("explain")
+def consent_explain(
+    activity: Annotated[str, typer.Option(help="Processing activity id, e.g. casusoverleg.")],
+    patient: Annotated[str, typer.Option(help="'Patient/{id}' or the person's BSN.")],
+    recipient: Annotated[list[str], typer.Option(
+        help="organisation:role, e.g. wijkteam-noord:wijkteam; repeat for more.")],
+    category: Annotated[list[str] | None, typer.Option(
+        help="Data category; repeat for more (default: all of the activity).")] = None,
+    at: Annotated[datetime | None, typer.Option(
+        help="Decide as at this time (ISO 8601, UTC if no zone; default now).")] = None,
+) -> None:
+    """Decide as the gateway would, and say why: one line per recipient, then the JSON."""
+    recipients = []
+    for value in recipient:
+        organization, sep, role = value.partition(":")
+        if not sep or not organization or not role:
+            _fail(f"--recipient takes organisation:role, not {value[:40]!r}")
+        recipients.append(Recipient(organization, role))
+    settings = get_settings()
+    with _sessions(settings)() as session:
+        try:
+            person = find_person(session, patient)
+            decision = decide_for(
+                session, load_register(settings), activity, person.id, tuple(recipients),
+                at=at.replace(tzinfo=at.tzinfo or UTC) if at else None,
+                categories=frozenset(category) if category else None)
+        except (GatewayError, DecisionError, RegisterError) as error:
+            _fail(str(error))
+    for line in decision.recipients:
+        typer.echo(line.explanation)
+    typer.echo(json.dumps(decision_json(decision), indent=2))
 
 
 @demo_app.command("load")

@@ -102,6 +102,19 @@ def resolve_patient(session: Session, reference: Any, expr: str) -> Person:
     return person
 
 
+def find_person(session: Session, patient: str) -> Person:
+    """``Patient/{id}`` or a BSN -> the person, or 422 naming ``patient``."""
+    person = None
+    if patient.startswith("Patient/"):
+        person = session.get(Person, patient.removeprefix("Patient/"))
+    elif is_valid_bsn(patient):
+        person = repository.person_by_bsn(session, patient)
+    if person is None:
+        raise Unprocessable("unknown person: give 'Patient/{id}' or the BSN of a person the "
+                            "gateway knows", expression="patient")
+    return person
+
+
 def _bsn(identifiers: list[Any], expr: str) -> str:
     for i, ident in enumerate(identifiers):
         if ident.system in BSN_SYSTEMS:

@@ -26,6 +26,7 @@ from gateway.demo import demo_secret, load_demo
 from gateway.logging import configure_logging
 from gateway.settings import Settings
 from tests.support.postgres import PostgresServer, start_postgres
+from tests.support.webhooks import WebhookReceiver
 
 TEMPLATE_DB = "wg_template"
 BASE_URL = "http://127.0.0.1:8000"
@@ -126,6 +127,14 @@ def gp(client: TestClient) -> dict[str, str]:
 @pytest.fixture
 def team(client: TestClient) -> dict[str, str]:
     return {**bearer(client, "demo-wijkteam-noord"), "Content-Type": "application/fhir+json"}
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A webhook endpoint on a loopback port that records what it receives."""
+    hook = WebhookReceiver().start()
+    yield hook
+    hook.stop()
 
 
 def row_counts(sessions: sessionmaker[Session]) -> dict[str, int]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from typer.testing import CliRunner
 
 from gateway.cli import app
+from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.db.models import Person
 from gateway.settings import Settings, get_settings
 
 runner = CliRunner()
@@ -72,3 +75,37 @@ def test_production_refuses_placeholder_secret(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("WIJKGATEWAY_SECRET_KEY", raising=False)
     with pytest.raises(ValueError, match="WIJKGATEWAY_SECRET_KEY"):
         Settings(environment="production")
+
+
+@pytest.fixture
+def known_person(env: None) -> None:
+    with make_sessionmaker(make_engine(get_settings().database_url)).begin() as session:
+        session.add(Person(bsn="111222333", birth_date=date(1980, 1, 1)))
+
+
+def test_consent_explain(known_person: None) -> None:
+    ask = ["consent", "explain", "--activity", "casusoverleg", "--patient", "111222333",
+           "--recipient", "wijkteam-noord:casusoverleg-deelnemer", "--recipient", "gp:huisarts"]
+    result = runner.invoke(app, ask)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("deny: casusoverleg to wijkteam-noord (casusoverleg-deelnemer)")
+    assert "no consent of the person" in lines[0]
+    assert "does not disclose to role 'huisarts'" in lines[1]
+    decision = json.loads("\n".join(lines[2:]))
+    assert [r["decision"] for r in decision["recipients"]] == ["deny", "deny"]
+    assert "111222333" not in result.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--activity", "nope", "--patient", "111222333", "--recipient", "a:b"],
+     "unknown processing activity 'nope'"),
+    (["--activity", "casusoverleg", "--patient", "999998456", "--recipient", "a:b"],
+     "unknown person"),
+    (["--activity", "casusoverleg", "--patient", "111222333", "--recipient", "a"],
+     "--recipient takes organisation:role"),
+])
+def test_consent_explain_bad_input(known_person: None, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["consent", "explain", *args])
+    assert result.exit_code == 2
+    assert message in result.output

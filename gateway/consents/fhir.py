@@ -15,11 +15,11 @@ from typing import Any
 
 from fhir.resources.R4B.consent import Consent
 
-from adapters.base import Issue
+from adapters.base import InvalidMessage, Issue
 from adapters.fhir_validation import validate_resource
 from consent import Register
 from gateway.db.models import ConsentRow
-from gateway.errors import BadRequest, Unprocessable
+from gateway.errors import BadRequest
 from schemas import (
     ACTIVITY_SYSTEM,
     CATEGORY_SYSTEM,
@@ -62,7 +62,7 @@ def parse_consent(document: dict[str, Any], register: Register,
     if provision is None or provision.type not in ("permit", "deny"):
         issues.append(Issue(f"{base}.provision.type", "say 'permit' (consent) or 'deny' "
                             "(objection)", "required"))
-        raise Unprocessable(issues[-1].diagnostics, issues=issues)
+        raise InvalidMessage(issues)
     activity_id = _activity(provision.purpose, register, f"{base}.provision.purpose")
     activity = register.activity(activity_id)
     assert activity is not None
@@ -72,7 +72,7 @@ def parse_consent(document: dict[str, Any], register: Register,
                              f"{base}.provision.code", issues)
     start, end = _period(provision.period, f"{base}.provision.period", issues)
     if issues:
-        raise Unprocessable(issues[0].diagnostics, issues=issues)
+        raise InvalidMessage(issues)
     return ConsentSubmission(
         patient=resource.patient,
         performers=[(f"{base}.performer[{i}]", p) for i, p in enumerate(resource.performer)],

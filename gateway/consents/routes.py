@@ -12,15 +12,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from consent import DecisionError, Override, Recipient
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import ConsentRead
-from gateway.consents import repository
 from gateway.consents.decisions import decide_for, decision_json
 from gateway.db.models import OverrideRow, Person
 from gateway.db.types import utcnow
-from gateway.errors import BadRequest, Unprocessable
+from gateway.errors import BadRequest
 from gateway.logging import get_logger
+from gateway.persons import find_person
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
-from schemas import is_valid_bsn
 
 router = APIRouter(prefix="/consent", tags=["consent"], route_class=UnitOfWorkRoute)
 Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,63}$")]
@@ -74,19 +73,6 @@ def consent_decision(body: DecisionIn, caller: ConsentRead, session: DbSession,
     log.info("consent_decided", activity_id=decision.activity_id, decision=answer["decision"],
              client_id=caller.client_id, override=override is not None)
     return JSONResponse(answer)
-
-
-def find_person(session: DbSession, patient: str) -> Person:
-    """``Patient/{id}`` or a BSN -> the person, or 422 naming ``patient``."""
-    person = None
-    if patient.startswith("Patient/"):
-        person = session.get(Person, patient.removeprefix("Patient/"))
-    elif is_valid_bsn(patient):
-        person = repository.person_by_bsn(session, patient)
-    if person is None:
-        raise Unprocessable("unknown person: give 'Patient/{id}' or the BSN of a person the "
-                            "gateway knows", expression="patient")
-    return person
 
 
 def _store_override(session: DbSession, caller: Caller, person: Person, answer: dict[str, Any],

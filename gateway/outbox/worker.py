@@ -134,6 +134,9 @@ def replay(session: Session, message_id: int, now: datetime | None = None) -> Ou
     message = session.get(OutboxMessage, message_id)
     if message is None:
         raise LookupError(f"no outbox message {message_id}")
+    if message.status == "withheld":
+        raise LookupError(f"message {message_id} was withheld by the consent decision; it is "
+                          "never sent (replaying it would bypass that decision)")
     repository.make_due(message, now or utcnow())
     message.attempts = 0
     return message

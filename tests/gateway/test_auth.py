@@ -168,6 +168,14 @@ SCOPE_MATRIX = [
     ("DELETE", "/fhir/Subscription/x", "system/Subscription.write"),
     ("GET", "/fhir/Organization", "system/Organization.read"),
     ("GET", "/fhir/Organization/x", "system/Organization.read"),
+    ("POST", "/fhir/Consent", "system/Consent.write"),
+    ("GET", "/fhir/Consent", "system/Consent.read"),
+    ("GET", "/fhir/Consent/x", "system/Consent.read"),
+    ("PUT", "/fhir/Consent/x", "system/Consent.write"),
+    ("POST", "/fhir/Patient", "system/Patient.write"),
+    ("POST", "/fhir/RelatedPerson", "system/RelatedPerson.write"),
+    ("GET", "/fhir/RelatedPerson/x", "system/RelatedPerson.write"),
+    ("POST", "/consent/decisions", "system/Consent.read"),
 ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,13 +17,6 @@ from tests.support.samples import service_request, subscription
 from tests.support.webhooks import WebhookReceiver
 
 PATCH = "application/json-patch+json"
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    hook = WebhookReceiver().start()
-    yield hook
-    hook.stop()
 
 
 class Clock:

@@ -93,3 +93,45 @@ def subscription(endpoint: str, criteria: str = "Task", **channel: Any) -> dict[
             "criteria": criteria,
             "channel": {"type": "rest-hook", "endpoint": endpoint,
                         "payload": "application/fhir+json", **channel}}
+
+
+CATEGORY_SYSTEM = "https://wijkgateway.nl/fhir/CodeSystem/data-category"
+ROLE_SYSTEM = "https://wijkgateway.nl/fhir/NamingSystem/recipient-role"
+
+
+def patient(bsn: str = VALID_BSNS[1], birth_date: str = ADULT_BIRTH_DATE) -> dict[str, Any]:
+    return {"resourceType": "Patient", "identifier": [{"system": BSN, "value": bsn}],
+            "birthDate": birth_date}
+
+
+def related_person(patient_ref: str, code: str = "MTH") -> dict[str, Any]:
+    return {"resourceType": "RelatedPerson", "patient": {"reference": patient_ref},
+            "relationship": [{"coding": [{"system": ROLE_CODE_SYSTEM, "code": code}]}]}
+
+
+def consent_resource(patient_ref: str, *, performer: str | None = None,
+            activity: str = "gp-referral-to-wijkteam", verdict: str = "permit",
+            organization: str | None = None, role: str | None = None,
+            categories: tuple[str, ...] = (), start: str | None = None,
+            end: str | None = None) -> dict[str, Any]:
+    """A Consent (permit) or objection (deny) as a team's system records it."""
+    provision: dict[str, Any] = {"type": verdict,
+                                 "purpose": [{"system": ACTIVITY_SYSTEM, "code": activity}]}
+    if organization or role:
+        reference = ({"reference": f"Organization/{organization}"} if organization
+                     else {"identifier": {"system": ROLE_SYSTEM, "value": role}})
+        provision["actor"] = [{"role": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+            "code": "IRCP"}]}, "reference": reference}]
+    if categories:
+        provision["code"] = [{"coding": [{"system": CATEGORY_SYSTEM, "code": c}]}
+                             for c in categories]
+    if start or end:
+        provision["period"] = {k: v for k, v in (("start", start), ("end", end)) if v}
+    return {"resourceType": "Consent", "status": "active",
+            "scope": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                "code": "patient-privacy"}]},
+            "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+            "patient": {"reference": patient_ref},
+            "performer": [{"reference": performer or patient_ref}], "provision": provision}
