@@ -23,6 +23,7 @@ from gateway.consents.fhir import (
 )
 from gateway.db.models import ConsentRow, Person, new_id
 from gateway.db.types import utcnow
+from gateway.disclosure import release_withheld
 from gateway.errors import BadRequest, NotFound, Unprocessable
 from gateway.fhir.common import check_if_match
 from gateway.logging import get_logger
@@ -45,6 +46,8 @@ def record_consent(session: Session, caller: Caller, register: Register,
     grantors, performers = _performers(session, person, submission.performers)
     row = _insert(session, caller, submission, person, grantors, performers, content_hash,
                   "Consent")
+    if row.verdict == "permit":
+        release_withheld(session, register, person.id, row.activity_id)
     return row, True
 
 

@@ -135,8 +135,9 @@ def replay(session: Session, message_id: int, now: datetime | None = None) -> Ou
     if message is None:
         raise LookupError(f"no outbox message {message_id}")
     if message.status == "withheld":
-        raise LookupError(f"message {message_id} was withheld by the consent decision; it is "
-                          "never sent (replaying it would bypass that decision)")
+        raise LookupError(f"message {message_id} was withheld by the consent decision; "
+                          "replaying it would bypass that decision. Recording the consent "
+                          "releases it")
     repository.make_due(message, now or utcnow())
     message.attempts = 0
     return message

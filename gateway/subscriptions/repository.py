@@ -27,14 +27,15 @@ class Subscriber:
     recipient: Recipient
 
 
+# Active subscriptions whose client is not revoked, with the recipient each stands for.
+_ACTIVE = (select(_SUBS.id, func.coalesce(_CLIENTS.team_id, _CLIENTS.id), _CLIENTS.role)
+           .join_from(SubscriptionRow.__table__, OAuthClient.__table__,
+                      _CLIENTS.id == _SUBS.client_id)
+           .where(_SUBS.status == "active", _CLIENTS.revoked_at.is_(None)))
+
+
 def _active(resource_type: str) -> Select[Any]:
-    """Active subscriptions to ``resource_type`` whose client is not revoked."""
-    return (select(_SUBS.id, func.coalesce(_CLIENTS.team_id, _CLIENTS.id), _CLIENTS.role)
-            .join_from(SubscriptionRow.__table__, OAuthClient.__table__,
-                       _CLIENTS.id == _SUBS.client_id)
-            .where(_SUBS.status == "active", _SUBS.resource_type == resource_type,
-                   _CLIENTS.revoked_at.is_(None))
-            .order_by(_SUBS.created_at))
+    return _ACTIVE.where(_SUBS.resource_type == resource_type).order_by(_SUBS.created_at)
 
 
 _NEW_REFERRAL = _active("ServiceRequest").where(_CLIENTS.team_id == bindparam("team_id"))
@@ -54,6 +55,16 @@ def subscribers_for_task(session: Session, task: TaskRow) -> list[Subscriber]:
     return _subscribers(session.connection().execute(_TASK_CHANGE, {
         "service_request_id": task.service_request_id, "client_id": task.client_id,
         "team_id": task.team_id}))
+
+
+_ONE = _ACTIVE.where(_SUBS.id == bindparam("subscription_id"))
+
+
+def active_subscriber(session: Session, subscription_id: str) -> Subscriber | None:
+    """The subscription, if it is still active and its client not revoked."""
+    found = _subscribers(session.connection().execute(
+        _ONE, {"subscription_id": subscription_id}))
+    return found[0] if found else None
 
 
 def _subscribers(rows: Any) -> list[Subscriber]:

@@ -19,6 +19,7 @@ from consent import (
     Override,
     Recipient,
     decide,
+    minimise,
     parse_register,
 )
 
@@ -255,3 +256,33 @@ def test_fields_come_only_from_permitted_categories(history: list[ConsentRecord]
         permitted_fields = set().union(*(REGISTER.categories[c] for c in result.permitted))
         assert not (result.fields & (denied_fields - permitted_fields))
         assert (result.verdict == "permit") == bool(result.permitted)
+
+
+FULL_REFERRAL = {
+    "resourceType": "ServiceRequest", "id": "sr", "status": "active", "intent": "order",
+    "subject": {"reference": "#p"}, "code": {"text": "c"}, "reasonCode": [{"text": "r"}],
+    "note": [{"text": "n"}], "supportingInfo": [{"reference": "#c"}],
+    "extension": [{"url": "x"}], "performer": [{"reference": "Organization/wijkteam-noord"}],
+    "contained": [{"resourceType": "Patient", "id": "p", "name": [{"family": "f"}],
+                   "telecom": [{"value": "t"}], "address": [{"city": "a"}],
+                   "contact": [{"name": {"text": "c"}}]},
+                  {"resourceType": "Consent", "id": "c", "status": "active"}],
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(records(), max_size=8), births)
+def test_a_denied_field_never_appears_in_a_payload(history: list[ConsentRecord], birth) -> None:
+    """Decision then minimisation, as every delivery does: nothing of a category that was not
+    permitted, and nothing unclassified, survives."""
+    for result in ask(history, birth=birth, recipients=RECIPIENTS).recipients:
+        payload = minimise(FULL_REFERRAL, result.fields)
+        present = {f"{payload['resourceType']}.{k}" for k in payload} | {
+            f"{c['resourceType']}.{k}" for c in payload.get("contained", ()) for k in c}
+        for category in result.denied - result.permitted:
+            assert not (present & (REGISTER.categories[category]
+                                   - set().union(*(REGISTER.categories[c]
+                                                   for c in result.permitted))))
+        assert present <= result.fields | {"ServiceRequest.resourceType", "ServiceRequest.id",
+                                           "Patient.resourceType", "Patient.id",
+                                           "ServiceRequest.contained"}

@@ -73,6 +73,23 @@ class TestReferralDelivery:
         with sessions.begin() as session, pytest.raises(LookupError, match="withheld"):
             replay(session, message.id)
 
+    def test_consent_recorded_later_releases_the_referral(
+            self, client: TestClient, gp: dict, team: dict, subscribed: WebhookReceiver,
+            sessions, settings) -> None:  # noqa: ANN001
+        person = client.post("/fhir/Patient", json=patient(VALID_BSNS[0]), headers=team).json()
+        sent = _refer(client, gp, bsn=VALID_BSNS[0])
+        objection = consent_resource(f"Patient/{person['id']}", verdict="deny",
+                                     organization="wijkteam-noord", categories=("health",))
+        assert client.post("/fhir/Consent", json=objection, headers=team).status_code == 201
+        assert [m.status for m in _outbox(sessions)] == ["withheld"]  # objections release nothing
+        given = consent_resource(f"Patient/{person['id']}", organization="wijkteam-noord")
+        assert client.post("/fhir/Consent", json=given, headers=team).status_code == 201
+        _deliver(sessions, settings)
+        [delivered] = [json.loads(r.body) for r in subscribed.received]
+        assert delivered["id"] == sent["id"]
+        assert "reasonCode" not in delivered  # the objection to health still holds
+        assert [m.status for m in _outbox(sessions)] == ["delivered"]
+
     def test_with_consent_the_team_gets_only_permitted_elements(
             self, client: TestClient, gp: dict, subscribed: WebhookReceiver, sessions,
             settings) -> None:  # noqa: ANN001

@@ -11,7 +11,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from gateway.db.engine import make_engine
 from gateway.fhir.metadata import SUPPORTED
-from tests.support.samples import NOTE_TEXT, PATIENT_NAME, VALID_BSNS, service_request
+from tests.support.samples import NOTE_TEXT, PATIENT_NAME, VALID_BSNS, patient, service_request
 
 INTERACTION_METHODS = {"create": ("POST", ""), "read": ("GET", "/{id}"),
                        "search-type": ("GET", ""), "update": ("PUT", "/{id}"),
@@ -84,12 +84,24 @@ def test_no_personal_data_in_logs_after_a_full_referral_flow(client: TestClient,
         **team, "Content-Type": "application/json-patch+json", "If-Match": 'W/"1"'},
         json=[{"op": "replace", "path": "/status", "value": "rejected"},
               {"op": "add", "path": "/statusReason", "value": {"text": NOTE_TEXT}}])
+    child = client.post("/fhir/ServiceRequest", headers=gp, json=service_request(
+        bsn=VALID_BSNS[3], consent="parent", birth_date="2019-05-17")).json()
+    person = child["contained"][0]
+    assert person["birthDate"] == "2019-05-17"
+    justification = "Vader dreigt, kinderen bang; stap 5 meldcode."
+    client.post("/consent/decisions", headers=team, json={
+        "activity": "report-to-veilig-thuis", "patient": VALID_BSNS[3],
+        "recipients": [{"organization": "vt", "role": "veilig-thuis"}],
+        "override": {"justification": justification, "meldcode_step": 5}})
+    client.post("/fhir/Patient", headers=team, json=patient(VALID_BSNS[1], "1990-09-09"))
     logs = log_stream.getvalue()
     lines = [json.loads(line) for line in logs.splitlines()]
-    assert {"referral_received", "task_status_changed", "request_refused",
-            "request_finished"} <= {line["event"] for line in lines}
+    assert {"referral_received", "task_status_changed", "request_refused", "request_finished",
+            "consent_recorded", "related_person_registered", "consent_decided",
+            "person_registered"} <= {line["event"] for line in lines}
     for needle in (bsn, "123456789", PATIENT_NAME, "Fatima", "2011-04-03", "Dorpsstraat",
-                   "Groningen", NOTE_TEXT, "opvoeding", "dr. A. Bakker"):
+                   "Groningen", NOTE_TEXT, "opvoeding", "dr. A. Bakker", VALID_BSNS[3],
+                   "2019-05-17", justification, "Vader", VALID_BSNS[1], "1990-09-09"):
         assert needle not in logs
     assert all(line.get("request_id") for line in lines if line["event"] == "request_finished")
 
