@@ -83,15 +83,17 @@ def _filtered(query: Select[tuple[ConsentRow]], params: dict[str, str]
         query = query.where(ConsentRow.recipient_organization
                             == params["actor"].removeprefix("Organization/"))
     if "actor:identifier" in params:
-        system, value = split_token(params["actor:identifier"])
-        if system not in (None, "", ROLE_SYSTEM):
-            raise BadRequest(f"actor:identifier takes {ROLE_SYSTEM}|role",
-                             expression="actor:identifier")
-        query = query.where(ConsentRow.recipient_role == value)
+        role = _code(params, "actor:identifier", ROLE_SYSTEM, "role")
+        query = query.where(ConsentRow.recipient_role == role)
     if "purpose" in params:
-        system, code = split_token(params["purpose"])
-        if system not in (None, "", ACTIVITY_SYSTEM):
-            raise BadRequest(f"purpose takes {ACTIVITY_SYSTEM}|activity-id",
-                             expression="purpose")
-        query = query.where(ConsentRow.activity_id == code)
+        query = query.where(ConsentRow.activity_id == _code(params, "purpose", ACTIVITY_SYSTEM,
+                                                            "activity-id"))
     return query
+
+
+def _code(params: dict[str, str], name: str, system: str, what: str) -> str:
+    """``code`` or ``system|code`` of a token parameter that has one code system."""
+    given, code = split_token(params[name])
+    if given not in (None, "", system):
+        raise BadRequest(f"{name} takes {system}|{what}", expression=name)
+    return code

@@ -107,6 +107,18 @@ class TestRecordAndRevoke:
                       "actor:identifier=wijkteam"):
             assert client.get(f"/fhir/Consent?{query}", headers=team).json()["total"] == 0
 
+    @pytest.mark.parametrize("query,expression", [
+        ("status=revoked", "status"), ("actor=wijkteam-noord", "actor"),
+        ("purpose=http://example.org|casusoverleg", "purpose"),
+        ("actor:identifier=http://example.org|wijkteam", "actor:identifier"),
+        ("subject=Patient/1", "subject"),
+    ])
+    def test_bad_searches(self, client: TestClient, team: dict, query: str,
+                          expression: str) -> None:
+        response = client.get(f"/fhir/Consent?{query}", headers=team)
+        assert response.status_code == 400
+        assert response.json()["issue"][0]["expression"] == [expression]
+
     def test_role_consent_is_found_by_role(self, client: TestClient, team: dict) -> None:
         person = _patient(client, team)
         created = _post(client, team, consent_resource(person, role="wijkteam")).json()
