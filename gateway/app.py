@@ -10,13 +10,16 @@ from fastapi import FastAPI
 
 import adapters
 from gateway import error_handlers, health, processing_activities
+from gateway.audit import routes as audit_routes
+from gateway.audit.log import audit_context, audit_sessions
 from gateway.auth import routes as auth_routes
 from gateway.auth.bearer import VerifiedTokens
 from gateway.auth.client_cache import ClientCache
 from gateway.auth.keys import load_signing_key
 from gateway.consents import routes as consent_routes
-from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.db.engine import make_engine
 from gateway.fhir import (
+    audit_event,
     consent,
     metadata,
     organization,
@@ -47,7 +50,8 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         register = load_register(settings)  # a broken register stops start-up here
         engine = make_engine(settings.database_url)
-        sessions = make_sessionmaker(engine)
+        audit = audit_context(settings, register)
+        sessions = audit_sessions(engine, audit)
 
         def outbox_counts() -> tuple[dict[str, int], dict[str, int]]:
             with sessions() as session:
@@ -57,7 +61,8 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         key = load_signing_key(settings)
         app.state.runtime = Runtime(settings, engine, sessions, key, metrics,
                                     ClientCache(sessions, settings.client_cache_seconds),
-                                    VerifiedTokens(key, settings.public_base_url), register)
+                                    VerifiedTokens(key, settings.public_base_url), register,
+                                    audit)
         log.info("gateway_started", environment=settings.environment.value,
                  adapter=",".join(a.descriptor.name for a in adapters.all_adapters()))
         yield
@@ -78,6 +83,6 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     app.include_router(auth_routes.router)
     app.include_router(processing_activities.router)
     for module in (metadata, service_request, task, subscription, organization, consent,
-                   patient, related_person, consent_routes):
+                   patient, related_person, consent_routes, audit_routes, audit_event):
         app.include_router(module.router)
     return app

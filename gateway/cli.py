@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import threading
@@ -14,10 +15,14 @@ import uvicorn
 from pydantic import ValidationError
 
 from consent import DecisionError, Recipient, RegisterError
+from gateway.audit import log as audit
+from gateway.audit.log import audit_context, audit_sessions
+from gateway.audit.purge import purge_expired
+from gateway.audit.verify import verify_chain
 from gateway.auth import clients as client_registry
 from gateway.auth.keys import generate_signing_key
 from gateway.consents.decisions import decide_for, decision_json
-from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.db.engine import make_engine
 from gateway.db.migrate import upgrade
 from gateway.db.models import Organization
 from gateway.demo import demo_secret, load_demo
@@ -40,14 +45,20 @@ demo_app = typer.Typer(help="Demo data for a local try-out.", no_args_is_help=Tr
 keys_app = typer.Typer(help="Token signing key.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consent decisions.", no_args_is_help=True)
+audit_app = typer.Typer(help="The processing log (verwerkingenlogging).", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (clients_app, "clients"), (teams_app, "teams"),
                   (outbox_app, "outbox"), (demo_app, "demo"), (keys_app, "keys"),
-                  (config_app, "config"), (consent_app, "consent")):
+                  (config_app, "config"), (consent_app, "consent"), (audit_app, "audit")):
     app.add_typer(sub, name=name)
 
 
 def _sessions(settings: Settings):  # noqa: ANN202
-    return make_sessionmaker(make_engine(settings.database_url))
+    """Sessions that log what they process (the register is checked on the way)."""
+    try:
+        register = load_register(settings)
+    except RegisterError as error:
+        _fail(str(error))
+    return audit_sessions(make_engine(settings.database_url), audit_context(settings, register))
 
 
 def _fail(message: str) -> None:
@@ -226,6 +237,32 @@ def consent_explain(
     for line in decision.recipients:
         typer.echo(line.explanation)
     typer.echo(json.dumps(decision_json(decision), indent=2))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the processing log's hash chain; exit 1 naming the first bad entry."""
+    settings = get_settings()
+    sessions = _sessions(settings)
+    with sessions() as session:
+        result = verify_chain(session.connection())
+    with sessions.begin() as session:  # the check is itself logged: the console shows it
+        audit.record(session, kind="verify", action="processing_log.verified",
+                     outcome="ok" if result.ok else "error", actor_type="system",
+                     details={"entries": result.entries, "last_seq": result.last_seq,
+                              "head_hash": result.head_hash, "problem": result.problem})
+    typer.echo(json.dumps(dataclasses.asdict(result), indent=2))
+    if not result.ok:
+        typer.echo(f"processing log NOT intact: {result.problem}", err=True)
+        raise typer.Exit(1)
+
+
+@audit_app.command("purge")
+def audit_purge() -> None:
+    """Remove entries past their retention period, leaving a checkpoint (and a log entry)."""
+    with _sessions(get_settings()).begin() as session:
+        purged = purge_expired(session)
+    typer.echo(json.dumps(dataclasses.asdict(purged)))
 
 
 @demo_app.command("load")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from gateway.auth.clients import add_client
-from gateway.auth.scopes import GP_SCOPES, TEAM_SCOPES
+from gateway.auth.scopes import GP_SCOPES, SCOPE_AUDIT_READ, TEAM_SCOPES
 from gateway.db.models import OAuthClient, Organization
 
 DEMO_TEAMS = {"wijkteam-noord": "Wijkteam Noord", "wijkteam-zuid": "Wijkteam Zuid"}
@@ -14,6 +14,7 @@ DEMO_CLIENTS = (
     ("demo-huisarts", "Huisartsenpraktijk De Linde (demo)", GP_SCOPES, None),
     ("demo-wijkteam-noord", "Wijkteam Noord registratiesysteem (demo)", TEAM_SCOPES,
      "wijkteam-noord"),
+    ("demo-privacy-officer", "Privacy officer tooling (demo)", (SCOPE_AUDIT_READ,), None),
 )
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent import Register, minimise
+from consent import RecipientDecision, Register, minimise
+from gateway.audit import log as audit
 from gateway.consents.decisions import decide_for, recipient_json
 from gateway.db.models import OutboxMessage, ServiceRequestRow
 from gateway.db.types import utcnow
@@ -37,11 +38,28 @@ def disclose(session: Session, register: Register, activity_id: str, person_id: 
             minimise(resource, verdict.fields) if verdict.verdict == "permit" else None,
             {"activity": decision.activity_id, "register_version": decision.register_version,
              **recipient_json(verdict)}))
+        _record(session, verdict, activity_id, person_id,
+                "permitted" if verdict.verdict == "permit" else "withheld", event_type, resource)
         if verdict.verdict == "deny":
             log.info("delivery_withheld", activity_id=activity_id, event_type=event_type,
                      subscription_id=subscriber.subscription_id,
                      recipient=subscriber.recipient.organization)
     enqueue(session, deliveries, event_type, person_id, resource["resourceType"], resource["id"])
+
+
+def _record(session: Session, verdict: RecipientDecision, activity_id: str, person_id: str,
+            action: str, event: str, resource: dict[str, Any]) -> None:
+    """A disclosure, or its denial, in the processing log: who, what categories, and why."""
+    permitted = verdict.verdict == "permit"
+    audit.record(session, kind="disclosure" if permitted else "denial",
+                 action=f"delivery.{action}", outcome="ok" if permitted else "denied",
+                 activity_id=activity_id, actor_type="system",
+                 recipient=verdict.recipient.organization,
+                 recipient_role=verdict.recipient.role, person_id=person_id,
+                 categories=verdict.permitted,
+                 details={"resource": f"{resource.get('resourceType')}/{resource.get('id')}",
+                          "event": event, "rules": list(verdict.rules),
+                          "records": list(verdict.records)})
 
 
 def release_withheld(session: Session, register: Register, person_id: str,
@@ -65,6 +83,8 @@ def release_withheld(session: Session, register: Register, person_id: str,
         message.decision = {"activity": activity_id, "register_version":
                             decision.register_version, **recipient_json(verdict)}
         make_due(message, utcnow())
+        _record(session, verdict, activity_id, person_id, "released", message.event_type,
+                message.payload)
         released += 1
         log.info("delivery_released", activity_id=activity_id, outbox_id=message.id,
                  subscription_id=message.subscription_id)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from consent import Register
+from gateway.audit.log import AuditContext
 from gateway.auth.bearer import Caller, VerifiedTokens
 from gateway.auth.client_cache import ClientCache
 from gateway.errors import Forbidden, Unauthorized
@@ -35,6 +36,7 @@ class Runtime:
     clients: ClientCache
     tokens: VerifiedTokens
     register: Register
+    audit: AuditContext
     known_teams: set[str] = field(default_factory=set)  # teams are never deleted
 
 

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
+DEVELOPMENT_PSEUDONYM_KEY = "development-only-pseudonym-key-change-me"
 
 
 class Environment(StrEnum):
@@ -86,6 +87,18 @@ class Settings(BaseSettings):
         None, description="YAML register of processing activities; the packaged Dutch default "
         "set when unset. Checked at start-up."
     )
+    pseudonym_key: str = Field(
+        DEVELOPMENT_PSEUDONYM_KEY,
+        description="Key of the HMAC that pseudonymises data subjects in the processing log. "
+        "Must be set (32+ characters) outside development; see the README on rotation.",
+    )
+    pseudonym_previous_keys: list[str] = Field(
+        default_factory=list,
+        description="Earlier pseudonym keys (JSON list), so searches still find entries made "
+        "before a rotation.",
+    )
+    audit_checkpoint_every: int = Field(
+        1000, ge=1, description="Entries between periodic processing-log checkpoints.")
     log_level: str = Field("INFO", description="Minimum log level.")
     log_json: bool = Field(True, description="JSON log lines (set false for console output).")
 
@@ -97,6 +110,9 @@ class Settings(BaseSettings):
                     "WIJKGATEWAY_SECRET_KEY must be set to a random value of 32+ characters "
                     "in production"
                 )
+            if self.pseudonym_key == DEVELOPMENT_PSEUDONYM_KEY or len(self.pseudonym_key) < 32:
+                raise ValueError("WIJKGATEWAY_PSEUDONYM_KEY must be set to a random value of "
+                                 "32+ characters in production")
         return self
 
     @property

@@ -13,6 +13,7 @@ SCOPE_CONSENT_READ = "system/Consent.read"
 SCOPE_CONSENT_WRITE = "system/Consent.write"
 SCOPE_PATIENT_WRITE = "system/Patient.write"
 SCOPE_RELATED_PERSON_WRITE = "system/RelatedPerson.write"
+SCOPE_AUDIT_READ = "system/AuditEvent.read"
 
 SCOPES: dict[str, str] = {
     SCOPE_SERVICE_REQUEST_READ: "Read referrals you sent or that were sent to your team.",
@@ -26,6 +27,7 @@ SCOPES: dict[str, str] = {
     SCOPE_CONSENT_WRITE: "Record and revoke consents and objections.",
     SCOPE_PATIENT_WRITE: "Register a resident's birth date (who may consent depends on age).",
     SCOPE_RELATED_PERSON_WRITE: "Register parents and guardians, who consent for minors.",
+    SCOPE_AUDIT_READ: "Privacy officers: search and export the processing log, access reports.",
 }
 
 GP_SCOPES = (SCOPE_SERVICE_REQUEST_WRITE, SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK_READ,

@@ -120,6 +120,9 @@ class OverrideRow(Base):
     meldcode_step: Mapped[int] = mapped_column(Integer)
     review_status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
 
 class ServiceRequestRow(Base):
@@ -242,3 +245,70 @@ class UsedClientAssertion(Base):
     jti: Mapped[str] = mapped_column(String(255), primary_key=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ProcessingLogEntry(Base):
+    """One processing of personal data (verwerkingsactie): append-only and hash-chained.
+
+    Shaped after the VNG Verwerkingenlogging API and Logius' Logboek Dataverwerkingen: the
+    activity from the register with its purpose, legal basis and retention, who did it, who
+    received, the data subject (pseudonymised), the categories, and the trace it belongs to.
+    Text columns only (times as ISO strings) so the database can rebuild the hashed line.
+    """
+
+    __tablename__ = "processing_log"
+    __table_args__ = (
+        Index("ix_processing_log_subject", "subject", "seq"),
+        Index("ix_processing_log_activity", "activity_id", "seq"),
+        Index("ix_processing_log_recorded_at", "recorded_at"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    recorded_at: Mapped[str] = mapped_column(String(32))  # ISO 8601 UTC, fixed width
+    kind: Mapped[str] = mapped_column(String(16))  # read, write, disclosure, denial, ...
+    action: Mapped[str] = mapped_column(String(64))  # e.g. referral.received
+    outcome: Mapped[str] = mapped_column(String(16))  # ok, denied, error
+    activity_id: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(Text)
+    legal_basis: Mapped[str | None] = mapped_column(String(32))
+    actor_type: Mapped[str] = mapped_column(String(16))  # client, officer, system
+    actor_id: Mapped[str | None] = mapped_column(String(255))
+    sender: Mapped[str | None] = mapped_column(String(255))
+    recipient: Mapped[str | None] = mapped_column(String(255), index=True)
+    recipient_role: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(64))  # HMAC of BSN or local id
+    subject_key: Mapped[str | None] = mapped_column(String(12))  # which key made it
+    categories: Mapped[str | None] = mapped_column(Text)  # space-separated
+    confidentiality: Mapped[str] = mapped_column(String(16))  # normal, confidential
+    retention_years: Mapped[int | None] = mapped_column(Integer)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    trace_id: Mapped[str | None] = mapped_column(String(32))
+    details: Mapped[str | None] = mapped_column(Text)  # JSON of ids, rules; no personal data
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ProcessingLogCheckpoint(Base):
+    """The chain's hash at an entry: made periodically, and by every purge (the entries
+    before a purge checkpoint are gone; verification starts from its hash)."""
+
+    __tablename__ = "processing_log_checkpoints"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # periodic | purge
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Officer(Base):
+    """A privacy officer's console account. Passwords are stored as scrypt hashes."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32), default="privacy_officer")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column()

@@ -44,12 +44,12 @@ def parse_search(request: Request, allowed: frozenset[str]) -> Search:
         if name in params:
             raise BadRequest("give each search parameter once", expression=name)
         params[name] = value
-    count = _bounded_int(params.pop("_count", None), "_count", DEFAULT_COUNT, 1, MAX_COUNT)
-    offset = _bounded_int(params.pop("_offset", None), "_offset", 0, 0, MAX_OFFSET)
+    count = bounded_int(params.pop("_count", None), "_count", DEFAULT_COUNT, 1, MAX_COUNT)
+    offset = bounded_int(params.pop("_offset", None), "_offset", 0, 0, MAX_OFFSET)
     return Search(params, count, offset)
 
 
-def _bounded_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+def bounded_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
     if value is None:
         return default
     if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:

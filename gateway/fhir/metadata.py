@@ -31,6 +31,7 @@ SUPPORTED: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...], dict[st
                                          "updateCreate": False}),
     "Patient": (("create",), (), {}),
     "RelatedPerson": (("create", "read"), (), {}),
+    "AuditEvent": (("search-type",), (("patient", "reference"),), {}),
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent import Register
+from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents.service import record_referral_consent
 from gateway.db.models import ServiceRequestRow, TaskRow, new_id
@@ -74,11 +75,21 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
                           created_at=now, updated_at=now)
     if referral.consent_index is not None:
         record_referral_consent(session, caller, register, referral, person_id)
+    audit.record(session, kind="write", action="referral.received",
+                 activity_id=REFERRAL_ACTIVITY, actor_id=caller.client_id,
+                 sender=caller.client_id, recipient=row.team_id, person_id=person_id,
+                 categories=_categories(register, REFERRAL_ACTIVITY),
+                 details={"resource": f"ServiceRequest/{row.id}"})
     disclose(session, register, REFERRAL_ACTIVITY, person_id, subscribers,
              EVENT_REFERRAL_RECEIVED, render_service_request(row))
     log.info("referral_received", resource_id=row.id, team_id=row.team_id,
              client_id=caller.client_id)
     return row
+
+
+def _categories(register: Register, activity_id: str) -> frozenset[str]:
+    activity = register.activity(activity_id)
+    return activity.data_categories if activity else frozenset()
 
 
 MUTABLE_TASK_ELEMENTS = frozenset({"status", "statusReason", "businessStatus", "note", "output"})
@@ -118,6 +129,11 @@ def update_task(session: Session, caller: Caller, register: Register, row: TaskR
     session.flush()
     sr = session.get(ServiceRequestRow, row.service_request_id)
     assert sr is not None
+    audit.record(session, kind="write", action="task.status_changed",
+                 activity_id=FEEDBACK_ACTIVITY, actor_id=caller.client_id,
+                 sender=caller.team_id, recipient=row.client_id, person_id=sr.person_id,
+                 categories=_categories(register, FEEDBACK_ACTIVITY),
+                 details={"resource": f"Task/{row.id}", "status": new_status})
     disclose(session, register, FEEDBACK_ACTIVITY, sr.person_id,
              subscribers_for_task(session, row), task_status_event(new_status), render_task(row))
     log.info("task_status_changed", resource_id=row.id, previous_status=previous,

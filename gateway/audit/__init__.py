@@ -1,0 +1,1 @@
+"""The processing log (verwerkingenlogging): append-only, hash-chained, pseudonymised."""

@@ -1,0 +1,146 @@
+"""Write the processing log: callers ``record`` entries in their transaction; the entries are
+chained and inserted right before that transaction commits, so they exist exactly when what
+they describe does, and the chain's lock is held only for the moment of writing.
+
+Every sessionmaker that serves requests, the worker or the CLI is made with
+:func:`audit_sessions`, which carries what entries need (register, pseudonym keys).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import structlog
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from consent import Register
+from gateway.audit.chain import GENESIS, line, next_hash
+from gateway.audit.pseudonyms import Pseudonymiser
+from gateway.db.models import Person, ProcessingLogCheckpoint, ProcessingLogEntry, new_id
+from gateway.settings import Settings
+
+CONTEXT, PENDING, SUBJECTS = "audit", "audit_pending", "audit_subjects"
+LOCK_KEY = 0x77676C6F67  # pg_advisory_xact_lock key of the chain ("wglog")
+CONFIDENTIAL_CATEGORIES = frozenset({"safety-signals"})
+_LOG, _CHECKPOINTS = ProcessingLogEntry.__table__, ProcessingLogCheckpoint.__table__
+_HEAD = select(_LOG.c.seq, _LOG.c.hash).order_by(_LOG.c.seq.desc()).limit(1)
+_PURGED_HEAD = (select(_CHECKPOINTS.c.seq, _CHECKPOINTS.c.hash)
+                .where(_CHECKPOINTS.c.kind == "purge").order_by(_CHECKPOINTS.c.seq.desc())
+                .limit(1))
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    register: Register
+    pseudonymiser: Pseudonymiser
+    checkpoint_every: int = 1000
+    default_retention_years: int = 15  # for entries outside any activity (console, login)
+
+
+def audit_context(settings: Settings, register: Register) -> AuditContext:
+    return AuditContext(register, Pseudonymiser(settings.pseudonym_key,
+                                                tuple(settings.pseudonym_previous_keys)),
+                        settings.audit_checkpoint_every)
+
+
+def audit_sessions(engine: Engine, context: AuditContext) -> sessionmaker[Session]:
+    """Sessions whose commits write the entries recorded in them."""
+    sessions = sessionmaker(engine, expire_on_commit=False, info={CONTEXT: context})
+    event.listen(sessions, "before_commit", _write_pending)
+    event.listen(sessions, "after_soft_rollback", _drop_pending)
+    return sessions
+
+
+def record(session: Session, *, kind: str, action: str, outcome: str = "ok",
+           activity_id: str | None = None, actor_type: str = "client",
+           actor_id: str | None = None, sender: str | None = None,
+           recipient: str | None = None, recipient_role: str | None = None,
+           person_id: str | None = None, subject: str | None = None,
+           categories: frozenset[str] | list[str] = frozenset(),
+           details: dict[str, Any] | None = None) -> None:
+    """Note one processing in this transaction. ``person_id`` (a known person) or ``subject``
+    (``bsn:...``) names the data subject; both are stored only as a pseudonym."""
+    context: AuditContext = session.info[CONTEXT]
+    activity = context.register.activity(activity_id) if activity_id else None
+    identifier = subject or (_identifier(session, person_id) if person_id else None)
+    pseudonym, key = context.pseudonymiser.pseudonym(identifier) if identifier else (None, None)
+    ids = structlog.contextvars.get_contextvars()
+    confidential = kind == "override" or bool(set(categories) & CONFIDENTIAL_CATEGORIES)
+    session.info.setdefault(PENDING, []).append({
+        "id": new_id(), "recorded_at": timestamp(datetime.now(UTC)), "kind": kind,
+        "action": action, "outcome": outcome, "activity_id": activity_id,
+        "purpose": activity.purpose if activity else None,
+        "legal_basis": (" ".join(filter(None, (activity.legal_basis, activity.health_ground)))
+                        if activity else None),
+        "actor_type": actor_type, "actor_id": actor_id, "sender": sender,
+        "recipient": recipient, "recipient_role": recipient_role, "subject": pseudonym,
+        "subject_key": key, "categories": " ".join(sorted(categories)) or None,
+        "confidentiality": "confidential" if confidential else "normal",
+        "retention_years": activity.retention_years if activity
+        else context.default_retention_years,
+        "request_id": ids.get("request_id"), "trace_id": ids.get("trace_id"),
+        "details": orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode()
+        if details else None,
+    })
+
+
+def record_now(sessions: sessionmaker[Session], **entry: Any) -> None:
+    """Record in a transaction of its own: for refusals, whose request rolls back."""
+    with sessions.begin() as session:
+        record(session, **entry)
+
+
+def timestamp(moment: datetime) -> str:
+    """Fixed-width UTC text, so entries sort and compare as strings on every database."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def subject_identifier(bsn: str) -> str:
+    return f"bsn:{bsn}"
+
+
+def _identifier(session: Session, person_id: str) -> str:
+    """``bsn:...``, else ``local:system|value``, else ``person:{id}`` (cached per transaction)."""
+    cache: dict[str, str] = session.info.setdefault(SUBJECTS, {})
+    if person_id not in cache:
+        person = session.get(Person, person_id)
+        if person is not None and person.bsn:
+            cache[person_id] = subject_identifier(person.bsn)
+        elif person is not None and person.local_value:
+            cache[person_id] = f"local:{person.local_system}|{person.local_value}"
+        else:
+            cache[person_id] = f"person:{person_id}"
+    return cache[person_id]
+
+
+def _write_pending(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    session.info.pop(SUBJECTS, None)
+    if not pending:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    head = connection.execute(_HEAD).first() or connection.execute(_PURGED_HEAD).first()
+    seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
+    context: AuditContext = session.info[CONTEXT]
+    checkpoints = []
+    for values in pending:
+        seq += 1
+        values["seq"], values["prev_hash"] = seq, prev
+        values["hash"] = prev = next_hash(prev, line(values))
+        if seq % context.checkpoint_every == 0:
+            checkpoints.append({"seq": seq, "hash": prev, "kind": "periodic",
+                                "created_at": datetime.now(UTC)})
+    connection.execute(_LOG.insert(), pending)
+    if checkpoints:
+        connection.execute(_CHECKPOINTS.insert(), checkpoints)
+
+
+def _drop_pending(session: Session, _previous_transaction: Any) -> None:
+    session.info.pop(PENDING, None)
+    session.info.pop(SUBJECTS, None)

@@ -1,0 +1,37 @@
+"""Data subjects are stored as a keyed HMAC of their BSN (or, without one, of the sender's local
+id), so the log can be searched per person without holding BSNs in clear.
+
+Rotation: set a new ``WIJKGATEWAY_PSEUDONYM_KEY`` and move the old one to
+``WIJKGATEWAY_PSEUDONYM_PREVIOUS_KEYS``. New entries use the new key; a search computes the
+pseudonym under every key, so older entries are still found. Each entry stores the id of its
+key (``subject_key``), never the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+
+def key_id(key: str) -> str:
+    """A short, public name for a key: which one made a pseudonym, without revealing it."""
+    return hmac.new(key.encode(), b"wijkgateway:key-id", hashlib.sha256).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Pseudonymiser:
+    key: str
+    previous_keys: tuple[str, ...] = ()
+
+    def pseudonym(self, identifier: str) -> tuple[str, str]:
+        """(pseudonym, key id) of ``bsn:...`` or ``local:system|value``, under the current key."""
+        return _hmac(self.key, identifier), key_id(self.key)
+
+    def every_pseudonym(self, identifier: str) -> list[str]:
+        """The identifier's pseudonyms under the current and every previous key."""
+        return [_hmac(k, identifier) for k in (self.key, *self.previous_keys)]
+
+
+def _hmac(key: str, identifier: str) -> str:
+    return hmac.new(key.encode(), identifier.encode(), hashlib.sha256).hexdigest()

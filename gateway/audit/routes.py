@@ -1,0 +1,109 @@
+"""``/audit``: the processing log for privacy officers' systems (scope
+``system/AuditEvent.read``): search, CSV export, and a resident's access report.
+A refused attempt is itself logged, and so is every look at a person's entries."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+
+from gateway.audit import log as audit
+from gateway.audit.officer import Officer
+from gateway.audit.queries import (
+    DEFAULT_COUNT,
+    MAX_COUNT,
+    MAX_OFFSET,
+    EntryFilter,
+    entries_query,
+    entry_json,
+    parse_filter,
+    search,
+)
+from gateway.audit.report import access_report
+from gateway.auth.bearer import Caller
+from gateway.errors import BadRequest
+from gateway.fhir.common import bounded_int
+from gateway.runtime import DbSession, RuntimeDep
+from gateway.templating import templates
+from gateway.unit_of_work import UnitOfWorkRoute
+from schemas import is_valid_bsn
+
+router = APIRouter(prefix="/audit", tags=["processing log"], route_class=UnitOfWorkRoute)
+CSV_LIMIT = 100_000
+CSV_COLUMNS = ("seq", "id", "recorded_at", "kind", "action", "outcome", "activity_id",
+               "purpose", "legal_basis", "actor_type", "actor_id", "sender", "recipient",
+               "recipient_role", "subject", "categories", "confidentiality",
+               "retention_years", "request_id", "trace_id", "hash")
+
+
+def _filter(request: Request, runtime: RuntimeDep) -> tuple[EntryFilter, dict[str, str]]:
+    params = dict(request.query_params)
+    if len(params) != len(request.query_params.multi_items()):
+        raise BadRequest("give each parameter once")
+    return parse_filter(params, runtime.audit), params
+
+
+def _looked(session: DbSession, caller: Caller, action: str, params: dict[str, str]) -> None:
+    audit.record(session, kind="read", action=action, actor_id=caller.client_id,
+                 subject=audit.subject_identifier(params["subject"])
+                 if "subject" in params else None,
+                 details={k: v for k, v in params.items() if k != "subject"} or None)
+
+
+@router.get("/entries")
+def list_entries(request: Request, caller: Officer, session: DbSession,
+                 runtime: RuntimeDep) -> JSONResponse:
+    """Newest first; filters ``subject`` (BSN), ``activity``, ``recipient``, ``kind``,
+    ``outcome``, ``from``/``to`` (dates); paged with ``_count`` and ``_offset``."""
+    where, params = _filter(request, runtime)
+    count = bounded_int(params.get("_count"), "_count", DEFAULT_COUNT, 1, MAX_COUNT)
+    offset = bounded_int(params.get("_offset"), "_offset", 0, 0, MAX_OFFSET)
+    rows, total = search(session, where, count, offset)
+    _looked(session, caller, "audit.entries.read", params)
+    return JSONResponse({"total": total, "count": len(rows), "offset": offset,
+                         "entries": [entry_json(r) for r in rows]})
+
+
+@router.get("/entries.csv")
+def export_entries(request: Request, caller: Officer, session: DbSession,
+                   runtime: RuntimeDep) -> StreamingResponse:
+    """The same filters, as CSV (at most 100,000 rows; narrow the filters for more)."""
+    where, params = _filter(request, runtime)
+    rows = list(session.scalars(entries_query(where).limit(CSV_LIMIT)))
+    _looked(session, caller, "audit.entries.exported", params)
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for row in rows:
+            writer.writerow([getattr(row, c) for c in CSV_COLUMNS])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(lines(), media_type="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="processing-log.csv"'})
+
+
+@router.get("/access-report", response_model=None)
+def resident_access_report(request: Request, patient: str, caller: Officer,
+                           session: DbSession, runtime: RuntimeDep,
+                           format: str = "json") -> JSONResponse | HTMLResponse:
+    """What was shared about one person, with whom and why; ``format=html`` to print."""
+    if not is_valid_bsn(patient):
+        raise BadRequest("patient is a BSN (9 digits passing the elfproef)",
+                         expression="patient")
+    if format not in ("json", "html"):
+        raise BadRequest("format is json or html", expression="format")
+    report = access_report(session, runtime.audit, patient)
+    audit.record(session, kind="read", action="audit.access_report", actor_id=caller.client_id,
+                 subject=audit.subject_identifier(patient))
+    if format == "html":
+        return templates.TemplateResponse(request, "access_report.html", {"report": report})
+    return JSONResponse(report)
