@@ -294,5 +294,6 @@ def config_table() -> None:
     """The settings as a Markdown table (for the README)."""
     typer.echo("| Variable | Default | Description |\n|---|---|---|")
     for name, field in Settings.model_fields.items():
-        default = field.default.value if hasattr(field.default, "value") else field.default
+        default = field.get_default(call_default_factory=True)
+        default = default.value if hasattr(default, "value") else default
         typer.echo(f"| `WIJKGATEWAY_{name.upper()}` | `{default}` | {field.description} |")
