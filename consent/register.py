@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    model_validator,
+)
 
 LegalBasis = Literal["6.1.a", "6.1.b", "6.1.c", "6.1.d", "6.1.e", "6.1.f"]
 HealthGround = Literal["9.2.a", "9.2.b", "9.2.c", "9.2.d", "9.2.e", "9.2.f", "9.2.g",
@@ -44,6 +51,10 @@ class ProcessingActivity(BaseModel):
         False, description="May go without consent under Wmo 2015 art 5.2.6, with a written "
         "justification that is logged for review.")
 
+    @field_serializer("data_categories", "recipient_roles")
+    def _sorted(self, values: frozenset[str]) -> list[str]:
+        return sorted(values)
+
     @model_validator(mode="after")
     def _coherent(self) -> ProcessingActivity:
         if self.data_categories & SPECIAL_CATEGORIES and self.health_ground is None:
@@ -66,6 +77,14 @@ class Register(BaseModel):
     envelope: frozenset[ElementPath] = Field(min_length=1)
     categories: dict[str, frozenset[ElementPath]] = Field(min_length=1)
     activities: tuple[ProcessingActivity, ...] = Field(min_length=1)
+
+    @field_serializer("envelope")
+    def _sorted_envelope(self, values: frozenset[str]) -> list[str]:
+        return sorted(values)
+
+    @field_serializer("categories")
+    def _sorted_categories(self, values: dict[str, frozenset[str]]) -> dict[str, list[str]]:
+        return {name: sorted(paths) for name, paths in sorted(values.items())}
 
     @model_validator(mode="after")
     def _consistent(self) -> Register:

@@ -9,16 +9,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent import RecipientDecision, Register, minimise
+from consent import Recipient, RecipientDecision, Register, minimise
 from gateway.audit import log as audit
+from gateway.auth.bearer import Caller
 from gateway.consents.decisions import decide_for, recipient_json
-from gateway.db.models import OutboxMessage, ServiceRequestRow
+from gateway.db.models import OutboxMessage, ServiceRequestRow, TaskRow
 from gateway.db.types import utcnow
 from gateway.logging import get_logger
 from gateway.outbox.enqueue import Delivery, enqueue
 from gateway.outbox.repository import make_due
-from gateway.referrals.render import render_service_request
+from gateway.referrals.render import render_service_request, render_task
 from gateway.subscriptions.repository import Subscriber, active_subscriber
+from schemas import ACTIVITY_FEEDBACK, ACTIVITY_REFERRAL
 
 log = get_logger()
 
@@ -89,3 +91,39 @@ def release_withheld(session: Session, register: Register, person_id: str,
         log.info("delivery_released", activity_id=activity_id, outbox_id=message.id,
                  subscription_id=message.subscription_id)
     return released
+
+
+def referral_as_seen_by(session: Session, register: Register, caller: Caller,
+                        row: ServiceRequestRow) -> dict[str, Any]:
+    """A referral as a reader may see it, and the read logged. The sender sees what it sent;
+    a team's system sees what the consent decision permits it, and only the envelope (no
+    personal data) when that is nothing, as it would have received by webhook."""
+    resource = render_service_request(row)
+    if caller.client_id == row.client_id:
+        audit.record(session, kind="read", action="referral.read", activity_id=ACTIVITY_REFERRAL,
+                     actor_id=caller.client_id, person_id=row.person_id,
+                     details={"resource": f"ServiceRequest/{row.id}", "as": "sender"})
+        return resource
+    recipient = Recipient(caller.team_id or caller.client_id, caller.role)
+    verdict = decide_for(session, register, ACTIVITY_REFERRAL, row.person_id,
+                         (recipient,)).recipients[0]
+    permitted = verdict.verdict == "permit"
+    audit.record(session, kind="read" if permitted else "denial", action="referral.read",
+                 outcome="ok" if permitted else "denied", activity_id=ACTIVITY_REFERRAL,
+                 actor_id=caller.client_id, recipient=recipient.organization,
+                 recipient_role=recipient.role, person_id=row.person_id,
+                 categories=verdict.permitted,
+                 details={"resource": f"ServiceRequest/{row.id}", "rules": list(verdict.rules)})
+    return minimise(resource, verdict.fields if permitted else register.envelope)
+
+
+def task_as_seen_by(register: Register, caller: Caller, row: TaskRow) -> dict[str, Any]:
+    """The receiving team sees its whole Task; the referrer only what feedback carries (the
+    status, not the team's notes), as in its webhooks."""
+    resource = render_task(row)
+    if caller.team_id == row.team_id:
+        return resource
+    activity = register.activity(ACTIVITY_FEEDBACK)
+    assert activity is not None  # checked at start-up
+    return minimise(resource, register.envelope.union(
+        *(register.categories[c] for c in activity.data_categories)))

@@ -24,9 +24,9 @@ class OutboxCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         by_status, attempts = self.counts()
         depth = GaugeMetricFamily("wijkgateway_outbox_messages",
-                                  "Outbox messages by status (pending, delivered, dead).",
+                                  "Outbox messages by status (pending, delivered, dead, withheld).",
                                   labels=["status"])
-        for status in ("pending", "delivering", "delivered", "dead"):
+        for status in ("pending", "delivering", "delivered", "dead", "withheld"):
             depth.add_metric([status], by_status.get(status, 0))
         yield depth
         tries = CounterMetricFamily("wijkgateway_delivery_attempts",

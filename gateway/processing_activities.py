@@ -14,9 +14,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from consent import Register, RegisterError, parse_register
-from gateway.referrals.service import ACTIVITIES
 from gateway.runtime import RuntimeDep
 from gateway.settings import Settings
+from schemas import REFERRAL_FLOW_ACTIVITIES
 
 router = APIRouter(tags=["privacy"])
 
@@ -31,7 +31,7 @@ def load_register(settings: Settings) -> Register:
     except yaml.YAMLError as error:
         raise RegisterError(f"the register at {source} is not valid YAML: {error}") from None
     register = parse_register(document)
-    if missing := [a for a in ACTIVITIES if register.activity(a) is None]:
+    if missing := [a for a in REFERRAL_FLOW_ACTIVITIES if register.activity(a) is None]:
         raise RegisterError(f"the register at {source} lacks the activities the gateway's "
                             f"flows run under: {', '.join(missing)}")
     return register

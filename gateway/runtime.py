@@ -99,7 +99,7 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Caller]]:
             raise Unauthorized("the client of this token is unknown or revoked")
         structlog.contextvars.bind_contextvars(client_id=client_id)
         caller = Caller(client_id, frozenset(str(claims.get("scope", "")).split()),
-                        status.team_id)
+                        status.team_id, status.role or "")
         if scope not in caller.scopes:
             log.warning("access_refused", client_id=client_id, scope=scope)
             raise Forbidden(f"this action needs the scope {scope}", scope=scope)

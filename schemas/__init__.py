@@ -11,7 +11,13 @@ from schemas.consent_codes import (
     ROLE_CODE_SYSTEM,
     ROLE_SYSTEM,
 )
-from schemas.events import EVENT_REFERRAL_RECEIVED, task_status_event
+from schemas.events import (
+    ACTIVITY_FEEDBACK,
+    ACTIVITY_REFERRAL,
+    EVENT_REFERRAL_RECEIVED,
+    REFERRAL_FLOW_ACTIVITIES,
+    task_status_event,
+)
 from schemas.identifiers import (
     AGB_SYSTEM,
     AGB_SYSTEMS,
@@ -30,6 +36,9 @@ from schemas.task_status import (
 )
 
 __all__ = [
+    "ACTIVITY_FEEDBACK",
+    "ACTIVITY_REFERRAL",
+    "REFERRAL_FLOW_ACTIVITIES",
     "ACTIVITY_SYSTEM",
     "CATEGORY_SYSTEM",
     "CONSENT_CATEGORY",

@@ -18,6 +18,7 @@ class Caller:
     client_id: str
     scopes: frozenset[str]
     team_id: str | None
+    role: str  # the recipient role consent decisions see for this client
 
 
 class VerifiedTokens:

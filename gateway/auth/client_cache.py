@@ -19,6 +19,7 @@ from gateway.auth.clients import find_active_client
 class ClientStatus:
     active: bool
     team_id: str | None
+    role: str | None = None
 
 
 class ClientCache:
@@ -39,6 +40,7 @@ class ClientCache:
     def load(self, client_id: str) -> ClientStatus:
         with self.sessions() as session:
             row = find_active_client(session, client_id)
-            status = ClientStatus(active=row is not None, team_id=row.team_id if row else None)
+            status = ClientStatus(active=row is not None, team_id=row.team_id if row else None,
+                                  role=row.role if row else None)
         self._entries[client_id] = (self.clock(), status)
         return status

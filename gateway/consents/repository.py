@@ -61,11 +61,15 @@ def get_visible(session: Session, caller: Caller, consent_id: str) -> ConsentRow
 
 
 def submitted_before(session: Session, caller: Caller, content_hash: str) -> ConsentRow | None:
-    """The consent an identical earlier submission of this client created, as it is now."""
-    first = session.scalar(select(ConsentRow.consent_id).where(
-        ConsentRow.client_id == caller.client_id, ConsentRow.content_hash == content_hash,
-        ConsentRow.version == 1).limit(1))
-    return get_visible(session, caller, first) if first else None
+    """The consent an identical earlier submission of this client created, while it is still
+    in force: a retry. The same body after a revocation is a new consent, not a retry."""
+    for consent_id in session.scalars(select(ConsentRow.consent_id).where(
+            ConsentRow.client_id == caller.client_id, ConsentRow.content_hash == content_hash,
+            ConsentRow.version == 1)):
+        current = get_visible(session, caller, consent_id)
+        if current is not None and current.active:
+            return current
+    return None
 
 
 def person_by_bsn(session: Session, bsn: str) -> Person | None:

@@ -83,9 +83,11 @@ def record_referral_consent(session: Session, caller: Caller, register: Register
             raise Unprocessable("the performer is the resident ('#' reference to the subject's "
                                 "contained Patient) or a contained RelatedPerson",
                                 expression=expr)
-    content_hash = _content_hash(document)
-    return _insert(session, caller, submission, person, grantors, performers, content_hash, base,
-                   team_id=referral.team_id)
+    row = _insert(session, caller, submission, person, grantors, performers,
+                  _content_hash(document), base, team_id=referral.team_id)
+    if row.verdict == "permit":  # earlier referrals of this person that waited for it
+        release_withheld(session, register, person.id, row.activity_id)
+    return row
 
 
 def _content_hash(document: dict[str, Any]) -> str:

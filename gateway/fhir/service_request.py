@@ -8,6 +8,7 @@ from sqlalchemy import select
 from gateway.auth.callers import ServiceRequestRead, ServiceRequestWrite
 from gateway.db.models import ServiceRequestRow
 from gateway.db.paging import page
+from gateway.disclosure import referral_as_seen_by
 from gateway.errors import NotFound
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
 from gateway.fhir_json import FhirResponse, require_media_type, split_token
@@ -39,12 +40,14 @@ def create_service_request(request: Request, body: RawBody, caller: ServiceReque
 
 
 @router.get("/ServiceRequest/{resource_id}", response_class=FhirResponse)
-def read_service_request(resource_id: str, caller: ServiceRequestRead,
-                         session: DbSession) -> FhirResponse:
+def read_service_request(resource_id: str, caller: ServiceRequestRead, session: DbSession,
+                         runtime: RuntimeDep) -> FhirResponse:
+    """The sender reads what it sent; a team's system what the consent decision permits it."""
     row = repository.get_visible(session, ServiceRequestRow, resource_id, caller)
     if row is None:
         raise NotFound("no such ServiceRequest", expression="ServiceRequest.id")
-    return versioned(render_service_request(row), row.version_id)
+    return versioned(referral_as_seen_by(session, runtime.register, caller, row),
+                     row.version_id)
 
 
 @router.get("/ServiceRequest", response_class=FhirResponse)
@@ -60,4 +63,5 @@ def search_service_requests(request: Request, caller: ServiceRequestRead, sessio
             query = query.where(ServiceRequestRow.identifier_system == system)
     rows, total = page(session, query, search.count, search.offset)
     return bundle_response(request, runtime.settings.public_base_url, search,
-                           [render_service_request(r) for r in rows], total)
+                           [referral_as_seen_by(session, runtime.register, caller, r)
+                            for r in rows], total)

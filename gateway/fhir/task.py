@@ -12,6 +12,7 @@ from gateway.auth.bearer import Caller
 from gateway.auth.callers import TaskRead, TaskWrite
 from gateway.db.models import TaskRow
 from gateway.db.paging import page
+from gateway.disclosure import task_as_seen_by
 from gateway.errors import BadRequest, NotFound, Unprocessable
 from gateway.fhir.common import RawBody, bundle_response, check_if_match, parse_search, versioned
 from gateway.fhir_json import FhirResponse, decode_json, decode_json_object, require_media_type
@@ -34,9 +35,10 @@ def _task_or_404(session: DbSession, task_id: str, caller: Caller) -> TaskRow:
 
 
 @router.get("/Task/{task_id}", response_class=FhirResponse)
-def read_task(task_id: str, caller: TaskRead, session: DbSession) -> FhirResponse:
+def read_task(task_id: str, caller: TaskRead, session: DbSession,
+              runtime: RuntimeDep) -> FhirResponse:
     row = _task_or_404(session, task_id, caller)
-    return versioned(render_task(row), row.version_id)
+    return versioned(task_as_seen_by(runtime.register, caller, row), row.version_id)
 
 
 @router.get("/Task", response_class=FhirResponse)
@@ -53,7 +55,7 @@ def search_tasks(request: Request, caller: TaskRead, session: DbSession,
         query = query.where(TaskRow.status.in_(search.params["status"].split(",")))
     rows, total = page(session, query, search.count, search.offset)
     return bundle_response(request, runtime.settings.public_base_url, search,
-                           [render_task(r) for r in rows], total)
+                           [task_as_seen_by(runtime.register, caller, r) for r in rows], total)
 
 
 @router.put("/Task/{task_id}", response_class=FhirResponse)

@@ -21,6 +21,8 @@ from gateway.referrals import repository
 from gateway.referrals.render import render_service_request, render_task
 from gateway.subscriptions.repository import subscribers_for_new_referral, subscribers_for_task
 from schemas import (
+    ACTIVITY_FEEDBACK,
+    ACTIVITY_REFERRAL,
     EVENT_REFERRAL_RECEIVED,
     TASK_STATUSES_NEEDING_REASON,
     TASK_TRANSITIONS,
@@ -29,9 +31,6 @@ from schemas import (
     task_status_event,
 )
 
-REFERRAL_ACTIVITY = "gp-referral-to-wijkteam"
-FEEDBACK_ACTIVITY = "referrer-feedback"
-ACTIVITIES = (REFERRAL_ACTIVITY, FEEDBACK_ACTIVITY)  # the register must hold these
 log = get_logger()
 
 
@@ -76,11 +75,11 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
     if referral.consent_index is not None:
         record_referral_consent(session, caller, register, referral, person_id)
     audit.record(session, kind="write", action="referral.received",
-                 activity_id=REFERRAL_ACTIVITY, actor_id=caller.client_id,
+                 activity_id=ACTIVITY_REFERRAL, actor_id=caller.client_id,
                  sender=caller.client_id, recipient=row.team_id, person_id=person_id,
-                 categories=_categories(register, REFERRAL_ACTIVITY),
+                 categories=_categories(register, ACTIVITY_REFERRAL),
                  details={"resource": f"ServiceRequest/{row.id}"})
-    disclose(session, register, REFERRAL_ACTIVITY, person_id, subscribers,
+    disclose(session, register, ACTIVITY_REFERRAL, person_id, subscribers,
              EVENT_REFERRAL_RECEIVED, render_service_request(row))
     log.info("referral_received", resource_id=row.id, team_id=row.team_id,
              client_id=caller.client_id)
@@ -130,11 +129,11 @@ def update_task(session: Session, caller: Caller, register: Register, row: TaskR
     sr = session.get(ServiceRequestRow, row.service_request_id)
     assert sr is not None
     audit.record(session, kind="write", action="task.status_changed",
-                 activity_id=FEEDBACK_ACTIVITY, actor_id=caller.client_id,
+                 activity_id=ACTIVITY_FEEDBACK, actor_id=caller.client_id,
                  sender=caller.team_id, recipient=row.client_id, person_id=sr.person_id,
-                 categories=_categories(register, FEEDBACK_ACTIVITY),
+                 categories=_categories(register, ACTIVITY_FEEDBACK),
                  details={"resource": f"Task/{row.id}", "status": new_status})
-    disclose(session, register, FEEDBACK_ACTIVITY, sr.person_id,
+    disclose(session, register, ACTIVITY_FEEDBACK, sr.person_id,
              subscribers_for_task(session, row), task_status_event(new_status), render_task(row))
     log.info("task_status_changed", resource_id=row.id, previous_status=previous,
              task_status=new_status, client_id=caller.client_id)

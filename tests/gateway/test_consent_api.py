@@ -151,6 +151,16 @@ class TestRecordAndRevoke:
         assert client.get("/fhir/Consent?status=inactive", headers=team).json()["total"] == 1
         assert client.get("/fhir/Consent?status=active", headers=team).json()["total"] == 0
 
+    def test_the_same_body_after_a_revocation_is_a_new_consent(self, client: TestClient,
+                                                                team: dict) -> None:
+        resource = consent_resource(_patient(client, team), verdict="deny")
+        first = _post(client, team, resource).json()
+        client.put(f"/fhir/Consent/{first['id']}", json={**first, "status": "inactive"},
+                   headers=team)
+        again = _post(client, team, resource)
+        assert again.status_code == 201
+        assert again.json()["id"] != first["id"] and again.json()["status"] == "active"
+
     @pytest.mark.parametrize("change,expression,status", [
         ({"status": "draft"}, "Consent.status", 422),
         ({"provision": {"type": "deny"}}, "Consent.provision", 422),

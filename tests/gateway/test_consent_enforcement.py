@@ -90,6 +90,15 @@ class TestReferralDelivery:
         assert "reasonCode" not in delivered  # the objection to health still holds
         assert [m.status for m in _outbox(sessions)] == ["delivered"]
 
+    def test_consent_in_a_later_referral_releases_an_earlier_one(
+            self, client: TestClient, gp: dict, subscribed: WebhookReceiver, sessions,
+            settings) -> None:  # noqa: ANN001
+        first = _refer(client, gp, bsn=VALID_BSNS[3])  # by BSN only: withheld
+        second = _refer(client, gp, bsn=VALID_BSNS[3], consent="self")
+        _deliver(sessions, settings)
+        assert sorted(json.loads(r.body)["id"] for r in subscribed.received) == sorted(
+            [first["id"], second["id"]])
+
     def test_with_consent_the_team_gets_only_permitted_elements(
             self, client: TestClient, gp: dict, subscribed: WebhookReceiver, sessions,
             settings) -> None:  # noqa: ANN001
@@ -177,6 +186,9 @@ def test_task_feedback_to_the_gp_carries_only_status(client: TestClient, gp: dic
     assert "note" not in delivered
     assert _outbox(sessions)[-1].decision["rules"] == ["activity:referrer-feedback",
                                                        "legal-basis-6.1.e"]
+    as_gp = client.get(f"/fhir/Task/{task_id}", headers=gp).json()
+    assert "note" not in as_gp and as_gp["status"] == "rejected"
+    assert client.get(f"/fhir/Task/{task_id}", headers=team).json()["note"]
 
 
 class TestDecisionsApi:

@@ -121,10 +121,23 @@ class TestVisibility:
 
     def test_the_receiving_team_reads_the_referral(self, client: TestClient, gp: dict,
                                                    team: dict) -> None:
-        created = client.post("/fhir/ServiceRequest", json=service_request(), headers=gp).json()
+        created = client.post("/fhir/ServiceRequest", json=service_request(consent="self"),
+                              headers=gp).json()
         response = client.get(f"/fhir/ServiceRequest/{created['id']}", headers=team)
         assert response.status_code == 200
         assert response.json()["subject"] == created["subject"]
+        assert "supportingInfo" not in response.json()  # minimised as its webhook would be
+
+    def test_without_consent_the_team_reads_only_the_envelope(self, client: TestClient,
+                                                               gp: dict, team: dict) -> None:
+        created = client.post("/fhir/ServiceRequest", json=service_request(), headers=gp).json()
+        seen = client.get(f"/fhir/ServiceRequest/{created['id']}", headers=team).json()
+        assert {"subject", "reasonCode", "note"}.isdisjoint(seen)
+        assert (seen["id"], seen["performer"]) == (created["id"], created["performer"])
+        found = client.get("/fhir/ServiceRequest", headers=team).json()["entry"][0]["resource"]
+        assert found == seen
+        own = client.get(f"/fhir/ServiceRequest/{created['id']}", headers=gp).json()
+        assert own["subject"] == created["subject"]
 
     def test_search_by_identifier_and_paging(self, client: TestClient, gp: dict) -> None:
         for n in range(3):
