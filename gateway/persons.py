@@ -11,6 +11,7 @@ from fhir.resources.R4B.relatedperson import RelatedPerson
 from sqlalchemy.orm import Session
 
 from adapters.fhir_validation import validate_resource
+from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents import repository
 from gateway.db.models import Person, RelatedPersonRow
@@ -22,7 +23,8 @@ PATIENT_PREFIX, RELATED_PREFIX = "Patient/", "RelatedPerson/"
 log = get_logger()
 
 
-def register_patient(session: Session, document: dict[str, Any]) -> tuple[Person, bool]:
+def register_patient(session: Session, caller: Caller,
+                     document: dict[str, Any]) -> tuple[Person, bool]:
     """Create the person by BSN, or complete a known one with the birth date. Returns
     (person, created). A different birth date than the one known is a conflict, not an
     overwrite: one of the two registries is wrong and a person should look."""
@@ -36,11 +38,16 @@ def register_patient(session: Session, document: dict[str, Any]) -> tuple[Person
         person = Person(bsn=bsn, birth_date=patient.birthDate)
         session.add(person)
         session.flush()
+        audit.record(session, kind="write", action="person.registered",
+                     actor_id=caller.client_id, person_id=person.id)
         log.info("person_registered", resource_id=person.id)
         return person, True
     if person.birth_date not in (None, patient.birthDate):
         raise Conflict("the gateway knows this person with another birth date",
                        expression="Patient.birthDate")
+    if person.birth_date is None:
+        audit.record(session, kind="write", action="person.birth_date_recorded",
+                     actor_id=caller.client_id, person_id=person.id)
     person.birth_date = patient.birthDate
     return person, False
 
@@ -74,6 +81,9 @@ def add_related_person(session: Session, caller: Caller, person_id: str, related
                            client_id=caller.client_id, team_id=team_id or caller.team_id)
     session.add(row)
     session.flush()
+    audit.record(session, kind="write", action="related_person.registered",
+                 actor_id=caller.client_id, person_id=person_id,
+                 details={"related_person": row.id, "relationship": row.relationship})
     log.info("related_person_registered", resource_id=row.id, client_id=caller.client_id)
     return row
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from consent import DecisionError, Override, Recipient
+from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import ConsentRead
 from gateway.consents.decisions import decide_for, decision_json
@@ -70,6 +71,16 @@ def consent_decision(body: DecisionIn, caller: ConsentRead, session: DbSession,
     answer: dict[str, Any] = {**decision_json(decision), "at": at.isoformat()}
     if override is not None:
         answer["override"] = _store_override(session, caller, person, answer, override)
+    audit.record(session, kind="override" if override else "read",
+                 action="consent.meldrecht_override" if override else "consent.decided",
+                 outcome="ok" if answer["decision"] == "permit" else "denied",
+                 activity_id=decision.activity_id, actor_id=caller.client_id,
+                 person_id=person.id, categories=frozenset().union(
+                     *(d.permitted for d in decision.recipients)),
+                 details={"recipients": [f"{d.recipient.organization} ({d.verdict})"
+                                         for d in decision.recipients],
+                          **({"override": answer["override"]["id"],
+                              "meldcode_step": override.meldcode_step} if override else {})})
     log.info("consent_decided", activity_id=decision.activity_id, decision=answer["decision"],
              client_id=caller.client_id, override=override is not None)
     return JSONResponse(answer)

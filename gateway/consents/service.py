@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from adapters.fhir_validation import validate_resource
 from consent import Grantor, Register, age_on, required_grantors
+from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents import repository
 from gateway.consents.fhir import (
@@ -122,6 +123,7 @@ def _insert(session: Session, caller: Caller, submission: ConsentSubmission, per
     row.resource = {**consent_resource(row, person.id, performers), "dateTime": now.isoformat()}
     session.add(row)
     session.flush()
+    _logged(session, caller, row, "consent.recorded")
     log.info("consent_recorded", consent_id=row.consent_id, activity_id=row.activity_id,
              verdict=row.verdict, client_id=caller.client_id)
     return row
@@ -199,9 +201,18 @@ def revoke_consent(session: Session, caller: Caller, consent_id: str,
                          recorded_at=utcnow())
     session.add(revoked)
     session.flush()
+    _logged(session, caller, revoked, "consent.revoked")
     log.info("consent_revoked", consent_id=consent_id, version_id=revoked.version,
              client_id=caller.client_id)
     return revoked
+
+
+def _logged(session: Session, caller: Caller, row: ConsentRow, action: str) -> None:
+    audit.record(session, kind="write", action=action, activity_id=row.activity_id,
+                 actor_id=caller.client_id, person_id=row.person_id,
+                 recipient=row.recipient_organization, recipient_role=row.recipient_role,
+                 details={"consent": row.consent_id, "version": row.version,
+                          "verdict": row.verdict, "worker": row.worker})
 
 
 _COPIED = ("consent_id", "person_id", "activity_id", "verdict", "by_self", "by_representative",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy import Select
 
+from gateway.audit import log as audit
+from gateway.auth.bearer import Caller
 from gateway.auth.callers import ConsentRead, ConsentWrite
 from gateway.consents import repository
 from gateway.consents.service import record_consent, render_consent, revoke_consent
@@ -40,7 +42,7 @@ def read_consent(consent_id: str, caller: ConsentRead, session: DbSession) -> Fh
     row = repository.get_visible(session, caller, consent_id)
     if row is None:
         raise NotFound("no such Consent", expression="Consent.id")
-    return versioned(render_consent(row), row.version)
+    return versioned(read_consent_row(session, caller, row), row.version)
 
 
 @router.put("/Consent/{consent_id}", response_class=FhirResponse)
@@ -64,7 +66,15 @@ def search_consents(request: Request, caller: ConsentRead, session: DbSession,
     rows, total = page(session, query.order_by(ConsentRow.recorded_at, ConsentRow.row_id),
                        search.count, search.offset)
     return bundle_response(request, runtime.settings.public_base_url, search,
-                           [render_consent(r) for r in rows], total)
+                           [read_consent_row(session, caller, r) for r in rows], total)
+
+
+def read_consent_row(session: DbSession, caller: Caller, row: ConsentRow) -> dict:
+    """A consent as read, and the read logged: a consent says who helps a person."""
+    audit.record(session, kind="read", action="consent.read", activity_id=row.activity_id,
+                 actor_id=caller.client_id, person_id=row.person_id,
+                 details={"consent": row.consent_id})
+    return render_consent(row)
 
 
 def _filtered(query: Select[tuple[ConsentRow]], params: dict[str, str]

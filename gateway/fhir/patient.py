@@ -20,5 +20,5 @@ def create_patient(request: Request, body: RawBody, caller: PatientWrite, sessio
     """BSN identifier and birthDate. A person the gateway knows answers 200 with its id."""
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
-    person, created = register_patient(session, document)
+    person, created = register_patient(session, caller, document)
     return FhirResponse(render_patient(person), status_code=201 if created else 200)

@@ -25,7 +25,7 @@ CREATE FUNCTION wijkgateway_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' AND TG_TABLE_NAME = 'processing_log'
        AND current_setting('wijkgateway.purge', true) = 'on' THEN
-        RETURN OLD;
+        RETURN NULL;
     END IF;
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
@@ -93,8 +93,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(APPEND_ONLY)
         for table in LOG_TABLES:
-            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                       "FOR EACH ROW EXECUTE FUNCTION wijkgateway_append_only()")
+            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
+                       f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION "
+                       "wijkgateway_append_only()")
 
 
 def downgrade() -> None:

@@ -1,0 +1,51 @@
+"""Smoke test of bench/audit.py: every step runs and the report is complete. The numbers depend
+on the machine, so only their presence and sign are checked, never a threshold."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SMOKE_APPENDS, SMOKE_WARMUP, SMOKE_VERIFY_ENTRIES = 300, 20, 5_000
+
+
+@pytest.mark.timeout(120)
+def test_smoke_run_reports_appends_and_verify_next_to_their_baselines() -> None:
+    result = subprocess.run([sys.executable, "bench/audit.py", "--smoke"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=90, check=False)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("ratio chain/plain appends/s: ") for line in lines), result.stdout
+    assert any(line.startswith("ratio verify/hashlib entries/s: ") for line in lines), \
+        result.stdout
+    report = json.loads(next(line for line in lines if line.startswith("{")))
+    assert report["benchmark"] == "audit"
+    assert report["appends"] == SMOKE_APPENDS
+
+    assert [v["entries_per_tx"] for v in report["append_results"]] == [1, 10]
+    for variant in report["append_results"]:
+        for contender in ("chain", "plain"):
+            assert variant[contender]["entries"] == SMOKE_APPENDS, contender
+            assert variant[contender]["eps"] > 0 and variant[contender]["seconds"] > 0
+        assert variant["ratio"] > 0
+        expected = SMOKE_APPENDS + SMOKE_WARMUP
+        assert variant["expected_entries"] == expected == variant["plain_rows"]
+        assert variant["chain_verification"]["ok"] is True
+        assert variant["chain_verification"]["entries"] == expected
+
+    verify = report["verify"]
+    assert verify["entries"] == SMOKE_VERIFY_ENTRIES
+    for contender in ("verify_chain", "hashlib", "sql_only", "sql_without_line"):
+        assert verify[contender]["eps"] > 0, contender
+        assert verify[contender]["entries"] == SMOKE_VERIFY_ENTRIES * verify["rounds"], contender
+    assert verify["ratio"] > 0
+    assert verify["ok"] is True
+    assert verify["verified_entries"] == SMOKE_VERIFY_ENTRIES
+    assert verify["checkpoints_matched"] == verify["checkpoints"] > 0
+    assert verify["head_hash_matches"] is True

@@ -1,0 +1,272 @@
+"""The processing log: what is recorded, the hash chain and its verification (tampering on both
+backends), purge with a checkpoint, and the privacy officers' API."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.auditevent import AuditEvent
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.app import create_app
+from gateway.audit.pseudonyms import Pseudonymiser
+from gateway.audit.purge import purge_expired
+from gateway.audit.verify import verify_chain, verify_database
+from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
+from gateway.settings import Settings
+from tests.conftest import bearer
+from tests.support.samples import VALID_BSNS, service_request, subscription
+
+BSN = VALID_BSNS[0]
+PATCH = "application/json-patch+json"
+
+
+@pytest.fixture
+def officer(client: TestClient) -> dict[str, str]:
+    return bearer(client, "demo-privacy-officer")
+
+
+@pytest.fixture
+def flow(client: TestClient, gp: dict, team: dict, receiver) -> str:  # noqa: ANN001
+    """A referral with consent to a subscribed team, read back and moved on: the log fills."""
+    client.post("/fhir/Subscription", headers=team, json=subscription(receiver.url,
+                                                                       "ServiceRequest"))
+    sr = client.post("/fhir/ServiceRequest", headers=gp,
+                     json=service_request(bsn=BSN, consent="self")).json()
+    client.get(f"/fhir/ServiceRequest/{sr['id']}", headers=team)
+    task = client.get(f"/fhir/Task?focus=ServiceRequest/{sr['id']}", headers=gp).json()
+    client.patch(f"/fhir/Task/{task['entry'][0]['resource']['id']}", headers={
+        **team, "Content-Type": PATCH, "If-Match": 'W/"1"'},
+        json=[{"op": "replace", "path": "/status", "value": "accepted"}])
+    return sr["id"]
+
+
+def _entries(sessions: sessionmaker[Session]) -> list[ProcessingLogEntry]:
+    with sessions() as session:
+        return list(session.scalars(select(ProcessingLogEntry).order_by(ProcessingLogEntry.seq)))
+
+
+def _verify(sessions: sessionmaker[Session]):  # noqa: ANN202
+    with sessions() as session:
+        return verify_chain(session.connection())
+
+
+class TestWhatIsRecorded:
+    def test_a_referral_flow_leaves_its_trail(self, flow: str, sessions,
+                                              settings: Settings) -> None:  # noqa: ANN001
+        entries = _entries(sessions)
+        actions = [(e.kind, e.action) for e in entries]
+        assert ("write", "referral.received") in actions
+        assert ("disclosure", "delivery.permitted") in actions
+        assert ("read", "referral.read") in actions
+        assert ("write", "task.status_changed") in actions
+        received = next(e for e in entries if e.action == "referral.received")
+        assert (received.activity_id, received.legal_basis, received.retention_years) == (
+            "gp-referral-to-wijkteam", "6.1.e 9.2.h", 15)
+        assert received.purpose.startswith("A GP refers a resident")
+        assert (received.actor_id, received.recipient) == ("demo-huisarts", "wijkteam-noord")
+        assert received.request_id and received.trace_id
+        expected = Pseudonymiser(settings.pseudonym_key).pseudonym(f"bsn:{BSN}")[0]
+        assert received.subject == expected
+        disclosed = next(e for e in entries if e.kind == "disclosure")
+        assert disclosed.recipient_role == "wijkteam" and "health" in disclosed.categories
+        for entry in entries:  # the BSN itself is nowhere in the log
+            assert BSN not in " ".join(str(v) for v in vars(entry).values())
+
+    def test_a_refused_delivery_is_a_denial(self, client: TestClient, gp: dict, team: dict,
+                                            receiver, sessions) -> None:  # noqa: ANN001
+        client.post("/fhir/Subscription", headers=team, json=subscription(receiver.url,
+                                                                           "ServiceRequest"))
+        client.post("/fhir/ServiceRequest", headers=gp, json=service_request())
+        denial = next(e for e in _entries(sessions) if e.kind == "denial")
+        assert (denial.action, denial.outcome) == ("delivery.withheld", "denied")
+        assert "age-unknown" in denial.details
+
+    def test_a_failed_request_leaves_no_entries(self, client: TestClient, gp: dict,
+                                                sessions) -> None:  # noqa: ANN001
+        bad = service_request(team="no-such-team")
+        assert client.post("/fhir/ServiceRequest", headers=gp, json=bad).status_code == 422
+        assert _entries(sessions) == []
+
+
+class TestChain:
+    def test_an_intact_chain_verifies(self, flow: str, sessions) -> None:  # noqa: ANN001
+        result = _verify(sessions)
+        entries = _entries(sessions)
+        assert result.ok and result.entries == len(entries) >= 5
+        assert result.head_hash == entries[-1].hash
+
+    @pytest.mark.parametrize("tamper,words", [
+        ("UPDATE processing_log SET recipient = 'elsewhere' WHERE seq = 3", "entry 3 (" ),
+        ("DELETE FROM processing_log WHERE seq = 3", "entry 3 was removed"),
+        ("UPDATE processing_log SET seq = seq + 1000 WHERE seq = 2", "entry 2 was removed"),
+        ("UPDATE processing_log SET details = NULL WHERE seq = 4", "entry 4 ("),
+    ])
+    def test_tampering_is_found_and_named(self, flow: str, sessions, database_url: str,
+                                          tamper: str, words: str) -> None:  # noqa: ANN001
+        with sessions.begin() as session:
+            if database_url.startswith("postgresql"):  # an administrator bypassing the trigger
+                session.execute(text("SET LOCAL session_replication_role = replica"))
+            session.execute(text(tamper))
+        result = _verify(sessions)
+        assert not result.ok
+        assert words in result.problem
+        assert result.bad_seq in (2, 3, 4)
+
+    def test_swapped_entries_are_found(self, flow: str, sessions,
+                                       database_url: str) -> None:  # noqa: ANN001
+        with sessions.begin() as session:
+            if database_url.startswith("postgresql"):
+                session.execute(text("SET LOCAL session_replication_role = replica"))
+            session.execute(text("UPDATE processing_log SET seq = -1 WHERE seq = 2"))
+            session.execute(text("UPDATE processing_log SET seq = 2 WHERE seq = 3"))
+            session.execute(text("UPDATE processing_log SET seq = 3 WHERE seq = -1"))
+        result = _verify(sessions)
+        assert not result.ok and result.bad_seq == 2
+        assert "does not follow" in result.problem
+
+    def test_postgresql_refuses_changes_sqlite_has_them_caught(
+            self, flow: str, sessions, database_url: str) -> None:  # noqa: ANN001
+        statements = ("UPDATE processing_log SET outcome = 'error'", "DELETE FROM processing_log",
+                      "DELETE FROM processing_log_checkpoints")
+        if database_url.startswith("postgresql"):  # the append-only trigger
+            for statement in statements:
+                with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as s:
+                    s.execute(text(statement))
+            assert _verify(sessions).ok
+        else:  # no trigger: the chain is what tells
+            with sessions.begin() as session:
+                session.execute(text(statements[0]))
+            assert not _verify(sessions).ok
+
+
+@pytest.fixture
+def small_checkpoints(settings: Settings, seeded: None) -> Iterator[TestClient]:  # noqa: ARG001
+    tuned = settings.model_copy(update={"audit_checkpoint_every": 3})
+    with TestClient(create_app(tuned, configure_logs=False)) as test_client:
+        yield test_client
+
+
+def test_removing_the_newest_entries_is_found_by_a_checkpoint(
+        small_checkpoints: TestClient, sessions, database_url: str) -> None:  # noqa: ANN001
+    gp = {**bearer(small_checkpoints, "demo-huisarts"), "Content-Type": "application/fhir+json"}
+    for _ in range(3):
+        small_checkpoints.post("/fhir/ServiceRequest", headers=gp, json=service_request())
+    with sessions() as session:
+        marks = list(session.scalars(select(ProcessingLogCheckpoint.seq)))
+    assert marks and _verify(sessions).checkpoints == len(marks)
+    side_by_side = verify_database(database_url, workers=2)  # segments between checkpoints
+    assert side_by_side.ok and side_by_side.checkpoints == len(marks)
+    assert side_by_side.head_hash == _verify(sessions).head_hash
+    with sessions.begin() as session:
+        if database_url.startswith("postgresql"):
+            session.execute(text("SET LOCAL session_replication_role = replica"))
+        session.execute(text("DELETE FROM processing_log WHERE seq >= :seq"),
+                        {"seq": marks[-1] - 1})
+    result = _verify(sessions)
+    assert not result.ok and "checkpoint" in result.problem
+    assert verify_database(database_url, workers=2).problem == result.problem
+
+
+def test_purge_leaves_a_checkpoint_and_a_verifiable_chain(flow: str, client: TestClient,
+                                                          gp: dict, sessions) -> None:  # noqa: ANN001
+    before = _entries(sessions)
+    logged = client.app.state.runtime.sessions  # sessions that write the purge's own entry
+    with logged.begin() as session:  # far in the future: everything has expired
+        purged = purge_expired(session, now=datetime(2090, 1, 1, tzinfo=UTC))
+    assert purged.entries == len(before) and purged.through_seq == before[-1].seq
+    remaining = _entries(sessions)
+    assert [e.action for e in remaining] == ["processing_log.purged"]
+    assert remaining[0].prev_hash == before[-1].hash
+    client.post("/fhir/ServiceRequest", headers=gp, json=service_request())
+    result = _verify(sessions)
+    assert result.ok and result.first_seq == before[-1].seq + 1
+    with logged.begin() as session:
+        assert purge_expired(session).entries == 0  # nothing recent expires
+
+
+class TestOfficersApi:
+    def test_search_by_person_and_filters(self, flow: str, client: TestClient, officer: dict,
+                                          sessions) -> None:  # noqa: ANN001
+        body = client.get(f"/audit/entries?subject={BSN}", headers=officer).json()
+        assert body["total"] >= 5
+        assert {e["action"] for e in body["entries"]} >= {"referral.received",
+                                                          "delivery.permitted"}
+        kinds = client.get("/audit/entries?kind=disclosure&recipient=wijkteam-noord"
+                           "&activity=gp-referral-to-wijkteam", headers=officer).json()
+        assert kinds["total"] == 1 and kinds["entries"][0]["categories"]
+        today = datetime.now(UTC).date().isoformat()
+        assert client.get(f"/audit/entries?from={today}&to={today}",
+                          headers=officer).json()["total"] >= body["total"]
+        paged = client.get(f"/audit/entries?subject={BSN}&_count=2&_offset=1",
+                           headers=officer).json()
+        # offset 1 skips the newest entry: the record of the first search, about this person
+        assert [e["seq"] for e in paged["entries"]] == [e["seq"] for e in body["entries"][0:2]]
+        looked = _entries(sessions)[-1]  # the officer's search is itself recorded
+        assert (looked.action, looked.actor_id) == ("audit.entries.read", "demo-privacy-officer")
+        assert looked.subject == body["entries"][0]["subject"]
+
+    @pytest.mark.parametrize("query,field", [
+        ("subject=123456789", "subject"),
+        ("subject=' OR 1=1 --", "subject"),
+        ("activity=x'; DROP TABLE processing_log; --", "activity"),
+        ("recipient=a b", "recipient"),
+        ("kind=everything", "kind"),
+        ("from=0001-01-01", "from"),
+        ("from=2026-02-01&to=2026-01-01", "to"),
+        ("to=2999-01-01", "to"),
+        ("from=yesterday", "from"),
+        ("_count=1000000", "_count"),
+        ("household=1", "household"),
+    ])
+    def test_bad_filters_are_400(self, client: TestClient, officer: dict, query: str,
+                                 field: str) -> None:
+        response = client.get(f"/audit/entries?{query}", headers=officer)
+        assert response.status_code == 400, response.text
+        assert response.json()["issue"][0]["expression"] == [field]
+
+    def test_non_officers_are_refused_and_logged(self, client: TestClient, team: dict,
+                                                 sessions) -> None:  # noqa: ANN001
+        for path in ("/audit/entries", "/audit/entries.csv", f"/audit/access-report?patient={BSN}",
+                     f"/fhir/AuditEvent?patient={BSN}"):
+            assert client.get(path, headers=team).status_code == 403
+        refusals = [e for e in _entries(sessions) if e.action == "audit.access_refused"]
+        assert len(refusals) == 4
+        assert {(e.actor_id, e.outcome) for e in refusals} == {("demo-wijkteam-noord", "denied")}
+
+    def test_csv_export(self, flow: str, client: TestClient, officer: dict) -> None:
+        response = client.get(f"/audit/entries.csv?subject={BSN}", headers=officer)
+        assert response.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        assert {"referral.received", "delivery.permitted"} <= {r["action"] for r in rows}
+        assert BSN not in response.text
+
+    def test_access_report(self, flow: str, client: TestClient, officer: dict) -> None:
+        report = client.get(f"/audit/access-report?patient={BSN}", headers=officer).json()
+        [shared] = report["disclosures"]
+        assert (shared["recipient"], shared["activity"]) == ("wijkteam-noord",
+                                                             "gp-referral-to-wijkteam")
+        assert [c["verdict"] for c in report["consents"]] == ["permit"]
+        page = client.get(f"/audit/access-report?patient={BSN}&format=html", headers=officer)
+        assert page.headers["content-type"].startswith("text/html")
+        assert "wijkteam-noord" in page.text and "Met wie zijn gegevens gedeeld" in page.text
+        assert client.get("/audit/access-report?patient=1", headers=officer).status_code == 400
+
+    def test_fhir_audit_event_export(self, flow: str, client: TestClient,
+                                     officer: dict) -> None:
+        bundle = client.get(f"/fhir/AuditEvent?patient=http://fhir.nl/fhir/NamingSystem/bsn|"
+                            f"{BSN}", headers=officer).json()
+        assert bundle["total"] >= 5
+        for entry in bundle["entry"]:
+            AuditEvent.model_validate(entry["resource"])
+        actions = {e["resource"]["subtype"][0]["code"] for e in bundle["entry"]}
+        assert "delivery.permitted" in actions
+        bad = client.get("/fhir/AuditEvent?patient=999999999", headers=officer)
+        assert bad.status_code == 400
