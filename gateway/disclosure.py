@@ -127,3 +127,27 @@ def task_as_seen_by(register: Register, caller: Caller, row: TaskRow) -> dict[st
     assert activity is not None  # checked at start-up
     return minimise(resource, register.envelope.union(
         *(register.categories[c] for c in activity.data_categories)))
+
+
+def recheck(session: Session, message: OutboxMessage) -> dict[str, Any] | None:
+    """Decide again at delivery: consent may have been revoked since the message was queued.
+    Returns the payload narrowed to what is permitted now, or None after withholding it."""
+    subscriber = active_subscriber(session, message.subscription_id)
+    activity_id = (message.decision or {}).get("activity")
+    if subscriber is None or activity_id is None:
+        return message.payload  # an unsubscribed message is not sent anyway
+    register = session.info[audit.CONTEXT].register
+    decision = decide_for(session, register, activity_id, message.ordering_key,
+                          (subscriber.recipient,))
+    verdict = decision.recipients[0]
+    _record(session, verdict, activity_id, message.ordering_key, "rechecked",
+            message.event_type, message.payload)
+    message.decision = {"activity": activity_id, "register_version":
+                        decision.register_version, **recipient_json(verdict)}
+    if verdict.verdict == "deny":
+        message.status, message.payload, message.lease_until = "withheld", {}, None
+        log.info("delivery_withheld", activity_id=activity_id, outbox_id=message.id,
+                 subscription_id=message.subscription_id)
+        return None
+    message.payload = minimise(message.payload, verdict.fields)
+    return message.payload

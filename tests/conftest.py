@@ -17,13 +17,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
+from gateway.audit.log import audit_context, audit_sessions
 from gateway.auth.clients import add_client
 from gateway.auth.scopes import GP_SCOPES
-from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.db.engine import make_engine
 from gateway.db.migrate import upgrade
 from gateway.db.models import Base
 from gateway.demo import demo_secret, load_demo
 from gateway.logging import configure_logging
+from gateway.processing_activities import load_register
 from gateway.settings import Settings
 from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.webhooks import WebhookReceiver
@@ -88,8 +90,9 @@ def log_stream() -> io.StringIO:
 
 @pytest.fixture
 def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Sessions as the gateway makes them: what they process is logged at commit."""
     engine = make_engine(settings.database_url)
-    yield make_sessionmaker(engine)
+    yield audit_sessions(engine, audit_context(settings, load_register(settings)))
     engine.dispose()
 
 

@@ -1,5 +1,8 @@
 """Deliver outbox messages to webhooks: at-least-once, FIFO per subscriber and person.
 
+Each message is decided again right before it is sent, so a consent revoked after the message
+was queued still stops it (or narrows it).
+
 A claim is leased in a short transaction, the HTTP call runs outside any transaction, and its
 outcome is written in another. Failures back off exponentially with jitter; after
 ``outbox_max_attempts`` a message is dead until someone replays it.
@@ -20,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.auth.clients import webhook_secret
 from gateway.db.models import DeliveryAttempt, OutboxMessage, SubscriptionRow
 from gateway.db.types import utcnow
+from gateway.disclosure import recheck
 from gateway.logging import get_logger
 from gateway.outbox import repository
 from gateway.outbox.signing import sign
@@ -68,9 +72,11 @@ class Worker:
             return repository.claim_due(session, self.now(), BATCH, LEASE)
 
     def _deliver(self, message_id: int) -> None:
-        with self.sessions() as session:
+        with self.sessions.begin() as session:
             message = session.get(OutboxMessage, message_id)
             subscription = session.get(SubscriptionRow, message.subscription_id)
+            if recheck(session, message) is None:
+                return  # consent was revoked after the message was queued: withheld now
             request = self._request(message, subscription)
         if subscription.status != "active":
             self._record(message_id, None, "subscription_off", 0, final=True)

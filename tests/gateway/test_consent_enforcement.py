@@ -118,6 +118,7 @@ class TestReferralDelivery:
             self, client: TestClient, gp: dict, team: dict, subscribed: WebhookReceiver,
             sessions, settings) -> None:  # noqa: ANN001
         first = _refer(client, gp, consent="self")
+        _deliver(sessions, settings)  # delivered before the objection: whole
         person = client.get("/fhir/Consent?purpose=gp-referral-to-wijkteam",
                             headers=team).json()["entry"][0]["resource"]["patient"]["reference"]
         objection = consent_resource(person, verdict="deny", organization="wijkteam-noord",
@@ -131,6 +132,19 @@ class TestReferralDelivery:
         assert "note" not in received[second["id"]]
         assert NOTE_TEXT.encode() not in subscribed.received[-1].body
         assert received[second["id"]]["subject"] == second["subject"]
+
+    def test_a_revocation_stops_a_message_not_yet_delivered(
+            self, client: TestClient, gp: dict, team: dict, subscribed: WebhookReceiver,
+            sessions, settings) -> None:  # noqa: ANN001
+        _refer(client, gp, consent="self")
+        given = client.get("/fhir/Consent", headers=team).json()["entry"][0]["resource"]
+        client.put(f"/fhir/Consent/{given['id']}", json={**given, "status": "inactive"},
+                   headers=team)
+        _deliver(sessions, settings)  # queued while permitted; decided again when sent
+        assert subscribed.received == []
+        [message] = _outbox(sessions)
+        assert (message.status, message.payload, message.decision["decision"]) == (
+            "withheld", {}, "deny")
 
     def test_a_parent_consents_for_a_young_child(self, client: TestClient, gp: dict,
                                                  subscribed: WebhookReceiver, sessions,
@@ -156,6 +170,7 @@ class TestReferralDelivery:
             self, client: TestClient, gp: dict, team: dict, subscribed: WebhookReceiver,
             sessions, settings) -> None:  # noqa: ANN001
         _refer(client, gp, consent="self", identifier="a")
+        _deliver(sessions, settings)
         given = client.get("/fhir/Consent", headers=team).json()["entry"][0]["resource"]
         assert client.put(f"/fhir/Consent/{given['id']}", json={**given, "status": "inactive"},
                           headers=team).status_code == 200
