@@ -22,12 +22,19 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test system-test-deps
 
-# The suite starts a real PostgreSQL server from Debian's binaries; install them when missing.
+# The suite starts a real PostgreSQL server from Debian's binaries, and drives Debian's Chromium
+# for the console's browser tests (Playwright cannot download browsers here); install them when
+# missing.
 system-test-deps:
 	@if [ ! -x "$(PG_BIN)/initdb" ]; then \
 		echo "Installing PostgreSQL 15 server binaries for the test suite"; \
 		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 		$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; \
+	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Chromium for the browser tests"; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 run: install

@@ -72,11 +72,30 @@ class RecipientDecision:
     recipient: Recipient
     verdict: Verdict
     permitted: frozenset[str]
-    denied: frozenset[str]
     fields: frozenset[str]  # element paths this recipient may receive; empty when denied
     rules: tuple[str, ...]
     records: tuple[str, ...]
-    explanation: str
+    activity_id: str
+    reasons: tuple[tuple[str, str], ...]  # (denied category, why), sorted by category
+
+    @property
+    def denied(self) -> frozenset[str]:
+        return frozenset(category for category, _ in self.reasons)
+
+    @property
+    def explanation(self) -> str:
+        """One line a privacy officer can read; ids and category names only, no personal
+        data. Built when asked: deliveries decide far more often than anyone reads why."""
+        line = (f"{self.verdict}: {self.activity_id} to {self.recipient.organization} "
+                f"({self.recipient.role})")
+        if self.permitted:
+            line += f"; permitted {', '.join(sorted(self.permitted))}"
+        grouped: dict[str, list[str]] = {}
+        for category, why in self.reasons:
+            grouped.setdefault(why, []).append(category)
+        for why, categories in grouped.items():
+            line += f"; denied {', '.join(categories)}: {why}"
+        return line
 
 
 @dataclass(frozen=True)
@@ -216,25 +235,8 @@ def _party_verdict(records: Sequence[ConsentRecord], category: str) -> _PartyVer
 def _finish(register: Register, activity: ProcessingActivity, recipient: Recipient,
             outcome: _Outcome) -> RecipientDecision:
     permitted = frozenset(outcome.permitted)
-    verdict: Verdict = "permit" if permitted else "deny"
-    fields = frozenset(register.envelope).union(
-        *(register.categories[c] for c in permitted)) if permitted else frozenset()
     return RecipientDecision(
-        recipient=recipient, verdict=verdict, permitted=permitted,
-        denied=frozenset(outcome.denied), fields=fields, rules=tuple(sorted(outcome.rules)),
-        records=tuple(sorted(outcome.records)),
-        explanation=_explain(activity, recipient, verdict, permitted, outcome.denied))
-
-
-def _explain(activity: ProcessingActivity, recipient: Recipient, verdict: Verdict,
-             permitted: frozenset[str], denied: dict[str, str]) -> str:
-    """One line a privacy officer can read; ids and category names only, no personal data."""
-    line = f"{verdict}: {activity.id} to {recipient.organization} ({recipient.role})"
-    if permitted:
-        line += f"; permitted {', '.join(sorted(permitted))}"
-    reasons: dict[str, list[str]] = {}
-    for category, why in sorted(denied.items()):
-        reasons.setdefault(why, []).append(category)
-    for why, categories in reasons.items():
-        line += f"; denied {', '.join(categories)}: {why}"
-    return line
+        recipient=recipient, verdict="permit" if permitted else "deny", permitted=permitted,
+        fields=register.fields_for(permitted), rules=tuple(sorted(outcome.rules)),
+        records=tuple(sorted(outcome.records)), activity_id=activity.id,
+        reasons=tuple(sorted(outcome.denied.items())))

@@ -9,6 +9,7 @@ whether the data subject's consent is required. Pure: parses a mapping, does no 
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -98,7 +99,23 @@ class Register(BaseModel):
         return self
 
     def activity(self, activity_id: str) -> ProcessingActivity | None:
-        return next((a for a in self.activities if a.id == activity_id), None)
+        return self._by_id.get(activity_id)
+
+    def fields_for(self, permitted: frozenset[str]) -> frozenset[str]:
+        """The elements a recipient of these categories may receive (with the envelope);
+        nothing when no category is permitted. Remembered: few combinations occur."""
+        if permitted not in self._fields:
+            self._fields[permitted] = self.envelope.union(
+                *(self.categories[c] for c in permitted)) if permitted else frozenset()
+        return self._fields[permitted]
+
+    @cached_property
+    def _by_id(self) -> dict[str, ProcessingActivity]:
+        return {a.id: a for a in self.activities}
+
+    @cached_property
+    def _fields(self) -> dict[frozenset[str], frozenset[str]]:
+        return {}
 
 
 def parse_register(document: Any) -> Register:

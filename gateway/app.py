@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
 
 import adapters
 from gateway import error_handlers, health, processing_activities
@@ -17,6 +18,8 @@ from gateway.auth.bearer import VerifiedTokens
 from gateway.auth.client_cache import ClientCache
 from gateway.auth.keys import load_signing_key
 from gateway.consents import routes as consent_routes
+from gateway.console import routes as console_routes
+from gateway.console.auth import session_options
 from gateway.db.engine import make_engine
 from gateway.fhir import (
     audit_event,
@@ -78,11 +81,13 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     )
     app.add_middleware(RequestContextMiddleware, metrics=metrics,
                        max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SessionMiddleware, **session_options(settings))  # the console's cookie
     error_handlers.install(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(processing_activities.router)
     for module in (metadata, service_request, task, subscription, organization, consent,
-                   patient, related_person, consent_routes, audit_routes, audit_event):
+                   patient, related_person, consent_routes, audit_routes, audit_event,
+                   console_routes):
         app.include_router(module.router)
     return app

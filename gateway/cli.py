@@ -1,10 +1,13 @@
-"""The ``wijkgateway`` command: serve, worker, migrations, clients, teams, outbox, demo data."""
+"""The ``wijkgateway`` command: serve, worker, migrations, clients, teams, outbox, demo data,
+console officers."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import signal
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,10 +18,9 @@ import uvicorn
 from pydantic import ValidationError
 
 from consent import DecisionError, Recipient, RegisterError
-from gateway.audit import log as audit
 from gateway.audit.log import audit_context, audit_sessions
 from gateway.audit.purge import purge_expired
-from gateway.audit.verify import verify_chain
+from gateway.audit.verify import record_verification, verify_database
 from gateway.auth import clients as client_registry
 from gateway.auth.keys import generate_signing_key
 from gateway.consents.decisions import decide_for, decision_json
@@ -28,6 +30,13 @@ from gateway.db.models import Organization
 from gateway.demo import demo_secret, load_demo
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
+from gateway.officers import (
+    ROLE_PRIVACY_OFFICER,
+    OfficerError,
+    add_officer,
+    disable_officer,
+    list_officers,
+)
 from gateway.outbox import repository as outbox_repository
 from gateway.outbox.worker import Worker, replay
 from gateway.persons import find_person
@@ -46,9 +55,11 @@ keys_app = typer.Typer(help="Token signing key.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consent decisions.", no_args_is_help=True)
 audit_app = typer.Typer(help="The processing log (verwerkingenlogging).", no_args_is_help=True)
+officers_app = typer.Typer(help="Privacy officers' console accounts.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (clients_app, "clients"), (teams_app, "teams"),
                   (outbox_app, "outbox"), (demo_app, "demo"), (keys_app, "keys"),
-                  (config_app, "config"), (consent_app, "consent"), (audit_app, "audit")):
+                  (config_app, "config"), (consent_app, "consent"), (audit_app, "audit"),
+                  (officers_app, "officers")):
     app.add_typer(sub, name=name)
 
 
@@ -244,13 +255,9 @@ def audit_verify() -> None:
     """Check the processing log's hash chain; exit 1 naming the first bad entry."""
     settings = get_settings()
     sessions = _sessions(settings)
-    with sessions() as session:
-        result = verify_chain(session.connection())
-    with sessions.begin() as session:  # the check is itself logged: the console shows it
-        audit.record(session, kind="verify", action="processing_log.verified",
-                     outcome="ok" if result.ok else "error", actor_type="system",
-                     details={"entries": result.entries, "last_seq": result.last_seq,
-                              "head_hash": result.head_hash, "problem": result.problem})
+    result = verify_database(settings.database_url, workers=min(4, os.cpu_count() or 1))
+    with sessions.begin() as session:
+        record_verification(session, result, "system")
     typer.echo(json.dumps(dataclasses.asdict(result), indent=2))
     if not result.ok:
         typer.echo(f"processing log NOT intact: {result.problem}", err=True)
@@ -263,6 +270,47 @@ def audit_purge() -> None:
     with _sessions(get_settings()).begin() as session:
         purged = purge_expired(session)
     typer.echo(json.dumps(dataclasses.asdict(purged)))
+
+
+@officers_app.command("add")
+def officers_add(
+    username: str,
+    role: Annotated[str, typer.Option(
+        help="privacy_officer may use the console; other roles can log in but see no page."
+    )] = ROLE_PRIVACY_OFFICER,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input, not a prompt.")] = False,
+) -> None:
+    """Create a console account; the password is asked twice (at least 12 characters)."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    with _sessions(get_settings()).begin() as session:
+        try:
+            add_officer(session, username, password, role)
+        except OfficerError as error:
+            _fail(str(error))
+    typer.echo(f"added officer {username} ({role})")
+
+
+@officers_app.command("list")
+def officers_list() -> None:
+    """List console accounts (never password hashes)."""
+    with _sessions(get_settings())() as session:
+        rows = [{"username": o.username, "role": o.role,
+                 "created_at": o.created_at.isoformat(timespec="seconds"),
+                 "disabled": o.disabled_at is not None} for o in list_officers(session)]
+    typer.echo(json.dumps(rows, indent=2))
+
+
+@officers_app.command("disable")
+def officers_disable(username: str) -> None:
+    """Disable an account: it cannot log in, and an open console session ends."""
+    with _sessions(get_settings()).begin() as session:
+        try:
+            disable_officer(session, username)
+        except OfficerError as error:
+            _fail(str(error))
+    typer.echo(f"disabled officer {username}")
 
 
 @demo_app.command("load")

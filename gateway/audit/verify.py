@@ -13,9 +13,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Label, String, literal, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from gateway.audit.chain import GENESIS, HASHED_COLUMNS, SEPARATOR, next_hash
+from gateway.audit.log import record
 from gateway.db.engine import make_engine
 from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
 
@@ -182,3 +184,12 @@ def _verify_in_process(database_url: str, segment: Segment) -> Verification:
             return verify_segment(connection, segment)
     finally:
         engine.dispose()
+
+
+def record_verification(session: Session, result: Verification, actor_type: str,
+                        actor_id: str | None = None) -> None:
+    """A check is itself logged: the console's chain page shows the latest."""
+    record(session, kind="verify", action="processing_log.verified",
+           outcome="ok" if result.ok else "error", actor_type=actor_type, actor_id=actor_id,
+           details={"entries": result.entries, "last_seq": result.last_seq,
+                    "head_hash": result.head_hash, "problem": result.problem})

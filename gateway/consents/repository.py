@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from consent import ConsentRecord
+from consent import ConsentRecord, Grantor
 from gateway.auth.bearer import Caller
 from gateway.db.models import ConsentRow, Person, RelatedPersonRow
 
@@ -29,15 +29,20 @@ def records_for(session: Session, person_id: str, activity_id: str) -> list[Cons
     return [to_record(row) for row in rows]
 
 
+_GRANTORS: dict[tuple[bool, bool], frozenset[Grantor]] = {
+    (s, r): frozenset(g for g, given in (("self", s), ("representative", r)) if given)
+    for s in (False, True) for r in (False, True)}
+_ALL_CATEGORIES: frozenset[str] = frozenset()
+
+
 def to_record(row: Any) -> ConsentRecord:
-    grantors = frozenset(g for g, given in (("self", row.by_self),
-                                            ("representative", row.by_representative)) if given)
+    """A row of ``_RECORDS`` (unpacked by position: this runs for every record read)."""
+    (consent_id, version, person_id, activity_id, verdict, active, by_self, by_representative,
+     organization, role, categories, start, end) = row
     return ConsentRecord(
-        id=row.consent_id, version=row.version, person_id=row.person_id,
-        activity_id=row.activity_id, verdict=row.verdict, grantors=grantors, active=row.active,
-        recipient_organization=row.recipient_organization, recipient_role=row.recipient_role,
-        categories=frozenset(row.categories.split()), start=row.period_start,
-        end=row.period_end)
+        consent_id, version, person_id, activity_id, verdict,
+        _GRANTORS[bool(by_self), bool(by_representative)], active, organization, role,
+        frozenset(categories.split()) if categories else _ALL_CATEGORIES, start, end)
 
 
 def birth_date(session: Session, person_id: str) -> date | None:

@@ -1,0 +1,44 @@
+"""``/console/login`` and ``/console/logout``: forms with a CSRF token like every other, the
+login form's made before login. Every attempt is logged (see ``gateway.console.auth``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from gateway.audit import log as audit
+from gateway.console.auth import CsrfChecked, csrf_token, log_in, logged_in_as
+from gateway.console.pages import FIRST_PAGE
+from gateway.console.web import LOGIN_PATH, ConsoleRoute, page, see_other
+from gateway.runtime import DbSession, RuntimeDep
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute)
+# A 401 must name a scheme; browsers show their own dialog only for the standard ones.
+_LOGIN_CHALLENGE = {"WWW-Authenticate": 'Form realm="wijkgateway console"'}
+
+
+@router.get("/login")
+def login_form(request: Request) -> HTMLResponse:
+    return page(request, "console_login.html", None, csrf=csrf_token(request))
+
+
+@router.post("/login", response_model=None)
+def login(request: Request, _csrf: CsrfChecked, runtime: RuntimeDep,
+          username: Annotated[str, Form(max_length=200)] = "",
+          password: Annotated[str, Form(max_length=2000)] = "",
+          ) -> RedirectResponse | HTMLResponse:
+    if log_in(request, runtime.sessions, username.strip(), password):
+        return see_other(FIRST_PAGE)
+    return page(request, "console_login.html", None, 401, headers=_LOGIN_CHALLENGE,
+                csrf=csrf_token(request), failed=True)
+
+
+@router.post("/logout")
+def logout(request: Request, _csrf: CsrfChecked, session: DbSession) -> RedirectResponse:
+    if username := logged_in_as(request):
+        audit.record(session, kind="login", action="console.logout", actor_type="officer",
+                     actor_id=username)
+    request.session.clear()
+    return see_other(LOGIN_PATH)
