@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gateway.audit.log import AuditContext, subject_identifier, timestamp
 from gateway.db.models import ProcessingLogEntry
+from gateway.db.paging import page
 from gateway.errors import BadRequest
 from schemas import is_valid_bsn
 
@@ -104,9 +105,7 @@ def entries_query(where: EntryFilter) -> Select[tuple[ProcessingLogEntry]]:
 
 def search(session: Session, where: EntryFilter, count: int,
            offset: int) -> tuple[list[ProcessingLogEntry], int]:
-    query = entries_query(where)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.limit(count).offset(offset))), total
+    return page(session, entries_query(where), count, offset)
 
 
 def entry_json(entry: ProcessingLogEntry) -> dict[str, Any]:
