@@ -50,7 +50,8 @@ test: install-test lint
 
 bench: install-test
 	$(BIN)/python bench/referrals.py
-	$(BIN)/python bench/consent.py
+	$(BIN)/python bench/consent_decisions.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

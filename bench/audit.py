@@ -68,21 +68,16 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, cast
 
-# bench/consent.py bears the policy core's package name: run as a script, this folder comes
-# first on sys.path and would shadow the ``consent`` package, so the folder is taken off it.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != _HERE]
+import orjson
+import structlog
+import yaml
+from sqlalchemy import Engine, Select, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
-import orjson  # noqa: E402
-import structlog  # noqa: E402
-import yaml  # noqa: E402
-from sqlalchemy import Engine, Select, func, select  # noqa: E402
-from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
-from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
-
-from consent import Register, RegisterError, parse_register  # noqa: E402
-from gateway.audit.chain import GENESIS, line, next_hash  # noqa: E402
-from gateway.audit.log import (  # noqa: E402
+from consent import Register, RegisterError, parse_register
+from gateway.audit.chain import GENESIS, line, next_hash
+from gateway.audit.log import (
     CONTEXT,
     PENDING,
     AuditContext,
@@ -91,20 +86,20 @@ from gateway.audit.log import (  # noqa: E402
     subject_identifier,
     timestamp,
 )
-from gateway.audit.pseudonyms import Pseudonymiser  # noqa: E402
-from gateway.audit.verify import (  # noqa: E402
+from gateway.audit.pseudonyms import Pseudonymiser
+from gateway.audit.verify import (
     BATCH as VERIFY_FETCH_BATCH,
 )
-from gateway.audit.verify import (  # noqa: E402
+from gateway.audit.verify import (
     Verification,
     _line_sql,  # verify's own line expression: the hashlib contender hashes what it hashes
     verify_chain,
     verify_database,
 )
-from gateway.db.engine import make_engine  # noqa: E402
-from gateway.db.migrate import upgrade  # noqa: E402
-from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry  # noqa: E402
-from schemas import is_valid_bsn  # noqa: E402
+from gateway.db.engine import make_engine
+from gateway.db.migrate import upgrade
+from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
+from schemas import is_valid_bsn
 
 TARGET_APPEND_RATIO = 0.5  # chain appends/s over plain inserts/s
 TARGET_VERIFY_RATIO = 0.3  # verify entries/s over hashlib entries/s

@@ -27,7 +27,7 @@ from gateway.consents.decisions import decide_for, decision_json
 from gateway.db.engine import make_engine
 from gateway.db.migrate import upgrade
 from gateway.db.models import Organization
-from gateway.demo import demo_secret, load_demo
+from gateway.demo import DEMO_CLIENTS, demo_secret, load_demo
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.officers import (
@@ -322,7 +322,7 @@ def demo_load() -> None:
     with _sessions(settings).begin() as session:
         added = load_demo(session)
     typer.echo(f"demo data: {', '.join(added) if added else 'already loaded'}")
-    for client_id in ("demo-huisarts", "demo-wijkteam-noord"):
+    for client_id, *_ in DEMO_CLIENTS:
         typer.echo(f"demo client {client_id}: secret {demo_secret(client_id)}, webhook secret "
                    f"{client_registry.webhook_secret(settings.secret_key, client_id)}")
 

@@ -131,7 +131,8 @@ def task_as_seen_by(register: Register, caller: Caller, row: TaskRow) -> dict[st
 
 def recheck(session: Session, message: OutboxMessage) -> dict[str, Any] | None:
     """Decide again at delivery: consent may have been revoked since the message was queued.
-    Returns the payload narrowed to what is permitted now, or None after withholding it."""
+    Returns the payload narrowed to what is permitted now, or None after withholding it.
+    The disclosure was logged when the message was queued; only a withholding adds an entry."""
     subscriber = active_subscriber(session, message.subscription_id)
     activity_id = (message.decision or {}).get("activity")
     if subscriber is None or activity_id is None:
@@ -140,11 +141,11 @@ def recheck(session: Session, message: OutboxMessage) -> dict[str, Any] | None:
     decision = decide_for(session, register, activity_id, message.ordering_key,
                           (subscriber.recipient,))
     verdict = decision.recipients[0]
-    _record(session, verdict, activity_id, message.ordering_key, "rechecked",
-            message.event_type, message.payload)
     message.decision = {"activity": activity_id, "register_version":
                         decision.register_version, **recipient_json(verdict)}
-    if verdict.verdict == "deny":
+    if verdict.verdict == "deny":  # logged once more, as a denial: the queued one said permit
+        _record(session, verdict, activity_id, message.ordering_key, "withheld_at_send",
+                message.event_type, message.payload)
         message.status, message.payload, message.lease_until = "withheld", {}, None
         log.info("delivery_withheld", activity_id=activity_id, outbox_id=message.id,
                  subscription_id=message.subscription_id)

@@ -41,9 +41,11 @@ CSV_COLUMNS = ("seq", "id", "recorded_at", "kind", "action", "outcome", "activit
 
 
 def _filter(request: Request, runtime: RuntimeDep) -> tuple[EntryFilter, dict[str, str]]:
-    params = dict(request.query_params)
-    if len(params) != len(request.query_params.multi_items()):
-        raise BadRequest("give each parameter once")
+    params: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name in params:
+            raise BadRequest("give each parameter once", expression=name[:40])
+        params[name] = value
     return parse_filter(params, runtime.audit), params
 
 

@@ -210,6 +210,7 @@ def revoke_consent(session: Session, caller: Caller, consent_id: str,
 def _logged(session: Session, caller: Caller, row: ConsentRow, action: str) -> None:
     audit.record(session, kind="write", action=action, activity_id=row.activity_id,
                  actor_id=caller.client_id, person_id=row.person_id,
+                 categories=frozenset(row.categories.split()),
                  recipient=row.recipient_organization, recipient_role=row.recipient_role,
                  details={"consent": row.consent_id, "version": row.version,
                           "verdict": row.verdict, "worker": row.worker})

@@ -1,4 +1,4 @@
-"""Smoke test of bench/consent.py: every step runs and the report is complete. The numbers
+"""Smoke test of bench/consent_decisions.py: every step runs and the report is complete. The numbers
 depend on the machine, so only their presence and sign are checked, never a threshold."""
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ NUMBERS = ("dps", "p50_ms", "p99_ms")
 
 @pytest.mark.timeout(90)
 def test_smoke_run_reports_every_size_for_gateway_bare_sql_and_casbin() -> None:
-    result = subprocess.run([sys.executable, "bench/consent.py", "--smoke"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run([sys.executable, "bench/consent_decisions.py", "--smoke"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+                            check=False)
 
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
@@ -46,7 +47,7 @@ def test_smoke_run_reports_every_size_for_gateway_bare_sql_and_casbin() -> None:
 
 def test_the_script_can_be_asked_for_help_without_shadowing_the_consent_package() -> None:
     """The file is named like the policy core's package; running it must still import that."""
-    result = subprocess.run([sys.executable, "bench/consent.py", "--help"], cwd=REPO_ROOT,
+    result = subprocess.run([sys.executable, "bench/consent_decisions.py", "--help"], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=60, check=False)
 
     assert result.returncode == 0, result.stderr

@@ -35,8 +35,8 @@ decisions per second >= 0.5x the bare read at every size, and gateway p99 at the
 within 2x of p99 at the smallest. This is a measurement, not a test: it exits 0 whatever the
 numbers, 2 when it cannot run.
 
-    python bench/consent.py [--sizes 10000,100000,1000000] [--decisions 5000] [--warmup 500]
-                            [--casbin-decisions 50] [--casbin-budget 60] [--seed 1] [--smoke]
+    python bench/consent_decisions.py [--sizes 10000,100000,1000000] [--decisions 5000]
+        [--warmup 500] [--casbin-decisions 50] [--casbin-budget 60] [--seed 1] [--smoke]
 """
 
 from __future__ import annotations
@@ -57,28 +57,23 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-# This file bears the policy core's package name: run as a script, its folder comes first on
-# sys.path and would shadow the ``consent`` package, so the folder is taken off it first.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != _HERE]
+import yaml
+from sqlalchemy import Engine, bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
-import yaml  # noqa: E402
-from sqlalchemy import Engine, bindparam, select  # noqa: E402
-from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
-from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
-
-from consent import (  # noqa: E402
+from consent import (
     ProcessingActivity,
     Recipient,
     Register,
     RegisterError,
     parse_register,
 )
-from gateway.consents.decisions import decide_for  # noqa: E402
-from gateway.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from gateway.db.migrate import upgrade  # noqa: E402
-from gateway.db.models import Base  # noqa: E402
-from gateway.db.types import utcnow  # noqa: E402
+from gateway.consents.decisions import decide_for
+from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.db.migrate import upgrade
+from gateway.db.models import Base
+from gateway.db.types import utcnow
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 TARGET_RATIO = 0.5  # gateway decisions/s over bare-sql decisions/s, at every size
