@@ -22,6 +22,7 @@ from gateway.audit.chain import GENESIS, line, next_hash
 from gateway.audit.pseudonyms import Pseudonymiser
 from gateway.db.models import Person, ProcessingLogCheckpoint, ProcessingLogEntry, new_id
 from gateway.settings import Settings
+from schemas import Subject
 
 CONTEXT, PENDING, SUBJECTS = "audit", "audit_pending", "audit_subjects"
 LOCK_KEY = 0x77676C6F67  # pg_advisory_xact_lock key of the chain ("wglog")
@@ -102,6 +103,16 @@ def timestamp(moment: datetime) -> str:
 
 def subject_identifier(bsn: str) -> str:
     return f"bsn:{bsn}"
+
+
+def remember_subject(session: Session, person_id: str, subject: Subject) -> None:
+    """What the caller already knows about a person, so entries about them in this
+    transaction need no lookup (a referral carries its subject)."""
+    if subject.bsn:
+        session.info.setdefault(SUBJECTS, {})[person_id] = subject_identifier(subject.bsn)
+    elif subject.local_id:
+        session.info.setdefault(SUBJECTS, {})[person_id] = (
+            f"local:{subject.local_id.system}|{subject.local_id.value}")
 
 
 def _identifier(session: Session, person_id: str) -> str:

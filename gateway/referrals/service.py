@@ -74,6 +74,7 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
                           created_at=now, updated_at=now)
     if referral.consent_index is not None:
         record_referral_consent(session, caller, register, referral, person_id)
+    audit.remember_subject(session, person_id, referral.subject)
     audit.record(session, kind="write", action="referral.received",
                  activity_id=ACTIVITY_REFERRAL, actor_id=caller.client_id,
                  sender=caller.client_id, recipient=row.team_id, person_id=person_id,
