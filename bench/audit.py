@@ -71,6 +71,7 @@ from typing import Any, cast
 import orjson
 import structlog
 import yaml
+from smoke import parse_with_smoke
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -713,12 +714,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                         help="profile one verify pass: when below target (auto), always, never")
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny run through every step: " + ", ".join(
-                            f"{k}={v}" for k, v in SMOKE.items()) + " (overrides the above)")
-    args = parser.parse_args(argv)
-    if args.smoke:
-        vars(args).update(SMOKE)
+    args = parse_with_smoke(parser, argv, SMOKE)
     if min(args.appends, args.rounds, args.verify_entries, args.verify_rounds) < 1 \
             or args.warmup < 0:
         parser.error("--appends, --rounds, --verify-entries and --verify-rounds must be "

@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from smoke import parse_with_smoke
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -623,12 +624,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--casbin-budget", type=float, default=60.0,
                         help="seconds pycasbin may take per size, loading included")
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny run through every step: " + ", ".join(
-                            f"{k}={v}" for k, v in SMOKE.items()) + " (overrides the above)")
-    args = parser.parse_args(argv)
-    if args.smoke:
-        vars(args).update(SMOKE)
+    args = parse_with_smoke(parser, argv, SMOKE)
     if args.decisions < 1 or args.rounds < 1 or args.warmup < 0 or args.casbin_decisions < 0:
         parser.error("--decisions and --rounds must be positive, --warmup and "
                      "--casbin-decisions not negative")

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import orjson
 from fhir.resources.R4B.servicerequest import ServiceRequest
+from smoke import parse_with_smoke
 from sqlalchemy import Connection, Engine, select
 
 from gateway.db.engine import make_engine, make_sessionmaker
@@ -402,12 +403,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured referrals first")
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny run through every step: " + ", ".join(
-                            f"{k}={v}" for k, v in SMOKE.items()) + " (overrides the above)")
-    args = parser.parse_args(argv)
-    if args.smoke:
-        vars(args).update(SMOKE)
+    args = parse_with_smoke(parser, argv, SMOKE)
     if args.requests < 1 or args.concurrency < 1 or args.workers < 1 or args.warmup < 0:
         parser.error("--requests, --concurrency and --workers must be positive, "
                      "--warmup not negative")

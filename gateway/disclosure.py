@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent import Recipient, RecipientDecision, Register, minimise
+from consent import Decision, Recipient, RecipientDecision, Register, minimise
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents.decisions import decide_for, recipient_json
@@ -38,8 +38,7 @@ def disclose(session: Session, register: Register, activity_id: str, person_id: 
         deliveries.append(Delivery(
             subscriber.subscription_id,
             minimise(resource, verdict.fields) if verdict.verdict == "permit" else None,
-            {"activity": decision.activity_id, "register_version": decision.register_version,
-             **recipient_json(verdict)}))
+            _kept(decision, verdict)))
         _record(session, verdict, activity_id, person_id,
                 "permitted" if verdict.verdict == "permit" else "withheld", event_type, resource)
         if verdict.verdict == "deny":
@@ -47,6 +46,12 @@ def disclose(session: Session, register: Register, activity_id: str, person_id: 
                      subscription_id=subscriber.subscription_id,
                      recipient=subscriber.recipient.organization)
     enqueue(session, deliveries, event_type, person_id, resource["resourceType"], resource["id"])
+
+
+def _kept(decision: Decision, verdict: RecipientDecision) -> dict[str, Any]:
+    """The decision as the outbox row keeps it, for the processing log and ``outbox list``."""
+    return {"activity": decision.activity_id, "register_version": decision.register_version,
+            **recipient_json(verdict)}
 
 
 def _record(session: Session, verdict: RecipientDecision, activity_id: str, person_id: str,
@@ -82,8 +87,7 @@ def release_withheld(session: Session, register: Register, person_id: str,
         if verdict.verdict != "permit" or referral is None:
             continue
         message.payload = minimise(render_service_request(referral), verdict.fields)
-        message.decision = {"activity": activity_id, "register_version":
-                            decision.register_version, **recipient_json(verdict)}
+        message.decision = _kept(decision, verdict)
         make_due(message, utcnow())
         _record(session, verdict, activity_id, person_id, "released", message.event_type,
                 message.payload)
@@ -125,8 +129,7 @@ def task_as_seen_by(register: Register, caller: Caller, row: TaskRow) -> dict[st
         return resource
     activity = register.activity(ACTIVITY_FEEDBACK)
     assert activity is not None  # checked at start-up
-    return minimise(resource, register.envelope.union(
-        *(register.categories[c] for c in activity.data_categories)))
+    return minimise(resource, register.fields_for(activity.data_categories))
 
 
 def recheck(session: Session, message: OutboxMessage) -> dict[str, Any] | None:
@@ -141,8 +144,7 @@ def recheck(session: Session, message: OutboxMessage) -> dict[str, Any] | None:
     decision = decide_for(session, register, activity_id, message.ordering_key,
                           (subscriber.recipient,))
     verdict = decision.recipients[0]
-    message.decision = {"activity": activity_id, "register_version":
-                        decision.register_version, **recipient_json(verdict)}
+    message.decision = _kept(decision, verdict)
     if verdict.verdict == "deny":  # logged once more, as a denial: the queued one said permit
         _record(session, verdict, activity_id, message.ordering_key, "withheld_at_send",
                 message.event_type, message.payload)

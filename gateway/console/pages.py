@@ -122,7 +122,7 @@ def chain(request: Request, user: ConsoleOfficer, session: DbSession) -> HTMLRes
 @router.post("/chain/verify")
 def verify(_csrf: CsrfChecked, user: ConsoleOfficer, runtime: RuntimeDep) -> RedirectResponse:
     """Off the event loop (no request session): a long log takes a while to check."""
-    service.verify_now(runtime.sessions, user.username)
+    service.verify_now(runtime.sessions, runtime.settings.database_url, user.username)
     return see_other("/console/chain")
 
 

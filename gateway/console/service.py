@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit import log as audit
 from gateway.audit.log import AuditContext
-from gateway.audit.verify import Verification, record_verification, verify_chain
+from gateway.audit.verify import Verification, record_verification, verify_database
 from gateway.consents.repository import person_by_bsn
 from gateway.db.models import (
     ConsentRow,
@@ -138,11 +138,11 @@ def chain_status(session: Session) -> ChainStatus:
                        .order_by(ProcessingLogCheckpoint.seq.desc()).limit(1)))
 
 
-def verify_now(sessions: sessionmaker[Session], officer: str) -> Verification:
+def verify_now(sessions: sessionmaker[Session], database_url: str, officer: str) -> Verification:
     """Check the whole chain, then log the check as ``wijkgateway audit verify`` does: the
-    reading holds no write transaction open, and the entry is written in one of its own."""
-    with sessions() as reading:
-        result = verify_chain(reading.connection())
+    reading holds no write transaction open, and the entry is written in one of its own. One
+    process: the server does not fork (the CLI checks side by side)."""
+    result = verify_database(database_url)
     with sessions.begin() as session:
         record_verification(session, result, "officer", officer)
     return result
