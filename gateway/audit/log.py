@@ -115,17 +115,21 @@ def remember_subject(session: Session, person_id: str, subject: Subject) -> None
             f"local:{subject.local_id.system}|{subject.local_id.value}")
 
 
+def identifier_of(person: Person) -> str:
+    """``bsn:...``, else ``local:system|value``, else ``person:{id}``."""
+    if person.bsn:
+        return subject_identifier(person.bsn)
+    if person.local_value:
+        return f"local:{person.local_system}|{person.local_value}"
+    return f"person:{person.id}"
+
+
 def _identifier(session: Session, person_id: str) -> str:
-    """``bsn:...``, else ``local:system|value``, else ``person:{id}`` (cached per transaction)."""
+    """The person's identifier, cached per transaction."""
     cache: dict[str, str] = session.info.setdefault(SUBJECTS, {})
     if person_id not in cache:
         person = session.get(Person, person_id)
-        if person is not None and person.bsn:
-            cache[person_id] = subject_identifier(person.bsn)
-        elif person is not None and person.local_value:
-            cache[person_id] = f"local:{person.local_system}|{person.local_value}"
-        else:
-            cache[person_id] = f"person:{person_id}"
+        cache[person_id] = identifier_of(person) if person else f"person:{person_id}"
     return cache[person_id]
 
 

@@ -16,8 +16,8 @@ import orjson
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from gateway.audit.log import AuditContext, subject_identifier, timestamp
-from gateway.db.models import ProcessingLogEntry
+from gateway.audit.log import AuditContext, identifier_of, subject_identifier, timestamp
+from gateway.db.models import Person, ProcessingLogEntry, RelatedPersonRow
 from gateway.db.paging import page
 from gateway.errors import BadRequest
 from schemas import is_valid_bsn
@@ -25,7 +25,7 @@ from schemas import is_valid_bsn
 KINDS = frozenset({"read", "write", "disclosure", "denial", "override", "login", "view",
                    "review", "purge", "verify"})
 OUTCOMES = frozenset({"ok", "denied", "error"})
-FILTERS = ("subject", "activity", "recipient", "kind", "outcome", "from", "to")
+FILTERS = ("subject", "household", "activity", "recipient", "kind", "outcome", "from", "to")
 EARLIEST = date(2000, 1, 1)
 MAX_COUNT, DEFAULT_COUNT, MAX_OFFSET = 200, 50, 100_000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,254}$")
@@ -42,7 +42,8 @@ class EntryFilter:
     end: str | None = None
 
 
-def parse_filter(params: dict[str, str], context: AuditContext) -> EntryFilter:
+def parse_filter(params: dict[str, str], context: AuditContext,
+                 session: Session) -> EntryFilter:
     """Query parameters -> a filter, or 400 naming the parameter."""
     if unknown := sorted(set(params) - set(FILTERS) - {"_count", "_offset"}):
         raise BadRequest(f"unknown parameter {unknown[0][:40]!r}; filters: "
@@ -54,6 +55,12 @@ def parse_filter(params: dict[str, str], context: AuditContext) -> EntryFilter:
                              expression="subject")
         pseudonyms = tuple(context.pseudonymiser.every_pseudonym(
             subject_identifier(params["subject"])))
+    if "household" in params:
+        if not is_valid_bsn(params["household"]):
+            raise BadRequest("household is the BSN of one of its members",
+                             expression="household")
+        pseudonyms += tuple(p for identifier in household(session, params["household"])
+                            for p in context.pseudonymiser.every_pseudonym(identifier))
     activity = params.get("activity")
     if activity is not None and context.register.activity(activity) is None:
         raise BadRequest("unknown processing activity; see GET /processing-activities",
@@ -71,6 +78,21 @@ def parse_filter(params: dict[str, str], context: AuditContext) -> EntryFilter:
         pseudonyms, activity, recipient, params.get("kind"), params.get("outcome"),
         timestamp(datetime.combine(start, time(), UTC)) if start else None,
         timestamp(datetime.combine(end + timedelta(days=1), time(), UTC)) if end else None)
+
+
+def household(session: Session, bsn: str) -> list[str]:
+    """The subject identifiers of a household as the gateway knows it: the person with this
+    BSN, the parents and guardians registered for them, and the children they are registered
+    for (RelatedPerson links)."""
+    identifiers = {subject_identifier(bsn)}
+    person_id = session.scalar(select(Person.id).where(Person.bsn == bsn))
+    parents = select(RelatedPersonRow.bsn).where(RelatedPersonRow.person_id == person_id,
+                                                 RelatedPersonRow.bsn.is_not(None))
+    identifiers |= {subject_identifier(b) for b in session.scalars(parents)}
+    children = select(Person).join(RelatedPersonRow, RelatedPersonRow.person_id == Person.id) \
+        .where(RelatedPersonRow.bsn == bsn)
+    identifiers |= {identifier_of(child) for child in session.scalars(children)}
+    return sorted(identifiers)
 
 
 def _day(value: str | None, name: str) -> date | None:

@@ -40,13 +40,14 @@ CSV_COLUMNS = ("seq", "id", "recorded_at", "kind", "action", "outcome", "activit
                "retention_years", "request_id", "trace_id", "hash")
 
 
-def _filter(request: Request, runtime: RuntimeDep) -> tuple[EntryFilter, dict[str, str]]:
+def _filter(request: Request, runtime: RuntimeDep,
+            session: DbSession) -> tuple[EntryFilter, dict[str, str]]:
     params: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
         if name in params:
             raise BadRequest("give each parameter once", expression=name[:40])
         params[name] = value
-    return parse_filter(params, runtime.audit), params
+    return parse_filter(params, runtime.audit, session), params
 
 
 def _looked(session: DbSession, caller: Caller, action: str, params: dict[str, str]) -> None:
@@ -61,7 +62,7 @@ def list_entries(request: Request, caller: Officer, session: DbSession,
                  runtime: RuntimeDep) -> JSONResponse:
     """Newest first; filters ``subject`` (BSN), ``activity``, ``recipient``, ``kind``,
     ``outcome``, ``from``/``to`` (dates); paged with ``_count`` and ``_offset``."""
-    where, params = _filter(request, runtime)
+    where, params = _filter(request, runtime, session)
     count = bounded_int(params.get("_count"), "_count", DEFAULT_COUNT, 1, MAX_COUNT)
     offset = bounded_int(params.get("_offset"), "_offset", 0, 0, MAX_OFFSET)
     rows, total = search(session, where, count, offset)
@@ -74,7 +75,7 @@ def list_entries(request: Request, caller: Officer, session: DbSession,
 def export_entries(request: Request, caller: Officer, session: DbSession,
                    runtime: RuntimeDep) -> StreamingResponse:
     """The same filters, as CSV (at most 100,000 rows; narrow the filters for more)."""
-    where, params = _filter(request, runtime)
+    where, params = _filter(request, runtime, session)
     rows = list(session.scalars(entries_query(where).limit(CSV_LIMIT)))
     _looked(session, caller, "audit.entries.exported", params)
 

@@ -57,7 +57,7 @@ def entries(request: Request, user: ConsoleOfficer, session: DbSession,
         raise BadRequest("give each field once")
     params = {k: v.strip() for k, v in request.query_params.items() if v.strip()}
     number = _page_number(params.pop("page", None))
-    rows, total = search(session, parse_filter(params, runtime.audit), PAGE_SIZE,
+    rows, total = search(session, parse_filter(params, runtime.audit, session), PAGE_SIZE,
                          (number - 1) * PAGE_SIZE)
     _viewed(session, user, "entries", bsn=params.get("subject"),
             details={**{k: v for k, v in params.items() if k != "subject"}, "page": number})

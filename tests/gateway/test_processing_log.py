@@ -22,7 +22,13 @@ from gateway.audit.verify import verify_chain, verify_database
 from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
 from gateway.settings import Settings
 from tests.conftest import bearer
-from tests.support.samples import VALID_BSNS, service_request, subscription
+from tests.support.samples import (
+    VALID_BSNS,
+    patient,
+    related_person,
+    service_request,
+    subscription,
+)
 
 BSN = VALID_BSNS[0]
 PATCH = "application/json-patch+json"
@@ -225,12 +231,33 @@ class TestOfficersApi:
         ("from=yesterday", "from"),
         ("_count=1000000", "_count"),
         ("household=1", "household"),
+        ("flat=1", "flat"),
     ])
     def test_bad_filters_are_400(self, client: TestClient, officer: dict, query: str,
                                  field: str) -> None:
         response = client.get(f"/audit/entries?{query}", headers=officer)
         assert response.status_code == 400, response.text
         assert response.json()["issue"][0]["expression"] == [field]
+
+    def test_household_takes_in_parents_and_children(self, client: TestClient, team: dict,
+                                                     officer: dict) -> None:
+        parent_bsn, child_bsn = VALID_BSNS[1], VALID_BSNS[2]
+        child = client.post("/fhir/Patient", headers=team,
+                            json=patient(child_bsn, "2019-01-01")).json()
+        link = {**related_person(f"Patient/{child['id']}"),
+                "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/bsn",
+                                "value": parent_bsn}]}
+        assert client.post("/fhir/RelatedPerson", headers=team, json=link).status_code == 201
+        client.post("/fhir/Patient", headers=team, json=patient(parent_bsn, "1988-01-01"))
+
+        def actions(query: str) -> list[str]:
+            body = client.get(f"/audit/entries?{query}&kind=write", headers=officer).json()
+            return sorted(e["action"] for e in body["entries"])
+
+        assert actions(f"subject={parent_bsn}") == ["person.registered"]
+        family = ["person.registered", "person.registered", "related_person.registered"]
+        assert actions(f"household={parent_bsn}") == family
+        assert actions(f"household={child_bsn}") == family
 
     def test_non_officers_are_refused_and_logged(self, client: TestClient, team: dict,
                                                  sessions) -> None:  # noqa: ANN001
