@@ -11,7 +11,8 @@ FHIR ``OperationOutcome.issue.code``; ``gateway.error_handlers`` renders them al
     ├── PayloadTooLarge             413 too-costly
     ├── UnsupportedMediaType        415 not-supported
     ├── Unprocessable               422 processing   (valid FHIR that breaks a business rule)
-    └── PreconditionRequired        428 required     (update without If-Match)
+    ├── PreconditionRequired        428 required     (update without If-Match)
+    └── TooManyRequests             429 throttled    (console login after repeated failures)
 """
 
 from __future__ import annotations
@@ -93,3 +94,8 @@ class Unprocessable(GatewayError):
 class PreconditionRequired(GatewayError):
     status = 428
     code = "required"
+
+
+class TooManyRequests(GatewayError):
+    status = 429
+    code = "throttled"

@@ -61,6 +61,14 @@ def visible_consents(caller: Caller) -> Select[tuple[ConsentRow]]:
     return query.where(ConsentRow.client_id == caller.client_id)
 
 
+def visible_ids(session: Session, caller: Caller, consent_ids: set[str]) -> set[str]:
+    """Which of these consents the caller may read (its own or its team's)."""
+    query = select(ConsentRow.consent_id).where(ConsentRow.consent_id.in_(consent_ids))
+    own = ConsentRow.client_id == caller.client_id
+    query = query.where(own | (ConsentRow.team_id == caller.team_id) if caller.team_id else own)
+    return set(session.scalars(query.distinct())) if consent_ids else set()
+
+
 def get_visible(session: Session, caller: Caller, consent_id: str) -> ConsentRow | None:
     return session.scalar(visible_consents(caller).where(ConsentRow.consent_id == consent_id))
 

@@ -13,6 +13,7 @@ from consent import DecisionError, Override, Recipient
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import ConsentRead
+from gateway.consents import repository
 from gateway.consents.decisions import decide_for, decision_json
 from gateway.db.models import OverrideRow, Person
 from gateway.db.types import utcnow
@@ -69,6 +70,7 @@ def consent_decision(body: DecisionIn, caller: ConsentRead, session: DbSession,
     except DecisionError as error:
         raise BadRequest(str(error), expression=error.field_name) from None
     answer: dict[str, Any] = {**decision_json(decision), "at": at.isoformat()}
+    _hide_others_records(session, caller, answer)
     if override is not None:
         answer["override"] = _store_override(session, caller, person, answer, override)
     audit.record(session, kind="override" if override else "read",
@@ -84,6 +86,16 @@ def consent_decision(body: DecisionIn, caller: ConsentRead, session: DbSession,
     log.info("consent_decided", activity_id=decision.activity_id, decision=answer["decision"],
              client_id=caller.client_id, override=override is not None)
     return JSONResponse(answer)
+
+
+def _hide_others_records(session: DbSession, caller: Caller, answer: dict[str, Any]) -> None:
+    """Name only the records the caller may read; count the others (recorded by other teams'
+    systems), so the caller knows they weighed without learning which they are."""
+    cited = {r for d in answer["recipients"] for r in d["records"]}
+    readable = repository.visible_ids(session, caller, cited)
+    for recipient in answer["recipients"]:
+        recipient["records_of_others"] = sum(r not in readable for r in recipient["records"])
+        recipient["records"] = [r for r in recipient["records"] if r in readable]
 
 
 def _store_override(session: DbSession, caller: Caller, person: Person, answer: dict[str, Any],

@@ -11,15 +11,17 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.audit.log import record_now
-from gateway.db.models import Officer
-from gateway.errors import Forbidden
+from gateway.audit.log import record_now, timestamp
+from gateway.db.models import Officer, ProcessingLogEntry
+from gateway.errors import Forbidden, TooManyRequests
 from gateway.officers import ROLE_PRIVACY_OFFICER, find_officer, is_username, password_accepted
 from gateway.runtime import RuntimeDep
 from gateway.settings import Environment, Settings
@@ -27,6 +29,7 @@ from gateway.settings import Environment, Settings
 SESSION_COOKIE = "wijkgateway_console"
 SESSION_IDLE_SECONDS = 8 * 3600  # the cookie is renewed on every page; idle longer, log in again
 CSRF_FIELD = "csrf_token"
+MAX_FAILED_LOGINS, LOCKOUT = 5, timedelta(minutes=15)
 _OFFICER, _CSRF = "officer", "csrf"
 
 
@@ -104,10 +107,19 @@ ConsoleOfficer = Annotated[ConsoleUser, Depends(_console_user)]
 def log_in(request: Request, sessions: sessionmaker[Session], username: str,
            password: str) -> bool:
     """Check the password outside any transaction (scrypt takes a while, and SQLite writers
-    queue on one lock), log the attempt, and start a fresh session on success."""
+    queue on one lock), log the attempt, and start a fresh session on success. After
+    ``MAX_FAILED_LOGINS`` failures within ``LOCKOUT`` the account's logins are refused
+    unchecked (429) until the window has passed: the failures are read from the log."""
     known = is_username(username)
     with sessions() as session:
         officer = find_officer(session, username) if known else None
+        locked = known and _recent_failures(session, username) >= MAX_FAILED_LOGINS
+    if locked:
+        record_now(sessions, kind="login", action="console.login", outcome="denied",
+                   actor_type="officer", actor_id=username,
+                   details={"reason": "locked: too many failed attempts"})
+        raise TooManyRequests("too many failed logins for this account; try again in 15 "
+                              "minutes", headers={"Retry-After": str(LOCKOUT.seconds)})
     accepted = password_accepted(officer, password)
     reason = None if accepted else ("unknown account" if officer is None else
                                     "account disabled" if officer.disabled_at else
@@ -121,6 +133,14 @@ def log_in(request: Request, sessions: sessionmaker[Session], username: str,
         request.session[_OFFICER] = username
         csrf_token(request)
     return accepted
+
+
+def _recent_failures(session: Session, username: str) -> int:
+    since = timestamp(datetime.now(UTC) - LOCKOUT)
+    return session.scalar(select(func.count()).where(
+        ProcessingLogEntry.recorded_at >= since, ProcessingLogEntry.action == "console.login",
+        ProcessingLogEntry.outcome == "denied",
+        ProcessingLogEntry.actor_id == username)) or 0
 
 
 def logged_in_as(request: Request) -> str | None:

@@ -45,17 +45,17 @@ def see_other(path: str) -> RedirectResponse:
 
 
 def _error_page(request: Request, status: int, message: str, field: str,
-                error_type: str) -> HTMLResponse:
+                error_type: str, headers: dict[str, str] | None = None) -> HTMLResponse:
     log.info("request_refused", status=status, error_type=error_type, expressions=field[:300])
-    return page(request, "console_error.html", None, status, code=status, message=message,
-                field=field)
+    return page(request, "console_error.html", None, status, headers, code=status,
+                message=message, field=field)
 
 
 async def _gateway_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, GatewayError)
     issue = error.issues[0]
     return _error_page(request, error.status, issue.message, issue.expression,
-                       type(error).__name__)
+                       type(error).__name__, error.headers or None)
 
 
 async def _invalid_request(request: Request, error: Exception) -> Response:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import escape, unescape
 from urllib.parse import parse_qsl
 
 import orjson
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
@@ -125,6 +126,19 @@ class TestLogin:
             "console.login", "denied", "officer", username, {"reason": reason})
         assert client.get("/console/entries", follow_redirects=False).headers["location"] == \
             "/console/login"
+
+    def test_repeated_failures_lock_the_account_for_a_while(
+            self, client: TestClient, officer: str, sessions) -> None:  # noqa: ANN001
+        for _ in range(5):
+            assert log_in(client, OFFICER, "not the password").status_code == 401
+        locked = log_in(client)  # even the right password is not checked now
+        assert locked.status_code == 429 and locked.headers["retry-after"] == "900"
+        assert log_in(client, "someone-else").status_code == 401  # per account
+        last = _entries(sessions, kind="login")[-2]
+        assert (last.outcome, _details(last)) == ("denied",
+                                                 {"reason": "locked: too many failed attempts"})
+        with time_machine.travel(datetime.now(UTC) + timedelta(minutes=16)):
+            assert log_in(client).status_code == 303
 
     def test_another_role_logs_in_but_every_page_is_refused_and_logged(
             self, client: TestClient, sessions, history: History) -> None:  # noqa: ANN001

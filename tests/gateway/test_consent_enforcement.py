@@ -11,9 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from gateway.auth.clients import add_client
+from gateway.auth.scopes import TEAM_SCOPES
 from gateway.db.models import OutboxMessage, OverrideRow
+from gateway.demo import demo_secret
 from gateway.outbox.worker import Worker, replay
-from tests.conftest import row_counts
+from tests.conftest import bearer, row_counts
 from tests.support.samples import (
     NOTE_TEXT,
     VALID_BSNS,
@@ -233,6 +236,25 @@ class TestDecisionsApi:
         assert permitted["explanation"].startswith("permit: casusoverleg to school-de-regenboog")
         assert denied["decision"] == "deny" and denied["fields"] == []
         assert "recipient-role-not-in-activity" in denied["rules"]
+
+    def test_records_of_other_teams_are_counted_not_named(self, client: TestClient,
+                                                          team: dict, sessions) -> None:  # noqa: ANN001
+        person = self._person(client, team)
+        with sessions.begin() as session:
+            add_client(session, "Zuid", list(TEAM_SCOPES), team_id="wijkteam-zuid",
+                       client_id="zuid", secret=demo_secret("zuid"))
+        zuid = {**bearer(client, "zuid"), "Content-Type": "application/fhir+json"}
+        theirs = client.post("/fhir/Consent", headers=zuid, json=consent_resource(
+            person, activity="casusoverleg")).json()
+        ask = {"activity": "casusoverleg", "patient": person,
+               "recipients": [{"organization": "x", "role": "casusoverleg-deelnemer"}]}
+        [seen_by_noord] = client.post("/consent/decisions", headers=team,
+                                      json=ask).json()["recipients"]
+        assert seen_by_noord["decision"] == "permit"
+        assert (seen_by_noord["records"], seen_by_noord["records_of_others"]) == ([], 1)
+        [seen_by_zuid] = client.post("/consent/decisions", headers=zuid,
+                                     json=ask).json()["recipients"]
+        assert (seen_by_zuid["records"], seen_by_zuid["records_of_others"]) == ([theirs["id"]], 0)
 
     def test_decision_at_a_past_time(self, client: TestClient, team: dict) -> None:
         person = self._person(client, team)
