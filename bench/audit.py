@@ -64,19 +64,17 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
 import structlog
-import yaml
 from smoke import parse_with_smoke
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from consent import Register, RegisterError, parse_register
+from consent import RegisterError
 from gateway.audit.chain import GENESIS, line, next_hash
 from gateway.audit.log import (
     CONTEXT,
@@ -100,6 +98,7 @@ from gateway.audit.verify import (
 from gateway.db.engine import make_engine
 from gateway.db.migrate import upgrade
 from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
+from gateway.processing_activities import load_register
 from schemas import is_valid_bsn
 
 TARGET_APPEND_RATIO = 0.5  # chain appends/s over plain inserts/s
@@ -201,14 +200,6 @@ class VerifyResult:
 
 
 # --- workload ---------------------------------------------------------------------------------
-
-def load_register() -> Register:
-    try:
-        return parse_register(yaml.safe_load(
-            (files("consent") / "processing_activities.yaml").read_text()))
-    except (OSError, yaml.YAMLError, RegisterError) as error:
-        raise BenchError(f"cannot load the register of processing activities: {error}") from None
-
 
 def valid_bsns(count: int) -> list[str]:
     """Distinct BSNs that pass the elfproef."""
@@ -734,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="wijkgateway-bench-audit-") as workdir:
             variants = run_appends(args, Path(workdir), context, bsns)
             checked = run_verify(args, Path(workdir), context, bsns)
-    except BenchError as error:
+    except (BenchError, RegisterError) as error:
         print(f"benchmark could not run: {error}", file=sys.stderr)
         return 2
     intact = report(args, variants, checked, time.perf_counter() - started)

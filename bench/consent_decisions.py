@@ -53,11 +53,9 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
 from smoke import parse_with_smoke
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,13 +66,13 @@ from consent import (
     Recipient,
     Register,
     RegisterError,
-    parse_register,
 )
 from gateway.consents.decisions import decide_for
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.db.migrate import upgrade
 from gateway.db.models import Base
 from gateway.db.types import utcnow
+from gateway.processing_activities import load_register
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 TARGET_RATIO = 0.5  # gateway decisions/s over bare-sql decisions/s, at every size
@@ -167,14 +165,6 @@ class SizeResult:
 
 
 # --- synthetic households ---------------------------------------------------------------------
-
-def load_register() -> Register:
-    try:
-        return parse_register(yaml.safe_load(
-            (files("consent") / "processing_activities.yaml").read_text()))
-    except (OSError, yaml.YAMLError, RegisterError) as error:
-        raise BenchError(f"cannot load the register of processing activities: {error}") from None
-
 
 def organizations(register: Register) -> dict[str, tuple[str, ...]]:
     """A few organisations per recipient role (``wijkteam-noord``, ...)."""
@@ -647,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="wijkgateway-bench-consent-") as workdir:
         try:
             results = list(run(args, Path(workdir)))
-        except BenchError as error:
+        except (BenchError, RegisterError) as error:
             print(f"benchmark could not run: {error}", file=sys.stderr)
             return 2
     report(args, results, time.perf_counter() - started)

@@ -51,7 +51,8 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        register = load_register(settings)  # a broken register stops start-up here
+        # a broken register stops start-up here
+        register = load_register(settings.processing_activities_path)
         engine = make_engine(settings.database_url)
         audit = audit_context(settings, register)
         sessions = audit_sessions(engine, audit)

@@ -18,6 +18,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from consent import DecisionError, Recipient, RegisterError
+from gateway.audit.log import CONTEXT as AUDIT_CONTEXT
 from gateway.audit.log import audit_context, audit_sessions
 from gateway.audit.purge import purge_expired
 from gateway.audit.verify import record_verification, verify_database
@@ -66,7 +67,7 @@ for sub, name in ((db_app, "db"), (clients_app, "clients"), (teams_app, "teams")
 def _sessions(settings: Settings):  # noqa: ANN202
     """Sessions that log what they process (the register is checked on the way)."""
     try:
-        register = load_register(settings)
+        register = load_register(settings.processing_activities_path)
     except RegisterError as error:
         _fail(str(error))
     return audit_sessions(make_engine(settings.database_url), audit_context(settings, register))
@@ -240,10 +241,11 @@ def consent_explain(
         try:
             person = find_person(session, patient)
             decision = decide_for(
-                session, load_register(settings), activity, person.id, tuple(recipients),
+                session, session.info[AUDIT_CONTEXT].register, activity, person.id,
+                tuple(recipients),
                 at=at.replace(tzinfo=at.tzinfo or UTC) if at else None,
                 categories=frozenset(category) if category else None)
-        except (GatewayError, DecisionError, RegisterError) as error:
+        except (GatewayError, DecisionError) as error:
             _fail(str(error))
     for line in decision.recipients:
         typer.echo(line.explanation)

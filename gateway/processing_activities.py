@@ -7,6 +7,7 @@ rather than failing the first exchange that needs it.
 from __future__ import annotations
 
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -15,14 +16,14 @@ from fastapi.responses import JSONResponse
 
 from consent import Register, RegisterError, parse_register
 from gateway.runtime import RuntimeDep
-from gateway.settings import Settings
 from schemas import REFERRAL_FLOW_ACTIVITIES
 
 router = APIRouter(tags=["privacy"])
 
 
-def load_register(settings: Settings) -> Register:
-    path = settings.processing_activities_path
+def load_register(path: Path | None = None) -> Register:
+    """The register at ``path`` (``WIJKGATEWAY_PROCESSING_ACTIVITIES_PATH``), or the packaged
+    Dutch default set."""
     source = path or files("consent") / "processing_activities.yaml"
     try:
         document: Any = yaml.safe_load(source.read_text(encoding="utf-8"))

@@ -92,7 +92,8 @@ def log_stream() -> io.StringIO:
 def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
     """Sessions as the gateway makes them: what they process is logged at commit."""
     engine = make_engine(settings.database_url)
-    yield audit_sessions(engine, audit_context(settings, load_register(settings)))
+    register = load_register(settings.processing_activities_path)
+    yield audit_sessions(engine, audit_context(settings, register))
     engine.dispose()
 
 
