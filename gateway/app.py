@@ -36,6 +36,8 @@ from gateway.logging import configure_logging, get_logger
 from gateway.metrics import Metrics
 from gateway.outbox import repository as outbox_repository
 from gateway.processing_activities import load_register
+from gateway.ratelimit.limiter import RateLimits
+from gateway.ratelimit.middleware import RateLimitMiddleware
 from gateway.request_context import RequestContextMiddleware
 from gateway.runtime import Runtime
 from gateway.settings import Settings, get_settings
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
 
         metrics.watch_outbox(outbox_counts)
         key = load_signing_key(settings)
+        app.state.rate_limits = RateLimits(engine, settings)
         app.state.runtime = Runtime(settings, engine, sessions, key, metrics,
                                     ClientCache(sessions, settings.client_cache_seconds),
                                     VerifiedTokens(key, settings.public_base_url), register,
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.add_middleware(RateLimitMiddleware)  # inside the request context: ids, access log
     app.add_middleware(RequestContextMiddleware, metrics=metrics,
                        max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SessionMiddleware, **session_options(settings))  # the console's cookie

@@ -9,12 +9,26 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from limits import parse as parse_limit
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
 DEVELOPMENT_PSEUDONYM_KEY = "development-only-pseudonym-key-change-me"
+
+
+def _rate_limit(value: str) -> str:
+    """A limit in the `limits` package's notation (``100/minute``, ``5/15 minutes``)."""
+    try:
+        parse_limit(value)
+    except ValueError:
+        raise ValueError(f"not a rate limit: {value!r} (e.g. 100/minute)") from None
+    return value
+
+
+RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 
 
 class Environment(StrEnum):
@@ -99,6 +113,28 @@ class Settings(BaseSettings):
     )
     audit_checkpoint_every: int = Field(
         1000, ge=1, description="Entries between periodic processing-log checkpoints.")
+    console_session_idle_minutes: int = Field(
+        480, ge=5, le=1440, description="A console session ends after this long without a "
+        "page view (OWASP ASVS V7.3.1).")
+    console_session_lifetime_hours: float = Field(
+        12, gt=0, le=24, description="A console session ends this long after login, however "
+        "active (OWASP ASVS V7.3.2).")
+    console_login_attempts: RateLimit = Field(
+        "5/15 minutes", description="Password checks per console account and client address "
+        "(`limits` notation); beyond it, logins from that address are refused unchecked (429 "
+        "with Retry-After) until the window ends. A successful login resets the count.")
+    rate_limit_token_per_client: RateLimit = Field(
+        "600/minute", description="Tokens one authenticated client may obtain at "
+        "`/oauth/token` (`limits` notation, e.g. `600/minute`); beyond it, 429.")
+    rate_limit_token_per_address: RateLimit = Field(
+        "1200/minute", description="Requests to `/oauth/token` from one client address, "
+        "failed ones included; beyond it, 429.")
+    rate_limit_api_per_client: RateLimit = Field(
+        "60000/minute", description="API requests per client (by its valid bearer token); "
+        "beyond it, 429 with Retry-After and an OperationOutcome.")
+    rate_limit_api_per_address: RateLimit = Field(
+        "60000/minute", description="API requests per client address (health checks, "
+        "metrics and the console excepted); beyond it, 429.")
     log_level: str = Field("INFO", description="Minimum log level.")
     log_json: bool = Field(True, description="JSON log lines (set false for console output).")
 

@@ -14,11 +14,12 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -74,6 +75,21 @@ class RegisteredClient(ClientMixin):
         if not scope:
             return " ".join(allowed)
         return " ".join(s for s in scope.split() if s in allowed)
+
+
+@cache
+def _decoy_credentials() -> tuple[str, dict[str, Any]]:
+    """A secret digest and a public key whose secret and private key nobody holds."""
+    key = ECKey.generate_key("P-256", private=True)
+    return hash_secret(secrets.token_urlsafe(32)), {"keys": [key.as_dict(private=False)]}
+
+
+def decoy_client(client_id: str) -> RegisteredClient:
+    """Stands in for an unknown or revoked client: every secret and every assertion fails
+    against it, after the same hashing or signature check as for a real client."""
+    secret_hash, public_jwks = _decoy_credentials()
+    return RegisteredClient(OAuthClient(id=client_id[:64], name="", scopes="",
+                                        secret_hash=secret_hash, public_jwks=public_jwks))
 
 
 def find_active_client(session: Session, client_id: str) -> OAuthClient | None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from gateway.auth.clients import AUTH_PRIVATE_KEY_JWT, AUTH_SECRET_BASIC
 from gateway.auth.keys import public_jwks
 from gateway.auth.scopes import SCOPES
-from gateway.auth.token_endpoint import TOKEN_PATH, TokenEndpoint
+from gateway.auth.token_endpoint import TOKEN_PATH, TokenEndpoint, TooManyTokenRequests
 from gateway.fhir.common import RawBody
 from gateway.fhir_json import media_type
+from gateway.ratelimit.limiter import RateLimits, RateLimitsDep, client_address
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
@@ -21,9 +24,15 @@ FORM = "application/x-www-form-urlencoded"
 
 
 @router.post(TOKEN_PATH)
-def token(request: Request, body: RawBody, session: DbSession,
-          runtime: RuntimeDep) -> JSONResponse:
-    """OAuth2 client credentials grant; errors follow RFC 6749 section 5.2."""
+def token(request: Request, body: RawBody, session: DbSession, runtime: RuntimeDep,
+          limits: RateLimitsDep) -> JSONResponse:
+    """OAuth2 client credentials grant; errors follow RFC 6749 section 5.2. Counted per
+    client address first (failures too), then per client once it has authenticated, so
+    that nobody can use up another client's limit."""
+    if (wait := limits.hit(limits.limits.token_per_address,
+                           client_address(request.scope))) is not None:
+        status, payload, headers = TooManyTokenRequests(wait)()
+        return JSONResponse(payload, status, headers=dict(headers))
     if media_type(request) != FORM:
         return JSONResponse({"error": "invalid_request",
                              "error_description": f"Content-Type must be {FORM}"}, 400)
@@ -33,10 +42,17 @@ def token(request: Request, body: RawBody, session: DbSession,
         return JSONResponse({"error": "invalid_request",
                              "error_description": "the body is not UTF-8"}, 400)
     endpoint = TokenEndpoint(session, runtime.settings.public_base_url, runtime.signing_key,
-                             runtime.settings.access_token_ttl_seconds)
+                             runtime.settings.access_token_ttl_seconds,
+                             partial(_client_limit, limits, session))
     status, payload, headers = endpoint.create_token_response(
         {"headers": request.headers, "form": form})
     return JSONResponse(payload, status, headers=dict(headers))
+
+
+def _client_limit(limits: RateLimits, session: Session, client_id: str) -> int | None:
+    """Counted in the request's own transaction: its session holds the SQLite writer lock."""
+    with limits.together(session.connection()):
+        return limits.hit(limits.limits.token_per_client, client_id)
 
 
 @router.get("/oauth/jwks")

@@ -2,15 +2,21 @@
 
 Grant: client credentials. Client authentication: ``client_secret_basic`` or
 ``private_key_jwt`` (RFC 7523). Tokens: RFC 9068 JWT access tokens signed with ES256.
+
+A failed client authentication gets one answer, whatever failed (unknown client, wrong
+secret, revoked client, bad assertion), after the same work: an unknown or revoked client is
+checked against a decoy, so neither the answer nor its cost tells which client ids exist.
+An authenticated client past its token limit gets a 429 (``TooManyTokenRequests``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidScopeError, OAuth2Error
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
@@ -22,6 +28,7 @@ from gateway.auth.clients import (
     AUTH_PRIVATE_KEY_JWT,
     AUTH_SECRET_BASIC,
     RegisteredClient,
+    decoy_client,
     find_active_client,
 )
 from gateway.auth.scopes import SCOPES
@@ -29,7 +36,26 @@ from gateway.db.models import UsedClientAssertion
 from gateway.logging import get_logger
 
 TOKEN_PATH = "/oauth/token"
+AUTHENTICATION_FAILED = "client authentication failed"
 log = get_logger()
+
+# Checks the token limit of a client that has authenticated: None, or seconds to wait.
+ClientLimit = Callable[[str], "int | None"]
+
+
+class TooManyTokenRequests(OAuth2Error):
+    """RFC 6749 section 5.2 shape; 429 and ``Retry-After`` as RFC 6585 asks."""
+
+    error = "temporarily_unavailable"
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(description="too many token requests; retry after the number of "
+                                     "seconds in Retry-After")
+        self.retry_after = retry_after
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return [*super().get_headers(), ("Retry-After", str(self.retry_after))]
 
 
 class _FormRequest(OAuth2Request):
@@ -58,6 +84,8 @@ class _ClientCredentials(ClientCredentialsGrant):
             raise InvalidScopeError(
                 description=f"scope not granted to this client: {' '.join(missing)}"
             )
+        if (wait := self.server.client_limit(self.request.client.get_client_id())) is not None:
+            raise TooManyTokenRequests(wait)
 
 
 class _PrivateKeyJwt(JWTBearerClientAssertion):
@@ -100,19 +128,29 @@ class _AccessTokens(JWTBearerTokenGenerator):
 class TokenEndpoint(AuthorizationServer):
     """One per request: authlib's hooks have no request argument, so the session rides here."""
 
-    def __init__(self, session: Session, issuer: str, key: ECKey, ttl: int) -> None:
+    def __init__(self, session: Session, issuer: str, key: ECKey, ttl: int,
+                 client_limit: ClientLimit) -> None:
         super().__init__(scopes_supported=list(SCOPES))
         self.session = session
         self.issuer = issuer
+        self.client_limit = client_limit
         self.register_grant(_ClientCredentials)
         self.register_client_auth_method(
             AUTH_PRIVATE_KEY_JWT, _PrivateKeyJwt(session, [issuer + TOKEN_PATH, issuer])
         )
         self.register_token_generator("default", _AccessTokens(issuer, key, ttl))
 
-    def query_client(self, client_id: str) -> RegisteredClient | None:
+    def query_client(self, client_id: str) -> RegisteredClient:
+        """An unknown or revoked client gets a decoy that fails the same checks, at the same
+        cost, as a wrong secret or key."""
         row = find_active_client(self.session, client_id)
-        return RegisteredClient(row) if row is not None else None
+        return RegisteredClient(row) if row is not None else decoy_client(client_id)
+
+    def handle_error_response(self, request: OAuth2Request,
+                              error: OAuth2Error) -> tuple[int, Any, Any]:
+        if isinstance(error, InvalidClientError):
+            error = InvalidClientError(status_code=401, description=AUTHENTICATION_FAILED)
+        return super().handle_error_response(request, error)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         log.info("token_issued", client_id=request.client.get_client_id(),

@@ -312,3 +312,26 @@ class Officer(Base):
     role: Mapped[str] = mapped_column(String(32), default="privacy_officer")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConsoleSession(Base):
+    """A console login, kept on the server so logout, idle and absolute limits end it there.
+    ``id`` is the SHA-256 of the token in the cookie: a copy of the table logs nobody in."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter of the ``limits`` package, shared by every process."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(index=True)  # seconds since the epoch
