@@ -63,7 +63,7 @@ def parse_consent(document: dict[str, Any], register: Register,
         issues.append(Issue(f"{base}.provision.type", "say 'permit' (consent) or 'deny' "
                             "(objection)", "required"))
         raise InvalidMessage(issues)
-    activity_id = _activity(provision.purpose, register, f"{base}.provision.purpose")
+    activity_id = _activity(provision.purpose or [], register, f"{base}.provision.purpose")
     activity = register.activity(activity_id)
     assert activity is not None
     organization, role = _recipient(provision.actor or [], activity.recipient_roles,
