@@ -1,0 +1,143 @@
+"""Every route declares who may call it, read from ``app.routes`` so a new route cannot forget.
+
+A route declares a scope (a dependency made by ``require_scope``, directly as in
+``caller: TaskWrite`` or inside a wrapper such as the privacy officers' ``Officer``), the
+console's officer session, or it is on the reviewed ``PUBLIC`` list below. A route that declares
+nothing fails ``test_every_route_declares_who_may_call_it``; each scoped route is called without
+its scope (403 naming the scope) and without a token (401).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.auth.clients import add_client
+from gateway.auth.scopes import SCOPES
+from gateway.console.auth import _console_user, _csrf_checked
+from gateway.settings import Settings
+from tests.conftest import BASE_URL
+
+# Reviewed: who may call these without a token, and why.
+PUBLIC = {
+    ("GET", "/openapi.json"): "the API description",
+    ("GET", "/docs"): "the API description, as a page",
+    ("GET", "/docs/oauth2-redirect"): "the API page's OAuth2 helper",
+    ("GET", "/redoc"): "the API description, as a page",
+    ("GET", "/healthz"): "liveness probe",
+    ("GET", "/readyz"): "readiness probe",
+    ("GET", "/metrics"): "Prometheus scrape; counters only, no personal data",
+    ("POST", "/oauth/token"): "clients authenticate here (secret or signed assertion)",
+    ("GET", "/oauth/jwks"): "the public keys that verify tokens",
+    ("GET", "/.well-known/smart-configuration"): "SMART discovery",
+    ("GET", "/processing-activities"): "the public register of processing activities",
+    ("GET", "/fhir/metadata"): "the FHIR CapabilityStatement",
+    ("GET", "/console"): "redirects to the console's first page, which needs a session",
+    ("GET", "/console/login"): "the login form",
+    ("POST", "/console/login"): "the login itself (CSRF token checked)",
+    ("POST", "/console/logout"): "ends a session (CSRF token checked)",
+}
+CONSOLE_SESSION = "console session"
+
+
+def _routes() -> list[tuple[str, str, Any]]:
+    """(method, path, route) for every route the app serves; HEAD goes with GET."""
+    settings = Settings(environment="test", database_url="sqlite://", public_base_url=BASE_URL,
+                        secret_key="t" * 40)
+    app = create_app(settings, configure_logs=False)
+    return sorted((method, route.path, route) for route in iter_route_contexts(app.routes)
+                  for method in (route.methods or ()) if method != "HEAD")
+
+
+def _calls(route: Any) -> Iterator[Callable[..., Any]]:
+    stack = [route.dependant] if getattr(route, "dependant", None) else []
+    while stack:
+        dependant = stack.pop()
+        for sub in dependant.dependencies:
+            if sub.call is not None:
+                yield sub.call
+            stack.append(sub)
+
+
+def _scope_of(call: Callable[..., Any], depth: int = 0) -> str | None:
+    """The scope a ``require_scope`` dependency checks, also when a wrapper calls one."""
+    if not inspect.isfunction(call) or depth > 2:
+        return None
+    names = inspect.getclosurevars(call)
+    scope = names.nonlocals.get("scope")
+    if call.__qualname__.startswith("require_scope.") and scope in SCOPES:
+        return scope
+    for value in (*names.nonlocals.values(), *names.globals.values()):
+        if inspect.isfunction(value) and (found := _scope_of(value, depth + 1)):
+            return found
+    return None
+
+
+def who_may_call(route: Any) -> str | None:
+    """A scope, ``CONSOLE_SESSION``, or None when the route declares nothing."""
+    for call in _calls(route):
+        if scope := _scope_of(call):
+            return scope
+        if call is _console_user:
+            return CONSOLE_SESSION
+    return None
+
+
+ROUTES = _routes()
+SCOPED = [(m, p, who_may_call(r)) for m, p, r in ROUTES
+          if who_may_call(r) not in (None, CONSOLE_SESSION)]
+CONSOLE = [(m, p, r) for m, p, r in ROUTES if who_may_call(r) == CONSOLE_SESSION]
+
+
+def test_every_route_declares_who_may_call_it() -> None:
+    undeclared = [(m, p) for m, p, r in ROUTES if who_may_call(r) is None
+                  and (m, p) not in PUBLIC]
+    assert undeclared == []
+
+
+def test_the_public_list_names_only_public_routes() -> None:
+    served = {(m, p): who_may_call(r) for m, p, r in ROUTES}
+    assert {key: served.get(key, "not served") for key in PUBLIC} == dict.fromkeys(PUBLIC)
+
+
+def _concrete(path: str) -> str:
+    return "/".join("x" if part.startswith("{") else part for part in path.split("/"))
+
+
+@pytest.mark.parametrize("method,path,scope", SCOPED, ids=[f"{m} {p}" for m, p, _ in SCOPED])
+def test_scoped_route_needs_its_scope_and_a_token(method: str, path: str, scope: str,
+                                                  client: TestClient,
+                                                  sessions) -> None:  # noqa: ANN001
+    with sessions.begin() as session:
+        add_client(session, "almost all", [s for s in SCOPES if s != scope],
+                   team_id="wijkteam-noord", client_id="almost", secret="almost-secret")
+    token = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                        auth=("almost", "almost-secret")).json()["access_token"]
+    url = _concrete(path)
+    headers = {"Content-Type": "application/fhir+json"}
+    response = client.request(method, url, content=b"{}",
+                              headers={**headers, "Authorization": f"Bearer {token}"})
+    assert response.status_code == 403, response.text
+    assert f'scope="{scope}"' in response.headers["www-authenticate"]
+    assert response.json()["issue"][0]["expression"] == ["Authorization"]
+    anonymous = client.request(method, url, content=b"{}", headers=headers)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["issue"][0]["expression"] == ["Authorization"]
+
+
+@pytest.mark.parametrize("method,path,route", CONSOLE, ids=[f"{m} {p}" for m, p, _ in CONSOLE])
+def test_console_route_needs_a_session(method: str, path: str, route: Any,
+                                       client: TestClient) -> None:
+    """Without a session a page sends the browser to the login form; a form post without the
+    session's CSRF token is refused before anything else."""
+    response = client.request(method, _concrete(path), follow_redirects=False)
+    if _csrf_checked in set(_calls(route)):
+        assert response.status_code == 403
+    else:
+        assert (response.status_code, response.headers["location"]) == (303, "/console/login")
