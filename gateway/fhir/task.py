@@ -81,6 +81,10 @@ def patch_task(task_id: str, request: Request, body: RawBody, caller: TaskWrite,
         raise BadRequest("a JSON Patch body is an array of operations")
     try:
         document = jsonpatch.apply_patch(render_task(row), operations)
+    except jsonpatch.InvalidJsonPatch:  # RFC 5789 section 2.2: a malformed patch is a 400
+        raise BadRequest("each JSON Patch operation is an object with a known 'op', a "
+                         "'path' and, where the op needs it, 'value' or 'from' (RFC 6902)"
+                         ) from None
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError,
             KeyError, ValueError):
         raise Unprocessable("the patch cannot be applied to the current Task") from None

@@ -119,14 +119,24 @@ def test_gateway_managed_elements_cannot_change(element: str, value: object, cli
     assert response.json()["issue"][0]["expression"] == [f"Task.{element}"]
 
 
-@pytest.mark.parametrize("ops", [{"op": "replace"}, [{"op": "remove", "path": "/nothing"}],
-                                 [{"op": "replace", "path": "/status"}], [{"op": "jump"}]])
-def test_malformed_patch_is_refused(ops: object, client: TestClient, gp: dict,
-                                    team: dict) -> None:
+# RFC 5789 section 2.2: a malformed patch document is a 400; a well-formed patch that cannot
+# be applied to the current Task is a 422.
+@pytest.mark.parametrize("ops,status,diagnostics", [
+    ({"op": "replace"}, 400, "a JSON Patch body is an array of operations"),
+    ([{"op": "replace", "path": "/status"}], 400, "each JSON Patch operation is an object"),
+    ([{"op": "jump"}], 400, "each JSON Patch operation is an object"),
+    ([{"path": "/status", "value": "accepted"}], 400, "each JSON Patch operation is an object"),
+    (["replace"], 400, "each JSON Patch operation is an object"),
+    ([{"op": "remove", "path": "/nothing"}], 422, "the patch cannot be applied"),
+    ([{"op": "test", "path": "/status", "value": "completed"}], 422,
+     "the patch cannot be applied"),
+])
+def test_malformed_patch_is_refused(ops: object, status: int, diagnostics: str,
+                                    client: TestClient, gp: dict, team: dict) -> None:
     task = _referral_task(client, gp)
     response = _patch(client, team, task, ops, 'W/"1"')  # type: ignore[arg-type]
-    assert response.status_code in (400, 422)
-    assert response.json()["resourceType"] == "OperationOutcome"
+    assert response.status_code == status
+    assert response.json()["issue"][0]["diagnostics"].startswith(diagnostics)
 
 
 def test_patch_needs_json_patch_media_type(client: TestClient, gp: dict, team: dict) -> None:
