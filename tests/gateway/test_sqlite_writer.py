@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -23,7 +24,38 @@ def sessions(tmp_path):  # noqa: ANN001, ANN201
     engine.dispose()
 
 
-def test_a_second_transaction_waits_for_the_first(sessions) -> None:  # noqa: ANN001
+class ObservedLock:
+    """The writer lock, telling the test when a thread finds it taken and has to wait."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.contended = threading.Event()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._lock.acquire(blocking=False):
+            return True
+        self.contended.set()
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+@pytest.fixture
+def observed(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    """Sessions whose engine's writer lock is an ``ObservedLock``."""
+    made: list[ObservedLock] = []
+    monkeypatch.setattr(engine_module, "threading",
+                        SimpleNamespace(Lock=lambda: made.append(ObservedLock()) or made[-1]))
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    yield make_sessionmaker(engine), made[-1]
+    engine.dispose()
+
+
+def test_a_second_transaction_waits_for_the_first(observed) -> None:  # noqa: ANN001
+    sessions, writer = observed
     first = sessions()
     first.connection()
     order = []
@@ -35,10 +67,11 @@ def test_a_second_transaction_waits_for_the_first(sessions) -> None:  # noqa: AN
 
     thread = threading.Thread(target=second)
     thread.start()
-    thread.join(timeout=0.2)
+    # Set only when the second transaction found the lock taken: from here on it waits.
+    assert writer.contended.wait(timeout=30)
     order.append("first ends")
     first.close()
-    thread.join(timeout=5)
+    thread.join(timeout=30)
     assert order == ["first ends", "second began"]
 
 
