@@ -1,40 +1,47 @@
-"""Who is at the console: a signed session cookie, one CSRF token per session, and the officer
-behind it, reloaded on every page so a disabled account or a changed role counts at once.
+"""Who is at the console: a server-side session (``gateway.console.sessions``) whose token
+rides in a signed cookie with one CSRF token per session, and the officer behind it, reloaded
+on every page so a disabled account or a changed role counts at once.
 
-Logins, refusals and forged or stale forms all go into the processing log. A refusal is
-recorded in a transaction of its own, as the request's transaction rolls back.
+Password checks are counted per account and client address before they run, in the shared
+rate-limit table (``console_login_attempts``): the count is atomic, so parallel guesses get
+no more checks than the limit, and a stranger elsewhere cannot lock an officer out. Logins,
+refusals and forged or stale forms all go into the processing log. A refusal is recorded in a
+transaction of its own, as the request's transaction rolls back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.audit.log import record_now, timestamp
-from gateway.db.models import Officer, ProcessingLogEntry
+from gateway.audit.log import record_now
+from gateway.console import sessions as console_sessions
+from gateway.console.sessions import Lifetimes
+from gateway.db.models import Officer
 from gateway.errors import Forbidden, TooManyRequests
 from gateway.officers import ROLE_PRIVACY_OFFICER, find_officer, is_username, password_accepted
+from gateway.ratelimit.limiter import RateLimits, client_address
 from gateway.runtime import RuntimeDep
 from gateway.settings import Environment, Settings
 
 SESSION_COOKIE = "wijkgateway_console"
-SESSION_IDLE_SECONDS = 8 * 3600  # the cookie is renewed on every page; idle longer, log in again
 CSRF_FIELD = "csrf_token"
-MAX_FAILED_LOGINS, LOCKOUT = 5, timedelta(minutes=15)
-_OFFICER, _CSRF = "officer", "csrf"
+# In the signed cookie: the session token, its officer's name (for refusals' log entries
+# only; the server's session decides), and the CSRF token.
+_TOKEN, _OFFICER, _CSRF = "session", "officer", "csrf"
 
 
 class LoginRequired(Exception):
-    """No officer in this session: the console answers with the login form."""
+    """No live session: the console answers with the login form."""
 
 
 @dataclass(frozen=True)
@@ -43,14 +50,21 @@ class ConsoleUser:
     csrf_token: str  # for the forms on the page
 
 
+def lifetimes(settings: Settings) -> Lifetimes:
+    return Lifetimes(timedelta(minutes=settings.console_session_idle_minutes),
+                     timedelta(hours=settings.console_session_lifetime_hours))
+
+
 def session_options(settings: Settings) -> dict[str, Any]:
     """Starlette ``SessionMiddleware`` options. The cookie's key is derived from the server
-    secret under a label of its own, so it signs nothing else."""
+    secret under a label of its own, so it signs nothing else. The cookie lives no longer
+    than a session may; the server's session decides, idle limit included."""
     secret = hmac.new(settings.secret_key.encode(), b"wijkgateway:console-session",
                       hashlib.sha256).hexdigest()
     return {"secret_key": secret, "session_cookie": SESSION_COOKIE,
-            "max_age": SESSION_IDLE_SECONDS, "path": "/console", "same_site": "strict",
-            "https_only": settings.environment is Environment.PRODUCTION}
+            "max_age": math.ceil(settings.console_session_lifetime_hours * 3600),
+            "path": "/console",
+            "same_site": "strict", "https_only": settings.environment is Environment.PRODUCTION}
 
 
 def csrf_token(request: Request) -> str:
@@ -78,23 +92,30 @@ async def _csrf_checked(request: Request, runtime: RuntimeDep) -> None:
                         "and try again")
 
 
-def _officer_named(sessions: sessionmaker[Session], username: str) -> Officer | None:
-    with sessions() as session:
-        return find_officer(session, username)
+def _session_officer(sessions: sessionmaker[Session], token: str,
+                     limits: Lifetimes) -> Officer | None:
+    """The live session's officer; a disabled officer's sessions all end here."""
+    with sessions.begin() as session:
+        officer = console_sessions.officer_of(session, token, limits)
+        if officer is not None and officer.disabled_at is not None:
+            console_sessions.end_all(session, officer)
+        return officer
 
 
 async def _console_user(request: Request, runtime: RuntimeDep) -> ConsoleUser:
-    username = request.session.get(_OFFICER)
-    if not username:
+    token = request.session.get(_TOKEN)
+    if not token:
         raise LoginRequired
-    officer = await run_in_threadpool(_officer_named, runtime.sessions, username)
+    officer = await run_in_threadpool(_session_officer, runtime.sessions, token,
+                                      lifetimes(runtime.settings))
     if officer is None or officer.disabled_at is not None:
         request.session.clear()
-        await _refuse(runtime, "console.access_refused", username,
-                      {"path": request.url.path, "reason": "account disabled"})
+        if officer is not None:
+            await _refuse(runtime, "console.access_refused", officer.username,
+                          {"path": request.url.path, "reason": "account disabled"})
         raise LoginRequired
     if officer.role != ROLE_PRIVACY_OFFICER:
-        await _refuse(runtime, "console.access_refused", username,
+        await _refuse(runtime, "console.access_refused", officer.username,
                       {"path": request.url.path, "reason": f"role {officer.role}"})
         raise Forbidden("the console is for privacy officers; this account has another role")
     return ConsoleUser(officer.username, csrf_token(request))
@@ -104,22 +125,29 @@ CsrfChecked = Annotated[None, Depends(_csrf_checked)]
 ConsoleOfficer = Annotated[ConsoleUser, Depends(_console_user)]
 
 
-def log_in(request: Request, sessions: sessionmaker[Session], username: str,
-           password: str) -> bool:
-    """Check the password outside any transaction (scrypt takes a while, and SQLite writers
-    queue on one lock), log the attempt, and start a fresh session on success. After
-    ``MAX_FAILED_LOGINS`` failures within ``LOCKOUT`` the account's logins are refused
-    unchecked (429) until the window has passed: the failures are read from the log."""
+def _login_key(username: str) -> str:
+    """The account as the counters name it: a digest, as a password typed into the username
+    field must not be stored."""
+    return hashlib.sha256(username.encode()).hexdigest()[:32]
+
+
+def log_in(request: Request, sessions: sessionmaker[Session], limits: RateLimits,
+           username: str, password: str) -> bool:
+    """Count the attempt for this account and address first (one atomic increment, its own
+    transaction), refuse unchecked past the limit (429), else check the password outside any
+    transaction (scrypt takes a while, and SQLite writers queue on one lock), log the
+    attempt, and on success reset the count and start a new server-side session."""
     known = is_username(username)
+    counted = (limits.limits.console_login, _login_key(username), client_address(request.scope))
+    if (wait := limits.hit(*counted)) is not None:
+        record_now(sessions, kind="login", action="console.login", outcome="denied",
+                   actor_type="officer", actor_id=username if known else None,
+                   details={"reason": "locked: too many failed attempts"})
+        raise TooManyRequests(f"too many failed logins for this account from this address; "
+                              f"try again in {math.ceil(wait / 60)} minutes",
+                              headers={"Retry-After": str(wait)})
     with sessions() as session:
         officer = find_officer(session, username) if known else None
-        locked = known and _recent_failures(session, username) >= MAX_FAILED_LOGINS
-    if locked:
-        record_now(sessions, kind="login", action="console.login", outcome="denied",
-                   actor_type="officer", actor_id=username,
-                   details={"reason": "locked: too many failed attempts"})
-        raise TooManyRequests("too many failed logins for this account; try again in 15 "
-                              "minutes", headers={"Retry-After": str(LOCKOUT.seconds)})
     accepted = password_accepted(officer, password)
     reason = None if accepted else ("unknown account" if officer is None else
                                     "account disabled" if officer.disabled_at else
@@ -128,20 +156,26 @@ def log_in(request: Request, sessions: sessionmaker[Session], username: str,
                outcome="ok" if accepted else "denied", actor_type="officer",
                actor_id=username if known else None,
                details={"reason": reason} if reason else None)
-    if accepted:
-        request.session.clear()
-        request.session[_OFFICER] = username
-        csrf_token(request)
+    if accepted and officer is not None:
+        limits.clear(*counted)
+        _start_session(request, sessions, officer)
     return accepted
 
 
-def _recent_failures(session: Session, username: str) -> int:
-    since = timestamp(datetime.now(UTC) - LOCKOUT)
-    return session.scalar(select(func.count()).where(
-        ProcessingLogEntry.recorded_at >= since, ProcessingLogEntry.action == "console.login",
-        ProcessingLogEntry.outcome == "denied",
-        ProcessingLogEntry.actor_id == username)) or 0
+def _start_session(request: Request, sessions: sessionmaker[Session], officer: Officer) -> None:
+    """A new session token and CSRF token at login (ASVS V7.2.4); a session this browser
+    had before ends."""
+    with sessions.begin() as session:
+        if previous := request.session.get(_TOKEN):
+            console_sessions.end(session, previous)
+        token = console_sessions.start(session, officer)
+    request.session.clear()
+    request.session.update({_TOKEN: token, _OFFICER: officer.username})
+    csrf_token(request)
 
 
-def logged_in_as(request: Request) -> str | None:
-    return request.session.get(_OFFICER)
+def log_out(request: Request, session: Session) -> str | None:
+    """End the server's session and forget the cookie's; returns who was logged in."""
+    token = request.session.get(_TOKEN)
+    request.session.clear()
+    return console_sessions.end(session, token) if token else None

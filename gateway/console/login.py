@@ -1,5 +1,6 @@
 """``/console/login`` and ``/console/logout``: forms with a CSRF token like every other, the
-login form's made before login. Every attempt is logged (see ``gateway.console.auth``)."""
+login form's made before login. Every attempt is logged (see ``gateway.console.auth``);
+logout ends the session on the server, so a replayed cookie finds the login form."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from gateway.audit import log as audit
-from gateway.console.auth import CsrfChecked, csrf_token, log_in, logged_in_as
+from gateway.console.auth import CsrfChecked, csrf_token, log_in, log_out
 from gateway.console.pages import FIRST_PAGE
 from gateway.console.web import LOGIN_PATH, ConsoleRoute, page, see_other
+from gateway.ratelimit.limiter import RateLimitsDep
 from gateway.runtime import DbSession, RuntimeDep
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute)
@@ -25,11 +27,11 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", response_model=None)
-def login(request: Request, _csrf: CsrfChecked, runtime: RuntimeDep,
+def login(request: Request, _csrf: CsrfChecked, runtime: RuntimeDep, limits: RateLimitsDep,
           username: Annotated[str, Form(max_length=200)] = "",
           password: Annotated[str, Form(max_length=2000)] = "",
           ) -> RedirectResponse | HTMLResponse:
-    if log_in(request, runtime.sessions, username.strip(), password):
+    if log_in(request, runtime.sessions, limits, username.strip(), password):
         return see_other(FIRST_PAGE)
     return page(request, "console_login.html", None, 401, headers=_LOGIN_CHALLENGE,
                 csrf=csrf_token(request), failed=True)
@@ -37,8 +39,7 @@ def login(request: Request, _csrf: CsrfChecked, runtime: RuntimeDep,
 
 @router.post("/logout")
 def logout(request: Request, _csrf: CsrfChecked, session: DbSession) -> RedirectResponse:
-    if username := logged_in_as(request):
+    if username := log_out(request, session):
         audit.record(session, kind="login", action="console.logout", actor_type="officer",
                      actor_id=username)
-    request.session.clear()
     return see_other(LOGIN_PATH)

@@ -129,15 +129,20 @@ class TestLogin:
 
     def test_repeated_failures_lock_the_account_for_a_while(
             self, client: TestClient, officer: str, sessions) -> None:  # noqa: ANN001
-        for _ in range(5):
-            assert log_in(client, OFFICER, "not the password").status_code == 401
-        locked = log_in(client)  # even the right password is not checked now
-        assert locked.status_code == 429 and locked.headers["retry-after"] == "900"
-        assert log_in(client, "someone-else").status_code == 401  # per account
+        started = datetime.now(UTC)
+        with time_machine.travel(started, tick=False):
+            for _ in range(5):
+                assert log_in(client, OFFICER, "not the password").status_code == 401
+            locked = log_in(client)  # even the right password is not checked now
+            assert (locked.status_code, locked.headers["retry-after"]) == (429, "900")
+            assert "try again in 15 minutes" in locked.text
+            assert log_in(client, "someone-else").status_code == 401  # per account
         last = _entries(sessions, kind="login")[-2]
         assert (last.outcome, _details(last)) == ("denied",
                                                  {"reason": "locked: too many failed attempts"})
-        with time_machine.travel(datetime.now(UTC) + timedelta(minutes=16)):
+        with time_machine.travel(started + timedelta(minutes=10), tick=False):
+            assert log_in(client).headers["retry-after"] == "300"
+        with time_machine.travel(started + timedelta(minutes=16)):
             assert log_in(client).status_code == 303
 
     def test_another_role_logs_in_but_every_page_is_refused_and_logged(
