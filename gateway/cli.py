@@ -18,10 +18,13 @@ import uvicorn
 from pydantic import ValidationError
 
 from consent import DecisionError, Recipient, RegisterError
+from gateway.audit.keys import CheckpointKeyError, generate_key, key_path, log_identity
+from gateway.audit.keys import origin as log_origin
 from gateway.audit.log import CONTEXT as AUDIT_CONTEXT
 from gateway.audit.log import audit_context, audit_sessions
-from gateway.audit.purge import purge_expired
+from gateway.audit.purge import PurgeRefused, purge_expired
 from gateway.audit.verify import record_verification, verify_database
+from gateway.audit.witness import PublishError, checkpoint_now, prove_extension, publish
 from gateway.auth import clients as client_registry
 from gateway.auth.keys import generate_signing_key
 from gateway.consents.decisions import decide_for, decision_json
@@ -253,24 +256,95 @@ def consent_explain(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the processing log's hash chain; exit 1 naming the first bad entry."""
+def audit_verify(against: Annotated[Path | None, typer.Option(
+        help="A published checkpoint (signed note) that the database must still extend: "
+             "proven with a consistency proof.")] = None) -> None:
+    """Check the processing log against its signed checkpoints; exit 1 naming what failed."""
     settings = get_settings()
     sessions = _sessions(settings)
-    result = verify_database(settings.database_url, workers=min(4, os.cpu_count() or 1))
+    context = sessions.kw["info"][AUDIT_CONTEXT]
+    result = verify_database(settings.database_url, context,
+                             workers=min(4, os.cpu_count() or 1))
+    output = dataclasses.asdict(result)
+    if against is not None:
+        try:
+            note = against.read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            _fail(f"cannot read {against}: {error}")
+        with sessions() as session:
+            extension = prove_extension(session.connection(), context.identity, note)
+        output["against"] = dataclasses.asdict(extension)
+        if result.ok and not extension.ok:
+            result = dataclasses.replace(result, ok=False, problem=extension.problem)
+            output.update(ok=False, problem=extension.problem)
     with sessions.begin() as session:
         record_verification(session, result, "system")
-    typer.echo(json.dumps(dataclasses.asdict(result), indent=2))
+    typer.echo(json.dumps(output, indent=2))
     if not result.ok:
         typer.echo(f"processing log NOT intact: {result.problem}", err=True)
         raise typer.Exit(1)
 
 
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    publish_to: Annotated[list[str] | None, typer.Option(
+        "--publish", help="Also give it to a witness: a file path, or an http(s) URL that "
+                          "receives a POST. Repeat for more.")] = None,
+    every: Annotated[float | None, typer.Option(
+        help="Repeat every this many seconds (until stopped, or --times).", min=1)] = None,
+    times: Annotated[int | None, typer.Option(
+        help="With --every: stop after this many checkpoints.", min=1)] = None,
+) -> None:
+    """Sign a checkpoint of the log as it is now and print it (a C2SP signed note)."""
+    sessions = _sessions(get_settings())
+    stop = threading.Event()
+    if every is not None:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+    made = 0
+    while True:
+        note = checkpoint_now(sessions)
+        typer.echo(note, nl=False)
+        for target in publish_to or []:
+            try:
+                publish(note, target)
+            except PublishError as error:
+                if every is None:
+                    _fail(str(error))
+                typer.echo(f"error: {error}", err=True)
+        made += 1
+        if every is None or (times is not None and made >= times) or stop.wait(every):
+            return
+
+
+@audit_app.command("key")
+def audit_key(generate: Annotated[bool, typer.Option(
+        help="Create the key at WIJKGATEWAY_AUDIT_SIGNING_KEY_PATH (never overwrites).")
+        ] = False) -> None:
+    """Print the verifier key of the log's checkpoints (signed-note format) for witnesses."""
+    settings = get_settings()
+    if generate:
+        path = key_path(settings)
+        if path.exists():
+            _fail(f"{path} exists; move it away first to rotate")
+        generate_key(path, log_origin(settings))
+        typer.echo(f"wrote {path}", err=True)
+    try:
+        identity = log_identity(settings)
+    except CheckpointKeyError as error:
+        _fail(str(error))
+    typer.echo(identity.signer.verifier.text())
+
+
 @audit_app.command("purge")
 def audit_purge() -> None:
-    """Remove entries past their retention period, leaving a checkpoint (and a log entry)."""
+    """Remove entries past their retention period; their leaves stay, and a signed checkpoint
+    and a log entry record the purge."""
     with _sessions(get_settings()).begin() as session:
-        purged = purge_expired(session)
+        try:
+            purged = purge_expired(session)
+        except PurgeRefused as error:
+            _fail(str(error))
     typer.echo(json.dumps(dataclasses.asdict(purged)))
 
 

@@ -113,6 +113,17 @@ class Settings(BaseSettings):
     )
     audit_checkpoint_every: int = Field(
         1000, ge=1, description="Entries between periodic processing-log checkpoints.")
+    audit_signing_key_path: Path | None = Field(
+        None, description="Ed25519 signer key (signed-note format) that signs the processing "
+        "log's checkpoints; keep it outside the database. Default: `wijkgateway-audit-key` next "
+        "to the token signing key. Generated on first use in development; must exist in "
+        "production. See docs/threat-model.md.")
+    audit_origin: str | None = Field(
+        None, description="The processing log's checkpoint origin line (a schema-less URL). "
+        "Default: the host and path of the public base URL followed by `/processing-log`.")
+    audit_previous_verifier_keys: list[str] = Field(
+        default_factory=list, description="Verifier keys (JSON list) of earlier checkpoint "
+        "keys, so checkpoints signed before a rotation still verify.")
     console_session_idle_minutes: int = Field(
         480, ge=5, le=1440, description="A console session ends after this long without a "
         "page view (OWASP ASVS V7.3.1).")

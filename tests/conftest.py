@@ -75,6 +75,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN0
 
 
 @pytest.fixture
+def admin_url(database_url: str) -> str:
+    """The same database as an administrator (on PostgreSQL the superuser, who ignores grants
+    and may switch triggers off): for tests that tamper behind the application's back."""
+    return database_url
+
+
+@pytest.fixture
 def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
     return Settings(environment="test", database_url=database_url, public_base_url=BASE_URL,
                     signing_key_path=tmp_path / "signing-key.json", secret_key="t" * 40,

@@ -1,6 +1,8 @@
 """Write the processing log: callers ``record`` entries in their transaction; the entries are
-chained and inserted right before that transaction commits, so they exist exactly when what
-they describe does, and the chain's lock is held only for the moment of writing.
+numbered, hashed into the log's Merkle tree and inserted right before that transaction commits,
+so they exist exactly when what they describe does, and the log's lock is held only for the
+moment of writing. Every ``checkpoint_every`` entries (and on request) the same commit signs a
+checkpoint of the tree (``gateway.audit.checkpoints``).
 
 Every sessionmaker that serves requests, the worker or the CLI is made with
 :func:`audit_sessions`, which carries what entries need (register, pseudonym keys).
@@ -18,27 +20,30 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from consent import Register
-from gateway.audit.chain import GENESIS, line, next_hash
+from gateway.audit.chain import clean, entry_leaf
+from gateway.audit.checkpoints import KIND_PERIODIC, make_checkpoints
+from gateway.audit.keys import LogIdentity, log_identity
 from gateway.audit.pseudonyms import Pseudonymiser
-from gateway.db.models import Person, ProcessingLogCheckpoint, ProcessingLogEntry, new_id
+from gateway.db.models import Person, ProcessingLogEntry, ProcessingLogLeaf, new_id
 from gateway.settings import Settings
 from schemas import Subject
 
 CONTEXT, PENDING, SUBJECTS = "audit", "audit_pending", "audit_subjects"
-LOCK_KEY = 0x77676C6F67  # pg_advisory_xact_lock key of the chain ("wglog")
+CHECKPOINT = "audit_checkpoint"  # session.info: sign a checkpoint at this commit, of this kind
+LOCK_KEY = 0x77676C6F67  # pg_advisory_xact_lock key of the log ("wglog")
 CONFIDENTIAL_CATEGORIES = frozenset({"safety-signals"})
-_LOG, _CHECKPOINTS = ProcessingLogEntry.__table__, ProcessingLogCheckpoint.__table__
-# The chain's head, read on every commit that logs: plain SQL on the driver's cursor, which
-# costs a fraction of a compiled statement's round through SQLAlchemy.
-_HEADS = ("SELECT seq, hash FROM processing_log ORDER BY seq DESC LIMIT 1",
-          "SELECT seq, hash FROM processing_log_checkpoints WHERE kind = 'purge' "
-          "ORDER BY seq DESC LIMIT 1")
+ACTING = ("acting_person", "acting_role", "acting_unit")  # bound per request by auth
+_LOG, _LEAVES = ProcessingLogEntry.__table__, ProcessingLogLeaf.__table__
+# The tree's size, read on every commit that logs: plain SQL on the driver's cursor, which
+# costs a fraction of a compiled statement's round through SQLAlchemy. Leaves outlive purges.
+_SIZE = "SELECT seq FROM processing_log_leaves ORDER BY seq DESC LIMIT 1"
 
 
 @dataclass(frozen=True)
 class AuditContext:
     register: Register
     pseudonymiser: Pseudonymiser
+    identity: LogIdentity  # signs checkpoints
     checkpoint_every: int = 1000
     default_retention_years: int = 15  # for entries outside any activity (console, login)
 
@@ -46,7 +51,7 @@ class AuditContext:
 def audit_context(settings: Settings, register: Register) -> AuditContext:
     return AuditContext(register, Pseudonymiser(settings.pseudonym_key,
                                                 tuple(settings.pseudonym_previous_keys)),
-                        settings.audit_checkpoint_every)
+                        log_identity(settings), settings.audit_checkpoint_every)
 
 
 def audit_sessions(engine: Engine, context: AuditContext) -> sessionmaker[Session]:
@@ -78,7 +83,10 @@ def record(session: Session, *, kind: str, action: str, outcome: str = "ok",
         "purpose": activity.purpose if activity else None,
         "legal_basis": (" ".join(filter(None, (activity.legal_basis, activity.health_ground)))
                         if activity else None),
-        "actor_type": actor_type, "actor_id": actor_id, "sender": sender,
+        "actor_type": actor_type, "actor_id": actor_id,
+        **{name: clean(None if ids.get(name) is None else str(ids[name]), 255)
+           for name in ACTING},
+        "sender": sender,
         "recipient": recipient, "recipient_role": recipient_role, "subject": pseudonym,
         "subject_key": key, "categories": " ".join(sorted(categories)) or None,
         "confidentiality": "confidential" if confidential else "normal",
@@ -88,6 +96,11 @@ def record(session: Session, *, kind: str, action: str, outcome: str = "ok",
         "details": orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode()
         if details else None,
     })
+
+
+def request_checkpoint(session: Session, kind: str) -> None:
+    """Sign a checkpoint of the tree as this transaction leaves it, when it commits."""
+    session.info[CHECKPOINT] = kind
 
 
 def record_now(sessions: sessionmaker[Session], **entry: Any) -> None:
@@ -134,36 +147,39 @@ def _identifier(session: Session, person_id: str) -> str:
 
 
 def _write_pending(session: Session) -> None:
-    pending = session.info.pop(PENDING, None)
+    pending = session.info.pop(PENDING, None) or []
     session.info.pop(SUBJECTS, None)
-    if not pending:
+    forced = session.info.pop(CHECKPOINT, None)
+    if not pending and not forced:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    seq, prev = _head(connection.connection.cursor())
+    size = _size(connection.connection.cursor())
     context: AuditContext = session.info[CONTEXT]
-    checkpoints = []
+    due, leaves = [], []
     for values in pending:
-        seq += 1
-        values["seq"], values["prev_hash"] = seq, prev
-        values["hash"] = prev = next_hash(prev, line(values))
-        if seq % context.checkpoint_every == 0:
-            checkpoints.append({"seq": seq, "hash": prev, "kind": "periodic",
-                                "created_at": datetime.now(UTC)})
-    connection.execute(_LOG.insert(), pending)
-    if checkpoints:
-        connection.execute(_CHECKPOINTS.insert(), checkpoints)
+        size += 1
+        values["seq"] = size
+        values["hash"] = entry_leaf(values).hex()
+        leaves.append({"seq": size, "hash": values["hash"]})
+        if size % context.checkpoint_every == 0:
+            due.append((size, KIND_PERIODIC))
+    if pending:
+        connection.execute(_LOG.insert(), pending)
+        connection.execute(_LEAVES.insert(), leaves)
+    if forced:
+        due = [d for d in due if d[0] != size] + [(size, forced)]
+    if due:
+        make_checkpoints(connection, context.identity, due)
 
 
-def _head(cursor: Any) -> tuple[int, str]:
-    """(seq, hash) of the newest entry; after a purge of everything, the purge checkpoint's."""
+def _size(cursor: Any) -> int:
+    """The number of leaves in the tree (the newest entry's seq, purged or not)."""
     try:
-        for statement in _HEADS:
-            cursor.execute(statement)
-            if row := cursor.fetchone():
-                return row[0], row[1]
-        return 0, GENESIS
+        cursor.execute(_SIZE)
+        row = cursor.fetchone()
+        return row[0] if row else 0
     finally:
         cursor.close()
 

@@ -1,9 +1,16 @@
-"""Remove entries past their retention period, leaving a checkpoint to verify from.
+"""Remove entries past their retention period; their leaves stay, so the tree, its signed
+checkpoints and every proof in it survive.
 
-Only a prefix of the chain can go: entries are removed up to the first one still within its
-retention, so the chain that remains is whole and starts from the purge checkpoint's hash.
-An entry with a long retention period therefore keeps later ones, whatever theirs. The purge
-itself is logged.
+Only a prefix of the log can go: entries are removed up to the first one still within its
+retention, so what remains is contiguous. An entry with a long retention period therefore
+keeps later ones, whatever theirs. Each entry is checked against its leaf before it goes (an
+entry edited to look expired would otherwise take the evidence with it). The purge is logged,
+its entry names how far it reached (verification accepts missing entries up to there only
+once a signed checkpoint covers that entry), and the same commit signs a checkpoint.
+
+On PostgreSQL the application's role may not delete log rows at all: it calls
+``wijkgateway_purge_log``, a function owned by the schema owner that deletes only entries
+whose retention has passed by the database's own clock (migration 0005).
 """
 
 from __future__ import annotations
@@ -14,42 +21,52 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from gateway.audit.log import record, timestamp
-from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
+from gateway.audit.checkpoints import KIND_PURGE
+from gateway.audit.log import record, request_checkpoint, timestamp
+from gateway.audit.merkle import leaf_hash
+from gateway.audit.verify import PURGED, line_sql
+from gateway.db.models import ProcessingLogEntry, ProcessingLogLeaf
 
-_LOG = ProcessingLogEntry.__table__
+_LOG, _LEAVES = ProcessingLogEntry.__table__, ProcessingLogLeaf.__table__
+
+
+class PurgeRefused(RuntimeError):
+    """An entry due for removal does not match its leaf: verify the log first."""
 
 
 @dataclass(frozen=True)
 class Purged:
     entries: int
     through_seq: int | None
-    checkpoint_hash: str | None
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> Purged:
     now = now or datetime.now(UTC)
-    last: tuple[int, str] | None = None
-    count = 0
-    rows = session.connection().execute(
-        select(_LOG.c.seq, _LOG.c.hash, _LOG.c.recorded_at, _LOG.c.retention_years)
+    connection = session.connection()
+    rows = connection.execute(
+        select(_LOG.c.seq, _LOG.c.recorded_at, _LOG.c.retention_years, _LEAVES.c.hash,
+               line_sql())
+        .select_from(_LOG.outerjoin(_LEAVES, _LEAVES.c.seq == _LOG.c.seq))
         .order_by(_LOG.c.seq))
-    for seq, entry_hash, recorded_at, years in rows:
+    last, count = None, 0
+    for seq, recorded_at, years, leaf, entry_line in rows:
         if recorded_at >= timestamp(_years_before(now, years or 0)):
             break
-        last, count = (seq, entry_hash), count + 1
+        if leaf is None or leaf_hash(entry_line.encode()).hex() != leaf:
+            raise PurgeRefused(f"entry {seq} does not match its leaf; run "
+                               "`wijkgateway audit verify` before purging")
+        last, count = seq, count + 1
+    rows.close()
     if last is None:
-        return Purged(0, None, None)
-    if session.connection().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL wijkgateway.purge = 'on'"))
-    session.execute(_LOG.delete().where(_LOG.c.seq <= last[0]))
-    if session.connection().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL wijkgateway.purge = 'off'"))
-    session.execute(ProcessingLogCheckpoint.__table__.insert(), {
-        "seq": last[0], "hash": last[1], "kind": "purge", "created_at": now})
-    record(session, kind="purge", action="processing_log.purged", actor_type="system",
-           details={"entries": count, "through_seq": last[0], "checkpoint_hash": last[1]})
-    return Purged(count, last[0], last[1])
+        return Purged(0, None)
+    if connection.dialect.name == "postgresql":
+        session.execute(text("SELECT wijkgateway_purge_log(:through)"), {"through": last})
+    else:
+        session.execute(_LOG.delete().where(_LOG.c.seq <= last))
+    record(session, kind="purge", action=PURGED, actor_type="system",
+           details={"entries": count, "through_seq": last})
+    request_checkpoint(session, KIND_PURGE)
+    return Purged(count, last)
 
 
 def _years_before(moment: datetime, years: int) -> datetime:

@@ -1,27 +1,50 @@
-"""Check the whole chain and name the first entry that was changed, removed or reordered.
+"""Check the whole log against its signed checkpoints and name the first thing that is wrong.
+
+What is checked, in order:
+
+1. every checkpoint row carries a signed note that verifies with the log's key (or a previous
+   key) and states the row's size and root: an unsigned or forged checkpoint fails;
+2. every entry has a leaf and matches it (its line, hashed, is the leaf): an edit fails;
+3. the leaves are numbered 1..n without a gap, and an entry is missing only where a purge
+   recorded in the signed part of the log removed it;
+4. the tree over the leaves has, at every checkpoint's size, the root that checkpoint signed:
+   an edit with the hashes recomputed, or entries deleted and the rest renumbered, fail here;
+5. the tree is at least as large as its newest checkpoint (truncation), and a checkpoint
+   exists at every ``checkpoint_every`` boundary it has passed (removed checkpoints).
+
+Entries after the newest checkpoint are checked against their leaves only: the next
+checkpoint, and the copy a witness keeps of it, protect them (docs/threat-model.md).
 
 The database builds each entry's line (the hashed columns, joined) in SQL, so the check reads
-one short value per entry and spends its time hashing, as a check must.
+one short value per entry and spends its time hashing, as a check must. The tree is cut at
+checkpoints whose stored frontier has the signed root, so segments run side by side.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
 
-from sqlalchemy import Connection, Label, String, literal, select
+import orjson
+from sqlalchemy import Connection, Label, String, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from gateway.audit.chain import GENESIS, HASHED_COLUMNS, SEPARATOR, next_hash
-from gateway.audit.log import record
+from gateway.audit.chain import HASHED_COLUMNS, SEPARATOR
+from gateway.audit.keys import LogIdentity
+from gateway.audit.log import AuditContext, record
+from gateway.audit.merkle import Frontier, leaf_hash
+from gateway.audit.note import NoteError, open_checkpoint
 from gateway.db.engine import make_engine
-from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
+from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry, ProcessingLogLeaf
 
 _LOG, _CHECKPOINTS = ProcessingLogEntry.__table__, ProcessingLogCheckpoint.__table__
+_LEAVES = ProcessingLogLeaf.__table__
+PURGED = "processing_log.purged"  # the action of a purge's own entry
 BATCH = 10_000
 
 
@@ -44,7 +67,8 @@ def _format(element: _Joined, compiler: Any, **kw: Any) -> str:
     return f"format({compiler.process(element.clauses, **kw)})"
 
 
-def _line_sql() -> Label[str]:
+def line_sql() -> Label[str]:
+    """Each entry's line, built by the database."""
     template = literal(SEPARATOR.join(["%s"] * len(HASHED_COLUMNS)), String)
     return _Joined(template, *(_LOG.c[name] for name in HASHED_COLUMNS)).label("line")
 
@@ -52,98 +76,192 @@ def _line_sql() -> Label[str]:
 @dataclass(frozen=True)
 class Verification:
     ok: bool
-    entries: int  # entries checked
-    first_seq: int | None
+    entries: int  # entries checked against their leaves
+    first_seq: int | None  # the oldest entry present (older ones were purged)
     last_seq: int | None
-    head_hash: str  # the chain's hash after the last entry: publish it to anchor the log
-    checkpoints: int  # checkpoints matched
+    head_hash: str  # the newest entry's leaf hash
+    checkpoints: int  # signed checkpoints whose root the tree matched
     problem: str | None = None
     bad_seq: int | None = None
     bad_id: str | None = None
+    tree_size: int = 0  # leaves, purged entries included
+    root_hash: str = ""  # the root over all of them
+    signed_size: int = 0  # the newest signed checkpoint's size
 
 
 @dataclass(frozen=True)
 class Segment:
-    """Entries after ``after_seq`` (whose chain hash is ``start_hash``) up to ``through_seq``
-    (None: to the end), with the periodic checkpoints inside it to match."""
+    """Leaves after ``after_seq`` (where the tree's frontier is ``frontier``) through
+    ``through_seq``, with the signed roots inside it to match; entries at or below
+    ``purged_through`` may be gone."""
 
     after_seq: int
-    start_hash: str
-    through_seq: int | None
+    frontier: str
+    through_seq: int
     marks: dict[int, str]
+    purged_through: int
 
 
-def plan(connection: Connection, parts: int = 1) -> list[Segment]:
-    """The chain from the last purge checkpoint, cut at periodic checkpoints into at most
-    ``parts`` segments. A checkpoint's hash is where the next segment starts, so segments can
-    be checked side by side; each must end on that same hash, so together they check the whole
-    chain as one pass would."""
-    start = connection.execute(
-        select(_CHECKPOINTS.c.seq, _CHECKPOINTS.c.hash).where(_CHECKPOINTS.c.kind == "purge")
-        .order_by(_CHECKPOINTS.c.seq.desc()).limit(1)).first()
-    start_seq, start_hash = (start.seq, start.hash) if start else (0, GENESIS)
-    marks = dict(connection.execute(
-        select(_CHECKPOINTS.c.seq, _CHECKPOINTS.c.hash).where(
-            _CHECKPOINTS.c.seq > start_seq, _CHECKPOINTS.c.kind == "periodic")
-        .order_by(_CHECKPOINTS.c.seq)).all())
+@dataclass(frozen=True)
+class Plan:
+    segments: list[Segment]
+    tree_size: int
+    signed_size: int
+    failure: Verification | None = None
+
+
+def plan(connection: Connection, identity: LogIdentity, parts: int = 1) -> Plan:
+    """Check every checkpoint's signature, then cut the tree at verified checkpoints into at
+    most ``parts`` segments (a cut's frontier must have the signed root, so each segment starts
+    from the signed tree and must reach the next signed root: together they check the whole
+    tree as one pass would)."""
+    size = connection.scalar(select(func.max(_LEAVES.c.seq))) or 0
+    rows = connection.execute(select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.seq)).all()
+    marks: dict[int, str] = {}
+    for row in rows:
+        try:
+            signed = open_checkpoint(row.note or "", identity.verifiers)
+        except NoteError as error:
+            return _refused(size, f"checkpoint at size {row.seq} is not signed by the log's key "
+                                  f"({error}): it was forged or inserted", row.seq)
+        if (signed.origin, signed.size, signed.root.hex()) != (identity.origin, row.seq,
+                                                                row.hash):
+            return _refused(size, f"checkpoint at size {row.seq} does not match its signed "
+                                  f"note (size {signed.size}, origin {signed.origin})", row.seq)
+        marks[row.seq] = row.hash
+    signed_size = max(marks, default=0)
+    orphan = connection.scalar(
+        select(func.min(_LOG.c.seq)).select_from(_LOG.outerjoin(_LEAVES,
+                                                                _LEAVES.c.seq == _LOG.c.seq))
+        .where(_LEAVES.c.seq.is_(None)))
+    if orphan is not None:
+        return _refused(size, f"entry {orphan} has no leaf: it was inserted around the log's "
+                              "writer", orphan)
+    purged = 0
+    for details in connection.scalars(select(_LOG.c.details).where(
+            _LOG.c.action == PURGED, _LOG.c.seq <= signed_size)):
+        purged = max(purged, _through(details))
+    cuts = [(0, "")]
+    frontiers = {r.seq: r.frontier for r in rows}
     ordered = sorted(marks)
-    cuts = [ordered[len(ordered) * k // parts] for k in range(1, parts)] if ordered else []
-    bounds = [(start_seq, start_hash)] + [(c, marks[c]) for c in sorted(set(cuts))]
-    return [Segment(after, first_hash, nxt[0] if nxt else None,
-                    {seq: h for seq, h in marks.items()
-                     if seq > after and (nxt is None or seq <= nxt[0])})
-            for (after, first_hash), nxt in zip(bounds, [*bounds[1:], None], strict=True)]
+    for k in range(1, parts):
+        at = ordered[len(ordered) * k // parts] if ordered else 0
+        if at > cuts[-1][0] and _frontier_root(at, frontiers[at]) == marks[at]:
+            cuts.append((at, frontiers[at]))
+    bounds = [*cuts[1:], (size, "")]
+    return Plan([Segment(after, frontier, max(through, after),
+                         {s: h for s, h in marks.items() if s > after and (
+                             s <= through or through == size)}, purged)
+                 for (after, frontier), (through, _) in zip(cuts, bounds, strict=True)],
+                size, signed_size)
 
 
-def verify_chain(connection: Connection) -> Verification:
-    """The whole chain in one pass."""
-    [segment] = plan(connection)
-    return verify_segment(connection, segment)
+def _refused(size: int, problem: str, seq: int) -> Plan:
+    return Plan([], size, 0, Verification(False, 0, None, None, "", 0, problem, seq,
+                                          tree_size=size))
+
+
+def _frontier_root(size: int, text: str) -> str | None:
+    try:
+        return Frontier.from_text(size, text).root().hex()
+    except ValueError:
+        return None
+
+
+def _through(details: str | None) -> int:
+    try:
+        value = orjson.loads(details or "{}").get("through_seq")
+    except (orjson.JSONDecodeError, AttributeError):
+        return 0
+    return value if isinstance(value, int) else 0
+
+
+def verify_log(connection: Connection, identity: LogIdentity,
+               checkpoint_every: int | None = None) -> Verification:
+    """The whole log in one pass."""
+    planned = plan(connection, identity)
+    if planned.failure:
+        return planned.failure
+    return _finish(planned, [verify_segment(connection, planned.segments[0])],
+                   checkpoint_every)
 
 
 def verify_segment(connection: Connection, segment: Segment) -> Verification:
-    query = select(_LOG.c.seq, _LOG.c.id, _LOG.c.prev_hash, _LOG.c.hash, _line_sql()).where(
-        _LOG.c.seq > segment.after_seq).order_by(_LOG.c.seq)
-    if segment.through_seq is not None:
-        query = query.where(_LOG.c.seq <= segment.through_seq)
-    compiled = query.compile(dialect=connection.dialect,
-                             compile_kwargs={"render_postcompile": True})
+    leaves = select(_LEAVES.c.seq, _LEAVES.c.hash.label("leaf"), _LOG.c.id, _LOG.c.hash,
+                    line_sql()).select_from(
+        _LEAVES.outerjoin(_LOG, _LOG.c.seq == _LEAVES.c.seq)).where(
+        _LEAVES.c.seq > segment.after_seq, _LEAVES.c.seq <= segment.through_seq,
+    ).order_by(_LEAVES.c.seq)
+    compiled = leaves.compile(dialect=connection.dialect,
+                              compile_kwargs={"render_postcompile": True})
     driver = connection.connection.driver_connection  # rows as plain tuples: fast
     # PostgreSQL streams through a server-side cursor; SQLite's cursor is lazy already.
     cursor = driver.cursor("verify") if connection.dialect.name == "postgresql" \
         else driver.cursor()
     cursor.execute(str(compiled), _positional(compiled, connection))
+    frontier = Frontier.from_text(segment.after_seq, segment.frontier)
     marks = dict(segment.marks)
-    prev, expected, count, matched = segment.start_hash, segment.after_seq + 1, 0, 0
+    expected, count, matched = segment.after_seq + 1, 0, 0
+    first: int | None = None
+    head = ""
 
     def failed(problem: str, seq: int, entry_id: str | None = None) -> Verification:
-        return Verification(False, count, segment.after_seq + 1, expected - 1, prev, matched,
-                            problem, seq, entry_id)
+        return Verification(False, count, first, expected - 1 if count else None, head,
+                            matched, problem, seq, entry_id, frontier.size)
 
     while rows := cursor.fetchmany(BATCH):
-        for seq, entry_id, prev_hash, stored, entry_line in rows:
+        for seq, leaf, entry_id, stored, entry_line in rows:
             if seq != expected:
-                return failed(f"entry {expected} was removed: the chain jumps from entry "
-                              f"{expected - 1} to entry {seq}", expected)
-            if prev_hash != prev:
-                return failed(f"entry {seq} ({entry_id}) does not follow entry {seq - 1}: "
-                              "entries were removed, inserted or reordered before it", seq,
-                              entry_id)
-            if next_hash(prev, entry_line.encode()) != stored:
-                return failed(f"entry {seq} ({entry_id}) was changed: its content does not "
-                              "match its hash", seq, entry_id)
+                return failed(f"leaf {expected} is missing: the tree jumps from leaf "
+                              f"{expected - 1} to leaf {seq}", expected)
+            if entry_id is None:
+                if seq > segment.purged_through:
+                    return failed(f"entry {seq} was removed: no purge in the signed log "
+                                  "covers it", seq)
+            else:
+                if stored != leaf or leaf_hash(entry_line.encode()).hex() != leaf:
+                    return failed(f"entry {seq} ({entry_id}) was changed: its content does "
+                                  "not match its leaf hash", seq, entry_id)
+                first = seq if first is None else first
+                count, head = count + 1, leaf
+            frontier.append(bytes.fromhex(leaf))
             if seq in marks:
-                if marks.pop(seq) != stored:
-                    return failed(f"checkpoint at entry {seq} does not match the chain", seq,
-                                  entry_id)
+                if marks.pop(seq) != frontier.root().hex():
+                    return failed(f"the tree at size {seq} does not match its signed "
+                                  f"checkpoint: entries up to {seq} were changed, removed, "
+                                  "inserted or renumbered", seq)
                 matched += 1
-            prev, expected, count = stored, expected + 1, count + 1
+            expected += 1
     if marks:
         missing = min(marks)
-        return failed(f"entries up to {missing} are missing: a checkpoint was made at entry "
-                      f"{missing}, after the last entry {expected - 1}", missing)
-    return Verification(True, count, segment.after_seq + 1 if count else None,
-                        expected - 1 if count else None, prev, matched)
+        return failed(f"the log was truncated: a signed checkpoint covers {missing} entries, "
+                      f"the tree ends at {expected - 1}", missing)
+    return Verification(True, count, first, expected - 1 if count else None, head, matched,
+                        tree_size=frontier.size, root_hash=frontier.root().hex())
+
+
+def _finish(planned: Plan, results: list[Verification],
+            checkpoint_every: int | None) -> Verification:
+    """One result from the segments' (in tree order): the first problem, else the sums."""
+    for result in results:
+        if not result.ok:
+            return dataclasses.replace(result, signed_size=planned.signed_size)
+    counted = [r for r in results if r.entries]
+    last = results[-1]
+    combined = Verification(
+        True, sum(r.entries for r in results), counted[0].first_seq if counted else None,
+        counted[-1].last_seq if counted else None, counted[-1].head_hash if counted else "",
+        sum(r.checkpoints for r in results), tree_size=last.tree_size,
+        root_hash=last.root_hash, signed_size=planned.signed_size)
+    if checkpoint_every:
+        boundary = planned.tree_size // checkpoint_every * checkpoint_every
+        if planned.signed_size < boundary:
+            return dataclasses.replace(
+                combined, ok=False, bad_seq=boundary,
+                problem=f"no signed checkpoint covers entry {boundary} (one is made every "
+                        f"{checkpoint_every}): checkpoints were removed, or none was made "
+                        "since the upgrade (run `wijkgateway audit checkpoint`)")
+    return combined
 
 
 def _positional(compiled: Any, connection: Connection) -> Any:
@@ -154,27 +272,25 @@ def _positional(compiled: Any, connection: Connection) -> Any:
     return params
 
 
-def verify_database(database_url: str, workers: int = 1) -> Verification:
-    """The whole chain, in ``workers`` processes side by side (segments between checkpoints);
-    the first problem in chain order is the one reported."""
+def verify_database(database_url: str, context: AuditContext,
+                    workers: int = 1) -> Verification:
+    """The whole log, in ``workers`` processes side by side (segments between checkpoints);
+    the first problem in tree order is the one reported."""
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            segments = plan(connection, max(1, workers))
+            planned = plan(connection, context.identity, max(1, workers))
     finally:
         engine.dispose()
-    if len(segments) == 1:
-        return _verify_in_process(database_url, segments[0])
-    with ProcessPoolExecutor(len(segments), mp_context=get_context("fork")) as pool:
-        results = list(pool.map(_verify_in_process, [database_url] * len(segments), segments))
-    for result in results:
-        if not result.ok:
-            return result
-    counted = [r for r in results if r.entries]
-    return Verification(
-        True, sum(r.entries for r in results), counted[0].first_seq if counted else None,
-        counted[-1].last_seq if counted else None,
-        results[-1].head_hash, sum(r.checkpoints for r in results))
+    if planned.failure:
+        return planned.failure
+    if len(planned.segments) == 1:
+        results = [_verify_in_process(database_url, planned.segments[0])]
+    else:
+        with ProcessPoolExecutor(len(planned.segments), mp_context=get_context("fork")) as pool:
+            results = list(pool.map(_verify_in_process, [database_url] * len(planned.segments),
+                                    planned.segments))
+    return _finish(planned, results, context.checkpoint_every)
 
 
 def _verify_in_process(database_url: str, segment: Segment) -> Verification:

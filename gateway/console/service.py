@@ -142,7 +142,7 @@ def verify_now(sessions: sessionmaker[Session], database_url: str, officer: str)
     """Check the whole chain, then log the check as ``wijkgateway audit verify`` does: the
     reading holds no write transaction open, and the entry is written in one of its own. One
     process: the server does not fork (the CLI checks side by side)."""
-    result = verify_database(database_url)
+    result = verify_database(database_url, sessions.kw["info"][audit.CONTEXT])
     with sessions.begin() as session:
         record_verification(session, result, "officer", officer)
     return result

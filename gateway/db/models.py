@@ -274,6 +274,9 @@ class ProcessingLogEntry(Base):
     legal_basis: Mapped[str | None] = mapped_column(String(32))
     actor_type: Mapped[str] = mapped_column(String(16))  # client, officer, system
     actor_id: Mapped[str | None] = mapped_column(String(255))
+    acting_person: Mapped[str | None] = mapped_column(Text)  # the worker a system acts for
+    acting_role: Mapped[str | None] = mapped_column(Text)
+    acting_unit: Mapped[str | None] = mapped_column(Text)
     sender: Mapped[str | None] = mapped_column(String(255))
     recipient: Mapped[str | None] = mapped_column(String(255), index=True)
     recipient_role: Mapped[str | None] = mapped_column(String(64))
@@ -285,20 +288,21 @@ class ProcessingLogEntry(Base):
     request_id: Mapped[str | None] = mapped_column(String(128))
     trace_id: Mapped[str | None] = mapped_column(String(32))
     details: Mapped[str | None] = mapped_column(Text)  # JSON of ids, rules; no personal data
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))  # the entry's Merkle leaf hash, hex
 
 
 class ProcessingLogCheckpoint(Base):
-    """The chain's hash at an entry: made periodically, and by every purge (the entries
-    before a purge checkpoint are gone; verification starts from its hash)."""
+    """A signed tree head of the log's Merkle tree (a C2SP checkpoint in a signed note): made
+    every ``audit_checkpoint_every`` entries, on demand, and by every purge."""
 
     __tablename__ = "processing_log_checkpoints"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    hash: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))  # periodic | purge
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # size
+    hash: Mapped[str] = mapped_column(String(64))  # root hash, hex
+    kind: Mapped[str] = mapped_column(String(16))  # periodic | purge | manual
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text)  # the signed note, as published
+    frontier: Mapped[str] = mapped_column(Text)  # compact range at seq: the next one's start
 
 
 class Officer(Base):
@@ -335,3 +339,13 @@ class RateLimitCounter(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[float] = mapped_column(index=True)  # seconds since the epoch
+
+
+class ProcessingLogLeaf(Base):
+    """Every entry's Merkle leaf hash, kept when a purge removes the entry itself, so the
+    tree (and every proof in it) outlives the entries' retention."""
+
+    __tablename__ = "processing_log_leaves"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,9 +1,11 @@
-"""The processing log: what is recorded, the hash chain and its verification (tampering on both
-backends), purge with a checkpoint, and the privacy officers' API."""
+"""The processing log: what is recorded, its verification and checkpoints, and the privacy
+officers' API. Attacks on the log, purge, witnesses and the PostgreSQL roles are in
+test_log_integrity.py."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,17 +13,19 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.auditevent import AuditEvent
-from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
+from gateway.audit.log import CONTEXT
+from gateway.audit.merkle import root
 from gateway.audit.pseudonyms import Pseudonymiser
-from gateway.audit.purge import purge_expired
-from gateway.audit.verify import verify_chain, verify_database
+from gateway.audit.verify import verify_database
+from gateway.audit.witness import checkpoint_now
 from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
 from gateway.settings import Settings
 from tests.conftest import bearer
+from tests.support.auditlog import tamper, verify
 from tests.support.samples import (
     VALID_BSNS,
     patient,
@@ -57,11 +61,6 @@ def flow(client: TestClient, gp: dict, team: dict, receiver) -> str:  # noqa: AN
 def _entries(sessions: sessionmaker[Session]) -> list[ProcessingLogEntry]:
     with sessions() as session:
         return list(session.scalars(select(ProcessingLogEntry).order_by(ProcessingLogEntry.seq)))
-
-
-def _verify(sessions: sessionmaker[Session]):  # noqa: ANN202
-    with sessions() as session:
-        return verify_chain(session.connection())
 
 
 class TestWhatIsRecorded:
@@ -102,55 +101,42 @@ class TestWhatIsRecorded:
         assert _entries(sessions) == []
 
 
-class TestChain:
-    def test_an_intact_chain_verifies(self, flow: str, sessions) -> None:  # noqa: ANN001
-        result = _verify(sessions)
+class TestVerification:
+    """The untampered cases; the attacks are in test_log_integrity.py."""
+
+    def test_an_intact_log_verifies(self, flow: str, sessions) -> None:  # noqa: ANN001
+        checkpoint_now(sessions)
+        result = verify(sessions)
         entries = _entries(sessions)
-        assert result.ok and result.entries == len(entries) >= 5
+        assert (result.ok, result.entries, result.tree_size, result.signed_size) == (
+            True, len(entries), len(entries), len(entries))
+        assert result.entries >= 5 and result.checkpoints == 1
         assert result.head_hash == entries[-1].hash
+        assert result.root_hash == root([bytes.fromhex(e.hash) for e in entries]).hex()
 
-    @pytest.mark.parametrize("tamper,words", [
-        ("UPDATE processing_log SET recipient = 'elsewhere' WHERE seq = 3", "entry 3 (" ),
-        ("DELETE FROM processing_log WHERE seq = 3", "entry 3 was removed"),
-        ("UPDATE processing_log SET seq = seq + 1000 WHERE seq = 2", "entry 2 was removed"),
-        ("UPDATE processing_log SET details = NULL WHERE seq = 4", "entry 4 ("),
-    ])
-    def test_tampering_is_found_and_named(self, flow: str, sessions, database_url: str,
-                                          tamper: str, words: str) -> None:  # noqa: ANN001
-        with sessions.begin() as session:
-            if database_url.startswith("postgresql"):  # an administrator bypassing the trigger
-                session.execute(text("SET LOCAL session_replication_role = replica"))
-            session.execute(text(tamper))
-        result = _verify(sessions)
-        assert not result.ok
-        assert words in result.problem
-        assert result.bad_seq in (2, 3, 4)
+    def test_an_edit_without_rehashing_is_named(self, flow: str, sessions,
+                                                admin_url: str) -> None:  # noqa: ANN001
+        tamper(admin_url, "UPDATE processing_log SET recipient = 'elsewhere' WHERE seq = 3")
+        result = verify(sessions)
+        assert (result.ok, result.bad_seq) == (False, 3)
+        assert result.problem == (f"entry 3 ({result.bad_id}) was changed: its content does "
+                                  "not match its leaf hash")
 
-    def test_swapped_entries_are_found(self, flow: str, sessions,
-                                       database_url: str) -> None:  # noqa: ANN001
-        with sessions.begin() as session:
-            if database_url.startswith("postgresql"):
-                session.execute(text("SET LOCAL session_replication_role = replica"))
-            session.execute(text("UPDATE processing_log SET seq = -1 WHERE seq = 2"))
-            session.execute(text("UPDATE processing_log SET seq = 2 WHERE seq = 3"))
-            session.execute(text("UPDATE processing_log SET seq = 3 WHERE seq = -1"))
-        result = _verify(sessions)
-        assert not result.ok and result.bad_seq == 2
-        assert "does not follow" in result.problem
 
-    def test_postgresql_refuses_changes_sqlite_has_them_caught(
-            self, flow: str, sessions, database_url: str) -> None:  # noqa: ANN001
-        statements = ("UPDATE processing_log SET outcome = 'error'", "DELETE FROM processing_log",
-                      "DELETE FROM processing_log_checkpoints")
-        if database_url.startswith("postgresql"):  # the append-only trigger
-            for statement in statements:
-                with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as s:
-                    s.execute(text(statement))
-            assert _verify(sessions).ok
-        else:  # no trigger: the chain is what tells
-            with sessions.begin() as session:
-                session.execute(text(statements[0]))
-            assert not _verify(sessions).ok
+def test_periodic_checkpoints_and_side_by_side_segments(
+        small_checkpoints: TestClient, sessions, database_url: str) -> None:  # noqa: ANN001
+    gp = {**bearer(small_checkpoints, "demo-huisarts"), "Content-Type": "application/fhir+json"}
+    for _ in range(3):
+        small_checkpoints.post("/fhir/ServiceRequest", headers=gp, json=service_request())
+    with sessions() as session:
+        marks = list(session.scalars(select(ProcessingLogCheckpoint.seq)))
+        size = session.scalar(select(func.count()).select_from(ProcessingLogEntry))
+    assert marks == list(range(3, size + 1, 3))
+    context = sessions.kw["info"][CONTEXT]
+    single = verify(sessions)
+    side_by_side = verify_database(database_url, context, workers=2)
+    assert single.ok and single.checkpoints == len(marks)
+    assert dataclasses.asdict(side_by_side) == dataclasses.asdict(single)
 
 
 @pytest.fixture
@@ -158,44 +144,6 @@ def small_checkpoints(settings: Settings, seeded: None) -> Iterator[TestClient]:
     tuned = settings.model_copy(update={"audit_checkpoint_every": 3})
     with TestClient(create_app(tuned, configure_logs=False)) as test_client:
         yield test_client
-
-
-def test_removing_the_newest_entries_is_found_by_a_checkpoint(
-        small_checkpoints: TestClient, sessions, database_url: str) -> None:  # noqa: ANN001
-    gp = {**bearer(small_checkpoints, "demo-huisarts"), "Content-Type": "application/fhir+json"}
-    for _ in range(3):
-        small_checkpoints.post("/fhir/ServiceRequest", headers=gp, json=service_request())
-    with sessions() as session:
-        marks = list(session.scalars(select(ProcessingLogCheckpoint.seq)))
-    assert marks and _verify(sessions).checkpoints == len(marks)
-    side_by_side = verify_database(database_url, workers=2)  # segments between checkpoints
-    assert side_by_side.ok and side_by_side.checkpoints == len(marks)
-    assert side_by_side.head_hash == _verify(sessions).head_hash
-    with sessions.begin() as session:
-        if database_url.startswith("postgresql"):
-            session.execute(text("SET LOCAL session_replication_role = replica"))
-        session.execute(text("DELETE FROM processing_log WHERE seq >= :seq"),
-                        {"seq": marks[-1] - 1})
-    result = _verify(sessions)
-    assert not result.ok and "checkpoint" in result.problem
-    assert verify_database(database_url, workers=2).problem == result.problem
-
-
-def test_purge_leaves_a_checkpoint_and_a_verifiable_chain(flow: str, client: TestClient,
-                                                          gp: dict, sessions) -> None:  # noqa: ANN001
-    before = _entries(sessions)
-    logged = client.app.state.runtime.sessions  # sessions that write the purge's own entry
-    with logged.begin() as session:  # far in the future: everything has expired
-        purged = purge_expired(session, now=datetime(2090, 1, 1, tzinfo=UTC))
-    assert purged.entries == len(before) and purged.through_seq == before[-1].seq
-    remaining = _entries(sessions)
-    assert [e.action for e in remaining] == ["processing_log.purged"]
-    assert remaining[0].prev_hash == before[-1].hash
-    client.post("/fhir/ServiceRequest", headers=gp, json=service_request())
-    result = _verify(sessions)
-    assert result.ok and result.first_seq == before[-1].seq + 1
-    with logged.begin() as session:
-        assert purge_expired(session).entries == 0  # nothing recent expires
 
 
 class TestOfficersApi:
