@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 WRITER_WAIT_SECONDS = 10
 
@@ -63,3 +64,23 @@ def make_engine(database_url: str) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """An engine for long reads beside the writers (the CSV export). On SQLite in WAL mode a
+    reader needs no lock: its statements run without ``BEGIN IMMEDIATE`` and without the
+    writer lock, each on a snapshot of its own, and writers go on meanwhile. Connections are
+    not pooled (a read holds one only while it runs). Elsewhere: ``engine`` itself."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    reader = create_engine(engine.url, connect_args={"check_same_thread": False},
+                           poolclass=NullPool)
+
+    @event.listens_for(reader, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in ("PRAGMA busy_timeout=10000", "PRAGMA query_only=ON"):
+            cursor.execute(pragma)
+        cursor.close()
+
+    return reader
