@@ -32,6 +32,8 @@ from gateway.fhir import (
     subscription,
     task,
 )
+from gateway.identity import routes as identity_routes
+from gateway.involvements import routes as involvement_routes
 from gateway.logging import configure_logging, get_logger
 from gateway.metrics import Metrics
 from gateway.outbox import repository as outbox_repository
@@ -93,6 +95,6 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     app.include_router(processing_activities.router)
     for module in (metadata, service_request, task, subscription, organization, consent,
                    patient, related_person, consent_routes, audit_routes, audit_event,
-                   console_routes):
+                   involvement_routes, identity_routes, console_routes):
         app.include_router(module.router)
     return app

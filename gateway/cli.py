@@ -43,7 +43,7 @@ from gateway.officers import (
 )
 from gateway.outbox import repository as outbox_repository
 from gateway.outbox.worker import Worker, replay
-from gateway.persons import find_person
+from gateway.persons import involved_person
 from gateway.processing_activities import load_register
 from gateway.settings import Environment, Settings, get_settings
 
@@ -118,8 +118,10 @@ def worker(once: Annotated[bool, typer.Option(help="Deliver what is due, then ex
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
-    """Apply migrations (creates the SQLite file if needed)."""
-    upgrade(get_settings().database_url, revision)
+    """Apply migrations (creates the SQLite file if needed). On PostgreSQL run it as the
+    schema owner; WIJKGATEWAY_DATABASE_APP_ROLE names the role the gateway runs as."""
+    settings = get_settings()
+    upgrade(settings.database_url, revision, app_role=settings.database_app_role)
     typer.echo(f"database at revision {revision}")
 
 
@@ -242,7 +244,7 @@ def consent_explain(
     settings = get_settings()
     with _sessions(settings)() as session:
         try:
-            person = find_person(session, patient)
+            person = involved_person(session, None, patient)
             decision = decide_for(
                 session, session.info[AUDIT_CONTEXT].register, activity, person.id,
                 tuple(recipients),

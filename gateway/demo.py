@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from gateway.auth.actors import add_actor, registered_actor
+from gateway.auth.bearer import Actor
 from gateway.auth.clients import add_client
-from gateway.auth.scopes import GP_SCOPES, SCOPE_AUDIT_READ, TEAM_SCOPES
+from gateway.auth.scopes import (
+    GP_SCOPES,
+    SCOPE_AUDIT_READ,
+    SCOPE_IDENTITY_REVIEW,
+    SCOPE_INVOLVEMENT_ADMIN,
+    TEAM_SCOPES,
+)
 from gateway.db.models import OAuthClient, Organization
 
 DEMO_TEAMS = {"wijkteam-noord": "Wijkteam Noord", "wijkteam-zuid": "Wijkteam Zuid"}
@@ -15,7 +23,16 @@ DEMO_CLIENTS = (
     ("demo-wijkteam-noord", "Wijkteam Noord registratiesysteem (demo)", TEAM_SCOPES,
      "wijkteam-noord"),
     ("demo-privacy-officer", "Privacy officer tooling (demo)", (SCOPE_AUDIT_READ,), None),
+    ("demo-beheer", "Functional administration (demo)",
+     (SCOPE_INVOLVEMENT_ADMIN, SCOPE_IDENTITY_REVIEW), None),
 )
+# The person each demo system acts for (token exchange names them in every request).
+DEMO_ACTORS = {
+    "demo-huisarts": Actor("huisarts-1", "gp"),
+    "demo-wijkteam-noord": Actor("medewerker-1", "worker", "adult"),
+    "demo-privacy-officer": Actor("privacy-1", "privacy-officer"),
+    "demo-beheer": Actor("beheerder-1", "administrator"),
+}
 
 
 def demo_secret(client_id: str) -> str:
@@ -35,4 +52,8 @@ def load_demo(session: Session) -> list[str]:
             add_client(session, name, list(scopes), team_id=team, client_id=client_id,
                        secret=demo_secret(client_id))
             added.append(f"client {client_id}")
+        actor = DEMO_ACTORS[client_id]
+        if registered_actor(session, client_id, actor.id, actor.role) is None:
+            add_actor(session, client_id, actor.id, actor.role, actor.unit)
+            added.append(f"actor {actor.id} ({actor.role}) of {client_id}")
     return added

@@ -23,11 +23,15 @@ from gateway.subscriptions.repository import Subscriber, active_subscriber
 from schemas import ACTIVITY_FEEDBACK, ACTIVITY_REFERRAL
 
 log = get_logger()
+REASON_IDENTITY_CONFLICT = "identity-conflict"
 
 
 def disclose(session: Session, register: Register, activity_id: str, person_id: str,
-             subscribers: list[Subscriber], event_type: str, resource: dict[str, Any]) -> None:
-    """Enqueue ``resource`` for each subscriber as the decision for ``activity_id`` allows."""
+             subscribers: list[Subscriber], event_type: str, resource: dict[str, Any],
+             withhold: str | None = None) -> None:
+    """Enqueue ``resource`` for each subscriber as the decision for ``activity_id`` allows.
+    ``withhold`` (a reason such as ``identity-conflict``) withholds it from everyone until a
+    person has looked, whatever consent says."""
     if not subscribers:
         return
     recipients = tuple(dict.fromkeys(s.recipient for s in subscribers))
@@ -35,66 +39,89 @@ def disclose(session: Session, register: Register, activity_id: str, person_id: 
     deliveries = []
     for subscriber in subscribers:
         verdict = decision.for_recipient(subscriber.recipient)
+        permitted = verdict.verdict == "permit" and withhold is None
         deliveries.append(Delivery(
-            subscriber.subscription_id,
-            minimise(resource, verdict.fields) if verdict.verdict == "permit" else None,
-            _kept(decision, verdict)))
+            subscriber.subscription_id, minimise(resource, verdict.fields) if permitted else None,
+            _kept(decision, verdict, withhold)))
         _record(session, verdict, activity_id, person_id,
-                "permitted" if verdict.verdict == "permit" else "withheld", event_type, resource)
-        if verdict.verdict == "deny":
+                "permitted" if permitted else "withheld", event_type, resource, withhold)
+        if not permitted:
             log.info("delivery_withheld", activity_id=activity_id, event_type=event_type,
-                     subscription_id=subscriber.subscription_id,
+                     subscription_id=subscriber.subscription_id, reason=withhold or "consent",
                      recipient=subscriber.recipient.organization)
     enqueue(session, deliveries, event_type, person_id, resource["resourceType"], resource["id"])
 
 
-def _kept(decision: Decision, verdict: RecipientDecision) -> dict[str, Any]:
+def _kept(decision: Decision, verdict: RecipientDecision,
+          withhold: str | None = None) -> dict[str, Any]:
     """The decision as the outbox row keeps it, for the processing log and ``outbox list``."""
     return {"activity": decision.activity_id, "register_version": decision.register_version,
-            **recipient_json(verdict)}
+            **recipient_json(verdict), **({"reason": withhold} if withhold else {})}
 
 
 def _record(session: Session, verdict: RecipientDecision, activity_id: str, person_id: str,
-            action: str, event: str, resource: dict[str, Any]) -> None:
+            action: str, event: str, resource: dict[str, Any],
+            withhold: str | None = None) -> None:
     """A disclosure, or its denial, in the processing log: who, what categories, and why."""
-    permitted = verdict.verdict == "permit"
+    permitted = verdict.verdict == "permit" and withhold is None
     audit.record(session, kind="disclosure" if permitted else "denial",
                  action=f"delivery.{action}", outcome="ok" if permitted else "denied",
                  activity_id=activity_id, actor_type="system",
                  recipient=verdict.recipient.organization,
                  recipient_role=verdict.recipient.role, person_id=person_id,
-                 categories=verdict.permitted,
+                 categories=verdict.permitted if permitted else frozenset(),
                  details={"resource": f"{resource.get('resourceType')}/{resource.get('id')}",
                           "event": event, "rules": list(verdict.rules),
-                          "records": list(verdict.records)})
+                          "records": list(verdict.records),
+                          **({"reason": withhold} if withhold else {})})
 
 
-def release_withheld(session: Session, register: Register, person_id: str,
-                     activity_id: str) -> int:
-    """Consent that arrives after a referral: each message it withheld is decided again, as
-    of now, and sent (minimised) where the new decision permits. Returns how many."""
-    released = 0
-    withheld = session.scalars(select(OutboxMessage).where(
+def release_withheld(session: Session, register: Register, person_id: str, activity_id: str,
+                     sender: str | None = None) -> int:
+    """Consent that arrives after a referral: each referral message it withheld is decided
+    again, as of now, and sent (minimised) where the new decision permits. ``sender`` limits
+    it to referrals that client sent (a GP's consent speaks for its own referrals only).
+    A message held for an identity conflict waits for its review. Returns how many."""
+    query = select(OutboxMessage).where(
         OutboxMessage.ordering_key == person_id, OutboxMessage.status == "withheld",
-        OutboxMessage.resource_type == "ServiceRequest"))
-    for message in withheld:
-        subscriber = active_subscriber(session, message.subscription_id)
-        if (message.decision or {}).get("activity") != activity_id or subscriber is None:
-            continue
-        decision = decide_for(session, register, activity_id, person_id, (subscriber.recipient,))
-        verdict = decision.recipients[0]
-        referral = session.get(ServiceRequestRow, message.resource_id)
-        if verdict.verdict != "permit" or referral is None:
-            continue
-        message.payload = minimise(render_service_request(referral), verdict.fields)
-        message.decision = _kept(decision, verdict)
-        make_due(message, utcnow())
-        _record(session, verdict, activity_id, person_id, "released", message.event_type,
-                message.payload)
-        released += 1
-        log.info("delivery_released", activity_id=activity_id, outbox_id=message.id,
-                 subscription_id=message.subscription_id)
-    return released
+        OutboxMessage.resource_type == "ServiceRequest")
+    if sender is not None:
+        query = query.where(OutboxMessage.resource_id.in_(select(ServiceRequestRow.id).where(
+            ServiceRequestRow.client_id == sender)))
+    return sum(_release(session, register, message) for message in session.scalars(query)
+               if (message.decision or {}).get("activity") == activity_id
+               and "reason" not in (message.decision or {}))
+
+
+def release_reviewed(session: Session, register: Register, referral_id: str) -> int:
+    """An identity review found the referral's person right: its messages held for the
+    conflict are decided again, as of now, like any withheld message."""
+    withheld = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.resource_type == "ServiceRequest",
+        OutboxMessage.resource_id == referral_id, OutboxMessage.status == "withheld"))
+    return sum(_release(session, register, message) for message in withheld)
+
+
+def _release(session: Session, register: Register, message: OutboxMessage) -> bool:
+    """Decide a withheld referral message again; queue it if permitted now."""
+    subscriber = active_subscriber(session, message.subscription_id)
+    activity_id = (message.decision or {}).get("activity")
+    referral = session.get(ServiceRequestRow, message.resource_id)
+    if subscriber is None or activity_id is None or referral is None:
+        return False
+    decision = decide_for(session, register, activity_id, message.ordering_key,
+                          (subscriber.recipient,))
+    verdict = decision.recipients[0]
+    message.decision = _kept(decision, verdict)
+    if verdict.verdict != "permit":
+        return False
+    message.payload = minimise(render_service_request(referral), verdict.fields)
+    make_due(message, utcnow())
+    _record(session, verdict, activity_id, message.ordering_key, "released",
+            message.event_type, message.payload)
+    log.info("delivery_released", activity_id=activity_id, outbox_id=message.id,
+             subscription_id=message.subscription_id)
+    return True
 
 
 def referral_as_seen_by(session: Session, register: Register, caller: Caller,

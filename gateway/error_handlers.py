@@ -4,14 +4,17 @@ issue names the element. Foreign errors (adapter, FastAPI, database) are transla
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from adapters.base import InvalidMessage, Issue
+from gateway.audit.log import record_now
 from gateway.db.engine import DatabaseBusy
 from gateway.errors import Conflict, GatewayError
 from gateway.fhir_json import FhirResponse, operation_outcome
+from gateway.involvements.service import NotInvolved
 from gateway.logging import get_logger
 
 log = get_logger()
@@ -27,6 +30,12 @@ def _respond(status: int, issues: list[Issue], headers: dict[str, str] | None = 
 
 async def gateway_error(_request: Request, error: GatewayError) -> FhirResponse:
     return _respond(error.status, error.issues, error.headers, type(error).__name__)
+
+
+async def not_involved(request: Request, error: NotInvolved) -> FhirResponse:
+    """Logged as a denial in a transaction of its own: the request's rolls back."""
+    await run_in_threadpool(record_now, request.app.state.runtime.sessions, **error.entry)
+    return await gateway_error(request, error)
 
 
 async def invalid_message(_request: Request, error: InvalidMessage) -> FhirResponse:
@@ -67,6 +76,7 @@ async def unexpected(_request: Request, error: Exception) -> FhirResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, gateway_error)
+    app.add_exception_handler(NotInvolved, not_involved)
     app.add_exception_handler(InvalidMessage, invalid_message)
     app.add_exception_handler(RequestValidationError, request_validation)
     app.add_exception_handler(HTTPException, http_exception)

@@ -16,6 +16,7 @@ from gateway.auth.bearer import Caller
 from gateway.consents import repository
 from gateway.db.models import Person, RelatedPersonRow
 from gateway.errors import Conflict, Unprocessable
+from gateway.involvements.service import require_involved
 from gateway.logging import get_logger
 from schemas import BSN_SYSTEM, BSN_SYSTEMS, REPRESENTATIVE_CODES, ROLE_CODE_SYSTEM, is_valid_bsn
 
@@ -23,33 +24,26 @@ PATIENT_PREFIX, RELATED_PREFIX = "Patient/", "RelatedPerson/"
 log = get_logger()
 
 
-def register_patient(session: Session, caller: Caller,
-                     document: dict[str, Any]) -> tuple[Person, bool]:
-    """Create the person by BSN, or complete a known one with the birth date. Returns
-    (person, created). A different birth date than the one known is a conflict, not an
-    overwrite: one of the two registries is wrong and a person should look."""
+def register_patient(session: Session, caller: Caller, document: dict[str, Any]) -> Person:
+    """Complete a person the caller's organisation helps with their birth date. A different
+    birth date than the one known is a conflict, not an overwrite: one of the two registries
+    is wrong and a person should look. Anyone else gets the same 403, known or not."""
     patient = validate_resource(Patient, document)
     bsn = _bsn(patient.identifier or [], "Patient.identifier")
     if patient.birthDate is None or not isinstance(patient.birthDate, date):
         raise Unprocessable("give the full birth date (YYYY-MM-DD)",
                             expression="Patient.birthDate")
-    person = repository.person_by_bsn(session, bsn)
-    if person is None:
-        person = Person(bsn=bsn, birth_date=patient.birthDate)
-        session.add(person)
-        session.flush()
-        audit.record(session, kind="write", action="person.registered",
-                     actor_id=caller.client_id, person_id=person.id)
-        log.info("person_registered", resource_id=person.id)
-        return person, True
+    person = require_involved(session, caller, repository.person_by_bsn(session, bsn),
+                              audit.subject_identifier(bsn), "person.refused")
     if person.birth_date not in (None, patient.birthDate):
         raise Conflict("the gateway knows this person with another birth date",
                        expression="Patient.birthDate")
     if person.birth_date is None:
         audit.record(session, kind="write", action="person.birth_date_recorded",
                      actor_id=caller.client_id, person_id=person.id)
+        log.info("person_birth_date_recorded", resource_id=person.id)
     person.birth_date = patient.birthDate
-    return person, False
+    return person
 
 
 def render_patient(person: Person) -> dict[str, Any]:
@@ -62,7 +56,8 @@ def register_related_person(session: Session, caller: Caller,
                             document: dict[str, Any]) -> RelatedPersonRow:
     """A parent or guardian of a known person; they may then consent for the minor."""
     related = validate_resource(RelatedPerson, document)
-    person = resolve_patient(session, related.patient, "RelatedPerson.patient")
+    person = involved_patient(session, caller, related.patient, "RelatedPerson.patient",
+                              "related_person.refused")
     return add_related_person(session, caller, person.id, related, "RelatedPerson")
 
 
@@ -96,29 +91,39 @@ def render_related_person(row: RelatedPersonRow) -> dict[str, Any]:
             **({"identifier": [{"system": BSN_SYSTEM, "value": row.bsn}]} if row.bsn else {})}
 
 
-def resolve_patient(session: Session, reference: Any, expr: str) -> Person:
-    """``Patient/{id}`` or a BSN identifier -> a person the gateway knows, else 422."""
-    person = None
+def involved_patient(session: Session, caller: Caller, reference: Any, expr: str,
+                     action: str) -> Person:
+    """``Patient/{id}`` or a BSN identifier -> a person the caller's organisation helps.
+    A malformed reference is 422; an unknown person and one the caller is not involved with
+    get the same 403 (no oracle)."""
+    person, subject = None, None
     if reference is not None and (reference.reference or "").startswith(PATIENT_PREFIX):
         person = session.get(Person, reference.reference.removeprefix(PATIENT_PREFIX))
-    elif reference is not None and reference.identifier is not None:
-        ident = reference.identifier
-        if ident.system in BSN_SYSTEMS and ident.value:
-            person = repository.person_by_bsn(session, ident.value)
-    if person is None:
-        raise Unprocessable("unknown person: reference a Patient the gateway knows (from a "
-                            "referral or POST /fhir/Patient) as 'Patient/{id}' or by BSN",
+    elif reference is not None and reference.identifier is not None \
+            and reference.identifier.system in BSN_SYSTEMS and reference.identifier.value:
+        subject = audit.subject_identifier(reference.identifier.value)
+        person = repository.person_by_bsn(session, reference.identifier.value)
+    else:
+        raise Unprocessable("reference the person as 'Patient/{id}' or by BSN identifier",
                             expression=expr)
-    return person
+    return require_involved(session, caller, person, subject, action)
 
 
-def find_person(session: Session, patient: str) -> Person:
-    """``Patient/{id}`` or a BSN -> the person, or 422 naming ``patient``."""
-    person = None
-    if patient.startswith("Patient/"):
-        person = session.get(Person, patient.removeprefix("Patient/"))
+def involved_person(session: Session, caller: Caller | None, patient: str,
+                    action: str = "person.access_refused") -> Person:
+    """``Patient/{id}`` or a BSN -> the person; with a caller, one its organisation helps
+    (else the same 403 for unknown and not involved). Without a caller (the CLI, run by an
+    operator) an unknown person is 422 naming ``patient``."""
+    person, subject = None, None
+    if patient.startswith(PATIENT_PREFIX):
+        person = session.get(Person, patient.removeprefix(PATIENT_PREFIX))
     elif is_valid_bsn(patient):
+        subject = audit.subject_identifier(patient)
         person = repository.person_by_bsn(session, patient)
+    elif caller is not None:
+        raise Unprocessable("give 'Patient/{id}' or a valid BSN", expression="patient")
+    if caller is not None:
+        return require_involved(session, caller, person, subject, action)
     if person is None:
         raise Unprocessable("unknown person: give 'Patient/{id}' or the BSN of a person the "
                             "gateway knows", expression="patient")

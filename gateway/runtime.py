@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from consent import Register
 from gateway.audit.log import AuditContext
-from gateway.auth.bearer import Caller, VerifiedTokens
+from gateway.auth.bearer import Caller, VerifiedTokens, actor_from
 from gateway.auth.client_cache import ClientCache
+from gateway.auth.scopes import RESIDENT_DATA_SCOPES
 from gateway.errors import Forbidden, Unauthorized
 from gateway.logging import get_logger
 from gateway.metrics import Metrics
@@ -88,7 +89,8 @@ DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def require_scope(scope: str) -> Callable[..., Awaitable[Caller]]:
-    """Dependency factory: a valid token carrying ``scope``; refusals are logged."""
+    """Dependency factory: a valid token carrying ``scope``; refusals are logged. A scope over
+    residents' data also needs the acting person (an exchanged token, RFC 8693)."""
 
     async def dependency(request: Request, runtime: RuntimeDep) -> Caller:
         claims = runtime.tokens.claims(request.headers.get("authorization"))
@@ -97,12 +99,21 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Caller]]:
             await run_in_threadpool(runtime.clients.load, client_id)
         if not status.active:
             raise Unauthorized("the client of this token is unknown or revoked")
+        actor = actor_from(claims)
         structlog.contextvars.bind_contextvars(client_id=client_id)
+        if actor is not None:
+            structlog.contextvars.bind_contextvars(
+                acting_person=actor.id, acting_role=actor.role, acting_unit=actor.unit)
         caller = Caller(client_id, frozenset(str(claims.get("scope", "")).split()),
-                        status.team_id, status.role or "")
+                        status.team_id, status.role or "", status.organization or "", actor)
         if scope not in caller.scopes:
             log.warning("access_refused", client_id=client_id, scope=scope)
             raise Forbidden(f"this action needs the scope {scope}", scope=scope)
+        if actor is None and scope in RESIDENT_DATA_SCOPES:
+            log.warning("access_refused", client_id=client_id, scope=scope, reason="no_actor")
+            raise Forbidden("this action reads or changes a resident's data: use a token that "
+                            "names the worker the system acts for (token exchange, RFC 8693; "
+                            "see docs/acting-person.md)", scope=scope)
         return caller
 
     dependency.__name__ = f"require_{scope.replace('/', '_').replace('.', '_')}"

@@ -18,21 +18,41 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
 from gateway.audit.log import audit_context, audit_sessions
+from gateway.auth.actors import add_actor
+from gateway.auth.bearer import Actor
 from gateway.auth.clients import add_client
 from gateway.auth.scopes import GP_SCOPES
+from gateway.auth.token_exchange import GRANT_TOKEN_EXCHANGE, TOKEN_TYPE_JWT, subject_token
 from gateway.db.engine import make_engine
 from gateway.db.migrate import upgrade
 from gateway.db.models import Base
-from gateway.demo import demo_secret, load_demo
+from gateway.demo import DEMO_ACTORS, demo_secret, load_demo
 from gateway.logging import configure_logging
 from gateway.processing_activities import load_register
 from gateway.settings import Settings
+from tests.support.postgres import APP as PG_APP
+from tests.support.postgres import OWNER as PG_OWNER
+from tests.support.postgres import USER as PG_USER
 from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.webhooks import WebhookReceiver
 
 TEMPLATE_DB = "wg_template"
 BASE_URL = "http://127.0.0.1:8000"
 OTHER_GP = "other-huisarts"
+ACTORS = {**DEMO_ACTORS, OTHER_GP: Actor("andere-huisarts-1", "gp")}
+
+
+def actor_of(client_id: str) -> Actor:
+    """The person a test client acts for; a client a test adds registers ``{id}-worker``
+    (``add_test_client``)."""
+    return ACTORS.get(client_id) or Actor(f"{client_id}-worker", "worker")
+
+
+def add_test_client(session: Session, name: str, scopes: list[str], **options: object) -> str:
+    """Register a client with the demo secret scheme and its acting worker; returns its id."""
+    row, _ = add_client(session, name, scopes, **options)  # type: ignore[arg-type]
+    add_actor(session, row.id, actor_of(row.id).id, "worker")
+    return row.id
 
 
 @pytest.fixture(scope="session")
@@ -46,9 +66,9 @@ def postgres() -> Iterator[PostgresServer]:
 def pg_template(postgres: PostgresServer) -> PostgresServer:
     engine = sa.create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {TEMPLATE_DB}")
+        conn.exec_driver_sql(f"CREATE DATABASE {TEMPLATE_DB} OWNER {PG_OWNER}")
     engine.dispose()
-    upgrade(postgres.url(TEMPLATE_DB))
+    upgrade(postgres.url(TEMPLATE_DB, user=PG_OWNER), app_role=PG_APP)  # as in production
     return postgres
 
 
@@ -69,23 +89,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN0
     name = f"t_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB} OWNER {PG_OWNER}")
     engine.dispose()
-    return server.url(name)
+    return server.url(name, user=PG_APP)  # the gateway runs as a role that is not the owner
 
 
 @pytest.fixture
 def admin_url(database_url: str) -> str:
     """The same database as an administrator (on PostgreSQL the superuser, who ignores grants
     and may switch triggers off): for tests that tamper behind the application's back."""
-    return database_url
+    return database_url.replace(f"//{PG_APP}@", f"//{PG_USER}@", 1)
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
     return Settings(environment="test", database_url=database_url, public_base_url=BASE_URL,
                     signing_key_path=tmp_path / "signing-key.json", secret_key="t" * 40,
-                    outbox_backoff_base_seconds=1, outbox_max_attempts=3, log_level="DEBUG")
+                    outbox_backoff_base_seconds=1, outbox_max_attempts=3, log_level="DEBUG",
+                    webhook_allowed_networks=["127.0.0.0/8"])  # loopback test receivers
 
 
 @pytest.fixture
@@ -111,6 +132,7 @@ def seeded(sessions: sessionmaker[Session]) -> None:
         load_demo(session)
         add_client(session, "Andere praktijk", list(GP_SCOPES), client_id=OTHER_GP,
                    secret=demo_secret(OTHER_GP))
+        add_actor(session, OTHER_GP, ACTORS[OTHER_GP].id, "gp")
 
 
 @pytest.fixture
@@ -119,11 +141,32 @@ def client(settings: Settings, log_stream: io.StringIO, seeded: None) -> Iterato
         yield test_client
 
 
-def get_token(client: TestClient, client_id: str, scope: str | None = None) -> str:
-    form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
-    response = client.post("/oauth/token", data=form, auth=(client_id, demo_secret(client_id)))
+def get_token(client: TestClient, client_id: str, scope: str | None = None,
+              actor: Actor | None = None) -> str:
+    """A token that names the person the system acts for (the client's demo actor unless
+    another is given), as every request about a resident needs."""
+    actor = actor or actor_of(client_id)
+    response = client.post("/oauth/token", data=exchange_form(client_id, actor, scope),
+                           auth=(client_id, demo_secret(client_id)))
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
+
+
+def exchange_form(client_id: str, actor: Actor, scope: str | None = None) -> dict[str, str]:
+    return {"grant_type": GRANT_TOKEN_EXCHANGE, "subject_token_type": TOKEN_TYPE_JWT,
+            "subject_token": subject_token(client_id, demo_secret(client_id), actor,
+                                           BASE_URL + "/oauth/token"),
+            **({"scope": scope} if scope else {})}
+
+
+def involve(client: TestClient, bsn: str, organization: str = "wijkteam-noord") -> str:
+    """Register, as the demo administrator, that ``organization`` helps the person with this
+    BSN (added when unknown); returns ``Patient/{id}``."""
+    response = client.post("/involvements", json={"organization": organization,
+                                                  "patient": bsn},
+                           headers=bearer(client, "demo-beheer"))
+    assert response.status_code == 201, response.text
+    return response.json()["patient"]
 
 
 def bearer(client: TestClient, client_id: str, scope: str | None = None) -> dict[str, str]:

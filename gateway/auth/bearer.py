@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import TTLCache
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
@@ -14,30 +15,50 @@ from gateway.errors import Unauthorized
 
 
 @dataclass(frozen=True)
+class Actor:
+    """The person on whose behalf a system acts (NEN 7513 asks the log to name them): an id
+    in the connected system, a role and, for a team's worker, the unit."""
+
+    id: str
+    role: str  # worker, team-leader, privacy-officer, gp, administrator
+    unit: str | None = None  # youth or adult
+
+
+@dataclass(frozen=True)
 class Caller:
     client_id: str
     scopes: frozenset[str]
     team_id: str | None
     role: str  # the recipient role consent decisions see for this client
+    organization: str = ""  # the team, or the GP practice (agb:/ura:), else client:{id}
+    actor: Actor | None = None
+
+
+def actor_from(claims: dict[str, Any]) -> Actor | None:
+    """The acting person of an exchanged token (RFC 8693: ``sub`` is the person and ``act``
+    the system acting for them), or None for a system's own token."""
+    if not isinstance(claims.get("act"), dict):
+        return None
+    return Actor(str(claims["sub"]), str(claims.get("acting_role", "")),
+                 claims.get("acting_unit"))
 
 
 class VerifiedTokens:
     """Claims of tokens already verified, until they expire: a client reuses its token for
-    many requests, and an ES256 verify costs more than the rest of the auth check."""
+    many requests, and an ES256 verify costs more than the rest of the auth check. Entries
+    live no longer than the shortest token lifetime allowed, and are checked for expiry."""
 
-    def __init__(self, key: ECKey, issuer: str, max_entries: int = 10_000) -> None:
+    def __init__(self, key: ECKey, issuer: str, max_entries: int = 10_000,
+                 ttl_seconds: float = 60) -> None:
         self.key = key
         self.issuer = issuer
-        self.max_entries = max_entries
-        self._claims: dict[str, dict[str, Any]] = {}
+        self._claims: TTLCache[str, dict[str, Any]] = TTLCache(max_entries, ttl_seconds)
 
     def claims(self, authorization: str | None) -> dict[str, Any]:
         cached = self._claims.get(authorization or "")
         if cached is not None and cached["exp"] > time.time():
             return cached
         claims = verify_access_token(authorization, self.key, self.issuer)
-        if len(self._claims) >= self.max_entries:
-            self._claims.clear()
         self._claims[authorization or ""] = claims
         return claims
 

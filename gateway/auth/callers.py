@@ -23,3 +23,5 @@ ConsentWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_CONSENT_WRIT
 PatientWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_PATIENT_WRITE))]
 RelatedPersonWrite = Annotated[Caller,
                                Depends(require_scope(scopes.SCOPE_RELATED_PERSON_WRITE))]
+InvolvementAdmin = Annotated[Caller, Depends(require_scope(scopes.SCOPE_INVOLVEMENT_ADMIN))]
+IdentityReviewer = Annotated[Caller, Depends(require_scope(scopes.SCOPE_IDENTITY_REVIEW))]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.auth.clients import find_active_client
+from gateway.auth.clients import find_active_client, organization_of
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class ClientStatus:
     active: bool
     team_id: str | None
     role: str | None = None
+    organization: str | None = None  # as the caller speaks for it (see ``organization_of``)
 
 
 class ClientCache:
@@ -41,6 +42,7 @@ class ClientCache:
         with self.sessions() as session:
             row = find_active_client(session, client_id)
             status = ClientStatus(active=row is not None, team_id=row.team_id if row else None,
-                                  role=row.role if row else None)
+                                  role=row.role if row else None,
+                                  organization=organization_of(row) if row else None)
         self._entries[client_id] = (self.clock(), status)
         return status

@@ -30,6 +30,7 @@ from gateway.db.types import utcnow
 AUTH_SECRET_BASIC = "client_secret_basic"
 AUTH_PRIVATE_KEY_JWT = "private_key_jwt"
 TEAM_ROLE, GP_ROLE = "wijkteam", "huisarts"
+GRANT_TYPES = ("client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange")
 _ROLE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -68,13 +69,19 @@ class RegisteredClient(ClientMixin):
         return False
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "client_credentials"
+        return grant_type in GRANT_TYPES
 
     def get_allowed_scope(self, scope: str | None) -> str:
         allowed = self.row.scopes.split()
         if not scope:
             return " ".join(allowed)
         return " ".join(s for s in scope.split() if s in allowed)
+
+
+def organization_of(row: OAuthClient) -> str:
+    """The organisation a client speaks for: its team, else the GP practice it was registered
+    with (``agb:...`` or ``ura:...``), else the client itself (``client:{id}``)."""
+    return row.team_id or row.organization or f"client:{row.id}"
 
 
 @cache

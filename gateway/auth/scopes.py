@@ -14,6 +14,8 @@ SCOPE_CONSENT_WRITE = "system/Consent.write"
 SCOPE_PATIENT_WRITE = "system/Patient.write"
 SCOPE_RELATED_PERSON_WRITE = "system/RelatedPerson.write"
 SCOPE_AUDIT_READ = "system/AuditEvent.read"
+SCOPE_INVOLVEMENT_ADMIN = "admin/Involvement.write"
+SCOPE_IDENTITY_REVIEW = "admin/IdentityReview.write"
 
 SCOPES: dict[str, str] = {
     SCOPE_SERVICE_REQUEST_READ: "Read referrals you sent or that were sent to your team.",
@@ -28,7 +30,16 @@ SCOPES: dict[str, str] = {
     SCOPE_PATIENT_WRITE: "Register a resident's birth date (who may consent depends on age).",
     SCOPE_RELATED_PERSON_WRITE: "Register parents and guardians, who consent for minors.",
     SCOPE_AUDIT_READ: "Privacy officers: search and export the processing log, access reports.",
+    SCOPE_INVOLVEMENT_ADMIN: "Administrators: register and end an organisation's involvement "
+    "with a resident (no team or GP client holds this).",
+    SCOPE_IDENTITY_REVIEW: "Administrators: list and resolve conflicting identity facts.",
 }
+
+# Scopes over residents' data: a token for them must name the acting person (RFC 8693).
+RESIDENT_DATA_SCOPES = frozenset({
+    SCOPE_SERVICE_REQUEST_READ, SCOPE_SERVICE_REQUEST_WRITE, SCOPE_TASK_READ, SCOPE_TASK_WRITE,
+    SCOPE_CONSENT_READ, SCOPE_CONSENT_WRITE, SCOPE_PATIENT_WRITE, SCOPE_RELATED_PERSON_WRITE,
+    SCOPE_AUDIT_READ, SCOPE_INVOLVEMENT_ADMIN, SCOPE_IDENTITY_REVIEW})
 
 GP_SCOPES = (SCOPE_SERVICE_REQUEST_WRITE, SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK_READ,
              SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ)

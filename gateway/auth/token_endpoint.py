@@ -32,6 +32,12 @@ from gateway.auth.clients import (
     find_active_client,
 )
 from gateway.auth.scopes import SCOPES
+from gateway.auth.token_exchange import (
+    GRANT_TOKEN_EXCHANGE,
+    TOKEN_TYPE_ACCESS,
+    acting_claims,
+    verify_subject_token,
+)
 from gateway.db.models import UsedClientAssertion
 from gateway.logging import get_logger
 
@@ -88,6 +94,27 @@ class _ClientCredentials(ClientCredentialsGrant):
             raise TooManyTokenRequests(wait)
 
 
+class _TokenExchange(_ClientCredentials):
+    """RFC 8693: the same client authentication and scopes, plus the acting person."""
+
+    GRANT_TYPE = GRANT_TOKEN_EXCHANGE
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        server = self.server
+        assert isinstance(server, TokenEndpoint)
+        self.request.user = verify_subject_token(
+            server.session, self.request.client, self.request.form, self.request.headers,
+            [server.issuer + TOKEN_PATH, server.issuer])
+
+    def create_token_response(self) -> tuple[int, Any, Any]:
+        token = self.generate_token(user=self.request.user, scope=self.request.payload.scope,
+                                    include_refresh_token=False)
+        token["issued_token_type"] = TOKEN_TYPE_ACCESS
+        self.save_token(token)
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
 class _PrivateKeyJwt(JWTBearerClientAssertion):
     CLIENT_AUTH_METHOD = AUTH_PRIVATE_KEY_JWT
 
@@ -124,6 +151,10 @@ class _AccessTokens(JWTBearerTokenGenerator):
     def get_audiences(self, client: RegisteredClient, user: Any, scope: str) -> str:
         return self.issuer
 
+    def get_extra_claims(self, client: RegisteredClient, grant_type: str, user: Any,
+                         scope: str) -> dict[str, Any]:
+        return acting_claims(client.get_client_id(), user)
+
 
 class TokenEndpoint(AuthorizationServer):
     """One per request: authlib's hooks have no request argument, so the session rides here."""
@@ -135,6 +166,7 @@ class TokenEndpoint(AuthorizationServer):
         self.issuer = issuer
         self.client_limit = client_limit
         self.register_grant(_ClientCredentials)
+        self.register_grant(_TokenExchange)
         self.register_client_auth_method(
             AUTH_PRIVATE_KEY_JWT, _PrivateKeyJwt(session, [issuer + TOKEN_PATH, issuer])
         )

@@ -19,7 +19,7 @@ from gateway.db.models import OverrideRow, Person
 from gateway.db.types import utcnow
 from gateway.errors import BadRequest
 from gateway.logging import get_logger
-from gateway.persons import find_person
+from gateway.persons import involved_person
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
@@ -57,7 +57,7 @@ def consent_decision(body: DecisionIn, caller: ConsentRead, session: DbSession,
                      runtime: RuntimeDep) -> JSONResponse:
     """Permit or deny per recipient, the fields each may receive, the rules and records that
     decided, and a one-line explanation."""
-    person = find_person(session, body.patient)
+    person = involved_person(session, caller, body.patient, "consent.decision_refused")
     at = body.at or utcnow()
     override = Override(body.override.justification, body.override.meldcode_step) \
         if body.override else None

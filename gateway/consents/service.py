@@ -4,6 +4,7 @@ never changes the one it revokes. Never commits (the request's session does, onc
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -27,9 +28,15 @@ from gateway.db.types import utcnow
 from gateway.disclosure import release_withheld
 from gateway.errors import BadRequest, NotFound, Unprocessable
 from gateway.fhir.common import check_if_match
+from gateway.involvements.service import require_involved
 from gateway.logging import get_logger
-from gateway.persons import PATIENT_PREFIX, RELATED_PREFIX, add_related_person, resolve_patient
-from schemas import BSN_SYSTEMS, CONSENT_CATEGORY, CONSENT_SCOPE, Referral
+from gateway.persons import (
+    PATIENT_PREFIX,
+    RELATED_PREFIX,
+    add_related_person,
+    involved_patient,
+)
+from schemas import ACTIVITY_REFERRAL, BSN_SYSTEMS, CONSENT_CATEGORY, CONSENT_SCOPE, Referral
 
 IMMUTABLE_ELEMENTS = ("patient", "performer", "provision")
 log = get_logger()
@@ -43,7 +50,8 @@ def record_consent(session: Session, caller: Caller, register: Register,
     if previous := repository.submitted_before(session, caller, content_hash):
         return previous, False
     submission = parse_consent(document, register)
-    person = resolve_patient(session, submission.patient, "Consent.patient")
+    person = involved_patient(session, caller, submission.patient, "Consent.patient",
+                              "consent.refused")
     grantors, performers = _performers(session, person, submission.performers)
     row = _insert(session, caller, submission, person, grantors, performers, content_hash,
                   "Consent")
@@ -59,7 +67,7 @@ def record_referral_consent(session: Session, caller: Caller, register: Register
     assert referral.consent_index is not None
     base = f"ServiceRequest.contained[{referral.consent_index}]"
     document = referral.resource["contained"][referral.consent_index]
-    submission = parse_consent(document, register, base)
+    submission = _for_this_referral(parse_consent(document, register, base), referral, base)
     if not _same_subject(document.get("patient"), referral.resource.get("subject")):
         raise Unprocessable("the consent must be about the referred resident (the same "
                             "reference as ServiceRequest.subject)", expression=f"{base}.patient")
@@ -86,9 +94,23 @@ def record_referral_consent(session: Session, caller: Caller, register: Register
                                 expression=expr)
     row = _insert(session, caller, submission, person, grantors, performers,
                   _content_hash(document), base, team_id=referral.team_id)
-    if row.verdict == "permit":  # earlier referrals of this person that waited for it
-        release_withheld(session, register, person.id, row.activity_id)
+    if row.verdict == "permit":  # this sender's earlier referrals that waited for it
+        release_withheld(session, register, person.id, row.activity_id, sender=caller.client_id)
     return row
+
+
+def _for_this_referral(submission: ConsentSubmission, referral: Referral,
+                       base: str) -> ConsentSubmission:
+    """A consent that travels with a referral covers the referral's activity and the team
+    it goes to, nothing wider: a GP cannot open another team's view, or another sender's."""
+    if submission.activity_id != ACTIVITY_REFERRAL:
+        raise Unprocessable(f"a consent sent with a referral covers the referral only "
+                            f"(purpose {ACTIVITY_REFERRAL}); record others with POST "
+                            "/fhir/Consent", expression=f"{base}.provision.purpose")
+    if submission.recipient_organization not in (None, referral.team_id):
+        raise Unprocessable("a consent sent with a referral covers the receiving team only",
+                            expression=f"{base}.provision.actor")
+    return replace(submission, recipient_organization=referral.team_id)
 
 
 def _content_hash(document: dict[str, Any]) -> str:
@@ -177,6 +199,8 @@ def revoke_consent(session: Session, caller: Caller, consent_id: str,
     current = repository.get_visible(session, caller, consent_id)
     if current is None:
         raise NotFound("no such Consent", expression="Consent.id")
+    require_involved(session, caller, session.get(Person, current.person_id), None,
+                     "consent.refused")
     resource = validate_resource(Consent, document)
     if document.get("id") not in (None, consent_id):
         raise BadRequest("the id in the body must match the URL", expression="Consent.id")

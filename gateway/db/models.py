@@ -42,6 +42,8 @@ class OAuthClient(Base):
     scopes: Mapped[str] = mapped_column(Text)
     team_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
     role: Mapped[str] = mapped_column(String(64))  # recipient role, as the register names them
+    # a GP practice's AGB or URA (``agb:01234567``); a team's system is its team
+    organization: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
 
@@ -123,6 +125,55 @@ class OverrideRow(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[datetime | None] = mapped_column()
     review_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Involvement(Base):
+    """An organisation helps a person: who may speak for a resident and ask about them."""
+
+    __tablename__ = "involvements"
+    __table_args__ = (Index("ix_involvements_person_organization", "person_id", "organization"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization: Mapped[str] = mapped_column(String(64))  # a team id, or agb:/ura:/client:
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
+    source: Mapped[str] = mapped_column(String(32))  # referral-sent, referral-received, ...
+    source_ref: Mapped[str | None] = mapped_column(String(100))  # e.g. ServiceRequest/{id}
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    registered_by: Mapped[str] = mapped_column(String(64))  # the client that registered it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdentityReview(Base):
+    """Identity facts that disagree, kept for a person to resolve instead of keeping one."""
+
+    __tablename__ = "identity_reviews"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    fact: Mapped[str] = mapped_column(String(32))  # birth_date
+    known_value: Mapped[str | None] = mapped_column(String(64))
+    claimed_value: Mapped[str | None] = mapped_column(String(64))
+    source_ref: Mapped[str | None] = mapped_column(String(100))
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    resolution: Mapped[str | None] = mapped_column(String(32))
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClientActor(Base):
+    """A person (worker) and role a connected system may say it acts for."""
+
+    __tablename__ = "client_actors"
+
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"), primary_key=True)
+    actor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ServiceRequestRow(Base):

@@ -14,11 +14,12 @@ from gateway.unit_of_work import UnitOfWorkRoute
 router = APIRouter(prefix="/fhir", tags=["Patient"], route_class=UnitOfWorkRoute)
 
 
-@router.post("/Patient", status_code=201, response_class=FhirResponse)
+@router.post("/Patient", status_code=200, response_class=FhirResponse)
 def create_patient(request: Request, body: RawBody, caller: PatientWrite, session: DbSession,
                    runtime: RuntimeDep) -> FhirResponse:
-    """BSN identifier and birthDate. A person the gateway knows answers 200 with its id."""
+    """BSN identifier and birthDate of a resident your organisation helps (a referral or a
+    registered involvement made them known): 200 with the Patient. Anyone else: 403, the
+    same whether the gateway knows the person or not."""
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
-    person, created = register_patient(session, caller, document)
-    return FhirResponse(render_patient(person), status_code=201 if created else 200)
+    return FhirResponse(render_patient(register_patient(session, caller, document)))

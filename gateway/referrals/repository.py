@@ -3,8 +3,9 @@ client sees what was sent to its team."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, bindparam, false, or_, select
 from sqlalchemy.orm import Session
@@ -31,26 +32,35 @@ def team_exists(session: Session, team_id: str) -> bool:
 
 
 _PERSONS = Person.__table__.c
-_PERSON_BY_BSN = select(_PERSONS.id).where(_PERSONS.bsn == bindparam("bsn"))
-_PERSON_BY_LOCAL_ID = select(_PERSONS.id).where(_PERSONS.local_system == bindparam("system"),
-                                                _PERSONS.local_value == bindparam("value"))
+_PERSON_BY_BSN = select(_PERSONS.id, _PERSONS.birth_date).where(_PERSONS.bsn == bindparam("bsn"))
+_PERSON_BY_LOCAL_ID = select(_PERSONS.id, _PERSONS.birth_date).where(
+    _PERSONS.local_system == bindparam("system"), _PERSONS.local_value == bindparam("value"))
 
 
-def find_or_create_person(session: Session, subject: Subject) -> str:
+@dataclass(frozen=True)
+class PersonMatch:
+    """The person a message is about, and the birth date the gateway knew when it says
+    another one (an identity conflict for a person to resolve, never silently settled)."""
+
+    person_id: str
+    conflicting_birth_date: date | None = None
+
+
+def find_or_create_person(session: Session, subject: Subject) -> PersonMatch:
     """Link by BSN, else by the sender's local id; a person known by neither is new.
-    Returns the person's id. Statements are built once: this runs for every message."""
+    Statements are built once: this runs for every message."""
     born = subject.birth_date
     if subject.bsn:
-        found = session.connection().scalar(_PERSON_BY_BSN, {"bsn": subject.bsn})
-        return _learn_birth_date(session, found, born) if found else insert_row(
-            session, Person, bsn=subject.bsn, birth_date=born)
+        found = session.connection().execute(_PERSON_BY_BSN, {"bsn": subject.bsn}).first()
+        return _matched(session, found, born) if found else PersonMatch(insert_row(
+            session, Person, bsn=subject.bsn, birth_date=born))
     if subject.local_id:
         local = {"system": subject.local_id.system, "value": subject.local_id.value}
-        found = session.connection().scalar(_PERSON_BY_LOCAL_ID, local)
-        return _learn_birth_date(session, found, born) if found else insert_row(
+        found = session.connection().execute(_PERSON_BY_LOCAL_ID, local).first()
+        return _matched(session, found, born) if found else PersonMatch(insert_row(
             session, Person, local_system=local["system"], local_value=local["value"],
-            birth_date=born)
-    return insert_row(session, Person, birth_date=born)
+            birth_date=born))
+    return PersonMatch(insert_row(session, Person, birth_date=born))
 
 
 _SET_BIRTH_DATE = (Person.__table__.update()
@@ -58,11 +68,14 @@ _SET_BIRTH_DATE = (Person.__table__.update()
                    .values(birth_date=bindparam("born")))
 
 
-def _learn_birth_date(session: Session, person_id: str, born: date | None) -> str:
-    """A known person whose birth date was unknown gets it; a known one is never changed."""
-    if born is not None:
+def _matched(session: Session, found: Any, born: date | None) -> PersonMatch:
+    """A known person whose birth date was unknown learns it; a different one is reported."""
+    person_id, known = found
+    if born is not None and known is None:
         session.connection().execute(_SET_BIRTH_DATE, {"person_id": person_id, "born": born})
-    return person_id
+    if born is not None and known is not None and born != known:
+        return PersonMatch(person_id, known)
+    return PersonMatch(person_id)
 
 
 def insert_row(session: Session, model: type, **values: object) -> str:

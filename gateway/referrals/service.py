@@ -14,8 +14,10 @@ from gateway.auth.bearer import Caller
 from gateway.consents.service import record_referral_consent
 from gateway.db.models import ServiceRequestRow, TaskRow, new_id
 from gateway.db.types import utcnow
-from gateway.disclosure import disclose
+from gateway.disclosure import REASON_IDENTITY_CONFLICT, disclose
 from gateway.errors import Conflict, Forbidden, Unprocessable
+from gateway.identity.service import queue_conflict
+from gateway.involvements.service import end_referral, register_referral
 from gateway.logging import get_logger
 from gateway.referrals import repository
 from gateway.referrals.render import render_service_request, render_task
@@ -50,7 +52,8 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
                                 expression="ServiceRequest.performer[0].reference")
         known_teams.add(referral.team_id)
     subscribers = subscribers_for_new_referral(session, referral.team_id)
-    person_id = repository.find_or_create_person(session, referral.subject)
+    match = repository.find_or_create_person(session, referral.subject)
+    person_id = match.person_id
     ident = referral.identifier
     now = utcnow()
     values = dict(
@@ -72,16 +75,25 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
                           client_id=caller.client_id, team_id=row.team_id,
                           requester_agb=row.requester_agb, status="requested", details={},
                           created_at=now, updated_at=now)
+    register_referral(session, sender=caller.organization, team_id=row.team_id,
+                      person_id=person_id, referral_id=row.id, client_id=caller.client_id)
     if referral.consent_index is not None:
         record_referral_consent(session, caller, register, referral, person_id)
     audit.remember_subject(session, person_id, referral.subject)
+    withhold = None
+    if match.conflicting_birth_date is not None:
+        queue_conflict(session, person_id=person_id, fact="birth_date",
+                       known=match.conflicting_birth_date.isoformat(),
+                       claimed=str(referral.subject.birth_date),
+                       source_ref=f"ServiceRequest/{row.id}", client_id=caller.client_id)
+        withhold = REASON_IDENTITY_CONFLICT
     audit.record(session, kind="write", action="referral.received",
                  activity_id=ACTIVITY_REFERRAL, actor_id=caller.client_id,
                  sender=caller.client_id, recipient=row.team_id, person_id=person_id,
                  categories=_categories(register, ACTIVITY_REFERRAL),
                  details={"resource": f"ServiceRequest/{row.id}"})
     disclose(session, register, ACTIVITY_REFERRAL, person_id, subscribers,
-             EVENT_REFERRAL_RECEIVED, render_service_request(row))
+             EVENT_REFERRAL_RECEIVED, render_service_request(row), withhold=withhold)
     log.info("referral_received", resource_id=row.id, team_id=row.team_id,
              client_id=caller.client_id)
     return row
@@ -92,6 +104,7 @@ def _categories(register: Register, activity_id: str) -> frozenset[str]:
     return activity.data_categories if activity else frozenset()
 
 
+TEAM_DECLINED = frozenset({"rejected", "cancelled"})  # the team's involvement ends
 MUTABLE_TASK_ELEMENTS = frozenset({"status", "statusReason", "businessStatus", "note", "output"})
 SERVER_MANAGED_ELEMENTS = frozenset({"id", "meta", "lastModified", "text"})
 
@@ -123,6 +136,8 @@ def update_task(session: Session, caller: Caller, register: Register, row: TaskR
     if new_status == row.status and details == row.details:
         return row  # nothing changed: no new version, no notification
     previous = row.status
+    if new_status in TEAM_DECLINED:
+        end_referral(session, row.team_id, row.service_request_id)
     row.status, row.details = new_status, details
     row.version_id += 1
     row.updated_at = utcnow()

@@ -11,12 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.auth.clients import add_client
 from gateway.auth.scopes import TEAM_SCOPES
 from gateway.db.models import OutboxMessage, OverrideRow
 from gateway.demo import demo_secret
 from gateway.outbox.worker import Worker, replay
-from tests.conftest import bearer, row_counts
+from tests.conftest import add_test_client, bearer, involve, row_counts
 from tests.support.samples import (
     NOTE_TEXT,
     VALID_BSNS,
@@ -64,8 +63,9 @@ class TestReferralDelivery:
     def test_without_consent_the_team_gets_nothing(self, client: TestClient, gp: dict,
                                                    team: dict, subscribed: WebhookReceiver,
                                                    sessions, settings) -> None:  # noqa: ANN001
+        involve(client, VALID_BSNS[0])  # the team's first contact, before the referral
         known = client.post("/fhir/Patient", json=patient(VALID_BSNS[0]), headers=team)
-        assert known.status_code == 201
+        assert known.status_code == 200
         _refer(client, gp, bsn=VALID_BSNS[0])
         _deliver(sessions, settings)
         assert subscribed.received == []
@@ -79,6 +79,7 @@ class TestReferralDelivery:
     def test_consent_recorded_later_releases_the_referral(
             self, client: TestClient, gp: dict, team: dict, subscribed: WebhookReceiver,
             sessions, settings) -> None:  # noqa: ANN001
+        involve(client, VALID_BSNS[0])
         person = client.post("/fhir/Patient", json=patient(VALID_BSNS[0]), headers=team).json()
         sent = _refer(client, gp, bsn=VALID_BSNS[0])
         objection = consent_resource(f"Patient/{person['id']}", verdict="deny",
@@ -212,6 +213,7 @@ def test_task_feedback_to_the_gp_carries_only_status(client: TestClient, gp: dic
 class TestDecisionsApi:
     def _person(self, client: TestClient, team: dict, age: int = 40) -> str:
         born = date(date.today().year - age, 1, 1).isoformat()
+        involve(client, VALID_BSNS[1])
         response = client.post("/fhir/Patient", json=patient(VALID_BSNS[1], born), headers=team)
         return f"Patient/{response.json()['id']}"
 
@@ -241,8 +243,9 @@ class TestDecisionsApi:
                                                           team: dict, sessions) -> None:  # noqa: ANN001
         person = self._person(client, team)
         with sessions.begin() as session:
-            add_client(session, "Zuid", list(TEAM_SCOPES), team_id="wijkteam-zuid",
-                       client_id="zuid", secret=demo_secret("zuid"))
+            add_test_client(session, "Zuid", list(TEAM_SCOPES), team_id="wijkteam-zuid",
+                            client_id="zuid", secret=demo_secret("zuid"))
+        involve(client, VALID_BSNS[1], "wijkteam-zuid")
         zuid = {**bearer(client, "zuid"), "Content-Type": "application/fhir+json"}
         theirs = client.post("/fhir/Consent", headers=zuid, json=consent_resource(
             person, activity="casusoverleg")).json()
@@ -288,7 +291,6 @@ class TestDecisionsApi:
         ({"categories": ["shoe-size"]}, 400, "categories"),
         ({"recipients": []}, 400, "body.recipients"),
         ({"recipients": [{"organization": "x"}]}, 400, "body.recipients.0.role"),
-        ({"patient": "Patient/nobody"}, 422, "patient"),
         ({"patient": "123456789"}, 422, "patient"),
         ({"at": "2026-01-01T00:00:00"}, 400, "body.at"),
         ({"override": {"justification": "too short", "meldcode_step": 5}}, 400,

@@ -1,4 +1,4 @@
-"""involvements, identity review queue, acting systems' registered people
+"""involvements, the identity review queue, the people and roles a system may act for
 
 Revision ID: 0004
 Revises: 0003
@@ -7,18 +7,68 @@ Create Date: 2026-12-01
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+WHEN = sa.DateTime(timezone=True)
+
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("oauth_clients") as batch:
+        batch.add_column(sa.Column("organization", sa.String(length=64), nullable=True))
+    op.create_table(
+        "involvements",
+        sa.Column("id", sa.String(length=36), primary_key=True),
+        sa.Column("organization", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.String(length=36), sa.ForeignKey("persons.id"),
+                  nullable=False),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("source_ref", sa.String(length=100), nullable=True),
+        sa.Column("started_at", WHEN, nullable=False),
+        sa.Column("ended_at", WHEN, nullable=True),
+        sa.Column("registered_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+    )
+    op.create_index("ix_involvements_person_organization", "involvements",
+                    ["person_id", "organization"])
+    op.create_table(
+        "identity_reviews",
+        sa.Column("id", sa.String(length=36), primary_key=True),
+        sa.Column("person_id", sa.String(length=36), sa.ForeignKey("persons.id"),
+                  nullable=False, index=True),
+        sa.Column("fact", sa.String(length=32), nullable=False),
+        sa.Column("known_value", sa.String(length=64), nullable=True),
+        sa.Column("claimed_value", sa.String(length=64), nullable=True),
+        sa.Column("source_ref", sa.String(length=100), nullable=True),
+        sa.Column("client_id", sa.String(length=64), sa.ForeignKey("oauth_clients.id"),
+                  nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False, index=True),
+        sa.Column("resolution", sa.String(length=32), nullable=True),
+        sa.Column("resolved_by", sa.String(length=64), nullable=True),
+        sa.Column("resolved_at", WHEN, nullable=True),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("created_at", WHEN, nullable=False),
+    )
+    op.create_table(
+        "client_actors",
+        sa.Column("client_id", sa.String(length=64), sa.ForeignKey("oauth_clients.id"),
+                  primary_key=True),
+        sa.Column("actor_id", sa.String(length=64), primary_key=True),
+        sa.Column("role", sa.String(length=32), primary_key=True),
+        sa.Column("unit", sa.String(length=16), nullable=True),
+        sa.Column("created_at", WHEN, nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("client_actors")
+    op.drop_table("identity_reviews")
+    op.drop_index("ix_involvements_person_organization", table_name="involvements")
+    op.drop_table("involvements")
+    with op.batch_alter_table("oauth_clients") as batch:
+        batch.drop_column("organization")

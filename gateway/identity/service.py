@@ -1,0 +1,87 @@
+"""The identity review queue. When a message says something about a known person that
+contradicts what the gateway knows (a different birth date for the same BSN), neither is
+kept silently: the message is accepted, its disclosure held back (``identity-conflict``), and
+a review is queued. Resolving it as the same person releases what was held; resolving it as
+a different person keeps it held until the identity is sorted out. Never commits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent import Register
+from gateway.audit import log as audit
+from gateway.auth.bearer import Caller
+from gateway.db.models import IdentityReview, Person
+from gateway.db.types import utcnow
+from gateway.disclosure import release_reviewed
+from gateway.errors import Conflict, NotFound
+from gateway.logging import get_logger
+
+RESOLUTIONS = {
+    "known-is-right": "the same person; what the gateway knew stands",
+    "claimed-is-right": "the same person; the message's value replaces the known one",
+    "different-person": "not the same person; what was held stays held",
+}
+log = get_logger()
+
+
+def queue_conflict(session: Session, *, person_id: str, fact: str, known: str, claimed: str,
+                   source_ref: str, client_id: str) -> IdentityReview:
+    review = IdentityReview(person_id=person_id, fact=fact, known_value=known,
+                            claimed_value=claimed, source_ref=source_ref, client_id=client_id,
+                            status="open")
+    session.add(review)
+    session.flush()
+    audit.record(session, kind="write", action="identity.conflict_queued",
+                 actor_id=client_id, person_id=person_id,
+                 details={"review": review.id, "fact": fact, "source": source_ref})
+    log.warning("identity_conflict_queued", review_id=review.id, fact=fact)
+    return review
+
+
+def reviews(session: Session, status: str | None, limit: int = 200) -> list[IdentityReview]:
+    query = select(IdentityReview).order_by(IdentityReview.created_at).limit(limit)
+    return list(session.scalars(query if status is None
+                                else query.where(IdentityReview.status == status)))
+
+
+def resolve(session: Session, caller: Caller | None, register: Register, review_id: str,
+            resolution: str, comment: str, resolved_by: str) -> tuple[IdentityReview, int]:
+    """Settle one review; returns it and how many held messages were released."""
+    review = session.get(IdentityReview, review_id)
+    if review is None:
+        raise NotFound("no such identity review", expression="id")
+    if review.status != "open":
+        raise Conflict("this review is resolved already", expression="id")
+    review.status, review.resolution, review.comment = "resolved", resolution, comment
+    review.resolved_by, review.resolved_at = resolved_by, utcnow()
+    if resolution == "claimed-is-right" and review.fact == "birth_date":
+        person = session.get(Person, review.person_id)
+        assert person is not None and review.claimed_value is not None
+        person.birth_date = date.fromisoformat(review.claimed_value)
+    released = 0
+    if resolution != "different-person" and (review.source_ref or "").startswith(
+            "ServiceRequest/"):
+        released = release_reviewed(session, register,
+                                    review.source_ref.removeprefix("ServiceRequest/"))
+    audit.record(session, kind="review", action="identity.resolved",
+                 actor_type="client" if caller else "officer",
+                 actor_id=caller.client_id if caller else resolved_by,
+                 person_id=review.person_id,
+                 details={"review": review.id, "resolution": resolution, "released": released})
+    log.info("identity_review_resolved", review_id=review.id, resolution=resolution,
+             released=released)
+    return review, released
+
+
+def review_json(review: IdentityReview) -> dict[str, object]:
+    """What the API shows: the values are the person's data, shown only to administrators."""
+    return {"id": review.id, "patient": f"Patient/{review.person_id}", "fact": review.fact,
+            "known": review.known_value, "claimed": review.claimed_value,
+            "source": review.source_ref, "sender": review.client_id, "status": review.status,
+            "resolution": review.resolution, "resolved_by": review.resolved_by,
+            "resolved_at": review.resolved_at.isoformat() if review.resolved_at else None,
+            "created_at": review.created_at.isoformat()}

@@ -1,0 +1,1 @@
+"""Involvement: which organisations help a resident, and so may speak for them."""

@@ -1,0 +1,46 @@
+"""Involvement queries: the check runs on every consent and person request, so it is one
+indexed EXISTS."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from gateway.db.models import Involvement
+from gateway.db.types import utcnow
+
+_I = Involvement.__table__.c
+_INVOLVED = select(exists().where(
+    _I.person_id == bindparam("person_id"), _I.organization == bindparam("organization"),
+    _I.started_at <= bindparam("at"), or_(_I.ended_at.is_(None), _I.ended_at > bindparam("at"))))
+
+
+def involved_in(organization: str, person_id: ColumnElement[str]) -> ColumnElement[bool]:
+    """A filter: rows about persons ``organization`` helps now."""
+    now = utcnow()
+    return exists().where(_I.person_id == person_id, _I.organization == organization,
+                          _I.started_at <= now, or_(_I.ended_at.is_(None), _I.ended_at > now))
+
+
+def is_involved(session: Session, organization: str, person_id: str, at: datetime) -> bool:
+    return bool(session.connection().scalar(
+        _INVOLVED, {"person_id": person_id, "organization": organization, "at": at}))
+
+
+def end_from_source(session: Session, organization: str, source_ref: str,
+                    at: datetime) -> int:
+    """End the open involvements that ``source_ref`` (e.g. a referral) started."""
+    result = session.execute(update(Involvement).where(
+        Involvement.organization == organization, Involvement.source_ref == source_ref,
+        Involvement.ended_at.is_(None)).values(ended_at=at))
+    return result.rowcount or 0
+
+
+def recent(session: Session, limit: int = 100, person_id: str | None = None
+           ) -> list[Involvement]:
+    query = select(Involvement).order_by(Involvement.created_at.desc()).limit(limit)
+    if person_id is not None:
+        query = query.where(Involvement.person_id == person_id)
+    return list(session.scalars(query))
