@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 from limits import parse as parse_limit
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     allow_http_webhooks: bool | None = Field(
         None,
         description="Accept `http://` webhook endpoints. Default: yes, except in production.",
+    )
+    webhook_allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Internal networks webhooks may reach outside development (JSON list of "
+        "CIDRs, e.g. `[\"10.20.0.0/16\"]`) for on-premise receivers; otherwise endpoints must "
+        "resolve to public addresses. See docs/webhooks.md.",
     )
     processing_activities_path: Path | None = Field(
         None, description="YAML register of processing activities; the packaged Dutch default "

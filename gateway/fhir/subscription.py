@@ -12,6 +12,7 @@ from gateway.db.paging import page
 from gateway.errors import NotFound
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
+from gateway.outbox.egress import policy_for
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.subscriptions.service import create_subscription, render_subscription
 from gateway.unit_of_work import UnitOfWorkRoute
@@ -29,10 +30,11 @@ def _own_or_404(session: DbSession, subscription_id: str, caller: Caller) -> Sub
 @router.post("/Subscription", status_code=201, response_class=FhirResponse)
 def subscribe(request: Request, body: RawBody, caller: SubscriptionWrite, session: DbSession,
               runtime: RuntimeDep) -> FhirResponse:
-    """Register a rest-hook. Deliveries are signed per the Standard Webhooks scheme."""
+    """Register a rest-hook. Deliveries are signed per the Standard Webhooks scheme; the
+    endpoint must pass the egress policy (docs/webhooks.md)."""
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
-    row = create_subscription(session, caller, document, runtime.settings.webhooks_may_use_http)
+    row = create_subscription(session, caller, document, policy_for(runtime.settings))
     location = f"{runtime.settings.public_base_url}/fhir/Subscription/{row.id}"
     return versioned(render_subscription(row), row.version_id, 201, location)
 

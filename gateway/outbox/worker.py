@@ -6,6 +6,13 @@ was queued still stops it (or narrows it).
 A claim is leased in a short transaction, the HTTP call runs outside any transaction, and its
 outcome is written in another. Failures back off exponentially with jitter; after
 ``outbox_max_attempts`` a message is dead until someone replays it.
+
+One message can never stop delivery: whatever goes wrong building or sending it (a stored header
+that may not be sent, an endpoint the egress policy refuses at send time, an exception in the
+transport) fails that message, recorded with the error's class name only, and the worker goes
+on. The endpoint is resolved and checked again before each send, and the request goes to the
+address that was checked (``egress.pinned_request``), never through a proxy from the
+environment.
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
@@ -25,7 +34,7 @@ from gateway.db.models import DeliveryAttempt, OutboxMessage, SubscriptionRow
 from gateway.db.types import utcnow
 from gateway.disclosure import recheck
 from gateway.logging import get_logger
-from gateway.outbox import repository
+from gateway.outbox import egress, headers, repository
 from gateway.outbox.signing import sign
 from gateway.settings import Settings
 
@@ -39,6 +48,19 @@ def backoff_seconds(attempts: int, base: float, cap: float, jitter: float) -> fl
     return min(cap, base * 2 ** max(attempts - 1, 0)) * (0.5 + jitter / 2)
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    """What one send needs, read in the claim's transaction so no ORM object outlives it."""
+
+    message_id: int
+    event_type: str
+    payload: dict[str, Any]
+    endpoint: str
+    headers: dict[str, str]
+    client_id: str
+    active: bool
+
+
 class Worker:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings,
                  client: httpx.Client | None = None,
@@ -46,8 +68,9 @@ class Worker:
                  jitter: Callable[[], float] = random.random) -> None:
         self.sessions = sessions
         self.settings = settings
+        self.policy = egress.policy_for(settings)
         self.client = client or httpx.Client(timeout=settings.delivery_timeout_seconds,
-                                             follow_redirects=False)
+                                             follow_redirects=False, trust_env=False)
         self.now = now
         self.jitter = jitter
 
@@ -61,9 +84,16 @@ class Worker:
         return attempted
 
     def run_forever(self, stop: threading.Event) -> None:
+        """Deliver until stopped. A cycle that fails as a whole (the database away) is logged
+        and tried again after the poll interval; the loop itself never ends on an error."""
         log.info("worker_started")
         while not stop.is_set():
-            if self.run_once() == 0:
+            try:
+                attempted = self.run_once()
+            except Exception as error:  # noqa: BLE001 - the loop outlives any one failure
+                log.error("worker_cycle_failed", error_class=type(error).__name__)
+                attempted = 0
+            if attempted == 0:
                 stop.wait(self.settings.worker_poll_seconds)
         log.info("worker_stopped")
 
@@ -72,42 +102,62 @@ class Worker:
             return repository.claim_due(session, self.now(), BATCH, LEASE)
 
     def _deliver(self, message_id: int) -> None:
+        """One attempt at one message, always ending in a recorded outcome (or in the message
+        being withheld). A failure to record is logged; the lease brings the message back."""
+        started = time.perf_counter()
+        try:
+            outgoing = self._load(message_id)
+            if outgoing is None:
+                return  # consent was revoked after the message was queued: withheld now
+            if not outgoing.active:
+                self._record(message_id, None, "subscription_off", 0, final=True)
+                return
+            status_code, error = self._send(outgoing)
+        except Exception as exc:  # noqa: BLE001 - one message's fault fails that message only
+            status_code, error = None, type(exc).__name__
+        try:
+            self._record(message_id, status_code, error,
+                         int((time.perf_counter() - started) * 1000))
+        except Exception as exc:  # noqa: BLE001 - the next message must still go out
+            log.error("delivery_not_recorded", outbox_id=message_id,
+                      error_class=type(exc).__name__)
+
+    def _load(self, message_id: int) -> _Outgoing | None:
         with self.sessions.begin() as session:
             message = session.get(OutboxMessage, message_id)
             subscription = session.get(SubscriptionRow, message.subscription_id)
-            if recheck(session, message) is None:
-                return  # consent was revoked after the message was queued: withheld now
-            request = self._request(message, subscription)
-        if subscription.status != "active":
-            self._record(message_id, None, "subscription_off", 0, final=True)
-            return
-        started = time.perf_counter()
-        try:
-            response = self.client.send(request)
-            status_code, error = response.status_code, None
-            if not 200 <= status_code < 300:
-                error = f"http_{status_code}"
-        except httpx.TimeoutException:
-            status_code, error = None, "timeout"
-        except httpx.HTTPError as exc:
-            status_code, error = None, type(exc).__name__
-        self._record(message_id, status_code, error,
-                     int((time.perf_counter() - started) * 1000))
+            payload = recheck(session, message)
+            if payload is None:
+                return None
+            return _Outgoing(message.id, message.event_type, payload, subscription.endpoint,
+                             dict(subscription.headers), subscription.client_id,
+                             subscription.status == "active")
 
-    def _request(self, message: OutboxMessage, subscription: SubscriptionRow) -> httpx.Request:
-        body = orjson.dumps(message.payload)
+    def _send(self, outgoing: _Outgoing) -> tuple[int | None, str | None]:
+        """Check, sign and POST; the outcome as (status code, error code or None)."""
+        headers.check_stored(outgoing.headers)
+        destination = egress.destination(outgoing.endpoint, self.policy)
+        body = orjson.dumps(outgoing.payload)
+        request = egress.pinned_request(self.client, destination,
+                                        self._headers(outgoing, body), body)
+        try:
+            status_code = self.client.send(request).status_code
+        except httpx.TimeoutException:
+            return None, "timeout"
+        return status_code, None if 200 <= status_code < 300 else f"http_{status_code}"
+
+    def _headers(self, outgoing: _Outgoing, body: bytes) -> dict[str, str]:
         timestamp = int(self.now().timestamp())
-        secret = webhook_secret(self.settings.secret_key, subscription.client_id)
-        headers = {
-            **subscription.headers,
+        secret = webhook_secret(self.settings.secret_key, outgoing.client_id)
+        webhook_id = f"msg_{outgoing.message_id}"
+        return {
+            **outgoing.headers,
             "Content-Type": "application/fhir+json",
-            "webhook-id": f"msg_{message.id}",
+            "webhook-id": webhook_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(secret, f"msg_{message.id}", timestamp, body),
-            "X-Wijkgateway-Event": message.event_type,
+            "webhook-signature": sign(secret, webhook_id, timestamp, body),
+            "X-Wijkgateway-Event": outgoing.event_type,
         }
-        return self.client.build_request("POST", subscription.endpoint, content=body,
-                                          headers=headers)
 
     def _record(self, message_id: int, status_code: int | None, error: str | None,
                 duration_ms: int, final: bool = False) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from fhir.resources.R4B.subscription import Subscription
 from sqlalchemy.orm import Session
@@ -13,16 +12,15 @@ from gateway.auth.bearer import Caller
 from gateway.db.models import ServiceRequestRow, SubscriptionRow
 from gateway.errors import Unprocessable
 from gateway.logging import get_logger
+from gateway.outbox import egress, headers
 from gateway.referrals import repository
 
 FHIR_JSON = "application/fhir+json"
-RESERVED_HEADERS = frozenset({"content-type", "content-length", "host", "webhook-id",
-                              "webhook-timestamp", "webhook-signature", "x-wijkgateway-event"})
 log = get_logger()
 
 
 def create_subscription(session: Session, caller: Caller, document: dict[str, Any],
-                        allow_http: bool) -> SubscriptionRow:
+                        policy: egress.Policy) -> SubscriptionRow:
     resource = validate_resource(Subscription, document)
     resource_type, focus_id = _criteria(session, caller, resource.criteria)
     channel = resource.channel
@@ -34,7 +32,7 @@ def create_subscription(session: Session, caller: Caller, document: dict[str, An
                             expression="Subscription.channel.payload")
     row = SubscriptionRow(client_id=caller.client_id, criteria=resource.criteria,
                           resource_type=resource_type, focus_id=focus_id,
-                          endpoint=_endpoint(channel.endpoint, allow_http),
+                          endpoint=_endpoint(channel.endpoint, policy),
                           headers=_headers(channel.header or []), reason=resource.reason)
     session.add(row)
     session.flush()
@@ -62,29 +60,34 @@ def _criteria(session: Session, caller: Caller, criteria: str) -> tuple[str, str
                         "'ServiceRequest'", expression=expr)
 
 
-def _endpoint(endpoint: str | None, allow_http: bool) -> str:
-    expr = "Subscription.channel.endpoint"
-    parts = urlsplit(endpoint or "")
-    schemes = {"https", "http"} if allow_http else {"https"}
-    if parts.scheme not in schemes or not parts.hostname:
-        raise Unprocessable(f"endpoint must be an absolute {' or '.join(sorted(schemes))} URL",
-                            expression=expr)
+def _endpoint(endpoint: str | None, policy: egress.Policy) -> str:
+    """The endpoint, if the egress policy lets it be reached; the refusal never quotes it."""
+    try:
+        egress.destination(endpoint or "", policy)
+    except egress.EgressRefused as refused:
+        log.info("subscription_endpoint_refused", error_class=type(refused).__name__)
+        raise Unprocessable(refused.reason, expression="Subscription.channel.endpoint") \
+            from refused
     return endpoint or ""
 
 
 def _headers(lines: list[str]) -> dict[str, str]:
-    headers = {}
+    """Checked ``Name: value`` lines, each name once; errors name the line, never its value."""
+    parsed: dict[str, str] = {}
+    seen: set[str] = set()
     for i, line in enumerate(lines):
-        name, sep, value = line.partition(":")
-        name = name.strip()
-        if not sep or not name or not name.isascii() or " " in name:
-            raise Unprocessable("headers look like 'Name: value'",
-                                expression=f"Subscription.channel.header[{i}]")
-        if name.lower() in RESERVED_HEADERS:
-            raise Unprocessable("this header is set by the gateway",
-                                expression=f"Subscription.channel.header[{i}]")
-        headers[name] = value.strip()
-    return headers
+        try:
+            if i >= headers.MAX_HEADERS:
+                raise headers.InvalidHeader(f"at most {headers.MAX_HEADERS} headers")
+            name, value = headers.parse_line(line)
+            if name.lower() in seen:
+                raise headers.InvalidHeader("each header name may appear once")
+        except headers.InvalidHeader as invalid:
+            raise Unprocessable(invalid.reason,
+                                expression=f"Subscription.channel.header[{i}]") from invalid
+        seen.add(name.lower())
+        parsed[name] = value
+    return parsed
 
 
 def render_subscription(row: SubscriptionRow) -> dict[str, Any]:

@@ -1,42 +1,63 @@
-"""Subscriptions and the outbox worker: signed, retried with backoff, dead, replayed, FIFO."""
+"""Subscriptions and the outbox worker: signed, retried with backoff, dead, replayed, FIFO;
+channel headers and endpoints checked at registration and again at send time; one message
+that cannot be sent never stops the others."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address, ip_network
 from typing import Any
 
+import httpx
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
+from sqlalchemy.exc import OperationalError
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from gateway.auth.clients import webhook_secret
-from gateway.db.models import DeliveryAttempt, OutboxMessage
-from gateway.outbox.signing import verify
+from gateway.db.models import DeliveryAttempt, OutboxMessage, SubscriptionRow
+from gateway.outbox import egress
 from gateway.outbox.worker import Worker, backoff_seconds, replay
+from gateway.settings import Environment
+from tests.conftest import row_counts
 from tests.support.samples import service_request, subscription
 from tests.support.webhooks import WebhookReceiver
 
 PATCH = "application/json-patch+json"
-
-
-class Clock:
-    """Real time plus an offset the test moves forward."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+PUBLIC = "93.184.216.34"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> Iterator[time_machine.Traveller]:
+    """Time stands still at the current second; tests move it on with ``clock.shift``."""
+    with time_machine.travel(datetime.now(UTC).replace(microsecond=0), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
-def worker(sessions, settings, clock: Clock) -> Worker:  # noqa: ANN001
-    return Worker(sessions, settings, now=clock, jitter=lambda: 1.0)
+def worker(sessions, settings, clock: time_machine.Traveller) -> Iterator[Worker]:  # noqa: ANN001
+    runner = Worker(sessions, settings, jitter=lambda: 1.0)
+    yield runner
+    runner.client.close()
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """Names the resolver answers from this dict (others go to the system resolver)."""
+    records: dict[str, list[str]] = {}
+    system = egress.resolve
+
+    def resolve(host: str, port: int) -> list[egress.IPAddress]:
+        if host in records:
+            return [ip_address(a) for a in records[host]]
+        return system(host, port)
+
+    monkeypatch.setattr(egress, "resolve", resolve)
+    return records
 
 
 def _accept(client: TestClient, team: dict, task_id: str, version: int, status: str) -> None:
@@ -53,10 +74,36 @@ def _referral(client: TestClient, gp: dict, **traits: Any) -> tuple[str, str]:
     return sr["id"], task["entry"][0]["resource"]["id"]
 
 
+def _queue(sessions, endpoint: str, payloads: list[dict[str, Any]],  # noqa: ANN001
+           headers: dict[str, str] | None = None) -> list[int]:
+    """A subscription row and its messages written straight into the database, bypassing the
+    API's checks, as rows stored before those checks existed would be."""
+    with sessions.begin() as session:
+        sub = SubscriptionRow(client_id="demo-huisarts", criteria="Task", resource_type="Task",
+                              endpoint=endpoint, headers=headers or {})
+        session.add(sub)
+        session.flush()
+        rows = [{"subscription_id": sub.id, "event_type": "nl.wijkgateway.referral.accepted",
+                 "ordering_key": f"person-{n}", "resource_type": "Task", "resource_id": str(n),
+                 "payload": payload, "decision": None} for n, payload in enumerate(payloads)]
+        session.execute(insert(OutboxMessage), rows)
+        return list(session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.subscription_id == sub.id).order_by(OutboxMessage.id)))
+
+
+def _attempts(sessions, message_id: int) -> tuple[str, list[str | None]]:  # noqa: ANN001
+    with sessions() as session:
+        message = session.get(OutboxMessage, message_id)
+        errors = session.scalars(select(DeliveryAttempt.error).where(
+            DeliveryAttempt.outbox_id == message_id).order_by(DeliveryAttempt.id))
+        return message.status, list(errors)
+
+
 class TestFeedbackToTheGp:
     def test_each_status_change_reaches_the_gp_signed(self, client: TestClient, gp: dict,
                                                       team: dict, receiver: WebhookReceiver,
-                                                      worker: Worker, settings) -> None:  # noqa: ANN001
+                                                      worker: Worker, settings,  # noqa: ANN001
+                                                      clock: time_machine.Traveller) -> None:
         sr_id, task_id = _referral(client, gp)
         created = client.post("/fhir/Subscription", headers=gp, json=subscription(
             receiver.url, f"Task?focus=ServiceRequest/{sr_id}", header=["X-Praktijk: linde"]))
@@ -71,12 +118,15 @@ class TestFeedbackToTheGp:
         assert first.headers["X-Wijkgateway-Event"] == "nl.wijkgateway.referral.accepted"
         assert first.headers["X-Praktijk"] == "linde"
         assert first.headers["Content-Type"] == "application/fhir+json"
+        assert first.headers["Host"] == f"127.0.0.1:{receiver.port}"
+        assert first.headers["webhook-timestamp"] == str(clock.time_ns() // 10**9)
         secret = webhook_secret(settings.secret_key, "demo-huisarts")
-        assert verify(secret, first.headers["webhook-id"], int(first.headers["webhook-timestamp"]),
-                      first.body, first.headers["webhook-signature"])
-        assert not verify(secret, first.headers["webhook-id"],
-                          int(first.headers["webhook-timestamp"]), first.body + b" ",
-                          first.headers["webhook-signature"])
+        assert first.verified(secret) == json.loads(first.body)
+        tampered = type(first)(first.headers, first.body + b" ")
+        with pytest.raises(WebhookVerificationError):
+            tampered.verified(secret)
+        with pytest.raises(WebhookVerificationError):
+            first.verified(webhook_secret(settings.secret_key, "other-huisarts"))
         assert worker.run_once() == 0  # delivered once, not again
 
     def test_team_system_hears_of_new_referrals(self, client: TestClient, gp: dict, team: dict,
@@ -106,7 +156,8 @@ class TestFeedbackToTheGp:
 class TestRetries:
     def test_receiver_down_loses_nothing(self, client: TestClient, gp: dict, team: dict,
                                          receiver: WebhookReceiver, worker: Worker,
-                                         clock: Clock, sessions) -> None:  # noqa: ANN001
+                                         clock: time_machine.Traveller,
+                                         sessions) -> None:  # noqa: ANN001
         _, task_id = _referral(client, gp)
         client.post("/fhir/Subscription", headers=gp, json=subscription(receiver.url))
         _accept(client, team, task_id, 1, "accepted")
@@ -121,34 +172,36 @@ class TestRetries:
             assert (attempt.status_code, attempt.error) == (503, "http_503")
             assert message.next_attempt_at - attempt.attempted_at == timedelta(seconds=1)
         receiver.status_code = 204
-        clock.offset += timedelta(seconds=2)
+        clock.shift(timedelta(seconds=1))
         assert worker.run_once() == 1
         assert [json.loads(r.body)["status"] for r in receiver.received] == ["accepted"]
 
     def test_dead_after_max_attempts_then_replay(self, client: TestClient, gp: dict,
                                                  team: dict, receiver: WebhookReceiver,
-                                                 worker: Worker, clock: Clock,
+                                                 worker: Worker,
+                                                 clock: time_machine.Traveller,
                                                  sessions) -> None:  # noqa: ANN001
         _, task_id = _referral(client, gp)
         client.post("/fhir/Subscription", headers=gp, json=subscription(receiver.url))
         _accept(client, team, task_id, 1, "accepted")
         receiver.status_code = 500
         for _ in range(3):
-            worker.run_once()
-            clock.offset += timedelta(hours=1)
+            assert worker.run_once() == 1
+            clock.shift(timedelta(hours=1))
         with sessions() as session:
             message = session.query(OutboxMessage).one()
             assert (message.status, message.attempts) == ("dead", 3)
         assert worker.run_once() == 0
         receiver.status_code = 204
         with sessions.begin() as session:
-            replay(session, message.id, clock())
+            replay(session, message.id)
         assert worker.run_once() == 1
         assert len(receiver.received) == 1
 
     def test_order_is_kept_per_person_while_retrying(self, client: TestClient, gp: dict,
                                                      team: dict, receiver: WebhookReceiver,
-                                                     worker: Worker, clock: Clock) -> None:
+                                                     worker: Worker,
+                                                     clock: time_machine.Traveller) -> None:
         _, task_id = _referral(client, gp)
         client.post("/fhir/Subscription", headers=gp, json=subscription(receiver.url))
         _accept(client, team, task_id, 1, "accepted")
@@ -157,7 +210,7 @@ class TestRetries:
         receiver.status_code = 204
         _accept(client, team, task_id, 2, "in-progress")
         assert worker.run_once() == 0  # the later message waits behind the failed one
-        clock.offset += timedelta(seconds=5)
+        clock.shift(timedelta(seconds=5))
         assert worker.run_once() == 2
         assert [json.loads(r.body)["status"] for r in receiver.received] == \
             ["accepted", "in-progress"]
@@ -169,6 +222,9 @@ def test_backoff_doubles_and_is_capped(attempts: int, expected: float) -> None:
     assert backoff_seconds(attempts, 2.0, 3600.0, jitter=0.0) == expected / 2
 
 
+HEADER_FORMAT = ("headers look like 'Name: value': the name an RFC 9110 token, the value "
+                 "visible ASCII, at most 2048 characters in all")
+RESERVED = "this header is set by the gateway or steers the connection"
 BAD_SUBSCRIPTIONS = {
     "unsupported criteria": (subscription("http://127.0.0.1/x", "Patient"),
                              "Subscription.criteria"),
@@ -182,20 +238,64 @@ BAD_SUBSCRIPTIONS = {
                    "Subscription.channel.payload"),
     "relative endpoint": (subscription("/hook"), "Subscription.channel.endpoint"),
     "ftp endpoint": (subscription("ftp://127.0.0.1/hook"), "Subscription.channel.endpoint"),
-    "reserved header": (subscription("http://127.0.0.1/x", header=["webhook-id: 1"]),
-                        "Subscription.channel.header[0]"),
-    "malformed header": (subscription("http://127.0.0.1/x", header=["no colon"]),
-                         "Subscription.channel.header[0]"),
+}
+# (header lines, index of the bad one, message); the bad line's value, "sekret", is never echoed
+BAD_HEADERS = {
+    "non-ASCII value": (["X-B: café-sekret"], 0, HEADER_FORMAT),
+    "CR LF in value": (["X-A: 1", "X-B: sekret\r\nX-Evil: 1"], 1, HEADER_FORMAT),
+    "LF in value": (["X-B: sekret\nX-Evil: 1"], 0, HEADER_FORMAT),
+    "NUL in value": (["X-B: sekret\x00"], 0, HEADER_FORMAT),
+    "missing colon": (["no-colon-sekret"], 0, "headers look like 'Name: value'"),
+    "space in name": (["X B: sekret"], 0, HEADER_FORMAT),
+    "space before colon": (["X-B : sekret"], 0, HEADER_FORMAT),
+    "separator in name": (["X(B): sekret"], 0, HEADER_FORMAT),
+    "non-ASCII name": (["X-Bé: sekret"], 0, HEADER_FORMAT),
+    "empty name": ([": sekret"], 0, HEADER_FORMAT),
+    "too long": (["X-B: sekret" + "a" * 2100], 0, HEADER_FORMAT),
+    "reserved by the gateway": (["webhook-id: sekret"], 0, RESERVED),
+    "Host": (["X-A: 1", "host: sekret"], 1, RESERVED),
+    "hop-by-hop": (["Transfer-Encoding: sekret"], 0, RESERVED),
+    "twice": (["X-A: 1", "x-a: sekret"], 1, "each header name may appear once"),
+    "too many": ([f"X-{n}: 1" for n in range(20)] + ["X-20: sekret"], 20, "at most 20 headers"),
 }
 
 
 @pytest.mark.parametrize("case", BAD_SUBSCRIPTIONS, ids=list(BAD_SUBSCRIPTIONS))
-def test_bad_subscription_is_422(case: str, client: TestClient, gp: dict) -> None:
+def test_bad_subscription_is_422(case: str, client: TestClient, gp: dict,
+                                 sessions) -> None:  # noqa: ANN001
     body, expression = BAD_SUBSCRIPTIONS[case]
     body["channel"] = {k: v for k, v in body["channel"].items() if v is not None}
+    before = row_counts(sessions)
     response = client.post("/fhir/Subscription", json=body, headers=gp)
     assert response.status_code == 422, response.text
     assert response.json()["issue"][0]["expression"] == [expression]
+    assert row_counts(sessions) == before
+
+
+@pytest.mark.parametrize("case", BAD_HEADERS, ids=list(BAD_HEADERS))
+def test_bad_channel_header_is_422_naming_it(case: str, client: TestClient, gp: dict,
+                                             sessions) -> None:  # noqa: ANN001
+    lines, index, message = BAD_HEADERS[case]
+    before = row_counts(sessions)
+    response = client.post("/fhir/Subscription", headers=gp,
+                           json=subscription("http://127.0.0.1:9/hook", header=lines))
+    assert response.status_code == 422, response.text
+    issue = response.json()["issue"]
+    assert [(i["expression"], i["diagnostics"]) for i in issue] == \
+        [([f"Subscription.channel.header[{index}]"], message)]
+    assert "sekret" not in response.text
+    assert row_counts(sessions) == before
+
+
+def test_good_channel_headers_are_kept(client: TestClient, gp: dict) -> None:
+    lines = ["Authorization: Bearer abc.def", "X-Tab:\tvalue with  spaces\t", "X-Empty:",
+             "X-Token!#$%&'*+-.^_`|~: ~!\"#"]
+    response = client.post("/fhir/Subscription", headers=gp,
+                           json=subscription("http://127.0.0.1:9/hook", header=lines))
+    assert response.status_code == 201, response.text
+    assert response.json()["channel"]["header"] == [
+        "Authorization: Bearer abc.def", "X-Tab: value with  spaces", "X-Empty: ",
+        "X-Token!#$%&'*+-.^_`|~: ~!\"#"]
 
 
 def test_https_required_in_production(client: TestClient, gp: dict, settings) -> None:  # noqa: ANN001
@@ -203,4 +303,226 @@ def test_https_required_in_production(client: TestClient, gp: dict, settings) ->
     response = client.post("/fhir/Subscription", json=subscription("http://127.0.0.1/x"),
                            headers=gp)
     assert response.status_code == 422
-    assert "https" in response.json()["issue"][0]["diagnostics"]
+    assert response.json()["issue"][0]["diagnostics"] == "endpoint must be an absolute https URL"
+
+
+# Endpoints outside development without an allowlist; {port} is a live receiver's port, so
+# each form would arrive if the guard let it through. Each: (endpoint, refusal).
+INSIDE = {
+    "loopback": ("http://127.0.0.1:{port}/hook", egress.AddressRefused),
+    "decimal": ("http://2130706433:{port}/hook", egress.AddressRefused),
+    "hex": ("http://0x7f000001:{port}/hook", egress.AddressRefused),
+    "octal": ("http://0177.0.0.1:{port}/hook", egress.AddressRefused),
+    "short": ("http://127.1:{port}/hook", egress.AddressRefused),
+    "localhost": ("http://localhost:{port}/hook", egress.AddressRefused),
+    "IPv4-mapped IPv6": ("http://[::ffff:127.0.0.1]:{port}/hook", egress.AddressRefused),
+    "IPv6 loopback": ("http://[::1]:{port}/hook", egress.AddressRefused),
+    "unspecified": ("http://0.0.0.0:{port}/hook", egress.AddressRefused),
+    "6to4 of loopback": ("http://[2002:7f00:1::]:{port}/hook", egress.AddressRefused),
+    "database port": ("http://localhost:5432/", egress.AddressRefused),
+    "private 10/8": ("http://10.0.0.1/hook", egress.AddressRefused),
+    "private 192.168/16": ("https://192.168.1.10/hook", egress.AddressRefused),
+    "cloud metadata": ("http://169.254.169.254/latest/meta-data/", egress.AddressRefused),
+    "IPv6 link-local": ("http://[fe80::1]/hook", egress.AddressRefused),
+    "IPv6 unique local": ("http://[fd00:ec2::254]/hook", egress.AddressRefused),
+    "multicast": ("http://224.0.0.1/hook", egress.AddressRefused),
+    "reserved": ("http://240.0.0.1/hook", egress.AddressRefused),
+    "shared address space": ("http://100.64.0.1/hook", egress.AddressRefused),
+    "name resolving inside": ("http://intranet.example:{port}/hook", egress.AddressRefused),
+    "name resolving to nothing": ("http://nowhere.example/hook", egress.AddressRefused),
+    "the gateway itself": ("http://127.0.0.1:8000/console", egress.SelfAddressed),
+    "credentials": ("https://user:s3cret@receiver.example/hook", egress.CredentialsInUrl),
+}
+
+
+def _inside_dns(dns: dict[str, list[str]]) -> None:
+    dns.update({"intranet.example": ["127.0.0.1"], "nowhere.example": [],
+                "receiver.example": [PUBLIC]})
+
+
+@pytest.mark.parametrize("case", INSIDE, ids=list(INSIDE))
+def test_endpoint_inside_is_refused_at_registration(case: str, client: TestClient, gp: dict,
+                                                    settings, sessions,  # noqa: ANN001
+                                                    dns: dict[str, list[str]]) -> None:
+    settings.webhook_allowed_networks = []
+    _inside_dns(dns)
+    endpoint, refusal = INSIDE[case]
+    endpoint = endpoint.format(port=9)
+    before = row_counts(sessions)
+    response = client.post("/fhir/Subscription", headers=gp, json=subscription(endpoint))
+    assert response.status_code == 422, response.text
+    assert [(i["expression"], i["diagnostics"]) for i in response.json()["issue"]] == \
+        [(["Subscription.channel.endpoint"], refusal.reason)]
+    assert endpoint.split("//")[1].split("/")[0] not in response.text
+    assert row_counts(sessions) == before
+
+
+@pytest.mark.parametrize("case", INSIDE, ids=list(INSIDE))
+def test_endpoint_inside_fails_its_message_at_send_time(case: str, settings, sessions,  # noqa: ANN001
+                                                        seeded: None, worker: Worker,
+                                                        receiver: WebhookReceiver,
+                                                        dns: dict[str, list[str]]) -> None:
+    worker.policy = egress.Policy(allow_http=True, allow_internal=False, allowed_networks=(),
+                                  own_origins=worker.policy.own_origins)
+    _inside_dns(dns)
+    endpoint, refusal = INSIDE[case]
+    [message_id] = _queue(sessions, endpoint.format(port=receiver.port), [{"n": 1}])
+    assert worker.run_once() == 1
+    assert _attempts(sessions, message_id) == ("pending", [refusal.__name__])
+    assert receiver.received == []
+
+
+class TestResolvedOnceAndPinned:
+    def test_a_name_that_turns_inside_after_registration_is_not_sent(
+            self, client: TestClient, gp: dict, team: dict, settings, sessions,  # noqa: ANN001
+            receiver: WebhookReceiver, dns: dict[str, list[str]]) -> None:
+        settings.webhook_allowed_networks = []
+        _, task_id = _referral(client, gp)
+        dns["rebind.example"] = [PUBLIC]
+        response = client.post("/fhir/Subscription", headers=gp, json=subscription(
+            f"http://rebind.example:{receiver.port}/hook"))
+        assert response.status_code == 201, response.text
+        _accept(client, team, task_id, 1, "accepted")
+        dns["rebind.example"] = [PUBLIC, "127.0.0.1"]  # one inside address is enough
+        worker = Worker(sessions, settings, jitter=lambda: 1.0)
+        assert worker.run_once() == 1
+        worker.client.close()
+        with sessions() as session:
+            message_id = session.scalars(select(OutboxMessage.id)).one()
+        assert _attempts(sessions, message_id) == ("pending", ["AddressRefused"])
+        assert receiver.received == []
+
+    def test_sent_to_the_checked_address_with_the_name_as_host(
+            self, seeded: None, sessions, worker: Worker,  # noqa: ANN001
+            receiver: WebhookReceiver, dns: dict[str, list[str]],
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        dns["receiver.example"] = ["127.0.0.1"]  # no system resolver knows this name
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+        monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
+        [message_id] = _queue(sessions, f"http://receiver.example:{receiver.port}/hook",
+                              [{"n": 1}])
+        assert worker.run_once() == 1
+        assert _attempts(sessions, message_id) == ("delivered", [None])
+        assert [(r.headers["Host"], json.loads(r.body)) for r in receiver.received] == \
+            [(f"receiver.example:{receiver.port}", {"n": 1})]
+
+    def test_https_keeps_the_name_for_sni_and_certificate_checks(self) -> None:
+        target = egress.parse_target("https://receiver.example/hook?x=1", _policy())
+        request = egress.pinned_request(httpx.Client(), egress.Destination(
+            target, ip_address(PUBLIC)), {"X-A": "1"}, b"{}")
+        assert (str(request.url), request.headers["Host"], request.headers["X-A"]) == \
+            (f"https://{PUBLIC}/hook?x=1", "receiver.example", "1")
+        assert request.extensions["sni_hostname"] == "receiver.example"
+
+    def test_ipv6_address_is_bracketed_and_port_kept(self) -> None:
+        target = egress.parse_target("http://receiver.example:8080/hook", _policy())
+        request = egress.pinned_request(httpx.Client(), egress.Destination(
+            target, ip_address("2001:4860::1")), {}, b"{}")
+        assert (str(request.url), request.headers["Host"], "sni_hostname" in
+                request.extensions) == ("http://[2001:4860::1]:8080/hook",
+                                        "receiver.example:8080", False)
+
+
+def _policy() -> egress.Policy:
+    return egress.Policy(allow_http=True, allow_internal=False, allowed_networks=(),
+                         own_origins=frozenset())
+
+
+class TestAllowedInside:
+    def test_allowlisted_network_is_accepted(self, client: TestClient, gp: dict,
+                                             settings) -> None:  # noqa: ANN001
+        settings.webhook_allowed_networks = [ip_network("10.20.0.0/16")]
+        accepted = client.post("/fhir/Subscription", headers=gp,
+                               json=subscription("http://10.20.3.4:8080/hook"))
+        refused = client.post("/fhir/Subscription", headers=gp,
+                              json=subscription("http://10.21.3.4:8080/hook"))
+        assert (accepted.status_code, refused.status_code) == (201, 422)
+
+    def test_development_keeps_loopback_but_not_credentials(self, client: TestClient,
+                                                            gp: dict, settings) -> None:  # noqa: ANN001
+        settings.environment = Environment.DEVELOPMENT
+        settings.webhook_allowed_networks = []
+        loopback = client.post("/fhir/Subscription", headers=gp,
+                               json=subscription("http://localhost:9/hook"))
+        credentials = client.post("/fhir/Subscription", headers=gp,
+                                  json=subscription("http://user:pw@localhost:9/hook"))
+        own = client.post("/fhir/Subscription", headers=gp,
+                          json=subscription("http://127.0.0.1:8000/console"))
+        assert (loopback.status_code, credentials.status_code, own.status_code) == \
+            (201, 422, 422)
+
+
+class Cycles:
+    """A stop signal for ``run_forever``: set after ``looks`` looks; each idle wait moves the
+    clock an hour on, so retries come due without real waiting."""
+
+    def __init__(self, looks: int, clock: time_machine.Traveller) -> None:
+        self.looks, self.clock, self.waits = looks, clock, 0
+
+    def is_set(self) -> bool:
+        self.looks -= 1
+        return self.looks < 0
+
+    def wait(self, _timeout: float) -> bool:
+        self.waits += 1
+        self.clock.shift(timedelta(hours=1))
+        return False
+
+
+class TestOneMessageNeverStopsDelivery:
+    # Isolation is the worker's, not the store's: SQLite only keeps this test to seconds (the
+    # claim and record paths run on PostgreSQL in every other test here).
+    @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+    def test_poisoned_message_among_a_thousand(self, seeded: None, sessions, worker: Worker,  # noqa: ANN001
+                                               receiver: WebhookReceiver,
+                                               clock: time_machine.Traveller) -> None:
+        good = _queue(sessions, receiver.url, [{"n": n} for n in range(500)])
+        # stored before headers were checked at registration: httpx cannot even encode it
+        [poisoned] = _queue(sessions, receiver.url, [{"n": -1}], headers={"X-B": "café"})
+        good += _queue(sessions, receiver.url, [{"n": n} for n in range(500, 1000)])
+        stop = Cycles(looks=6, clock=clock)
+        worker.run_forever(stop)  # returns only because it was told to stop
+        assert stop.waits == 3
+        assert sorted(json.loads(r.body)["n"] for r in receiver.received) == list(range(1000))
+        assert _attempts(sessions, poisoned) == ("dead", ["InvalidHeader"] * 3)
+        with sessions() as session:
+            statuses = session.scalars(select(OutboxMessage.status).where(
+                OutboxMessage.id.in_(good))).all()
+        assert statuses == ["delivered"] * 1000
+
+    @pytest.mark.parametrize("fault", [RuntimeError, UnicodeEncodeError, httpx.ReadError],
+                             ids=["RuntimeError", "UnicodeEncodeError", "ReadError"])
+    def test_a_fault_in_the_transport_fails_that_message(self, fault: type[Exception],
+                                                         seeded: None, sessions,  # noqa: ANN001
+                                                         settings,  # noqa: ANN001
+                                                         clock: time_machine.Traveller) -> None:
+        def transport(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/poison":
+                raise (fault("ascii", "é", 0, 1, "x") if fault is UnicodeEncodeError
+                       else fault("x"))
+            return httpx.Response(204)
+
+        worker = Worker(sessions, settings, jitter=lambda: 1.0,
+                        client=httpx.Client(transport=httpx.MockTransport(transport)))
+        [bad] = _queue(sessions, "http://127.0.0.1:1/poison", [{"n": 0}])
+        [ok] = _queue(sessions, "http://127.0.0.1:1/ok", [{"n": 1}])
+        assert worker.run_once() == 2
+        assert (_attempts(sessions, bad), _attempts(sessions, ok)) == \
+            (("pending", [fault.__name__]), ("delivered", [None]))
+
+    def test_the_loop_outlives_a_failed_cycle(self, seeded: None, sessions,  # noqa: ANN001
+                                              worker: Worker, receiver: WebhookReceiver,
+                                              clock: time_machine.Traveller,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+        claim, calls = worker._claim, []
+
+        def flaky_claim() -> list[int]:
+            calls.append(1)
+            if len(calls) == 1:
+                raise OperationalError("SELECT", {}, Exception("database is away"))
+            return claim()
+
+        monkeypatch.setattr(worker, "_claim", flaky_claim)
+        _queue(sessions, receiver.url, [{"n": 1}])
+        worker.run_forever(Cycles(looks=2, clock=clock))
+        assert [json.loads(r.body) for r in receiver.received] == [{"n": 1}]
