@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -40,11 +41,12 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from smoke import parse_with_smoke
 from sqlalchemy import Connection, Engine, select
 
+from gateway.auth.token_exchange import exchange_form
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.db.migrate import upgrade
 from gateway.db.models import Base, new_id
 from gateway.db.types import utcnow
-from gateway.demo import demo_secret, load_demo
+from gateway.demo import DEMO_ACTORS, demo_secret, load_demo
 from schemas import AGB_SYSTEM, BSN_SYSTEM, is_valid_bsn
 
 TARGET_RATIO = 0.35
@@ -206,6 +208,14 @@ def server_env(workdir: Path, database_url: str, port: int) -> dict[str, str]:
 @contextmanager
 def running_gateway(workdir: Path, database_url: str, workers: int) -> Iterator[int]:
     """Serve on a free port until the block ends; yields the port. Always stops the server."""
+    with gateway_process(workdir, database_url, workers) as (port, _server):
+        yield port
+
+
+@contextmanager
+def gateway_process(workdir: Path, database_url: str,
+                    workers: int) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """``running_gateway``, yielding the server process too (to read its memory)."""
     port = free_port()
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
@@ -215,7 +225,7 @@ def running_gateway(workdir: Path, database_url: str, workers: int) -> Iterator[
             env=server_env(workdir, database_url, port), stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_until_healthy(server, port, log_path)
-            yield port
+            yield port, server
         finally:
             server.terminate()
             try:
@@ -252,11 +262,14 @@ def call(connection: http.client.HTTPConnection, method: str, path: str,
     return response.status, response.read()
 
 
-def fetch_token(port: int) -> str:
-    basic = base64.b64encode(f"{CLIENT_ID}:{demo_secret(CLIENT_ID)}".encode()).decode()
+def fetch_token(port: int, client_id: str = CLIENT_ID) -> str:
+    basic = base64.b64encode(f"{client_id}:{demo_secret(client_id)}".encode()).decode()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S)
     try:
-        status, body = call(connection, "POST", "/oauth/token", b"grant_type=client_credentials",
+        form = exchange_form(client_id, demo_secret(client_id), DEMO_ACTORS[client_id],
+                             f"http://127.0.0.1:{port}/oauth/token")
+        status, body = call(connection, "POST", "/oauth/token",
+                            urllib.parse.urlencode(form).encode(),
                             {"Authorization": f"Basic {basic}",
                              "Content-Type": "application/x-www-form-urlencoded"})
     finally:

@@ -22,6 +22,7 @@ from gateway.audit.keys import CheckpointKeyError, generate_key, key_path, log_i
 from gateway.audit.keys import origin as log_origin
 from gateway.audit.log import CONTEXT as AUDIT_CONTEXT
 from gateway.audit.log import audit_context, audit_sessions
+from gateway.auth.actors import ACTOR_ROLES, UNITS, ActorRegistrationError, add_actor, list_actors
 from gateway.audit.purge import PurgeRefused, purge_expired
 from gateway.audit.verify import record_verification, verify_database
 from gateway.audit.witness import PublishError, checkpoint_now, prove_extension, publish
@@ -60,6 +61,9 @@ config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consent decisions.", no_args_is_help=True)
 audit_app = typer.Typer(help="The processing log (verwerkingenlogging).", no_args_is_help=True)
 officers_app = typer.Typer(help="Privacy officers' console accounts.", no_args_is_help=True)
+actors_app = typer.Typer(help="The people and roles a client may act for (RFC 8693 token "
+                         "exchange).", no_args_is_help=True)
+clients_app.add_typer(actors_app, name="actors")
 for sub, name in ((db_app, "db"), (clients_app, "clients"), (teams_app, "teams"),
                   (outbox_app, "outbox"), (demo_app, "demo"), (keys_app, "keys"),
                   (config_app, "config"), (consent_app, "consent"), (audit_app, "audit"),
@@ -136,6 +140,9 @@ def clients_add(
     role: Annotated[str | None, typer.Option(
         help="Recipient role for consent decisions, e.g. wijkteam-jeugd or school "
              "(default: wijkteam with --team, else huisarts).")] = None,
+    organization: Annotated[str | None, typer.Option(
+        help="A GP practice's AGB or URA (agb:01234567, ura:12345678): the organisation "
+             "involved with the residents it refers (default: the client itself).")] = None,
 ) -> None:
     """Register a client; prints its id and (once) its secrets as JSON."""
     settings = get_settings()
@@ -143,11 +150,12 @@ def clients_add(
     with _sessions(settings).begin() as session:
         try:
             row, secret = client_registry.add_client(session, name, scope.split(), team, jwks,
-                                                      role=role)
+                                                      role=role, organization=organization)
         except client_registry.ClientRegistrationError as error:
             _fail(str(error))
         output = {"client_id": row.id, "scopes": row.scopes.split(), "team": row.team_id,
-                  "role": row.role, "token_endpoint_auth_method": "private_key_jwt" if jwks
+                  "role": row.role, "organization": client_registry.organization_of(row),
+                  "token_endpoint_auth_method": "private_key_jwt" if jwks
                   else "client_secret_basic",
                   "webhook_secret": client_registry.webhook_secret(settings.secret_key, row.id)}
         if secret:
@@ -175,6 +183,29 @@ def clients_revoke(client_id: str) -> None:
             _fail(str(error))
     typer.echo(f"revoked {client_id}; its tokens stop working within "
                f"{get_settings().client_cache_seconds:g} s")
+
+
+@actors_app.command("add")
+def actors_add(
+    client_id: str, actor_id: str,
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ACTOR_ROLES)}.")],
+    unit: Annotated[str | None, typer.Option(help=f"One of: {', '.join(UNITS)}.")] = None,
+) -> None:
+    """Let a client act for a person (the worker's id in that system) in a role."""
+    with _sessions(get_settings()).begin() as session:
+        try:
+            add_actor(session, client_id, actor_id, role, unit)
+        except ActorRegistrationError as error:
+            _fail(str(error))
+    typer.echo(f"{client_id} may act for {actor_id} as {role}" + (f" ({unit})" if unit else ""))
+
+
+@actors_app.command("list")
+def actors_list(client_id: str) -> None:
+    with _sessions(get_settings())() as session:
+        rows = [{"actor": r.actor_id, "role": r.role, "unit": r.unit}
+                for r in list_actors(session, client_id)]
+    typer.echo(json.dumps(rows, indent=2))
 
 
 @teams_app.command("add")

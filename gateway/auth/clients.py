@@ -31,6 +31,7 @@ AUTH_SECRET_BASIC = "client_secret_basic"
 AUTH_PRIVATE_KEY_JWT = "private_key_jwt"
 TEAM_ROLE, GP_ROLE = "wijkteam", "huisarts"
 GRANT_TYPES = ("client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange")
+_PRACTICE = re.compile(r"^(?:agb|ura):\d{8}$")
 _ROLE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -106,8 +107,8 @@ def find_active_client(session: Session, client_id: str) -> OAuthClient | None:
 
 def add_client(session: Session, name: str, scopes: list[str], team_id: str | None = None,
                public_jwks: dict[str, Any] | None = None, client_id: str | None = None,
-               secret: str | None = None, role: str | None = None
-               ) -> tuple[OAuthClient, str | None]:
+               secret: str | None = None, role: str | None = None,
+               organization: str | None = None) -> tuple[OAuthClient, str | None]:
     """Register a client. Without a public JWK set it gets a secret, returned once.
     ``role`` is the recipient role consent decisions see (default: ``wijkteam`` for a team's
     system, else ``huisarts``)."""
@@ -116,6 +117,8 @@ def add_client(session: Session, name: str, scopes: list[str], team_id: str | No
         raise ClientRegistrationError("a role is lower-case words joined by '-', e.g. school")
     if not scopes:
         raise ClientRegistrationError("give at least one scope")
+    if organization is not None and not _PRACTICE.match(organization):
+        raise ClientRegistrationError("an organisation is agb:<8 digits> or ura:<8 digits>")
     if unknown := unknown_scopes(scopes):
         raise ClientRegistrationError(f"unknown scope(s): {', '.join(unknown)}")
     if team_id is not None and session.get(Organization, team_id) is None:
@@ -133,7 +136,7 @@ def add_client(session: Session, name: str, scopes: list[str], team_id: str | No
     if public_jwks is None:
         secret = secret or secrets.token_urlsafe(32)
     row = OAuthClient(id=client_id, name=name, scopes=" ".join(scopes), team_id=team_id,
-                      role=role, public_jwks=public_jwks,
+                      role=role, public_jwks=public_jwks, organization=organization,
                       secret_hash=hash_secret(secret) if public_jwks is None and secret else None)
     session.add(row)
     session.flush()

@@ -95,3 +95,12 @@ def subject_token(client_id: str, secret: str, actor: Actor, audience: str,
               "exp": now + ttl_seconds, "role": actor.role,
               **({"unit": actor.unit} if actor.unit else {})}
     return jwt.encode({"alg": "HS256"}, claims, OctKey.import_key(secret))
+
+
+def exchange_form(client_id: str, secret: str, actor: Actor, token_url: str,
+                  scope: str | None = None) -> dict[str, str]:
+    """The form of a token exchange request by a client with a secret (sent with HTTP Basic
+    authentication), for the demo, benchmarks and tests."""
+    return {"grant_type": GRANT_TOKEN_EXCHANGE, "subject_token_type": TOKEN_TYPE_JWT,
+            "subject_token": subject_token(client_id, secret, actor, token_url),
+            **({"scope": scope} if scope else {})}

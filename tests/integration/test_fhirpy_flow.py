@@ -11,8 +11,11 @@ from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import OperationOutcome
 
 from gateway.app import create_app
+from gateway.auth.token_exchange import exchange_form
+from gateway.demo import DEMO_ACTORS, demo_secret
 from gateway.outbox.worker import Worker
 from gateway.settings import Settings
+from tests.conftest import BASE_URL
 from tests.support.samples import REFERRAL_SYSTEM, service_request, subscription
 from tests.support.server import LiveServer
 from tests.support.webhooks import WebhookReceiver
@@ -25,8 +28,11 @@ def server(settings: Settings, seeded: None, log_stream) -> Iterator[LiveServer]
 
 
 def _token(server: LiveServer, client_id: str) -> str:
-    response = httpx.post(f"{server.url}/oauth/token", data={"grant_type": "client_credentials"},
-                          auth=(client_id, f"{client_id}-secret"))
+    """A token exchange (RFC 8693) naming the demo worker, as the connected system does."""
+    form = exchange_form(client_id, demo_secret(client_id), DEMO_ACTORS[client_id],
+                         f"{BASE_URL}/oauth/token")
+    response = httpx.post(f"{server.url}/oauth/token", data=form,
+                          auth=(client_id, demo_secret(client_id)))
     return response.json()["access_token"]
 
 
