@@ -22,11 +22,11 @@ from gateway.audit.keys import CheckpointKeyError, generate_key, key_path, log_i
 from gateway.audit.keys import origin as log_origin
 from gateway.audit.log import CONTEXT as AUDIT_CONTEXT
 from gateway.audit.log import audit_context, audit_sessions
-from gateway.auth.actors import ACTOR_ROLES, UNITS, ActorRegistrationError, add_actor, list_actors
 from gateway.audit.purge import PurgeRefused, purge_expired
 from gateway.audit.verify import record_verification, verify_database
 from gateway.audit.witness import PublishError, checkpoint_now, prove_extension, publish
 from gateway.auth import clients as client_registry
+from gateway.auth.actors import ACTOR_ROLES, UNITS, ActorRegistrationError, add_actor, list_actors
 from gateway.auth.keys import generate_signing_key
 from gateway.consents.decisions import decide_for, decision_json
 from gateway.db.engine import make_engine
