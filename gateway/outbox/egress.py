@@ -122,7 +122,7 @@ def refusal(address: IPAddress) -> str | None:
     address = unwrap(address)
     checks = (("unspecified", address.is_unspecified), ("loopback", address.is_loopback),
               ("link-local", address.is_link_local), ("multicast", address.is_multicast),
-              ("private", address.is_private), ("reserved", address.is_reserved),
+              ("reserved", address.is_reserved), ("private", address.is_private),
               ("non-public", not address.is_global))
     return next((category for category, hit in checks if hit), None)
 
