@@ -22,6 +22,7 @@ import itertools
 import json
 import os
 import queue
+import secrets
 import socket
 import statistics
 import subprocess
@@ -198,6 +199,9 @@ def server_env(workdir: Path, database_url: str, port: int) -> dict[str, str]:
     return {
         **os.environ,
         "WIJKGATEWAY_ENVIRONMENT": "test",
+        # outside development the built-in keys are refused; the run makes its own
+        "WIJKGATEWAY_SECRET_KEY": secrets.token_urlsafe(32),
+        "WIJKGATEWAY_PSEUDONYM_KEY": secrets.token_urlsafe(32),
         "WIJKGATEWAY_DATABASE_URL": database_url,
         "WIJKGATEWAY_SIGNING_KEY_PATH": str(workdir / "signing-key.json"),
         "WIJKGATEWAY_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

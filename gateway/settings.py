@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL. SQLite file in the working directory by default; "
         "`postgresql+psycopg://user:pass@host/db` in production.",
     )
+    database_app_role: str | None = Field(
+        None, description="PostgreSQL: the role the gateway runs as, which `wijkgateway db "
+        "upgrade` (run as the schema owner) grants what it needs, but no UPDATE, DELETE or "
+        "TRUNCATE on the processing log. See docs/threat-model.md.",
+    )
     public_base_url: str = Field(
         "http://127.0.0.1:8000",
         description="External base URL: token issuer, audience, and `Location` headers.",
@@ -157,15 +162,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
-        if self.environment is Environment.PRODUCTION:
-            if self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32:
-                raise ValueError(
-                    "WIJKGATEWAY_SECRET_KEY must be set to a random value of 32+ characters "
-                    "in production"
-                )
-            if self.pseudonym_key == DEVELOPMENT_PSEUDONYM_KEY or len(self.pseudonym_key) < 32:
-                raise ValueError("WIJKGATEWAY_PSEUDONYM_KEY must be set to a random value of "
-                                 "32+ characters in production")
+        """The built-in keys are public (they are in this file): anywhere but development they
+        would let anyone recompute webhook secrets and pseudonyms."""
+        if self.environment is not Environment.DEVELOPMENT:
+            for name, value, placeholder in (
+                    ("SECRET_KEY", self.secret_key, DEVELOPMENT_SECRET_KEY),
+                    ("PSEUDONYM_KEY", self.pseudonym_key, DEVELOPMENT_PSEUDONYM_KEY)):
+                if value == placeholder or len(value) < 32:
+                    raise ValueError(f"WIJKGATEWAY_{name} must be set to a random value of 32+ "
+                                     f"characters outside development "
+                                     f"(environment: {self.environment.value})")
         return self
 
     @property

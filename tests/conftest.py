@@ -39,6 +39,8 @@ from tests.support.webhooks import WebhookReceiver
 TEMPLATE_DB = "wg_template"
 BASE_URL = "http://127.0.0.1:8000"
 OTHER_GP = "other-huisarts"
+# Outside development the built-in keys are refused: tests bring their own.
+TEST_KEYS = {"secret_key": "t" * 40, "pseudonym_key": "p" * 40}
 ACTORS = {**DEMO_ACTORS, OTHER_GP: Actor("andere-huisarts-1", "gp")}
 
 
@@ -104,7 +106,7 @@ def admin_url(database_url: str) -> str:
 @pytest.fixture
 def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
     return Settings(environment="test", database_url=database_url, public_base_url=BASE_URL,
-                    signing_key_path=tmp_path / "signing-key.json", secret_key="t" * 40,
+                    signing_key_path=tmp_path / "signing-key.json", **TEST_KEYS,
                     outbox_backoff_base_seconds=1, outbox_max_attempts=3, log_level="DEBUG",
                     webhook_allowed_networks=["127.0.0.0/8"])  # loopback test receivers
 

@@ -70,11 +70,19 @@ def test_config_table_lists_every_setting(env: None) -> None:
         assert f"`WIJKGATEWAY_{name.upper()}`" in output
 
 
-def test_production_refuses_placeholder_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-
-    monkeypatch.delenv("WIJKGATEWAY_SECRET_KEY", raising=False)
-    with pytest.raises(ValueError, match="WIJKGATEWAY_SECRET_KEY"):
-        Settings(environment="production")
+@pytest.mark.parametrize("environment", ["test", "production"])
+@pytest.mark.parametrize("given,refused", [
+    ({}, "WIJKGATEWAY_SECRET_KEY"),
+    ({"secret_key": "s" * 40}, "WIJKGATEWAY_PSEUDONYM_KEY"),
+    ({"secret_key": "short", "pseudonym_key": "p" * 40}, "WIJKGATEWAY_SECRET_KEY"),
+])
+def test_only_development_starts_with_the_built_in_keys(
+        monkeypatch: pytest.MonkeyPatch, environment: str, given: dict, refused: str) -> None:
+    for name in ("SECRET_KEY", "PSEUDONYM_KEY"):
+        monkeypatch.delenv(f"WIJKGATEWAY_{name}", raising=False)
+    with pytest.raises(ValueError, match=refused):
+        Settings(environment=environment, **given)
+    assert Settings(environment="development").secret_key  # development keeps them
 
 
 @pytest.fixture

@@ -43,10 +43,16 @@ def _filter(request: Request, runtime: RuntimeDep,
 
 
 def _looked(session: DbSession, caller: Caller, action: str, params: dict[str, str]) -> None:
+    """The search itself, logged; a BSN it names is kept only as a pseudonym, in every
+    field (a household search names its member by BSN)."""
+    details = {k: v for k, v in params.items() if k != "subject"}
+    if "household" in details:
+        pseudonymiser = session.info[audit.CONTEXT].pseudonymiser
+        details["household"] = pseudonymiser.pseudonym(
+            audit.subject_identifier(details["household"]))[0]
     audit.record(session, kind="read", action=action, actor_id=caller.client_id,
                  subject=audit.subject_identifier(params["subject"])
-                 if "subject" in params else None,
-                 details={k: v for k, v in params.items() if k != "subject"} or None)
+                 if "subject" in params else None, details=details or None)
 
 
 @router.get("/entries")
@@ -80,14 +86,18 @@ def export_entries(request: Request, caller: Officer, session: DbSession,
 @router.get("/access-report", response_model=None)
 def resident_access_report(request: Request, patient: str, caller: Officer,
                            session: DbSession, runtime: RuntimeDep,
-                           format: str = "json") -> JSONResponse | HTMLResponse:
-    """What was shared about one person, with whom and why; ``format=html`` to print."""
+                           format: str = "json",
+                           proofs: str = "false") -> JSONResponse | HTMLResponse:
+    """What was shared about one person, with whom and why; ``format=html`` to print;
+    ``proofs=true`` adds each entry's inclusion proof against the latest signed checkpoint."""
     if not is_valid_bsn(patient):
         raise BadRequest("patient is a BSN (9 digits passing the elfproef)",
                          expression="patient")
     if format not in ("json", "html"):
         raise BadRequest("format is json or html", expression="format")
-    report = access_report(session, runtime.audit, patient)
+    if proofs not in ("true", "false"):
+        raise BadRequest("proofs is true or false", expression="proofs")
+    report = access_report(session, runtime.audit, patient, proofs=proofs == "true")
     audit.record(session, kind="read", action="audit.access_report", actor_id=caller.client_id,
                  subject=audit.subject_identifier(patient))
     if format == "html":

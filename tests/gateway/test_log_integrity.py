@@ -12,13 +12,15 @@ from datetime import UTC, datetime
 import pytest
 import structlog
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from gateway.audit.chain import HASHED_COLUMNS, entry_leaf
 from gateway.audit.checkpoints import KIND_MANUAL, KIND_PURGE
 from gateway.audit.keys import log_identity
+from gateway.audit.leaves import leaves
 from gateway.audit.log import CONTEXT, audit_sessions, record
 from gateway.audit.merkle import root
 from gateway.audit.note import Checkpoint, Signer, open_checkpoint
@@ -26,9 +28,12 @@ from gateway.audit.purge import PurgeRefused, purge_expired
 from gateway.audit.verify import verify_log
 from gateway.audit.witness import PublishError, checkpoint_now, prove_extension, publish
 from gateway.cli import app as cli
-from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry, ProcessingLogLeaf
+from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
 from gateway.settings import Settings, get_settings
+from tests.conftest import TEST_KEYS
 from tests.support.auditlog import rehash, tamper, verify
+from tests.support.postgres import APP as PG_APP
+from tests.support.postgres import OWNER as PG_OWNER
 
 ENTRIES = 8
 
@@ -46,8 +51,7 @@ def _entries(sessions: sessionmaker[Session]) -> list[ProcessingLogEntry]:
 
 def _leaves(sessions: sessionmaker[Session]) -> list[bytes]:
     with sessions() as session:
-        return [bytes.fromhex(h) for h in session.scalars(
-            select(ProcessingLogLeaf.hash).order_by(ProcessingLogLeaf.seq))]
+        return [bytes.fromhex(h) for _, h in session.execute(leaves())]
 
 
 @pytest.fixture
@@ -136,8 +140,7 @@ class TestAttacks:
 
     def test_truncation_against_the_latest_checkpoint(self, published: str, sessions,
                                                       admin_url: str) -> None:  # noqa: ANN001
-        tamper(admin_url, "DELETE FROM processing_log WHERE seq > :n",
-               "DELETE FROM processing_log_leaves WHERE seq > :n", params={"n": ENTRIES - 2})
+        tamper(admin_url, "DELETE FROM processing_log WHERE seq > :n", params={"n": ENTRIES - 2})
         result = verify(sessions)
         assert (result.ok, result.bad_seq) == (False, ENTRIES)
         assert result.problem == (f"the log was truncated: a signed checkpoint covers "
@@ -147,7 +150,6 @@ class TestAttacks:
             self, published: str, sessions, admin_url: str,
             settings: Settings) -> None:  # noqa: ANN001
         tamper(admin_url, "DELETE FROM processing_log WHERE seq > :n",
-               "DELETE FROM processing_log_leaves WHERE seq > :n",
                "DELETE FROM processing_log_checkpoints WHERE seq > :n", params={"n": ENTRIES - 2})
         assert verify(sessions).ok is True  # nothing left in the database says otherwise
         with sessions() as session:
@@ -207,7 +209,6 @@ class TestAttacks:
         fake = _entries(sessions)[-1]
         leaf = entry_leaf({c: getattr(fake, c) for c in HASHED_COLUMNS}).hex()
         tamper(admin_url, "UPDATE processing_log SET hash = :h WHERE seq = :s",
-               "UPDATE processing_log_leaves SET hash = :h WHERE seq = :s",
                params={"h": leaf, "s": ENTRIES + 1})
         result = verify(sessions)
         assert (result.ok, result.bad_seq) == (False, 1)
@@ -279,6 +280,8 @@ class TestCli:
     def env(self, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("WIJKGATEWAY_DATABASE_URL", settings.database_url)
         monkeypatch.setenv("WIJKGATEWAY_ENVIRONMENT", "test")
+        for name, value in TEST_KEYS.items():
+            monkeypatch.setenv(f"WIJKGATEWAY_{name.upper()}", value)
         monkeypatch.setenv("WIJKGATEWAY_SIGNING_KEY_PATH", str(settings.signing_key_path))
         get_settings.cache_clear()
         yield
@@ -303,7 +306,6 @@ class TestCli:
         assert (report["ok"], report["against"]["ok"], report["against"]["published_size"],
                 report["against"]["tree_size"]) == (True, True, 5, 7)
         tamper(admin_url, "DELETE FROM processing_log WHERE seq > 3",
-               "DELETE FROM processing_log_leaves WHERE seq > 3",
                "DELETE FROM processing_log_checkpoints")
         failed = runner.invoke(cli, ["audit", "verify", "--against", str(witness)])
         assert failed.exit_code == 1
@@ -331,3 +333,44 @@ def test_publishing_over_http_posts_the_note(receiver) -> None:  # noqa: ANN001
     receiver.status_code = 503
     with pytest.raises(PublishError, match="^the witness answered 503$"):
         publish(note, receiver.url)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+class TestPostgresRoles:
+    """The guard is the application role's privileges, not a session setting."""
+
+    @pytest.mark.parametrize("statement", [
+        "UPDATE processing_log SET outcome = 'error'",
+        "DELETE FROM processing_log",
+        "TRUNCATE processing_log",
+        "UPDATE processing_log_checkpoints SET kind = 'purge'",
+        "DELETE FROM processing_log_checkpoints",
+        "TRUNCATE processing_log_checkpoints",
+        "UPDATE processing_log_leaves SET hash = ''",
+        "DELETE FROM processing_log_leaves",
+        "TRUNCATE processing_log_leaves",
+        "INSERT INTO processing_log_leaves (seq, hash) VALUES (1000, '')",
+    ])
+    def test_the_application_cannot_change_the_log(self, published: str, sessions,
+                                                   statement: str) -> None:  # noqa: ANN001
+        for bypass in ((), ("SET LOCAL wijkgateway.purge = on",)):
+            with pytest.raises(DBAPIError, match="permission denied for table"), \
+                    sessions.begin() as session:
+                for line in (*bypass, statement):
+                    session.execute(text(line))
+        assert verify(sessions).ok is True
+
+    def test_the_application_is_neither_superuser_nor_owner(self, sessions) -> None:  # noqa: ANN001
+        with sessions() as session:
+            row = session.execute(text(
+                "SELECT current_user, r.rolsuper, t.tableowner FROM pg_roles r, pg_tables t "
+                "WHERE r.rolname = current_user AND t.tablename = 'processing_log'")).one()
+        assert tuple(row) == (PG_APP, False, PG_OWNER)
+
+    def test_the_purge_function_removes_only_expired_entries(self, sessions) -> None:  # noqa: ANN001
+        _log(sessions, 2)
+        with pytest.raises(DBAPIError, match="entries up to 1 are not all past their "
+                                             "retention"), sessions.begin() as session:
+            session.execute(text("SELECT wijkgateway_purge_log(1)"))
+        assert len(_entries(sessions)) == 2

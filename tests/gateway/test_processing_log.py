@@ -4,6 +4,7 @@ test_log_integrity.py."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import dataclasses
 import io
@@ -17,14 +18,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
+from gateway.audit.keys import log_identity
 from gateway.audit.log import CONTEXT
-from gateway.audit.merkle import root
+from gateway.audit.merkle import root, verify_inclusion
+from gateway.audit.note import open_checkpoint
 from gateway.audit.pseudonyms import Pseudonymiser
 from gateway.audit.verify import verify_database
 from gateway.audit.witness import checkpoint_now
 from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
 from gateway.settings import Settings
-from tests.conftest import bearer
+from tests.conftest import bearer, involve
 from tests.support.auditlog import tamper, verify
 from tests.support.samples import (
     VALID_BSNS,
@@ -188,11 +191,12 @@ class TestOfficersApi:
         assert response.json()["issue"][0]["expression"] == [field]
 
     def test_household_takes_in_parents_and_children(self, client: TestClient, team: dict,
-                                                     officer: dict) -> None:
+                                                     officer: dict, sessions) -> None:  # noqa: ANN001
         parent_bsn, child_bsn = VALID_BSNS[1], VALID_BSNS[2]
-        child = client.post("/fhir/Patient", headers=team,
-                            json=patient(child_bsn, "2019-01-01")).json()
-        link = {**related_person(f"Patient/{child['id']}"),
+        child_ref = involve(client, child_bsn)
+        involve(client, parent_bsn)
+        client.post("/fhir/Patient", headers=team, json=patient(child_bsn, "2019-01-01"))
+        link = {**related_person(child_ref),
                 "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/bsn",
                                 "value": parent_bsn}]}
         assert client.post("/fhir/RelatedPerson", headers=team, json=link).status_code == 201
@@ -202,10 +206,14 @@ class TestOfficersApi:
             body = client.get(f"/audit/entries?{query}&kind=write", headers=officer).json()
             return sorted(e["action"] for e in body["entries"])
 
-        assert actions(f"subject={parent_bsn}") == ["person.registered"]
-        family = ["person.registered", "person.registered", "related_person.registered"]
+        mine = ["involvement.registered", "person.birth_date_recorded"]
+        assert actions(f"subject={parent_bsn}") == mine
+        family = sorted([*mine, *mine, "related_person.registered"])
         assert actions(f"household={parent_bsn}") == family
         assert actions(f"household={child_bsn}") == family
+        searched = _entries(sessions)[-1]
+        assert searched.action == "audit.entries.read"
+        assert child_bsn not in (searched.details or "")  # a pseudonym, never the BSN
 
     def test_non_officers_are_refused_and_logged(self, client: TestClient, team: dict,
                                                  sessions) -> None:  # noqa: ANN001
@@ -233,6 +241,35 @@ class TestOfficersApi:
         assert page.headers["content-type"].startswith("text/html")
         assert "wijkteam-noord" in page.text and "Met wie zijn gegevens gedeeld" in page.text
         assert client.get("/audit/access-report?patient=1", headers=officer).status_code == 400
+
+    def test_access_report_with_inclusion_proofs(self, flow: str, client: TestClient,
+                                                 officer: dict, sessions,
+                                                 settings: Settings) -> None:  # noqa: ANN001
+        """Every entry about the resident is proven in the latest signed checkpoint's tree,
+        with nothing but the report and the log's verifier key."""
+        signed = checkpoint_now(sessions)
+        client.get(f"/audit/access-report?patient={BSN}", headers=officer)  # one more entry
+        report = client.get(f"/audit/access-report?patient={BSN}&proofs=true",
+                            headers=officer).json()
+        proofs = report["proofs"]
+        assert proofs["checkpoint"] == signed
+        checkpoint = open_checkpoint(signed, [log_identity(settings).signer.verifier])
+        assert proofs["tree_size"] == checkpoint.size
+        seqs = sorted(item["seq"] for part in ("disclosures", "withheld", "other")
+                      for item in report[part])
+        assert [p["seq"] for p in proofs["entries"]] + proofs["not_yet_covered"] == seqs
+        assert proofs["not_yet_covered"] == [seqs[-1]]  # the first report, after the checkpoint
+        by_seq = {e.seq: e for e in _entries(sessions)}
+        for proof in proofs["entries"]:
+            leaf = base64.b64decode(proof["leaf_hash"])
+            assert leaf.hex() == by_seq[proof["seq"]].hash
+            path = [base64.b64decode(h) for h in proof["inclusion_proof"]]
+            assert verify_inclusion(leaf, proof["leaf_index"], checkpoint.size, path,
+                                    checkpoint.root) is True
+            assert verify_inclusion(leaf, proof["leaf_index"] + 1, checkpoint.size, path,
+                                    checkpoint.root) is False
+        bad = client.get(f"/audit/access-report?patient={BSN}&proofs=yes", headers=officer)
+        assert (bad.status_code, bad.json()["issue"][0]["expression"]) == (400, ["proofs"])
 
     def test_fhir_audit_event_export(self, flow: str, client: TestClient,
                                      officer: dict) -> None:

@@ -22,7 +22,7 @@ from gateway.auth.clients import add_client
 from gateway.auth.scopes import SCOPES
 from gateway.console.auth import _console_user, _csrf_checked
 from gateway.settings import Settings
-from tests.conftest import BASE_URL
+from tests.conftest import BASE_URL, TEST_KEYS
 
 # Reviewed: who may call these without a token, and why.
 PUBLIC = {
@@ -49,7 +49,7 @@ CONSOLE_SESSION = "console session"
 def _routes() -> list[tuple[str, str, Any]]:
     """(method, path, route) for every route the app serves; HEAD goes with GET."""
     settings = Settings(environment="test", database_url="sqlite://", public_base_url=BASE_URL,
-                        secret_key="t" * 40)
+                        **TEST_KEYS)
     app = create_app(settings, configure_logs=False)
     return sorted((method, route.path, route) for route in iter_route_contexts(app.routes)
                   for method in (route.methods or ()) if method != "HEAD")
