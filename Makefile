@@ -52,6 +52,7 @@ bench: install-test
 	$(BIN)/python bench/referrals.py
 	$(BIN)/python bench/consent_decisions.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

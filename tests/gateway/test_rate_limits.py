@@ -18,6 +18,7 @@ from gateway.db.engine import make_engine
 from gateway.demo import demo_secret
 from gateway.ratelimit.storage import SqlStorage, stored_key
 from gateway.settings import Settings
+from tests.conftest import bearer
 
 GP, TEAM = "demo-huisarts", "demo-wijkteam-noord"
 NOW = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
@@ -39,11 +40,11 @@ def _app(settings: Settings, **limits: str) -> FastAPI:
     return create_app(settings.model_copy(update=limits), configure_logs=False)
 
 
-def _token(client: TestClient, client_id: str) -> dict[str, str]:
+def _token(client: TestClient, client_id: str) -> None:
+    """A client-credentials token: as many as the token limits allow."""
     response = client.post("/oauth/token", data=TOKEN_FORM,
                            auth=(client_id, demo_secret(client_id)))
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def _statuses(client: TestClient, headers: dict[str, str], times: int) -> list[int]:
@@ -61,7 +62,7 @@ def _assert_throttled(client: TestClient, headers: dict[str, str], retry_after: 
 class TestApi:
     def test_each_client_has_its_own_count(self, settings: Settings) -> None:
         with TestClient(_app(settings, rate_limit_api_per_client="3/minute")) as client:
-            gp, team = _token(client, GP), _token(client, TEAM)
+            gp, team = bearer(client, GP), bearer(client, TEAM)
             assert _statuses(client, gp, 3) == [200, 200, 200]
             _assert_throttled(client, gp, "60")
             assert _statuses(client, team, 3) == [200, 200, 200]
@@ -75,7 +76,7 @@ class TestApi:
         app = _app(settings, rate_limit_api_per_address="4/minute")
         with TestClient(app) as client, \
                 TestClient(app, client=("192.0.2.7", 50000)) as elsewhere:
-            gp, team = _token(client, GP), _token(client, TEAM)
+            gp, team = bearer(client, GP), bearer(client, TEAM)
             assert _statuses(client, gp, 2) + _statuses(client, team, 2) == [200] * 4
             _assert_throttled(client, team, "60")
             assert client.get("/healthz").status_code == 200  # probes are not counted
@@ -85,7 +86,7 @@ class TestApi:
         app = _app(settings, rate_limit_api_per_client="2/minute",
                    rate_limit_api_per_address="1000/minute")
         with TestClient(app) as client:
-            gp = _token(client, GP)
+            gp = bearer(client, GP)
             forged = {"Authorization": "Bearer eyJhbGciOiJFUzI1NiJ9.e30.AAAA"}
             assert _statuses(client, forged, 3) == [401, 401, 401]
             assert _statuses(client, gp, 2) == [200, 200]
@@ -95,7 +96,7 @@ class TestApi:
         limited = {"rate_limit_api_per_client": "3/minute"}
         with TestClient(_app(settings, **limited)) as first, \
                 TestClient(_app(settings, **limited)) as second:
-            gp = _token(first, GP)
+            gp = bearer(first, GP)
             assert _statuses(first, gp, 2) + _statuses(second, gp, 1) == [200] * 3
             _assert_throttled(second, gp, "60")
             _assert_throttled(first, gp, "60")
