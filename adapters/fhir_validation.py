@@ -7,12 +7,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from adapters.base import InvalidMessage, Issue
+from schemas.echo import safe_name
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def expression_for(resource_type: str, loc: tuple[int | str, ...]) -> str:
-    """``("note", 0, "text")`` -> ``ServiceRequest.note[0].text``."""
+    """``("note", 0, "text")`` -> ``ServiceRequest.note[0].text``. A key the client chose
+    that holds a BSN-like digit run, or is long, is not repeated (``?``)."""
     path = resource_type
     for part in loc:
         if isinstance(part, int):
@@ -20,7 +22,7 @@ def expression_for(resource_type: str, loc: tuple[int | str, ...]) -> str:
         elif part == "resource_type":
             path += ".resourceType"
         elif part != "__root__":
-            path += f".{part}"
+            path += f".{safe_name(part)}"
     return path
 
 
@@ -52,6 +54,27 @@ def _contained_issues(resource_type: str, document: dict[str, Any]) -> list[Issu
             or not item["resourceType"].isalpha()]
 
 
+def _null_issues(resource_type: str, document: dict[str, Any]) -> list[Issue]:
+    """FHIR JSON has no ``null`` (R4 JSON representation): an absent element is left out.
+    ``null`` is allowed only in a primitive array that has a ``_name`` twin carrying the
+    extensions, such as ``"given": [null, "B"]`` with ``"_given": [{...}, null]``. Checked
+    here, before fhir.resources, which accepts ``null`` for elements the gateway then reads."""
+    issues: list[Issue] = []
+    stack: list[tuple[Any, tuple[int | str, ...], bool]] = [(document, (), False)]
+    while stack:
+        node, loc, nulls_allowed = stack.pop()
+        if node is None and not nulls_allowed:
+            issues.append(Issue(expression_for(resource_type, loc), "null is not allowed in "
+                                "FHIR JSON; leave the element out", "structure"))
+        elif isinstance(node, dict):
+            stack.extend((child, (*loc, key),
+                          isinstance(child, list) and (key.startswith("_") or f"_{key}" in node))
+                         for key, child in node.items())
+        elif isinstance(node, list):
+            stack.extend((child, (*loc, i), nulls_allowed) for i, child in enumerate(node))
+    return sorted(issues, key=lambda issue: issue.expression)
+
+
 def validate_resource(model: type[M], document: dict[str, Any]) -> M:
     """``document`` as ``model`` (e.g. R4B Task), or InvalidMessage naming every bad element."""
     resource_type = model.__name__
@@ -59,7 +82,8 @@ def validate_resource(model: type[M], document: dict[str, Any]) -> M:
         raise InvalidMessage([Issue(f"{resource_type}.resourceType",
                                     f"expected resourceType {resource_type}", "structure")],
                              status=400)
-    if issues := _contained_issues(resource_type, document):
+    if issues := _contained_issues(resource_type, document) or \
+            _null_issues(resource_type, document):
         raise InvalidMessage(issues)
     try:
         return model.model_validate(document)

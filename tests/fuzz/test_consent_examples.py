@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from tests.conftest import row_counts
-from tests.support.samples import ACTIVITY_SYSTEM, VALID_BSNS, consent_resource, patient
+from tests.conftest import involve, row_counts
+from tests.support.samples import ACTIVITY_SYSTEM, VALID_BSNS, consent_resource
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "consent"
 EXAMPLES = sorted(FIXTURES.glob("*.json"))
@@ -80,8 +80,7 @@ def test_published_consent_completed_goes_deeper_without_a_5xx(path: Path, clien
                          ids=["absent", "empty", "foreign system"])
 def test_consent_without_a_usable_purpose_is_400(purpose: list | None, client: TestClient,
                                                  team: dict) -> None:
-    created = client.post("/fhir/Patient", json=patient(VALID_BSNS[1]), headers=team)
-    body = consent_resource(f"Patient/{created.json()['id']}")
+    body = consent_resource(involve(client, VALID_BSNS[1]))
     if purpose is None:
         del body["provision"]["purpose"]
     else:

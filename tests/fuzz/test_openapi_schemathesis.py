@@ -1,0 +1,114 @@
+"""schemathesis against the app's own OpenAPI document: never a 5xx, and every 4xx is an
+OperationOutcome (the token endpoint answers RFC 6749 error JSON instead).
+
+In-process over the ASGI app on a fresh SQLite database per operation, with a token that holds
+every scope. Deterministic: a fixed number of examples per operation and generation mode,
+derandomized, without hypothesis' example database. Nothing is excluded: every operation in the
+document is run. The console is not in the document (its router has ``include_in_schema=False``:
+HTML pages behind a session cookie), so it is not reached here; ``tests/console`` covers it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from schemathesis import Case, GenerationMode
+
+from gateway.app import create_app
+from gateway.auth.scopes import SCOPES
+from gateway.demo import demo_secret
+from gateway.settings import Settings
+from tests.conftest import BASE_URL, TEST_KEYS, add_test_client, bearer
+
+EXAMPLES_PER_MODE = 20
+TOKEN_PATH = "/oauth/token"
+RFC6749_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant",
+                            "unauthorized_client", "unsupported_grant_type", "invalid_scope"})
+FUZZ_CLIENT = "fuzz-all-scopes"
+
+
+def _document() -> dict[str, Any]:
+    settings = Settings(environment="test", database_url="sqlite://", public_base_url=BASE_URL,
+                        **TEST_KEYS)
+    return create_app(settings, configure_logs=False).openapi()
+
+
+SCHEMA = schemathesis.openapi.from_dict(_document())
+OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+
+
+@pytest.fixture
+def database_url(sqlite_template: str, tmp_path) -> str:  # noqa: ANN001
+    """SQLite only: the contract is about request handling, and PostgreSQL is covered by the
+    API tests; this keeps the run short."""
+    target = tmp_path / "wg.db"
+    shutil.copy(sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Rate limits out of the way: a 429 would hide what the generated requests reach."""
+    return settings.model_copy(update={"rate_limit_api_per_client": "1000000/minute",
+                                       "rate_limit_api_per_address": "1000000/minute",
+                                       "rate_limit_token_per_client": "1000000/minute",
+                                       "rate_limit_token_per_address": "1000000/minute"})
+
+
+@pytest.fixture
+def everything(client: TestClient, sessions) -> dict[str, str]:  # noqa: ANN001
+    with sessions.begin() as session:
+        add_test_client(session, "fuzz", list(SCOPES), team_id="wijkteam-noord",
+                        client_id=FUZZ_CLIENT, secret=demo_secret(FUZZ_CLIENT))
+    return bearer(client, FUZZ_CLIENT)
+
+
+def _request(case: Case, headers: dict[str, str]) -> dict[str, Any]:
+    """schemathesis' requests-style call as keyword arguments for the httpx TestClient."""
+    kwargs = case.as_transport_kwargs(base_url="http://testserver")
+    kwargs.pop("cookies", None)
+    if isinstance(kwargs.get("data"), bytes):
+        kwargs["content"] = kwargs.pop("data")
+    kwargs["headers"] = {**kwargs.get("headers", {}), **headers}
+    return kwargs
+
+
+def check_contract(path: str, status: int, body: bytes) -> None:
+    """Never a 5xx; a 4xx is an OperationOutcome with an issue, or RFC 6749 error JSON."""
+    assert status < 500, body[:500]
+    if status < 400:
+        return
+    if path == TOKEN_PATH:
+        assert json.loads(body)["error"] in RFC6749_ERRORS
+    else:
+        assert len(OperationOutcome.model_validate_json(body).issue) >= 1
+
+
+def _modes(operation: Any) -> list[GenerationMode]:
+    """Valid inputs always; invalid ones where the operation declares a query or a body to
+    break (a free-form string path parameter has no invalid value to generate)."""
+    breakable = operation.query or operation.body
+    return [GenerationMode.POSITIVE, *([GenerationMode.NEGATIVE] if breakable else [])]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
+def test_operation_never_answers_5xx(operation: Any, client: TestClient,
+                                     everything: dict[str, str]) -> None:
+    for mode in _modes(operation):
+
+        @examples(max_examples=EXAMPLES_PER_MODE, derandomize=True, database=None,
+                  deadline=None, suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def run(case: Case) -> None:
+            response = client.request(**_request(case, everything))
+            check_contract(operation.path, response.status_code, response.content)
+
+        run()
