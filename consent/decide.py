@@ -30,6 +30,7 @@ from consent.records import (
     required_grantors,
 )
 from consent.register import ProcessingActivity, Register
+from schemas.echo import shown
 
 GRANTOR_NAMES = {"self": "the person", "representative": "a parent or guardian"}
 
@@ -123,11 +124,11 @@ def decide(register: Register, request: DecisionRequest,
            records: Iterable[ConsentRecord]) -> Decision:
     activity = register.activity(request.activity_id)
     if activity is None:
-        raise DecisionError(f"unknown processing activity {request.activity_id[:64]!r}; see "
+        raise DecisionError(f"unknown processing activity {shown(request.activity_id)}; see "
                             "GET /processing-activities", "activity")
     requested = activity.data_categories if request.categories is None else request.categories
     if unknown := sorted(requested - register.categories.keys()):
-        raise DecisionError(f"unknown data categories: {', '.join(c[:40] for c in unknown)}",
+        raise DecisionError(f"unknown data categories: {', '.join(shown(c) for c in unknown)}",
                             "categories")
     if request.override and not activity.meldrecht_override:
         raise DecisionError(f"activity {activity.id} has no meldrecht override", "override")

@@ -16,6 +16,7 @@ from gateway.errors import Conflict, GatewayError
 from gateway.fhir_json import FhirResponse, operation_outcome
 from gateway.involvements.service import NotInvolved
 from gateway.logging import get_logger
+from schemas.echo import loggable_expression
 
 log = get_logger()
 _HTTP_CODES = {404: "not-found", 405: "not-supported", 406: "not-supported"}
@@ -24,7 +25,7 @@ _HTTP_CODES = {404: "not-found", 405: "not-supported", 406: "not-supported"}
 def _respond(status: int, issues: list[Issue], headers: dict[str, str] | None = None,
              error_type: str = "") -> FhirResponse:
     log.info("request_refused", status=status, error_type=error_type, issue_count=len(issues),
-             expressions=",".join(i.expression for i in issues)[:300])
+             expressions=",".join(loggable_expression(i.expression) for i in issues)[:300])
     return FhirResponse(operation_outcome(issues), status_code=status, headers=headers)
 
 

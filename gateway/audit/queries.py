@@ -21,6 +21,7 @@ from gateway.db.models import Person, ProcessingLogEntry, RelatedPersonRow
 from gateway.db.paging import page
 from gateway.errors import BadRequest
 from schemas import is_valid_bsn
+from schemas.echo import safe_name, shown
 
 KINDS = frozenset({"read", "write", "disclosure", "denial", "override", "login", "view",
                    "review", "purge", "verify"})
@@ -46,8 +47,8 @@ def parse_filter(params: dict[str, str], context: AuditContext,
                  session: Session) -> EntryFilter:
     """Query parameters -> a filter, or 400 naming the parameter."""
     if unknown := sorted(set(params) - set(FILTERS) - {"_count", "_offset"}):
-        raise BadRequest(f"unknown parameter {unknown[0][:40]!r}; filters: "
-                         f"{', '.join(FILTERS)}", expression=unknown[0][:40])
+        raise BadRequest(f"unknown parameter {shown(unknown[0])}; filters: "
+                         f"{', '.join(FILTERS)}", expression=safe_name(unknown[0]))
     pseudonyms: tuple[str, ...] = ()
     if "subject" in params:
         if not is_valid_bsn(params["subject"]):

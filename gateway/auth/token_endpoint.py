@@ -40,6 +40,7 @@ from gateway.auth.token_exchange import (
 )
 from gateway.db.models import UsedClientAssertion
 from gateway.logging import get_logger
+from schemas.echo import shown
 
 TOKEN_PATH = "/oauth/token"
 AUTHENTICATION_FAILED = "client authentication failed"
@@ -88,7 +89,8 @@ class _ClientCredentials(ClientCredentialsGrant):
         granted = self.request.client.row.scopes.split()
         if missing := [s for s in requested if s not in granted]:
             raise InvalidScopeError(
-                description=f"scope not granted to this client: {' '.join(missing)}"
+                description="scope not granted to this client: "
+                f"{' '.join(shown(s, 100) for s in missing)}"
             )
         if (wait := self.server.client_limit(self.request.client.get_client_id())) is not None:
             raise TooManyTokenRequests(wait)

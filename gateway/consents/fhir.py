@@ -27,6 +27,7 @@ from schemas import (
     RECORDED_BY_EXTENSION,
     ROLE_SYSTEM,
 )
+from schemas.echo import shown
 
 ORGANIZATION_PREFIX = "Organization/"
 
@@ -87,7 +88,7 @@ def _activity(purposes: list[Any], register: Register, expr: str) -> str:
         raise BadRequest(f"give exactly one purpose with system {ACTIVITY_SYSTEM} and a "
                          "processing activity id as code", expression=expr)
     if register.activity(codes[0]) is None:
-        raise BadRequest(f"unknown processing activity {codes[0][:64]!r}; see "
+        raise BadRequest(f"unknown processing activity {shown(codes[0])}; see "
                          "GET /processing-activities", expression=expr)
     return codes[0]
 
@@ -120,7 +121,7 @@ def _categories(codes: list[Any], register: Register, allowed: frozenset[str], e
             if coding.system != CATEGORY_SYSTEM:
                 continue
             if coding.code not in register.categories:
-                raise BadRequest(f"unknown data category {str(coding.code)[:40]!r}",
+                raise BadRequest(f"unknown data category {shown(coding.code)}",
                                  expression=f"{expr}[{i}]")
             if coding.code not in allowed:
                 issues.append(Issue(f"{expr}[{i}]", f"data category {coding.code} is not "

@@ -11,6 +11,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from gateway.db.engine import make_engine
 from gateway.fhir.metadata import SUPPORTED
+from tests.conftest import involve
 from tests.support.samples import NOTE_TEXT, PATIENT_NAME, VALID_BSNS, patient, service_request
 
 INTERACTION_METHODS = {"create": ("POST", ""), "read": ("GET", "/{id}"),
@@ -93,12 +94,14 @@ def test_no_personal_data_in_logs_after_a_full_referral_flow(client: TestClient,
         "activity": "report-to-veilig-thuis", "patient": VALID_BSNS[3],
         "recipients": [{"organization": "vt", "role": "veilig-thuis"}],
         "override": {"justification": justification, "meldcode_step": 5}})
+    involve(client, VALID_BSNS[1])
     client.post("/fhir/Patient", headers=team, json=patient(VALID_BSNS[1], "1990-09-09"))
     logs = log_stream.getvalue()
     lines = [json.loads(line) for line in logs.splitlines()]
     assert {"referral_received", "task_status_changed", "request_refused", "request_finished",
             "consent_recorded", "related_person_registered", "consent_decided",
-            "person_registered"} <= {line["event"] for line in lines}
+            "involvement_registered", "person_birth_date_recorded"} <= {
+                line["event"] for line in lines}
     for needle in (bsn, "123456789", PATIENT_NAME, "Fatima", "2011-04-03", "Dorpsstraat",
                    "Groningen", NOTE_TEXT, "opvoeding", "dr. A. Bakker", VALID_BSNS[3],
                    "2019-05-17", justification, "Vader", VALID_BSNS[1], "1990-09-09"):
