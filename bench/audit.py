@@ -1,5 +1,6 @@
-"""Processing-log appends per second with the hash chain next to a plain insert of the same rows,
-and ``audit verify`` over 1,000,000 entries next to hashing the same bytes with hashlib alone.
+"""Processing-log appends per second with the Merkle tree (leaf hashes, a signed checkpoint every
+1,000 entries) next to a plain insert of the same rows, and ``audit verify`` over 1,000,000
+entries next to hashing the same bytes into the same tree with hashlib alone.
 
 Data: GP referrals as the gateway logs them (activity ``gp-referral-to-wijkteam``): half
 ``referral.received`` writes by the GP's client, half ``delivery.permitted`` disclosures to a
@@ -10,36 +11,39 @@ gateway's migrations, with the gateway's engine tuning (WAL, synchronous=NORMAL,
 
 Appends, four contenders, each on a database of its own:
 
-chain   the real path: a session from ``audit_sessions``, ``record(...)`` per entry, commit
-        (the ``before_commit`` hook reads the chain's head, hashes, inserts, and makes a
-        checkpoint every 1,000 entries); 1 entry per transaction, and 10 per transaction.
-plain   the same rows (built beforehand by the same ``record`` and chained, so every column
+merkle  the real path: a session from ``audit_sessions``, ``record(...)`` per entry, commit
+        (the ``before_commit`` hook reads the tree's size, hashes each leaf, inserts the entries
+        and their leaves, and signs a checkpoint every 1,000 entries, the default cadence,
+        starting from the previous checkpoint's frontier); 1 entry per transaction, and 10.
+plain   the same rows (built beforehand by the same ``record`` and numbered, so every column
         value is alike but ``id`` and ``recorded_at``) inserted with SQLAlchemy Core
         ``connection.execute(insert, rows)`` in the same transactions: 1 and 10 entries each.
 
 They alternate in rounds, their order rotating, so drift in the machine's speed hits all alike.
-Afterwards each chain database must verify with every entry it was given.
+Afterwards each merkle database must verify with every entry it was given.
 
-Verify: ``--verify-entries`` rows (correct ``seq``, ``prev_hash`` and ``hash`` by
-``gateway.audit.chain.line``/``next_hash``, and a periodic checkpoint every 1,000) generated in
-Python from the same entries and bulk inserted with Core executemany in large transactions
-(generation and insert timed apart). Then, alternating in rounds:
+Verify: ``--verify-entries`` rows (``seq``, leaf ``hash`` by ``gateway.audit.chain``, leaves, and
+a signed checkpoint every 1,000) generated in Python from the same entries and bulk inserted
+with Core executemany in large transactions (generation and insert timed apart). Then,
+alternating in rounds:
 
 verify    ``gateway.audit.verify.verify_database``, as ``wijkgateway audit verify`` runs it: the
-          chain cut at checkpoints into ``--verify-workers`` segments checked side by side
+          tree cut at checkpoints into ``--verify-workers`` segments checked side by side
           (default: the machine's cores, at most 4); in each, the database builds each line,
-          Python hashes, compares and matches checkpoints.
+          Python hashes it, compares it with its leaf and folds it into the tree, matching the
+          signed roots.
 hashlib   the same bytes (every line fetched once beforehand with verify's own SQL line
-          expression) hashed in a chain in a tight loop, no database: the limit for verify.
+          expression) hashed into leaves and the tree's frontier in a tight loop, no database:
+          the limit for verify.
 sql-only  for diagnosis: verify's query run on the bare sqlite3 cursor, rows fetched and
           dropped; and the same without the line (seq, id, hashes only), so the report can
           split verify's wall time into reading rows, building lines in SQL, hashing, and the
           rest (SQLAlchemy rows and the Python loop).
 
-Targets from the issue, printed next to the figures: chain/plain appends per second >= 0.5,
+Targets from the issue, printed next to the figures: merkle/plain appends per second >= 0.5,
 verify/hashlib entries per second >= 0.3. Below the verify target (or with ``--profile
 always``) one verify pass runs under cProfile and the report says where its time goes. This is
-a measurement, not a test: it exits 0 whatever the numbers, 1 when a chain does not verify,
+a measurement, not a test: it exits 0 whatever the numbers, 1 when a log does not verify,
 2 when it cannot run.
 
     python bench/audit.py [--appends 20000] [--warmup 200] [--rounds 10]
@@ -75,7 +79,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from consent import RegisterError
-from gateway.audit.chain import GENESIS, line, next_hash
+from gateway.audit.chain import entry_leaf
+from gateway.audit.keys import LogIdentity
 from gateway.audit.log import (
     CONTEXT,
     PENDING,
@@ -85,15 +90,18 @@ from gateway.audit.log import (
     subject_identifier,
     timestamp,
 )
+from gateway.audit.merkle import Frontier
+from gateway.audit.note import Checkpoint, Signer
 from gateway.audit.pseudonyms import Pseudonymiser
 from gateway.audit.verify import (
     BATCH as VERIFY_FETCH_BATCH,
 )
 from gateway.audit.verify import (
     Verification,
-    _line_sql,  # verify's own line expression: the hashlib contender hashes what it hashes
-    verify_chain,
+    line_sql,  # verify's own line expression: the hashlib contender hashes what it hashes
+    segment_query,
     verify_database,
+    verify_log,
 )
 from gateway.db.engine import make_engine
 from gateway.db.migrate import upgrade
@@ -101,7 +109,7 @@ from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
 from gateway.processing_activities import load_register
 from schemas import is_valid_bsn
 
-TARGET_APPEND_RATIO = 0.5  # chain appends/s over plain inserts/s
+TARGET_APPEND_RATIO = 0.5  # merkle appends/s over plain inserts/s
 TARGET_VERIFY_RATIO = 0.3  # verify entries/s over hashlib entries/s
 ROUNDS = 10
 VERIFY_ROUNDS = 3
@@ -113,14 +121,14 @@ ACTIVITY = "gp-referral-to-wijkteam"
 GP_CLIENT = "demo-huisarts"
 TEAM, TEAM_ROLE = "wijkteam-noord", "wijkteam"
 PSEUDONYM_KEY = "bench-audit-pseudonym-key-not-for-production-use"
+ORIGIN = "bench.invalid/processing-log"
 SMOKE = {"appends": 300, "warmup": 20, "rounds": 4, "verify_entries": 5_000, "verify_rounds": 2}
 
 LOG, CHECKPOINTS = ProcessingLogEntry.__table__, ProcessingLogCheckpoint.__table__
-VERIFY_QUERY = (select(LOG.c.seq, LOG.c.id, LOG.c.prev_hash, LOG.c.hash, _line_sql())
-                .where(LOG.c.seq > 0).order_by(LOG.c.seq))  # verify_chain's, without a purge
-BARE_QUERY = (select(LOG.c.seq, LOG.c.id, LOG.c.prev_hash, LOG.c.hash)
+VERIFY_QUERY = segment_query(0, 2**62)  # verify_segment's, over the whole tree
+BARE_QUERY = (select(LOG.c.seq, LOG.c.hash, LOG.c.id)
               .where(LOG.c.seq > 0).order_by(LOG.c.seq))  # the same rows, no line built
-LINES_QUERY = select(_line_sql()).order_by(LOG.c.seq)
+LINES_QUERY = select(line_sql()).order_by(LOG.c.seq)
 
 
 class BenchError(RuntimeError):
@@ -161,7 +169,7 @@ class Timing:
 @dataclass
 class AppendVariant:
     per_tx: int
-    chain: Timing = field(default_factory=Timing)
+    merkle: Timing = field(default_factory=Timing)
     plain: Timing = field(default_factory=Timing)
     expected: int = 0  # entries each database should hold
     verification: Verification | None = None
@@ -169,7 +177,7 @@ class AppendVariant:
 
     @property
     def ratio(self) -> float:
-        return self.chain.eps / self.plain.eps if self.plain.eps else 0.0
+        return self.merkle.eps / self.plain.eps if self.plain.eps else 0.0
 
 
 @dataclass
@@ -195,7 +203,7 @@ class VerifyResult:
     @property
     def ok(self) -> bool:
         return bool(self.verifications) and all(
-            v.ok and v.entries == self.entries and v.head_hash == self.generated_head
+            v.ok and v.entries == self.entries and v.root_hash == self.generated_head
             for v in self.verifications)
 
 
@@ -251,16 +259,16 @@ class Notes:
 
 
 def plain_rows(context: AuditContext, txs: Sequence[Transaction]) -> list[list[dict[str, Any]]]:
-    """The rows the chain writes for these transactions, chained from the genesis in order:
-    the plain contender's rows, one list per transaction."""
-    notes, seq, prev = Notes(context), 0, GENESIS
+    """The rows the log writes for these transactions, numbered and hashed in order: the plain
+    contender's rows, one list per transaction."""
+    notes, seq = Notes(context), 0
     groups = []
     for transaction in txs:
         rows = notes.record(transaction)
         for values in rows:
             seq += 1
-            values["seq"], values["prev_hash"] = seq, prev
-            values["hash"] = prev = next_hash(prev, line(values))
+            values["seq"] = seq
+            values["hash"] = entry_leaf(values).hex()
         groups.append(rows)
     structlog.contextvars.clear_contextvars()
     return groups
@@ -281,7 +289,7 @@ def fresh_database(workdir: Path, name: str) -> Engine:
 
 # --- appends ----------------------------------------------------------------------------------
 
-def append_chain(sessions: sessionmaker[Session], txs: Sequence[Transaction]) -> float:
+def append_merkle(sessions: sessionmaker[Session], txs: Sequence[Transaction]) -> float:
     """The real path, one transaction per request. Returns the wall time."""
     started = time.perf_counter()
     for transaction in txs:
@@ -296,8 +304,8 @@ def append_chain(sessions: sessionmaker[Session], txs: Sequence[Transaction]) ->
 
 
 def append_plain(engine: Engine, groups: Sequence[list[dict[str, Any]]]) -> float:
-    """The same rows with Core, the same transactions (and the same insert call as the chain's
-    hook). Returns the wall time."""
+    """The same rows with Core, the same transactions (and the same insert call as the log's
+    hook, without the leaves and checkpoints). Returns the wall time."""
     started = time.perf_counter()
     for rows in groups:
         with engine.begin() as connection:
@@ -320,16 +328,17 @@ def run_appends(args: argparse.Namespace, workdir: Path, context: AuditContext,
             measured = transactions(rng, bsns, categories, args.appends, per_tx)
             groups = plain_rows(context, [*warmup, *measured])
             warmup_groups, measured_groups = groups[:len(warmup)], groups[len(warmup):]
-            chain_engine = fresh_database(workdir, f"chain-{per_tx}")
+            merkle_engine = fresh_database(workdir, f"merkle-{per_tx}")
             plain_engine = fresh_database(workdir, f"plain-{per_tx}")
-            engines += [chain_engine, plain_engine]
-            sessions = audit_sessions(chain_engine, context)
-            append_chain(sessions, warmup)
+            engines += [merkle_engine, plain_engine]
+            sessions = audit_sessions(merkle_engine, context)
+            append_merkle(sessions, warmup)
             append_plain(plain_engine, warmup_groups)
             rounds = min(args.rounds, len(measured))
-            chain_chunks, plain_chunks = split(measured, rounds), split(measured_groups, rounds)
+            merkle_chunks, plain_chunks = split(measured, rounds), split(measured_groups, rounds)
             contenders += [
-                _timed(variant.chain, chain_chunks, lambda c, s=sessions: append_chain(s, c)),
+                _timed(variant.merkle, merkle_chunks,
+                       lambda c, s=sessions: append_merkle(s, c)),
                 _timed(variant.plain, plain_chunks, lambda c, e=plain_engine: append_plain(e, c)),
             ]
         rounds = min(args.rounds, args.appends)
@@ -337,10 +346,11 @@ def run_appends(args: argparse.Namespace, workdir: Path, context: AuditContext,
             shift = i % len(contenders)
             for contender in contenders[shift:] + contenders[:shift]:
                 contender(i)
-        for variant, chain_engine, plain_engine in zip(variants, engines[::2], engines[1::2],
-                                                       strict=True):
-            with chain_engine.connect() as connection:
-                variant.verification = verify_chain(connection)
+        for variant, merkle_engine, plain_engine in zip(variants, engines[::2], engines[1::2],
+                                                        strict=True):
+            with merkle_engine.connect() as connection:
+                variant.verification = verify_log(connection, context.identity,
+                                                  context.checkpoint_every)
             with plain_engine.connect() as connection:
                 variant.plain_rows = connection.scalar(select(func.count()).select_from(LOG))
     finally:
@@ -366,10 +376,12 @@ def _timed(timing: Timing, chunks: Sequence[Sequence[Any]],
 # --- verify -----------------------------------------------------------------------------------
 
 def generated_entries(context: AuditContext, rng: random.Random, bsns: Sequence[str],
-                      count: int) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """Batches of (log rows, checkpoints), chained from the genesis. Fast: two templates made
-    by ``record`` (one per kind of entry) get each row's own id, time, subject, request,
-    trace and details; ``line``/``next_hash`` chain them as the hook does."""
+                      count: int) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]],
+                                                    str]]:
+    """Batches of (log rows, checkpoints, the tree's root after them). Fast: two templates
+    made by ``record`` (one per kind of entry) get each row's own id, time, subject, request,
+    trace and details; each is hashed into its leaf and the tree's frontier as the hook does,
+    and every CHECKPOINT_EVERY the root is signed as the hook signs it."""
     categories = context.register.activity(ACTIVITY).data_categories
     notes = Notes(context)
     templates = []
@@ -379,7 +391,7 @@ def generated_entries(context: AuditContext, rng: random.Random, bsns: Sequence[
     structlog.contextvars.clear_contextvars()
     pseudonyms = [context.pseudonymiser.pseudonym(subject_identifier(b))[0] for b in bsns]
     start = datetime.now(UTC) - timedelta(seconds=2 * count)
-    seq, prev = 0, GENESIS
+    seq, frontier = 0, Frontier()
     rows: list[dict[str, Any]] = []
     checkpoints: list[dict[str, Any]] = []
     dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
@@ -397,21 +409,26 @@ def generated_entries(context: AuditContext, rng: random.Random, bsns: Sequence[
             subject=pseudonyms[rng.randrange(len(pseudonyms))],
             request_id=rng.getrandbits(128).to_bytes(16).hex(),
             trace_id=rng.getrandbits(128).to_bytes(16).hex(),
-            details=dumps(details, option=sort_keys).decode(), seq=seq, prev_hash=prev)
-        values["hash"] = prev = next_hash(prev, line(values))
+            details=dumps(details, option=sort_keys).decode(), seq=seq)
+        leaf = entry_leaf(values)
+        values["hash"] = leaf.hex()
+        frontier.append(leaf)
         rows.append(values)
         if seq % CHECKPOINT_EVERY == 0:
-            checkpoints.append({"seq": seq, "hash": prev, "kind": "periodic",
-                                "created_at": datetime.now(UTC)})
+            root = frontier.root()
+            note = context.identity.signer.sign(Checkpoint(ORIGIN, seq, root).text())
+            checkpoints.append({"seq": seq, "hash": root.hex(), "kind": "periodic",
+                                "created_at": datetime.now(UTC), "note": note,
+                                "frontier": frontier.to_text()})
         if len(rows) == LOAD_BATCH or seq == count:
-            yield rows, checkpoints
+            yield rows, checkpoints, frontier.root().hex()
             rows, checkpoints = [], []
 
 
 def load_entries(engine: Engine, context: AuditContext, rng: random.Random,
                  bsns: Sequence[str], count: int) -> VerifyResult:
     generate_s = insert_s = 0.0
-    checkpoints, head = 0, GENESIS
+    checkpoints, head = 0, ""
     batches = generated_entries(context, rng, bsns, count)
     while True:
         started = time.perf_counter()
@@ -419,7 +436,7 @@ def load_entries(engine: Engine, context: AuditContext, rng: random.Random,
         generate_s += time.perf_counter() - started
         if batch is None:
             break
-        rows, marks = batch
+        rows, marks, head = batch
         started = time.perf_counter()
         with engine.begin() as connection:
             connection.execute(LOG.insert(), rows)
@@ -427,7 +444,6 @@ def load_entries(engine: Engine, context: AuditContext, rng: random.Random,
                 connection.execute(CHECKPOINTS.insert(), marks)
         insert_s += time.perf_counter() - started
         checkpoints += len(marks)
-        head = rows[-1]["hash"]
     return VerifyResult(count, checkpoints, generate_s, insert_s, 0.0, head)
 
 
@@ -437,19 +453,30 @@ def fetch_lines(engine: Engine) -> list[bytes]:
 
 
 def hash_lines(lines: Sequence[bytes]) -> tuple[float, str]:
-    """The chain over these lines with hashlib alone: the same bytes ``next_hash`` hashes
-    (previous hash, newline, line). Returns the wall time and the head hash."""
-    sha256, prev = hashlib.sha256, GENESIS.encode()
+    """The tree over these lines with hashlib alone: each leaf SHA-256(0x00 || line), folded
+    into the frontier as RFC 9162 nodes SHA-256(0x01 || left || right). Returns the wall time
+    and the root hash."""
+    sha256 = hashlib.sha256
+    hashes: list[bytes] = []
+    size = 0
     started = time.perf_counter()
     for entry_line in lines:
-        prev = sha256(prev + b"\n" + entry_line).hexdigest().encode()
-    return time.perf_counter() - started, prev.decode()
+        node, n = sha256(b"\x00" + entry_line).digest(), size
+        while n & 1:
+            node = sha256(b"\x01" + hashes.pop() + node).digest()
+            n >>= 1
+        hashes.append(node)
+        size += 1
+    root = hashes[-1] if hashes else sha256(b"").digest()
+    for left in reversed(hashes[:-1]):
+        root = sha256(b"\x01" + left + root).digest()
+    return time.perf_counter() - started, root.hex()
 
 
-def verify(engine: Engine, workers: int) -> tuple[float, Verification]:
+def verify(engine: Engine, context: AuditContext, workers: int) -> tuple[float, Verification]:
     """What ``wijkgateway audit verify`` runs: segments between checkpoints, side by side."""
     started = time.perf_counter()
-    result = verify_database(engine.url.render_as_string(hide_password=False), workers)
+    result = verify_database(engine.url.render_as_string(hide_password=False), context, workers)
     return time.perf_counter() - started, result
 
 
@@ -482,7 +509,7 @@ def run_verify(args: argparse.Namespace, workdir: Path, context: AuditContext,
         result.lines_fetch_s = time.perf_counter() - started
 
         def run_verify_round() -> None:
-            seconds, verification = verify(engine, args.verify_workers)
+            seconds, verification = verify(engine, context, args.verify_workers)
             result.verify.add(verification.entries, seconds)
             result.verifications.append(verification)
 
@@ -499,14 +526,14 @@ def run_verify(args: argparse.Namespace, workdir: Path, context: AuditContext,
             result.sql_bare.add(rows, seconds)
 
         contenders = [run_verify_round, run_hashlib_round, run_sql_round, run_bare_sql_round]
-        verify(engine, args.verify_workers)  # warm the page and statement caches, unmeasured
+        verify(engine, context, args.verify_workers)  # warm the caches, unmeasured
         for i in range(args.verify_rounds):
             shift = i % len(contenders)
             for contender in contenders[shift:] + contenders[:shift]:
                 contender()
         if args.profile == "always" or (args.profile == "auto"
                                         and result.ratio < TARGET_VERIFY_RATIO):
-            result.profile = profile_verify(engine)
+            result.profile = profile_verify(engine, context)
     finally:
         engine.dispose()
     return result
@@ -518,7 +545,7 @@ PROFILE_GROUPS = (
     ("sqlite", "SQLite: run the query, build each line in SQL, fetch rows (sqlite3, C)"),
     ("hashlib", "hashlib: sha256 and hexdigest (C)"),
     ("encode", "str.encode of the line and the previous hash (C)"),
-    ("next_hash", "chain.next_hash frame: call, bytes concatenation"),
+    ("merkle", "merkle.py frames: leaf hash and frontier appends"),
     ("verify_loop", "verify.py loop: unpack, compare, checkpoint lookup"),
     ("sqlalchemy", "SQLAlchemy: result buffering and Row objects"),
     ("other", "other"),
@@ -534,8 +561,8 @@ def profile_group(key: tuple[str, int, str]) -> str:
         return "hashlib"
     if name == "<method 'encode' of 'str' objects>":
         return "encode"
-    if where.endswith("gateway/audit/chain.py"):
-        return "next_hash"
+    if where.endswith("gateway/audit/merkle.py"):
+        return "merkle"
     if where.endswith("gateway/audit/verify.py"):
         return "verify_loop"
     if "sqlalchemy" in where or "sqlalchemy" in name:
@@ -543,13 +570,13 @@ def profile_group(key: tuple[str, int, str]) -> str:
     return "other"
 
 
-def profile_verify(engine: Engine) -> dict[str, Any]:
+def profile_verify(engine: Engine, context: AuditContext) -> dict[str, Any]:
     """One verify pass under cProfile: own time per group of functions, and the top ones."""
     profiler = cProfile.Profile()
     with engine.connect() as connection:
         started = time.perf_counter()
         profiler.enable()
-        verify_chain(connection)
+        verify_log(connection, context.identity)
         profiler.disable()
         wall_s = time.perf_counter() - started
     stats: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profiler).stats
@@ -597,20 +624,20 @@ def wall_clock_split(checked: VerifyResult) -> dict[str, float]:
 
 def report(args: argparse.Namespace, variants: list[AppendVariant], checked: VerifyResult,
            elapsed_s: float) -> bool:
-    """Print the table and the JSON line. Returns whether every chain verified."""
+    """Print the table and the JSON line. Returns whether every log verified."""
     print(f"wijkgateway processing log on SQLite (WAL, synchronous=NORMAL), 1 thread in-process, "
           f"seed {args.seed}: {args.appends:,} appends per contender after {args.warmup:,} "
           f"warm-up, {args.rounds} alternating rounds; verify over {checked.entries:,} entries, "
           f"{args.verify_rounds} alternating rounds")
     print(f"{'appends':44}{'entries/tx':>11}{'entries/s':>12}{'tx/s':>10}{'s':>8}")
     for v in variants:
-        for name, timing in (("chain (audit_sessions + record + commit)", v.chain),
+        for name, timing in (("merkle (audit_sessions + record + commit)", v.merkle),
                              ("plain insert (Core, same rows)", v.plain)):
             print(f"{name:44}{v.per_tx:>11}{timing.eps:>12,.1f}{timing.eps / v.per_tx:>10,.1f}"
                   f"{timing.seconds:>8.2f}")
     append_ok = all(v.ratio >= TARGET_APPEND_RATIO for v in variants)
     ratios = ", ".join(f"{v.per_tx} per tx: {v.ratio:.3f}" for v in variants)
-    print(f"ratio chain/plain appends/s: {ratios} "
+    print(f"ratio merkle/plain appends/s: {ratios} "
           f"(target >= {TARGET_APPEND_RATIO}: {verdict(append_ok)})")
     chains_ok = True
     for v in variants:
@@ -618,7 +645,7 @@ def report(args: argparse.Namespace, variants: list[AppendVariant], checked: Ver
         intact = bool(result and result.ok and result.entries == v.expected
                       and v.plain_rows == v.expected)
         chains_ok &= intact
-        print(f"chain after the appends, {v.per_tx} per tx: "
+        print(f"log after the appends, {v.per_tx} per tx: "
               f"{'ok' if result and result.ok else 'NOT OK: ' + str(result and result.problem)}, "
               f"{result.entries if result else 0:,} entries of {v.expected:,} written "
               f"(plain: {v.plain_rows:,} rows)")
@@ -628,7 +655,7 @@ def report(args: argparse.Namespace, variants: list[AppendVariant], checked: Ver
           f"for hashlib in {checked.lines_fetch_s:.1f} s")
     print(f"{'verify':44}{'entries/s':>12}{'s/pass':>10}")
     for name, timing in ((f"audit verify ({args.verify_workers} process(es))", checked.verify),
-                         ("hashlib sha256 chain alone (same bytes)", checked.hashlib),
+                         ("hashlib sha256 tree alone (same bytes)", checked.hashlib),
                          ("(diagnosis) verify's SQL alone, sqlite3", checked.sql_only),
                          ("(diagnosis) same rows without the line", checked.sql_bare)):
         print(f"{name:44}{timing.eps:>12,.0f}{timing.seconds / max(timing.passes, 1):>10.3f}")
@@ -639,8 +666,8 @@ def report(args: argparse.Namespace, variants: list[AppendVariant], checked: Ver
     same_head = checked.hashlib_head == checked.generated_head
     print(f"verification: {'ok' if checked.ok else 'NOT OK'} in every round, "
           f"{last.entries if last else 0:,} entries of {checked.entries:,} loaded, "
-          f"{last.checkpoints if last else 0:,} checkpoints matched; head hash equal to the "
-          f"generator's and hashlib's: {'yes' if same_head and checked.ok else 'NO'}")
+          f"{last.checkpoints if last else 0:,} signed checkpoints matched; root hash equal to "
+          f"the generator's and hashlib's: {'yes' if same_head and checked.ok else 'NO'}")
     split_up = wall_clock_split(checked)
     if args.verify_workers == 1:  # with several processes the shares do not add up
         print(f"verify's pass by wall clock: reading the rows "
@@ -662,22 +689,22 @@ def report(args: argparse.Namespace, variants: list[AppendVariant], checked: Ver
         "seed": args.seed, "appends": args.appends, "warmup": args.warmup,
         "rounds": args.rounds, "cpu_count": os.cpu_count() or 1,
         "append_results": [{
-            "entries_per_tx": v.per_tx, "chain": v.chain.json(), "plain": v.plain.json(),
+            "entries_per_tx": v.per_tx, "merkle": v.merkle.json(), "plain": v.plain.json(),
             "ratio": round(v.ratio, 3), "expected_entries": v.expected,
-            "chain_verification": verification_json(v.verification),
+            "log_verification": verification_json(v.verification),
             "plain_rows": v.plain_rows} for v in variants],
         "target_append_ratio": TARGET_APPEND_RATIO, "append_ratio_target_met": append_ok,
         "verify": {
             "entries": checked.entries, "checkpoints": checked.checkpoints,
             "generate_s": round(checked.generate_s, 2), "insert_s": round(checked.insert_s, 2),
             "lines_fetch_s": round(checked.lines_fetch_s, 2),
-            "rounds": args.verify_rounds, "verify_chain": checked.verify.json(),
+            "rounds": args.verify_rounds, "verify": checked.verify.json(),
             "hashlib": checked.hashlib.json(), "sql_only": checked.sql_only.json(),
             "sql_without_line": checked.sql_bare.json(),
             "ratio": round(checked.ratio, 3), "ok": checked.ok,
             "verified_entries": last.entries if last else 0,
             "checkpoints_matched": last.checkpoints if last else 0,
-            "head_hash_matches": same_head,
+            "root_hash_matches": same_head,
             "wall_clock_split": {k: round(v, 3) for k, v in split_up.items()},
             "profile": checked.profile,
         },
@@ -720,7 +747,9 @@ def main(argv: list[str] | None = None) -> int:
         register = load_register()
         if register.activity(ACTIVITY) is None:
             raise BenchError(f"the register has no activity {ACTIVITY}")
-        context = AuditContext(register, Pseudonymiser(PSEUDONYM_KEY), CHECKPOINT_EVERY)
+        identity = LogIdentity(ORIGIN, Signer.generate(ORIGIN))
+        context = AuditContext(register, Pseudonymiser(PSEUDONYM_KEY), identity,
+                               CHECKPOINT_EVERY)
         bsns = valid_bsns(RESIDENTS)
         with tempfile.TemporaryDirectory(prefix="wijkgateway-bench-audit-") as workdir:
             variants = run_appends(args, Path(workdir), context, bsns)

@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from gateway.audit.keys import LogIdentity
+from gateway.audit.leaves import leaves
 from gateway.audit.merkle import Frontier
 from gateway.audit.note import Checkpoint
-from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogLeaf
+from gateway.db.models import ProcessingLogCheckpoint
 
-_LEAVES, _CHECKPOINTS = ProcessingLogLeaf.__table__, ProcessingLogCheckpoint.__table__
+_CHECKPOINTS = ProcessingLogCheckpoint.__table__
 KIND_PERIODIC, KIND_PURGE, KIND_MANUAL = "periodic", "purge", "manual"
 
 
@@ -41,11 +42,7 @@ def make_checkpoints(connection: Connection, identity: LogIdentity,
     rows = []
     if frontier.size in wanted:  # only for an empty tree: nothing to add
         rows.append(_row(identity, frontier, wanted[frontier.size], now))
-    leaves = connection.execute(
-        select(_LEAVES.c.seq, _LEAVES.c.hash).where(
-            _LEAVES.c.seq > frontier.size, _LEAVES.c.seq <= max(wanted))
-        .order_by(_LEAVES.c.seq))
-    for seq, leaf in leaves:
+    for seq, leaf in connection.execute(leaves(frontier.size, max(wanted))):
         if seq != frontier.size + 1:
             raise CheckpointError(f"leaf {frontier.size + 1} is missing; not signing")
         frontier.append(bytes.fromhex(leaf))

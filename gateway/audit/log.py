@@ -24,7 +24,7 @@ from gateway.audit.chain import clean, entry_leaf
 from gateway.audit.checkpoints import KIND_PERIODIC, make_checkpoints
 from gateway.audit.keys import LogIdentity, log_identity
 from gateway.audit.pseudonyms import Pseudonymiser
-from gateway.db.models import Person, ProcessingLogEntry, ProcessingLogLeaf, new_id
+from gateway.db.models import Person, ProcessingLogEntry, new_id
 from gateway.settings import Settings
 from schemas import Subject
 
@@ -33,10 +33,12 @@ CHECKPOINT = "audit_checkpoint"  # session.info: sign a checkpoint at this commi
 LOCK_KEY = 0x77676C6F67  # pg_advisory_xact_lock key of the log ("wglog")
 CONFIDENTIAL_CATEGORIES = frozenset({"safety-signals"})
 ACTING = ("acting_person", "acting_role", "acting_unit")  # bound per request by auth
-_LOG, _LEAVES = ProcessingLogEntry.__table__, ProcessingLogLeaf.__table__
+_LOG = ProcessingLogEntry.__table__
 # The tree's size, read on every commit that logs: plain SQL on the driver's cursor, which
-# costs a fraction of a compiled statement's round through SQLAlchemy. Leaves outlive purges.
-_SIZE = "SELECT seq FROM processing_log_leaves ORDER BY seq DESC LIMIT 1"
+# costs a fraction of a compiled statement's round through SQLAlchemy. After a purge of
+# everything, the newest purged leaf's seq (``gateway.audit.leaves``).
+_SIZES = ("SELECT seq FROM processing_log ORDER BY seq DESC LIMIT 1",
+          "SELECT seq FROM processing_log_leaves ORDER BY seq DESC LIMIT 1")
 
 
 @dataclass(frozen=True)
@@ -157,17 +159,15 @@ def _write_pending(session: Session) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     size = _size(connection.connection.cursor())
     context: AuditContext = session.info[CONTEXT]
-    due, leaves = [], []
+    due = []
     for values in pending:
         size += 1
         values["seq"] = size
         values["hash"] = entry_leaf(values).hex()
-        leaves.append({"seq": size, "hash": values["hash"]})
         if size % context.checkpoint_every == 0:
             due.append((size, KIND_PERIODIC))
     if pending:
         connection.execute(_LOG.insert(), pending)
-        connection.execute(_LEAVES.insert(), leaves)
     if forced:
         due = [d for d in due if d[0] != size] + [(size, forced)]
     if due:
@@ -177,9 +177,11 @@ def _write_pending(session: Session) -> None:
 def _size(cursor: Any) -> int:
     """The number of leaves in the tree (the newest entry's seq, purged or not)."""
     try:
-        cursor.execute(_SIZE)
-        row = cursor.fetchone()
-        return row[0] if row else 0
+        for statement in _SIZES:
+            cursor.execute(statement)
+            if row := cursor.fetchone():
+                return row[0]
+        return 0
     finally:
         cursor.close()
 

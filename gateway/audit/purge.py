@@ -1,5 +1,5 @@
-"""Remove entries past their retention period; their leaves stay, so the tree, its signed
-checkpoints and every proof in it survive.
+"""Remove entries past their retention period; their leaves stay (copied into
+``processing_log_leaves``), so the tree, its signed checkpoints and every proof in it survive.
 
 Only a prefix of the log can go: entries are removed up to the first one still within its
 retention, so what remains is contiguous. An entry with a long retention period therefore
@@ -10,7 +10,7 @@ once a signed checkpoint covers that entry), and the same commit signs a checkpo
 
 On PostgreSQL the application's role may not delete log rows at all: it calls
 ``wijkgateway_purge_log``, a function owned by the schema owner that deletes only entries
-whose retention has passed by the database's own clock (migration 0005).
+whose retention has passed by the database's own clock, keeping their leaves (migration 0005).
 """
 
 from __future__ import annotations
@@ -44,15 +44,13 @@ def purge_expired(session: Session, now: datetime | None = None) -> Purged:
     now = now or datetime.now(UTC)
     connection = session.connection()
     rows = connection.execute(
-        select(_LOG.c.seq, _LOG.c.recorded_at, _LOG.c.retention_years, _LEAVES.c.hash,
-               line_sql())
-        .select_from(_LOG.outerjoin(_LEAVES, _LEAVES.c.seq == _LOG.c.seq))
-        .order_by(_LOG.c.seq))
+        select(_LOG.c.seq, _LOG.c.recorded_at, _LOG.c.retention_years, _LOG.c.hash,
+               line_sql()).order_by(_LOG.c.seq))
     last, count = None, 0
     for seq, recorded_at, years, leaf, entry_line in rows:
         if recorded_at >= timestamp(_years_before(now, years or 0)):
             break
-        if leaf is None or leaf_hash(entry_line.encode()).hex() != leaf:
+        if leaf_hash(entry_line.encode()).hex() != leaf:
             raise PurgeRefused(f"entry {seq} does not match its leaf; run "
                                "`wijkgateway audit verify` before purging")
         last, count = seq, count + 1
@@ -62,6 +60,8 @@ def purge_expired(session: Session, now: datetime | None = None) -> Purged:
     if connection.dialect.name == "postgresql":
         session.execute(text("SELECT wijkgateway_purge_log(:through)"), {"through": last})
     else:
+        session.execute(_LEAVES.insert().from_select(
+            ["seq", "hash"], select(_LOG.c.seq, _LOG.c.hash).where(_LOG.c.seq <= last)))
         session.execute(_LOG.delete().where(_LOG.c.seq <= last))
     record(session, kind="purge", action=PURGED, actor_type="system",
            details={"entries": count, "through_seq": last})

@@ -29,13 +29,25 @@ from multiprocessing import get_context
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Label, String, func, literal, select
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Label,
+    String,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from gateway.audit.chain import HASHED_COLUMNS, SEPARATOR
 from gateway.audit.keys import LogIdentity
+from gateway.audit.leaves import tree_size
 from gateway.audit.log import AuditContext, record
 from gateway.audit.merkle import Frontier, leaf_hash
 from gateway.audit.note import NoteError, open_checkpoint
@@ -115,7 +127,7 @@ def plan(connection: Connection, identity: LogIdentity, parts: int = 1) -> Plan:
     most ``parts`` segments (a cut's frontier must have the signed root, so each segment starts
     from the signed tree and must reach the next signed root: together they check the whole
     tree as one pass would)."""
-    size = connection.scalar(select(func.max(_LEAVES.c.seq))) or 0
+    size = tree_size(connection)
     rows = connection.execute(select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.seq)).all()
     marks: dict[int, str] = {}
     for row in rows:
@@ -130,13 +142,11 @@ def plan(connection: Connection, identity: LogIdentity, parts: int = 1) -> Plan:
                                   f"note (size {signed.size}, origin {signed.origin})", row.seq)
         marks[row.seq] = row.hash
     signed_size = max(marks, default=0)
-    orphan = connection.scalar(
-        select(func.min(_LOG.c.seq)).select_from(_LOG.outerjoin(_LEAVES,
-                                                                _LEAVES.c.seq == _LOG.c.seq))
-        .where(_LEAVES.c.seq.is_(None)))
-    if orphan is not None:
-        return _refused(size, f"entry {orphan} has no leaf: it was inserted around the log's "
-                              "writer", orphan)
+    revived = connection.scalar(select(func.min(_LOG.c.seq)).select_from(
+        _LOG.join(_LEAVES, _LEAVES.c.seq == _LOG.c.seq)))
+    if revived is not None:
+        return _refused(size, f"entry {revived} is there although it was purged: it was "
+                              "inserted after its purge", revived)
     purged = 0
     for details in connection.scalars(select(_LOG.c.details).where(
             _LOG.c.action == PURGED, _LOG.c.seq <= signed_size)):
@@ -186,14 +196,19 @@ def verify_log(connection: Connection, identity: LogIdentity,
                    checkpoint_every)
 
 
+def segment_query(after: int, through: int) -> CompoundSelect:
+    """The segment's leaves in tree order: each entry's (seq, leaf, id, line), and each purged
+    leaf's (seq, leaf) with no entry."""
+    present = select(_LOG.c.seq, _LOG.c.hash, _LOG.c.id, line_sql()).where(
+        _LOG.c.seq > after, _LOG.c.seq <= through)
+    purged = select(_LEAVES.c.seq, _LEAVES.c.hash, null().label("id"),
+                    null().label("line")).where(_LEAVES.c.seq > after, _LEAVES.c.seq <= through)
+    return union_all(present, purged).order_by(literal_column("seq"))
+
+
 def verify_segment(connection: Connection, segment: Segment) -> Verification:
-    leaves = select(_LEAVES.c.seq, _LEAVES.c.hash.label("leaf"), _LOG.c.id, _LOG.c.hash,
-                    line_sql()).select_from(
-        _LEAVES.outerjoin(_LOG, _LOG.c.seq == _LEAVES.c.seq)).where(
-        _LEAVES.c.seq > segment.after_seq, _LEAVES.c.seq <= segment.through_seq,
-    ).order_by(_LEAVES.c.seq)
-    compiled = leaves.compile(dialect=connection.dialect,
-                              compile_kwargs={"render_postcompile": True})
+    compiled = segment_query(segment.after_seq, segment.through_seq).compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     driver = connection.connection.driver_connection  # rows as plain tuples: fast
     # PostgreSQL streams through a server-side cursor; SQLite's cursor is lazy already.
     cursor = driver.cursor("verify") if connection.dialect.name == "postgresql" \
@@ -210,16 +225,16 @@ def verify_segment(connection: Connection, segment: Segment) -> Verification:
                             matched, problem, seq, entry_id, frontier.size)
 
     while rows := cursor.fetchmany(BATCH):
-        for seq, leaf, entry_id, stored, entry_line in rows:
+        for seq, leaf, entry_id, entry_line in rows:
             if seq != expected:
-                return failed(f"leaf {expected} is missing: the tree jumps from leaf "
-                              f"{expected - 1} to leaf {seq}", expected)
+                return failed(f"entry {expected} was removed: the log jumps from entry "
+                              f"{expected - 1} to entry {seq}", expected)
             if entry_id is None:
                 if seq > segment.purged_through:
                     return failed(f"entry {seq} was removed: no purge in the signed log "
                                   "covers it", seq)
             else:
-                if stored != leaf or leaf_hash(entry_line.encode()).hex() != leaf:
+                if leaf_hash(entry_line.encode()).hex() != leaf:
                     return failed(f"entry {seq} ({entry_id}) was changed: its content does "
                                   "not match its leaf hash", seq, entry_id)
                 first = seq if first is None else first

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit.checkpoints import KIND_MANUAL
 from gateway.audit.keys import LogIdentity
+from gateway.audit.leaves import leaves
 from gateway.audit.log import request_checkpoint
 from gateway.audit.merkle import Tree, verify_consistency
 from gateway.audit.note import Checkpoint, NoteError, open_checkpoint
-from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogLeaf
+from gateway.db.models import ProcessingLogCheckpoint
 
-_LEAVES, _CHECKPOINTS = ProcessingLogLeaf.__table__, ProcessingLogCheckpoint.__table__
+_CHECKPOINTS = ProcessingLogCheckpoint.__table__
 PUBLISH_TIMEOUT_SECONDS = 10.0
 
 
@@ -80,9 +81,7 @@ class Extension:
 def prove_extension(connection: Connection, identity: LogIdentity, note: str) -> Extension:
     """Build the consistency proof from the published checkpoint's size to the tree the
     database holds now, and check it against the published root (RFC 9162 §2.1.4)."""
-    leaves = [bytes.fromhex(h) for h in connection.scalars(
-        select(_LEAVES.c.hash).order_by(_LEAVES.c.seq))]
-    tree = Tree(leaves)
+    tree = Tree([bytes.fromhex(h) for _, h in connection.execute(leaves())])
     root = base64.b64encode(tree.root()).decode()
     try:
         published: Checkpoint = open_checkpoint(note, identity.verifiers)

@@ -19,13 +19,16 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` using our tuned engine (WAL on SQLite)."""
+def upgrade(database_url: str, revision: str = "head", app_role: str | None = None) -> None:
+    """Bring the schema to ``revision`` using our tuned engine (WAL on SQLite). On PostgreSQL,
+    run this as the schema's owner; ``app_role`` is the role the gateway runs as, granted what
+    it needs and no more (migration 0005, docs/threat-model.md)."""
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
             config = alembic_config(database_url)
             config.attributes["connection"] = connection
+            config.attributes["app_role"] = app_role
             command.upgrade(config, revision)
             connection.commit()
     finally:

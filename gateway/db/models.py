@@ -393,8 +393,8 @@ class RateLimitCounter(Base):
 
 
 class ProcessingLogLeaf(Base):
-    """Every entry's Merkle leaf hash, kept when a purge removes the entry itself, so the
-    tree (and every proof in it) outlives the entries' retention."""
+    """The Merkle leaf hash of a purged entry, kept when the purge removes the entry itself,
+    so the tree (and every proof in it) outlives the entries' retention."""
 
     __tablename__ = "processing_log_leaves"
 

@@ -21,7 +21,7 @@ def test_smoke_run_reports_appends_and_verify_next_to_their_baselines() -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert any(line.startswith("ratio chain/plain appends/s: ") for line in lines), result.stdout
+    assert any(line.startswith("ratio merkle/plain appends/s: ") for line in lines), result.stdout
     assert any(line.startswith("ratio verify/hashlib entries/s: ") for line in lines), \
         result.stdout
     report = json.loads(next(line for line in lines if line.startswith("{")))
@@ -30,22 +30,22 @@ def test_smoke_run_reports_appends_and_verify_next_to_their_baselines() -> None:
 
     assert [v["entries_per_tx"] for v in report["append_results"]] == [1, 10]
     for variant in report["append_results"]:
-        for contender in ("chain", "plain"):
+        for contender in ("merkle", "plain"):
             assert variant[contender]["entries"] == SMOKE_APPENDS, contender
             assert variant[contender]["eps"] > 0 and variant[contender]["seconds"] > 0
         assert variant["ratio"] > 0
         expected = SMOKE_APPENDS + SMOKE_WARMUP
         assert variant["expected_entries"] == expected == variant["plain_rows"]
-        assert variant["chain_verification"]["ok"] is True
-        assert variant["chain_verification"]["entries"] == expected
+        assert variant["log_verification"]["ok"] is True
+        assert variant["log_verification"]["entries"] == expected
 
     verify = report["verify"]
     assert verify["entries"] == SMOKE_VERIFY_ENTRIES
-    for contender in ("verify_chain", "hashlib", "sql_only", "sql_without_line"):
+    for contender in ("verify", "hashlib", "sql_only", "sql_without_line"):
         assert verify[contender]["eps"] > 0, contender
         assert verify[contender]["entries"] == SMOKE_VERIFY_ENTRIES * verify["rounds"], contender
     assert verify["ratio"] > 0
     assert verify["ok"] is True
     assert verify["verified_entries"] == SMOKE_VERIFY_ENTRIES
     assert verify["checkpoints_matched"] == verify["checkpoints"] > 0
-    assert verify["head_hash_matches"] is True
+    assert verify["root_hash_matches"] is True

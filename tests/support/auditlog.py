@@ -34,8 +34,8 @@ def tamper(admin_url: str, *statements: str, params: dict[str, Any] | None = Non
 
 
 def rehash(admin_url: str) -> None:
-    """Recompute every entry's leaf from its content and rebuild the leaves table to match:
-    what an attacker who rewrote entries does to hide it."""
+    """Recompute every entry's leaf hash from its content: what an attacker who rewrote
+    entries does to hide it."""
     engine = sa.create_engine(admin_url)
     columns = ", ".join(HASHED_COLUMNS)
     try:
@@ -44,12 +44,8 @@ def rehash(admin_url: str) -> None:
                 connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
             rows = connection.execute(sa.text(
                 f"SELECT {columns} FROM processing_log ORDER BY seq")).mappings().all()  # noqa: S608
-            connection.execute(sa.text("DELETE FROM processing_log_leaves"))
             for row in rows:
-                leaf = entry_leaf(row).hex()
                 connection.execute(sa.text("UPDATE processing_log SET hash = :h WHERE seq = :s"),
-                                   {"h": leaf, "s": row["seq"]})
-                connection.execute(sa.text("INSERT INTO processing_log_leaves (seq, hash) "
-                                           "VALUES (:s, :h)"), {"s": row["seq"], "h": leaf})
+                                   {"h": entry_leaf(row).hex(), "s": row["seq"]})
     finally:
         engine.dispose()

@@ -2,6 +2,11 @@
 
 initdb refuses to run as root; as root (CI), the data dir belongs to the ``postgres`` system
 user and the binaries run through ``runuser -u postgres --``.
+
+Three roles, as in production (docs/threat-model.md): ``wg`` the superuser (creates databases,
+and plays the administrator in tampering tests), ``wg_owner`` who owns the schema and runs the
+migrations, and ``wg_app`` as which the gateway runs: not a superuser (a superuser ignores
+grants) and without UPDATE, DELETE or TRUNCATE on the processing log.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PG_BIN = Path(os.environ.get("WIJKGATEWAY_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
-USER = "wg"
+USER, OWNER, APP = "wg", "wg_owner", "wg_app"
 
 
 def _free_port() -> int:
@@ -29,8 +34,8 @@ class PostgresServer:
     directory: Path
     port: int
 
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str = "postgres", user: str = USER) -> str:
+        return f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
         _run([str(PG_BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate",
@@ -60,4 +65,8 @@ def start_postgres() -> PostgresServer:
               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     _run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l",
           str(directory / "server.log"), "-w", "start"])
+    for role in (OWNER, APP):
+        _run([str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d",
+              "postgres", "-v", "ON_ERROR_STOP=1", "-c",
+              f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"])
     return PostgresServer(directory, port)

@@ -1,11 +1,12 @@
 """processing log as a Merkle tree with signed checkpoints; PostgreSQL roles
 
 The hash chain becomes an RFC 9162 Merkle tree: each entry's ``hash`` is its leaf hash (the
-chain's ``prev_hash`` goes), every leaf is also kept in ``processing_log_leaves`` (purge keeps
-those), and checkpoints become signed notes. Existing entries get their leaves here; the old
-checkpoints were unsigned chain hashes and are dropped: run ``wijkgateway audit checkpoint``
-after upgrading to sign the first one. Entries purged before this revision are represented by
-one placeholder leaf each, so numbering still matches positions in the tree.
+chain's ``prev_hash`` goes), a purge keeps the leaves of what it removes in
+``processing_log_leaves``, and checkpoints become signed notes. Existing entries get their leaf
+hashes here; the old checkpoints were unsigned chain hashes and are dropped: run ``wijkgateway
+audit checkpoint`` after upgrading to sign the first one. Entries purged before this revision
+are represented by one placeholder leaf each, so numbering still matches positions in the
+tree.
 
 On PostgreSQL, the application's role (``app_role``: the ``-x app_role=...`` argument, else
 ``WIJKGATEWAY_DATABASE_APP_ROLE``) gets what it needs on every table but no UPDATE, DELETE or
@@ -47,7 +48,8 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END $$;
 """
-# Deletes only entries past their retention by the database's own clock; runs as its owner.
+# Deletes only entries past their retention by the database's own clock, keeping their leaves;
+# runs as its owner.
 PURGE = """
 CREATE FUNCTION wijkgateway_purge_log(p_through integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
@@ -60,6 +62,8 @@ BEGIN
         RAISE EXCEPTION 'processing_log: entries up to % are not all past their retention',
             p_through USING ERRCODE = 'insufficient_privilege';
     END IF;
+    INSERT INTO processing_log_leaves (seq, hash)
+        SELECT seq, hash FROM processing_log WHERE seq <= p_through;
     DELETE FROM processing_log WHERE seq <= p_through;
     GET DIAGNOSTICS removed = ROW_COUNT;
     RETURN removed;
@@ -107,7 +111,8 @@ def upgrade() -> None:
 
 
 def _backfill_leaves() -> None:
-    """Leaves for the entries there are (over the new line), and placeholders for purged ones."""
+    """Leaf hashes for the entries there are (over the new line), and placeholder leaves for
+    the ones purged before."""
     bind = op.get_bind()
     log = sa.table("processing_log", *(sa.column(c) for c in (*COLUMNS, "hash")))
     leaves = sa.table("processing_log_leaves", sa.column("seq"), sa.column("hash"))
@@ -118,13 +123,11 @@ def _backfill_leaves() -> None:
         bind.execute(leaves.insert(), [{"seq": s, "hash": PURGED_BEFORE}
                                        for s in range(start, min(first, start + BATCH))])
     rows = bind.execute(sa.select(*(log.c[c] for c in COLUMNS)).order_by(log.c.seq)).all()
-    for start in range(0, len(rows), BATCH):
-        batch = [(row.seq, hashlib.sha256(b"\x00" + "\x1f".join(
+    for row in rows:
+        leaf = hashlib.sha256(b"\x00" + "\x1f".join(
             "" if row._mapping[c] is None else str(row._mapping[c]) for c in COLUMNS
-        ).encode()).hexdigest()) for row in rows[start:start + BATCH]]
-        bind.execute(leaves.insert(), [{"seq": s, "hash": h} for s, h in batch])
-        for seq, leaf in batch:
-            bind.execute(log.update().where(log.c.seq == seq).values(hash=leaf))
+        ).encode()).hexdigest()
+        bind.execute(log.update().where(log.c.seq == row.seq).values(hash=leaf))
 
 
 def _guard(role: str | None) -> None:
@@ -150,6 +153,7 @@ def _guard(role: str | None) -> None:
                f"TO {quoted}")
     for table in LOG_TABLES:
         op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted}")
+    op.execute(f"REVOKE INSERT ON processing_log_leaves FROM {quoted}")  # only a purge adds
     op.execute(f"GRANT EXECUTE ON FUNCTION wijkgateway_purge_log(integer) TO {quoted}")
 
 

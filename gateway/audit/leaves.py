@@ -1,0 +1,32 @@
+"""The tree's leaves: an entry's ``hash`` while the entry exists, and the copy its purge keeps
+in ``processing_log_leaves`` once it is gone. An append writes one row, as a plain insert
+would; only a purge writes leaves of their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, select, union_all
+
+from gateway.db.models import ProcessingLogEntry, ProcessingLogLeaf
+
+LOG, PURGED = ProcessingLogEntry.__table__, ProcessingLogLeaf.__table__
+
+
+def leaves(after: int = 0, through: int | None = None) -> Select[Any]:
+    """(seq, hash) of every leaf after ``after`` through ``through``, in tree order."""
+    parts = []
+    for table in (LOG, PURGED):
+        part = select(table.c.seq, table.c.hash).where(table.c.seq > after)
+        parts.append(part if through is None else part.where(table.c.seq <= through))
+    both = union_all(*parts).subquery()
+    return select(both.c.seq, both.c.hash).order_by(both.c.seq)
+
+
+def tree_size(connection: Connection) -> int:
+    """The number of leaves: the newest entry's seq, or after a purge of everything the
+    newest purged one's."""
+    for table in (LOG, PURGED):
+        if (newest := connection.scalar(select(func.max(table.c.seq)))) is not None:
+            return newest
+    return 0
