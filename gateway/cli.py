@@ -28,11 +28,12 @@ from gateway.audit.witness import PublishError, checkpoint_now, prove_extension,
 from gateway.auth import clients as client_registry
 from gateway.auth.actors import ACTOR_ROLES, UNITS, ActorRegistrationError, add_actor, list_actors
 from gateway.auth.keys import generate_signing_key
+from gateway.auth.token_exchange import subject_token
 from gateway.consents.decisions import decide_for, decision_json
 from gateway.db.engine import make_engine
 from gateway.db.migrate import upgrade
 from gateway.db.models import Organization
-from gateway.demo import DEMO_CLIENTS, demo_secret, load_demo
+from gateway.demo import DEMO_ACTORS, DEMO_CLIENTS, demo_secret, load_demo
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.officers import (
@@ -434,6 +435,19 @@ def demo_load() -> None:
     for client_id, *_ in DEMO_CLIENTS:
         typer.echo(f"demo client {client_id}: secret {demo_secret(client_id)}, webhook secret "
                    f"{client_registry.webhook_secret(settings.secret_key, client_id)}")
+
+
+@demo_app.command("subject-token")
+def demo_subject_token(client_id: str) -> None:
+    """A subject token for a demo client's worker, to exchange at /oauth/token (RFC 8693)
+    for an access token that names the worker; connected systems make their own."""
+    settings = get_settings()
+    if settings.environment is Environment.PRODUCTION:
+        _fail("demo data is for development only")
+    if client_id not in DEMO_ACTORS:
+        _fail(f"not a demo client; one of: {', '.join(DEMO_ACTORS)}")
+    typer.echo(subject_token(client_id, demo_secret(client_id), DEMO_ACTORS[client_id],
+                             f"{settings.public_base_url}/oauth/token"))
 
 
 @keys_app.command("generate")

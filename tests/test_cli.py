@@ -6,6 +6,8 @@ import json
 from datetime import date
 
 import pytest
+from joserfc import jwt
+from joserfc.jwk import OctKey
 from typer.testing import CliRunner
 
 from gateway.cli import app
@@ -49,6 +51,10 @@ def test_clients_add_list_revoke(env: None) -> None:
     (["clients", "revoke", "nobody"], "no client"),
     (["outbox", "replay", "999"], "no outbox message"),
     (["teams", "add", "bad id!", "--name", "x"], "team id"),
+    (["clients", "add", "X", "--scope", "system/Task.read", "--organization", "agb:1"],
+     "agb:<8 digits>"),
+    (["clients", "actors", "add", "nobody", "w-1", "--role", "worker"], "no client"),
+    (["demo", "subject-token", "nobody"], "not a demo client"),
 ])
 def test_mistakes_exit_2_with_a_message(env: None, args: list[str], message: str) -> None:
     result = runner.invoke(app, args)
@@ -62,6 +68,24 @@ def test_demo_load_is_idempotent_and_outbox_list_is_empty(env: None) -> None:
     assert "already loaded" in runner.invoke(app, ["demo", "load"]).output
     assert json.loads(runner.invoke(app, ["outbox", "list", "--status", "dead"]).output) == []
     assert json.loads(runner.invoke(app, ["worker", "--once"]).output) == {"attempted": 0}
+
+
+def test_actors_are_registered_and_named_by_the_demo_subject_token(env: None) -> None:
+    assert runner.invoke(app, ["demo", "load"]).exit_code == 0
+    added = runner.invoke(app, ["clients", "actors", "add", "demo-wijkteam-noord", "leider-1",
+                                "--role", "team-leader", "--unit", "youth"])
+    assert added.exit_code == 0, added.output
+    bad = runner.invoke(app, ["clients", "actors", "add", "demo-wijkteam-noord", "leider-1",
+                              "--role", "chief"])
+    assert (bad.exit_code, "role must be one of" in bad.output) == (2, True)
+    listed = json.loads(runner.invoke(app, ["clients", "actors", "list",
+                                            "demo-wijkteam-noord"]).output)
+    assert listed == [{"actor": "leider-1", "role": "team-leader", "unit": "youth"},
+                      {"actor": "medewerker-1", "role": "worker", "unit": "adult"}]
+    token = runner.invoke(app, ["demo", "subject-token", "demo-huisarts"]).output.strip()
+    claims = jwt.decode(token, OctKey.import_key("demo-huisarts-secret")).claims
+    assert (claims["iss"], claims["sub"], claims["role"], claims["aud"]) == (
+        "demo-huisarts", "huisarts-1", "gp", "http://127.0.0.1:8000/oauth/token")
 
 
 def test_config_table_lists_every_setting(env: None) -> None:
