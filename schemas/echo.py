@@ -14,7 +14,7 @@ from functools import cache
 from importlib.resources import files
 
 NOT_SHOWN = "(value not repeated)"
-_SAFE_VALUE = re.compile(r"^[A-Za-z0-9._:/|#-]{1,64}$")
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9._:/|#$\[\]-]{1,64}$")
 _DIGIT_RUN = re.compile(r"\d{5,}")  # a BSN, a phone number, a date of birth without dashes
 _INDEX = re.compile(r"\[\d{1,6}\]$")
 _GATEWAY_NAMES = frozenset({

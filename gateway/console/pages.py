@@ -4,6 +4,7 @@ when the page is about particular people); each change is a CSRF-checked form.""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,11 +19,15 @@ from gateway.console.chart import stacked_bars
 from gateway.console.web import ConsoleRoute, page, see_other
 from gateway.errors import BadRequest
 from gateway.fhir.common import bounded_int
+from gateway.identity.service import MAX_COMMENT_LENGTH as IDENTITY_COMMENT_MAX
+from gateway.identity.service import RESOLUTIONS, open_reviews_with_bsn, resolve
+from gateway.involvements.repository import recent_registrations
 from gateway.runtime import DbSession, RuntimeDep
 from schemas import is_valid_bsn
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute)
 PAGE_SIZE = 50
+LIST_LIMIT = 100
 FIRST_PAGE = "/console/entries"
 
 
@@ -110,6 +115,51 @@ def approve(override_id: Annotated[str, Path(max_length=36)], _csrf: CsrfChecked
             comment: Annotated[str, Form(max_length=20_000)] = "") -> RedirectResponse:
     service.approve_override(session, override_id, user.username, comment)
     return see_other("/console/overrides")
+
+
+@router.get("/involvements")
+def involvements(request: Request, user: ConsoleOfficer, session: DbSession) -> HTMLResponse:
+    """Involvements administrators registered, newest first; the view is logged per person."""
+    rows = recent_registrations(session, LIST_LIMIT)
+    _viewed_each(session, user, "involvements", ((r.person_id, r.id) for r, _bsn in rows))
+    return page(request, "console_involvements.html", user, rows=rows)
+
+
+@router.get("/identity")
+def identity(request: Request, user: ConsoleOfficer, session: DbSession) -> HTMLResponse:
+    """Identity facts that disagree, oldest first, each with a form to resolve it."""
+    pending = open_reviews_with_bsn(session, LIST_LIMIT)
+    _viewed_each(session, user, "identity", ((r.person_id, r.id) for r, _bsn in pending))
+    return page(request, "console_identity.html", user, pending=pending,
+                resolutions=RESOLUTIONS, max_comment=IDENTITY_COMMENT_MAX)
+
+
+@router.post("/identity/{review_id}/resolve")
+def resolve_identity(review_id: Annotated[str, Path(max_length=36)], _csrf: CsrfChecked,
+                     user: ConsoleOfficer, session: DbSession, runtime: RuntimeDep,
+                     resolution: Annotated[str, Form(max_length=32)] = "",
+                     comment: Annotated[str, Form(max_length=IDENTITY_COMMENT_MAX)] = ""
+                     ) -> RedirectResponse:
+    if resolution not in RESOLUTIONS:
+        raise BadRequest(f"resolution is one of: {', '.join(RESOLUTIONS)}",
+                         expression="resolution")
+    if len(comment.strip()) < 5:
+        raise BadRequest("comment: say why (at least 5 characters)", expression="comment")
+    resolve(session, None, runtime.register, review_id, resolution, comment.strip(),
+            user.username)
+    return see_other("/console/identity")
+
+
+def _viewed_each(session: DbSession, user: ConsoleUser, page_name: str,
+                 shown: Iterable[tuple[str, str]]) -> None:
+    """One view entry per person on the page (their access report shows the look)."""
+    ids: dict[str, list[str]] = defaultdict(list)
+    for person_id, row_id in shown:
+        ids[person_id].append(row_id)
+    for person_id, row_ids in ids.items():
+        _viewed(session, user, page_name, person_id=person_id, details={"rows": row_ids})
+    if not ids:
+        _viewed(session, user, page_name)
 
 
 @router.get("/chain")

@@ -9,7 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth.callers import IdentityReviewer
-from gateway.identity.service import RESOLUTIONS, resolve, review_json, reviews
+from gateway.identity.service import (
+    MAX_COMMENT_LENGTH,
+    RESOLUTIONS,
+    resolve,
+    review_json,
+    reviews,
+)
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
@@ -20,7 +26,8 @@ class ResolutionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     resolution: Literal["known-is-right", "claimed-is-right", "different-person"] = Field(
         description="; ".join(f"`{k}`: {v}" for k, v in RESOLUTIONS.items()))
-    comment: str = Field(min_length=5, max_length=2000, description="Why, for the log.")
+    comment: str = Field(min_length=5, max_length=MAX_COMMENT_LENGTH,
+                         description="Why, for the log.")
 
 
 @router.get("/reviews")

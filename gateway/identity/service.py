@@ -25,6 +25,7 @@ RESOLUTIONS = {
     "claimed-is-right": "the same person; the message's value replaces the known one",
     "different-person": "not the same person; what was held stays held",
 }
+MAX_COMMENT_LENGTH = 2000
 log = get_logger()
 
 
@@ -40,6 +41,14 @@ def queue_conflict(session: Session, *, person_id: str, fact: str, known: str, c
                  details={"review": review.id, "fact": fact, "source": source_ref})
     log.warning("identity_conflict_queued", review_id=review.id, fact=fact)
     return review
+
+
+def open_reviews_with_bsn(session: Session, limit: int) -> list[tuple[IdentityReview, str | None]]:
+    """Open reviews, oldest first, each with the person's BSN (if known), for the console."""
+    return [(row, bsn) for row, bsn in session.execute(
+        select(IdentityReview, Person.bsn).join(Person, Person.id == IdentityReview.person_id)
+        .where(IdentityReview.status == "open")
+        .order_by(IdentityReview.created_at, IdentityReview.id).limit(limit))]
 
 
 def reviews(session: Session, status: str | None, limit: int = 200) -> list[IdentityReview]:

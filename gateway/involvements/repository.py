@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.db.models import Involvement
+from gateway.db.models import Involvement, Person
 from gateway.db.types import utcnow
 
 _I = Involvement.__table__.c
@@ -36,6 +36,14 @@ def end_from_source(session: Session, organization: str, source_ref: str,
         Involvement.organization == organization, Involvement.source_ref == source_ref,
         Involvement.ended_at.is_(None)).values(ended_at=at))
     return result.rowcount or 0
+
+
+def recent_registrations(session: Session, limit: int) -> list[tuple[Involvement, str | None]]:
+    """Administrators' registrations, newest first, each with the person's BSN (if known)."""
+    return [(row, bsn) for row, bsn in session.execute(
+        select(Involvement, Person.bsn).join(Person, Person.id == Involvement.person_id)
+        .where(Involvement.source == "registration")
+        .order_by(Involvement.created_at.desc(), Involvement.id).limit(limit))]
 
 
 def recent(session: Session, limit: int = 100, person_id: str | None = None
