@@ -142,10 +142,15 @@ class TestRegistrationByAdministrators:
             assert (entry.actor_id, entry.acting_person, entry.acting_role) == (
                 "demo-beheer", "beheerder-1", "administrator")
             assert KNOWN not in (entry.details or "")
+        parent = client.post("/fhir/RelatedPerson", json=related_person(body["patient"]),
+                             headers=team)
+        assert parent.status_code == 201, parent.text
         ended = client.post(f"/involvements/{body['id']}/end", headers=admin, json={})
         assert ended.status_code == 200 and ended.json()["end"] is not None
         assert client.post("/fhir/Patient", json=patient(KNOWN),
                            headers=team).status_code == 403
+        assert client.get(f"/fhir/RelatedPerson/{parent.json()['id']}",
+                          headers=team).status_code == 403
         again = client.post(f"/involvements/{body['id']}/end", headers=admin, json={})
         assert again.status_code == 409
 
