@@ -8,9 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select, union_all
 
+from gateway.audit.merkle import leaf_hash
 from gateway.db.models import ProcessingLogEntry, ProcessingLogLeaf
 
 LOG, PURGED = ProcessingLogEntry.__table__, ProcessingLogLeaf.__table__
+# The leaf migration 0005 gave each entry purged under the old hash chain. Its preimage is no
+# entry's line (a line has 24 separators), so it stands for "nothing to show" and nothing else.
+PURGED_BEFORE_MERKLE = leaf_hash(b"purged before revision 0005").hex()
 
 
 def leaves(after: int = 0, through: int | None = None) -> Select[Any]:

@@ -47,7 +47,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from gateway.audit.chain import HASHED_COLUMNS, SEPARATOR
 from gateway.audit.keys import LogIdentity
-from gateway.audit.leaves import tree_size
+from gateway.audit.leaves import PURGED_BEFORE_MERKLE, tree_size
 from gateway.audit.log import AuditContext, record
 from gateway.audit.merkle import Frontier, leaf_hash
 from gateway.audit.note import NoteError, open_checkpoint
@@ -230,7 +230,7 @@ def verify_segment(connection: Connection, segment: Segment) -> Verification:
                 return failed(f"entry {expected} was removed: the log jumps from entry "
                               f"{expected - 1} to entry {seq}", expected)
             if entry_id is None:
-                if seq > segment.purged_through:
+                if seq > segment.purged_through and leaf != PURGED_BEFORE_MERKLE:
                     return failed(f"entry {seq} was removed: no purge in the signed log "
                                   "covers it", seq)
             else:
