@@ -198,8 +198,8 @@ class TestRecordAndRevoke:
         created = _post(client, team, consent_resource(_patient(client, team))).json()
         with sessions.begin() as session:
             add_test_client(session, "Zuid", list(TEAM_SCOPES), team_id="wijkteam-zuid",
-                            client_id="zuid", secret=demo_secret("zuid"))
-        zuid = {**bearer(client, "zuid"), "Content-Type": "application/fhir+json"}
+                            client_id="zuid-registratie", secret=demo_secret("zuid-registratie"))
+        zuid = {**bearer(client, "zuid-registratie"), "Content-Type": "application/fhir+json"}
         url = f"/fhir/Consent/{created['id']}"
         assert client.get(url, headers=zuid).status_code == 404
         assert client.put(url, json={**created, "status": "inactive"},

@@ -244,9 +244,9 @@ class TestDecisionsApi:
         person = self._person(client, team)
         with sessions.begin() as session:
             add_test_client(session, "Zuid", list(TEAM_SCOPES), team_id="wijkteam-zuid",
-                            client_id="zuid", secret=demo_secret("zuid"))
+                            client_id="zuid-registratie", secret=demo_secret("zuid-registratie"))
         involve(client, VALID_BSNS[1], "wijkteam-zuid")
-        zuid = {**bearer(client, "zuid"), "Content-Type": "application/fhir+json"}
+        zuid = {**bearer(client, "zuid-registratie"), "Content-Type": "application/fhir+json"}
         theirs = client.post("/fhir/Consent", headers=zuid, json=consent_resource(
             person, activity="casusoverleg")).json()
         ask = {"activity": "casusoverleg", "patient": person,

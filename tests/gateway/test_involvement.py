@@ -33,9 +33,9 @@ def zuid(client: TestClient, sessions) -> dict[str, str]:  # noqa: ANN001
     """A second team's system; the gateway knows KNOWN through wijkteam-noord only."""
     with sessions.begin() as session:
         add_test_client(session, "Zuid", list(TEAM_SCOPES), team_id="wijkteam-zuid",
-                        client_id="zuid", secret=demo_secret("zuid"))
+                        client_id="zuid-registratie", secret=demo_secret("zuid-registratie"))
     involve(client, KNOWN)
-    return {**bearer(client, "zuid"), **FHIR}
+    return {**bearer(client, "zuid-registratie"), **FHIR}
 
 
 def _denials(sessions) -> list[tuple[str, str]]:  # noqa: ANN001
