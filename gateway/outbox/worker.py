@@ -91,7 +91,7 @@ class Worker:
             try:
                 attempted = self.run_once()
             except Exception as error:  # noqa: BLE001 - the loop outlives any one failure
-                log.error("worker_cycle_failed", error_class=type(error).__name__)
+                log.error("worker_cycle_failed", error_type=type(error).__name__)
                 attempted = 0
             if attempted == 0:
                 stop.wait(self.settings.worker_poll_seconds)
@@ -120,7 +120,7 @@ class Worker:
                          int((time.perf_counter() - started) * 1000))
         except Exception as exc:  # noqa: BLE001 - the next message must still go out
             log.error("delivery_not_recorded", outbox_id=message_id,
-                      error_class=type(exc).__name__)
+                      error_type=type(exc).__name__)
 
     def _load(self, message_id: int) -> _Outgoing | None:
         with self.sessions.begin() as session:

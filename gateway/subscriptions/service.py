@@ -65,7 +65,7 @@ def _endpoint(endpoint: str | None, policy: egress.Policy) -> str:
     try:
         egress.destination(endpoint or "", policy)
     except egress.EgressRefused as refused:
-        log.info("subscription_endpoint_refused", error_class=type(refused).__name__)
+        log.info("subscription_endpoint_refused", error_type=type(refused).__name__)
         raise Unprocessable(refused.reason, expression="Subscription.channel.endpoint") \
             from refused
     return endpoint or ""

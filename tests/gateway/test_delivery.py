@@ -4,6 +4,7 @@ that cannot be sent never stops the others."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -475,7 +476,8 @@ class TestOneMessageNeverStopsDelivery:
     @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
     def test_poisoned_message_among_a_thousand(self, seeded: None, sessions, worker: Worker,  # noqa: ANN001
                                                receiver: WebhookReceiver,
-                                               clock: time_machine.Traveller) -> None:
+                                               clock: time_machine.Traveller,
+                                               log_stream: io.StringIO) -> None:
         good = _queue(sessions, receiver.url, [{"n": n} for n in range(500)])
         # stored before headers were checked at registration: httpx cannot even encode it
         [poisoned] = _queue(sessions, receiver.url, [{"n": -1}], headers={"X-B": "café"})
@@ -489,6 +491,7 @@ class TestOneMessageNeverStopsDelivery:
             statuses = session.scalars(select(OutboxMessage.status).where(
                 OutboxMessage.id.in_(good))).all()
         assert statuses == ["delivered"] * 1000
+        assert "caf" not in log_stream.getvalue()  # the class is logged, never the value
 
     @pytest.mark.parametrize("fault", [RuntimeError, UnicodeEncodeError, httpx.ReadError],
                              ids=["RuntimeError", "UnicodeEncodeError", "ReadError"])
@@ -510,9 +513,19 @@ class TestOneMessageNeverStopsDelivery:
         assert (_attempts(sessions, bad), _attempts(sessions, ok)) == \
             (("pending", [fault.__name__]), ("delivered", [None]))
 
+    def test_a_payload_that_cannot_be_serialised_fails_that_message(
+            self, seeded: None, sessions, worker: Worker,  # noqa: ANN001
+            receiver: WebhookReceiver) -> None:
+        [bad, ok] = _queue(sessions, receiver.url, [{"n": 2**70}, {"n": 1}])  # orjson: 64 bits
+        assert worker.run_once() == 2
+        assert (_attempts(sessions, bad), _attempts(sessions, ok)) == \
+            (("pending", ["TypeError"]), ("delivered", [None]))  # orjson raises TypeError
+        assert [json.loads(r.body) for r in receiver.received] == [{"n": 1}]
+
     def test_the_loop_outlives_a_failed_cycle(self, seeded: None, sessions,  # noqa: ANN001
                                               worker: Worker, receiver: WebhookReceiver,
                                               clock: time_machine.Traveller,
+                                              log_stream: io.StringIO,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
         claim, calls = worker._claim, []
 
@@ -526,3 +539,6 @@ class TestOneMessageNeverStopsDelivery:
         _queue(sessions, receiver.url, [{"n": 1}])
         worker.run_forever(Cycles(looks=2, clock=clock))
         assert [json.loads(r.body) for r in receiver.received] == [{"n": 1}]
+        failed = [(e["level"], e["error_type"]) for e in map(
+            json.loads, log_stream.getvalue().splitlines()) if e["event"] == "worker_cycle_failed"]
+        assert failed == [("error", "OperationalError")]
