@@ -60,6 +60,16 @@ class RateLimits:
         reset = self.limiter.get_window_stats(item, *identifiers).reset_time
         return max(1, math.ceil(reset - time.time()))
 
+    def hit_all(self, *hits: tuple[RateLimitItem, str]) -> int | None:
+        """``hit`` for several limits (item, identifier) in one statement; the longest wait
+        among those exceeded, or ``None``."""
+        keys = {item.key_for(identifier): item for item, identifier in hits}
+        counts = self.storage.incr_many([(key, item.get_expiry(), 1)
+                                         for key, item in keys.items()])
+        expiries = [self.storage.get_expiry(key) for (key, item), count
+                    in zip(keys.items(), counts, strict=True) if count > item.amount]
+        return max(1, math.ceil(max(expiries) - time.time())) if expiries else None
+
     def clear(self, item: RateLimitItem, *identifiers: str) -> None:
         self.limiter.clear(item, *identifiers)
 

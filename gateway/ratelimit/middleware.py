@@ -36,12 +36,11 @@ def _client_id(runtime: Runtime, scope: Scope) -> str | None:
 
 
 def _counted(limits: RateLimits, address: str, client_id: str | None) -> int | None:
-    """Seconds to wait, or ``None``; both counters move in one transaction."""
-    with limits.together():
-        waits = [limits.hit(limits.limits.api_per_address, address)]
-        if client_id is not None:
-            waits.append(limits.hit(limits.limits.api_per_client, client_id))
-    return max((w for w in waits if w is not None), default=None)
+    """Seconds to wait, or ``None``; both counters move in one statement."""
+    hits = [(limits.limits.api_per_address, address)]
+    if client_id is not None:
+        hits.append((limits.limits.api_per_client, client_id))
+    return limits.hit_all(*hits)
 
 
 class RateLimitMiddleware:

@@ -4,8 +4,9 @@ it (uvicorn workers, replicas on PostgreSQL) counts against the same numbers.
 One row per counter: key, count, expiry (seconds since the epoch). An increment is one
 ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement, atomic on SQLite (one writer at a
 time) and on PostgreSQL (the row lock of the upsert): two processes never both see the same
-count. An expired counter restarts within that same statement. ``batch()`` lets several
-increments share one transaction (the API counts per client and per address at once).
+count. An expired counter restarts within that same statement. ``incr_many`` moves several
+counters in one statement (the API counts per client and per address at once); ``batch()``
+joins the increments to a transaction already open (the token endpoint's).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from functools import cache
 
 from limits.storage import Storage
-from sqlalchemy import Connection, Engine, case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Dialect, Engine, delete, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.db.models import RateLimitCounter
@@ -28,7 +29,28 @@ _COUNTERS = RateLimitCounter.__table__
 _KEY, _COUNT, _EXPIRES = _COUNTERS.c.key, _COUNTERS.c.count, _COUNTERS.c.expires_at
 MAX_KEY_LENGTH = 255
 SWEEP_EVERY = 1000  # increments (per process) between deletions of expired counters
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+DIALECTS = ("sqlite", "postgresql")
+
+
+_ON_CONFLICT = """
+    ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN rate_limit_counters.expires_at <= :now THEN excluded.count
+                     ELSE rate_limit_counters.count + excluded.count END,
+        expires_at = CASE WHEN rate_limit_counters.expires_at <= :now THEN excluded.expires_at
+                          ELSE rate_limit_counters.expires_at END
+    RETURNING key, count"""
+
+
+@cache
+def _upsert(dialect: Dialect, rows: int) -> tuple[str, tuple[str, ...] | None]:
+    """Plain SQL that SQLite and PostgreSQL share, for ``rows`` counters at once, compiled
+    once per dialect and size and run on the driver: the API counts on every request, and
+    two counts cost one statement. Only numbered placeholders go into the text; the values
+    are bound. Returns the SQL and, for positional drivers, the order of its parameters."""
+    values = ", ".join(f"(:key{i}, :amount{i}, :expires{i})" for i in range(rows))
+    insert = "INSERT INTO rate_limit_counters (key, count, expires_at) VALUES "
+    compiled = text(insert + values + _ON_CONFLICT).compile(dialect=dialect)
+    return compiled.string, compiled.positiontup
 
 
 def stored_key(key: str) -> str:
@@ -45,10 +67,9 @@ class SqlStorage(Storage):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
-        if engine.dialect.name not in _INSERT:
+        if engine.dialect.name not in DIALECTS:
             raise ValueError(f"no rate-limit storage for {engine.dialect.name}")
         self.engine = engine
-        self._insert = _INSERT[engine.dialect.name]
         self._batch = threading.local()
         self._increments = itertools.count(1)
 
@@ -77,19 +98,25 @@ class SqlStorage(Storage):
             yield connection
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self.incr_many([(key, expiry, amount)])[0]
+
+    def incr_many(self, counters: list[tuple[str, int, int]]) -> list[int]:
+        """Several ``incr(key, expiry, amount)`` (distinct keys) in one statement; the new
+        counts in the same order."""
         now = time.time()
-        expired = _EXPIRES <= now
-        upsert = self._insert(_COUNTERS).values(key=stored_key(key), count=amount,
-                                                expires_at=now + expiry)
-        statement = upsert.on_conflict_do_update(index_elements=[_KEY], set_={
-            "count": case((expired, amount), else_=_COUNT + amount),
-            "expires_at": case((expired, now + expiry), else_=_EXPIRES),
-        }).returning(_COUNT)
+        params: dict[str, object] = {"now": now}
+        keys = []
+        for i, (key, expiry, amount) in enumerate(counters):
+            keys.append(stored_key(key))
+            params.update({f"key{i}": keys[-1], f"amount{i}": amount,
+                           f"expires{i}": now + expiry})
         with self._connection() as connection:
-            count = connection.execute(statement).scalar_one()
+            sql, order = _upsert(connection.dialect, len(counters))
+            bound = tuple(params[name] for name in order) if order else params
+            counts = {key: count for key, count in connection.exec_driver_sql(sql, bound)}
             if next(self._increments) % SWEEP_EVERY == 0:
                 connection.execute(delete(_COUNTERS).where(_EXPIRES <= now))
-        return count
+        return [counts[key] for key in keys]
 
     def get(self, key: str) -> int:
         with self._connection() as connection:
