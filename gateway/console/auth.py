@@ -30,7 +30,7 @@ from gateway.db.models import Officer
 from gateway.errors import Forbidden, TooManyRequests
 from gateway.officers import ROLE_PRIVACY_OFFICER, find_officer, is_username, password_accepted
 from gateway.ratelimit.limiter import RateLimits, client_address
-from gateway.runtime import RuntimeDep
+from gateway.runtime import Runtime, RuntimeDep
 from gateway.settings import Environment, Settings
 
 SESSION_COOKIE = "wijkgateway_console"
@@ -131,13 +131,13 @@ def _login_key(username: str) -> str:
     return hashlib.sha256(username.encode()).hexdigest()[:32]
 
 
-def log_in(request: Request, sessions: sessionmaker[Session], limits: RateLimits,
-           username: str, password: str) -> bool:
+def log_in(request: Request, runtime: Runtime, limits: RateLimits, username: str,
+           password: str) -> bool:
     """Count the attempt for this account and address first (one atomic increment, its own
     transaction), refuse unchecked past the limit (429), else check the password outside any
     transaction (scrypt takes a while, and SQLite writers queue on one lock), log the
     attempt, and on success reset the count and start a new server-side session."""
-    known = is_username(username)
+    sessions, known = runtime.sessions, is_username(username)
     counted = (limits.limits.console_login, _login_key(username), client_address(request.scope))
     if (wait := limits.hit(*counted)) is not None:
         record_now(sessions, kind="login", action="console.login", outcome="denied",
@@ -158,17 +158,18 @@ def log_in(request: Request, sessions: sessionmaker[Session], limits: RateLimits
                details={"reason": reason} if reason else None)
     if accepted and officer is not None:
         limits.clear(*counted)
-        _start_session(request, sessions, officer)
+        _start_session(request, sessions, officer, lifetimes(runtime.settings))
     return accepted
 
 
-def _start_session(request: Request, sessions: sessionmaker[Session], officer: Officer) -> None:
+def _start_session(request: Request, sessions: sessionmaker[Session], officer: Officer,
+                   limits: Lifetimes) -> None:
     """A new session token and CSRF token at login (ASVS V7.2.4); a session this browser
     had before ends."""
     with sessions.begin() as session:
         if previous := request.session.get(_TOKEN):
             console_sessions.end(session, previous)
-        token = console_sessions.start(session, officer)
+        token = console_sessions.start(session, officer, limits)
     request.session.clear()
     request.session.update({_TOKEN: token, _OFFICER: officer.username})
     csrf_token(request)

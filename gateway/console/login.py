@@ -31,7 +31,7 @@ def login(request: Request, _csrf: CsrfChecked, runtime: RuntimeDep, limits: Rat
           username: Annotated[str, Form(max_length=200)] = "",
           password: Annotated[str, Form(max_length=2000)] = "",
           ) -> RedirectResponse | HTMLResponse:
-    if log_in(request, runtime.sessions, limits, username.strip(), password):
+    if log_in(request, runtime, limits, username.strip(), password):
         return see_other(FIRST_PAGE)
     return page(request, "console_login.html", None, 401, headers=_LOGIN_CHALLENGE,
                 csrf=csrf_token(request), failed=True)

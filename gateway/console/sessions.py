@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from gateway.db.models import ConsoleSession, Officer
@@ -29,10 +29,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(session: Session, officer: Officer) -> str:
-    """A new session for ``officer``; returns the token for the cookie (shown once)."""
+def start(session: Session, officer: Officer, lifetimes: Lifetimes) -> str:
+    """A new session for ``officer``; returns the token for the cookie (shown once). Sessions
+    past their absolute lifetime, which can never be used again, are deleted on the way."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    session.execute(delete(ConsoleSession).where(
+        ConsoleSession.created_at < now - lifetimes.absolute))
     session.add(ConsoleSession(id=_digest(token), officer_id=officer.id, created_at=now,
                                last_seen_at=now))
     return token

@@ -103,13 +103,29 @@ class TestServerSideSessions:
             replayed = _replay(client, cookie)  # signed 6 minutes ago: only the server says no
             assert replayed.headers["location"] == "/console/login"
 
+    def test_a_login_deletes_sessions_past_their_absolute_lifetime(
+            self, client: TestClient, officer: str, sessions) -> None:  # noqa: ANN001
+        with time_machine.travel(T0, tick=False):
+            assert log_in(client).status_code == 303
+            old = client.cookies[SESSION_COOKIE]
+        with time_machine.travel(T0 + timedelta(hours=11), tick=False):
+            client.cookies.clear()
+            assert log_in(client).status_code == 303  # another browser: the first stays
+            assert len(_session_rows(sessions)) == 2
+        with time_machine.travel(T0 + timedelta(hours=12, minutes=1), tick=False):
+            assert _replay(client, old).status_code == 303
+            assert log_in(client).status_code == 303
+            assert [row.created_at for row in _session_rows(sessions)] == [
+                T0 + timedelta(hours=11), T0 + timedelta(hours=12, minutes=1)]
+
     def test_idle_and_absolute_limits_come_from_the_settings(
             self, settings: Settings, sessions, officer: str) -> None:  # noqa: ANN001
         limits = auth.lifetimes(settings.model_copy(update={
             "console_session_idle_minutes": 30, "console_session_lifetime_hours": 2}))
         assert limits == Lifetimes(timedelta(minutes=30), timedelta(hours=2))
         with sessions.begin() as session, time_machine.travel(T0, tick=False):
-            idle, busy = (start(session, find_officer(session, officer)) for _ in range(2))
+            idle, busy = (start(session, find_officer(session, officer), limits)
+                          for _ in range(2))
 
         def alive(token: str, minutes: int) -> bool:
             with sessions.begin() as session:
