@@ -26,7 +26,7 @@ from gateway.outbox.worker import Worker, backoff_seconds, replay
 from gateway.settings import Environment
 from tests.conftest import row_counts
 from tests.support.samples import service_request, subscription
-from tests.support.webhooks import WebhookReceiver
+from tests.support.webhooks import Certificate, WebhookReceiver
 
 PATCH = "application/json-patch+json"
 PUBLIC = "93.184.216.34"
@@ -406,6 +406,28 @@ class TestResolvedOnceAndPinned:
         assert _attempts(sessions, message_id) == ("delivered", [None])
         assert [(r.headers["Host"], json.loads(r.body)) for r in receiver.received] == \
             [(f"receiver.example:{receiver.port}", {"n": 1})]
+
+    @pytest.mark.parametrize("name,delivered", [("receiver.example", True),
+                                                ("impostor.example", False)])
+    def test_tls_name_and_certificate_check_use_the_name(
+            self, name: str, delivered: bool, seeded: None, sessions, settings,  # noqa: ANN001
+            dns: dict[str, list[str]], clock: time_machine.Traveller) -> None:
+        certificate = Certificate.for_name("receiver.example")
+        receiver = WebhookReceiver(certificate=certificate).start()
+        dns.update({"receiver.example": ["127.0.0.1"], "impostor.example": ["127.0.0.1"]})
+        worker = Worker(sessions, settings, client=httpx.Client(
+            verify=certificate.client_context(), trust_env=False))
+        try:
+            [message_id] = _queue(sessions, f"https://{name}:{receiver.port}/hook", [{"n": 1}])
+            worker.run_once()
+        finally:
+            worker.client.close()
+            receiver.stop()
+        assert receiver.server_names == [name]
+        assert _attempts(sessions, message_id) == (
+            ("delivered", [None]) if delivered else ("pending", ["ConnectError"]))
+        assert [r.headers["Host"] for r in receiver.received] == \
+            ([f"receiver.example:{receiver.port}"] if delivered else [])
 
     def test_https_keeps_the_name_for_sni_and_certificate_checks(self) -> None:
         target = egress.parse_target("https://receiver.example/hook?x=1", _policy())
