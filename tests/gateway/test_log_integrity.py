@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from gateway.audit.chain import HASHED_COLUMNS, entry_leaf
 from gateway.audit.checkpoints import KIND_MANUAL, KIND_PURGE
-from gateway.audit.keys import log_identity
+from gateway.audit.keys import CheckpointKeyError, generate_key, key_path, log_identity, origin
 from gateway.audit.leaves import leaves
 from gateway.audit.log import CONTEXT, audit_sessions, record
 from gateway.audit.merkle import root
@@ -376,3 +376,26 @@ class TestPostgresRoles:
                                              "retention"), sessions.begin() as session:
             session.execute(text("SELECT wijkgateway_purge_log(1)"))
         assert len(_entries(sessions)) == 2
+
+
+class TestKey:
+    def test_production_needs_the_key_and_never_makes_one(self, tmp_path) -> None:  # noqa: ANN001
+        production = Settings(environment="production", secret_key="s" * 40,
+                              pseudonym_key="p" * 40, public_base_url="https://gw.example.nl",
+                              signing_key_path=tmp_path / "signing-key.json")
+        with pytest.raises(CheckpointKeyError, match=(
+                f"^checkpoint key {tmp_path}/wijkgateway-audit-key not found; create it with "
+                "`wijkgateway audit key --generate`$")):
+            log_identity(production)
+        assert list(tmp_path.iterdir()) == []
+        signer = generate_key(key_path(production), origin(production))
+        identity = log_identity(production)
+        assert (identity.origin, identity.signer.text()) == ("gw.example.nl/processing-log",
+                                                            signer.text())
+        assert oct(key_path(production).stat().st_mode & 0o777) == "0o600"
+
+    def test_a_damaged_key_file_is_named(self, settings: Settings) -> None:
+        key_path(settings).write_text("PRIVATE+KEY+x")
+        with pytest.raises(CheckpointKeyError, match="^checkpoint key: a signer key has 5 "
+                                                     "fields separated by '\\+'$"):
+            log_identity(settings)
