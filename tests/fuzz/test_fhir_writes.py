@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from hypothesis import strategies as st
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import BASE_URL, TEST_KEYS, involve
+from tests.support.markers import SQLITE_ONLY
 from tests.support.samples import (
     VALID_BSNS,
     consent_resource,
@@ -198,14 +198,6 @@ def check_contract(status: int, body: bytes) -> None:
 # ---- the test -------------------------------------------------------------------------------
 
 @pytest.fixture
-def database_url(sqlite_template: str, tmp_path) -> str:  # noqa: ANN001
-    """SQLite only: the contract is about request handling; PostgreSQL runs the API tests."""
-    target = tmp_path / "wg.db"
-    shutil.copy(sqlite_template, target)
-    return f"sqlite:///{target}"
-
-
-@pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Rate limits out of the way: a 429 would hide what the generated bodies reach."""
     return settings.model_copy(update={"rate_limit_api_per_client": "1000000/minute",
@@ -225,6 +217,7 @@ def known(client: TestClient, gp: dict, team: dict) -> Known:
     return Known(tasks.json()["entry"][0]["resource"], consent.json(), patient_ref)
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("route", sorted(FUZZED), ids=[f"{m} {p}" for m, p in sorted(FUZZED)])
 def test_fhir_write_never_answers_5xx(route: tuple[str, str], client: TestClient, gp: dict,
                                       team: dict, known: Known) -> None:
@@ -257,6 +250,7 @@ FOUND = {
 }
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("case", FOUND, ids=list(FOUND))
 def test_found_by_fuzzing(case: str, client: TestClient, team: dict) -> None:
     change, expression = FOUND[case]

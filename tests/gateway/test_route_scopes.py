@@ -23,6 +23,7 @@ from gateway.auth.scopes import SCOPES
 from gateway.console.auth import _console_user, _csrf_checked
 from gateway.settings import Settings
 from tests.conftest import BASE_URL, TEST_KEYS
+from tests.support.markers import SQLITE_ONLY
 
 # Reviewed: who may call these without a token, and why.
 PUBLIC = {
@@ -110,6 +111,7 @@ def _concrete(path: str) -> str:
     return "/".join("x" if part.startswith("{") else part for part in path.split("/"))
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("method,path,scope", SCOPED, ids=[f"{m} {p}" for m, p, _ in SCOPED])
 def test_scoped_route_needs_its_scope_and_a_token(method: str, path: str, scope: str,
                                                   client: TestClient,
@@ -131,6 +133,7 @@ def test_scoped_route_needs_its_scope_and_a_token(method: str, path: str, scope:
     assert anonymous.json()["issue"][0]["expression"] == ["Authorization"]
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("method,path,route", CONSOLE, ids=[f"{m} {p}" for m, p, _ in CONSOLE])
 def test_console_route_needs_a_session(method: str, path: str, route: Any,
                                        client: TestClient) -> None:
