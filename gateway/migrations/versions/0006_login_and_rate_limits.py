@@ -37,7 +37,7 @@ def upgrade() -> None:
         "rate_limit_counters",
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
-        sa.Column("expires_at", sa.Float(), nullable=False),
+        sa.Column("expires_at", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_index("ix_rate_limit_counters_expires_at", "rate_limit_counters", ["expires_at"])
