@@ -39,7 +39,7 @@ from gateway.metrics import Metrics
 from gateway.outbox import repository as outbox_repository
 from gateway.processing_activities import load_register
 from gateway.ratelimit.limiter import RateLimits
-from gateway.ratelimit.middleware import RateLimitMiddleware
+from gateway.ratelimit.middleware import UNCOUNTED, RateLimitMiddleware
 from gateway.request_context import RequestContextMiddleware
 from gateway.runtime import Runtime
 from gateway.settings import Settings, get_settings
@@ -85,7 +85,8 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.add_middleware(RateLimitMiddleware)  # inside the request context: ids, access log
+    # inside the request context (ids, access log); the token endpoint counts for itself
+    app.add_middleware(RateLimitMiddleware, uncounted=(auth_routes.TOKEN_PATH, *UNCOUNTED))
     app.add_middleware(RequestContextMiddleware, metrics=metrics,
                        max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SessionMiddleware, **session_options(settings))  # the console's cookie

@@ -9,19 +9,22 @@ uses): a forged token counts only against its sender's address. A refusal is a 4
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.auth.token_endpoint import TOKEN_PATH
 from gateway.error_handlers import gateway_error
 from gateway.errors import GatewayError, TooManyRequests
 from gateway.logging import get_logger
 from gateway.ratelimit.limiter import RateLimits, client_address
-from gateway.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
 
 log = get_logger()
-UNCOUNTED = ("/console", TOKEN_PATH, "/healthz", "/readyz", "/metrics")
+UNCOUNTED = ("/console", "/healthz", "/readyz", "/metrics")  # besides what the app names
 
 
 def _client_id(runtime: Runtime, scope: Scope) -> str | None:
@@ -44,11 +47,12 @@ def _counted(limits: RateLimits, address: str, client_id: str | None) -> int | N
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, uncounted: tuple[str, ...] = UNCOUNTED) -> None:
         self.app = app
+        self.uncounted = uncounted  # path prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UNCOUNTED):
+        if scope["type"] != "http" or scope["path"].startswith(self.uncounted):
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
