@@ -12,7 +12,7 @@ FHIR ``OperationOutcome.issue.code``; ``gateway.error_handlers`` renders them al
     ├── UnsupportedMediaType        415 not-supported
     ├── Unprocessable               422 processing   (valid FHIR that breaks a business rule)
     ├── PreconditionRequired        428 required     (update without If-Match)
-    └── TooManyRequests             429 throttled    (console login after repeated failures)
+    └── TooManyRequests             429 throttled    (rate limits; console login after failures)
 """
 
 from __future__ import annotations
