@@ -125,10 +125,11 @@ CsrfChecked = Annotated[None, Depends(_csrf_checked)]
 ConsoleOfficer = Annotated[ConsoleUser, Depends(_console_user)]
 
 
-def _login_key(username: str) -> str:
-    """The account as the counters name it: a digest, as a password typed into the username
-    field must not be stored."""
-    return hashlib.sha256(username.encode()).hexdigest()[:32]
+def _login_key(settings: Settings, username: str) -> str:
+    """The account as the counters name it: a keyed digest, as a password typed into the
+    username field must not be stored, not even as a plain hash."""
+    return hmac.new(settings.secret_key.encode(), b"console-login:" + username.encode(),
+                    hashlib.sha256).hexdigest()[:32]
 
 
 def log_in(request: Request, runtime: Runtime, limits: RateLimits, username: str,
@@ -138,7 +139,8 @@ def log_in(request: Request, runtime: Runtime, limits: RateLimits, username: str
     transaction (scrypt takes a while, and SQLite writers queue on one lock), log the
     attempt, and on success reset the count and start a new server-side session."""
     sessions, known = runtime.sessions, is_username(username)
-    counted = (limits.limits.console_login, _login_key(username), client_address(request.scope))
+    counted = (limits.limits.console_login, _login_key(runtime.settings, username),
+               client_address(request.scope))
     if (wait := limits.hit(*counted)) is not None:
         record_now(sessions, kind="login", action="console.login", outcome="denied",
                    actor_type="officer", actor_id=username if known else None,
