@@ -54,11 +54,14 @@ def _contained_issues(resource_type: str, document: dict[str, Any]) -> list[Issu
             or not item["resourceType"].isalpha()]
 
 
-def _null_issues(resource_type: str, document: dict[str, Any]) -> list[Issue]:
-    """FHIR JSON has no ``null`` (R4 JSON representation): an absent element is left out.
-    ``null`` is allowed only in a primitive array that has a ``_name`` twin carrying the
-    extensions, such as ``"given": [null, "B"]`` with ``"_given": [{...}, null]``. Checked
-    here, before fhir.resources, which accepts ``null`` for elements the gateway then reads."""
+def _element_issues(resource_type: str, document: dict[str, Any]) -> list[Issue]:
+    """Two rules of FHIR JSON that fhir.resources does not enforce, checked before it runs.
+
+    - No ``null`` (an absent element is left out), except in a primitive array that has a
+      ``_name`` twin carrying extensions: ``"given": [null, "B"]`` with ``"_given": [{...}, null]``.
+    - A ``modifierExtension`` changes the meaning of what holds it, and may not be ignored; the
+      gateway understands none, so it refuses them rather than read a "not" as a "yes".
+    """
     issues: list[Issue] = []
     stack: list[tuple[Any, tuple[int | str, ...], bool]] = [(document, (), False)]
     while stack:
@@ -67,6 +70,11 @@ def _null_issues(resource_type: str, document: dict[str, Any]) -> list[Issue]:
             issues.append(Issue(expression_for(resource_type, loc), "null is not allowed in "
                                 "FHIR JSON; leave the element out", "structure"))
         elif isinstance(node, dict):
+            if node.get("modifierExtension"):
+                issues.append(Issue(expression_for(resource_type, (*loc, "modifierExtension")),
+                                    "modifier extensions are not supported: they change the "
+                                    "meaning of an element, and the gateway cannot honour them",
+                                    "not-supported"))
             stack.extend((child, (*loc, key),
                           isinstance(child, list) and (key.startswith("_") or f"_{key}" in node))
                          for key, child in node.items())
@@ -83,7 +91,7 @@ def validate_resource(model: type[M], document: dict[str, Any]) -> M:
                                     f"expected resourceType {resource_type}", "structure")],
                              status=400)
     if issues := _contained_issues(resource_type, document) or \
-            _null_issues(resource_type, document):
+            _element_issues(resource_type, document):
         raise InvalidMessage(issues)
     try:
         return model.model_validate(document)

@@ -1,4 +1,5 @@
-"""FHIR JSON has no null: refused at the boundary, naming each element, before any use."""
+"""Two FHIR JSON rules fhir.resources leaves to us, refused at the boundary naming each element:
+no null, and no modifier extension the gateway cannot honour."""
 
 from __future__ import annotations
 
@@ -34,3 +35,11 @@ def test_null_in_a_primitive_array_with_extensions_is_allowed() -> None:
 def test_null_twin_itself_is_refused() -> None:
     assert _expressions({"resourceType": "Patient", "_birthDate": None}) == \
         ["Patient._birthDate"]
+
+
+def test_modifier_extensions_are_refused_wherever_they_are() -> None:
+    ext = [{"url": "http://nictiz.nl/fhir/StructureDefinition/ext-x", "valueBoolean": False}]
+    document = {"resourceType": "Patient", "modifierExtension": ext,
+                "contact": [{"modifierExtension": ext}], "extension": ext}
+    assert _expressions(document) == ["Patient.contact[0].modifierExtension",
+                                      "Patient.modifierExtension"]
