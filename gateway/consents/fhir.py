@@ -72,6 +72,8 @@ def parse_consent(document: dict[str, Any], register: Register,
     categories = _categories(provision.code or [], register, activity.data_categories,
                              f"{base}.provision.code", issues)
     start, end = _period(provision.period, f"{base}.provision.period", issues)
+    if provision.type == "permit":
+        issues += _unenforceable(provision, f"{base}.provision")
     if issues:
         raise InvalidMessage(issues)
     return ConsentSubmission(
@@ -80,6 +82,21 @@ def parse_consent(document: dict[str, Any], register: Register,
         activity_id=activity_id, verdict=provision.type, recipient_organization=organization,
         recipient_role=role, categories=categories, start=start, end=end,
         worker=recorded_by(resource.extension or []))
+
+
+# Narrowings of a permit the gateway does not record (it records an activity, a recipient, data
+# categories and a period): a permit stored without them would disclose more than was agreed.
+# An objection stored without them withholds more, which is safe, so a deny keeps them unread.
+_UNENFORCEABLE = (("action", "action"), ("securityLabel", "securityLabel"),
+                  ("class_fhir", "class"), ("dataPeriod", "dataPeriod"), ("data", "data"),
+                  ("provision", "provision"))
+
+
+def _unenforceable(provision: Any, expr: str) -> list[Issue]:
+    return [Issue(f"{expr}.{name}", "the gateway cannot enforce this narrowing of a permit; "
+                  "narrow it by data category (provision.code), recipient (provision.actor) "
+                  "and period instead", "not-supported")
+            for attribute, name in _UNENFORCEABLE if getattr(provision, attribute, None)]
 
 
 def _activity(purposes: list[Any], register: Register, expr: str) -> str:
