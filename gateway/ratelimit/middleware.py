@@ -33,9 +33,10 @@ def _client_id(runtime: Runtime, scope: Scope) -> str | None:
     if not authorization:
         return None
     try:
-        return str(runtime.tokens.claims(authorization)["client_id"])
+        client_id = runtime.tokens.claims(authorization).get("client_id")
     except GatewayError:
         return None  # the route refuses it; its address was counted
+    return str(client_id) if client_id else None
 
 
 def _counted(limits: RateLimits, address: str, client_id: str | None) -> int | None:
