@@ -55,11 +55,6 @@ class Settings(BaseSettings):
         "upgrade` (run as the schema owner) grants what it needs, but no UPDATE, DELETE or "
         "TRUNCATE on the processing log. See docs/threat-model.md.",
     )
-    database_app_role: str | None = Field(
-        None, description="PostgreSQL: the role the gateway runs as, which `wijkgateway db "
-        "upgrade` (run as the schema owner) grants what it needs, but no UPDATE, DELETE or "
-        "TRUNCATE on the processing log. See docs/threat-model.md.",
-    )
     public_base_url: str = Field(
         "http://127.0.0.1:8000",
         description="External base URL: token issuer, audience, and `Location` headers.",
