@@ -18,6 +18,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from consent import DecisionError, Recipient, RegisterError
+from gateway.audit.guard import guard_problem
 from gateway.audit.keys import CheckpointKeyError, generate_key, key_path, log_identity
 from gateway.audit.keys import origin as log_origin
 from gateway.audit.log import CONTEXT as AUDIT_CONTEXT
@@ -311,6 +312,8 @@ def audit_verify(against: Annotated[Path | None, typer.Option(
         if result.ok and not extension.ok:
             result = dataclasses.replace(result, ok=False, problem=extension.problem)
             output.update(ok=False, problem=extension.problem)
+    with sessions() as session:  # informational: what the database itself refuses
+        output["database_guard_problem"] = guard_problem(session.connection())
     with sessions.begin() as session:
         record_verification(session, result, "system")
     typer.echo(json.dumps(output, indent=2))

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from gateway.audit.chain import HASHED_COLUMNS, entry_leaf
 from gateway.audit.checkpoints import KIND_MANUAL, KIND_PURGE
+from gateway.audit.guard import guard_problem
 from gateway.audit.keys import CheckpointKeyError, generate_key, key_path, log_identity, origin
 from gateway.audit.leaves import leaves
 from gateway.audit.log import CONTEXT, audit_sessions, record
@@ -28,6 +29,7 @@ from gateway.audit.purge import PurgeRefused, purge_expired
 from gateway.audit.verify import verify_log
 from gateway.audit.witness import PublishError, checkpoint_now, prove_extension, publish
 from gateway.cli import app as cli
+from gateway.db.engine import make_engine
 from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
 from gateway.settings import Settings, get_settings
 from tests.conftest import TEST_KEYS
@@ -307,6 +309,9 @@ class TestCli:
         report = json.loads(ok.stdout)
         assert (report["ok"], report["against"]["ok"], report["against"]["published_size"],
                 report["against"]["tree_size"]) == (True, True, 5, 7)
+        assert report["database_guard_problem"] == (
+            None if settings.database_url.startswith("postgresql") else
+            "SQLite has no roles: whoever can write the file can change the log")
         tamper(admin_url, "DELETE FROM processing_log WHERE seq > 3",
                "DELETE FROM processing_log_checkpoints")
         failed = runner.invoke(cli, ["audit", "verify", "--against", str(witness)])
@@ -369,6 +374,21 @@ class TestPostgresRoles:
                 "SELECT current_user, r.rolsuper, t.tableowner FROM pg_roles r, pg_tables t "
                 "WHERE r.rolname = current_user AND t.tablename = 'processing_log'")).one()
         assert tuple(row) == (PG_APP, False, PG_OWNER)
+
+    def test_the_guard_is_reported_per_role(self, database_url: str, admin_url: str) -> None:
+        owner_url = database_url.replace(f"//{PG_APP}@", f"//{PG_OWNER}@", 1)
+        problems = {}
+        for name, url in (("app", database_url), ("owner", owner_url), ("admin", admin_url)):
+            engine = make_engine(url)
+            with engine.connect() as connection:
+                problems[name] = guard_problem(connection)
+            engine.dispose()
+        assert problems["app"] is None
+        assert problems["admin"] == "connected as a superuser, who ignores grants"
+        assert problems["owner"] == "the connected role holds " + ", ".join(
+            f"{p} on {t}" for t in ("processing_log", "processing_log_checkpoints",
+                                    "processing_log_leaves")
+            for p in ("UPDATE", "DELETE", "TRUNCATE"))
 
     def test_the_purge_function_removes_only_expired_entries(self, sessions) -> None:  # noqa: ANN001
         _log(sessions, 2)
