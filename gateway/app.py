@@ -12,6 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import adapters
 from gateway import error_handlers, health, processing_activities
 from gateway.audit import routes as audit_routes
+from gateway.audit.guard import require_guard
 from gateway.audit.log import audit_context, audit_sessions
 from gateway.auth import routes as auth_routes
 from gateway.auth.bearer import VerifiedTokens
@@ -42,7 +43,7 @@ from gateway.ratelimit.limiter import RateLimits
 from gateway.ratelimit.middleware import UNCOUNTED, RateLimitMiddleware
 from gateway.request_context import RequestContextMiddleware
 from gateway.runtime import Runtime
-from gateway.settings import Settings, get_settings
+from gateway.settings import Environment, Settings, get_settings
 
 log = get_logger()
 
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         # a broken register stops start-up here
         register = load_register(settings.processing_activities_path)
         engine = make_engine(settings.database_url)
+        if settings.environment is Environment.PRODUCTION:
+            require_guard(engine)  # a role that could rewrite the log stops start-up here
         audit = audit_context(settings, register)
         sessions = audit_sessions(engine, audit)
 

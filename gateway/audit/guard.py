@@ -4,10 +4,26 @@ the log's tables (docs/threat-model.md). SQLite has no roles: only the signature
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 LOG_TABLES = ("processing_log", "processing_log_checkpoints", "processing_log_leaves")
 _PRIVILEGES = ("UPDATE", "DELETE", "TRUNCATE")
+
+
+class LogUnguarded(RuntimeError):
+    """Production on PostgreSQL refuses to start as a role that could rewrite the log."""
+
+
+def require_guard(engine: Engine) -> None:
+    """Start-up check for production on PostgreSQL: the role the gateway runs as must be the
+    application role of docs/threat-model.md (SQLite, which has no roles, is not checked)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as connection:
+        if problem := guard_problem(connection):
+            raise LogUnguarded(f"the processing log is not protected: {problem}; run the "
+                               "gateway as the application role (WIJKGATEWAY_DATABASE_APP_ROLE, "
+                               "docs/threat-model.md)")
 
 
 def guard_problem(connection: Connection) -> str | None:

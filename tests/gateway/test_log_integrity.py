@@ -12,14 +12,16 @@ from datetime import UTC, datetime
 import pytest
 import structlog
 import time_machine
+from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from gateway.app import create_app
 from gateway.audit.chain import HASHED_COLUMNS, entry_leaf
 from gateway.audit.checkpoints import KIND_MANUAL, KIND_PURGE
-from gateway.audit.guard import guard_problem
+from gateway.audit.guard import LogUnguarded, guard_problem
 from gateway.audit.keys import CheckpointKeyError, generate_key, key_path, log_identity, origin
 from gateway.audit.leaves import leaves
 from gateway.audit.log import CONTEXT, audit_sessions, record
@@ -28,6 +30,7 @@ from gateway.audit.note import Checkpoint, Signer, open_checkpoint
 from gateway.audit.purge import PurgeRefused, purge_expired
 from gateway.audit.verify import verify_log
 from gateway.audit.witness import PublishError, checkpoint_now, prove_extension, publish
+from gateway.auth.keys import generate_signing_key
 from gateway.cli import app as cli
 from gateway.db.engine import make_engine
 from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
@@ -389,6 +392,22 @@ class TestPostgresRoles:
             f"{p} on {t}" for t in ("processing_log", "processing_log_checkpoints",
                                     "processing_log_leaves")
             for p in ("UPDATE", "DELETE", "TRUNCATE"))
+
+    def test_production_starts_only_as_the_application_role(
+            self, database_url: str, admin_url: str, tmp_path) -> None:  # noqa: ANN001
+        production = Settings(environment="production", **TEST_KEYS,
+                              public_base_url="https://gw.example.nl",
+                              signing_key_path=tmp_path / "signing-key.json")
+        generate_signing_key(production.signing_key_path)
+        generate_key(key_path(production), origin(production))
+        with TestClient(create_app(production.model_copy(update={"database_url": database_url}),
+                                   configure_logs=False)) as started:
+            assert started.get("/readyz").status_code == 200
+        superuser = production.model_copy(update={"database_url": admin_url})
+        with pytest.raises(LogUnguarded, match="^the processing log is not protected: "
+                                               "connected as a superuser"):
+            with TestClient(create_app(superuser, configure_logs=False)):
+                pass
 
     def test_the_purge_function_removes_only_expired_entries(self, sessions) -> None:  # noqa: ANN001
         _log(sessions, 2)
