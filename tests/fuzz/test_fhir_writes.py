@@ -198,13 +198,6 @@ def check_contract(status: int, body: bytes) -> None:
 # ---- the test -------------------------------------------------------------------------------
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """Rate limits out of the way: a 429 would hide what the generated bodies reach."""
-    return settings.model_copy(update={"rate_limit_api_per_client": "1000000/minute",
-                                       "rate_limit_api_per_address": "1000000/minute"})
-
-
-@pytest.fixture
 def known(client: TestClient, gp: dict, team: dict) -> Known:
     referral = client.post("/fhir/ServiceRequest", json=service_request(), headers=gp)
     assert referral.status_code == 201, referral.text

@@ -63,15 +63,6 @@ def test_the_document_lists_every_route_but_the_console() -> None:
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """Rate limits out of the way: a 429 would hide what the generated requests reach."""
-    return settings.model_copy(update={"rate_limit_api_per_client": "1000000/minute",
-                                       "rate_limit_api_per_address": "1000000/minute",
-                                       "rate_limit_token_per_client": "1000000/minute",
-                                       "rate_limit_token_per_address": "1000000/minute"})
-
-
-@pytest.fixture
 def everything(client: TestClient, sessions) -> dict[str, str]:  # noqa: ANN001
     with sessions.begin() as session:
         add_test_client(session, "fuzz", list(SCOPES), team_id="wijkteam-noord",
