@@ -3,8 +3,8 @@
 Gateway: ``wijkgateway serve`` (uvicorn) in a subprocess, on a fresh SQLite database, with
 concurrent keep-alive clients that POST ServiceRequests with a bearer token.
 Baseline: the same ServiceRequest bodies, parsed with fhir.resources and stored as the same
-rows (person, referral, task) with plain SQLAlchemy Core, one transaction per referral, on a
-second fresh database with the same engine tuning.
+rows (person, referral, task, involvements) with plain SQLAlchemy Core, one transaction per
+referral, on a second fresh database with the same engine tuning.
 
 The two alternate in rounds, so that drift in the machine's speed (shared CPUs) hits both
 alike; the ratio gateway/baseline is what the project tracks. This is a measurement, not a
@@ -64,6 +64,7 @@ SMOKE = {"requests": 40, "concurrency": 2, "warmup": 10}
 PERSONS = Base.metadata.tables["persons"]
 SERVICE_REQUESTS = Base.metadata.tables["service_requests"]
 TASKS = Base.metadata.tables["tasks"]
+INVOLVEMENTS = Base.metadata.tables["involvements"]
 
 
 class BenchError(RuntimeError):
@@ -145,7 +146,8 @@ def prepare_database(database_url: str) -> None:
 # --- baseline ---------------------------------------------------------------------------------
 
 def store_referral(connection: Connection, body: bytes) -> None:
-    """The floor under the gateway's work: parse, then person upsert-or-select, referral, task."""
+    """The floor under the gateway's work: parse, then person upsert-or-select, referral, task,
+    and the two involvements a referral starts (sender and team)."""
     document = orjson.loads(body)
     resource = ServiceRequest.model_validate(document)
     bsn = resource.subject.identifier.value
@@ -166,6 +168,12 @@ def store_referral(connection: Connection, body: bytes) -> None:
         "id": new_id(), "version_id": 1, "service_request_id": referral_id,
         "client_id": CLIENT_ID, "team_id": TEAM_ID, "requester_agb": agb,
         "status": "requested", "details": {}, "created_at": now, "updated_at": now})
+    connection.execute(INVOLVEMENTS.insert(), [
+        {"id": new_id(), "organization": organization, "person_id": person_id,
+         "source": source, "source_ref": f"ServiceRequest/{referral_id}", "started_at": now,
+         "registered_by": CLIENT_ID, "created_at": now}
+        for organization, source in ((f"client:{CLIENT_ID}", "referral-sent"),
+                                     (TEAM_ID, "referral-received"))])
 
 
 def store_referrals(engine: Engine, bodies: list[bytes]) -> float:
