@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.error_handlers import gateway_error
+from gateway.db.engine import DatabaseBusy
+from gateway.error_handlers import database_busy, gateway_error
 from gateway.errors import GatewayError, TooManyRequests
 from gateway.logging import get_logger
 from gateway.ratelimit.limiter import RateLimits, client_address
@@ -60,10 +62,16 @@ class RateLimitMiddleware:
         runtime: Runtime = state.runtime
         limits: RateLimits = state.rate_limits
         address, client_id = client_address(scope), _client_id(runtime, scope)
-        if limits.inline:
-            wait = _counted(limits, address, client_id)
-        else:
-            wait = await run_in_threadpool(_counted, limits, address, client_id)
+        try:
+            if limits.inline:
+                wait = _counted(limits, address, client_id)
+            else:
+                wait = await run_in_threadpool(_counted, limits, address, client_id)
+        except (DatabaseBusy, SQLAlchemyError) as error:  # outside the exception mapper
+            log.warning("rate_limit_unavailable", error_type=type(error).__name__)
+            busy = await database_busy(Request(scope), error)
+            await busy(scope, receive, send)
+            return
         if wait is None:
             await self.app(scope, receive, send)
             return

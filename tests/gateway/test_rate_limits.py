@@ -14,8 +14,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.db.engine import make_engine
+from gateway.db.engine import DatabaseBusy, make_engine
 from gateway.demo import demo_secret
+from gateway.ratelimit.limiter import RateLimits
 from gateway.ratelimit.storage import SqlStorage, stored_key
 from gateway.settings import Settings
 from tests.conftest import bearer
@@ -81,6 +82,19 @@ class TestApi:
             _assert_throttled(client, team, "60")
             assert client.get("/healthz").status_code == 200  # probes are not counted
             assert _statuses(elsewhere, gp, 4) == [200] * 4
+
+    def test_counters_out_of_reach_answer_503_not_500(self, settings: Settings,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+        with TestClient(_app(settings)) as client:
+            gp = bearer(client, GP)
+
+            def busy(*_hits: object) -> None:
+                raise DatabaseBusy("locked")
+
+            monkeypatch.setattr(RateLimits, "hit_all", busy)
+            response = client.get("/fhir/Task", headers=gp)
+        assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+        assert response.json()["issue"][0]["code"] == "transient"
 
     def test_a_forged_token_counts_against_its_address_only(self, settings: Settings) -> None:
         app = _app(settings, rate_limit_api_per_client="2/minute",
