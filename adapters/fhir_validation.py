@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from adapters.base import InvalidMessage, Issue
-from schemas.echo import safe_name
+from schemas import safe_name
 
 M = TypeVar("M", bound=BaseModel)
 

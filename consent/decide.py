@@ -30,7 +30,7 @@ from consent.records import (
     required_grantors,
 )
 from consent.register import ProcessingActivity, Register
-from schemas.echo import shown
+from schemas import shown
 
 GRANTOR_NAMES = {"self": "the person", "representative": "a parent or guardian"}
 

@@ -16,7 +16,7 @@ from gateway.errors import Conflict, GatewayError
 from gateway.fhir_json import FhirResponse, operation_outcome
 from gateway.involvements.service import NotInvolved
 from gateway.logging import get_logger
-from schemas.echo import loggable_expression
+from schemas import loggable_expression
 
 log = get_logger()
 _HTTP_CODES = {404: "not-found", 405: "not-supported", 406: "not-supported"}

@@ -11,6 +11,7 @@ from schemas.consent_codes import (
     ROLE_CODE_SYSTEM,
     ROLE_SYSTEM,
 )
+from schemas.echo import NOT_SHOWN, loggable, loggable_expression, safe_name, shown
 from schemas.events import (
     ACTIVITY_FEEDBACK,
     ACTIVITY_REFERRAL,
@@ -64,4 +65,9 @@ __all__ = [
     "is_valid_agb",
     "is_valid_bsn",
     "task_status_event",
+    "NOT_SHOWN",
+    "loggable",
+    "loggable_expression",
+    "safe_name",
+    "shown",
 ]

@@ -14,9 +14,11 @@ from functools import cache
 from importlib.resources import files
 
 NOT_SHOWN = "(value not repeated)"
-_SAFE_VALUE = re.compile(r"^[A-Za-z0-9._:/|#$\[\]-]{1,64}$")
-_DIGIT_RUN = re.compile(r"\d{5,}")  # a BSN, a phone number, a date of birth without dashes
-_INDEX = re.compile(r"\[\d{1,6}\]$")
+_SAFE_VALUE = re.compile(r"[A-Za-z0-9._:/|#$\[\]-]{1,64}")
+_DIGIT_RUN = re.compile(r"[0-9]{5,}")  # a BSN, a phone number, a birth date: separators aside
+_NOT_DIGIT = re.compile(r"[^0-9]")
+_POSITION = re.compile(r"[0-9]{1,4}")  # a list position in a validation error's path
+_INDEX = re.compile(r"\[[0-9]{1,6}\]$")
 _GATEWAY_NAMES = frozenset({
     "Authorization", "If-Match", "If-None-Exist", "Idempotency-Key", "Content-Type",
     "Content-Length", "body", "query", "path", "header", "patient", "activity", "categories",
@@ -30,9 +32,15 @@ _GATEWAY_NAMES = frozenset({
 def shown(value: object, limit: int = 40) -> str:
     """``'value'`` when it is short, code-like and holds no long digit run; else a marker."""
     text = str(value)
-    if _SAFE_VALUE.match(text) and len(text) <= limit and not _DIGIT_RUN.search(text):
+    if _SAFE_VALUE.fullmatch(text) and len(text) <= limit \
+            and not _DIGIT_RUN.search(_NOT_DIGIT.sub("", text)):
         return repr(text)
     return NOT_SHOWN
+
+
+def loggable(value: object) -> str:
+    """A client-given value as a log's details may hold it: the value, or the marker."""
+    return str(value) if shown(value) != NOT_SHOWN else NOT_SHOWN
 
 
 def safe_name(text: str) -> str:
@@ -54,6 +62,6 @@ def loggable_expression(expression: str) -> str:
     for step in expression.split(".")[:12]:
         index = _INDEX.search(step)
         name = step[:index.start()] if index else step
-        steps.append(("?" if name not in known and not name.isdigit() else name)
+        steps.append(("?" if name not in known and not _POSITION.fullmatch(name) else name)
                      + (index.group() if index else ""))
     return ".".join(steps)

@@ -20,8 +20,7 @@ from gateway.audit.log import AuditContext, identifier_of, subject_identifier, t
 from gateway.db.models import Person, ProcessingLogEntry, RelatedPersonRow
 from gateway.db.paging import page
 from gateway.errors import BadRequest
-from schemas import is_valid_bsn
-from schemas.echo import safe_name, shown
+from schemas import is_valid_bsn, safe_name, shown
 
 KINDS = frozenset({"read", "write", "disclosure", "denial", "override", "login", "view",
                    "review", "purge", "verify"})

@@ -27,7 +27,7 @@ from gateway.fhir.common import bounded_int
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.templating import templates
 from gateway.unit_of_work import UnitOfWorkRoute
-from schemas import is_valid_bsn
+from schemas import is_valid_bsn, loggable
 
 router = APIRouter(prefix="/audit", tags=["processing log"], route_class=UnitOfWorkRoute)
 
@@ -45,11 +45,11 @@ def _filter(request: Request, runtime: RuntimeDep,
 def _looked(session: DbSession, caller: Caller, action: str, params: dict[str, str]) -> None:
     """The search itself, logged; a BSN it names is kept only as a pseudonym, in every
     field (a household search names its member by BSN)."""
-    details = {k: v for k, v in params.items() if k != "subject"}
-    if "household" in details:
+    details = {k: loggable(v) for k, v in params.items() if k != "subject"}
+    if "household" in params:
         pseudonymiser = session.info[audit.CONTEXT].pseudonymiser
         details["household"] = pseudonymiser.pseudonym(
-            audit.subject_identifier(details["household"]))[0]
+            audit.subject_identifier(params["household"]))[0]
     audit.record(session, kind="read", action=action, actor_id=caller.client_id,
                  subject=audit.subject_identifier(params["subject"])
                  if "subject" in params else None, details=details or None)

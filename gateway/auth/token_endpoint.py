@@ -40,7 +40,7 @@ from gateway.auth.token_exchange import (
 )
 from gateway.db.models import UsedClientAssertion
 from gateway.logging import get_logger
-from schemas.echo import shown
+from schemas import shown
 
 TOKEN_PATH = "/oauth/token"
 AUTHENTICATION_FAILED = "client authentication failed"

@@ -26,8 +26,8 @@ from schemas import (
     RECIPIENT_ACTOR_ROLE,
     RECORDED_BY_EXTENSION,
     ROLE_SYSTEM,
+    shown,
 )
-from schemas.echo import shown
 
 ORGANIZATION_PREFIX = "Organization/"
 

@@ -11,7 +11,7 @@ import fhir.resources.R4B as r4b
 import pytest
 from fastapi.testclient import TestClient
 
-from schemas.echo import NOT_SHOWN, loggable_expression, safe_name, shown
+from schemas import NOT_SHOWN, loggable, loggable_expression, safe_name, shown
 from tests.support.samples import service_request
 
 
@@ -24,6 +24,9 @@ from tests.support.samples import service_request
     ("Jansen de Vries", NOT_SHOWN),  # a space: free text, not a code
     ("x" * 41, NOT_SHOWN),
     ("a'b", NOT_SHOWN),
+    ("123.456.782", NOT_SHOWN),  # a BSN with separators
+    ("2019-05-17", NOT_SHOWN),  # a birth date
+    ("x\n", NOT_SHOWN),
 ])
 def test_shown(value: str, expected: str) -> None:
     assert shown(value) == expected
@@ -36,9 +39,15 @@ def test_shown(value: str, expected: str) -> None:
     ("Consent.provision.actor[0].reference", "Consent.provision.actor[0].reference"),
     ("Authorization", "Authorization"),
     ("Jansen", "?"),
+    ("body.123456782", "body.?"),  # a JSON key that is a BSN
+
 ])
 def test_logs_name_only_known_elements(expression: str, logged: str) -> None:
     assert loggable_expression(expression) == logged
+
+
+def test_loggable() -> None:
+    assert (loggable("wijkteam-noord"), loggable("123456782")) == ("wijkteam-noord", NOT_SHOWN)
 
 
 def test_safe_name() -> None:
