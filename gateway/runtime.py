@@ -17,7 +17,7 @@ from consent import Register
 from gateway.audit.log import AuditContext
 from gateway.auth.bearer import Caller, VerifiedTokens, actor_from
 from gateway.auth.client_cache import ClientCache
-from gateway.auth.scopes import RESIDENT_DATA_SCOPES
+from gateway.auth.scopes import SYSTEM_SCOPES
 from gateway.errors import Forbidden, Unauthorized
 from gateway.logging import get_logger
 from gateway.metrics import Metrics
@@ -109,7 +109,7 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Caller]]:
         if scope not in caller.scopes:
             log.warning("access_refused", client_id=client_id, scope=scope)
             raise Forbidden(f"this action needs the scope {scope}", scope=scope)
-        if actor is None and scope in RESIDENT_DATA_SCOPES:
+        if actor is None and scope not in SYSTEM_SCOPES:
             log.warning("access_refused", client_id=client_id, scope=scope, reason="no_actor")
             raise Forbidden("this action reads or changes a resident's data: use a token that "
                             "names the worker the system acts for (token exchange, RFC 8693; "

@@ -35,11 +35,10 @@ SCOPES: dict[str, str] = {
     SCOPE_IDENTITY_REVIEW: "Administrators: list and resolve conflicting identity facts.",
 }
 
-# Scopes over residents' data: a token for them must name the acting person (RFC 8693).
-RESIDENT_DATA_SCOPES = frozenset({
-    SCOPE_SERVICE_REQUEST_READ, SCOPE_SERVICE_REQUEST_WRITE, SCOPE_TASK_READ, SCOPE_TASK_WRITE,
-    SCOPE_CONSENT_READ, SCOPE_CONSENT_WRITE, SCOPE_PATIENT_WRITE, SCOPE_RELATED_PERSON_WRITE,
-    SCOPE_AUDIT_READ, SCOPE_INVOLVEMENT_ADMIN, SCOPE_IDENTITY_REVIEW})
+# Scopes over no resident's data, which a system's own token serves. Every other scope needs
+# a token that names the acting person (RFC 8693), so a new scope needs it unless listed here.
+SYSTEM_SCOPES = frozenset({SCOPE_SUBSCRIPTION_READ, SCOPE_SUBSCRIPTION_WRITE,
+                           SCOPE_ORGANIZATION_READ})
 
 GP_SCOPES = (SCOPE_SERVICE_REQUEST_WRITE, SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK_READ,
              SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ)

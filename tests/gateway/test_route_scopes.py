@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.auth.clients import add_client
-from gateway.auth.scopes import SCOPES
+from gateway.auth.scopes import SCOPES, SYSTEM_SCOPES
 from gateway.console.auth import _console_user, _csrf_checked
 from gateway.settings import Settings
 from tests.conftest import BASE_URL, TEST_KEYS
@@ -94,6 +94,7 @@ ROUTES = _routes()
 SCOPED = [(m, p, who_may_call(r)) for m, p, r in ROUTES
           if who_may_call(r) not in (None, CONSOLE_SESSION)]
 CONSOLE = [(m, p, r) for m, p, r in ROUTES if who_may_call(r) == CONSOLE_SESSION]
+RESIDENT_ROUTES = [(m, p, s) for m, p, s in SCOPED if s not in SYSTEM_SCOPES]
 
 
 def test_every_route_declares_who_may_call_it() -> None:
@@ -131,6 +132,25 @@ def test_scoped_route_needs_its_scope_and_a_token(method: str, path: str, scope:
     anonymous = client.request(method, url, content=b"{}", headers=headers)
     assert anonymous.status_code == 401
     assert anonymous.json()["issue"][0]["expression"] == ["Authorization"]
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("method,path,scope", RESIDENT_ROUTES,
+                         ids=[f"{m} {p}" for m, p, _ in RESIDENT_ROUTES])
+def test_residents_data_needs_a_token_naming_the_worker(method: str, path: str, scope: str,
+                                                        client: TestClient,
+                                                        sessions) -> None:  # noqa: ANN001
+    """A system's own token (client credentials, every scope) is not enough where a route's
+    scope is about residents: the request must name the acting person."""
+    with sessions.begin() as session:
+        add_client(session, "all", list(SCOPES), team_id="wijkteam-noord",
+                   client_id="all-scopes", secret="all-scopes-secret")
+    token = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                        auth=("all-scopes", "all-scopes-secret")).json()["access_token"]
+    response = client.request(method, _concrete(path), content=b"{}", headers={
+        "Content-Type": "application/fhir+json", "Authorization": f"Bearer {token}"})
+    assert response.status_code == 403, response.text
+    assert "names the worker" in response.json()["issue"][0]["diagnostics"]
 
 
 @SQLITE_ONLY
