@@ -27,7 +27,14 @@ from gateway.audit.purge import PurgeRefused, purge_expired
 from gateway.audit.verify import record_verification, verify_database
 from gateway.audit.witness import PublishError, checkpoint_now, prove_extension, publish
 from gateway.auth import clients as client_registry
-from gateway.auth.actors import ACTOR_ROLES, UNITS, ActorRegistrationError, add_actor, list_actors
+from gateway.auth.actors import (
+    ACTOR_ROLES,
+    UNITS,
+    ActorRegistrationError,
+    add_actor,
+    list_actors,
+    remove_actor,
+)
 from gateway.auth.keys import generate_signing_key
 from gateway.auth.token_exchange import subject_token
 from gateway.consents.decisions import decide_for, decision_json
@@ -200,6 +207,19 @@ def actors_add(
         except ActorRegistrationError as error:
             _fail(str(error))
     typer.echo(f"{client_id} may act for {actor_id} as {role}" + (f" ({unit})" if unit else ""))
+
+
+@actors_app.command("remove")
+def actors_remove(client_id: str, actor_id: str,
+                  role: Annotated[str, typer.Option(help="The role to take away.")]) -> None:
+    """Stop a client acting for a person in a role; issued tokens last until they expire."""
+    with _sessions(get_settings()).begin() as session:
+        try:
+            remove_actor(session, client_id, actor_id, role)
+        except ActorRegistrationError as error:
+            _fail(str(error))
+    typer.echo(f"{client_id} no longer acts for {actor_id} as {role}; tokens issued for it "
+               f"stop working within {get_settings().access_token_ttl_seconds} s")
 
 
 @actors_app.command("list")

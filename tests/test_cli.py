@@ -82,6 +82,14 @@ def test_actors_are_registered_and_named_by_the_demo_subject_token(env: None) ->
                                             "demo-wijkteam-noord"]).output)
     assert listed == [{"actor": "leider-1", "role": "team-leader", "unit": "youth"},
                       {"actor": "medewerker-1", "role": "worker", "unit": "adult"}]
+    removed = runner.invoke(app, ["clients", "actors", "remove", "demo-wijkteam-noord",
+                                  "leider-1", "--role", "team-leader"])
+    assert (removed.exit_code, "no longer acts for leider-1" in removed.output) == (0, True)
+    again = runner.invoke(app, ["clients", "actors", "remove", "demo-wijkteam-noord",
+                                "leider-1", "--role", "team-leader"])
+    assert (again.exit_code, "is not registered to act" in again.output) == (2, True)
+    assert [a["actor"] for a in json.loads(runner.invoke(app, [
+        "clients", "actors", "list", "demo-wijkteam-noord"]).output)] == ["medewerker-1"]
     token = runner.invoke(app, ["demo", "subject-token", "demo-huisarts"]).output.strip()
     claims = jwt.decode(token, OctKey.import_key("demo-huisarts-secret")).claims
     assert (claims["iss"], claims["sub"], claims["role"], claims["aud"]) == (

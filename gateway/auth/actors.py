@@ -14,7 +14,7 @@ from gateway.db.models import ClientActor, OAuthClient
 
 ACTOR_ROLES = ("worker", "team-leader", "privacy-officer", "gp", "administrator")
 UNITS = ("youth", "adult")
-_ACTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$")
+_ACTOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}")
 
 
 class ActorRegistrationError(ValueError):
@@ -26,7 +26,7 @@ def add_actor(session: Session, client_id: str, actor_id: str, role: str,
     """Allow ``client_id`` to act for ``actor_id`` in ``role`` (and ``unit``)."""
     if session.get(OAuthClient, client_id) is None:
         raise ActorRegistrationError(f"no client {client_id!r}")
-    if not _ACTOR_ID.match(actor_id):
+    if not _ACTOR_ID.fullmatch(actor_id):
         raise ActorRegistrationError("an actor id is 1-64 letters, digits and . _ : - (the "
                                      "worker's id in the connected system, not a name)")
     if role not in ACTOR_ROLES:
@@ -39,6 +39,16 @@ def add_actor(session: Session, client_id: str, actor_id: str, role: str,
     session.add(row)
     session.flush()
     return row
+
+
+def remove_actor(session: Session, client_id: str, actor_id: str, role: str) -> None:
+    """Stop a client acting for a person in a role (a worker who left). Tokens already issued
+    keep working until they expire (``WIJKGATEWAY_ACCESS_TOKEN_TTL_SECONDS``)."""
+    row = session.get(ClientActor, (client_id, actor_id, role))
+    if row is None:
+        raise ActorRegistrationError(f"{client_id!r} is not registered to act for "
+                                     f"{actor_id!r} as {role}")
+    session.delete(row)
 
 
 def registered_actor(session: Session, client_id: str, actor_id: str,

@@ -31,7 +31,7 @@ AUTH_SECRET_BASIC = "client_secret_basic"
 AUTH_PRIVATE_KEY_JWT = "private_key_jwt"
 TEAM_ROLE, GP_ROLE = "wijkteam", "huisarts"
 GRANT_TYPES = ("client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange")
-_PRACTICE = re.compile(r"^(?:agb|ura):\d{8}$")
+_PRACTICE = re.compile(r"(?:agb|ura):[0-9]{8}")
 _ROLE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -117,7 +117,7 @@ def add_client(session: Session, name: str, scopes: list[str], team_id: str | No
         raise ClientRegistrationError("a role is lower-case words joined by '-', e.g. school")
     if not scopes:
         raise ClientRegistrationError("give at least one scope")
-    if organization is not None and not _PRACTICE.match(organization):
+    if organization is not None and not _PRACTICE.fullmatch(organization):
         raise ClientRegistrationError("an organisation is agb:<8 digits> or ura:<8 digits>")
     if unknown := unknown_scopes(scopes):
         raise ClientRegistrationError(f"unknown scope(s): {', '.join(unknown)}")

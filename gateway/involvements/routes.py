@@ -22,12 +22,12 @@ from gateway.runtime import DbSession
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/involvements", tags=["involvements"], route_class=UnitOfWorkRoute)
-_ORGANIZATION = re.compile(r"^(?:(?:agb|ura):\d{8}|client:[A-Za-z0-9.\-]{1,57}|"
-                           r"[a-z0-9][a-z0-9\-]{0,63})$")
+_ORGANIZATION = re.compile(r"(?:agb|ura):[0-9]{8}|client:[A-Za-z0-9.\-]{1,57}|"
+                           r"[a-z0-9][a-z0-9\-]{0,63}")
 
 
 def _organization(value: str) -> str:
-    if not _ORGANIZATION.match(value):
+    if not _ORGANIZATION.fullmatch(value):
         raise ValueError("a team id (e.g. wijkteam-noord), agb:<8 digits>, ura:<8 digits> or "
                          "client:<client id>")
     return value

@@ -154,6 +154,7 @@ def test_every_entry_of_a_request_names_the_acting_person(
 
 @pytest.mark.parametrize("actor_id,role,unit,words", [
     ("Jan de Vries", "worker", None, "not a name"),
+    ("w-1\n", "worker", None, "not a name"),
     ("w-1", "boss", None, "role must be one of"),
     ("w-1", "worker", "elderly", "unit must be one of"),
 ])
