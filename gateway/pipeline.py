@@ -24,10 +24,8 @@ from gateway.db.models import ServiceRequestRow
 from gateway.errors import BadRequest, NotFound, PreconditionFailed
 from gateway.fhir_json import decode_json_object, split_token
 from gateway.referrals import repository
-from gateway.referrals.service import create_referral
+from gateway.referrals.service import GP_ADAPTER, create_referral
 from schemas import Identifier
-
-GP_ADAPTER = "gp-referral"
 
 
 @dataclass(frozen=True)

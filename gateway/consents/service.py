@@ -64,13 +64,7 @@ def record_referral_consent(session: Session, caller: Caller, register: Register
                             referral: Referral, person_id: str) -> ConsentRow:
     """The resident's consent that came contained in a GP referral, recorded as if it had
     been sent on its own (for the receiving team's systems to read), before any delivery."""
-    assert referral.consent_index is not None
-    base = f"ServiceRequest.contained[{referral.consent_index}]"
-    document = referral.resource["contained"][referral.consent_index]
-    submission = _for_this_referral(parse_consent(document, register, base), referral, base)
-    if not _same_subject(document.get("patient"), referral.resource.get("subject")):
-        raise Unprocessable("the consent must be about the referred resident (the same "
-                            "reference as ServiceRequest.subject)", expression=f"{base}.patient")
+    base, document, submission = check_referral_consent(register, referral)
     person = session.get(Person, person_id)
     assert person is not None
     contained = {c.get("id"): c for c in referral.resource.get("contained", [])}
@@ -111,6 +105,20 @@ def _for_this_referral(submission: ConsentSubmission, referral: Referral,
         raise Unprocessable("a consent sent with a referral covers the receiving team only",
                             expression=f"{base}.provision.actor")
     return replace(submission, recipient_organization=referral.team_id)
+
+
+def check_referral_consent(register: Register, referral: Referral
+                           ) -> tuple[str, dict[str, Any], ConsentSubmission]:
+    """The contained consent, checked as far as it can be without the person: its form, its
+    purpose and recipient, and that it is about the referred resident. 422 naming the element."""
+    assert referral.consent_index is not None
+    base = f"ServiceRequest.contained[{referral.consent_index}]"
+    document = referral.resource["contained"][referral.consent_index]
+    submission = _for_this_referral(parse_consent(document, register, base), referral, base)
+    if not _same_subject(document.get("patient"), referral.resource.get("subject")):
+        raise Unprocessable("the consent must be about the referred resident (the same "
+                            "reference as ServiceRequest.subject)", expression=f"{base}.patient")
+    return base, document, submission
 
 
 def _content_hash(document: dict[str, Any]) -> str:

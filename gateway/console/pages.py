@@ -22,6 +22,7 @@ from gateway.fhir.common import bounded_int
 from gateway.identity.service import MAX_COMMENT_LENGTH as IDENTITY_COMMENT_MAX
 from gateway.identity.service import RESOLUTIONS, open_reviews_with_bsn, resolve
 from gateway.involvements.repository import recent_registrations
+from gateway.referrals.service import settle_identity
 from gateway.runtime import DbSession, RuntimeDep
 from schemas import is_valid_bsn
 
@@ -146,7 +147,7 @@ def resolve_identity(review_id: Annotated[str, Path(max_length=36)], _csrf: Csrf
     if len(comment.strip()) < 5:
         raise BadRequest("comment: say why (at least 5 characters)", expression="comment")
     resolve(session, None, runtime.register, review_id, resolution, comment.strip(),
-            user.username)
+            user.username, settle_identity)
     return see_other("/console/identity")
 
 

@@ -16,6 +16,7 @@ from gateway.identity.service import (
     review_json,
     reviews,
 )
+from gateway.referrals.service import settle_identity
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
@@ -40,7 +41,7 @@ def list_reviews(caller: IdentityReviewer, session: DbSession,
 @router.post("/reviews/{review_id}/resolve")
 def resolve_review(review_id: str, body: ResolutionIn, caller: IdentityReviewer,
                    session: DbSession, runtime: RuntimeDep) -> JSONResponse:
-    review, released = resolve(session, caller, runtime.register, review_id, body.resolution,
-                               body.comment, caller.actor.id if caller.actor else
-                               caller.client_id)
-    return JSONResponse({**review_json(review), "released": released})
+    review, outcome = resolve(session, caller, runtime.register, review_id, body.resolution,
+                              body.comment, caller.actor.id if caller.actor else
+                              caller.client_id, settle_identity)
+    return JSONResponse({**review_json(review), **outcome})

@@ -6,9 +6,11 @@ a different person keeps it held until the identity is sorted out. Never commits
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consent import Register
@@ -16,7 +18,6 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.db.models import IdentityReview, Person
 from gateway.db.types import utcnow
-from gateway.disclosure import release_reviewed
 from gateway.errors import Conflict, NotFound
 from gateway.logging import get_logger
 
@@ -26,6 +27,8 @@ RESOLUTIONS = {
     "different-person": "not the same person; what was held stays held",
 }
 MAX_COMMENT_LENGTH = 2000
+# Applies a resolution to what the conflict held back (the referrals service's settle_identity).
+Settle = Callable[[Session, Register, IdentityReview], dict[str, Any]]
 log = get_logger()
 
 
@@ -58,32 +61,38 @@ def reviews(session: Session, status: str | None, limit: int = 200) -> list[Iden
 
 
 def resolve(session: Session, caller: Caller | None, register: Register, review_id: str,
-            resolution: str, comment: str, resolved_by: str) -> tuple[IdentityReview, int]:
-    """Settle one review; returns it and how many held messages were released."""
+            resolution: str, comment: str, resolved_by: str, settle: Settle
+            ) -> tuple[IdentityReview, dict[str, Any]]:
+    """Settle one review, once (a conditional update: of two at the same time one gets 409),
+    and hand its outcome to ``settle``, which applies it to the message that was held back.
+    Returns the review and what ``settle`` reports (``released``, ``consent``)."""
     review = session.get(IdentityReview, review_id)
     if review is None:
         raise NotFound("no such identity review", expression="id")
-    if review.status != "open":
+    claimed = session.execute(
+        update(IdentityReview).where(IdentityReview.id == review_id,
+                                     IdentityReview.status == "open")
+        .values(status="resolved", resolution=resolution, comment=comment,
+                resolved_by=resolved_by, resolved_at=utcnow()))
+    if claimed.rowcount != 1:
         raise Conflict("this review is resolved already", expression="id")
-    review.status, review.resolution, review.comment = "resolved", resolution, comment
-    review.resolved_by, review.resolved_at = resolved_by, utcnow()
+    session.refresh(review)
     if resolution == "claimed-is-right" and review.fact == "birth_date":
         person = session.get(Person, review.person_id)
         assert person is not None and review.claimed_value is not None
         person.birth_date = date.fromisoformat(review.claimed_value)
-    released = 0
-    if resolution != "different-person" and (review.source_ref or "").startswith(
-            "ServiceRequest/"):
-        released = release_reviewed(session, register,
-                                    review.source_ref.removeprefix("ServiceRequest/"))
+    outcome = settle(session, register, review)
     audit.record(session, kind="review", action="identity.resolved",
                  actor_type="client" if caller else "officer",
                  actor_id=caller.client_id if caller else resolved_by,
                  person_id=review.person_id,
-                 details={"review": review.id, "resolution": resolution, "released": released})
+                 details={"review": review.id, "resolution": resolution,
+                          "released": outcome["released"],
+                          **({"consent": outcome["consent"].split(":")[0]}
+                             if "consent" in outcome else {})})
     log.info("identity_review_resolved", review_id=review.id, resolution=resolution,
-             released=released)
-    return review, released
+             released=outcome["released"])
+    return review, outcome
 
 
 def review_json(review: IdentityReview) -> dict[str, object]:

@@ -8,14 +8,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from adapters import get_adapter
 from consent import Register
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.consents.service import record_referral_consent
-from gateway.db.models import ServiceRequestRow, TaskRow, new_id
+from gateway.auth.clients import organization_of
+from gateway.consents.service import check_referral_consent, record_referral_consent
+from gateway.db.models import IdentityReview, OAuthClient, ServiceRequestRow, TaskRow, new_id
 from gateway.db.types import utcnow
-from gateway.disclosure import REASON_IDENTITY_CONFLICT, disclose
-from gateway.errors import Conflict, Forbidden, Unprocessable
+from gateway.disclosure import REASON_IDENTITY_CONFLICT, disclose, release_reviewed
+from gateway.errors import Conflict, Forbidden, GatewayError, Unprocessable
 from gateway.identity.service import queue_conflict
 from gateway.involvements.service import end_referral, register_referral
 from gateway.logging import get_logger
@@ -34,6 +36,7 @@ from schemas import (
 )
 
 log = get_logger()
+GP_ADAPTER = "gp-referral"
 
 
 def create_referral(session: Session, caller: Caller, referral: Referral, register: Register,
@@ -75,13 +78,13 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
                           client_id=caller.client_id, team_id=row.team_id,
                           requester_agb=row.requester_agb, status="requested", details={},
                           created_at=now, updated_at=now)
-    register_referral(session, sender=caller.organization, team_id=row.team_id,
-                      person_id=person_id, referral_id=row.id, client_id=caller.client_id)
-    if referral.consent_index is not None:
-        record_referral_consent(session, caller, register, referral, person_id)
     audit.remember_subject(session, person_id, referral.subject)
     withhold = None
-    if match.conflicting_birth_date is not None:
+    if match.conflicting_birth_date is None:
+        _link_subject(session, caller, register, referral, row)
+    else:  # which person this is waits for a review: no involvement, no consent, nothing sent
+        if referral.consent_index is not None:
+            check_referral_consent(register, referral)
         queue_conflict(session, person_id=person_id, fact="birth_date",
                        known=match.conflicting_birth_date.isoformat(),
                        claimed=str(referral.subject.birth_date),
@@ -97,6 +100,42 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
     log.info("referral_received", resource_id=row.id, team_id=row.team_id,
              client_id=caller.client_id)
     return row
+
+
+def _link_subject(session: Session, caller: Caller, register: Register, referral: Referral,
+                  row: ServiceRequestRow) -> None:
+    """The referral's resident is known for sure: the sender and the team become involved,
+    and the consent that came along is recorded."""
+    register_referral(session, sender=caller.organization, team_id=row.team_id,
+                      person_id=row.person_id, referral_id=row.id, client_id=caller.client_id)
+    if referral.consent_index is not None:
+        record_referral_consent(session, caller, register, referral, row.person_id)
+
+
+def settle_identity(session: Session, register: Register, review: IdentityReview) -> dict[str, Any]:
+    """Apply an identity review's outcome to the referral it held back. The same person: link
+    it now, as if it had come without a conflict (a consent that cannot be recorded for the
+    person is reported, not fatal), then decide its held messages again. A different person:
+    it stays held."""
+    referral_id = (review.source_ref or "").removeprefix("ServiceRequest/")
+    row = session.get(ServiceRequestRow, referral_id)
+    if row is None or review.resolution == "different-person":
+        return {"released": 0}
+    client = session.get(OAuthClient, row.client_id)
+    assert client is not None
+    sender = Caller(client.id, frozenset(), client.team_id, client.role, organization_of(client))
+    referral = get_adapter(GP_ADAPTER).parse(row.resource)
+    register_referral(session, sender=sender.organization, team_id=row.team_id,
+                      person_id=row.person_id, referral_id=row.id, client_id=client.id)
+    outcome: dict[str, Any] = {}
+    if referral.consent_index is not None:
+        try:
+            with session.begin_nested():
+                record_referral_consent(session, sender, register, referral, row.person_id)
+            outcome["consent"] = "recorded"
+        except GatewayError as error:
+            outcome["consent"] = f"not recorded: {error.message}"
+    return {"released": release_reviewed(session, register, row.id), **outcome}
 
 
 def _categories(register: Register, activity_id: str) -> frozenset[str]:

@@ -10,7 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gateway.auth.scopes import TEAM_SCOPES
-from gateway.db.models import Involvement, OutboxMessage, Person, ProcessingLogEntry
+from gateway.db.models import (
+    ConsentRow,
+    Involvement,
+    OutboxMessage,
+    Person,
+    ProcessingLogEntry,
+)
 from gateway.demo import demo_secret
 from gateway.outbox.worker import Worker
 from tests.conftest import OTHER_GP, add_test_client, bearer, involve, row_counts
@@ -229,6 +235,7 @@ def test_a_birth_date_conflict_is_queued_and_withholds_until_resolved(
         held = session.scalars(select(OutboxMessage).where(
             OutboxMessage.resource_id == second.json()["id"])).one()
         assert (held.status, held.decision["reason"]) == ("withheld", "identity-conflict")
+    assert _linked(sessions) == ({first["id"]}, 1)  # the held referral links nobody yet
     admin = bearer(client, "demo-beheer")
     [review] = client.get("/identity/reviews", headers=admin).json()["reviews"]
     assert (review["fact"], review["known"], review["claimed"], review["source"]) == (
@@ -238,6 +245,8 @@ def test_a_birth_date_conflict_is_queued_and_withholds_until_resolved(
                            json={"resolution": "known-is-right",
                                  "comment": "Huisarts bevestigt 1985"})
     assert (resolved.status_code, resolved.json()["released"]) == (200, 1)
+    assert resolved.json()["consent"] == "recorded"
+    assert _linked(sessions) == ({first["id"], second.json()["id"]}, 2)
     again = client.post(f"/identity/reviews/{review['id']}/resolve", headers=admin,
                         json={"resolution": "known-is-right", "comment": "nogmaals"})
     assert again.status_code == 409
@@ -260,11 +269,20 @@ def test_a_different_person_keeps_the_referral_withheld(client: TestClient, gp: 
     resolved = client.post(f"/identity/reviews/{review['id']}/resolve", headers=admin,
                            json={"resolution": "different-person", "comment": "Andere persoon"})
     assert resolved.json()["released"] == 0
+    assert len(_linked(sessions)[0]) == 1 and _linked(sessions)[1] == 1
     assert sorted(m.status for m in _messages(sessions)) == ["pending", "withheld"]
     assert client.get("/identity/reviews?status=open", headers=admin).json()["reviews"] == []
     with sessions() as session:
         [person] = session.scalars(select(Person)).all()
         assert person.birth_date == date(1985, 2, 14)
+
+
+def _linked(sessions) -> tuple[set[str], int]:  # noqa: ANN001
+    """Referrals that started involvements, and how many consents are recorded."""
+    with sessions() as session:
+        refs = {r.source_ref.removeprefix("ServiceRequest/")
+                for r in session.scalars(select(Involvement))}
+        return refs, len(session.scalars(select(ConsentRow)).all())
 
 
 def _messages(sessions) -> list[OutboxMessage]:  # noqa: ANN001
