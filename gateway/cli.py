@@ -53,7 +53,7 @@ from gateway.officers import (
 )
 from gateway.outbox import repository as outbox_repository
 from gateway.outbox.worker import Worker, replay
-from gateway.persons import involved_person
+from gateway.persons import known_person
 from gateway.processing_activities import load_register
 from gateway.settings import Environment, Settings, get_settings
 
@@ -297,7 +297,7 @@ def consent_explain(
     settings = get_settings()
     with _sessions(settings)() as session:
         try:
-            person = involved_person(session, None, patient)
+            person = known_person(session, patient)
             decision = decide_for(
                 session, session.info[AUDIT_CONTEXT].register, activity, person.id,
                 tuple(recipients),

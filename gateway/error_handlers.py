@@ -14,7 +14,7 @@ from gateway.audit.log import record_now
 from gateway.db.engine import DatabaseBusy
 from gateway.errors import Conflict, GatewayError
 from gateway.fhir_json import FhirResponse, operation_outcome
-from gateway.involvements.service import NotInvolved
+from gateway.involvements.access import NotInvolved
 from gateway.logging import get_logger
 from schemas import loggable_expression
 

@@ -16,7 +16,7 @@ from gateway.auth.bearer import Caller
 from gateway.consents import repository
 from gateway.db.models import Person, RelatedPersonRow
 from gateway.errors import Conflict, Unprocessable
-from gateway.involvements.service import require_involved
+from gateway.involvements.access import require_involved
 from gateway.logging import get_logger
 from schemas import BSN_SYSTEM, BSN_SYSTEMS, REPRESENTATIVE_CODES, ROLE_CODE_SYSTEM, is_valid_bsn
 
@@ -109,22 +109,20 @@ def involved_patient(session: Session, caller: Caller, reference: Any, expr: str
     return require_involved(session, caller, person, subject, action)
 
 
-def involved_person(session: Session, caller: Caller | None, patient: str,
-                    action: str = "person.access_refused") -> Person:
-    """``Patient/{id}`` or a BSN -> the person; with a caller, one its organisation helps
-    (else the same 403 for unknown and not involved). Without a caller (the CLI, run by an
-    operator) an unknown person is 422 naming ``patient``."""
-    person, subject = None, None
-    if patient.startswith(PATIENT_PREFIX):
-        person = session.get(Person, patient.removeprefix(PATIENT_PREFIX))
-    elif is_valid_bsn(patient):
-        subject = audit.subject_identifier(patient)
-        person = repository.person_by_bsn(session, patient)
-    elif caller is not None:
+def involved_person(session: Session, caller: Caller, patient: str, action: str) -> Person:
+    """``Patient/{id}`` or a BSN -> a person the caller's organisation helps; else the same
+    403 for unknown and not involved. Neither form: 422 naming ``patient``."""
+    if not patient.startswith(PATIENT_PREFIX) and not is_valid_bsn(patient):
         raise Unprocessable("give 'Patient/{id}' or a valid BSN", expression="patient")
-    if caller is not None:
-        return require_involved(session, caller, person, subject, action)
-    if person is None:
+    subject = audit.subject_identifier(patient) if is_valid_bsn(patient) else None
+    return require_involved(session, caller, repository.person_by_reference(session, patient),
+                            subject, action)
+
+
+def known_person(session: Session, patient: str) -> Person:
+    """``Patient/{id}`` or a BSN -> the person, for operators and administrators (who may
+    ask about anyone); an unknown one is 422 naming ``patient``."""
+    if (person := repository.person_by_reference(session, patient)) is None:
         raise Unprocessable("unknown person: give 'Patient/{id}' or the BSN of a person the "
                             "gateway knows", expression="patient")
     return person

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from consent import ConsentRecord, Grantor
 from gateway.auth.bearer import Caller
 from gateway.db.models import ConsentRow, Person, RelatedPersonRow
+from schemas import is_valid_bsn
 
 _C, _P = ConsentRow.__table__.c, Person.__table__.c
 _RECORDS = select(
@@ -87,6 +88,13 @@ def submitted_before(session: Session, caller: Caller, content_hash: str) -> Con
 
 def person_by_bsn(session: Session, bsn: str) -> Person | None:
     return session.scalar(select(Person).where(Person.bsn == bsn))
+
+
+def person_by_reference(session: Session, patient: str) -> Person | None:
+    """``Patient/{id}`` or a valid BSN -> the person the gateway knows, else None."""
+    if patient.startswith("Patient/"):
+        return session.get(Person, patient.removeprefix("Patient/"))
+    return person_by_bsn(session, patient) if is_valid_bsn(patient) else None
 
 
 def related_person(session: Session, related_id: str) -> RelatedPersonRow | None:

@@ -28,7 +28,7 @@ from gateway.db.types import utcnow
 from gateway.disclosure import release_withheld
 from gateway.errors import BadRequest, NotFound, Unprocessable
 from gateway.fhir.common import check_if_match
-from gateway.involvements.service import require_involved
+from gateway.involvements.access import require_involved_with
 from gateway.logging import get_logger
 from gateway.persons import (
     PATIENT_PREFIX,
@@ -207,8 +207,7 @@ def revoke_consent(session: Session, caller: Caller, consent_id: str,
     current = repository.get_visible(session, caller, consent_id)
     if current is None:
         raise NotFound("no such Consent", expression="Consent.id")
-    require_involved(session, caller, session.get(Person, current.person_id), None,
-                     "consent.refused")
+    require_involved_with(session, caller, current.person_id, "consent.refused")
     resource = validate_resource(Consent, document)
     if document.get("id") not in (None, consent_id):
         raise BadRequest("the id in the body must match the URL", expression="Consent.id")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Request
@@ -19,8 +19,9 @@ from gateway.console.chart import stacked_bars
 from gateway.console.web import ConsoleRoute, page, see_other
 from gateway.errors import BadRequest
 from gateway.fhir.common import bounded_int
+from gateway.identity.repository import open_reviews_with_bsn
 from gateway.identity.service import MAX_COMMENT_LENGTH as IDENTITY_COMMENT_MAX
-from gateway.identity.service import RESOLUTIONS, open_reviews_with_bsn, resolve
+from gateway.identity.service import RESOLUTIONS, resolve
 from gateway.involvements.repository import recent_registrations
 from gateway.referrals.service import settle_identity
 from gateway.runtime import DbSession, RuntimeDep
@@ -99,13 +100,7 @@ def timeline(request: Request, user: ConsoleOfficer, session: DbSession, runtime
 def overrides(request: Request, user: ConsoleOfficer, session: DbSession) -> HTMLResponse:
     """Overrides awaiting review; the view is logged once per person shown."""
     pending = service.pending_overrides(session)
-    shown: dict[str, list[str]] = defaultdict(list)
-    for row, _bsn in pending:
-        shown[row.person_id].append(row.id)
-    for person_id, ids in shown.items():
-        _viewed(session, user, "overrides", person_id=person_id, details={"overrides": ids})
-    if not shown:
-        _viewed(session, user, "overrides")
+    _viewed_each(session, user, "overrides", pending)
     return page(request, "console_overrides.html", user, pending=pending,
                 max_comment=service.MAX_COMMENT_LENGTH)
 
@@ -122,7 +117,7 @@ def approve(override_id: Annotated[str, Path(max_length=36)], _csrf: CsrfChecked
 def involvements(request: Request, user: ConsoleOfficer, session: DbSession) -> HTMLResponse:
     """Involvements administrators registered, newest first; the view is logged per person."""
     rows = recent_registrations(session, LIST_LIMIT)
-    _viewed_each(session, user, "involvements", ((r.person_id, r.id) for r, _bsn in rows))
+    _viewed_each(session, user, "involvements", rows)
     return page(request, "console_involvements.html", user, rows=rows)
 
 
@@ -130,7 +125,7 @@ def involvements(request: Request, user: ConsoleOfficer, session: DbSession) -> 
 def identity(request: Request, user: ConsoleOfficer, session: DbSession) -> HTMLResponse:
     """Identity facts that disagree, oldest first, each with a form to resolve it."""
     pending = open_reviews_with_bsn(session, LIST_LIMIT)
-    _viewed_each(session, user, "identity", ((r.person_id, r.id) for r, _bsn in pending))
+    _viewed_each(session, user, "identity", pending)
     return page(request, "console_identity.html", user, pending=pending,
                 resolutions=RESOLUTIONS, max_comment=IDENTITY_COMMENT_MAX)
 
@@ -152,13 +147,16 @@ def resolve_identity(review_id: Annotated[str, Path(max_length=36)], _csrf: Csrf
 
 
 def _viewed_each(session: DbSession, user: ConsoleUser, page_name: str,
-                 shown: Iterable[tuple[str, str]]) -> None:
-    """One view entry per person on the page (their access report shows the look)."""
-    ids: dict[str, list[str]] = defaultdict(list)
-    for person_id, row_id in shown:
-        ids[person_id].append(row_id)
-    for person_id, row_ids in ids.items():
-        _viewed(session, user, page_name, person_id=person_id, details={"rows": row_ids})
+                 shown: Iterable[tuple[Any, str | None]]) -> None:
+    """One view entry per person on the page (their access report shows the look), named by
+    the BSN the page shows where there is one (no lookup), else by the person's id. ``shown``
+    holds (row with ``id`` and ``person_id``, BSN)."""
+    ids: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+    for row, bsn in shown:
+        ids[row.person_id, bsn].append(row.id)
+    for (person_id, bsn), row_ids in ids.items():
+        _viewed(session, user, page_name, bsn=bsn, person_id=None if bsn else person_id,
+                details={"rows": row_ids})
     if not ids:
         _viewed(session, user, page_name)
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import ConsentRead, ConsentWrite
 from gateway.consents import repository
 from gateway.consents.service import record_consent, render_consent, revoke_consent
-from gateway.db.models import ConsentRow, Person
+from gateway.db.models import ConsentRow
 from gateway.db.paging import page
 from gateway.errors import BadRequest, NotFound
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type, split_token
+from gateway.involvements.access import require_involved_with
 from gateway.involvements.repository import involved_in
-from gateway.involvements.service import require_involved
 from gateway.persons import involved_person
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
@@ -45,8 +45,7 @@ def read_consent(consent_id: str, caller: ConsentRead, session: DbSession) -> Fh
     row = repository.get_visible(session, caller, consent_id)
     if row is None:
         raise NotFound("no such Consent", expression="Consent.id")
-    require_involved(session, caller, session.get(Person, row.person_id), None,
-                     "consent.read_refused")
+    require_involved_with(session, caller, row.person_id, "consent.read_refused")
     return versioned(read_consent_row(session, caller, row), row.version)
 
 
@@ -67,10 +66,12 @@ def search_consents(request: Request, caller: ConsentRead, session: DbSession,
     """Current versions, by ``patient``, ``status``, ``actor`` (``Organization/{id}``),
     ``actor:identifier`` (a recipient role) and ``purpose`` (an activity id)."""
     search = parse_search(request, SEARCH_PARAMS)
-    if "patient" in search.params:  # asking about one person: only if involved (403 else)
-        involved_person(session, caller, search.params["patient"], "consent.read_refused")
     query = _filtered(repository.visible_consents(caller), search.params).where(
         involved_in(caller.organization, ConsentRow.person_id))
+    if "patient" in search.params:  # asking about one person: only if involved (403 else)
+        person = involved_person(session, caller, search.params["patient"],
+                                 "consent.read_refused")
+        query = query.where(ConsentRow.person_id == person.id)
     rows, total = page(session, query.order_by(ConsentRow.recorded_at, ConsentRow.row_id),
                        search.count, search.offset)
     return bundle_response(request, runtime.settings.public_base_url, search,
@@ -87,11 +88,6 @@ def read_consent_row(session: DbSession, caller: Caller, row: ConsentRow) -> dic
 
 def _filtered(query: Select[tuple[ConsentRow]], params: dict[str, str]
               ) -> Select[tuple[ConsentRow]]:
-    if "patient" in params:
-        patient = params["patient"]
-        query = query.where(ConsentRow.person_id == patient.removeprefix("Patient/")
-                            if patient.startswith("Patient/") else ConsentRow.person_id.in_(
-                                select(Person.id).where(Person.bsn == patient)))
     if "status" in params:
         statuses = set(params["status"].split(","))
         if not statuses <= STATUSES:

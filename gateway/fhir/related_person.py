@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from gateway.auth.callers import RelatedPersonWrite
-from gateway.db.models import Person, RelatedPersonRow
+from gateway.db.models import RelatedPersonRow
 from gateway.errors import NotFound
 from gateway.fhir.common import RawBody
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
-from gateway.involvements.service import require_involved
+from gateway.involvements.access import require_involved_with
 from gateway.persons import register_related_person, render_related_person
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
@@ -35,6 +35,5 @@ def read_related_person(related_id: str, caller: RelatedPersonWrite,
     if row is None or (row.client_id != caller.client_id
                        and (caller.team_id is None or row.team_id != caller.team_id)):
         raise NotFound("no such RelatedPerson", expression="RelatedPerson.id")
-    require_involved(session, caller, session.get(Person, row.person_id), None,
-                     "related_person.read_refused")
+    require_involved_with(session, caller, row.person_id, "related_person.read_refused")
     return FhirResponse(render_related_person(row))

@@ -9,12 +9,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth.callers import IdentityReviewer
+from gateway.identity.repository import reviews
 from gateway.identity.service import (
     MAX_COMMENT_LENGTH,
     RESOLUTIONS,
     resolve,
     review_json,
-    reviews,
 )
 from gateway.referrals.service import settle_identity
 from gateway.runtime import DbSession, RuntimeDep

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from consent import Register
@@ -44,20 +44,6 @@ def queue_conflict(session: Session, *, person_id: str, fact: str, known: str, c
                  details={"review": review.id, "fact": fact, "source": source_ref})
     log.warning("identity_conflict_queued", review_id=review.id, fact=fact)
     return review
-
-
-def open_reviews_with_bsn(session: Session, limit: int) -> list[tuple[IdentityReview, str | None]]:
-    """Open reviews, oldest first, each with the person's BSN (if known), for the console."""
-    return [(row, bsn) for row, bsn in session.execute(
-        select(IdentityReview, Person.bsn).join(Person, Person.id == IdentityReview.person_id)
-        .where(IdentityReview.status == "open")
-        .order_by(IdentityReview.created_at, IdentityReview.id).limit(limit))]
-
-
-def reviews(session: Session, status: str | None, limit: int = 200) -> list[IdentityReview]:
-    query = select(IdentityReview).order_by(IdentityReview.created_at).limit(limit)
-    return list(session.scalars(query if status is None
-                                else query.where(IdentityReview.status == status)))
 
 
 def resolve(session: Session, caller: Caller | None, register: Register, review_id: str,

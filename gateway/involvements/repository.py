@@ -4,24 +4,30 @@ indexed EXISTS."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, Exists, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.db.models import Involvement, Person
 from gateway.db.types import utcnow
 
 _I = Involvement.__table__.c
-_INVOLVED = select(exists().where(
-    _I.person_id == bindparam("person_id"), _I.organization == bindparam("organization"),
-    _I.started_at <= bindparam("at"), or_(_I.ended_at.is_(None), _I.ended_at > bindparam("at"))))
 
 
-def involved_in(organization: str, person_id: ColumnElement[str]) -> ColumnElement[bool]:
-    """A filter: rows about persons ``organization`` helps now."""
-    now = utcnow()
+def _involved(person_id: Any, organization: Any, at: Any) -> Exists:
+    """The one definition of "involved": an involvement that has started and not ended."""
     return exists().where(_I.person_id == person_id, _I.organization == organization,
-                          _I.started_at <= now, or_(_I.ended_at.is_(None), _I.ended_at > now))
+                          _I.started_at <= at, or_(_I.ended_at.is_(None), _I.ended_at > at))
+
+
+_INVOLVED = select(_involved(bindparam("person_id"), bindparam("organization"),
+                             bindparam("at")))
+
+
+def involved_in(organization: str, person_id: ColumnElement[str]) -> Exists:
+    """A filter: rows about persons ``organization`` helps now."""
+    return _involved(person_id, organization, utcnow())
 
 
 def is_involved(session: Session, organization: str, person_id: str, at: datetime) -> bool:
@@ -29,12 +35,13 @@ def is_involved(session: Session, organization: str, person_id: str, at: datetim
         _INVOLVED, {"person_id": person_id, "organization": organization, "at": at}))
 
 
-def end_from_source(session: Session, organization: str, source_ref: str,
+def end_from_source(session: Session, organization: str, person_id: str, source_ref: str,
                     at: datetime) -> int:
-    """End the open involvements that ``source_ref`` (e.g. a referral) started."""
+    """End the open involvements that ``source_ref`` (e.g. a referral) started (found by
+    the person's index)."""
     result = session.execute(update(Involvement).where(
-        Involvement.organization == organization, Involvement.source_ref == source_ref,
-        Involvement.ended_at.is_(None)).values(ended_at=at))
+        Involvement.person_id == person_id, Involvement.organization == organization,
+        Involvement.source_ref == source_ref, Involvement.ended_at.is_(None)).values(ended_at=at))
     return result.rowcount or 0
 
 

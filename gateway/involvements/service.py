@@ -1,9 +1,6 @@
-"""Only organisations involved with a resident may speak for them: record or read consent,
-register their birth date or parents, ask a decision. An organisation becomes involved
-through a referral (sent or received), and later an adapter's case; an administrator may
-register one by API. A refusal looks the same whether the gateway knows the person or not,
-so the check is no oracle, and it is logged in a transaction of its own (the request's own
-rolls back). Never commits."""
+"""How an organisation becomes involved with a resident: through a referral (sent or
+received), later an adapter's case, or an administrator's registration by API; and how that
+ends. What involvement allows is checked in ``gateway.involvements.access``. Never commits."""
 
 from __future__ import annotations
 
@@ -15,65 +12,20 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
+from gateway.consents.repository import person_by_reference
 from gateway.db.models import Involvement, OAuthClient, Organization, Person, new_id
 from gateway.db.types import utcnow
-from gateway.errors import Conflict, Forbidden, NotFound, Unprocessable
+from gateway.errors import Conflict, NotFound, Unprocessable
 from gateway.involvements import repository
 from gateway.logging import get_logger
+from gateway.persons import known_person
 from schemas import is_valid_bsn
 
 SOURCE_REFERRAL_SENT = "referral-sent"
 SOURCE_REFERRAL_RECEIVED = "referral-received"
 SOURCE_REGISTRATION = "registration"
 SOURCES = (SOURCE_REFERRAL_SENT, SOURCE_REFERRAL_RECEIVED, SOURCE_REGISTRATION)
-NOT_INVOLVED = ("your organisation is not involved with this person: only an organisation "
-                "that helps them (through a referral, or an involvement an administrator "
-                "registered) may act for them")
 log = get_logger()
-
-
-class NotInvolved(Forbidden):
-    """403, the same for an unknown person and for one the caller does not help. Carries
-    what the processing log records of the refusal."""
-
-    def __init__(self, caller: Caller, subject: str | None, action: str) -> None:
-        super().__init__(NOT_INVOLVED)
-        self.entry: dict[str, Any] = {
-            "kind": "denial", "action": action, "outcome": "denied",
-            "actor_id": caller.client_id, "subject": subject,
-            "details": {"organization": caller.organization, "reason": "not-involved"}}
-
-
-def require_involved(session: Session, caller: Caller, person: Person | None,
-                     subject: str | None, action: str) -> Person:
-    """The person, if the caller's organisation is involved with them now; else NotInvolved.
-    ``subject`` (``bsn:...``) names whom the caller asked about, for the log."""
-    if person is None or not repository.is_involved(session, caller.organization, person.id,
-                                                    utcnow()):
-        log.warning("access_refused", client_id=caller.client_id, reason="not_involved")
-        raise NotInvolved(caller, subject or (audit.identifier_of(person) if person else None),
-                          action)
-    return person
-
-
-def register(session: Session, *, organization: str, person_id: str, source: str,
-             registered_by: str, source_ref: str | None = None,
-             start: datetime | None = None, end: datetime | None = None,
-             logged: bool = True) -> Involvement:
-    """Record that ``organization`` helps the person. ``logged`` is False where the entry
-    that caused it (a referral received) already names both parties."""
-    row = Involvement(organization=organization, person_id=person_id, source=source,
-                      source_ref=source_ref, started_at=start or utcnow(), ended_at=end,
-                      registered_by=registered_by)
-    session.add(row)
-    session.flush()
-    if logged:
-        audit.record(session, kind="write", action="involvement.registered",
-                     actor_id=registered_by, person_id=person_id,
-                     details={"involvement": row.id, "organization": organization,
-                              "source": source})
-    log.info("involvement_registered", involvement_id=row.id, source=source)
-    return row
 
 
 def register_referral(session: Session, *, sender: str, team_id: str, person_id: str,
@@ -89,10 +41,11 @@ def register_referral(session: Session, *, sender: str, team_id: str, person_id:
                                      (team_id, SOURCE_REFERRAL_RECEIVED))])
 
 
-def end_referral(session: Session, team_id: str, referral_id: str) -> None:
+def end_referral(session: Session, team_id: str, person_id: str, referral_id: str) -> None:
     """A team that rejects or cancels a referral never took the case: its involvement from
     that referral ends (the referrer's stays: it still follows the Task)."""
-    repository.end_from_source(session, team_id, f"ServiceRequest/{referral_id}", utcnow())
+    repository.end_from_source(session, team_id, person_id, f"ServiceRequest/{referral_id}",
+                               utcnow())
 
 
 def register_by_admin(session: Session, caller: Caller, organization: str, patient: str,
@@ -103,9 +56,17 @@ def register_by_admin(session: Session, caller: Caller, organization: str, patie
     if not _organization_exists(session, organization):
         raise Unprocessable("unknown organisation: a team the gateway knows, or a client "
                             "registered for that AGB or URA", expression="organization")
-    return register(session, organization=organization,
-                    person_id=_person_for(session, patient).id, source=SOURCE_REGISTRATION,
-                    registered_by=caller.client_id, start=start, end=end)
+    row = Involvement(organization=organization, person_id=_person_for(session, patient).id,
+                      source=SOURCE_REGISTRATION, started_at=start or utcnow(), ended_at=end,
+                      registered_by=caller.client_id)
+    session.add(row)
+    session.flush()
+    audit.record(session, kind="write", action="involvement.registered",
+                 actor_id=caller.client_id, person_id=row.person_id,
+                 details={"involvement": row.id, "organization": organization,
+                          "source": row.source})
+    log.info("involvement_registered", involvement_id=row.id, source=row.source)
+    return row
 
 
 def end_involvement(session: Session, caller: Caller, involvement_id: str,
@@ -127,7 +88,7 @@ def end_involvement(session: Session, caller: Caller, involvement_id: str,
 def list_involvements(session: Session, patient: str | None) -> list[Involvement]:
     if patient is None:
         return repository.recent(session)
-    return repository.recent(session, 500, _known_person(session, patient).id)
+    return repository.recent(session, 500, known_person(session, patient).id)
 
 
 def involvement_json(row: Involvement) -> dict[str, Any]:
@@ -148,23 +109,9 @@ def _organization_exists(session: Session, organization: str) -> bool:
 
 
 def _person_for(session: Session, patient: str) -> Person:
-    if is_valid_bsn(patient):
-        person = session.scalar(select(Person).where(Person.bsn == patient))
-        if person is None:
-            person = Person(bsn=patient)
-            session.add(person)
-            session.flush()
-        return person
-    return _known_person(session, patient)
-
-
-def _known_person(session: Session, patient: str) -> Person:
-    person = None
-    if patient.startswith("Patient/"):
-        person = session.get(Person, patient.removeprefix("Patient/"))
-    elif is_valid_bsn(patient):
-        person = session.scalar(select(Person).where(Person.bsn == patient))
-    if person is None:
-        raise Unprocessable("unknown person: give 'Patient/{id}' or a valid BSN",
-                            expression="patient")
-    return person
+    """The person, added when a valid BSN is not known yet."""
+    if (person := person_by_reference(session, patient)) is None and is_valid_bsn(patient):
+        person = Person(bsn=patient)
+        session.add(person)
+        session.flush()
+    return person or known_person(session, patient)

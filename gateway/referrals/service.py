@@ -175,14 +175,14 @@ def update_task(session: Session, caller: Caller, register: Register, row: TaskR
     if new_status == row.status and details == row.details:
         return row  # nothing changed: no new version, no notification
     previous = row.status
+    sr = session.get(ServiceRequestRow, row.service_request_id)
+    assert sr is not None
     if new_status in TEAM_DECLINED:
-        end_referral(session, row.team_id, row.service_request_id)
+        end_referral(session, row.team_id, sr.person_id, sr.id)
     row.status, row.details = new_status, details
     row.version_id += 1
     row.updated_at = utcnow()
     session.flush()
-    sr = session.get(ServiceRequestRow, row.service_request_id)
-    assert sr is not None
     audit.record(session, kind="write", action="task.status_changed",
                  activity_id=ACTIVITY_FEEDBACK, actor_id=caller.client_id,
                  sender=caller.team_id, recipient=row.client_id, person_id=sr.person_id,

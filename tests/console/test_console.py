@@ -329,7 +329,7 @@ class TestPages:
         assert f"BSN {BSN}" in response.text
         [view] = _entries(sessions, kind="view")
         assert (view.action, view.subject, _details(view)) == (
-            "console.overrides.viewed", _pseudonym(settings), {"overrides": [history.override_id]})
+            "console.overrides.viewed", _pseudonym(settings), {"rows": [history.override_id]})
 
     def test_approving_an_override_records_the_review(
             self, console: TestClient, history: History, sessions, settings: Settings) -> None:  # noqa: ANN001

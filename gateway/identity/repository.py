@@ -1,0 +1,22 @@
+"""Identity review queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.db.models import IdentityReview, Person
+
+
+def open_reviews_with_bsn(session: Session, limit: int) -> list[tuple[IdentityReview, str | None]]:
+    """Open reviews, oldest first, each with the person's BSN (if known), for the console."""
+    return [(row, bsn) for row, bsn in session.execute(
+        select(IdentityReview, Person.bsn).join(Person, Person.id == IdentityReview.person_id)
+        .where(IdentityReview.status == "open")
+        .order_by(IdentityReview.created_at, IdentityReview.id).limit(limit))]
+
+
+def reviews(session: Session, status: str | None, limit: int = 200) -> list[IdentityReview]:
+    query = select(IdentityReview).order_by(IdentityReview.created_at).limit(limit)
+    return list(session.scalars(query if status is None
+                                else query.where(IdentityReview.status == status)))

@@ -1,0 +1,55 @@
+"""Only organisations involved with a resident may speak for them: record or read consent,
+register their birth date or parents, ask a decision. A refusal looks the same whether the
+gateway knows the person or not, so the check is no oracle, and it is logged in a transaction
+of its own (the request's own rolls back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.audit import log as audit
+from gateway.auth.bearer import Caller
+from gateway.db.models import Person
+from gateway.db.types import utcnow
+from gateway.errors import Forbidden
+from gateway.involvements import repository
+from gateway.logging import get_logger
+
+log = get_logger()
+NOT_INVOLVED = ("your organisation is not involved with this person: only an organisation "
+                "that helps them (through a referral, or an involvement an administrator "
+                "registered) may act for them")
+
+
+class NotInvolved(Forbidden):
+    """403, the same for an unknown person and for one the caller does not help. Carries
+    what the processing log records of the refusal."""
+
+    def __init__(self, caller: Caller, subject: str | None, action: str) -> None:
+        super().__init__(NOT_INVOLVED)
+        self.entry: dict[str, Any] = {
+            "kind": "denial", "action": action, "outcome": "denied",
+            "actor_id": caller.client_id, "subject": subject,
+            "details": {"organization": caller.organization, "reason": "not-involved"}}
+
+
+def require_involved_with(session: Session, caller: Caller, person_id: str,
+                          action: str) -> None:
+    """As ``require_involved`` for a person known by id (a stored consent's, a parent's):
+    the person is loaded only to name them in a refusal's log entry."""
+    if not repository.is_involved(session, caller.organization, person_id, utcnow()):
+        require_involved(session, caller, session.get(Person, person_id), None, action)
+
+
+def require_involved(session: Session, caller: Caller, person: Person | None,
+                     subject: str | None, action: str) -> Person:
+    """The person, if the caller's organisation is involved with them now; else NotInvolved.
+    ``subject`` (``bsn:...``) names whom the caller asked about, for the log."""
+    if person is None or not repository.is_involved(session, caller.organization, person.id,
+                                                    utcnow()):
+        log.warning("access_refused", client_id=caller.client_id, reason="not_involved")
+        raise NotInvolved(caller, subject or (audit.identifier_of(person) if person else None),
+                          action)
+    return person
