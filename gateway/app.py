@@ -21,7 +21,7 @@ from gateway.auth.keys import load_signing_key
 from gateway.consents import routes as consent_routes
 from gateway.console import routes as console_routes
 from gateway.console.auth import session_options
-from gateway.db.engine import make_engine
+from gateway.db.engine import make_engine, read_only_engine
 from gateway.fhir import (
     audit_event,
     consent,
@@ -38,6 +38,7 @@ from gateway.involvements import routes as involvement_routes
 from gateway.logging import configure_logging, get_logger
 from gateway.metrics import Metrics
 from gateway.outbox import repository as outbox_repository
+from gateway.outbox.egress import policy_for
 from gateway.processing_activities import load_register
 from gateway.ratelimit.limiter import RateLimits
 from gateway.ratelimit.middleware import UNCOUNTED, RateLimitMiddleware
@@ -74,10 +75,11 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         app.state.runtime = Runtime(settings, engine, sessions, key, metrics,
                                     ClientCache(sessions, settings.client_cache_seconds),
                                     VerifiedTokens(key, settings.public_base_url), register,
-                                    audit)
+                                    audit, policy_for(settings), read_only_engine(engine))
         log.info("gateway_started", environment=settings.environment.value,
                  adapter=",".join(a.descriptor.name for a in adapters.all_adapters()))
         yield
+        app.state.runtime.reader.dispose()
         engine.dispose()
 
     app = FastAPI(

@@ -21,6 +21,7 @@ from gateway.auth.scopes import SYSTEM_SCOPES
 from gateway.errors import Forbidden, Unauthorized
 from gateway.logging import get_logger
 from gateway.metrics import Metrics
+from gateway.outbox.egress import Policy
 from gateway.settings import Settings
 from gateway.unit_of_work import RUN_INLINE
 
@@ -38,6 +39,8 @@ class Runtime:
     tokens: VerifiedTokens
     register: Register
     audit: AuditContext
+    egress: Policy  # where webhooks may go (resolves the gateway's own name once)
+    reader: Engine  # long reads beside the writers (the CSV export)
     known_teams: set[str] = field(default_factory=set)  # teams are never deleted
 
 

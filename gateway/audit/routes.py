@@ -21,7 +21,6 @@ from gateway.audit.queries import (
 )
 from gateway.audit.report import access_report
 from gateway.auth.bearer import Caller
-from gateway.db.engine import read_only_engine
 from gateway.errors import BadRequest
 from gateway.fhir.common import bounded_int
 from gateway.runtime import DbSession, RuntimeDep
@@ -78,7 +77,7 @@ def export_entries(request: Request, caller: Officer, session: DbSession,
     where, params = _filter(request, runtime, session)
     head = export.newest_seq(session)
     _looked(session, caller, "audit.entries.exported", params)
-    rows = export.pages(read_only_engine(runtime.engine), where, head)
+    rows = export.pages(runtime.reader, where, head)
     return StreamingResponse(export.csv_chunks(rows), media_type="text/csv", headers={
         "Content-Disposition": 'attachment; filename="processing-log.csv"'})
 

@@ -12,7 +12,6 @@ from gateway.db.paging import page
 from gateway.errors import NotFound
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
-from gateway.outbox.egress import policy_for
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.subscriptions.service import create_subscription, render_subscription
 from gateway.unit_of_work import UnitOfWorkRoute
@@ -34,7 +33,7 @@ def subscribe(request: Request, body: RawBody, caller: SubscriptionWrite, sessio
     endpoint must pass the egress policy (docs/webhooks.md)."""
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
-    row = create_subscription(session, caller, document, policy_for(runtime.settings))
+    row = create_subscription(session, caller, document, runtime.egress)
     location = f"{runtime.settings.public_base_url}/fhir/Subscription/{row.id}"
     return versioned(render_subscription(row), row.version_id, 201, location)
 

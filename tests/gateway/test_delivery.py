@@ -301,6 +301,7 @@ def test_good_channel_headers_are_kept(client: TestClient, gp: dict) -> None:
 
 def test_https_required_in_production(client: TestClient, gp: dict, settings) -> None:  # noqa: ANN001
     settings.allow_http_webhooks = False
+    _reconfigure(client, settings)
     response = client.post("/fhir/Subscription", json=subscription("http://127.0.0.1/x"),
                            headers=gp)
     assert response.status_code == 422
@@ -336,6 +337,12 @@ INSIDE = {
 }
 
 
+def _reconfigure(client: TestClient, settings) -> None:  # noqa: ANN001
+    """The running app's egress policy after a test changed its settings (it is built once,
+    at start-up)."""
+    client.app.state.runtime.egress = egress.policy_for(settings)
+
+
 def _inside_dns(dns: dict[str, list[str]]) -> None:
     dns.update({"intranet.example": ["127.0.0.1"], "nowhere.example": [],
                 "receiver.example": [PUBLIC]})
@@ -346,6 +353,7 @@ def test_endpoint_inside_is_refused_at_registration(case: str, client: TestClien
                                                     settings, sessions,  # noqa: ANN001
                                                     dns: dict[str, list[str]]) -> None:
     settings.webhook_allowed_networks = []
+    _reconfigure(client, settings)
     _inside_dns(dns)
     endpoint, refusal = INSIDE[case]
     endpoint = endpoint.format(port=9)
@@ -455,6 +463,7 @@ class TestAllowedInside:
     def test_allowlisted_network_is_accepted(self, client: TestClient, gp: dict,
                                              settings) -> None:  # noqa: ANN001
         settings.webhook_allowed_networks = [ip_network("10.20.0.0/16")]
+        _reconfigure(client, settings)
         accepted = client.post("/fhir/Subscription", headers=gp,
                                json=subscription("http://10.20.3.4:8080/hook"))
         refused = client.post("/fhir/Subscription", headers=gp,
@@ -465,6 +474,7 @@ class TestAllowedInside:
                                                             gp: dict, settings) -> None:  # noqa: ANN001
         settings.environment = Environment.DEVELOPMENT
         settings.webhook_allowed_networks = []
+        _reconfigure(client, settings)
         loopback = client.post("/fhir/Subscription", headers=gp,
                                json=subscription("http://localhost:9/hook"))
         credentials = client.post("/fhir/Subscription", headers=gp,
