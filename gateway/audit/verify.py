@@ -39,6 +39,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -128,6 +129,10 @@ def plan(connection: Connection, identity: LogIdentity, parts: int = 1) -> Plan:
     from the signed tree and must reach the next signed root: together they check the whole
     tree as one pass would)."""
     size = tree_size(connection)
+    if (foreign := _foreign_value(connection)) is not None:
+        return _refused(size, f"entry {foreign} holds a value the gateway never writes (binary "
+                              "data or a NUL byte, which the database's line hides): it was "
+                              "changed", foreign)
     rows = connection.execute(select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.seq)).all()
     marks: dict[int, str] = {}
     for row in rows:
@@ -164,6 +169,18 @@ def plan(connection: Connection, identity: LogIdentity, parts: int = 1) -> Plan:
                              s <= through or through == size)}, purged)
                  for (after, frontier), (through, _) in zip(cuts, bounds, strict=True)],
                 size, signed_size)
+
+
+def _foreign_value(connection: Connection) -> int | None:
+    """SQLite only (PostgreSQL's text holds neither): the first entry with a BLOB or a NUL in
+    a hashed column. ``printf`` stops at a NUL and prints a BLOB like text, so such a value
+    would pass the line check while the application reads something else."""
+    if connection.dialect.name != "sqlite":
+        return None
+    odd = [f"typeof({name}) = 'blob' OR instr(CAST({name} AS BLOB), x'00') > 0"
+           for name in HASHED_COLUMNS]
+    return connection.scalar(text(
+        f"SELECT min(seq) FROM processing_log WHERE {' OR '.join(odd)}"))  # noqa: S608
 
 
 def _refused(size: int, problem: str, seq: int) -> Plan:

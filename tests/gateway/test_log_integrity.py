@@ -37,6 +37,7 @@ from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
 from gateway.settings import Settings, get_settings
 from tests.conftest import TEST_KEYS
 from tests.support.auditlog import rehash, tamper, verify
+from tests.support.markers import SQLITE_ONLY
 from tests.support.postgres import APP as PG_APP
 from tests.support.postgres import OWNER as PG_OWNER
 
@@ -164,6 +165,23 @@ class TestAttacks:
             False, ENTRIES, ENTRIES - 2)
         assert extension.problem == (f"the log was truncated: the published checkpoint has "
                                      f"{ENTRIES} entries, the database {ENTRIES - 2}")
+
+    @SQLITE_ONLY  # PostgreSQL's text holds neither a NUL nor binary data
+    @pytest.mark.parametrize("change", [
+        "action = action || char(0) || 'x'",  # a subject so changed hides it from searches
+        "kind = CAST(kind AS BLOB)",
+        "outcome = outcome || char(0)",
+    ])
+    def test_a_value_the_database_line_hides(self, published: str, sessions, admin_url: str,
+                                              change: str) -> None:  # noqa: ANN001
+        """SQLite's printf stops at a NUL and prints a BLOB like text: the line (and so the
+        leaf) stays the same while the application reads another value."""
+        tamper(admin_url, f"UPDATE processing_log SET {change} WHERE seq = 3")  # noqa: S608
+        result = verify(sessions)
+        assert (result.ok, result.bad_seq) == (False, 3)
+        assert result.problem == ("entry 3 holds a value the gateway never writes (binary "
+                                  "data or a NUL byte, which the database's line hides): it "
+                                  "was changed")
 
     def test_edit_and_rehash(self, published: str, sessions, admin_url: str,
                              settings: Settings) -> None:  # noqa: ANN001
