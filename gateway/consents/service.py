@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import orjson
@@ -53,7 +54,8 @@ def record_consent(session: Session, caller: Caller, register: Register,
     person = involved_patient(session, caller, submission.patient, "Consent.patient",
                               "consent.refused")
     grantors, performers = _performers(session, person, submission.performers)
-    row = _insert(session, caller, submission, person, grantors, performers, content_hash,
+    row = _insert(session, caller, submission, person, person.birth_date, grantors, performers,
+                  content_hash,
                   "Consent")
     if row.verdict == "permit":
         release_withheld(session, register, person.id, row.activity_id)
@@ -61,36 +63,71 @@ def record_consent(session: Session, caller: Caller, register: Register,
 
 
 def record_referral_consent(session: Session, caller: Caller, register: Register,
-                            referral: Referral, person_id: str) -> ConsentRow:
+                            referral: Referral, person_id: str, born: date | None) -> ConsentRow:
     """The resident's consent that came contained in a GP referral, recorded as if it had
     been sent on its own (for the receiving team's systems to read), before any delivery."""
-    base, document, submission = check_referral_consent(register, referral)
+    base, document, submission = check_referral_consent(register, referral, born)
     person = session.get(Person, person_id)
     assert person is not None
-    contained = {c.get("id"): c for c in referral.resource.get("contained", [])}
+    contained = _contained(referral)
     grantors: set[Grantor] = set()
     performers = []
     for expr, reference in submission.performers:
-        target = contained.get((reference.reference or "").removeprefix("#"), {})
-        if reference.reference and reference.reference == referral.resource["subject"].get(
-                "reference"):
+        if _grantor(referral, expr, reference) == "self":
             grantors.add("self")
             performers.append({"reference": f"{PATIENT_PREFIX}{person.id}"})
-        elif target.get("resourceType") == "RelatedPerson":
+        else:
+            target = contained[(reference.reference or "").removeprefix("#")]
             related = add_related_person(session, caller, person.id,
                                          validate_resource(RelatedPerson, target), expr,
                                          team_id=referral.team_id)
             grantors.add("representative")
             performers.append({"reference": f"{RELATED_PREFIX}{related.id}"})
-        else:
-            raise Unprocessable("the performer is the resident ('#' reference to the subject's "
-                                "contained Patient) or a contained RelatedPerson",
-                                expression=expr)
-    row = _insert(session, caller, submission, person, grantors, performers,
+    row = _insert(session, caller, submission, person, born, grantors, performers,
                   _content_hash(document), base, team_id=referral.team_id)
     if row.verdict == "permit":  # this sender's earlier referrals that waited for it
         release_withheld(session, register, person.id, row.activity_id, sender=caller.client_id)
     return row
+
+
+def check_referral_consent(register: Register, referral: Referral, born: date | None
+                           ) -> tuple[str, dict[str, Any], ConsentSubmission]:
+    """The contained consent, checked without the gateway's own knowledge of the person: its
+    form, its purpose and recipient, that it is about the referred resident, and that its
+    grantors may consent at the age of ``born``, the birth date the referral gives (or one an
+    identity review settled). A known birth date is never used: the answer would tell the
+    sender whether, and how old, the gateway knows this BSN. 422 naming the element."""
+    assert referral.consent_index is not None
+    base = f"ServiceRequest.contained[{referral.consent_index}]"
+    document = referral.resource["contained"][referral.consent_index]
+    submission = _for_this_referral(parse_consent(document, register, base), referral, base)
+    if not _same_subject(document.get("patient"), referral.resource.get("subject")):
+        raise Unprocessable("the consent must be about the referred resident (the same "
+                            "reference as ServiceRequest.subject)", expression=f"{base}.patient")
+    if born is None:
+        raise Unprocessable("a consent sent with a referral needs the resident's birth date in "
+                            "the contained Patient: who may consent depends on age",
+                            expression=f"{base}.patient")
+    grantors = {_grantor(referral, expr, reference) for expr, reference in submission.performers}
+    _check_entitled(born, grantors, submission.performers, base)
+    return base, document, submission
+
+
+def _contained(referral: Referral) -> dict[Any, dict[str, Any]]:
+    return {c.get("id"): c for c in referral.resource.get("contained", [])}
+
+
+def _grantor(referral: Referral, expr: str, reference: Any) -> Grantor:
+    """A contained consent's performer: the resident (the subject's own reference) or a
+    contained RelatedPerson; else 422."""
+    if reference.reference and reference.reference == referral.resource["subject"].get(
+            "reference"):
+        return "self"
+    target = _contained(referral).get((reference.reference or "").removeprefix("#"), {})
+    if target.get("resourceType") == "RelatedPerson":
+        return "representative"
+    raise Unprocessable("the performer is the resident ('#' reference to the subject's "
+                        "contained Patient) or a contained RelatedPerson", expression=expr)
 
 
 def _for_this_referral(submission: ConsentSubmission, referral: Referral,
@@ -107,20 +144,6 @@ def _for_this_referral(submission: ConsentSubmission, referral: Referral,
     return replace(submission, recipient_organization=referral.team_id)
 
 
-def check_referral_consent(register: Register, referral: Referral
-                           ) -> tuple[str, dict[str, Any], ConsentSubmission]:
-    """The contained consent, checked as far as it can be without the person: its form, its
-    purpose and recipient, and that it is about the referred resident. 422 naming the element."""
-    assert referral.consent_index is not None
-    base = f"ServiceRequest.contained[{referral.consent_index}]"
-    document = referral.resource["contained"][referral.consent_index]
-    submission = _for_this_referral(parse_consent(document, register, base), referral, base)
-    if not _same_subject(document.get("patient"), referral.resource.get("subject")):
-        raise Unprocessable("the consent must be about the referred resident (the same "
-                            "reference as ServiceRequest.subject)", expression=f"{base}.patient")
-    return base, document, submission
-
-
 def _content_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
@@ -135,10 +158,11 @@ def _same_subject(patient: Any, subject: Any) -> bool:
 
 
 def _insert(session: Session, caller: Caller, submission: ConsentSubmission, person: Person,
-            grantors: set[Grantor], performers: list[dict[str, str]], content_hash: str,
-            base: str, team_id: str | None = None) -> ConsentRow:
-    """Check who gave the consent may give it at the person's age, then insert version 1."""
-    _check_entitled(person, grantors, submission.performers, base)
+            born: date | None, grantors: set[Grantor], performers: list[dict[str, str]],
+            content_hash: str, base: str, team_id: str | None = None) -> ConsentRow:
+    """Check who gave the consent may give it at the age ``born`` gives, then insert
+    version 1."""
+    _check_entitled(born, grantors, submission.performers, base)
     now = utcnow()
     row = ConsentRow(
         consent_id=new_id(), version=1, person_id=person.id, activity_id=submission.activity_id,
@@ -184,14 +208,14 @@ def _performers(session: Session, person: Person, performers: list[tuple[str, An
     return grantors, resolved
 
 
-def _check_entitled(person: Person, grantors: set[Grantor],
+def _check_entitled(born: date | None, grantors: set[Grantor],
                     performers: list[tuple[str, Any]], base: str) -> None:
     """Age today decides who may consent: 422 with the reason for anyone not entitled."""
-    if person.birth_date is None:
+    if born is None:
         raise Unprocessable("the person's birth date is unknown, so it cannot be checked who "
                             "may consent; register it with POST /fhir/Patient (or send it in "
                             "the referral's contained Patient)", expression=f"{base}.patient")
-    age = age_on(person.birth_date, utcnow().date())
+    age = age_on(born, utcnow().date())
     allowed = required_grantors(age)
     if "self" in grantors and "self" not in allowed:
         raise Unprocessable("grantor not entitled: a child under 12 does not consent; a parent "

@@ -3,6 +3,7 @@ Never commits: the request's session commits once (a failed insert rolls back, f
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,14 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.auth.clients import organization_of
 from gateway.consents.service import check_referral_consent, record_referral_consent
-from gateway.db.models import IdentityReview, OAuthClient, ServiceRequestRow, TaskRow, new_id
+from gateway.db.models import (
+    IdentityReview,
+    OAuthClient,
+    Person,
+    ServiceRequestRow,
+    TaskRow,
+    new_id,
+)
 from gateway.db.types import utcnow
 from gateway.disclosure import REASON_IDENTITY_CONFLICT, disclose, release_reviewed
 from gateway.errors import Conflict, Forbidden, GatewayError, Unprocessable
@@ -83,8 +91,8 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
     if match.conflicting_birth_date is None:
         _link_subject(session, caller, register, referral, row)
     else:  # which person this is waits for a review: no involvement, no consent, nothing sent
-        if referral.consent_index is not None:
-            check_referral_consent(register, referral)
+        if referral.consent_index is not None:  # answered as if the person were new
+            check_referral_consent(register, referral, referral.subject.birth_date)
         queue_conflict(session, person_id=person_id, fact="birth_date",
                        known=match.conflicting_birth_date.isoformat(),
                        claimed=str(referral.subject.birth_date),
@@ -109,7 +117,8 @@ def _link_subject(session: Session, caller: Caller, register: Register, referral
     register_referral(session, sender=caller.organization, team_id=row.team_id,
                       person_id=row.person_id, referral_id=row.id, client_id=caller.client_id)
     if referral.consent_index is not None:
-        record_referral_consent(session, caller, register, referral, row.person_id)
+        record_referral_consent(session, caller, register, referral, row.person_id,
+                                referral.subject.birth_date)
 
 
 def settle_identity(session: Session, register: Register, review: IdentityReview) -> dict[str, Any]:
@@ -131,11 +140,17 @@ def settle_identity(session: Session, register: Register, review: IdentityReview
     if referral.consent_index is not None:
         try:
             with session.begin_nested():
-                record_referral_consent(session, sender, register, referral, row.person_id)
+                record_referral_consent(session, sender, register, referral, row.person_id,
+                                        _birth_date(session, row.person_id))
             outcome["consent"] = "recorded"
         except GatewayError as error:
             outcome["consent"] = f"not recorded: {error.message}"
     return {"released": release_reviewed(session, register, row.id), **outcome}
+
+
+def _birth_date(session: Session, person_id: str) -> date | None:
+    person = session.get(Person, person_id)
+    return person.birth_date if person else None
 
 
 def _categories(register: Register, activity_id: str) -> frozenset[str]:

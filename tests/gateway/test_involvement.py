@@ -288,3 +288,39 @@ def _linked(sessions) -> tuple[set[str], int]:  # noqa: ANN001
 def _messages(sessions) -> list[OutboxMessage]:  # noqa: ANN001
     with sessions() as session:
         return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+@pytest.mark.parametrize("grantor", ["self", "parent"])
+def test_a_referrals_consent_tells_nothing_of_what_the_gateway_knows(
+        client: TestClient, gp: dict, team: dict, sessions, grantor: str) -> None:  # noqa: ANN001
+    """Checked against the birth date the referral gives, never a known one: a known child and
+    an unknown BSN get the same answer, and nothing is written."""
+    involve(client, KNOWN)
+    assert client.post("/fhir/Patient", json=patient(KNOWN, "2019-01-01"),
+                       headers=team).status_code == 200
+    before = row_counts(sessions)
+    answers = []
+    for bsn in (KNOWN, UNKNOWN):
+        resource = service_request(bsn=bsn, consent=grantor)
+        del resource["contained"][0]["birthDate"]
+        answers.append(client.post("/fhir/ServiceRequest", json=resource, headers=gp))
+    assert [a.status_code for a in answers] == [422, 422]
+    assert answers[0].json() == answers[1].json()
+    assert "needs the resident's birth date" in answers[0].json()["issue"][0]["diagnostics"]
+    assert row_counts(sessions) == before
+
+
+def test_a_claimed_age_is_checked_alike_for_known_and_unknown(
+        client: TestClient, gp: dict, team: dict, sessions) -> None:  # noqa: ANN001
+    """A referral claiming a child's birth date for a BSN known as an adult (a conflict) gets
+    the answer an unknown BSN gets."""
+    involve(client, KNOWN)
+    assert client.post("/fhir/Patient", json=patient(KNOWN, "1985-02-14"),
+                       headers=team).status_code == 200
+    before = row_counts(sessions)
+    answers = [client.post("/fhir/ServiceRequest", headers=gp, json=service_request(
+        bsn=bsn, consent="self", birth_date="2019-05-05")) for bsn in (KNOWN, UNKNOWN)]
+    assert [a.status_code for a in answers] == [422, 422]
+    assert answers[0].json() == answers[1].json()
+    assert "a child under 12 does not consent" in answers[0].json()["issue"][0]["diagnostics"]
+    assert row_counts(sessions) == before
