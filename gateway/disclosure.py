@@ -15,6 +15,7 @@ from gateway.auth.bearer import Caller
 from gateway.consents.decisions import decide_for, recipient_json
 from gateway.db.models import OutboxMessage, ServiceRequestRow, TaskRow
 from gateway.db.types import utcnow
+from gateway.identity.repository import under_review
 from gateway.logging import get_logger
 from gateway.outbox.enqueue import Delivery, enqueue
 from gateway.outbox.repository import make_due
@@ -28,14 +29,15 @@ REASON_IDENTITY_CONFLICT = "identity-conflict"
 
 def disclose(session: Session, register: Register, activity_id: str, person_id: str,
              subscribers: list[Subscriber], event_type: str, resource: dict[str, Any],
-             withhold: str | None = None) -> None:
+             withhold: str | None = None, sender: str | None = None) -> None:
     """Enqueue ``resource`` for each subscriber as the decision for ``activity_id`` allows.
     ``withhold`` (a reason such as ``identity-conflict``) withholds it from everyone until a
-    person has looked, whatever consent says."""
+    person has looked, whatever consent says. ``sender``: a referral's sending client, whose
+    own referral-borne consents alone count (``records_for``)."""
     if not subscribers:
         return
     recipients = tuple(dict.fromkeys(s.recipient for s in subscribers))
-    decision = decide_for(session, register, activity_id, person_id, recipients)
+    decision = decide_for(session, register, activity_id, person_id, recipients, sender=sender)
     deliveries = []
     for subscriber in subscribers:
         verdict = decision.for_recipient(subscriber.recipient)
@@ -110,7 +112,7 @@ def _release(session: Session, register: Register, message: OutboxMessage) -> bo
     if subscriber is None or activity_id is None or referral is None:
         return False
     decision = decide_for(session, register, activity_id, message.ordering_key,
-                          (subscriber.recipient,))
+                          (subscriber.recipient,), sender=referral.client_id)
     verdict = decision.recipients[0]
     message.decision = _kept(decision, verdict)
     if verdict.verdict != "permit":
@@ -136,15 +138,17 @@ def referral_as_seen_by(session: Session, register: Register, caller: Caller,
                      details={"resource": f"ServiceRequest/{row.id}", "as": "sender"})
         return resource
     recipient = Recipient(caller.team_id or caller.client_id, caller.role)
-    verdict = decide_for(session, register, ACTIVITY_REFERRAL, row.person_id,
-                         (recipient,)).recipients[0]
-    permitted = verdict.verdict == "permit"
+    verdict = decide_for(session, register, ACTIVITY_REFERRAL, row.person_id, (recipient,),
+                         sender=row.client_id).recipients[0]
+    held = under_review(session, f"ServiceRequest/{row.id}")
+    permitted = verdict.verdict == "permit" and not held
     audit.record(session, kind="read" if permitted else "denial", action="referral.read",
                  outcome="ok" if permitted else "denied", activity_id=ACTIVITY_REFERRAL,
                  actor_id=caller.client_id, recipient=recipient.organization,
                  recipient_role=recipient.role, person_id=row.person_id,
-                 categories=verdict.permitted,
-                 details={"resource": f"ServiceRequest/{row.id}", "rules": list(verdict.rules)})
+                 categories=verdict.permitted if permitted else frozenset(),
+                 details={"resource": f"ServiceRequest/{row.id}", "rules": list(verdict.rules),
+                          **({"reason": REASON_IDENTITY_CONFLICT} if held else {})})
     return minimise(resource, verdict.fields if permitted else register.envelope)
 
 
@@ -168,8 +172,11 @@ def recheck(session: Session, message: OutboxMessage) -> dict[str, Any] | None:
     if subscriber is None or activity_id is None:
         return message.payload  # an unsubscribed message is not sent anyway
     register = session.info[audit.CONTEXT].register
+    referral = session.get(ServiceRequestRow, message.resource_id) \
+        if message.resource_type == "ServiceRequest" else None
     decision = decide_for(session, register, activity_id, message.ordering_key,
-                          (subscriber.recipient,))
+                          (subscriber.recipient,),
+                          sender=referral.client_id if referral else None)
     verdict = decision.recipients[0]
     message.decision = _kept(decision, verdict)
     if verdict.verdict == "deny":  # logged once more, as a denial: the queued one said permit

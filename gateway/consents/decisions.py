@@ -24,15 +24,16 @@ from gateway.db.types import utcnow
 def decide_for(session: Session, register: Register, activity_id: str, person_id: str,
                recipients: tuple[Recipient, ...], *, at: datetime | None = None,
                categories: frozenset[str] | None = None,
-               override: Override | None = None) -> Decision:
-    """Reads the person's records only when the activity needs consent (and exists)."""
+               override: Override | None = None, sender: str | None = None) -> Decision:
+    """Reads the person's records only when the activity needs consent (and exists).
+    ``sender``: the decision is about that client's referral (see ``records_for``)."""
     activity = register.activity(activity_id)
     reads = activity is not None and activity.requires_consent and override is None
     request = DecisionRequest(
         activity_id=activity_id, person_id=person_id,
         birth_date=repository.birth_date(session, person_id) if reads else None,
         recipients=recipients, at=at or utcnow(), categories=categories, override=override)
-    records = repository.records_for(session, person_id, activity_id) if reads else []
+    records = repository.records_for(session, person_id, activity_id, sender) if reads else []
     return decide(register, request, records)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from consent import ConsentRecord, Grantor
@@ -23,10 +23,19 @@ _RECORDS = select(
 _BIRTH_DATE = select(_P.birth_date).where(_P.id == bindparam("person_id"))
 
 
-def records_for(session: Session, person_id: str, activity_id: str) -> list[ConsentRecord]:
-    """Every version of every consent of this person for this activity."""
+# About one referral: a consent that came inside another client's referral does not count.
+_RECORDS_FOR_SENDER = _RECORDS.where(
+    or_(_C.referral_sender.is_(None), _C.referral_sender == bindparam("sender")))
+
+
+def records_for(session: Session, person_id: str, activity_id: str,
+                sender: str | None = None) -> list[ConsentRecord]:
+    """Every version of every consent of this person for this activity; with ``sender``
+    (deciding about that client's referral), less those other senders' referrals carried."""
+    params = {"person_id": person_id, "activity_id": activity_id}
     rows = session.connection().execute(
-        _RECORDS, {"person_id": person_id, "activity_id": activity_id})
+        _RECORDS, params) if sender is None else session.connection().execute(
+        _RECORDS_FOR_SENDER, {**params, "sender": sender})
     return [to_record(row) for row in rows]
 
 

@@ -84,7 +84,8 @@ def record_referral_consent(session: Session, caller: Caller, register: Register
             grantors.add("representative")
             performers.append({"reference": f"{RELATED_PREFIX}{related.id}"})
     row = _insert(session, caller, submission, person, born, grantors, performers,
-                  _content_hash(document), base, team_id=referral.team_id)
+                  _content_hash(document), base, team_id=referral.team_id,
+                  referral_sender=caller.client_id)
     if row.verdict == "permit":  # this sender's earlier referrals that waited for it
         release_withheld(session, register, person.id, row.activity_id, sender=caller.client_id)
     return row
@@ -159,7 +160,8 @@ def _same_subject(patient: Any, subject: Any) -> bool:
 
 def _insert(session: Session, caller: Caller, submission: ConsentSubmission, person: Person,
             born: date | None, grantors: set[Grantor], performers: list[dict[str, str]],
-            content_hash: str, base: str, team_id: str | None = None) -> ConsentRow:
+            content_hash: str, base: str, team_id: str | None = None,
+            referral_sender: str | None = None) -> ConsentRow:
     """Check who gave the consent may give it at the age ``born`` gives, then insert
     version 1."""
     _check_entitled(born, grantors, submission.performers, base)
@@ -173,6 +175,7 @@ def _insert(session: Session, caller: Caller, submission: ConsentSubmission, per
         categories=" ".join(sorted(submission.categories)), period_start=submission.start,
         period_end=submission.end, client_id=caller.client_id,
         team_id=team_id or caller.team_id, worker=submission.worker, content_hash=content_hash,
+        referral_sender=referral_sender,
         recorded_at=now, resource={})
     row.resource = {**consent_resource(row, person.id, performers), "dateTime": now.isoformat()}
     session.add(row)
@@ -273,7 +276,7 @@ def _logged(session: Session, caller: Caller, row: ConsentRow, action: str) -> N
 
 _COPIED = ("consent_id", "person_id", "activity_id", "verdict", "by_self", "by_representative",
            "recipient_organization", "recipient_role", "categories", "period_start",
-           "period_end", "team_id", "content_hash", "resource")
+           "period_end", "team_id", "content_hash", "resource", "referral_sender")
 
 
 def render_consent(row: ConsentRow) -> dict[str, Any]:

@@ -103,6 +103,8 @@ class ConsentRow(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))  # source system
     team_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
     worker: Mapped[str | None] = mapped_column(String(255))  # who recorded it, in that system
+    # the client whose referral carried it (every version): it counts for its referrals only
+    referral_sender: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
     resource: Mapped[dict[str, Any]] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from gateway.db.models import IdentityReview, Person
@@ -20,3 +20,9 @@ def reviews(session: Session, status: str | None, limit: int = 200) -> list[Iden
     query = select(IdentityReview).order_by(IdentityReview.created_at).limit(limit)
     return list(session.scalars(query if status is None
                                 else query.where(IdentityReview.status == status)))
+
+
+def under_review(session: Session, source_ref: str) -> bool:
+    """Whether what ``source_ref`` sent waits for an identity review (and so links no one)."""
+    return bool(session.scalar(select(exists().where(
+        IdentityReview.source_ref == source_ref, IdentityReview.status == "open"))))

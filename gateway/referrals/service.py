@@ -104,7 +104,8 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
                  categories=_categories(register, ACTIVITY_REFERRAL),
                  details={"resource": f"ServiceRequest/{row.id}"})
     disclose(session, register, ACTIVITY_REFERRAL, person_id, subscribers,
-             EVENT_REFERRAL_RECEIVED, render_service_request(row), withhold=withhold)
+             EVENT_REFERRAL_RECEIVED, render_service_request(row), withhold=withhold,
+             sender=caller.client_id)
     log.info("referral_received", resource_id=row.id, team_id=row.team_id,
              client_id=caller.client_id)
     return row

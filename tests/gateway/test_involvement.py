@@ -324,3 +324,31 @@ def test_a_claimed_age_is_checked_alike_for_known_and_unknown(
     assert answers[0].json() == answers[1].json()
     assert "a child under 12 does not consent" in answers[0].json()["issue"][0]["diagnostics"]
     assert row_counts(sessions) == before
+
+
+def _read_as_team(client: TestClient, team: dict, referral_id: str) -> dict:
+    response = client.get(f"/fhir/ServiceRequest/{referral_id}", headers=team)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_referral_held_for_review_is_read_as_its_envelope(client: TestClient, gp: dict,
+                                                            team: dict) -> None:
+    client.post("/fhir/ServiceRequest", headers=gp,
+                json=service_request(bsn=UNKNOWN, consent="self"))
+    held = client.post("/fhir/ServiceRequest", headers=gp, json=service_request(
+        bsn=UNKNOWN, consent="self", birth_date="1990-01-01")).json()
+    read = _read_as_team(client, team, held["id"])
+    assert "reasonCode" not in read and "contained" not in read
+
+
+def test_another_gps_consent_does_not_open_a_read_either(client: TestClient, gp: dict,
+                                                         team: dict) -> None:
+    """A consent inside GP B's referral counts for GP B's referrals, not for GP A's."""
+    first = client.post("/fhir/ServiceRequest", headers=gp,
+                        json=service_request(bsn=UNKNOWN)).json()
+    other = {**bearer(client, OTHER_GP), **FHIR}
+    second = client.post("/fhir/ServiceRequest", headers=other,
+                         json=service_request(bsn=UNKNOWN, consent="self")).json()
+    assert "reasonCode" not in _read_as_team(client, team, first["id"])
+    assert _read_as_team(client, team, second["id"])["reasonCode"]

@@ -24,6 +24,8 @@ WHEN = sa.DateTime(timezone=True)
 def upgrade() -> None:
     with op.batch_alter_table("oauth_clients") as batch:
         batch.add_column(sa.Column("organization", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("consent_records") as batch:
+        batch.add_column(sa.Column("referral_sender", sa.String(length=64), nullable=True))
     op.create_table(
         "involvements",
         sa.Column("id", sa.String(length=36), primary_key=True),
@@ -112,5 +114,7 @@ def downgrade() -> None:
     op.drop_table("identity_reviews")
     op.drop_index("ix_involvements_person_organization", table_name="involvements")
     op.drop_table("involvements")
+    with op.batch_alter_table("consent_records") as batch:
+        batch.drop_column("referral_sender")
     with op.batch_alter_table("oauth_clients") as batch:
         batch.drop_column("organization")
