@@ -110,7 +110,15 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
           workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1) -> None:
     """Serve the API (docs at /docs)."""
     uvicorn.run("gateway.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=None, proxy_headers=True)
+                access_log=False, log_config=None, **proxy_options(get_settings()))
+
+
+def proxy_options(settings: Settings) -> dict[str, object]:
+    """uvicorn trusts ``X-Forwarded-For`` from loopback by default; here only from the
+    proxies configured (WIJKGATEWAY_FORWARDED_ALLOW_IPS)."""
+    if not settings.forwarded_allow_ips.strip():
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
 
 
 @app.command()

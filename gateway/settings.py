@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         "upgrade` (run as the schema owner) grants what it needs, but no UPDATE, DELETE or "
         "TRUNCATE on the processing log. See docs/threat-model.md.",
     )
+    forwarded_allow_ips: str = Field(
+        "", description="Reverse proxies whose `X-Forwarded-For` names the client (comma-"
+        "separated addresses, e.g. `10.0.0.5`). Empty: none is trusted and the peer's own "
+        "address counts (for rate limits and console lockouts), so a local process cannot pick "
+        "its address.")
     public_base_url: str = Field(
         "http://127.0.0.1:8000",
         description="External base URL: token issuer, audience, and `Location` headers.",

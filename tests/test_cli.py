@@ -10,7 +10,7 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 from typer.testing import CliRunner
 
-from gateway.cli import app
+from gateway.cli import app, proxy_options
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.db.models import Person
 from gateway.settings import Settings, get_settings
@@ -94,6 +94,15 @@ def test_actors_are_registered_and_named_by_the_demo_subject_token(env: None) ->
     claims = jwt.decode(token, OctKey.import_key("demo-huisarts-secret")).claims
     assert (claims["iss"], claims["sub"], claims["role"], claims["aud"]) == (
         "demo-huisarts", "huisarts-1", "gp", "http://127.0.0.1:8000/oauth/token")
+
+
+@pytest.mark.parametrize("trusted,options", [
+    ("", {"proxy_headers": False}),
+    ("10.0.0.5", {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.5"}),
+])
+def test_forwarded_headers_are_trusted_only_from_configured_proxies(
+        trusted: str, options: dict) -> None:
+    assert proxy_options(Settings(forwarded_allow_ips=trusted)) == options
 
 
 def test_config_table_lists_every_setting(env: None) -> None:

@@ -81,8 +81,8 @@ class RateLimits:
 
 
 def client_address(scope: Scope) -> str:
-    """The peer's address as the server saw it (behind a proxy: set uvicorn's
-    ``--forwarded-allow-ips`` so that this is the real client)."""
+    """The peer's address as the server saw it (behind a proxy: set
+    ``WIJKGATEWAY_FORWARDED_ALLOW_IPS`` so that this is the real client)."""
     client = scope.get("client")
     return client[0] if client else "unknown"
 
