@@ -140,8 +140,11 @@ class Worker:
         body = orjson.dumps(outgoing.payload)
         request = egress.pinned_request(self.client, destination,
                                         self._headers(outgoing, body), body)
-        try:
-            status_code = self.client.send(request).status_code
+        try:  # the status line is the answer: the body is never read, so a receiver that
+            # trickles (or floods) one cannot hold the worker or its memory
+            response = self.client.send(request, stream=True)
+            status_code = response.status_code
+            response.close()
         except httpx.TimeoutException:
             return None, "timeout"
         return status_code, None if 200 <= status_code < 300 else f"http_{status_code}"

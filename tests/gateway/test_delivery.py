@@ -4,8 +4,10 @@ that cannot be sent never stops the others."""
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address, ip_network
@@ -574,3 +576,39 @@ class TestOneMessageNeverStopsDelivery:
         failed = [(e["level"], e["error_type"]) for e in map(
             json.loads, log_stream.getvalue().splitlines()) if e["event"] == "worker_cycle_failed"]
         assert failed == [("error", "OperationalError")]
+
+
+class _Trickle(http.server.BaseHTTPRequestHandler):
+    """Answers 200, then holds the body back until the test lets it go."""
+
+    release = threading.Event()
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        self.wfile.write(b"x")
+        self.wfile.flush()
+        self.release.wait(timeout=30)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def test_a_receiver_that_holds_its_body_back_does_not_hold_the_worker(
+        sessions, seeded: None, worker: Worker) -> None:  # noqa: ANN001
+    """The status line is the answer: the worker never waits for the body."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        [message_id] = _queue(sessions, f"http://127.0.0.1:{server.server_port}/hook",
+                              [{"n": 1}])
+        assert worker.run_once() == 1
+        assert not _Trickle.release.is_set()  # the body is still held back
+        assert _attempts(sessions, message_id) == ("delivered", [None])
+    finally:
+        _Trickle.release.set()
+        server.shutdown()
+        server.server_close()
