@@ -167,7 +167,12 @@ def _instant(value: Any, expr: str, issues: list[Issue]) -> datetime | None:
         if value.tzinfo is None:
             issues.append(Issue(expr, "a date-time needs a time zone", "value"))
             return None
-        return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 lies before the first UTC instant
+            issues.append(Issue(expr, "a date-time between the years 1 and 9999 in UTC",
+                                "value"))
+            return None
     if isinstance(value, date):
         return datetime.combine(value, time(), UTC)
     issues.append(Issue(expr, "give a full date (YYYY-MM-DD) or date-time", "value"))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from consent import DecisionError, Override, Recipient
 from gateway.audit import log as audit
@@ -16,7 +16,7 @@ from gateway.auth.callers import ConsentRead
 from gateway.consents import repository
 from gateway.consents.decisions import decide_for, decision_json
 from gateway.db.models import OverrideRow, Person
-from gateway.db.types import utcnow
+from gateway.db.types import UtcInstant, utcnow
 from gateway.errors import BadRequest
 from gateway.logging import get_logger
 from gateway.persons import involved_person
@@ -48,7 +48,7 @@ class DecisionIn(BaseModel):
     recipients: list[RecipientIn] = Field(min_length=1, max_length=50)
     categories: list[Slug] | None = Field(None, max_length=20,
                                           description="Default: every category of the activity.")
-    at: AwareDatetime | None = Field(None, description="Default: now.")
+    at: UtcInstant | None = Field(None, description="Default: now.")
     override: OverrideIn | None = None
 
 

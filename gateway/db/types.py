@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy import JSON, DateTime, Dialect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -33,3 +34,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 lies before the first UTC instant
+        raise ValueError("a date-time between the years 1 and 9999 in UTC") from None
+
+
+# An API's aware date-time, in UTC; one that UTC cannot hold is a 400, not a 500 at storing.
+UtcInstant = Annotated[AwareDatetime, AfterValidator(_in_utc)]

@@ -88,6 +88,9 @@ def patch_task(task_id: str, request: Request, body: RawBody, caller: TaskWrite,
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError,
             KeyError, ValueError):
         raise Unprocessable("the patch cannot be applied to the current Task") from None
+    if not isinstance(document, dict):
+        raise Unprocessable("the patched Task must stay a JSON object (a patch of the whole "
+                            "document, path '', replaced it)")
     return _apply(session, caller, runtime, row, document)
 
 

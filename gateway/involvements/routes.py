@@ -9,9 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from gateway.auth.callers import InvolvementAdmin
+from gateway.db.types import UtcInstant
 from gateway.involvements.service import (
     end_involvement,
     involvement_json,
@@ -40,13 +41,13 @@ class InvolvementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     organization: Organization
     patient: str = Field(max_length=80, description="'Patient/{id}' or the person's BSN.")
-    start: AwareDatetime | None = Field(None, description="Default: now.")
-    end: AwareDatetime | None = None
+    start: UtcInstant | None = Field(None, description="Default: now.")
+    end: UtcInstant | None = None
 
 
 class EndIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    end: AwareDatetime | None = Field(None, description="Default: now.")
+    end: UtcInstant | None = Field(None, description="Default: now.")
 
 
 @router.post("", status_code=201)

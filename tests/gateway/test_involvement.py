@@ -170,6 +170,8 @@ class TestRegistrationByAdministrators:
         ({"organization": "wijkteam-noord", "patient": KNOWN,
           "start": "2026-05-01T00:00:00"}, 400, "body.start"),
         ({"organization": "wijkteam-noord", "patient": KNOWN, "extra": 1}, 400, "body.extra"),
+        ({"organization": "wijkteam-noord", "patient": KNOWN,
+          "start": "0001-01-01T00:00:00+01:00"}, 400, "body.start"),
     ])
     def test_bad_registrations(self, client: TestClient, sessions, body: dict,  # noqa: ANN001
                                status: int, expression: str) -> None:

@@ -130,6 +130,7 @@ def test_gateway_managed_elements_cannot_change(element: str, value: object, cli
     ([{"op": "remove", "path": "/nothing"}], 422, "the patch cannot be applied"),
     ([{"op": "test", "path": "/status", "value": "completed"}], 422,
      "the patch cannot be applied"),
+    ([{"op": "replace", "path": "", "value": []}], 422, "the patched Task must stay a JSON"),
 ])
 def test_malformed_patch_is_refused(ops: object, status: int, diagnostics: str,
                                     client: TestClient, gp: dict, team: dict) -> None:
