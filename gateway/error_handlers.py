@@ -16,7 +16,7 @@ from gateway.errors import Conflict, GatewayError
 from gateway.fhir_json import FhirResponse, operation_outcome
 from gateway.involvements.access import NotInvolved
 from gateway.logging import get_logger
-from schemas import loggable_expression
+from schemas import loggable_expression, safe_name
 
 log = get_logger()
 _HTTP_CODES = {404: "not-found", 405: "not-supported", 406: "not-supported"}
@@ -44,7 +44,7 @@ async def invalid_message(_request: Request, error: InvalidMessage) -> FhirRespo
 
 
 async def request_validation(_request: Request, error: RequestValidationError) -> FhirResponse:
-    issues = [Issue(".".join(str(p) for p in e["loc"]), e["msg"], "invalid")
+    issues = [Issue(".".join(safe_name(str(p)) for p in e["loc"]), e["msg"], "invalid")
               for e in error.errors()]
     return _respond(400, issues, error_type="RequestValidationError")
 

@@ -31,6 +31,7 @@ GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 TOKEN_TYPE_JWT = "urn:ietf:params:oauth:token-type:jwt"
 TOKEN_TYPE_ACCESS = "urn:ietf:params:oauth:token-type:access_token"
 _KEY_ALGORITHMS = ["ES256", "ES384", "RS256", "PS256", "EdDSA"]
+MAX_SUBJECT_TOKEN_SECONDS = 600
 
 
 class ActingUser:
@@ -78,6 +79,10 @@ def verify_subject_token(session: Session, client: Any, form: dict[str, str],
         raise InvalidGrantError(description="the subject token is not valid: a JWT signed "
                                 "as the client authenticates, with iss, sub, aud, exp and "
                                 "role") from None
+    if int(claims["exp"]) > time.time() + MAX_SUBJECT_TOKEN_SECONDS:
+        raise InvalidGrantError(description="the subject token lives too long: at most "
+                                f"{MAX_SUBJECT_TOKEN_SECONDS // 60} minutes, as it names a "
+                                "person for this one exchange")
     actor_id, role, unit = str(claims["sub"]), str(claims["role"]), claims.get("unit")
     registered = registered_actor(session, row.id, actor_id, role)
     if registered is None or (unit is not None and unit != registered.unit):

@@ -299,6 +299,7 @@ class TestDecisionsApi:
          "body.override.meldcode_step"),
         ({"override": {"justification": "x" * 40, "meldcode_step": 5}}, 400, "override"),
         ({"surprise": 1}, 400, "body.surprise"),
+        ({"Fatima123456782": 1}, 400, "body.?"),  # a key that holds a BSN is not repeated
     ])
     def test_bad_questions(self, client: TestClient, team: dict, sessions,  # noqa: ANN001
                            change: dict, status: int, expression: str) -> None:
