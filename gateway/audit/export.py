@@ -23,7 +23,8 @@ from gateway.db.models import ProcessingLogEntry
 PAGE_SIZE = 2000
 CSV_LIMIT = 1_000_000
 CSV_COLUMNS = ("seq", "id", "recorded_at", "kind", "action", "outcome", "activity_id",
-               "purpose", "legal_basis", "actor_type", "actor_id", "sender", "recipient",
+               "purpose", "legal_basis", "actor_type", "actor_id", "acting_person",
+               "acting_role", "acting_unit", "sender", "recipient",
                "recipient_role", "subject", "categories", "confidentiality",
                "retention_years", "request_id", "trace_id", "hash")
 _LOG = ProcessingLogEntry

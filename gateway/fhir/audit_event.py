@@ -72,6 +72,12 @@ def audit_event(entry: ProcessingLogEntry) -> dict[str, Any]:
                                                 "processing-activity",
                                                 "code": entry.activity_id}],
                                     "text": entry.purpose}]
+    if entry.acting_person:  # the worker the system acted for (NEN 7513)
+        event["agent"].append({
+            "type": {"text": entry.acting_role or "worker"}, "requestor": True,
+            "who": {"identifier": {"system": f"{BASE}/NamingSystem/worker/{entry.actor_id}",
+                                   "value": entry.acting_person}},
+            **({"role": [{"text": entry.acting_unit}]} if entry.acting_unit else {})})
     if entry.recipient:
         event["agent"].append({"type": {"text": entry.recipient_role or "recipient"},
                                "requestor": False,

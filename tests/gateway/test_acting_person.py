@@ -3,6 +3,8 @@ only people and roles registered for it, and every log entry records them."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 import uuid
 
@@ -24,7 +26,7 @@ from gateway.auth.token_exchange import (
 )
 from gateway.db.models import ProcessingLogEntry
 from gateway.demo import demo_secret
-from tests.conftest import BASE_URL
+from tests.conftest import BASE_URL, bearer
 from tests.support.samples import service_request
 
 TOKEN_URL = BASE_URL + "/oauth/token"
@@ -162,3 +164,22 @@ def test_bad_actor_registrations(sessions, seeded, actor_id: str, role: str,  # 
                                  unit: str | None, words: str) -> None:
     with sessions.begin() as session, pytest.raises(ActorRegistrationError, match=words):
         add_actor(session, TEAM, actor_id, role, unit)
+
+
+def test_privacy_officers_see_the_acting_person(client: TestClient, gp: dict) -> None:
+    """In the API's entries, the CSV export and the FHIR AuditEvent export."""
+    assert client.post("/fhir/ServiceRequest", json=service_request(),
+                       headers=gp).status_code == 201
+    officer = bearer(client, "demo-privacy-officer")
+    entries = client.get("/audit/entries?kind=write", headers=officer).json()["entries"]
+    assert [e["actor"] for e in entries] == [{"type": "client", "id": GP, "person": "huisarts-1",
+                                              "role": "gp", "unit": None}]
+    rows = list(csv.DictReader(io.StringIO(client.get("/audit/entries.csv?kind=write",
+                                                      headers=officer).text)))
+    assert [(r["actor_id"], r["acting_person"], r["acting_role"]) for r in rows] == [
+        (GP, "huisarts-1", "gp")]
+    bsn = service_request()["subject"]["identifier"]["value"]
+    bundle = client.get(f"/fhir/AuditEvent?patient={bsn}", headers=officer).json()
+    agents = [a for e in bundle["entry"] for a in e["resource"]["agent"]
+              if a["type"]["text"] == "gp"]
+    assert [a["who"]["identifier"]["value"] for a in agents] == ["huisarts-1"]
