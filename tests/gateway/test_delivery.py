@@ -578,37 +578,38 @@ class TestOneMessageNeverStopsDelivery:
         assert failed == [("error", "OperationalError")]
 
 
-class _Trickle(http.server.BaseHTTPRequestHandler):
-    """Answers 200, then holds the body back until the test lets it go."""
+def _trickle(release: threading.Event) -> type[http.server.BaseHTTPRequestHandler]:
+    """A receiver that answers 200, then holds the body back until ``release`` is set."""
 
-    release = threading.Event()
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            self.wfile.write(b"x")
+            self.wfile.flush()
+            release.wait(timeout=30)
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(200)
-        self.send_header("Content-Length", "1000000")
-        self.end_headers()
-        self.wfile.write(b"x")
-        self.wfile.flush()
-        self.release.wait(timeout=30)
+        def log_message(self, *args: object) -> None:
+            return None
 
-    def log_message(self, *args: object) -> None:
-        return None
+    return Trickle
 
 
 def test_a_receiver_that_holds_its_body_back_does_not_hold_the_worker(
         sessions, seeded: None, worker: Worker) -> None:  # noqa: ANN001
     """The status line is the answer: the worker never waits for the body."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    release = threading.Event()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _trickle(release))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         [message_id] = _queue(sessions, f"http://127.0.0.1:{server.server_port}/hook",
                               [{"n": 1}])
-        assert worker.run_once() == 1
-        assert not _Trickle.release.is_set()  # the body is still held back
+        assert worker.run_once() == 1  # the receiver holds its body back until `finally`
         assert _attempts(sessions, message_id) == ("delivered", [None])
     finally:
-        _Trickle.release.set()
+        release.set()
         server.shutdown()
         server.server_close()
