@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from adapters.base import InvalidMessage, Issue
+from gateway.audit.checkpoints import CheckpointError
 from gateway.audit.log import record_now
 from gateway.db.engine import DatabaseBusy
 from gateway.errors import Conflict, GatewayError
@@ -68,6 +69,16 @@ async def database_busy(_request: Request, _error: DatabaseBusy) -> FhirResponse
                         status_code=503, headers={"Retry-After": "1"})
 
 
+async def log_damaged(_request: Request, _error: CheckpointError) -> FhirResponse:
+    """Fail closed, but say so: nothing that would be logged is stored until the log is
+    whole again (an operator runs ``wijkgateway audit verify``)."""
+    log.error("processing_log_damaged")
+    return FhirResponse(operation_outcome([Issue(
+        "", "the processing log is damaged, so the gateway stores nothing it would have to "
+        "log; an administrator must check it (wijkgateway audit verify)", "exception")]),
+        status_code=503)
+
+
 async def unexpected(_request: Request, error: Exception) -> FhirResponse:
     log.error("unhandled_error", error_type=type(error).__name__)
     return FhirResponse(operation_outcome([Issue("", "internal error; the request id in the "
@@ -83,4 +94,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, http_exception)
     app.add_exception_handler(IntegrityError, integrity_error)
     app.add_exception_handler(DatabaseBusy, database_busy)
+    app.add_exception_handler(CheckpointError, log_damaged)
     app.add_exception_handler(Exception, unexpected)

@@ -35,11 +35,12 @@ from gateway.cli import app as cli
 from gateway.db.engine import make_engine
 from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
 from gateway.settings import Settings, get_settings
-from tests.conftest import TEST_KEYS
+from tests.conftest import TEST_KEYS, bearer
 from tests.support.auditlog import rehash, tamper, verify
 from tests.support.markers import SQLITE_ONLY
 from tests.support.postgres import APP as PG_APP
 from tests.support.postgres import OWNER as PG_OWNER
+from tests.support.samples import service_request
 
 ENTRIES = 8
 
@@ -456,3 +457,19 @@ class TestKey:
         with pytest.raises(CheckpointKeyError, match="^checkpoint key: a signer key has 5 "
                                                      "fields separated by '\\+'$"):
             log_identity(settings)
+
+
+def test_a_damaged_log_refuses_what_it_would_log_with_503(settings: Settings, seeded: None,
+                                                         admin_url: str) -> None:
+    """Fail closed, and say so: a missing leaf stops the next checkpoint, and with it the
+    request whose entries would reach it."""
+    tight = settings.model_copy(update={"audit_checkpoint_every": 4})
+    with TestClient(create_app(tight, configure_logs=False)) as client:
+        gp = {**bearer(client, "demo-huisarts"), "Content-Type": "application/fhir+json"}
+        for _ in range(3):  # one entry each
+            assert client.post("/fhir/ServiceRequest", json=service_request(),
+                               headers=gp).status_code == 201
+        tamper(admin_url, "DELETE FROM processing_log WHERE seq = 2")
+        response = client.post("/fhir/ServiceRequest", json=service_request(), headers=gp)
+    assert response.status_code == 503  # entry 4 needs a checkpoint over leaves 1 to 4
+    assert "the processing log is damaged" in response.json()["issue"][0]["diagnostics"]
