@@ -15,6 +15,7 @@ from gateway.auth.bearer import Caller
 from gateway.consents.decisions import decide_for, recipient_json
 from gateway.db.models import OutboxMessage, ServiceRequestRow, TaskRow
 from gateway.db.types import utcnow
+from gateway.fhir.subset import subset_view
 from gateway.identity.repository import under_review
 from gateway.logging import get_logger
 from gateway.outbox.enqueue import Delivery, enqueue
@@ -43,7 +44,7 @@ def disclose(session: Session, register: Register, activity_id: str, person_id: 
         verdict = decision.for_recipient(subscriber.recipient)
         permitted = verdict.verdict == "permit" and withhold is None
         deliveries.append(Delivery(
-            subscriber.subscription_id, minimise(resource, verdict.fields) if permitted else None,
+            subscriber.subscription_id, _minimised(resource, verdict.fields) if permitted else None,
             _kept(decision, verdict, withhold)))
         _record(session, verdict, activity_id, person_id,
                 "permitted" if permitted else "withheld", event_type, resource, withhold)
@@ -52,6 +53,11 @@ def disclose(session: Session, register: Register, activity_id: str, person_id: 
                      subscription_id=subscriber.subscription_id, reason=withhold or "consent",
                      recipient=subscriber.recipient.organization)
     enqueue(session, deliveries, event_type, person_id, resource["resourceType"], resource["id"])
+
+
+def _minimised(resource: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+    """Only the permitted elements, as a resource a FHIR client can still parse."""
+    return subset_view(resource, minimise(resource, fields))
 
 
 def _kept(decision: Decision, verdict: RecipientDecision,
@@ -117,7 +123,7 @@ def _release(session: Session, register: Register, message: OutboxMessage) -> bo
     message.decision = _kept(decision, verdict)
     if verdict.verdict != "permit":
         return False
-    message.payload = minimise(render_service_request(referral), verdict.fields)
+    message.payload = _minimised(render_service_request(referral), verdict.fields)
     make_due(message, utcnow())
     _record(session, verdict, activity_id, message.ordering_key, "released",
             message.event_type, message.payload)
@@ -149,7 +155,7 @@ def referral_as_seen_by(session: Session, register: Register, caller: Caller,
                  categories=verdict.permitted if permitted else frozenset(),
                  details={"resource": f"ServiceRequest/{row.id}", "rules": list(verdict.rules),
                           **({"reason": REASON_IDENTITY_CONFLICT} if held else {})})
-    return minimise(resource, verdict.fields if permitted else register.envelope)
+    return _minimised(resource, verdict.fields if permitted else register.envelope)
 
 
 def task_as_seen_by(register: Register, caller: Caller, row: TaskRow) -> dict[str, Any]:
@@ -160,7 +166,7 @@ def task_as_seen_by(register: Register, caller: Caller, row: TaskRow) -> dict[st
         return resource
     activity = register.activity(ACTIVITY_FEEDBACK)
     assert activity is not None  # checked at start-up
-    return minimise(resource, register.fields_for(activity.data_categories))
+    return _minimised(resource, register.fields_for(activity.data_categories))
 
 
 def recheck(session: Session, message: OutboxMessage) -> dict[str, Any] | None:
@@ -186,5 +192,5 @@ def recheck(session: Session, message: OutboxMessage) -> dict[str, Any] | None:
         log.info("delivery_withheld", activity_id=activity_id, outbox_id=message.id,
                  subscription_id=message.subscription_id)
         return None
-    message.payload = minimise(message.payload, verdict.fields)
+    message.payload = _minimised(message.payload, verdict.fields)
     return message.payload

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from fhir.resources.R4B.servicerequest import ServiceRequest
 from sqlalchemy import select
 
 from gateway.auth.scopes import TEAM_SCOPES
@@ -114,6 +115,8 @@ class TestReferralDelivery:
         assert delivered["note"][0]["text"] == NOTE_TEXT
         assert "supportingInfo" not in delivered and "extension" not in delivered
         assert [c["resourceType"] for c in delivered["contained"]] == ["Patient"]
+        ServiceRequest.model_validate(delivered)  # still valid R4B, for the team's library
+        assert "profile" not in delivered["meta"]  # it may no longer satisfy nl-core
         [message] = _outbox(sessions)
         assert message.decision["decision"] == "permit"
         assert message.decision["records"]  # the consent that came with the referral
@@ -134,6 +137,7 @@ class TestReferralDelivery:
         assert "reasonCode" in received[first["id"]]
         assert "reasonCode" not in received[second["id"]]
         assert "note" not in received[second["id"]]
+        ServiceRequest.model_validate(received[second["id"]])
         assert NOTE_TEXT.encode() not in subscribed.received[-1].body
         assert received[second["id"]]["subject"] == second["subject"]
 

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
+from gateway.fhir.subset import MASKED
 from tests.conftest import BASE_URL, OTHER_GP, bearer, row_counts
 from tests.support.samples import REFERRAL_SYSTEM, service_request
 
@@ -132,7 +133,9 @@ class TestVisibility:
                                                                gp: dict, team: dict) -> None:
         created = client.post("/fhir/ServiceRequest", json=service_request(), headers=gp).json()
         seen = client.get(f"/fhir/ServiceRequest/{created['id']}", headers=team).json()
-        assert {"subject", "reasonCode", "note"}.isdisjoint(seen)
+        assert {"reasonCode", "note"}.isdisjoint(seen)
+        assert seen["subject"] == MASKED  # required in R4B: present, identifying no one
+        assert [t["code"] for t in seen["meta"]["tag"]] == ["SUBSETTED"]
         assert (seen["id"], seen["performer"]) == (created["id"], created["performer"])
         found = client.get("/fhir/ServiceRequest", headers=team).json()["entry"][0]["resource"]
         assert found == seen
