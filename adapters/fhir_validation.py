@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from adapters.base import InvalidMessage, Issue
+from adapters.bindings import binding_issues
 from schemas import safe_name
 
 M = TypeVar("M", bound=BaseModel)
@@ -92,6 +93,8 @@ def validate_resource(model: type[M], document: dict[str, Any]) -> M:
                              status=400)
     if issues := _contained_issues(resource_type, document) or \
             _element_issues(resource_type, document):
+        raise InvalidMessage(issues)
+    if issues := binding_issues(resource_type, document):
         raise InvalidMessage(issues)
     try:
         return model.model_validate(document)
