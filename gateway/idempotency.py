@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+import orjson
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
@@ -25,7 +26,13 @@ def checked_key(value: str | None) -> str | None:
 
 
 def body_digest(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
+    """The request body compared as JSON (key order and white space aside), so a client
+    library that serialises a retry differently is still recognised; other bodies as bytes."""
+    try:
+        canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        canonical = body
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def previous_answer(session: Session, caller: Caller, key: str,

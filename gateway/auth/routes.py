@@ -13,6 +13,7 @@ from gateway.auth.clients import AUTH_PRIVATE_KEY_JWT, AUTH_SECRET_BASIC
 from gateway.auth.keys import public_jwks
 from gateway.auth.scopes import SCOPES
 from gateway.auth.token_endpoint import TOKEN_PATH, TokenEndpoint, TooManyTokenRequests
+from gateway.auth.token_exchange import GRANT_TOKEN_EXCHANGE
 from gateway.fhir.common import RawBody
 from gateway.fhir_json import media_type
 from gateway.ratelimit.limiter import RateLimits, RateLimitsDep, client_address
@@ -61,13 +62,14 @@ def jwks(runtime: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/.well-known/smart-configuration")
+@router.get("/fhir/.well-known/smart-configuration")  # where SMART clients look: the FHIR base
 def smart_configuration(runtime: RuntimeDep) -> JSONResponse:
     base = runtime.settings.public_base_url
     return JSONResponse({
         "issuer": base,
         "token_endpoint": base + TOKEN_PATH,
         "jwks_uri": base + "/oauth/jwks",
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["client_credentials", GRANT_TOKEN_EXCHANGE],
         "token_endpoint_auth_methods_supported": [AUTH_SECRET_BASIC, AUTH_PRIVATE_KEY_JWT],
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "scopes_supported": list(SCOPES),

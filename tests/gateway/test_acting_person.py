@@ -183,3 +183,14 @@ def test_privacy_officers_see_the_acting_person(client: TestClient, gp: dict) ->
     agents = [a for e in bundle["entry"] for a in e["resource"]["agent"]
               if a["type"]["text"] == "gp"]
     assert [a["who"]["identifier"]["value"] for a in agents] == ["huisarts-1"]
+
+
+@pytest.mark.parametrize("path", ["/.well-known/smart-configuration",
+                                  "/fhir/.well-known/smart-configuration"])
+def test_discovery_names_both_grants_at_the_root_and_the_fhir_base(client: TestClient,
+                                                                   path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.json()["grant_types_supported"] == ["client_credentials",
+                                                        GRANT_TOKEN_EXCHANGE]
+    assert response.json()["token_endpoint"] == TOKEN_URL

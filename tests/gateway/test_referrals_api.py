@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
@@ -90,6 +92,18 @@ class TestRetries:
         assert row_counts(sessions)["outbox"] == 0
         metrics = client.get("/metrics").text
         assert "wijkgateway_referrals_received_total 1.0" in metrics
+
+    def test_a_retry_serialised_differently_is_the_same_request(self, client: TestClient,
+                                                                gp: dict, sessions) -> None:  # noqa: ANN001
+        """Keys in another order and other white space: the same JSON, so the same request."""
+        sent = service_request()
+        headers = {**gp, "Idempotency-Key": "retry-1"}
+        first = client.post("/fhir/ServiceRequest", content=json.dumps(sent), headers=headers)
+        again = client.post("/fhir/ServiceRequest", headers=headers,
+                            content=json.dumps(dict(reversed(sent.items())), indent=2))
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.json()["id"] == first.json()["id"]
+        assert row_counts(sessions)["service_requests"] == 1
 
     def test_idempotency_key_reused_for_another_body_is_refused(self, client: TestClient,
                                                                 gp: dict) -> None:

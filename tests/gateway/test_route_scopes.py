@@ -37,6 +37,7 @@ PUBLIC = {
     ("POST", "/oauth/token"): "clients authenticate here (secret or signed assertion)",
     ("GET", "/oauth/jwks"): "the public keys that verify tokens",
     ("GET", "/.well-known/smart-configuration"): "SMART discovery",
+    ("GET", "/fhir/.well-known/smart-configuration"): "SMART discovery at the FHIR base",
     ("GET", "/processing-activities"): "the public register of processing activities",
     ("GET", "/fhir/metadata"): "the FHIR CapabilityStatement",
     ("GET", "/console"): "redirects to the console's first page, which needs a session",
