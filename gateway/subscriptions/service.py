@@ -33,7 +33,8 @@ def create_subscription(session: Session, caller: Caller, document: dict[str, An
     row = SubscriptionRow(client_id=caller.client_id, criteria=resource.criteria,
                           resource_type=resource_type, focus_id=focus_id,
                           endpoint=_endpoint(channel.endpoint, policy),
-                          headers=_headers(channel.header or []), reason=resource.reason)
+                          headers=_headers(channel.header or []), reason=resource.reason,
+                          status="off" if resource.status == "off" else "active")
     session.add(row)
     session.flush()
     log.info("subscription_created", subscription_id=row.id, client_id=caller.client_id,

@@ -613,3 +613,13 @@ def test_a_receiver_that_holds_its_body_back_does_not_hold_the_worker(
         release.set()
         server.shutdown()
         server.server_close()
+
+
+def test_a_subscription_posted_off_stays_off(client: TestClient, gp: dict, team: dict,
+                                             receiver: WebhookReceiver, sessions) -> None:  # noqa: ANN001
+    _, task_id = _referral(client, gp)
+    created = client.post("/fhir/Subscription", headers=gp,
+                          json={**subscription(receiver.url), "status": "off"})
+    assert (created.status_code, created.json()["status"]) == (201, "off")
+    _accept(client, team, task_id, 1, "accepted")
+    assert row_counts(sessions)["outbox"] == 0  # nothing queued for it

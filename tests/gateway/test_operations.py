@@ -60,6 +60,7 @@ def test_capability_statement_is_valid_and_truthful(client: TestClient) -> None:
     routed = {(method.upper(), re.sub(r"\{[^}]+\}", "{id}", path))
               for path, operations in client.app.openapi()["paths"].items()
               if path.startswith("/fhir/") and path != "/fhir/metadata"
+              and not path.startswith("/fhir/.well-known/")  # discovery, not a resource
               for method in operations}
     listed = set()
     for resource in statement["rest"][0]["resource"]:
