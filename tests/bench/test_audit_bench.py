@@ -3,28 +3,19 @@ on the machine, so only their presence and sign are checked, never a threshold."
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.bench import run_smoke
+
 SMOKE_APPENDS, SMOKE_WARMUP, SMOKE_VERIFY_ENTRIES = 300, 20, 5_000
 
 
 @pytest.mark.timeout(120)
 def test_smoke_run_reports_appends_and_verify_next_to_their_baselines() -> None:
-    result = subprocess.run([sys.executable, "bench/audit.py", "--smoke"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=90, check=False)
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert any(line.startswith("ratio merkle/plain appends/s: ") for line in lines), result.stdout
+    lines, report = run_smoke("audit.py", timeout=90)
+    assert any(line.startswith("ratio merkle/plain appends/s: ") for line in lines), lines
     assert any(line.startswith("ratio verify/hashlib entries/s: ") for line in lines), \
-        result.stdout
-    report = json.loads(next(line for line in lines if line.startswith("{")))
+        lines
     assert report["benchmark"] == "audit"
     assert report["appends"] == SMOKE_APPENDS
 

@@ -3,30 +3,23 @@ depend on the machine, so only their presence and sign are checked, never a thre
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.bench import REPO_ROOT, run_smoke
+
 SMOKE_SIZES = [2_000, 5_000]
 NUMBERS = ("dps", "p50_ms", "p99_ms")
 
 
 @pytest.mark.timeout(90)
 def test_smoke_run_reports_every_size_for_gateway_bare_sql_and_casbin() -> None:
-    result = subprocess.run([sys.executable, "bench/consent_decisions.py", "--smoke"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
-                            check=False)
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
+    lines, report = run_smoke("consent_decisions.py", timeout=60)
     assert any(line.startswith("ratio gateway/bare-sql decisions/s: ") for line in lines), \
-        result.stdout
-    assert any(line.startswith("gateway p99 at ") for line in lines), result.stdout
-    report = json.loads(next(line for line in lines if line.startswith("{")))
+        lines
+    assert any(line.startswith("gateway p99 at ") for line in lines), lines
     assert report["benchmark"] == "consent"
     assert [r["size"] for r in report["results"]] == SMOKE_SIZES
     for size in report["results"]:

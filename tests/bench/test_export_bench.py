@@ -3,27 +3,18 @@ depend on the machine, so only their presence and sign are checked, never a thre
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.bench import run_smoke
+
 NUMBERS = ("p95_alone_ms", "p95_during_ms", "ratio", "export_rows_per_s",
            "export_alone_rows_per_s", "server_peak_rss_kib")
 
 
 @pytest.mark.timeout(150)
 def test_smoke_run_reports_latency_ratio_export_speed_and_memory() -> None:
-    result = subprocess.run([sys.executable, "bench/export.py", "--smoke"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=120, check=False)
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert any(line.startswith("ratio p95 during/alone: ") for line in lines), result.stdout
-    report = json.loads(next(line for line in lines if line.startswith("{")))
+    lines, report = run_smoke("export.py", timeout=120)
+    assert any(line.startswith("ratio p95 during/alone: ") for line in lines), lines
     assert (report["benchmark"], report["entries"], report["failures"],
             report["short_exports"]) == ("export", 3000, 0, 0)
     assert report["referrals_alone"] == 40 and report["referrals_during"] >= 1
