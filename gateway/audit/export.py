@@ -14,8 +14,7 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, Row, Select
 
 from gateway.audit.queries import EntryFilter, entries_query
 from gateway.db.models import ProcessingLogEntry
@@ -28,10 +27,6 @@ CSV_COLUMNS = ("seq", "id", "recorded_at", "kind", "action", "outcome", "activit
                "recipient_role", "subject", "categories", "confidentiality",
                "retention_years", "request_id", "trace_id", "hash")
 _LOG = ProcessingLogEntry
-
-
-def newest_seq(session: Session) -> int:
-    return session.scalar(select(func.max(_LOG.seq))) or 0
 
 
 def read_page(reader: Engine, query: Select[Any]) -> Sequence[Row[Any]]:
