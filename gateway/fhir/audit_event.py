@@ -11,6 +11,7 @@ from gateway.audit.officer import Officer
 from gateway.audit.queries import EntryFilter, search
 from gateway.db.models import ProcessingLogEntry
 from gateway.errors import BadRequest
+from gateway.fhir.base_url import public_base
 from gateway.fhir.common import bundle_response, parse_search
 from gateway.fhir_json import FhirResponse, split_token
 from gateway.runtime import DbSession, RuntimeDep
@@ -39,7 +40,7 @@ def search_audit_events(request: Request, caller: Officer, session: DbSession,
     rows, total = search(session, where, search_params.count, search_params.offset)
     audit.record(session, kind="read", action="audit.fhir_export", actor_id=caller.client_id,
                  subject=identifier)
-    return bundle_response(request, runtime.settings.public_base_url, search_params,
+    return bundle_response(request, public_base(request), search_params,
                            [audit_event(r) for r in rows], total)
 
 

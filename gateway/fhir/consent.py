@@ -13,6 +13,7 @@ from gateway.consents.service import record_consent, render_consent, revoke_cons
 from gateway.db.models import ConsentRow
 from gateway.db.paging import page
 from gateway.errors import BadRequest, NotFound
+from gateway.fhir.base_url import public_base
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type, split_token
 from gateway.involvements.access import require_involved_with
@@ -35,7 +36,7 @@ def create_consent(request: Request, body: RawBody, caller: ConsentWrite, sessio
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
     row, created = record_consent(session, caller, runtime.register, document)
-    location = f"{runtime.settings.public_base_url}/fhir/Consent/{row.consent_id}" \
+    location = f"{public_base(request)}/fhir/Consent/{row.consent_id}" \
                f"/_history/{row.version}"
     return versioned(render_consent(row), row.version, 201 if created else 200, location)
 
@@ -74,7 +75,7 @@ def search_consents(request: Request, caller: ConsentRead, session: DbSession,
         query = query.where(ConsentRow.person_id == person.id)
     rows, total = page(session, query.order_by(ConsentRow.recorded_at, ConsentRow.row_id),
                        search.count, search.offset)
-    return bundle_response(request, runtime.settings.public_base_url, search,
+    return bundle_response(request, public_base(request), search,
                            [read_consent_row(session, caller, r) for r in rows], total)
 
 

@@ -11,9 +11,10 @@ from gateway.auth.callers import OrganizationRead
 from gateway.db.models import Organization
 from gateway.db.paging import page
 from gateway.errors import NotFound
+from gateway.fhir.base_url import public_base
 from gateway.fhir.common import bundle_response, parse_search
 from gateway.fhir_json import FhirResponse
-from gateway.runtime import DbSession, RuntimeDep
+from gateway.runtime import DbSession
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["Organization"], route_class=UnitOfWorkRoute)
@@ -34,10 +35,10 @@ def read_organization(organization_id: str, caller: OrganizationRead,
 
 
 @router.get("/Organization", response_class=FhirResponse)
-def list_organizations(request: Request, caller: OrganizationRead, session: DbSession,
-                       runtime: RuntimeDep) -> FhirResponse:
+def list_organizations(request: Request, caller: OrganizationRead,
+                       session: DbSession) -> FhirResponse:
     search = parse_search(request, frozenset())
     rows, total = page(session, select(Organization).order_by(Organization.id), search.count,
                        search.offset)
-    return bundle_response(request, runtime.settings.public_base_url, search,
+    return bundle_response(request, public_base(request), search,
                            [render_organization(r) for r in rows], total)

@@ -10,6 +10,7 @@ from gateway.db.models import ServiceRequestRow
 from gateway.db.paging import page
 from gateway.disclosure import referral_as_seen_by
 from gateway.errors import NotFound
+from gateway.fhir.base_url import public_base
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
 from gateway.fhir_json import FhirResponse, require_media_type, split_token
 from gateway.pipeline import receive_referral
@@ -34,7 +35,7 @@ def create_service_request(request: Request, body: RawBody, caller: ServiceReque
     row = accepted.row
     if accepted.created_now:
         runtime.metrics.referrals.inc()
-    location = f"{runtime.settings.public_base_url}/fhir/ServiceRequest/{row.id}" \
+    location = f"{public_base(request)}/fhir/ServiceRequest/{row.id}" \
                f"/_history/{row.version_id}"
     return versioned(render_service_request(row), row.version_id, accepted.status_code, location)
 
@@ -62,6 +63,6 @@ def search_service_requests(request: Request, caller: ServiceRequestRead, sessio
         if system:
             query = query.where(ServiceRequestRow.identifier_system == system)
     rows, total = page(session, query, search.count, search.offset)
-    return bundle_response(request, runtime.settings.public_base_url, search,
+    return bundle_response(request, public_base(request), search,
                            [referral_as_seen_by(session, runtime.register, caller, r)
                             for r in rows], total)

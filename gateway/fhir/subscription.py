@@ -10,6 +10,7 @@ from gateway.auth.callers import SubscriptionRead, SubscriptionWrite
 from gateway.db.models import SubscriptionRow
 from gateway.db.paging import page
 from gateway.errors import NotFound
+from gateway.fhir.base_url import public_base
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
 from gateway.runtime import DbSession, RuntimeDep
@@ -34,7 +35,7 @@ def subscribe(request: Request, body: RawBody, caller: SubscriptionWrite, sessio
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
     row = create_subscription(session, caller, document, runtime.egress)
-    location = f"{runtime.settings.public_base_url}/fhir/Subscription/{row.id}"
+    location = f"{public_base(request)}/fhir/Subscription/{row.id}"
     return versioned(render_subscription(row), row.version_id, 201, location)
 
 
@@ -53,7 +54,7 @@ def list_subscriptions(request: Request, caller: SubscriptionRead, session: DbSe
                                           SubscriptionRow.status == "active")
     rows, total = page(session, query.order_by(SubscriptionRow.created_at), search.count,
                        search.offset)
-    return bundle_response(request, runtime.settings.public_base_url, search,
+    return bundle_response(request, public_base(request), search,
                            [render_subscription(r) for r in rows], total)
 
 

@@ -14,6 +14,7 @@ from gateway.db.models import TaskRow
 from gateway.db.paging import page
 from gateway.disclosure import task_as_seen_by
 from gateway.errors import BadRequest, NotFound, Unprocessable
+from gateway.fhir.base_url import public_base
 from gateway.fhir.common import RawBody, bundle_response, check_if_match, parse_search, versioned
 from gateway.fhir_json import FhirResponse, decode_json, decode_json_object, require_media_type
 from gateway.referrals import repository
@@ -54,7 +55,7 @@ def search_tasks(request: Request, caller: TaskRead, session: DbSession,
     if "status" in search.params:
         query = query.where(TaskRow.status.in_(search.params["status"].split(",")))
     rows, total = page(session, query, search.count, search.offset)
-    return bundle_response(request, runtime.settings.public_base_url, search,
+    return bundle_response(request, public_base(request), search,
                            [task_as_seen_by(runtime.register, caller, r) for r in rows], total)
 
 
