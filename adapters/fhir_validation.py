@@ -27,19 +27,23 @@ def expression_for(resource_type: str, loc: tuple[int | str, ...]) -> str:
     return path
 
 
+# pydantic's own "missing", and fhir.resources' for required primitives (status, intent, ...)
+MISSING_TYPES = frozenset({"missing", "model_field_validation.missing"})
+
+
 def issues_from_validation(resource_type: str, error: ValidationError) -> list[Issue]:
-    """One issue per pydantic error; the message never includes the offending value."""
+    """One issue per pydantic error; the message never includes the offending value. A
+    missing required element is coded ``required``, anything else ``structure``."""
     issues = []
     for err in error.errors(include_input=False, include_url=False):
-        message = err["msg"]
+        message, code = err["msg"], "structure"
         if err["type"] == "extra_forbidden":
             message = "unknown element"
-        elif err["type"] == "missing":
-            message = "required element is missing"
+        elif err["type"] in MISSING_TYPES:
+            message, code = "required element is missing", "required"
         elif err["type"].startswith("fhir-validation-wrong-resource-type"):
             message = f"expected resourceType {resource_type}"
-        issues.append(Issue(expression_for(resource_type, err["loc"]), message,
-                            "required" if err["type"] == "missing" else "structure"))
+        issues.append(Issue(expression_for(resource_type, err["loc"]), message, code))
     return issues
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from adapters.base import InvalidMessage
 from adapters.fhir_validation import validate_resource
@@ -43,3 +44,23 @@ def test_modifier_extensions_are_refused_wherever_they_are() -> None:
                 "contact": [{"modifierExtension": ext}], "extension": ext}
     assert _expressions(document) == ["Patient.contact[0].modifierExtension",
                                       "Patient.modifierExtension"]
+
+
+@pytest.mark.parametrize(("document", "expression"), [
+    ({"resourceType": "ServiceRequest", "status": "active", "subject": {"reference": "#p"}},
+     "ServiceRequest.intent"),  # a required primitive: fhir.resources' own error type
+    ({"resourceType": "ServiceRequest", "status": "active", "intent": "order"},
+     "ServiceRequest.subject"),  # a required complex element: pydantic's "missing"
+], ids=["primitive", "complex"])
+def test_a_missing_required_element_is_coded_required(document: dict, expression: str) -> None:
+    with pytest.raises(InvalidMessage) as refused:
+        validate_resource(ServiceRequest, document)
+    assert [(i.expression, i.message, i.code) for i in refused.value.issues] == [
+        (expression, "required element is missing", "required")]
+
+
+def test_a_wrong_type_is_coded_structure() -> None:
+    with pytest.raises(InvalidMessage) as refused:
+        validate_resource(Patient, {"resourceType": "Patient", "active": "yes please"})
+    assert [(i.expression, i.code) for i in refused.value.issues] == [
+        ("Patient.active", "structure")]
