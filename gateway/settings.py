@@ -10,10 +10,11 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from limits import parse as parse_limit
-from pydantic import AfterValidator, Field, IPvAnyNetwork, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, BeforeValidator, Field, IPvAnyNetwork, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
 DEVELOPMENT_PSEUDONYM_KEY = "development-only-pseudonym-key-change-me"
@@ -29,6 +30,26 @@ def _rate_limit(value: str) -> str:
 
 
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
+
+
+def _base_urls(value: object) -> object:
+    """A comma-separated list from the environment; a list as it is."""
+    if isinstance(value, str):
+        return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+    return value
+
+
+def _check_base_urls(urls: list[str]) -> list[str]:
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+                or parts.fragment or parts.username:
+            raise ValueError(f"not a public base URL: {url!r} (e.g. https://gw.example.nl)")
+    return urls
+
+
+PublicBaseUrls = Annotated[list[str], NoDecode, BeforeValidator(_base_urls),
+                           AfterValidator(_check_base_urls)]
 
 
 class Environment(StrEnum):
@@ -64,6 +85,11 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000",
         description="External base URL: token issuer, audience, and `Location` headers.",
     )
+    public_base_urls: PublicBaseUrls = Field(
+        [], description="Further public base URLs (comma-separated, e.g. `https://gw.intern."
+        "example.nl`): a FHIR request whose scheme, host and port match one gets it in "
+        "`Location`, `fullUrl` and Bundle links; any other gets `PUBLIC_BASE_URL`, never an "
+        "address taken from the `Host` header. See docs/public-base-urls.md.")
     secret_key: str = Field(
         DEVELOPMENT_SECRET_KEY,
         description="Server secret from which per-client webhook signing secrets are derived. "
@@ -86,6 +112,11 @@ class Settings(BaseSettings):
     )
     max_json_depth: int = Field(
         48, ge=8, le=512, description="Deepest accepted JSON nesting; deeper is 400."
+    )
+    require_if_match: bool = Field(
+        False, description="Strict updates: a Task PUT/PATCH or Consent PUT without If-Match "
+        "is 428. Off (the default, as on HAPI FHIR): If-Match is checked when sent (412 on "
+        "a stale version) and an update without it applies."
     )
     outbox_max_attempts: int = Field(
         15, ge=1, le=100, description="Delivery attempts before an outbox message is dead "
