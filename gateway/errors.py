@@ -6,6 +6,7 @@ FHIR ``OperationOutcome.issue.code``; ``gateway.error_handlers`` renders them al
     ├── Unauthorized                401 login        (no, expired or invalid token)
     ├── Forbidden                   403 forbidden    (token lacks the scope, or not your data)
     ├── NotFound                    404 not-found
+    │   └── Gone                    410 deleted      (read of a DELETEd resource)
     ├── Conflict                    409 conflict     (illegal status transition, key reuse)
     ├── PreconditionFailed          412 conflict     (If-Match stale, If-None-Exist ambiguous)
     ├── PayloadTooLarge             413 too-costly
@@ -64,6 +65,11 @@ class Forbidden(GatewayError):
 class NotFound(GatewayError):
     status = 404
     code = "not-found"
+
+
+class Gone(NotFound):
+    status = 410
+    code = "deleted"
 
 
 class Conflict(GatewayError):

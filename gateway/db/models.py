@@ -235,6 +235,7 @@ class SubscriptionRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column()  # DELETEd: reads answer 410
 
 
 class IdempotencyKey(Base):
@@ -402,3 +403,16 @@ class ProcessingLogLeaf(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ResourceVersion(Base):
+    """A version that an update replaced (the current one stays in the resource's own row):
+    what vread and ``_history`` read. Consents need none: their rows are their versions."""
+
+    __tablename__ = "resource_versions"
+
+    resource_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    resource: Mapped[dict[str, Any]] = mapped_column()
+    superseded_at: Mapped[datetime] = mapped_column(default=utcnow)
