@@ -33,6 +33,7 @@ from gateway.fhir import (
     subscription,
     task,
 )
+from gateway.fhir.negotiation import FhirFormatMiddleware
 from gateway.identity import routes as identity_routes
 from gateway.involvements import routes as involvement_routes
 from gateway.logging import configure_logging, get_logger
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         version="0.1.0",
         lifespan=lifespan,
     )
+    # innermost: FHIR answers in the negotiated format (errors too), JSON untouched
+    app.add_middleware(FhirFormatMiddleware)
     # inside the request context (ids, access log); the token endpoint counts for itself
     app.add_middleware(RateLimitMiddleware, uncounted=(auth_routes.TOKEN_PATH, *UNCOUNTED))
     app.add_middleware(RequestContextMiddleware, metrics=metrics,

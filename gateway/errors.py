@@ -7,6 +7,7 @@ FHIR ``OperationOutcome.issue.code``; ``gateway.error_handlers`` renders them al
     ├── Forbidden                   403 forbidden    (token lacks the scope, or not your data)
     ├── NotFound                    404 not-found
     │   └── Gone                    410 deleted      (read of a DELETEd resource)
+    ├── NotAcceptable               406 not-supported (an Accept or _format not served)
     ├── Conflict                    409 conflict     (illegal status transition, key reuse)
     ├── PreconditionFailed          412 conflict     (If-Match stale, If-None-Exist ambiguous)
     ├── PayloadTooLarge             413 too-costly
@@ -70,6 +71,11 @@ class NotFound(GatewayError):
 class Gone(NotFound):
     status = 410
     code = "deleted"
+
+
+class NotAcceptable(GatewayError):
+    status = 406
+    code = "not-supported"
 
 
 class Conflict(GatewayError):

@@ -13,6 +13,9 @@ from gateway.errors import BadRequest, UnsupportedMediaType
 
 FHIR_JSON = "application/fhir+json"
 ACCEPTED_JSON_TYPES = frozenset({FHIR_JSON, "application/json"})
+XML_TYPES = frozenset({"application/fhir+xml", "application/xml", "text/xml"})
+FHIR_VERSIONS = ("4.0", "4.3")
+SUPPORTED_VERSIONS = "supported fhirVersion values: 4.0 (R4) and 4.3 (R4B)"
 
 
 class FhirResponse(Response):
@@ -33,12 +36,37 @@ def split_token(token: str) -> tuple[str | None, str]:
     return (system, value) if sep else (None, token)
 
 
+def media_range(text: str) -> tuple[str, dict[str, str]]:
+    """``type/sub; a=1; b="2"`` -> (``type/sub``, {a: 1, b: 2}); names lower-cased."""
+    kind, *parts = text.split(";")
+    params = {}
+    for part in parts:
+        name, _, value = part.partition("=")
+        params[name.strip().lower()] = value.strip().strip('"')
+    return kind.strip().lower(), params
+
+
+def fhir_version_ok(params: dict[str, str]) -> bool:
+    """No ``fhirVersion``, or one naming R4 or R4B (``4.0``, ``4.0.1``, ``4.3``, ``4.3.0``):
+    Dutch R4 clients send 4.0, and R4B's JSON is R4's for everything the gateway serves."""
+    version = params.get("fhirversion")
+    return version is None or ".".join(version.split(".")[:2]) in FHIR_VERSIONS
+
+
 def require_media_type(request: Request, accepted: frozenset[str] = ACCEPTED_JSON_TYPES) -> None:
-    if media_type(request) not in accepted:
+    """415 unless the body is one of ``accepted`` (JSON only: XML bodies are not read) with,
+    if it names one, a supported ``fhirVersion``."""
+    kind, params = media_range(request.headers.get("content-type", ""))
+    if kind in XML_TYPES:
+        raise UnsupportedMediaType("XML request bodies are not accepted; send "
+                                   f"{', '.join(sorted(accepted))}", expression="Content-Type")
+    if kind not in accepted:
         raise UnsupportedMediaType(
             f"Content-Type must be one of {', '.join(sorted(accepted))}",
             expression="Content-Type",
         )
+    if not fhir_version_ok(params):
+        raise UnsupportedMediaType(SUPPORTED_VERSIONS, expression="Content-Type")
 
 
 def json_depth(value: Any) -> int:

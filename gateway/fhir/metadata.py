@@ -54,7 +54,7 @@ def capability_statement(base_url: str, version: str) -> dict[str, Any]:
         "software": {"name": "wijkgateway", "version": version},
         "implementation": {"description": "wijkgateway FHIR API", "url": f"{base_url}/fhir"},
         "fhirVersion": "4.3.0",
-        "format": ["application/fhir+json"],
+        "format": ["application/fhir+json", "application/fhir+xml"],
         "patchFormat": ["application/json-patch+json"],
         "rest": [{
             "mode": "server",
