@@ -152,7 +152,7 @@ def store_referral(connection: Connection, body: bytes) -> None:
     resource = ServiceRequest.model_validate(document)
     bsn = resource.subject.identifier.value
     identifier = resource.identifier[0]
-    agb = resource.requester.identifier.value
+    agb = f"agb:{resource.requester.identifier.value}"
     now = utcnow()
     person_id = connection.scalar(select(PERSONS.c.id).where(PERSONS.c.bsn == bsn))
     if person_id is None:
@@ -161,12 +161,12 @@ def store_referral(connection: Connection, body: bytes) -> None:
     referral_id = new_id()
     connection.execute(SERVICE_REQUESTS.insert(), {
         "id": referral_id, "version_id": 1, "client_id": CLIENT_ID, "team_id": TEAM_ID,
-        "person_id": person_id, "requester_agb": agb, "identifier_system": identifier.system,
+        "person_id": person_id, "requester": agb, "identifier_system": identifier.system,
         "identifier_value": identifier.value, "resource": document,
         "created_at": now, "updated_at": now})
     connection.execute(TASKS.insert(), {
         "id": new_id(), "version_id": 1, "service_request_id": referral_id,
-        "client_id": CLIENT_ID, "team_id": TEAM_ID, "requester_agb": agb,
+        "client_id": CLIENT_ID, "team_id": TEAM_ID, "requester": agb,
         "status": "requested", "details": {}, "created_at": now, "updated_at": now})
     connection.execute(INVOLVEMENTS.insert(), [
         {"id": new_id(), "organization": organization, "person_id": person_id,

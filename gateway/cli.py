@@ -55,6 +55,7 @@ from gateway.outbox import repository as outbox_repository
 from gateway.outbox.worker import Worker, replay
 from gateway.persons import known_person
 from gateway.processing_activities import load_register
+from gateway.referrals import teams
 from gateway.settings import Environment, Settings, get_settings
 
 app = typer.Typer(help="wijkgateway: message gateway for neighbourhood teams.",
@@ -239,14 +240,17 @@ def actors_list(client_id: str) -> None:
 
 
 @teams_app.command("add")
-def teams_add(team_id: str, name: Annotated[str, typer.Option(help="Display name.")]) -> None:
-    """Add a team that can receive referrals as Organization/{team_id}."""
-    if not team_id.replace("-", "").isalnum() or len(team_id) > 64:
-        _fail("team id: letters, digits and '-', at most 64")
+def teams_add(team_id: str, name: Annotated[str, typer.Option(help="Display name.")],
+              identifier: Annotated[list[str] | None, typer.Option(
+                  help="The AGB or URA of the team's organisation (agb:01234567, "
+                       "ura:12345678), by which a GP system may name the team; repeatable, "
+                       "unique across teams.")] = None) -> None:
+    """Add a team that can receive referrals as Organization/{team_id} or by identifier."""
     with _sessions(get_settings()).begin() as session:
-        if session.get(Organization, team_id) is not None:
-            _fail(f"team {team_id!r} exists")
-        session.add(Organization(id=team_id, name=name))
+        try:
+            teams.add_team(session, team_id, name, identifier or [])
+        except teams.TeamError as error:
+            _fail(str(error))
     typer.echo(f"added team {team_id}")
 
 
@@ -255,8 +259,10 @@ def teams_list() -> None:
     from sqlalchemy import select
 
     with _sessions(get_settings())() as session:
-        rows = session.scalars(select(Organization).order_by(Organization.id))
-        typer.echo(json.dumps([{"id": r.id, "name": r.name} for r in rows], indent=2))
+        rows = list(session.scalars(select(Organization).order_by(Organization.id)))
+        identifiers = teams.identifiers_of(session, [r.id for r in rows])
+        typer.echo(json.dumps([{"id": r.id, "name": r.name, "identifiers": identifiers[r.id]}
+                               for r in rows], indent=2))
 
 
 @outbox_app.command("list")

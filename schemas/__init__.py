@@ -24,9 +24,13 @@ from schemas.identifiers import (
     AGB_SYSTEMS,
     BSN_SYSTEM,
     BSN_SYSTEMS,
+    IDENTIFIER_KINDS,
     URA_SYSTEM,
+    IdentifierKind,
     is_valid_agb,
     is_valid_bsn,
+    kind_of_system,
+    parse_identifier_token,
 )
 from schemas.referral import Identifier, Referral, Subject
 from schemas.task_status import (
@@ -58,6 +62,10 @@ __all__ = [
     "TASK_STATUSES_NEEDING_REASON",
     "TASK_TRANSITIONS",
     "URA_SYSTEM",
+    "IDENTIFIER_KINDS",
+    "IdentifierKind",
+    "kind_of_system",
+    "parse_identifier_token",
     "Identifier",
     "Referral",
     "Subject",

@@ -45,10 +45,25 @@ class Referral(BaseModel):
 
     identifier: Identifier | None = None
     subject: Subject
-    requester_agb: str
+    requester: str | None = Field(
+        None, description="The referring professional as sent: ``agb:01234567`` (personal AGB) "
+        "or ``uzi:123456789``.")
+    requester_organization: str | None = Field(
+        None, description="The practice the professional refers for: ``agb:...`` or ``ura:...``.")
     referrer_type: str = "02"
-    team_id: str
+    team_id: str | None = Field(None, description="The receiving team, as ``Organization/{id}``.")
+    team_identifier: str | None = Field(
+        None, description="Or the team by its organisation's identifier (``ura:12345678``), "
+        "resolved to ``team_id`` by the gateway.")
     consent_index: int | None = Field(
         None, description="Index in ``contained`` of the resident's Consent to this referral, "
         "referenced from ``supportingInfo``.")
     resource: dict[str, Any] = Field(description="The validated source resource, as JSON.")
+
+    @model_validator(mode="after")
+    def _routable(self) -> Referral:
+        if self.requester is None and self.requester_organization is None:
+            raise ValueError("a referral needs its requester or the requester's practice")
+        if self.team_id is None and self.team_identifier is None:
+            raise ValueError("a referral names its team by id or by identifier")
+        return self

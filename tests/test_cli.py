@@ -45,12 +45,32 @@ def test_clients_add_list_revoke(env: None) -> None:
     assert json.loads(runner.invoke(app, ["clients", "list"]).output)[0]["revoked"] is True
 
 
+def test_teams_get_identifiers_unique_across_teams(env: None) -> None:
+    added = runner.invoke(app, ["teams", "add", "wijkteam-oost", "--name", "Oost",
+                                "--identifier", "ura:12345678", "--identifier", "agb:01234567"])
+    assert (added.exit_code, added.output) == (0, "added team wijkteam-oost\n")
+    taken = runner.invoke(app, ["teams", "add", "wijkteam-west", "--name", "West",
+                                "--identifier", "ura:12345678"])
+    assert taken.exit_code == 2
+    assert "identifier ura:12345678 belongs to team 'wijkteam-oost' already" in taken.output
+    assert json.loads(runner.invoke(app, ["teams", "list"]).output) == [
+        {"id": "wijkteam-oost", "name": "Oost", "identifiers": ["agb:01234567", "ura:12345678"]}]
+
+
 @pytest.mark.parametrize("args,message", [
     (["clients", "add", "X", "--scope", "system/Nope.read"], "unknown scope"),
     (["clients", "add", "X", "--scope", "system/Task.read", "--team", "nope"], "unknown team"),
     (["clients", "revoke", "nobody"], "no client"),
     (["outbox", "replay", "999"], "no outbox message"),
     (["teams", "add", "bad id!", "--name", "x"], "team id"),
+    (["teams", "add", "t-1", "--name", "x", "--identifier", "ura:1234567"],
+     "identifier 'ura:1234567': not a valid URA number (8 digits)"),
+    (["teams", "add", "t-1", "--name", "x", "--identifier", "uzi:900012345"],
+     "a team's organisation is named by its AGB or URA"),
+    (["teams", "add", "t-1", "--name", "x", "--identifier", "kvk:12345678"],
+     "start with one of agb:, uzi:, ura:"),
+    (["teams", "add", "t-1", "--name", "x", "--identifier", "agb:01234567", "--identifier",
+      "agb:01234567"], "an identifier is given twice"),
     (["clients", "add", "X", "--scope", "system/Task.read", "--organization", "agb:1"],
      "agb:<8 digits>"),
     (["clients", "actors", "add", "nobody", "w-1", "--role", "worker"], "no client"),

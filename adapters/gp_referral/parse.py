@@ -2,7 +2,8 @@
 
 Dutch GP systems send R4/R4B, with BSN and AGB either in a logical reference
 (``{"identifier": {...}}``) or in a contained resource. Both are accepted; extensions the
-gateway does not use are kept and ignored.
+gateway does not use are kept and ignored. The nl-core shapes (PractitionerRole requester,
+UZI-only professional, team by URA or AGB, OID systems) are in docs/referral-shapes.md.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from adapters.base import InvalidMessage, Issue
 from adapters.fhir_validation import validate_resource
 from schemas import (
-    AGB_SYSTEMS,
     BSN_SYSTEMS,
     Identifier,
     Referral,
     Subject,
-    is_valid_agb,
     is_valid_bsn,
+    kind_of_system,
 )
 
 SR = "ServiceRequest"
@@ -39,17 +39,19 @@ def parse_service_request(document: dict[str, Any]) -> Referral:
     if resource.status != "active":
         issues.append(Issue(f"{SR}.status", "a new referral must have status 'active'", "value"))
     subject = _subject(resource.subject, contained, issues)
-    agb = _requester_agb(resource.requester, contained, issues)
-    team_id = _team(resource.performer, issues)
+    requester = _requester(resource.requester, contained, issues)
+    team_id, team_identifier = _team(resource.performer, issues)
     consent_index = _consent(resource.supportingInfo or [], contained, issues)
     if issues:
         raise InvalidMessage(issues)
-    assert subject is not None and agb is not None and team_id is not None
+    assert subject is not None and requester is not None
     return Referral(
         identifier=_business_identifier(resource),
         subject=subject,
-        requester_agb=agb,
+        requester=requester[0],
+        requester_organization=requester[1],
         team_id=team_id,
+        team_identifier=team_identifier,
         consent_index=consent_index,
         resource=document,
     )
@@ -174,48 +176,116 @@ def _checked_bsn(value: str | None, expr: str, issues: list[Issue]) -> str | Non
     return value
 
 
-def _requester_agb(
-    reference: Any, contained: dict[str, tuple[int, Any]], issues: list[Issue]
-) -> str | None:
+PERSONAL_KINDS = ("agb", "uzi")  # who refers, preferred first
+PRACTICE_KINDS = ("agb", "ura")  # the practice they refer for
+Found = list[tuple[str, Any]]  # (expression of an Identifier, the Identifier)
+
+
+def _requester(reference: Any, contained: dict[str, tuple[int, Any]],
+               issues: list[Issue]) -> tuple[str | None, str | None] | None:
+    """The referring professional (personal AGB, else UZI) and their practice (AGB, else
+    URA), as ``agb:...`` tokens; at least one is needed. A Practitioner carries its own
+    identifiers; an nl-core PractitionerRole carries them on its ``practitioner`` and
+    ``organization`` (contained, or logical by identifier). Every AGB, UZI and URA is checked."""
     expr = f"{SR}.requester"
     checked = _checked_reference(reference, expr, REQUESTER_TYPES, "the referring GP is required "
-                                 "(Practitioner or PractitionerRole with an AGB code)",
-                                 contained, issues)
+                                 "(Practitioner or PractitionerRole with an AGB code or UZI "
+                                 "number)", contained, issues)
     if checked is None:
         return None
     path, target = checked
-    candidates: list[tuple[str, Any]] = []
-    if target is not None:
-        candidates += [(f"{path}.identifier[{j}]", i) for j, i in
-                       enumerate(target.identifier or [])]
-        practitioner = getattr(target, "practitioner", None)
-        if practitioner is not None and practitioner.identifier is not None:
-            candidates.append((f"{path}.practitioner.identifier", practitioner.identifier))
-    elif reference.identifier is not None:
-        candidates.append((f"{expr}.identifier", reference.identifier))
-    for path, ident in candidates:
-        if ident.system in AGB_SYSTEMS:
-            if ident.value and is_valid_agb(ident.value):
-                return ident.value
-            issues.append(Issue(f"{path}.value", "not a valid AGB code (8 digits)", "value"))
-            return None
-    issues.append(Issue(expr, "the requester needs an AGB code (system "
-                        "http://fhir.nl/fhir/NamingSystem/agb-z)", "required"))
-    return None
+    known_issues = len(issues)
+    personal: Found = []
+    practice: Found = []
+    if target is None:
+        if reference.identifier is not None:
+            personal.append((f"{expr}.identifier", reference.identifier))
+    else:
+        personal += [(f"{path}.identifier[{j}]", i) for j, i in enumerate(target.identifier or [])]
+        if target.get_resource_type() == "PractitionerRole":
+            personal += _identifiers(target.practitioner, f"{path}.practitioner", "Practitioner",
+                                     contained, issues)
+            practice += _identifiers(target.organization, f"{path}.organization",
+                                     "Organization", contained, issues)
+    person = _first_valid(personal, PERSONAL_KINDS, issues)
+    organization = _first_valid(practice, PRACTICE_KINDS, issues)
+    if len(issues) > known_issues:
+        return None
+    if person is None and organization is None:
+        issues.append(Issue(expr, "the requester needs an AGB code (system "
+                            "http://fhir.nl/fhir/NamingSystem/agb-z) or a UZI number (system "
+                            "http://fhir.nl/fhir/NamingSystem/uzi-nr-pers), or its practice's "
+                            "AGB or URA", "required"))
+        return None
+    return person, organization
 
 
-def _team(performers: list[Any] | None, issues: list[Issue]) -> str | None:
+def _identifiers(reference: Any, expr: str, resource_type: str,
+                 contained: dict[str, tuple[int, Any]], issues: list[Issue]) -> Found:
+    """The identifiers a reference carries: those of the contained resource it points at, or
+    its own logical identifier."""
+    if reference is None:
+        return []
+    if reference.reference:
+        resolved = _resolve_contained(reference, expr, contained, issues)
+        if resolved is None:
+            return []
+        path, target = resolved
+        if target.get_resource_type() != resource_type:
+            issues.append(Issue(f"{expr}.reference", f"must be a {resource_type}", "value"))
+            return []
+        return [(f"{path}.identifier[{j}]", i) for j, i in enumerate(target.identifier or [])]
+    return [(f"{expr}.identifier", reference.identifier)] if reference.identifier else []
+
+
+def _first_valid(found: Found, prefixes: tuple[str, ...], issues: list[Issue]) -> str | None:
+    """The token of the first identifier of the most preferred kind; a malformed AGB, UZI or
+    URA is an issue wherever it stands."""
+    tokens: dict[str, str] = {}
+    for path, ident in found:
+        kind = kind_of_system(ident.system)
+        if kind is None or kind.prefix not in prefixes:
+            continue
+        if not ident.value or not kind.is_valid(ident.value):
+            issues.append(Issue(f"{path}.value", f"not a valid {kind.label} "
+                                f"({kind.digits} digits)", "value"))
+            continue
+        tokens.setdefault(kind.prefix, kind.token(ident.value))
+    return next((tokens[p] for p in prefixes if p in tokens), None)
+
+
+TEAM_KINDS = ("agb", "ura")
+
+
+def _team(performers: list[Any] | None, issues: list[Issue]) -> tuple[str | None, str | None]:
+    """``(team id, None)`` for ``Organization/{id}``, ``(None, "ura:...")`` for a logical
+    reference by the AGB or URA of the team's organisation."""
     expr = f"{SR}.performer"
     if not performers:
         issues.append(Issue(expr, "name the receiving neighbourhood team as "
-                            "'Organization/{team-id}'", "required"))
-        return None
+                            "'Organization/{team-id}' or by its AGB or URA identifier",
+                            "required"))
+        return None, None
     if len(performers) > 1:
         issues.append(Issue(expr, "a referral goes to exactly one team", "value"))
-        return None
-    ref = performers[0].reference or ""
-    if not ref.startswith(TEAM_REFERENCE_PREFIX) or len(ref) == len(TEAM_REFERENCE_PREFIX):
-        issues.append(Issue(f"{expr}[0].reference", "the receiving team must be referenced as "
-                            "'Organization/{team-id}'", "value"))
-        return None
-    return ref[len(TEAM_REFERENCE_PREFIX):]
+        return None, None
+    performer = performers[0]
+    if performer.reference or performer.identifier is None:
+        ref = performer.reference or ""
+        if not ref.startswith(TEAM_REFERENCE_PREFIX) or len(ref) == len(TEAM_REFERENCE_PREFIX):
+            issues.append(Issue(f"{expr}[0].reference", "the receiving team must be referenced "
+                                "as 'Organization/{team-id}' or by identifier", "value"))
+            return None, None
+        return ref[len(TEAM_REFERENCE_PREFIX):], None
+    ident = performer.identifier
+    kind = kind_of_system(ident.system)
+    if kind is None or kind.prefix not in TEAM_KINDS:
+        issues.append(Issue(f"{expr}[0].identifier.system", "name the team's organisation by "
+                            "its AGB (http://fhir.nl/fhir/NamingSystem/agb-z) or URA "
+                            "(http://fhir.nl/fhir/NamingSystem/ura)", "value"))
+        return None, None
+    if not ident.value or not kind.is_valid(ident.value):
+        issues.append(Issue(f"{expr}[0].identifier.value",
+                            f"not a valid {kind.label} ({kind.digits} digits)", "value"))
+        return None, None
+    return None, kind.token(ident.value)

@@ -192,7 +192,10 @@ class ServiceRequestRow(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"), index=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
-    requester_agb: Mapped[str] = mapped_column(String(8))
+    # who referred, as sent (``agb:01234567``, ``uzi:123456789``) and for which practice
+    # (``agb:``/``ura:``); at least one is set (docs/referral-shapes.md)
+    requester: Mapped[str | None] = mapped_column(String(64))
+    requester_organization: Mapped[str | None] = mapped_column(String(64))
     identifier_system: Mapped[str | None] = mapped_column(String(255))
     identifier_value: Mapped[str | None] = mapped_column(String(255))
     resource: Mapped[dict[str, Any]] = mapped_column()
@@ -212,7 +215,8 @@ class TaskRow(Base):
     )
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"), index=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
-    requester_agb: Mapped[str] = mapped_column(String(8))
+    requester: Mapped[str | None] = mapped_column(String(64))  # as on the referral
+    requester_organization: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(32), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # statusReason, note, ...
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -416,3 +420,14 @@ class ResourceVersion(Base):
     version_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     resource: Mapped[dict[str, Any]] = mapped_column()
     superseded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TeamIdentifier(Base):
+    """An AGB or URA of a team's organisation (``ura:12345678``): a GP system may name the
+    team by it (``performer.identifier``). One team each."""
+
+    __tablename__ = "team_identifiers"
+
+    identifier: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,15 +14,20 @@ from gateway.errors import NotFound
 from gateway.fhir.base_url import public_base
 from gateway.fhir.common import bundle_response, parse_search
 from gateway.fhir_json import FhirResponse
+from gateway.referrals.render import fhir_identifier
+from gateway.referrals.teams import identifiers_of
 from gateway.runtime import DbSession
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["Organization"], route_class=UnitOfWorkRoute)
 
 
-def render_organization(row: Organization) -> dict[str, Any]:
-    return {"resourceType": "Organization", "id": row.id, "active": True, "name": row.name,
-            "type": [{"text": "wijkteam"}]}
+def render_organization(row: Organization, identifiers: list[str]) -> dict[str, Any]:
+    """A team, with the AGB and URA (nl systems) a referral may name it by."""
+    resource: dict[str, Any] = {"resourceType": "Organization", "id": row.id}
+    if identifiers:
+        resource["identifier"] = [fhir_identifier(token) for token in identifiers]
+    return {**resource, "active": True, "name": row.name, "type": [{"text": "wijkteam"}]}
 
 
 @router.get("/Organization/{organization_id}", response_class=FhirResponse)
@@ -31,7 +36,7 @@ def read_organization(organization_id: str, caller: OrganizationRead,
     row = session.get(Organization, organization_id)
     if row is None:
         raise NotFound("no such Organization", expression="Organization.id")
-    return FhirResponse(render_organization(row))
+    return FhirResponse(render_organization(row, identifiers_of(session, [row.id])[row.id]))
 
 
 @router.get("/Organization", response_class=FhirResponse)
@@ -40,5 +45,6 @@ def list_organizations(request: Request, caller: OrganizationRead,
     search = parse_search(request, frozenset())
     rows, total = page(session, select(Organization).order_by(Organization.id), search.count,
                        search.offset)
+    identifiers = identifiers_of(session, [r.id for r in rows])
     return bundle_response(request, public_base(request), search,
-                           [render_organization(r) for r in rows], total)
+                           [render_organization(r, identifiers[r.id]) for r in rows], total)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.db.models import ServiceRequestRow, TaskRow
-from schemas import AGB_SYSTEM
+from schemas import IDENTIFIER_KINDS
 
 TASK_CODE = {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code",
                          "code": "fulfill", "display": "Fulfill the focal request"}]}
@@ -35,10 +35,23 @@ def render_task(row: TaskRow) -> dict[str, Any]:
         "focus": {"reference": f"ServiceRequest/{row.service_request_id}"},
         "authoredOn": row.created_at.isoformat(),
         "lastModified": row.updated_at.isoformat(),
-        "requester": {"type": "Practitioner",
-                      "identifier": {"system": AGB_SYSTEM, "value": row.requester_agb}},
+        "requester": _requester(row),
         "owner": {"reference": f"Organization/{row.team_id}"},
     }
+
+
+def _requester(row: TaskRow) -> dict[str, Any]:
+    """The professional who referred (AGB, else UZI), else the practice (AGB or URA)."""
+    if row.requester:
+        return {"type": "Practitioner", "identifier": fhir_identifier(row.requester)}
+    assert row.requester_organization is not None
+    return {"type": "Organization", "identifier": fhir_identifier(row.requester_organization)}
+
+
+def fhir_identifier(token: str) -> dict[str, str]:
+    """``ura:12345678`` -> ``{"system": "http://fhir.nl/fhir/NamingSystem/ura", ...}``."""
+    prefix, _, value = token.partition(":")
+    return {"system": IDENTIFIER_KINDS[prefix].system, "value": value}
 
 
 def etag(version_id: int) -> str:

@@ -29,7 +29,7 @@ from gateway.errors import Conflict, Forbidden, GatewayError, Unprocessable
 from gateway.identity.service import queue_conflict
 from gateway.involvements.service import end_referral, register_referral
 from gateway.logging import get_logger
-from gateway.referrals import repository
+from gateway.referrals import repository, teams
 from gateway.referrals.render import render_service_request, render_task
 from gateway.subscriptions.repository import subscribers_for_new_referral, subscribers_for_task
 from schemas import (
@@ -52,24 +52,20 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
     """Identify the resident, store referral + Task (+ the resident's consent when it came
     along), and enqueue the team's notifications as the consent decision allows.
 
-    ``known_teams`` caches teams seen to exist (teams are never deleted), saving a query.
     A duplicate business identifier is caught by the unique constraint, not a pre-check.
     Rows are written with plain INSERTs in foreign-key order; ``row`` is returned transient,
     for rendering.
     """
-    if referral.team_id not in known_teams:
-        if not repository.team_exists(session, referral.team_id):
-            raise Unprocessable("unknown team: no Organization with this id receives referrals",
-                                expression="ServiceRequest.performer[0].reference")
-        known_teams.add(referral.team_id)
-    subscribers = subscribers_for_new_referral(session, referral.team_id)
+    referral, team_id = _routed(session, referral, known_teams)
+    subscribers = subscribers_for_new_referral(session, team_id)
     match = repository.find_or_create_person(session, referral.subject)
     person_id = match.person_id
     ident = referral.identifier
     now = utcnow()
     values = dict(
-        id=new_id(), version_id=1, client_id=caller.client_id, team_id=referral.team_id,
-        person_id=person_id, requester_agb=referral.requester_agb, resource=referral.resource,
+        id=new_id(), version_id=1, client_id=caller.client_id, team_id=team_id,
+        person_id=person_id, requester=referral.requester,
+        requester_organization=referral.requester_organization, resource=referral.resource,
         identifier_system=ident.system if ident else None,
         identifier_value=ident.value if ident else None, created_at=now, updated_at=now)
     row = ServiceRequestRow(**values)
@@ -84,7 +80,9 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
         raise
     repository.insert_row(session, TaskRow, service_request_id=row.id,
                           client_id=caller.client_id, team_id=row.team_id,
-                          requester_agb=row.requester_agb, status="requested", details={},
+                          requester=row.requester,
+                          requester_organization=row.requester_organization,
+                          status="requested", details={},
                           created_at=now, updated_at=now)
     audit.remember_subject(session, person_id, referral.subject)
     withhold = None
@@ -111,6 +109,28 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
     return row
 
 
+def _routed(session: Session, referral: Referral,
+            known_teams: set[str]) -> tuple[Referral, str]:
+    """The referral with its team's id, and that id, checked to exist. A team named by
+    identifier is looked up; ``known_teams`` caches ids seen to exist (teams are never
+    deleted), saving a query."""
+    if referral.team_identifier is not None:
+        team_id = teams.team_for_identifier(session, referral.team_identifier)
+        if team_id is None:
+            raise Unprocessable("unknown team: no team has this AGB or URA",
+                                expression="ServiceRequest.performer[0].identifier")
+        known_teams.add(team_id)
+        return referral.model_copy(update={"team_id": team_id}), team_id
+    team_id = referral.team_id
+    assert team_id is not None  # the Referral model requires an id or an identifier
+    if team_id not in known_teams:
+        if not repository.team_exists(session, team_id):
+            raise Unprocessable("unknown team: no Organization with this id receives referrals",
+                                expression="ServiceRequest.performer[0].reference")
+        known_teams.add(team_id)
+    return referral, team_id
+
+
 def _link_subject(session: Session, caller: Caller, register: Register, referral: Referral,
                   row: ServiceRequestRow) -> None:
     """The referral's resident is known for sure: the sender and the team become involved,
@@ -134,7 +154,8 @@ def settle_identity(session: Session, register: Register, review: IdentityReview
     client = session.get(OAuthClient, row.client_id)
     assert client is not None
     sender = Caller(client.id, frozenset(), client.team_id, client.role, organization_of(client))
-    referral = get_adapter(GP_ADAPTER).parse(row.resource)
+    referral = get_adapter(GP_ADAPTER).parse(row.resource).model_copy(
+        update={"team_id": row.team_id})
     register_referral(session, sender=sender.organization, team_id=row.team_id,
                       person_id=row.person_id, referral_id=row.id, client_id=client.id)
     outcome: dict[str, Any] = {}

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from tests.conftest import row_counts
 from tests.support.samples import AGB, BSN, service_request
 
+UZI = "http://fhir.nl/fhir/NamingSystem/uzi-nr-pers"
+URA = "http://fhir.nl/fhir/NamingSystem/ura"
+
 
 def _with(**changes: Any) -> dict[str, Any]:
     resource = service_request()
@@ -62,6 +65,20 @@ INVALID_REFERRALS = {
     "unknown element": (_with(bogus=1), 422, "ServiceRequest.bogus"),
     "wrong type for note text": (_with(note=[{"text": 5}]), 422, "ServiceRequest.note[0].text"),
     "missing intent": (_with(intent=None), 422, "ServiceRequest.intent"),
+    "invalid UZI": (_with(requester={"type": "Practitioner", "identifier": {
+        "system": UZI, "value": "90001234"}}), 422, "ServiceRequest.requester.identifier.value"),
+    "invalid practice URA": (_with(
+        contained=[{"resourceType": "PractitionerRole", "id": "gp",
+                    "organization": {"identifier": {"system": URA, "value": "1234"}}}],
+        requester={"reference": "#gp"}), 422,
+        "ServiceRequest.contained[0].organization.identifier.value"),
+    "unknown team identifier": (_with(performer=[{"identifier": {
+        "system": URA, "value": "99999999"}}]), 422, "ServiceRequest.performer[0].identifier"),
+    "team named by a UZI": (_with(performer=[{"identifier": {
+        "system": UZI, "value": "900012345"}}]), 422,
+        "ServiceRequest.performer[0].identifier.system"),
+    "invalid team URA": (_with(performer=[{"identifier": {"system": URA, "value": "1234567"}}]),
+                         422, "ServiceRequest.performer[0].identifier.value"),
     "bad date": (_with(authoredOn="yesterday"), 422, "ServiceRequest.authoredOn"),
 }
 
