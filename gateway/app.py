@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 import adapters
-from gateway import error_handlers, health, processing_activities
+from gateway import docs_pages, error_handlers, health, openapi, processing_activities
 from gateway.audit import routes as audit_routes
 from gateway.audit.guard import require_guard
 from gateway.audit.log import audit_context, audit_sessions
@@ -90,7 +90,9 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
                     "client credentials at /oauth/token.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # gateway.docs_pages serves /docs from package assets
     )
+    openapi.install(app)  # the document, post-processed in one place
     # innermost: FHIR answers in the negotiated format (errors too), JSON untouched
     app.add_middleware(FhirFormatMiddleware)
     # inside the request context (ids, access log); the token endpoint counts for itself
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     app.add_middleware(SessionMiddleware, **session_options(settings))  # the console's cookie
     error_handlers.install(app)
     app.include_router(health.router)
+    app.include_router(docs_pages.router)
     app.include_router(auth_routes.router)
     app.include_router(processing_activities.router)
     for module in (metadata, service_request, task, subscription, organization, consent,

@@ -30,7 +30,7 @@ PUBLIC = {
     ("GET", "/openapi.json"): "the API description",
     ("GET", "/docs"): "the API description, as a page",
     ("GET", "/docs/oauth2-redirect"): "the API page's OAuth2 helper",
-    ("GET", "/redoc"): "the API description, as a page",
+    ("GET", "/docs/static/{name}"): "the API page's script, style sheet and icon",
     ("GET", "/healthz"): "liveness probe",
     ("GET", "/readyz"): "readiness probe",
     ("GET", "/metrics"): "Prometheus scrape; counters only, no personal data",

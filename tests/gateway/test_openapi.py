@@ -1,0 +1,295 @@
+"""The OpenAPI document and ``/docs``: what an integrator reads must match what the routes do.
+
+Document-only tests build the app once without a database; the tests that call routes use the
+``client`` fixture (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from fhir.resources.R4B import get_fhir_model_class
+
+from gateway.app import create_app
+from gateway.auth.scopes import SCOPES, SYSTEM_SCOPES
+from gateway.fhir.metadata import SUPPORTED
+from gateway.openapi import OAUTH2
+from gateway.openapi_fhir import COMMON_SEARCH, EXAMPLES, JSON_PATCH, MERGE_PATCH
+from gateway.settings import Settings
+from tests.conftest import BASE_URL, TEST_KEYS, involve
+from tests.support.markers import SQLITE_ONLY
+
+FHIR_JSON = "application/fhir+json"
+METHODS = ("get", "post", "put", "patch", "delete")
+APP = create_app(Settings(environment="test", database_url="sqlite://",
+                          public_base_url=BASE_URL, **TEST_KEYS), configure_logs=False)
+DOC: dict[str, Any] = APP.openapi()
+OPERATIONS = [(method, path, operation) for path, item in DOC["paths"].items()
+              for method, operation in item.items() if method in METHODS]
+IDS = [f"{m.upper()} {p}" for m, p, _ in OPERATIONS]
+
+
+def _resource_path(path: str) -> str | None:
+    """The resource type of a ``/fhir/{Type}...`` path, else None."""
+    parts = path.split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "fhir" and parts[2] in SUPPORTED else None
+
+
+def _ref(node: dict[str, Any]) -> dict[str, Any]:
+    name = node["$ref"].removeprefix("#/components/schemas/")
+    return DOC["components"]["schemas"][name]
+
+
+# ---- /docs ----------------------------------------------------------------------------------
+
+@SQLITE_ONLY
+def test_docs_page_loads_its_assets_from_the_gateway_only(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert re.findall(r"https?://", page.text) == []
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets == ["/docs/static/swagger-ui.css", "/docs/static/favicon-32x32.png",
+                      "/docs/static/swagger-ui-bundle.js"]
+    types = {asset: client.get(asset).headers["content-type"] for asset in assets}
+    assert types == {"/docs/static/swagger-ui.css": "text/css; charset=utf-8",
+                     "/docs/static/favicon-32x32.png": "image/png",
+                     "/docs/static/swagger-ui-bundle.js": "text/javascript; charset=utf-8"}
+    assert "url: '/openapi.json'" in page.text
+    assert '"validatorUrl": null' in page.text
+
+
+@SQLITE_ONLY
+def test_docs_assets_answer_200_and_others_404(client: TestClient) -> None:
+    assert client.get("/docs/static/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs/oauth2-redirect").status_code == 200
+    missing = client.get("/docs/static/index.html")  # in the package, but not served
+    assert (missing.status_code, missing.json()["resourceType"]) == (404, "OperationOutcome")
+    assert client.get("/redoc").status_code == 404
+
+
+@SQLITE_ONLY
+def test_the_served_document_is_the_post_processed_one(client: TestClient) -> None:
+    assert client.get("/openapi.json").json() == DOC
+
+
+# ---- the document's shape -------------------------------------------------------------------
+
+def test_document_is_openapi_3_0_that_swagger_ui_4_renders() -> None:
+    text = json.dumps(DOC)
+    assert DOC["openapi"] == "3.0.3"
+    assert '{"type": "null"}' not in text
+    assert '"const"' not in text
+    for ref in set(re.findall(r'"\$ref": "([^"]+)"', text)):
+        kind, name = ref.removeprefix("#/components/").split("/")
+        assert name in DOC["components"][kind], ref
+    operation_ids = [op["operationId"] for _, _, op in OPERATIONS]
+    assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_every_error_is_an_operation_outcome() -> None:
+    assert "HTTPValidationError" not in json.dumps(DOC)
+    for method, path, operation in OPERATIONS:
+        for status, response in operation["responses"].items():
+            if status < "400" or path == "/oauth/token" or (path, status) == ("/readyz", "503"):
+                continue
+            assert response["content"] == {FHIR_JSON: {"schema": {
+                "$ref": "#/components/schemas/OperationOutcome"}}}, (method, path, status)
+    token_errors = DOC["paths"]["/oauth/token"]["post"]["responses"]
+    assert {s: r["content"]["application/json"]["schema"]["$ref"]
+            for s, r in token_errors.items() if s >= "400"} == {
+        s: "#/components/schemas/OAuthError" for s in ("400", "401", "429")}
+
+
+# ---- security -------------------------------------------------------------------------------
+
+def test_security_scheme_is_client_credentials_with_every_scope() -> None:
+    scheme = DOC["components"]["securitySchemes"][OAUTH2]
+    assert scheme["type"] == "oauth2"
+    assert scheme["flows"] == {"clientCredentials": {"tokenUrl": "/oauth/token",
+                                                     "scopes": SCOPES}}
+    assert "grant-type:token-exchange" in scheme["description"]
+    assert "docs/acting-person.md" in scheme["description"]
+
+
+def test_scopes_come_from_the_routes_dependencies() -> None:
+    declared = {(m, p): op["security"] for m, p, op in OPERATIONS if "security" in op}
+    assert declared[("put", "/fhir/Task/{task_id}")] == [{OAUTH2: ["system/Task.write"]}]
+    assert declared[("post", "/fhir/ServiceRequest")] == [
+        {OAUTH2: ["system/ServiceRequest.write"]}]
+    # the officers' dependency wraps the scope check and logs a refusal
+    assert declared[("get", "/audit/entries")] == [{OAUTH2: ["system/AuditEvent.read"]}]
+    assert declared[("get", "/involvements")] == [{OAUTH2: ["admin/Involvement.write"]}]
+    assert declared[("post", "/oauth/token")] == [{"clientSecretBasic": []}, {}]
+    assert ("get", "/fhir/metadata") not in declared
+    assert ("get", "/healthz") not in declared
+
+
+def test_operations_over_residents_data_say_they_need_the_acting_person() -> None:
+    for method, path, operation in OPERATIONS:
+        scopes = {s for req in operation.get("security", []) for s in req.get(OAUTH2, [])}
+        says = "acting person" in operation.get("description", "")
+        assert says == bool(scopes - SYSTEM_SCOPES), (method, path)
+
+
+@SQLITE_ONLY
+def test_every_operation_that_wants_a_token_declares_its_scheme(client: TestClient) -> None:
+    """Without a token: 401 exactly where the document declares the OAuth2 scheme."""
+    wants_token, declared = [], []
+    for method, path, operation in OPERATIONS:
+        if path == "/oauth/token":
+            continue
+        url = re.sub(r"\{[^}]+\}", "x1", path)
+        if client.request(method.upper(), url).status_code == 401:
+            wants_token.append((method, path))
+        if any(OAUTH2 in requirement for requirement in operation.get("security", [])):
+            declared.append((method, path))
+    assert wants_token == declared
+    assert len(declared) >= 30
+
+
+# ---- FHIR bodies, parameters, headers, responses ---------------------------------------------
+
+def _fhir_writes() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(m, p, op) for m, p, op in OPERATIONS
+            if _resource_path(p) and m in ("post", "put")]
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), _fhir_writes(),
+                         ids=[f"{m.upper()} {p}" for m, p, _ in _fhir_writes()])
+def test_fhir_writes_take_a_typed_body_with_a_valid_dutch_example(
+        method: str, path: str, operation: dict[str, Any]) -> None:
+    resource_type = _resource_path(path)
+    content = operation["requestBody"]["content"]
+    assert sorted(content) == ["application/fhir+json", "application/json"]
+    media = content[FHIR_JSON]
+    schema = _ref(media["schema"])
+    assert schema["properties"]["resourceType"]["enum"] == [resource_type]
+    assert schema["required"][0] == "resourceType"
+    example = media["example"]
+    assert example["resourceType"] == resource_type
+    get_fhir_model_class(resource_type).model_validate(example)  # valid R4B
+
+
+def test_required_elements_and_codes_come_from_the_r4b_models() -> None:
+    schema = DOC["components"]["schemas"]["ServiceRequest"]
+    assert schema["required"] == ["resourceType", "intent", "status", "subject"]
+    assert schema["properties"]["intent"]["enum"][:4] == ["proposal", "plan", "directive",
+                                                          "order"]
+    assert DOC["components"]["schemas"]["Subscription"]["required"] == [
+        "resourceType", "channel", "criteria", "reason", "status"]
+
+
+def test_patches_take_json_patch_and_merge_patch() -> None:
+    patches = [(p, op) for m, p, op in OPERATIONS if m == "patch" and _resource_path(p)]
+    assert [p for p, _ in patches] == ["/fhir/Task/{task_id}"]
+    for _, operation in patches:
+        content = operation["requestBody"]["content"]
+        assert sorted(content) == [JSON_PATCH, MERGE_PATCH]
+        assert content[JSON_PATCH]["examples"]["accept"]["value"] == [
+            {"op": "replace", "path": "/status", "value": "accepted"}]
+
+
+def _parameters(operation: dict[str, Any], where: str) -> list[str]:
+    return [p["name"] for p in operation.get("parameters", []) if p["in"] == where]
+
+
+def test_searches_declare_the_capability_statement_parameters_and_the_common_ones() -> None:
+    common = [name for name, _ in COMMON_SEARCH]
+    searched = []
+    for resource_type, (interactions, params, _) in SUPPORTED.items():
+        if "search-type" not in interactions:
+            continue
+        operation = DOC["paths"][f"/fhir/{resource_type}"]["get"]
+        own = [name for name, _ in params]
+        assert _parameters(operation, "query") == own + [n for n in common if n not in own]
+        assert _parameters(operation, "header") == ["Accept", "Prefer"]
+        assert _ref(operation["responses"]["200"]["content"][FHIR_JSON]["schema"]) \
+            == DOC["components"]["schemas"]["Bundle"]
+        searched.append(resource_type)
+    assert searched == [p.removeprefix("/fhir/") for m, p, _ in OPERATIONS
+                        if m == "get" and _resource_path(p) and p.count("/") == 2]
+
+
+def test_headers_are_declared_where_they_apply() -> None:
+    headers = {(m, p): _parameters(op, "header") for m, p, op in OPERATIONS
+               if _resource_path(p)}
+    assert headers[("post", "/fhir/ServiceRequest")] == [
+        "Accept", "Prefer", "If-None-Exist", "Idempotency-Key"]
+    assert headers[("post", "/fhir/Subscription")] == ["Accept", "Prefer"]
+    assert headers[("put", "/fhir/Task/{task_id}")] == ["Accept", "Prefer", "If-Match"]
+    assert headers[("patch", "/fhir/Task/{task_id}")] == ["Accept", "Prefer", "If-Match"]
+    assert headers[("put", "/fhir/Consent/{consent_id}")] == ["Accept", "Prefer", "If-Match"]
+    assert all("Accept" in names for names in headers.values())
+
+
+def test_fhir_answers_are_typed_resources_not_strings() -> None:
+    for method, path, operation in OPERATIONS:
+        resource_type = _resource_path(path)
+        if not resource_type:
+            continue
+        for status, response in operation["responses"].items():
+            if status.startswith("2") and status != "204":
+                assert list(response["content"]) == [FHIR_JSON], (method, path)
+                schema = _ref(response["content"][FHIR_JSON]["schema"])
+                assert schema["properties"]["resourceType"]["enum"] in (
+                    [resource_type], ["Bundle"]), (method, path)
+    created = DOC["paths"]["/fhir/ServiceRequest"]["post"]["responses"]["201"]
+    assert sorted(created["headers"]) == ["ETag", "Location"]
+    assert created["content"][FHIR_JSON]["schema"] == {
+        "$ref": "#/components/schemas/ServiceRequest"}
+
+
+# ---- summaries ------------------------------------------------------------------------------
+
+def test_every_operation_has_a_summary_a_person_wrote() -> None:
+    defaults = {route.name.replace("_", " ").title() for route in iter_route_contexts(APP.routes)
+                if route.name}
+    summaries = [op.get("summary", "") for _, _, op in OPERATIONS]
+    assert [s for s in summaries if not s or s in defaults] == []
+    assert DOC["paths"]["/fhir/ServiceRequest"]["post"]["summary"] == "Send a referral"
+    assert DOC["paths"]["/healthz"]["get"]["summary"] == "Check that the gateway is alive"
+
+
+# ---- the examples work ----------------------------------------------------------------------
+
+def _example(method: str, path: str) -> Any:
+    return DOC["paths"][path][method]["requestBody"]["content"][FHIR_JSON]["example"]
+
+
+def test_examples_use_test_bsns_only() -> None:
+    bsns = re.findall(r'"value": "(\d{9})"', json.dumps(EXAMPLES))
+    assert sorted(bsns) == ["999990019", "999998456"]  # RvIG test numbers (999 99x xxx)
+
+
+def test_the_referral_example_is_accepted_and_its_task_takes_the_patch_example(
+        client: TestClient, gp: dict[str, str], team: dict[str, str]) -> None:
+    created = client.post("/fhir/ServiceRequest", json=_example("post", "/fhir/ServiceRequest"),
+                          headers=gp)
+    assert created.status_code == 201, created.text
+    tasks = client.get(f"/fhir/Task?focus=ServiceRequest/{created.json()['id']}",
+                       headers=team).json()
+    task = tasks["entry"][0]["resource"]
+    patch = DOC["paths"]["/fhir/Task/{task_id}"]["patch"]["requestBody"]["content"]
+    answer = client.patch(f"/fhir/Task/{task['id']}", headers={
+        **team, "Content-Type": JSON_PATCH}, content=json.dumps(
+            patch[JSON_PATCH]["examples"]["accept"]["value"]))
+    assert (answer.status_code, answer.json()["status"]) == (200, "accepted")
+
+
+def test_the_consent_and_patient_examples_are_accepted(client: TestClient,
+                                                        team: dict[str, str]) -> None:
+    patient_ref = involve(client, "999998456")  # the Patient example's BSN
+    patient = client.post("/fhir/Patient", json=_example("post", "/fhir/Patient"), headers=team)
+    assert patient.status_code == 200, patient.text
+    consent = {**_example("post", "/fhir/Consent"), "patient": {"reference": patient_ref},
+               "performer": [{"reference": patient_ref}]}
+    created = client.post("/fhir/Consent", json=consent, headers=team)
+    assert created.status_code == 201, created.text
+    related = {**_example("post", "/fhir/RelatedPerson"),
+               "patient": {"reference": patient_ref}}
+    answer = client.post("/fhir/RelatedPerson", json=related, headers=team)
+    assert answer.status_code == 201, answer.text
