@@ -13,13 +13,14 @@ from consent import Decision, Recipient, RecipientDecision, Register, minimise
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents.decisions import decide_for, recipient_json
-from gateway.db.models import OutboxMessage, ServiceRequestRow, TaskRow
+from gateway.db.models import OutboxMessage, Person, ServiceRequestRow, TaskRow
 from gateway.db.types import utcnow
 from gateway.fhir.subset import subset_view
 from gateway.identity.repository import under_review
 from gateway.logging import get_logger
 from gateway.outbox.enqueue import Delivery, enqueue
 from gateway.outbox.repository import make_due
+from gateway.persons import render_patient
 from gateway.referrals.render import render_service_request, render_task
 from gateway.subscriptions.repository import Subscriber, active_subscriber
 from schemas import ACTIVITY_FEEDBACK, ACTIVITY_REFERRAL
@@ -133,35 +134,59 @@ def _release(session: Session, register: Register, message: OutboxMessage) -> bo
 
 
 def referral_as_seen_by(session: Session, register: Register, caller: Caller,
-                        row: ServiceRequestRow) -> dict[str, Any]:
+                        row: ServiceRequestRow,
+                        version: dict[str, Any] | None = None) -> dict[str, Any]:
     """A referral as a reader may see it, and the read logged. The sender sees what it sent;
     a team's system sees what the consent decision permits it, and only the envelope (no
-    personal data) when that is nothing, as it would have received by webhook."""
-    resource = render_service_request(row)
+    personal data) when that is nothing, as it would have received by webhook. ``version``:
+    an older version of ``row``'s resource (vread), decided the same way, as of now."""
+    resource = version or render_service_request(row)
     if caller.client_id == row.client_id:
         audit.record(session, kind="read", action="referral.read", activity_id=ACTIVITY_REFERRAL,
                      actor_id=caller.client_id, person_id=row.person_id,
                      details={"resource": f"ServiceRequest/{row.id}", "as": "sender"})
         return resource
+    return _read_as_recipient(session, register, caller, "referral.read", row.person_id,
+                              resource, sender=row.client_id,
+                              held=under_review(session, f"ServiceRequest/{row.id}"))
+
+
+def patient_as_seen_by(session: Session, register: Register, caller: Caller,
+                       person: Person) -> dict[str, Any]:
+    """A resident as an organisation involved with them may see them, and the read logged:
+    the elements the referral decision permits this reader (BSN and birth date are
+    identification), else the id only, as a referral read would show. The involvement
+    itself is the route's check."""
+    return _read_as_recipient(session, register, caller, "person.read", person.id,
+                              render_patient(person))
+
+
+def _read_as_recipient(session: Session, register: Register, caller: Caller, action: str,
+                       person_id: str, resource: dict[str, Any], sender: str | None = None,
+                       held: bool = False) -> dict[str, Any]:
+    """Decide the referral activity for the caller as recipient, log the read (or its
+    denial), and minimise: the envelope only when nothing is permitted or ``held``."""
     recipient = Recipient(caller.team_id or caller.client_id, caller.role)
-    verdict = decide_for(session, register, ACTIVITY_REFERRAL, row.person_id, (recipient,),
-                         sender=row.client_id).recipients[0]
-    held = under_review(session, f"ServiceRequest/{row.id}")
+    verdict = decide_for(session, register, ACTIVITY_REFERRAL, person_id, (recipient,),
+                         sender=sender).recipients[0]
     permitted = verdict.verdict == "permit" and not held
-    audit.record(session, kind="read" if permitted else "denial", action="referral.read",
+    audit.record(session, kind="read" if permitted else "denial", action=action,
                  outcome="ok" if permitted else "denied", activity_id=ACTIVITY_REFERRAL,
                  actor_id=caller.client_id, recipient=recipient.organization,
-                 recipient_role=recipient.role, person_id=row.person_id,
+                 recipient_role=recipient.role, person_id=person_id,
                  categories=verdict.permitted if permitted else frozenset(),
-                 details={"resource": f"ServiceRequest/{row.id}", "rules": list(verdict.rules),
+                 details={"resource": f"{resource['resourceType']}/{resource['id']}",
+                          "rules": list(verdict.rules),
                           **({"reason": REASON_IDENTITY_CONFLICT} if held else {})})
     return _minimised(resource, verdict.fields if permitted else register.envelope)
 
 
-def task_as_seen_by(register: Register, caller: Caller, row: TaskRow) -> dict[str, Any]:
+def task_as_seen_by(register: Register, caller: Caller, row: TaskRow,
+                    version: dict[str, Any] | None = None) -> dict[str, Any]:
     """The receiving team sees its whole Task; the referrer only what feedback carries (the
-    status, not the team's notes), as in its webhooks."""
-    resource = render_task(row)
+    status, not the team's notes), as in its webhooks. ``version``: an older version of
+    ``row``'s Task (vread), shown the same way."""
+    resource = version or render_task(row)
     if caller.team_id == row.team_id:
         return resource
     activity = register.activity(ACTIVITY_FEEDBACK)

@@ -108,3 +108,9 @@ def person_by_reference(session: Session, patient: str) -> Person | None:
 
 def related_person(session: Session, related_id: str) -> RelatedPersonRow | None:
     return session.get(RelatedPersonRow, related_id)
+
+
+def versions(session: Session, consent_id: str) -> list[ConsentRow]:
+    """Every version of a consent (its rows), newest first: its ``_history``."""
+    return list(session.scalars(select(ConsentRow).where(ConsentRow.consent_id == consent_id)
+                                .order_by(ConsentRow.version.desc())))

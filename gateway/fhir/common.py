@@ -76,11 +76,22 @@ def versioned(resource: dict[str, Any], version_id: int, status_code: int = 200,
     return FhirResponse(resource, status_code=status_code, headers=headers)
 
 
-def check_if_match(header: str | None, version_id: int) -> None:
-    """Updates must name the version they change, so no team overwrites another's change."""
-    if header is None:
+def if_match(request: Request, required: bool) -> str | None:
+    """The ``If-Match`` header. Optional, as on HAPI FHIR; a strict deployment
+    (``WIJKGATEWAY_REQUIRE_IF_MATCH``) makes every update name its version (428 without)."""
+    header = request.headers.get("if-match")
+    if header is None and required:
         raise PreconditionRequired("send If-Match with the ETag of the version you change",
                                    expression="If-Match")
+    return header
+
+
+def check_if_match(header: str | None, version_id: int) -> None:
+    """An update that names a version changes only that one, so no team overwrites another's
+    change unseen (412). Without ``If-Match`` it applies; the body's ``meta.versionId`` is
+    ignored, as the spec says."""
+    if header is None:
+        return
     match = _ETAG.match(header.strip())
     if not match:
         raise BadRequest('If-Match must look like W/"3"', expression="If-Match")

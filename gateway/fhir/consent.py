@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from functools import partial
+
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import Select
 
 from gateway.audit import log as audit
@@ -13,8 +15,10 @@ from gateway.consents.service import record_consent, render_consent, revoke_cons
 from gateway.db.models import ConsentRow
 from gateway.db.paging import page
 from gateway.errors import BadRequest, NotFound
+from gateway.fhir import history
 from gateway.fhir.base_url import public_base
-from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
+from gateway.fhir.common import RawBody, bundle_response, if_match, parse_search, versioned
+from gateway.fhir.prefer import written
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type, split_token
 from gateway.involvements.access import require_involved_with
 from gateway.involvements.repository import involved_in
@@ -30,35 +34,65 @@ STATUSES = frozenset({"active", "inactive"})
 
 @router.post("/Consent", status_code=201, response_class=FhirResponse)
 def create_consent(request: Request, body: RawBody, caller: ConsentWrite, session: DbSession,
-                   runtime: RuntimeDep) -> FhirResponse:
+                   runtime: RuntimeDep) -> Response:
     """Record a consent (``provision.type`` permit) or an objection (deny). Sending the same
     body again answers 200 with the consent it created."""
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
     row, created = record_consent(session, caller, runtime.register, document)
-    location = f"{public_base(request)}/fhir/Consent/{row.consent_id}" \
-               f"/_history/{row.version}"
-    return versioned(render_consent(row), row.version, 201 if created else 200, location)
+    return written(request, render_consent(row), row.version, 201 if created else 200,
+                   history.version_url(request, "Consent", row.consent_id, row.version))
 
 
 @router.get("/Consent/{consent_id}", response_class=FhirResponse)
 def read_consent(consent_id: str, caller: ConsentRead, session: DbSession) -> FhirResponse:
+    row = _visible_or_404(session, caller, consent_id)
+    return versioned(read_consent_row(session, caller, row), row.version)
+
+
+@router.get("/Consent/{consent_id}/_history/{vid}", response_class=FhirResponse)
+def vread_consent(consent_id: str, vid: str, caller: ConsentRead,
+                  session: DbSession) -> FhirResponse:
+    return history.vread("Consent", vid, _versions(session, caller, consent_id))
+
+
+@router.get("/Consent/{consent_id}/_history", response_class=FhirResponse)
+def consent_history(consent_id: str, request: Request, caller: ConsentRead,
+                    session: DbSession) -> FhirResponse:
+    return history.instance_history(request, "Consent", consent_id,
+                                    _versions(session, caller, consent_id))
+
+
+def _visible_or_404(session: DbSession, caller: Caller, consent_id: str) -> ConsentRow:
+    """The current version, for a caller that may read it (recorded by it or its team: else
+    404) and whose organisation helps the person now (else 403)."""
     row = repository.get_visible(session, caller, consent_id)
     if row is None:
         raise NotFound("no such Consent", expression="Consent.id")
     require_involved_with(session, caller, row.person_id, "consent.read_refused")
-    return versioned(read_consent_row(session, caller, row), row.version)
+    return row
+
+
+def _versions(session: DbSession, caller: Caller, consent_id: str) -> list[history.Version]:
+    """consent_records rows are the versions (append-only); each read is logged."""
+    _visible_or_404(session, caller, consent_id)
+    return [history.Version(row.version, history.method_of(row.version),
+                            row.recorded_at.isoformat(),
+                            partial(read_consent_row, session, caller, row))
+            for row in repository.versions(session, consent_id)]
 
 
 @router.put("/Consent/{consent_id}", response_class=FhirResponse)
 def update_consent(consent_id: str, request: Request, body: RawBody, caller: ConsentWrite,
-                   session: DbSession, runtime: RuntimeDep) -> FhirResponse:
+                   session: DbSession, runtime: RuntimeDep) -> Response:
     """Revoke with ``status: inactive``: a new version is added, history is kept.
-    ``If-Match`` is optional; revoking a revoked consent answers the same."""
+    ``If-Match`` is checked when sent (required in strict mode); revoking a revoked consent
+    answers the same."""
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
-    row = revoke_consent(session, caller, consent_id, document, request.headers.get("if-match"))
-    return versioned(render_consent(row), row.version)
+    row = revoke_consent(session, caller, consent_id, document,
+                         if_match(request, runtime.settings.require_if_match))
+    return written(request, render_consent(row), row.version)
 
 
 @router.get("/Consent", response_class=FhirResponse)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
+from gateway.auth.bearer import Caller
 from gateway.auth.callers import ServiceRequestRead, ServiceRequestWrite
 from gateway.db.models import ServiceRequestRow
 from gateway.db.paging import page
 from gateway.disclosure import referral_as_seen_by
 from gateway.errors import NotFound
+from gateway.fhir import history
 from gateway.fhir.base_url import public_base
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
+from gateway.fhir.prefer import written
 from gateway.fhir_json import FhirResponse, require_media_type, split_token
 from gateway.pipeline import receive_referral
 from gateway.referrals import repository
 from gateway.referrals.render import render_service_request
-from gateway.runtime import DbSession, RuntimeDep
+from gateway.runtime import DbSession, Runtime, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["ServiceRequest"], route_class=UnitOfWorkRoute)
@@ -25,7 +28,7 @@ SEARCH_PARAMS = frozenset({"identifier"})
 
 @router.post("/ServiceRequest", status_code=201, response_class=FhirResponse)
 def create_service_request(request: Request, body: RawBody, caller: ServiceRequestWrite,
-                           session: DbSession, runtime: RuntimeDep) -> FhirResponse:
+                           session: DbSession, runtime: RuntimeDep) -> Response:
     """Send a referral. Retries are safe with ``If-None-Exist`` or ``Idempotency-Key``."""
     require_media_type(request)
     accepted = receive_referral(session, caller, body, runtime.settings.max_json_depth,
@@ -35,20 +38,47 @@ def create_service_request(request: Request, body: RawBody, caller: ServiceReque
     row = accepted.row
     if accepted.created_now:
         runtime.metrics.referrals.inc()
-    location = f"{public_base(request)}/fhir/ServiceRequest/{row.id}" \
-               f"/_history/{row.version_id}"
-    return versioned(render_service_request(row), row.version_id, accepted.status_code, location)
+    return written(request, render_service_request(row), row.version_id, accepted.status_code,
+                   history.version_url(request, "ServiceRequest", row.id, row.version_id))
 
 
 @router.get("/ServiceRequest/{resource_id}", response_class=FhirResponse)
 def read_service_request(resource_id: str, caller: ServiceRequestRead, session: DbSession,
                          runtime: RuntimeDep) -> FhirResponse:
     """The sender reads what it sent; a team's system what the consent decision permits it."""
+    row = _referral_or_404(session, resource_id, caller)
+    return versioned(referral_as_seen_by(session, runtime.register, caller, row),
+                     row.version_id)
+
+
+@router.get("/ServiceRequest/{resource_id}/_history/{vid}", response_class=FhirResponse)
+def vread_service_request(resource_id: str, vid: str, caller: ServiceRequestRead,
+                          session: DbSession, runtime: RuntimeDep) -> FhirResponse:
+    return history.vread("ServiceRequest", vid,
+                         _versions(session, caller, runtime, resource_id))
+
+
+@router.get("/ServiceRequest/{resource_id}/_history", response_class=FhirResponse)
+def service_request_history(resource_id: str, request: Request, caller: ServiceRequestRead,
+                            session: DbSession, runtime: RuntimeDep) -> FhirResponse:
+    return history.instance_history(request, "ServiceRequest", resource_id,
+                                    _versions(session, caller, runtime, resource_id))
+
+
+def _referral_or_404(session: DbSession, resource_id: str, caller: Caller) -> ServiceRequestRow:
     row = repository.get_visible(session, ServiceRequestRow, resource_id, caller)
     if row is None:
         raise NotFound("no such ServiceRequest", expression="ServiceRequest.id")
-    return versioned(referral_as_seen_by(session, runtime.register, caller, row),
-                     row.version_id)
+    return row
+
+
+def _versions(session: DbSession, caller: Caller, runtime: Runtime,
+              resource_id: str) -> list[history.Version]:
+    """Each version decided, minimised and logged as a read, under today's consent."""
+    row = _referral_or_404(session, resource_id, caller)
+    return history.versions_of(
+        [render_service_request(row), *history.kept(session, "ServiceRequest", row.id)],
+        lambda resource: referral_as_seen_by(session, runtime.register, caller, row, resource))
 
 
 @router.get("/ServiceRequest", response_class=FhirResponse)

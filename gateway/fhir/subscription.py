@@ -9,9 +9,12 @@ from gateway.auth.bearer import Caller
 from gateway.auth.callers import SubscriptionRead, SubscriptionWrite
 from gateway.db.models import SubscriptionRow
 from gateway.db.paging import page
-from gateway.errors import NotFound
+from gateway.db.types import utcnow
+from gateway.errors import Gone, NotFound
+from gateway.fhir import history
 from gateway.fhir.base_url import public_base
 from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
+from gateway.fhir.prefer import written
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.subscriptions.service import create_subscription, render_subscription
@@ -21,29 +24,66 @@ router = APIRouter(prefix="/fhir", tags=["Subscription"], route_class=UnitOfWork
 
 
 def _own_or_404(session: DbSession, subscription_id: str, caller: Caller) -> SubscriptionRow:
+    """The caller's own Subscription, deleted or not (one posted ``status: off`` is read
+    like any other); anyone else's is 404, as an unknown id."""
     row = session.get(SubscriptionRow, subscription_id)
-    if row is None or row.client_id != caller.client_id or row.status == "off":
+    if row is None or row.client_id != caller.client_id:
         raise NotFound("no such Subscription", expression="Subscription.id")
+    return row
+
+
+def _current_or_410(session: DbSession, subscription_id: str,
+                    caller: Caller) -> SubscriptionRow:
+    row = _own_or_404(session, subscription_id, caller)
+    if row.deleted_at is not None:
+        raise Gone("this Subscription was deleted; its versions stay readable at _history",
+                   expression="Subscription.id")
     return row
 
 
 @router.post("/Subscription", status_code=201, response_class=FhirResponse)
 def subscribe(request: Request, body: RawBody, caller: SubscriptionWrite, session: DbSession,
-              runtime: RuntimeDep) -> FhirResponse:
+              runtime: RuntimeDep) -> Response:
     """Register a rest-hook. Deliveries are signed per the Standard Webhooks scheme; the
     endpoint must pass the egress policy (docs/webhooks.md)."""
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
     row = create_subscription(session, caller, document, runtime.egress)
-    location = f"{public_base(request)}/fhir/Subscription/{row.id}"
-    return versioned(render_subscription(row), row.version_id, 201, location)
+    return written(request, render_subscription(row), row.version_id, 201,
+                   history.version_url(request, "Subscription", row.id, row.version_id))
 
 
 @router.get("/Subscription/{subscription_id}", response_class=FhirResponse)
 def read_subscription(subscription_id: str, caller: SubscriptionRead,
                       session: DbSession) -> FhirResponse:
-    row = _own_or_404(session, subscription_id, caller)
+    """Your Subscription, active, off or in error; 410 once DELETEd."""
+    row = _current_or_410(session, subscription_id, caller)
     return versioned(render_subscription(row), row.version_id)
+
+
+@router.get("/Subscription/{subscription_id}/_history/{vid}", response_class=FhirResponse)
+def vread_subscription(subscription_id: str, vid: str, caller: SubscriptionRead,
+                       session: DbSession) -> FhirResponse:
+    return history.vread("Subscription", vid, _versions(session, caller, subscription_id))
+
+
+@router.get("/Subscription/{subscription_id}/_history", response_class=FhirResponse)
+def subscription_history(subscription_id: str, request: Request, caller: SubscriptionRead,
+                         session: DbSession) -> FhirResponse:
+    return history.instance_history(request, "Subscription", subscription_id,
+                                    _versions(session, caller, subscription_id))
+
+
+def _versions(session: DbSession, caller: Caller,
+              subscription_id: str) -> list[history.Version]:
+    """A client's own Subscriptions carry no resident data: every version shown whole. A
+    deletion is a version without a resource."""
+    row = _own_or_404(session, subscription_id, caller)
+    older = history.kept(session, "Subscription", row.id)
+    if row.deleted_at is None:
+        return history.versions_of([render_subscription(row), *older], dict)
+    deletion = history.Version(row.version_id, "DELETE", row.deleted_at.isoformat(), None)
+    return [deletion, *history.versions_of(older, dict)]
 
 
 @router.get("/Subscription", response_class=FhirResponse)
@@ -60,7 +100,12 @@ def list_subscriptions(request: Request, caller: SubscriptionRead, session: DbSe
 
 @router.delete("/Subscription/{subscription_id}", status_code=204)
 def unsubscribe(subscription_id: str, caller: SubscriptionWrite, session: DbSession) -> Response:
-    """Stop notifications. Messages not yet delivered are not sent."""
+    """Stop notifications. Messages not yet delivered are not sent. The deletion is a new
+    version: a read answers 410 from now on, ``_history`` still lists what it was. Deleting
+    it again changes nothing."""
     row = _own_or_404(session, subscription_id, caller)
-    row.status = "off"
+    if row.deleted_at is None:
+        history.keep(session, render_subscription(row))
+        row.status, row.deleted_at = "off", utcnow()
+        row.version_id += 1
     return Response(status_code=204)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import jsonpatch
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fhir.resources.R4B.task import Task
 from sqlalchemy import select
 
@@ -13,10 +12,25 @@ from gateway.auth.callers import TaskRead, TaskWrite
 from gateway.db.models import TaskRow
 from gateway.db.paging import page
 from gateway.disclosure import task_as_seen_by
-from gateway.errors import BadRequest, NotFound, Unprocessable
+from gateway.errors import BadRequest, NotFound
+from gateway.fhir import history, merge_patch
 from gateway.fhir.base_url import public_base
-from gateway.fhir.common import RawBody, bundle_response, check_if_match, parse_search, versioned
-from gateway.fhir_json import FhirResponse, decode_json, decode_json_object, require_media_type
+from gateway.fhir.common import (
+    RawBody,
+    bundle_response,
+    check_if_match,
+    if_match,
+    parse_search,
+    versioned,
+)
+from gateway.fhir.prefer import written
+from gateway.fhir_json import (
+    FhirResponse,
+    decode_json,
+    decode_json_object,
+    media_type,
+    require_media_type,
+)
 from gateway.referrals import repository
 from gateway.referrals.render import render_task
 from gateway.referrals.service import update_task
@@ -25,7 +39,6 @@ from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["Task"], route_class=UnitOfWorkRoute)
 SEARCH_PARAMS = frozenset({"focus", "status"})
-JSON_PATCH = frozenset({"application/json-patch+json"})
 
 
 def _task_or_404(session: DbSession, task_id: str, caller: Caller) -> TaskRow:
@@ -40,6 +53,28 @@ def read_task(task_id: str, caller: TaskRead, session: DbSession,
               runtime: RuntimeDep) -> FhirResponse:
     row = _task_or_404(session, task_id, caller)
     return versioned(task_as_seen_by(runtime.register, caller, row), row.version_id)
+
+
+@router.get("/Task/{task_id}/_history/{vid}", response_class=FhirResponse)
+def vread_task(task_id: str, vid: str, caller: TaskRead, session: DbSession,
+               runtime: RuntimeDep) -> FhirResponse:
+    return history.vread("Task", vid, _versions(session, caller, runtime, task_id))
+
+
+@router.get("/Task/{task_id}/_history", response_class=FhirResponse)
+def task_history(task_id: str, request: Request, caller: TaskRead, session: DbSession,
+                 runtime: RuntimeDep) -> FhirResponse:
+    return history.instance_history(request, "Task", task_id,
+                                    _versions(session, caller, runtime, task_id))
+
+
+def _versions(session: DbSession, caller: Caller, runtime: Runtime,
+              task_id: str) -> list[history.Version]:
+    """Each version shown as a read of the Task shows it (the same 404 when unreadable)."""
+    row = _task_or_404(session, task_id, caller)
+    return history.versions_of(
+        [render_task(row), *history.kept(session, "Task", row.id)],
+        lambda resource: task_as_seen_by(runtime.register, caller, row, resource))
 
 
 @router.get("/Task", response_class=FhirResponse)
@@ -61,44 +96,38 @@ def search_tasks(request: Request, caller: TaskRead, session: DbSession,
 
 @router.put("/Task/{task_id}", response_class=FhirResponse)
 def replace_task(task_id: str, request: Request, body: RawBody, caller: TaskWrite,
-                 session: DbSession, runtime: RuntimeDep) -> FhirResponse:
-    """Move the status (needs ``If-Match``). Only status elements may change."""
+                 session: DbSession, runtime: RuntimeDep) -> Response:
+    """Move the status. ``If-Match`` is checked when sent (412 if stale); only status
+    elements may change."""
     require_media_type(request)
     row = _task_or_404(session, task_id, caller)
-    check_if_match(request.headers.get("if-match"), row.version_id)
+    check_if_match(if_match(request, runtime.settings.require_if_match), row.version_id)
     document = decode_json_object(body, runtime.settings.max_json_depth)
-    return _apply(session, caller, runtime, row, document)
+    return _apply(request, session, caller, runtime, row, document)
 
 
 @router.patch("/Task/{task_id}", response_class=FhirResponse)
 def patch_task(task_id: str, request: Request, body: RawBody, caller: TaskWrite,
-               session: DbSession, runtime: RuntimeDep) -> FhirResponse:
-    """JSON Patch (``application/json-patch+json``) on the current Task, e.g. replace /status."""
-    require_media_type(request, JSON_PATCH)
+               session: DbSession, runtime: RuntimeDep) -> Response:
+    """JSON Patch (``application/json-patch+json``, e.g. replace /status) or JSON Merge Patch
+    (``application/merge-patch+json``, or the changed elements as ``application/fhir+json``
+    or ``application/json``, which fhirpy's ``patch()`` sends) on the current Task."""
+    require_media_type(request, merge_patch.PATCH_TYPES)
     row = _task_or_404(session, task_id, caller)
-    check_if_match(request.headers.get("if-match"), row.version_id)
-    operations = decode_json(body, runtime.settings.max_json_depth)
-    if not isinstance(operations, list):
-        raise BadRequest("a JSON Patch body is an array of operations")
-    try:
-        document = jsonpatch.apply_patch(render_task(row), operations)
-    except jsonpatch.InvalidJsonPatch:  # RFC 5789 section 2.2: a malformed patch is a 400
-        raise BadRequest("each JSON Patch operation is an object with a known 'op', a "
-                         "'path' and, where the op needs it, 'value' or 'from' (RFC 6902)"
-                         ) from None
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError,
-            KeyError, ValueError):
-        raise Unprocessable("the patch cannot be applied to the current Task") from None
-    if not isinstance(document, dict):
-        raise Unprocessable("the patched Task must stay a JSON object (a patch of the whole "
-                            "document, path '', replaced it)")
-    return _apply(session, caller, runtime, row, document)
+    check_if_match(if_match(request, runtime.settings.require_if_match), row.version_id)
+    patch = decode_json(body, runtime.settings.max_json_depth)
+    document = merge_patch.apply(media_type(request), render_task(row), patch, "Task")
+    return _apply(request, session, caller, runtime, row, document)
 
 
-def _apply(session: DbSession, caller: Caller, runtime: Runtime, row: TaskRow,
-           document: dict) -> FhirResponse:
+def _apply(request: Request, session: DbSession, caller: Caller, runtime: Runtime,
+           row: TaskRow, document: dict) -> Response:
+    """Validate and store; the version replaced is kept for vread and ``_history``."""
     if document.get("id") != row.id:
         raise BadRequest("the body's id must match the URL", expression="Task.id")
     validate_resource(Task, document)
+    replaced = render_task(row)
     row = update_task(session, caller, runtime.register, row, document)
-    return versioned(render_task(row), row.version_id)
+    if row.version_id != int(replaced["meta"]["versionId"]):
+        history.keep(session, replaced)
+    return written(request, render_task(row), row.version_id)

@@ -164,7 +164,7 @@ def test_bad_search_parameters_are_400(query: str, client: TestClient, gp: dict)
 
 
 def test_unknown_route_is_a_404_operation_outcome(client: TestClient) -> None:
-    response = client.get("/fhir/Patient/1")
+    response = client.get("/fhir/Practitioner/1")
     assert response.status_code == 404
     assert response.json()["issue"][0]["code"] == "not-found"
 

@@ -1,0 +1,49 @@
+"""What a create, update or patch answers, as the client's ``Prefer`` header asks (FHIR
+RESTful API, RFC 7240): ``return=representation`` (the default) the resource,
+``return=minimal`` headers only, ``return=OperationOutcome`` an informational outcome.
+A preference the gateway does not know is ignored, as RFC 7240 says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+
+from adapters.base import Issue
+from gateway.fhir_json import FhirResponse, operation_outcome
+from gateway.referrals.render import etag
+
+REPRESENTATION, MINIMAL, OUTCOME = "representation", "minimal", "OperationOutcome"
+_RETURNS = {REPRESENTATION.lower(): REPRESENTATION, MINIMAL.lower(): MINIMAL,
+            OUTCOME.lower(): OUTCOME}
+
+
+def return_preference(request: Request) -> str:
+    """The first known ``return=`` preference of any ``Prefer`` header, else representation."""
+    for header in request.headers.getlist("prefer"):
+        for preference in header.split(","):
+            name, _, value = preference.split(";")[0].partition("=")
+            if name.strip().lower() == "return":
+                known = _RETURNS.get(value.strip().strip('"').lower())
+                if known:
+                    return known
+    return REPRESENTATION
+
+
+def written(request: Request, resource: dict[str, Any], version_id: int,
+            status_code: int = 200, location: str | None = None) -> Response:
+    """The answer to a write: ETag (and Location for a create) always, the body as preferred."""
+    headers = {"ETag": etag(version_id)}
+    if location:
+        headers["Location"] = location
+    preference = return_preference(request)
+    if preference != REPRESENTATION:
+        headers["Preference-Applied"] = f"return={preference}"
+    if preference == MINIMAL:
+        return Response(status_code=status_code, headers=headers)
+    if preference == OUTCOME:
+        done = "created" if status_code == 201 else "stored"
+        message = f"{done} {resource['resourceType']}/{resource['id']} version {version_id}"
+        outcome = operation_outcome([Issue("", message, "informational")], "information")
+        return FhirResponse(outcome, status_code=status_code, headers=headers)
+    return FhirResponse(resource, status_code=status_code, headers=headers)
