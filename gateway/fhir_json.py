@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -119,19 +120,20 @@ def operation_outcome(issues: list[Issue], severity: str = "error") -> dict[str,
     }
 
 
-def searchset(base_url: str, self_link: str, resources: list[dict[str, Any]],
-              total: int, next_link: str | None = None) -> dict[str, Any]:
-    links = [{"relation": "self", "url": self_link}]
-    if next_link:
-        links.append({"relation": "next", "url": next_link})
+def searchset(base_url: str, links: dict[str, str], total: int,
+              matches: Sequence[dict[str, Any]], included: Sequence[dict[str, Any]] = (),
+              outcome: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A searchset Bundle: ``links`` by relation (self, next, previous); entries in search
+    mode match, include, and an outcome entry when there is something to warn about."""
+    entries = [*({"fullUrl": f"{base_url}/fhir/{r['resourceType']}/{r['id']}", "resource": r,
+                  "search": {"mode": mode}}
+                 for mode, group in (("match", matches), ("include", included))
+                 for r in group),
+               *([{"resource": outcome, "search": {"mode": "outcome"}}] if outcome else [])]
     return {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
-        "link": links,
-        "entry": [
-            {"fullUrl": f"{base_url}/fhir/{r['resourceType']}/{r['id']}", "resource": r,
-             "search": {"mode": "match"}}
-            for r in resources
-        ],
+        "link": [{"relation": relation, "url": url} for relation, url in links.items()],
+        **({"entry": entries} if entries else {}),
     }

@@ -23,7 +23,7 @@ from gateway.audit.queries import (
 from gateway.audit.report import access_report
 from gateway.auth.bearer import Caller
 from gateway.errors import BadRequest
-from gateway.fhir.common import bounded_int
+from gateway.fhir.search import bounded_int
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.templating import templates
 from gateway.unit_of_work import UnitOfWorkRoute

@@ -18,7 +18,7 @@ from gateway.console.auth import ConsoleOfficer, ConsoleUser, CsrfChecked
 from gateway.console.chart import stacked_bars
 from gateway.console.web import ConsoleRoute, page, see_other
 from gateway.errors import BadRequest
-from gateway.fhir.common import bounded_int
+from gateway.fhir.search import bounded_int
 from gateway.identity.repository import open_reviews_with_bsn
 from gateway.identity.service import MAX_COMMENT_LENGTH as IDENTITY_COMMENT_MAX
 from gateway.identity.service import RESOLUTIONS, resolve

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy import false
 
 from gateway.audit import log as audit
 from gateway.audit.officer import Officer
-from gateway.audit.queries import EntryFilter, search
+from gateway.audit.queries import EntryFilter, entries_query
 from gateway.db.models import ProcessingLogEntry
 from gateway.errors import BadRequest
-from gateway.fhir.base_url import public_base
-from gateway.fhir.common import bundle_response, parse_search
+from gateway.fhir.search import SearchSpec, bundle_response, parse_search
 from gateway.fhir_json import FhirResponse, split_token
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
@@ -24,24 +24,28 @@ BASE = "https://wijkgateway.nl/fhir"
 ACTIONS = {"write": "C", "read": "R", "view": "R", "disclosure": "E", "denial": "E",
            "override": "E", "login": "E", "review": "U", "purge": "D", "verify": "E"}
 OUTCOMES = {"ok": "0", "denied": "4", "error": "8"}
+SEARCH = SearchSpec("AuditEvent", frozenset({"patient"}))
 
 
 @router.get("/AuditEvent", response_class=FhirResponse)
 def search_audit_events(request: Request, caller: Officer, session: DbSession,
                         runtime: RuntimeDep) -> FhirResponse:
-    """``patient``: the person's BSN (``system|value`` or the value). Newest first."""
-    search_params = parse_search(request, frozenset({"patient"}))
+    """``patient``: the person's BSN (``system|value`` or the value; another system matches
+    nothing). Newest first."""
+    search_params = parse_search(request, SEARCH)
     system, bsn = split_token(search_params.params.get("patient", ""))
-    if system not in (None, "", *BSN_SYSTEMS) or not is_valid_bsn(bsn):
+    if not is_valid_bsn(bsn):
         raise BadRequest("patient is the person's BSN (optionally with the BSN system)",
                          expression="patient")
     identifier = audit.subject_identifier(bsn)
     where = EntryFilter(pseudonyms=tuple(runtime.audit.pseudonymiser.every_pseudonym(identifier)))
-    rows, total = search(session, where, search_params.count, search_params.offset)
+    query = entries_query(where).order_by(None)
+    if system not in (None, *BSN_SYSTEMS):  # a token of another system matches nothing
+        query = query.where(false())
+    rows, total = search_params.rows(session, query, ProcessingLogEntry.seq.desc())
     audit.record(session, kind="read", action="audit.fhir_export", actor_id=caller.client_id,
                  subject=identifier)
-    return bundle_response(request, public_base(request), search_params,
-                           [audit_event(r) for r in rows], total)
+    return bundle_response(request, search_params, [audit_event(r) for r in rows], total)
 
 
 def audit_event(entry: ProcessingLogEntry) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import Select
+from sqlalchemy import Select, case
 
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
@@ -13,23 +13,30 @@ from gateway.auth.callers import ConsentRead, ConsentWrite
 from gateway.consents import repository
 from gateway.consents.service import record_consent, render_consent, revoke_consent
 from gateway.db.models import ConsentRow
-from gateway.db.paging import page
 from gateway.errors import BadRequest, NotFound
 from gateway.fhir import history
-from gateway.fhir.base_url import public_base
-from gateway.fhir.common import RawBody, bundle_response, if_match, parse_search, versioned
+from gateway.fhir.common import RawBody, if_match, versioned
 from gateway.fhir.prefer import written
+from gateway.fhir.search import (
+    SearchSpec,
+    bundle_response,
+    code_clause,
+    parse_search,
+    reference_ids,
+)
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type, split_token
 from gateway.involvements.access import require_involved_with
 from gateway.involvements.repository import involved_in
 from gateway.persons import involved_person
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
-from schemas import ACTIVITY_SYSTEM, ROLE_SYSTEM
+from schemas import ACTIVITY_SYSTEM, ROLE_SYSTEM, is_valid_bsn
 
 router = APIRouter(prefix="/fhir", tags=["Consent"], route_class=UnitOfWorkRoute)
-SEARCH_PARAMS = frozenset({"patient", "status", "actor", "actor:identifier", "purpose"})
+SEARCH = SearchSpec("Consent", frozenset({"patient", "status", "actor", "actor:identifier",
+                                          "purpose"}), ConsentRow.recorded_at)
 STATUSES = frozenset({"active", "inactive"})
+STATUS_SYSTEM = "http://hl7.org/fhir/consent-state-codes"
 
 
 @router.post("/Consent", status_code=201, response_class=FhirResponse)
@@ -99,17 +106,16 @@ def update_consent(consent_id: str, request: Request, body: RawBody, caller: Con
 def search_consents(request: Request, caller: ConsentRead, session: DbSession,
                     runtime: RuntimeDep) -> FhirResponse:
     """Current versions, by ``patient``, ``status``, ``actor`` (``Organization/{id}``),
-    ``actor:identifier`` (a recipient role) and ``purpose`` (an activity id)."""
-    search = parse_search(request, SEARCH_PARAMS)
-    query = _filtered(repository.visible_consents(caller), search.params).where(
+    ``actor:identifier`` (a recipient role), ``purpose`` (an activity id), ``_lastUpdated``."""
+    search = parse_search(request, SEARCH)
+    query = _filtered(request, repository.visible_consents(caller), search.params).where(
         involved_in(caller.organization, ConsentRow.person_id))
     if "patient" in search.params:  # asking about one person: only if involved (403 else)
-        person = involved_person(session, caller, search.params["patient"],
+        person = involved_person(session, caller, _patient(request, search.params["patient"]),
                                  "consent.read_refused")
         query = query.where(ConsentRow.person_id == person.id)
-    rows, total = page(session, query.order_by(ConsentRow.recorded_at, ConsentRow.row_id),
-                       search.count, search.offset)
-    return bundle_response(request, public_base(request), search,
+    rows, total = search.rows(session, query, ConsentRow.recorded_at, ConsentRow.row_id)
+    return bundle_response(request, search,
                            [read_consent_row(session, caller, r) for r in rows], total)
 
 
@@ -121,31 +127,35 @@ def read_consent_row(session: DbSession, caller: Caller, row: ConsentRow) -> dic
     return render_consent(row)
 
 
-def _filtered(query: Select[tuple[ConsentRow]], params: dict[str, str]
+def _filtered(request: Request, query: Select[tuple[ConsentRow]], params: dict[str, str]
               ) -> Select[tuple[ConsentRow]]:
-    if "status" in params:
-        statuses = set(params["status"].split(","))
-        if not statuses <= STATUSES:
-            raise BadRequest("status is active or inactive (revoked)", expression="status")
-        query = query.where(ConsentRow.active.in_([s == "active" for s in statuses]))
+    if "status" in params:  # active, or inactive (revoked): the two states stored
+        query = query.where(code_clause(params["status"], "status", STATUS_SYSTEM,
+                                        case((ConsentRow.active, "active"), else_="inactive"),
+                                        STATUSES))
     if "actor" in params:
-        if not params["actor"].startswith("Organization/"):
-            raise BadRequest("actor is 'Organization/{id}'; search a role with "
-                             "actor:identifier", expression="actor")
-        query = query.where(ConsentRow.recipient_organization
-                            == params["actor"].removeprefix("Organization/"))
+        query = query.where(ConsentRow.recipient_organization.in_(
+            reference_ids(request, "actor", params["actor"], "Organization")))
     if "actor:identifier" in params:
-        role = _code(params, "actor:identifier", ROLE_SYSTEM, "role")
-        query = query.where(ConsentRow.recipient_role == role)
+        query = query.where(ConsentRow.recipient_role.in_(
+            _codes(params["actor:identifier"], ROLE_SYSTEM)))
     if "purpose" in params:
-        query = query.where(ConsentRow.activity_id == _code(params, "purpose", ACTIVITY_SYSTEM,
-                                                            "activity-id"))
+        query = query.where(ConsentRow.activity_id.in_(
+            _codes(params["purpose"], ACTIVITY_SYSTEM)))
     return query
 
 
-def _code(params: dict[str, str], name: str, system: str, what: str) -> str:
-    """``code`` or ``system|code`` of a token parameter that has one code system."""
-    given, code = split_token(params[name])
-    if given not in (None, "", system):
-        raise BadRequest(f"{name} takes {system}|{what}", expression=name)
-    return code
+def _codes(value: str, system: str) -> list[str]:
+    """Comma-separated ``code`` or ``system|code`` of a token with one code system; another
+    system (or ``|code``, no system) matches nothing, as the spec says."""
+    return [code for given, code in map(split_token, value.split(",")) if given in (None, system)]
+
+
+def _patient(request: Request, value: str) -> str:
+    """``patient``: a BSN, or a reference (``Patient/{id}``, the id, or its URL here)."""
+    if is_valid_bsn(value):
+        return value
+    ids = reference_ids(request, "patient", value, "Patient")
+    if len(ids) != 1:
+        raise BadRequest("patient names one person", expression="patient")
+    return f"Patient/{ids[0]}"

@@ -9,10 +9,8 @@ from sqlalchemy import select
 
 from gateway.auth.callers import OrganizationRead
 from gateway.db.models import Organization
-from gateway.db.paging import page
 from gateway.errors import NotFound
-from gateway.fhir.base_url import public_base
-from gateway.fhir.common import bundle_response, parse_search
+from gateway.fhir.search import SearchSpec, bundle_response, parse_search
 from gateway.fhir_json import FhirResponse
 from gateway.referrals.render import fhir_identifier
 from gateway.referrals.teams import identifiers_of
@@ -20,6 +18,7 @@ from gateway.runtime import DbSession
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["Organization"], route_class=UnitOfWorkRoute)
+SEARCH = SearchSpec("Organization")
 
 
 def render_organization(row: Organization, identifiers: list[str]) -> dict[str, Any]:
@@ -42,9 +41,8 @@ def read_organization(organization_id: str, caller: OrganizationRead,
 @router.get("/Organization", response_class=FhirResponse)
 def list_organizations(request: Request, caller: OrganizationRead,
                        session: DbSession) -> FhirResponse:
-    search = parse_search(request, frozenset())
-    rows, total = page(session, select(Organization).order_by(Organization.id), search.count,
-                       search.offset)
+    search = parse_search(request, SEARCH)
+    rows, total = search.rows(session, select(Organization), Organization.id)
     identifiers = identifiers_of(session, [r.id for r in rows])
-    return bundle_response(request, public_base(request), search,
+    return bundle_response(request, search,
                            [render_organization(r, identifiers[r.id]) for r in rows], total)

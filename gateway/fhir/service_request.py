@@ -8,14 +8,13 @@ from sqlalchemy import select
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import ServiceRequestRead, ServiceRequestWrite
 from gateway.db.models import ServiceRequestRow
-from gateway.db.paging import page
-from gateway.disclosure import referral_as_seen_by
+from gateway.disclosure import referral_as_seen_by, task_as_seen_by
 from gateway.errors import NotFound
 from gateway.fhir import history
-from gateway.fhir.base_url import public_base
-from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
+from gateway.fhir.common import RawBody, versioned
 from gateway.fhir.prefer import written
-from gateway.fhir_json import FhirResponse, require_media_type, split_token
+from gateway.fhir.search import SearchSpec, bundle_response, parse_search, token_clause
+from gateway.fhir_json import FhirResponse, require_media_type
 from gateway.pipeline import receive_referral
 from gateway.referrals import repository
 from gateway.referrals.render import render_service_request
@@ -23,7 +22,8 @@ from gateway.runtime import DbSession, Runtime, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["ServiceRequest"], route_class=UnitOfWorkRoute)
-SEARCH_PARAMS = frozenset({"identifier"})
+SEARCH = SearchSpec("ServiceRequest", frozenset({"identifier"}), ServiceRequestRow.updated_at,
+                    revinclude=frozenset({"Task:focus", "Task:focus:ServiceRequest"}))
 
 
 @router.post("/ServiceRequest", status_code=201, response_class=FhirResponse)
@@ -84,15 +84,17 @@ def _versions(session: DbSession, caller: Caller, runtime: Runtime,
 @router.get("/ServiceRequest", response_class=FhirResponse)
 def search_service_requests(request: Request, caller: ServiceRequestRead, session: DbSession,
                             runtime: RuntimeDep) -> FhirResponse:
-    search = parse_search(request, SEARCH_PARAMS)
-    query = select(ServiceRequestRow).where(
-        repository.visible_to(caller, ServiceRequestRow)).order_by(ServiceRequestRow.created_at)
+    """By ``identifier`` (token), ``_lastUpdated``; ``_revinclude=Task:focus`` adds the
+    referrals' Tasks as the caller reads them."""
+    search = parse_search(request, SEARCH)
+    query = select(ServiceRequestRow).where(repository.visible_to(caller, ServiceRequestRow))
     if "identifier" in search.params:
-        system, value = split_token(search.params["identifier"])
-        query = query.where(ServiceRequestRow.identifier_value == value)
-        if system:
-            query = query.where(ServiceRequestRow.identifier_system == system)
-    rows, total = page(session, query, search.count, search.offset)
-    return bundle_response(request, public_base(request), search,
+        query = query.where(token_clause(search.params["identifier"],
+                                         ServiceRequestRow.identifier_system,
+                                         ServiceRequestRow.identifier_value))
+    rows, total = search.rows(session, query, ServiceRequestRow.created_at, ServiceRequestRow.id)
+    tasks = repository.tasks_of(session, caller, [r.id for r in rows]) if search.revinclude else []
+    return bundle_response(request, search,
                            [referral_as_seen_by(session, runtime.register, caller, r)
-                            for r in rows], total)
+                            for r in rows], total,
+                           [task_as_seen_by(runtime.register, caller, t) for t in tasks])

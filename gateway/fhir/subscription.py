@@ -8,19 +8,19 @@ from sqlalchemy import select
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import SubscriptionRead, SubscriptionWrite
 from gateway.db.models import SubscriptionRow
-from gateway.db.paging import page
 from gateway.db.types import utcnow
 from gateway.errors import Gone, NotFound
 from gateway.fhir import history
-from gateway.fhir.base_url import public_base
-from gateway.fhir.common import RawBody, bundle_response, parse_search, versioned
+from gateway.fhir.common import RawBody, versioned
 from gateway.fhir.prefer import written
+from gateway.fhir.search import SearchSpec, bundle_response, parse_search
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.subscriptions.service import create_subscription, render_subscription
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["Subscription"], route_class=UnitOfWorkRoute)
+SEARCH = SearchSpec("Subscription")
 
 
 def _own_or_404(session: DbSession, subscription_id: str, caller: Caller) -> SubscriptionRow:
@@ -89,13 +89,11 @@ def _versions(session: DbSession, caller: Caller,
 @router.get("/Subscription", response_class=FhirResponse)
 def list_subscriptions(request: Request, caller: SubscriptionRead, session: DbSession,
                        runtime: RuntimeDep) -> FhirResponse:
-    search = parse_search(request, frozenset())
+    search = parse_search(request, SEARCH)
     query = select(SubscriptionRow).where(SubscriptionRow.client_id == caller.client_id,
                                           SubscriptionRow.status == "active")
-    rows, total = page(session, query.order_by(SubscriptionRow.created_at), search.count,
-                       search.offset)
-    return bundle_response(request, public_base(request), search,
-                           [render_subscription(r) for r in rows], total)
+    rows, total = search.rows(session, query, SubscriptionRow.created_at, SubscriptionRow.id)
+    return bundle_response(request, search, [render_subscription(r) for r in rows], total)
 
 
 @router.delete("/Subscription/{subscription_id}", status_code=204)

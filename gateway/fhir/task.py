@@ -9,21 +9,19 @@ from sqlalchemy import select
 from adapters.fhir_validation import validate_resource
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import TaskRead, TaskWrite
-from gateway.db.models import TaskRow
-from gateway.db.paging import page
-from gateway.disclosure import task_as_seen_by
+from gateway.db.models import ServiceRequestRow, TaskRow
+from gateway.disclosure import referral_as_seen_by, task_as_seen_by
 from gateway.errors import BadRequest, NotFound
 from gateway.fhir import history, merge_patch
-from gateway.fhir.base_url import public_base
-from gateway.fhir.common import (
-    RawBody,
-    bundle_response,
-    check_if_match,
-    if_match,
-    parse_search,
-    versioned,
-)
+from gateway.fhir.common import RawBody, check_if_match, if_match, versioned
 from gateway.fhir.prefer import written
+from gateway.fhir.search import (
+    SearchSpec,
+    bundle_response,
+    code_clause,
+    parse_search,
+    reference_ids,
+)
 from gateway.fhir_json import (
     FhirResponse,
     decode_json,
@@ -38,7 +36,10 @@ from gateway.runtime import DbSession, Runtime, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["Task"], route_class=UnitOfWorkRoute)
-SEARCH_PARAMS = frozenset({"focus", "status"})
+SEARCH = SearchSpec("Task", frozenset({"focus", "status"}), TaskRow.updated_at,
+                    include=frozenset({"Task:focus", "Task:focus:ServiceRequest"}))
+TASK_STATUS_SYSTEM = "http://hl7.org/fhir/task-status"
+TASK_STATUSES = Task.model_fields["status"].json_schema_extra["enum_values"]  # type: ignore[index]
 
 
 def _task_or_404(session: DbSession, task_id: str, caller: Caller) -> TaskRow:
@@ -80,18 +81,24 @@ def _versions(session: DbSession, caller: Caller, runtime: Runtime,
 @router.get("/Task", response_class=FhirResponse)
 def search_tasks(request: Request, caller: TaskRead, session: DbSession,
                  runtime: RuntimeDep) -> FhirResponse:
-    """Search by ``focus=ServiceRequest/{id}`` and/or ``status``."""
-    search = parse_search(request, SEARCH_PARAMS)
-    query = select(TaskRow).where(repository.visible_to(caller, TaskRow)).order_by(
-        TaskRow.created_at)
+    """By ``focus`` (the referral), ``status``, ``_lastUpdated``; ``_include=Task:focus`` adds
+    the referrals, each decided, minimised and logged as a read of it."""
+    search = parse_search(request, SEARCH)
+    query = select(TaskRow).where(repository.visible_to(caller, TaskRow))
     if "focus" in search.params:
-        focus = search.params["focus"].removeprefix("ServiceRequest/")
-        query = query.where(TaskRow.service_request_id == focus)
+        query = query.where(TaskRow.service_request_id.in_(
+            reference_ids(request, "focus", search.params["focus"], "ServiceRequest")))
     if "status" in search.params:
-        query = query.where(TaskRow.status.in_(search.params["status"].split(",")))
-    rows, total = page(session, query, search.count, search.offset)
-    return bundle_response(request, public_base(request), search,
-                           [task_as_seen_by(runtime.register, caller, r) for r in rows], total)
+        query = query.where(code_clause(search.params["status"], "status", TASK_STATUS_SYSTEM,
+                                        TaskRow.status, TASK_STATUSES))
+    rows, total = search.rows(session, query, TaskRow.created_at, TaskRow.id)
+    focus = repository.visible_by_ids(session, ServiceRequestRow,
+                                      [r.service_request_id for r in rows], caller) \
+        if search.include else []
+    return bundle_response(request, search,
+                           [task_as_seen_by(runtime.register, caller, r) for r in rows], total,
+                           [referral_as_seen_by(session, runtime.register, caller, r)
+                            for r in focus])
 
 
 @router.put("/Task/{task_id}", response_class=FhirResponse)

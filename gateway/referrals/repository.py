@@ -98,3 +98,21 @@ def task_for(session: Session, service_request_id: str) -> TaskRow:
     return session.scalars(
         select(TaskRow).where(TaskRow.service_request_id == service_request_id)).one()
 
+
+
+def visible_by_ids(session: Session, model: type[Row], ids: list[str],
+                   caller: Caller) -> list[Row]:
+    """The rows of these ids the caller may see, in one query (a search's ``_include``)."""
+    if not ids:
+        return []
+    return list(session.scalars(select(model).where(model.id.in_(ids),
+                                                    visible_to(caller, model))))
+
+
+def tasks_of(session: Session, caller: Caller, referral_ids: list[str]) -> list[TaskRow]:
+    """The Tasks of these referrals the caller may see, in one query (``_revinclude``)."""
+    if not referral_ids:
+        return []
+    return list(session.scalars(select(TaskRow).where(
+        TaskRow.service_request_id.in_(referral_ids), visible_to(caller, TaskRow))
+        .order_by(TaskRow.created_at, TaskRow.id)))

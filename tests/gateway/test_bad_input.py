@@ -155,7 +155,7 @@ def test_malformed_if_none_exist_is_400(header: str, client: TestClient, gp: dic
     assert response.json()["issue"][0]["expression"] == ["If-None-Exist"]
 
 
-@pytest.mark.parametrize("query", ["bogus=1", "_count=0", "_count=abc", "_count=201",
+@pytest.mark.parametrize("query", ["bogus=1", "_count=-1", "_count=abc", "_count=201",
                                    "_offset=-1", "identifier=a&identifier=b"])
 def test_bad_search_parameters_are_400(query: str, client: TestClient, gp: dict) -> None:
     response = client.get(f"/fhir/ServiceRequest?{query}", headers=gp)

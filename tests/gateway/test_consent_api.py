@@ -107,14 +107,14 @@ class TestRecordAndRevoke:
             found = client.get(f"/fhir/Consent?{query}", headers=team).json()
             assert [e["resource"]["id"] for e in found["entry"]] == [body["id"]], query
         for query in ("status=inactive", "actor=Organization/wijkteam-zuid", "purpose=casusoverleg",
-                      "actor:identifier=wijkteam"):
+                      "actor:identifier=wijkteam", "purpose=http://example.org|casusoverleg",
+                      "actor:identifier=http://example.org|wijkteam"):  # another system: none
             assert client.get(f"/fhir/Consent?{query}", headers=team).json()["total"] == 0
 
     @pytest.mark.parametrize("query,expression", [
-        ("status=revoked", "status"), ("actor=wijkteam-noord", "actor"),
-        ("purpose=http://example.org|casusoverleg", "purpose"),
-        ("actor:identifier=http://example.org|wijkteam", "actor:identifier"),
-        ("subject=Patient/1", "subject"),
+        ("status=revoked", "status"), ("actor=Patient/1", "actor"),
+        ("actor=https://elders.example/fhir/Organization/wijkteam-noord", "actor"),
+        ("patient=Patient/a,Patient/b", "patient"), ("subject=Patient/1", "subject"),
     ])
     def test_bad_searches(self, client: TestClient, team: dict, query: str,
                           expression: str) -> None:
