@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from gateway.app import create_app
 from gateway.auth.scopes import TEAM_SCOPES
@@ -108,7 +110,9 @@ class TestVreadAndHistory:
         current = client.get(url, headers=gp).json()
         assert client.get(f"{url}/_history/3", headers=gp).json() == current
         assert "note" not in current and SUBSETTED in current["meta"]["tag"]
-        assert "gebeld" not in client.get(f"{url}/_history", headers=gp).text
+        as_gp = client.get(f"{url}/_history", headers=gp)
+        assert "gebeld" not in as_gp.text
+        Bundle.model_validate(as_gp.json())
 
     def test_unknown_version_is_404_naming_it(self, client: TestClient, gp: dict) -> None:
         task = _referral_task(client, gp)
@@ -153,6 +157,7 @@ class TestOldVersionUnderTodaysConsent:
         url = f"/fhir/ServiceRequest/{created['id']}"
         before = client.get(f"{url}/_history/1", headers=team).json()
         assert before["subject"] == {"reference": "#patient"}
+        ServiceRequest.model_validate(before)
         given = client.get("/fhir/Consent", headers=team).json()["entry"][0]["resource"]
         assert client.put(f"/fhir/Consent/{given['id']}", json={**given, "status": "inactive"},
                           headers=team).status_code == 200
@@ -163,6 +168,7 @@ class TestOldVersionUnderTodaysConsent:
         assert old.json() == plain
         assert "contained" not in plain and SUBSETTED in plain["meta"]["tag"]
         assert NOTE_TEXT not in old.text and VALID_BSNS[0] not in old.text
+        ServiceRequest.model_validate(old.json())  # minimised, still valid R4B
         history = client.get(f"{url}/_history", headers=team).json()
         assert [e["resource"] for e in history["entry"]] == [plain]
 
@@ -352,6 +358,7 @@ class TestPatientRead:
         assert row_counts(sessions)["processing_log"] == logged + 1
         assert without.json() == {"resourceType": "Patient", "id": reference.split("/")[1],
                                   "meta": {"tag": [SUBSETTED]}}
+        Patient.model_validate(without.json())
         consent = _post(client, team, consent_resource(reference)).json()
         assert consent["patient"] == {"reference": reference}
         read = client.get(f"/fhir/{consent['patient']['reference']}", headers=team)
