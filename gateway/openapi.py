@@ -350,7 +350,7 @@ def _fhir_success(operation: dict[str, Any], schema: str) -> None:
     for status, response in operation["responses"].items():
         if status.startswith("2") and status != "204":
             media = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
-            response["content"] = {fhir.FHIR_JSON: media}
+            response["content"] = {fhir.FHIR_JSON: media, fhir.FHIR_XML: fhir.XML_BODY}
             response["description"] = f"A FHIR {schema}."
 
 
@@ -383,10 +383,13 @@ def _errors(operation: dict[str, Any], method: str, path: str, secured: bool,
             statuses.append("415")
     if method in ("put", "patch") and resource_type:
         statuses += ["412", "428"]
+    content: dict[str, Any] = {
+        fhir.FHIR_JSON: {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}}
+    if path.startswith("/fhir/"):  # where Accept or _format may ask for XML
+        content[fhir.FHIR_XML] = fhir.XML_BODY
     responses = operation["responses"]
     for status in sorted(set(statuses)):
-        responses.setdefault(status, {"description": ERRORS[status], "content": {
-            fhir.FHIR_JSON: {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}}})
+        responses.setdefault(status, {"description": ERRORS[status], "content": content})
 
 
 def _as_openapi_30(node: Any) -> Any:

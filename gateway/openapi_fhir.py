@@ -18,6 +18,8 @@ from gateway.fhir.metadata import SUPPORTED
 
 SPEC = "https://hl7.org/fhir/R4B"
 FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
+XML_BODY = {"schema": {"type": "string", "description": "The same resource as FHIR XML."}}
 BSN = "http://fhir.nl/fhir/NamingSystem/bsn"
 AGB = "http://fhir.nl/fhir/NamingSystem/agb-z"
 ACTIVITY = "https://wijkgateway.nl/fhir/CodeSystem/processing-activity"
@@ -59,7 +61,7 @@ ACCEPT = _header("Accept", "FHIR JSON (the default); `application/fhir+xml` answ
                            "A `fhirVersion` parameter may be 4.0 or 4.3; other versions and "
                            "formats answer 406.",
                  enum=[FHIR_JSON, "application/json", f"{FHIR_JSON}; fhirVersion=4.0",
-                       f"{FHIR_JSON}; fhirVersion=4.3", "*/*"])
+                       f"{FHIR_JSON}; fhirVersion=4.3", FHIR_XML, "*/*"])
 IF_MATCH = _header("If-Match", 'The ETag of the version you change, e.g. `W/"3"`: a '
                                "different current version answers 412.",
                    pattern='^(W/)?"[0-9]{1,9}"$')

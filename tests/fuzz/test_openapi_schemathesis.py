@@ -95,13 +95,16 @@ def _request(case: Case, headers: dict[str, str]) -> dict[str, Any]:
     return kwargs
 
 
-def check_contract(path: str, status: int, body: bytes) -> None:
-    """Never a 5xx; a 4xx is an OperationOutcome with an issue, or RFC 6749 error JSON."""
+def check_contract(path: str, status: int, body: bytes, content_type: str = "") -> None:
+    """Never a 5xx; a 4xx is an OperationOutcome (JSON or XML) with an issue, or RFC 6749
+    error JSON."""
     assert status < 500, body[:500]
     if status < 400:
         return
     if path == TOKEN_PATH:
         assert json.loads(body)["error"] in RFC6749_ERRORS
+    elif content_type.startswith("application/fhir+xml"):  # the Accept header asked for XML
+        assert len(OperationOutcome.model_validate_xml(body).issue) >= 1
     else:
         assert len(OperationOutcome.model_validate_json(body).issue) >= 1
 
@@ -124,6 +127,7 @@ def test_operation_never_answers_5xx(operation: Any, client: TestClient,
         @given(case=operation.as_strategy(generation_mode=mode))
         def run(case: Case) -> None:
             response = client.request(**_request(case, everything))
-            check_contract(operation.path, response.status_code, response.content)
+            check_contract(operation.path, response.status_code, response.content,
+                           response.headers.get("content-type", ""))
 
         run()

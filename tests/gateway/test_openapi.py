@@ -24,6 +24,7 @@ from tests.conftest import BASE_URL, TEST_KEYS, involve
 from tests.support.markers import SQLITE_ONLY
 
 FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
 METHODS = ("get", "post", "put", "patch", "delete")
 APP = create_app(Settings(environment="test", database_url="sqlite://",
                           public_base_url=BASE_URL, **TEST_KEYS), configure_logs=False)
@@ -96,8 +97,11 @@ def test_every_error_is_an_operation_outcome() -> None:
         for status, response in operation["responses"].items():
             if status < "400" or path == "/oauth/token" or (path, status) == ("/readyz", "503"):
                 continue
-            assert response["content"] == {FHIR_JSON: {"schema": {
-                "$ref": "#/components/schemas/OperationOutcome"}}}, (method, path, status)
+            content = response["content"]
+            assert content[FHIR_JSON] == {"schema": {
+                "$ref": "#/components/schemas/OperationOutcome"}}, (method, path, status)
+            assert sorted(content) == sorted([FHIR_JSON, *([FHIR_XML] if path.startswith(
+                "/fhir/") else [])]), (method, path, status)
     token_errors = DOC["paths"]["/oauth/token"]["post"]["responses"]
     assert {s: r["content"]["application/json"]["schema"]["$ref"]
             for s, r in token_errors.items() if s >= "400"} == {
@@ -233,7 +237,7 @@ def test_fhir_answers_are_typed_resources_not_strings() -> None:
             continue
         for status, response in operation["responses"].items():
             if status.startswith("2") and status != "204":
-                assert list(response["content"]) == [FHIR_JSON], (method, path)
+                assert list(response["content"]) == [FHIR_JSON, FHIR_XML], (method, path)
                 schema = _ref(response["content"][FHIR_JSON]["schema"])
                 assert schema["properties"]["resourceType"]["enum"] in (
                     [resource_type], ["Bundle"]), (method, path)
