@@ -239,6 +239,9 @@ class SubscriptionRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # put-resource (R4B, payload set), empty (R4B, no payload), post-resource (before 0009)
+    notification_style: Mapped[str] = mapped_column(String(16), default="put-resource")
+    error: Mapped[str | None] = mapped_column(Text)  # why status is 'error'; no personal data
     deleted_at: Mapped[datetime | None] = mapped_column()  # DELETEd: reads answer 410
 
 

@@ -17,7 +17,7 @@ import re
 import socket
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -192,11 +192,24 @@ def destination(endpoint: str, policy: Policy) -> Destination:
     return check(target, resolve(target.host, target.port), policy)
 
 
-def own_origins(public_base_url: str) -> frozenset[tuple[str, int]]:
-    """The gateway's own origin, by name and by each address the name resolves to."""
-    own = parse_target(public_base_url, Policy(True, True, (), frozenset()))
-    return frozenset({(own.host, own.port),
-                      *((str(unwrap(a)), own.port) for a in resolve(own.host, own.port))})
+def own_origins(*public_base_urls: str) -> frozenset[tuple[str, int]]:
+    """The gateway's own origins (every configured public base URL), by name and by each
+    address the name resolves to."""
+    origins: set[tuple[str, int]] = set()
+    for url in public_base_urls:
+        own = parse_target(url, Policy(True, True, (), frozenset()))
+        origins |= {(own.host, own.port),
+                    *((str(unwrap(a)), own.port) for a in resolve(own.host, own.port))}
+    return frozenset(origins)
+
+
+def resource_url(endpoint: str, resource_type: str, resource_id: str) -> str:
+    """``[endpoint]/{type}/{id}``, where an R4B rest-hook with a payload PUTs the resource; the
+    endpoint's query is kept. The result is checked like any endpoint before it is used."""
+    parts = urlsplit(endpoint)
+    path = f"{parts.path.rstrip('/')}/{quote(resource_type, safe='')}/" \
+        f"{quote(resource_id, safe='')}"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
 def policy_for(settings: Settings) -> Policy:
@@ -204,18 +217,19 @@ def policy_for(settings: Settings) -> Policy:
     return Policy(allow_http=settings.webhooks_may_use_http,
                   allow_internal=settings.environment is Environment.DEVELOPMENT,
                   allowed_networks=tuple(settings.webhook_allowed_networks),
-                  own_origins=own_origins(settings.public_base_url))
+                  own_origins=own_origins(settings.public_base_url,
+                                          *settings.public_base_urls))
 
 
 def pinned_request(client: httpx.Client, destination: Destination, headers: dict[str, str],
-                   body: bytes) -> httpx.Request:
-    """A POST to the checked address itself. Host carries the endpoint's name (and port when
-    not the default), and for https the TLS server name (SNI and certificate check) stays the
-    name too."""
+                   body: bytes, method: str = "POST") -> httpx.Request:
+    """A request to the checked address itself. Host carries the endpoint's name (and port
+    when not the default), and for https the TLS server name (SNI and certificate check) stays
+    the name too."""
     target = destination.target
     url = httpx.URL(scheme=target.scheme, host=str(destination.address), port=target.port,
                     path=target.path, **({"query": target.query.encode()} if target.query
                                          else {}))
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-    return client.build_request("POST", url, content=body, extensions=extensions,
+    return client.build_request(method, url, content=body, extensions=extensions,
                                 headers={**headers, "Host": target.host_header})

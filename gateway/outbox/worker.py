@@ -1,5 +1,11 @@
 """Deliver outbox messages to webhooks: at-least-once, FIFO per subscriber and person.
 
+Notifications follow R4B rest-hooks: with a payload the (minimised) resource is PUT to
+``[endpoint]/{type}/{id}``, without one a POST has no body; subscriptions stored before that
+keep their POST of the resource to the endpoint. Every one is signed (Standard Webhooks) over
+its exact body. A message that goes dead moves its Subscription to ``error``; any later
+successful delivery (a retry of an older message, a replay) makes it active again.
+
 Each message is decided again right before it is sent, so a consent revoked after the message
 was queued still stops it (or narrows it).
 
@@ -37,6 +43,8 @@ from gateway.logging import get_logger
 from gateway.outbox import egress, headers, repository
 from gateway.outbox.signing import sign
 from gateway.settings import Settings
+from gateway.subscriptions import service as subscriptions
+from gateway.subscriptions.service import STYLE_EMPTY, STYLE_PUT
 
 LEASE = timedelta(minutes=2)
 BATCH = 20
@@ -46,6 +54,18 @@ log = get_logger()
 def backoff_seconds(attempts: int, base: float, cap: float, jitter: float) -> float:
     """``base * 2**(attempts-1)``, capped, scaled by a jitter factor in [0.5, 1.0)."""
     return min(cap, base * 2 ** max(attempts - 1, 0)) * (0.5 + jitter / 2)
+
+
+def failure_reason(error: str, attempts: int) -> str:
+    """Why a Subscription is in ``error``: built from the error code and the attempt count
+    only, so it never carries a receiver's answer or personal data."""
+    if error.startswith("http_"):
+        what = f"endpoint answered {error.removeprefix('http_')}"
+    elif error == "timeout":
+        what = "endpoint did not answer in time"
+    else:
+        what = f"delivery failed ({error})"
+    return f"{what} on {attempts} attempt{'' if attempts == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -59,6 +79,18 @@ class _Outgoing:
     headers: dict[str, str]
     client_id: str
     active: bool
+    style: str
+    resource_type: str
+    resource_id: str
+
+    def request_line(self) -> tuple[str, str, bytes]:
+        """Method, URL and body per the notification style (docs/webhooks.md)."""
+        if self.style == STYLE_PUT:
+            return "PUT", egress.resource_url(self.endpoint, self.resource_type,
+                                              self.resource_id), orjson.dumps(self.payload)
+        if self.style == STYLE_EMPTY:
+            return "POST", self.endpoint, b""
+        return "POST", self.endpoint, orjson.dumps(self.payload)
 
 
 class Worker:
@@ -131,15 +163,17 @@ class Worker:
                 return None
             return _Outgoing(message.id, message.event_type, payload, subscription.endpoint,
                              dict(subscription.headers), subscription.client_id,
-                             subscription.status == "active")
+                             subscription.status in ("active", "error"),
+                             subscription.notification_style, message.resource_type,
+                             message.resource_id)
 
     def _send(self, outgoing: _Outgoing) -> tuple[int | None, str | None]:
-        """Check, sign and POST; the outcome as (status code, error code or None)."""
+        """Check, sign and send; the outcome as (status code, error code or None)."""
         headers.check_stored(outgoing.headers)
-        destination = egress.destination(outgoing.endpoint, self.policy)
-        body = orjson.dumps(outgoing.payload)
+        method, url, body = outgoing.request_line()
+        destination = egress.destination(url, self.policy)
         request = egress.pinned_request(self.client, destination,
-                                        self._headers(outgoing, body), body)
+                                        self._headers(outgoing, body), body, method)
         try:  # the status line is the answer: the body is never read, so a receiver that
             # trickles (or floods) one cannot hold the worker or its memory
             response = self.client.send(request, stream=True)
@@ -155,7 +189,7 @@ class Worker:
         webhook_id = f"msg_{outgoing.message_id}"
         return {
             **outgoing.headers,
-            "Content-Type": "application/fhir+json",
+            **({"Content-Type": "application/fhir+json"} if body else {}),
             "webhook-id": webhook_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(secret, webhook_id, timestamp, body),
@@ -176,10 +210,14 @@ class Worker:
                 message.status, message.delivered_at = "delivered", now
                 log.info("delivery_succeeded", outbox_id=message_id, attempt=message.attempts,
                          status_code=status_code)
+                subscriptions.mark_active(session, message.subscription_id)
             elif final or message.attempts >= self.settings.outbox_max_attempts:
                 message.status = "dead"
                 log.warning("delivery_dead", outbox_id=message_id, attempt=message.attempts,
                             error_code=error)
+                if not final:
+                    subscriptions.mark_error(session, message.subscription_id,
+                                             failure_reason(error, message.attempts))
             else:
                 delay = backoff_seconds(message.attempts, self.settings.outbox_backoff_base_seconds,
                                         self.settings.outbox_backoff_max_seconds, self.jitter())

@@ -11,11 +11,15 @@ from adapters.fhir_validation import validate_resource
 from gateway.auth.bearer import Caller
 from gateway.db.models import ServiceRequestRow, SubscriptionRow
 from gateway.errors import Unprocessable
+from gateway.fhir import history
+from gateway.fhir_json import fhir_version_ok, media_range
 from gateway.logging import get_logger
 from gateway.outbox import egress, headers
 from gateway.referrals import repository
 
 FHIR_JSON = "application/fhir+json"
+STYLE_PUT, STYLE_EMPTY, STYLE_POST = "put-resource", "empty", "post-resource"
+STYLE_EXTENSION = "https://wijkgateway.nl/fhir/StructureDefinition/notification-style"
 log = get_logger()
 
 
@@ -27,19 +31,30 @@ def create_subscription(session: Session, caller: Caller, document: dict[str, An
     if channel.type != "rest-hook":
         raise Unprocessable("only channel type 'rest-hook' is supported",
                             expression="Subscription.channel.type")
-    if channel.payload != FHIR_JSON:
-        raise Unprocessable(f"channel.payload must be {FHIR_JSON} (full-resource notifications)",
-                            expression="Subscription.channel.payload")
     row = SubscriptionRow(client_id=caller.client_id, criteria=resource.criteria,
                           resource_type=resource_type, focus_id=focus_id,
                           endpoint=_endpoint(channel.endpoint, policy),
                           headers=_headers(channel.header or []), reason=resource.reason,
-                          status="off" if resource.status == "off" else "active")
+                          status="off" if resource.status == "off" else "active",
+                          notification_style=_style(channel.payload))
     session.add(row)
     session.flush()
     log.info("subscription_created", subscription_id=row.id, client_id=caller.client_id,
              resource_type=resource_type)
     return row
+
+
+def _style(payload: str | None) -> str:
+    """R4B rest-hook: with a payload the resource is PUT to ``[endpoint]/{type}/{id}``;
+    without one, a POST without a body tells the receiver to come and read."""
+    if payload is None:
+        return STYLE_EMPTY
+    kind, params = media_range(payload)
+    if kind != FHIR_JSON or not fhir_version_ok(params):
+        raise Unprocessable(f"channel.payload must be {FHIR_JSON} (the resource is PUT to "
+                            "[endpoint]/{type}/{id}), or absent (a POST without a body)",
+                            expression="Subscription.channel.payload")
+    return STYLE_PUT
 
 
 def _criteria(session: Session, caller: Caller, criteria: str) -> tuple[str, str | None]:
@@ -92,6 +107,13 @@ def _headers(lines: list[str]) -> dict[str, str]:
 
 
 def render_subscription(row: SubscriptionRow) -> dict[str, Any]:
+    channel: dict[str, Any] = {"type": "rest-hook", "endpoint": row.endpoint}
+    if row.notification_style == STYLE_POST:  # stored before R4B notifications: says so
+        channel["extension"] = [{"url": STYLE_EXTENSION, "valueCode": STYLE_POST}]
+    if row.notification_style != STYLE_EMPTY:
+        channel["payload"] = FHIR_JSON
+    if row.headers:
+        channel["header"] = [f"{k}: {v}" for k, v in row.headers.items()]
     return {
         "resourceType": "Subscription",
         "id": row.id,
@@ -99,7 +121,33 @@ def render_subscription(row: SubscriptionRow) -> dict[str, Any]:
         "status": row.status,
         "reason": row.reason or "referral status feedback",
         "criteria": row.criteria,
-        "channel": {"type": "rest-hook", "endpoint": row.endpoint, "payload": FHIR_JSON,
-                    **({"header": [f"{k}: {v}" for k, v in row.headers.items()]}
-                       if row.headers else {})},
+        **({"error": row.error} if row.error else {}),
+        "channel": channel,
     }
+
+
+def mark_error(session: Session, subscription_id: str, reason: str) -> None:
+    """A delivery failed for good: an active Subscription moves to ``error`` (R4B: it gets no
+    new notifications) with ``reason``, a fixed text without personal data."""
+    row = session.get(SubscriptionRow, subscription_id)
+    if row is None or row.status not in ("active", "error") or row.error == reason:
+        return
+    _new_version(session, row)
+    row.status, row.error = "error", reason
+    log.warning("subscription_error", subscription_id=row.id, client_id=row.client_id)
+
+
+def mark_active(session: Session, subscription_id: str) -> None:
+    """A delivery succeeded (a retry, a replay): a Subscription in ``error`` is active again."""
+    row = session.get(SubscriptionRow, subscription_id)
+    if row is None or row.status != "error":
+        return
+    _new_version(session, row)
+    row.status, row.error = "active", None
+    log.info("subscription_recovered", subscription_id=row.id, client_id=row.client_id)
+
+
+def _new_version(session: Session, row: SubscriptionRow) -> None:
+    """Keep the version a status change replaces, for vread and ``_history``."""
+    history.keep(session, render_subscription(row))
+    row.version_id += 1

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
+from fhir.resources.R4B.subscription import Subscription
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -24,9 +25,9 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from gateway.auth.clients import webhook_secret
 from gateway.db.models import DeliveryAttempt, OutboxMessage, SubscriptionRow
 from gateway.outbox import egress
-from gateway.outbox.worker import Worker, backoff_seconds, replay
+from gateway.outbox.worker import Worker, backoff_seconds, failure_reason, replay
 from gateway.settings import Environment
-from tests.conftest import row_counts
+from tests.conftest import bearer, row_counts
 from tests.support.samples import service_request, subscription
 from tests.support.webhooks import Certificate, WebhookReceiver
 
@@ -78,12 +79,14 @@ def _referral(client: TestClient, gp: dict, **traits: Any) -> tuple[str, str]:
 
 
 def _queue(sessions, endpoint: str, payloads: list[dict[str, Any]],  # noqa: ANN001
-           headers: dict[str, str] | None = None) -> list[int]:
+           headers: dict[str, str] | None = None, style: str = "post-resource") -> list[int]:
     """A subscription row and its messages written straight into the database, bypassing the
-    API's checks, as rows stored before those checks existed would be."""
+    API's checks, as rows stored before those checks existed would be (so notified, unless
+    ``style`` says otherwise, as they were: a POST of the resource to the endpoint)."""
     with sessions.begin() as session:
         sub = SubscriptionRow(client_id="demo-huisarts", criteria="Task", resource_type="Task",
-                              endpoint=endpoint, headers=headers or {})
+                              endpoint=endpoint, headers=headers or {},
+                              notification_style=style)
         session.add(sub)
         session.flush()
         rows = [{"subscription_id": sub.id, "event_type": "nl.wijkgateway.referral.accepted",
@@ -150,7 +153,7 @@ class TestFeedbackToTheGp:
         sub = client.post("/fhir/Subscription", headers=gp,
                           json=subscription(receiver.url)).json()
         assert client.delete(f"/fhir/Subscription/{sub['id']}", headers=gp).status_code == 204
-        assert client.get(f"/fhir/Subscription/{sub['id']}", headers=gp).status_code == 404
+        assert client.get(f"/fhir/Subscription/{sub['id']}", headers=gp).status_code == 410
         _accept(client, team, task_id, 1, "accepted")
         worker.run_once()
         assert receiver.received == []
@@ -237,8 +240,11 @@ BAD_SUBSCRIPTIONS = {
                                         "Subscription.criteria"),
     "not rest-hook": (subscription("http://127.0.0.1/x", type="email"),
                       "Subscription.channel.type"),
-    "no payload": (subscription("http://127.0.0.1/x", payload=None),
-                   "Subscription.channel.payload"),
+    "XML payload": (subscription("http://127.0.0.1/x", payload="application/fhir+xml"),
+                    "Subscription.channel.payload"),
+    "payload of another version": (
+        subscription("http://127.0.0.1/x", payload="application/fhir+json; fhirVersion=5.0"),
+        "Subscription.channel.payload"),
     "relative endpoint": (subscription("/hook"), "Subscription.channel.endpoint"),
     "ftp endpoint": (subscription("ftp://127.0.0.1/hook"), "Subscription.channel.endpoint"),
 }
@@ -623,3 +629,159 @@ def test_a_subscription_posted_off_stays_off(client: TestClient, gp: dict, team:
     assert (created.status_code, created.json()["status"]) == (201, "off")
     _accept(client, team, task_id, 1, "accepted")
     assert row_counts(sessions)["outbox"] == 0  # nothing queued for it
+
+
+def _secret(settings) -> str:  # noqa: ANN001
+    return webhook_secret(settings.secret_key, "demo-huisarts")
+
+
+class TestRestHookStyles:
+    """R4B rest-hooks: the resource PUT at its own URL under the endpoint with a payload, a
+    bodyless POST without; signed either way. Subscriptions stored before 0009 keep POSTing."""
+
+    def test_with_a_payload_the_resource_is_put_at_its_url(self, client: TestClient, gp: dict,
+                                                           team: dict, settings,  # noqa: ANN001
+                                                           receiver: WebhookReceiver,
+                                                           worker: Worker) -> None:
+        _, task_id = _referral(client, gp)
+        client.post("/fhir/Subscription", headers=gp, json=subscription(receiver.url))
+        _accept(client, team, task_id, 1, "accepted")
+        assert worker.run_once() == 1
+        [put] = receiver.received
+        assert (put.method, put.path) == ("PUT", f"/hook/Task/{task_id}")
+        assert put.headers["Content-Type"] == "application/fhir+json"
+        assert put.headers["X-Wijkgateway-Event"] == "nl.wijkgateway.referral.accepted"
+        task = put.verified(_secret(settings))
+        assert (task["resourceType"], task["id"], task["status"]) == ("Task", task_id, "accepted")
+
+    def test_without_a_payload_a_post_without_a_body(self, client: TestClient, gp: dict,
+                                                     team: dict, settings,  # noqa: ANN001
+                                                     receiver: WebhookReceiver,
+                                                     worker: Worker) -> None:
+        _, task_id = _referral(client, gp)
+        body = subscription(receiver.url)
+        del body["channel"]["payload"]
+        created = client.post("/fhir/Subscription", headers=gp, json=body)
+        assert created.status_code == 201, created.text
+        assert created.json()["channel"] == {"type": "rest-hook", "endpoint": receiver.url}
+        _accept(client, team, task_id, 1, "accepted")
+        assert worker.run_once() == 1
+        [post] = receiver.received
+        assert (post.method, post.path, post.body) == ("POST", "/hook", b"")
+        assert post.headers["Content-Length"] == "0"
+        assert "Content-Type" not in post.headers
+        assert post.headers["X-Wijkgateway-Event"] == "nl.wijkgateway.referral.accepted"
+        assert post.verified(_secret(settings)) is None  # signed over the empty body
+        tampered = type(post)(post.headers, b"{}")
+        with pytest.raises(WebhookVerificationError):
+            tampered.verified(_secret(settings))
+
+    def test_a_subscription_from_before_0009_keeps_its_post(self, client: TestClient, gp: dict,
+                                                            sessions, settings,  # noqa: ANN001
+                                                            receiver: WebhookReceiver,
+                                                            worker: Worker) -> None:
+        [message_id] = _queue(sessions, receiver.url, [{"resourceType": "Task", "id": "0"}])
+        assert worker.run_once() == 1
+        [post] = receiver.received
+        assert (post.method, post.path) == ("POST", "/hook")
+        assert post.verified(_secret(settings)) == {"resourceType": "Task", "id": "0"}
+        with sessions() as session:
+            sub_id = session.get(OutboxMessage, message_id).subscription_id
+        channel = client.get(f"/fhir/Subscription/{sub_id}", headers=gp).json()["channel"]
+        assert channel["extension"] == [{
+            "url": "https://wijkgateway.nl/fhir/StructureDefinition/notification-style",
+            "valueCode": "post-resource"}]
+
+    def test_the_derived_url_is_checked_at_send_time(self, sessions, seeded: None,  # noqa: ANN001
+                                                     worker: Worker, receiver: WebhookReceiver,
+                                                     dns: dict[str, list[str]]) -> None:
+        worker.policy = egress.Policy(allow_http=True, allow_internal=False, allowed_networks=(),
+                                      own_origins=worker.policy.own_origins)
+        dns["intranet.example"] = ["127.0.0.1"]
+        [message_id] = _queue(sessions, f"http://intranet.example:{receiver.port}/hook",
+                              [{"n": 1}], style="put-resource")
+        assert worker.run_once() == 1
+        assert _attempts(sessions, message_id) == ("pending", ["AddressRefused"])
+        assert receiver.received == []
+
+
+@pytest.mark.parametrize("error,attempts,reason", [
+    ("http_500", 8, "endpoint answered 500 on 8 attempts"),
+    ("http_404", 1, "endpoint answered 404 on 1 attempt"),
+    ("timeout", 3, "endpoint did not answer in time on 3 attempts"),
+    ("AddressRefused", 3, "delivery failed (AddressRefused) on 3 attempts"),
+])
+def test_failure_reason(error: str, attempts: int, reason: str) -> None:
+    assert failure_reason(error, attempts) == reason
+
+
+class TestSubscriptionError:
+    def _dead(self, client: TestClient, gp: dict, team: dict, receiver: WebhookReceiver,
+              worker: Worker, clock: time_machine.Traveller) -> tuple[str, str]:
+        """A subscription whose one message died (3 attempts, the test settings' limit)."""
+        _, task_id = _referral(client, gp)
+        sub = client.post("/fhir/Subscription", headers=gp,
+                          json=subscription(receiver.url)).json()
+        _accept(client, team, task_id, 1, "accepted")
+        receiver.status_code = 500
+        for _ in range(3):
+            assert worker.run_once() == 1
+            clock.shift(timedelta(hours=1))
+        for headers in (gp, team):  # the tokens expired meanwhile
+            client_id = "demo-huisarts" if headers is gp else "demo-wijkteam-noord"
+            headers.update(bearer(client, client_id))
+        return sub["id"], task_id
+
+    def test_a_dead_letter_moves_it_to_error_with_the_reason(
+            self, client: TestClient, gp: dict, team: dict, receiver: WebhookReceiver,
+            worker: Worker, clock: time_machine.Traveller, sessions,  # noqa: ANN001
+            log_stream: io.StringIO) -> None:
+        sub_id, task_id = self._dead(client, gp, team, receiver, worker, clock)
+        read = client.get(f"/fhir/Subscription/{sub_id}", headers=gp)
+        resource = read.json()
+        assert (resource["status"], resource["error"], resource["meta"]["versionId"]) == \
+            ("error", "endpoint answered 500 on 3 attempts", "2")
+        assert read.headers["ETag"] == 'W/"2"'
+        Subscription.model_validate(resource)  # valid R4B
+        before = row_counts(sessions)["outbox"]
+        _accept(client, team, task_id, 2, "in-progress")
+        assert row_counts(sessions)["outbox"] == before  # R4B: no notifications in error
+        events = [e for e in map(json.loads, log_stream.getvalue().splitlines())
+                  if e["event"] == "subscription_error"]
+        assert [(e["subscription_id"], e["client_id"]) for e in events] == \
+            [(sub_id, "demo-huisarts")]
+
+    def test_a_successful_replay_makes_it_active_again(
+            self, client: TestClient, gp: dict, team: dict, receiver: WebhookReceiver,
+            worker: Worker, clock: time_machine.Traveller, sessions) -> None:  # noqa: ANN001
+        sub_id, _ = self._dead(client, gp, team, receiver, worker, clock)
+        receiver.status_code = 204
+        with sessions.begin() as session:
+            message_id = session.scalars(select(OutboxMessage.id)).one()
+            replay(session, message_id)
+        assert worker.run_once() == 1
+        resource = client.get(f"/fhir/Subscription/{sub_id}", headers=gp).json()
+        assert (resource["status"], resource.get("error"), resource["meta"]["versionId"]) == \
+            ("active", None, "3")
+
+    def test_a_deleted_subscription_does_not_come_back(
+            self, client: TestClient, gp: dict, team: dict, receiver: WebhookReceiver,
+            worker: Worker, clock: time_machine.Traveller, sessions) -> None:  # noqa: ANN001
+        _, task_id = _referral(client, gp)
+        sub = client.post("/fhir/Subscription", headers=gp,
+                          json=subscription(receiver.url)).json()
+        _accept(client, team, task_id, 1, "accepted")
+        assert client.delete(f"/fhir/Subscription/{sub['id']}", headers=gp).status_code == 204
+        worker.run_once()
+        with sessions() as session:
+            row = session.get(SubscriptionRow, sub["id"])
+            assert (row.status, row.error) == ("off", None)
+        assert receiver.received == []
+
+    def test_one_in_error_is_still_listed(
+            self, client: TestClient, gp: dict, team: dict, receiver: WebhookReceiver,
+            worker: Worker, clock: time_machine.Traveller) -> None:
+        sub_id, _ = self._dead(client, gp, team, receiver, worker, clock)
+        bundle = client.get("/fhir/Subscription", headers=gp).json()
+        assert [(e["resource"]["id"], e["resource"]["status"]) for e in bundle["entry"]] == \
+            [(sub_id, "error")]

@@ -9,6 +9,7 @@ import pytest
 
 from gateway.outbox import egress, headers
 from gateway.outbox.egress import Policy
+from gateway.settings import Settings
 
 STRICT = Policy(allow_http=True, allow_internal=False, allowed_networks=(),
                 own_origins=frozenset({("gateway.example", 443), ("198.51.100.7", 443)}))
@@ -135,6 +136,31 @@ class TestCheck:
         monkeypatch.setattr(egress, "resolve", lambda host, port: [ip_address("198.51.100.7")])
         assert egress.own_origins("https://Gateway.example") == frozenset(
             {("gateway.example", 443), ("198.51.100.7", 443)})
+
+
+    def test_every_configured_base_url_is_the_gateway_itself(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(egress, "resolve", lambda host, port: [])
+        settings = Settings(public_base_url="https://gw.example.nl",
+                            public_base_urls=["http://gw.intern.example.nl:8080"])
+        assert egress.policy_for(settings).own_origins == frozenset(
+            {("gw.example.nl", 443), ("gw.intern.example.nl", 8080)})
+
+
+@pytest.mark.parametrize("endpoint,expected", [
+    ("https://r.example/fhir", "https://r.example/fhir/Task/t-1"),
+    ("https://r.example/fhir/", "https://r.example/fhir/Task/t-1"),
+    ("https://r.example", "https://r.example/Task/t-1"),
+    ("https://r.example:8443/hook?tenant=7", "https://r.example:8443/hook/Task/t-1?tenant=7"),
+])
+def test_resource_url_is_the_endpoint_as_a_fhir_base(endpoint: str, expected: str) -> None:
+    assert egress.resource_url(endpoint, "Task", "t-1") == expected
+
+
+def test_resource_url_cannot_leave_the_endpoint() -> None:
+    """An id is one path segment: whatever it holds, the host and path prefix stay."""
+    assert egress.resource_url("https://r.example/fhir", "Task", "../../@evil.example/x") == \
+        "https://r.example/fhir/Task/..%2F..%2F%40evil.example%2Fx"
 
 
 class TestHeaders:

@@ -64,11 +64,14 @@ class Certificate:
 class Received:
     headers: dict[str, str]
     body: bytes
+    method: str = "POST"
+    path: str = "/hook"
 
     def verified(self, secret: str) -> Any:
-        """The JSON body, once ``standardwebhooks`` accepted its signature (it raises
-        ``WebhookVerificationError`` otherwise, also for a timestamp over 5 minutes off)."""
-        return Webhook(secret).verify(self.body, self.headers)
+        """The JSON body (None for an empty one), once ``standardwebhooks`` accepted its
+        signature (it raises ``WebhookVerificationError`` otherwise, also for a timestamp over
+        5 minutes off)."""
+        return Webhook(secret).verify(self.body, self.headers, json_parse=bool(self.body))
 
 
 @dataclass
@@ -88,10 +91,13 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 if receiver.status_code < 300:
-                    receiver.received.append(Received(dict(self.headers.items()), body))
+                    receiver.received.append(Received(dict(self.headers.items()), body,
+                                                      self.command, self.path))
                 self.send_response(receiver.status_code)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_PUT = do_POST  # noqa: N815 - R4B rest-hooks PUT [endpoint]/{type}/{id}
 
             def log_message(self, *args: object) -> None:
                 return None
