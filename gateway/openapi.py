@@ -95,6 +95,8 @@ _INTERACTIONS = {  # (method, shape of the path after the type) -> summary templ
     ("delete", "{}"): "Delete a {t}", ("get", "_history"): "History of all {t} resources",
     ("get", "{}/_history"): "History of a {t}", ("get", "{}/_history/{}"): "Read a {t} version",
 }
+SUCCESS = {"If-None-Exist matched": "If-None-Exist matched a resource you sent before: that "
+                                    "resource, and nothing created."}
 ERRORS: dict[str, str] = {
     "400": "The request is malformed: a parameter, header or body the gateway cannot read; "
            "`expression` names it.",
@@ -334,15 +336,19 @@ def _fhir_operation(operation: dict[str, Any], method: str, path: str,
     elif method in ("post", "put", "patch"):
         params += fhir.write_headers(method, resource_type)
         operation["requestBody"] = fhir.write_body(method, resource_type)
+        if method == "post" and fhir.flags(resource_type).get("conditionalCreate"):
+            operation["responses"].setdefault("200", {"description": "If-None-Exist matched"})
     else:
         params.append(fhir.ACCEPT)
     _fhir_success(operation, resource_type)
     if method == "post":
-        created = next(iter(operation["responses"]))
-        operation["responses"][created]["headers"] = {
-            "Location": {"description": "The new resource's version URL.",
-                         "schema": {"type": "string"}},
-            "ETag": {"description": 'The version, e.g. `W/"1"`.', "schema": {"type": "string"}}}
+        for status, response in operation["responses"].items():
+            if status.startswith("2"):
+                response["headers"] = {
+                    "Location": {"description": "The resource's version URL.",
+                                 "schema": {"type": "string"}},
+                    "ETag": {"description": 'The version, e.g. `W/"1"`.',
+                             "schema": {"type": "string"}}}
 
 
 def _fhir_success(operation: dict[str, Any], schema: str) -> None:
@@ -351,7 +357,7 @@ def _fhir_success(operation: dict[str, Any], schema: str) -> None:
         if status.startswith("2") and status != "204":
             media = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
             response["content"] = {fhir.FHIR_JSON: media, fhir.FHIR_XML: fhir.XML_BODY}
-            response["description"] = f"A FHIR {schema}."
+            response["description"] = SUCCESS.get(response["description"], f"A FHIR {schema}.")
 
 
 def _plain_success(operation: dict[str, Any], media: dict[str, Any] | None) -> None:

@@ -102,7 +102,7 @@ def write_headers(method: str, resource_type: str) -> list[dict[str, Any]]:
     headers = [ACCEPT, PREFER_WRITE]
     if method in ("put", "patch"):
         headers.append(IF_MATCH)
-    if method == "post" and _flags(resource_type).get("conditionalCreate"):
+    if method == "post" and flags(resource_type).get("conditionalCreate"):
         headers += [IF_NONE_EXIST, IDEMPOTENCY_KEY]
     return headers
 
@@ -112,7 +112,7 @@ def _declared_search(resource_type: str) -> tuple[tuple[str, str], ...]:
     return tuple(entry[1]) if entry else ()
 
 
-def _flags(resource_type: str) -> dict[str, Any]:
+def flags(resource_type: str) -> dict[str, Any]:
     entry = SUPPORTED.get(resource_type)
     return dict(entry[2]) if entry else {}
 

@@ -241,10 +241,12 @@ def test_fhir_answers_are_typed_resources_not_strings() -> None:
                 schema = _ref(response["content"][FHIR_JSON]["schema"])
                 assert schema["properties"]["resourceType"]["enum"] in (
                     [resource_type], ["Bundle"]), (method, path)
-    created = DOC["paths"]["/fhir/ServiceRequest"]["post"]["responses"]["201"]
-    assert sorted(created["headers"]) == ["ETag", "Location"]
-    assert created["content"][FHIR_JSON]["schema"] == {
-        "$ref": "#/components/schemas/ServiceRequest"}
+    answers = DOC["paths"]["/fhir/ServiceRequest"]["post"]["responses"]
+    for status in ("201", "200"):  # created, or If-None-Exist matched
+        assert sorted(answers[status]["headers"]) == ["ETag", "Location"]
+        assert answers[status]["content"][FHIR_JSON]["schema"] == {
+            "$ref": "#/components/schemas/ServiceRequest"}
+    assert "If-None-Exist" in answers["200"]["description"]
 
 
 # ---- summaries ------------------------------------------------------------------------------
