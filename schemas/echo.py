@@ -26,6 +26,7 @@ _GATEWAY_NAMES = frozenset({
     "start", "end", "resolution", "comment", "subject", "household", "recipient", "kind",
     "outcome", "from", "to", "format", "id", "_count", "_offset", "_include", "_elements",
     "status", "focus", "identifier", "actor", "actor:identifier", "purpose", "criteria",
+    "_lastUpdated", "_sort", "_summary", "_revinclude", "_total", "_totalMethod",
 })
 
 

@@ -8,6 +8,7 @@ it and the result parameters are applied, so every search answers the same way:
   entry (``search.mode = outcome``) says so;
 - ``_lastUpdated`` (prefixes eq, gt, ge, lt, le; any dateTime precision), ``_sort``
   (``_lastUpdated``, ``-_lastUpdated``), ``_count``/``_offset``, ``_summary=count``,
+  ``_total`` and ``_totalMethod=count`` (no-ops: the total is always exact),
   ``_elements`` (only after consent minimisation: it can narrow, never widen), and the
   ``_include``/``_revinclude`` a type declares;
 - reference values as ``Type/id``, ``id`` or an absolute URL on this gateway's base; token
@@ -42,7 +43,10 @@ from schemas import safe_name, shown
 MAX_COUNT = 200
 DEFAULT_COUNT = 50
 MAX_OFFSET = 100_000
-PAGING = frozenset({"_count", "_offset", "_summary", "_elements"})
+PAGING = frozenset({"_count", "_offset", "_summary", "_elements", "_total", "_totalMethod"})
+# The total is always counted exactly, so these ask for nothing more: _total (FHIR) and
+# _totalMethod=count (what fhirpy's documented count() sends, with _count=0).
+TOTALS = {"_total": ("none", "estimate", "accurate"), "_totalMethod": ("count",)}
 REPEATABLE = frozenset({"_lastUpdated"})
 SORTS = {"_lastUpdated": False, "-_lastUpdated": True}  # value -> newest first
 PREFIXES = frozenset({"eq", "gt", "ge", "lt", "le"})
@@ -144,6 +148,10 @@ def parse_search(request: Request, spec: SearchSpec) -> Search:
     if sort is not None and sort not in SORTS:
         raise BadRequest(f"_sort takes {' or '.join(SORTS)}", expression="_sort")
     elements = given.pop("_elements", None)
+    for name, values in TOTALS.items():
+        if given.pop(name, values[-1]) not in values:
+            raise BadRequest(f"{name} takes {', '.join(values)} (the total is always exact)",
+                             expression=name)
     return Search(
         params={k: v for k, v in given.items() if not k.startswith("_")},
         count=count, offset=offset, spec=spec,
@@ -245,6 +253,8 @@ def _elements(resource_type: str, value: str) -> frozenset[str]:
     names, choices, _ = _model_elements(resource_type)
     wanted: set[str] = set()
     for name in (n.strip() for n in value.split(",")):
+        if name == "resourceType":  # always there; fhirpy's elements() names it
+            continue
         if name.startswith(f"{resource_type}."):
             name = name.removeprefix(f"{resource_type}.")
         if name in choices:

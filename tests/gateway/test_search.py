@@ -124,7 +124,8 @@ class TestSortAndCount:
     @pytest.mark.parametrize("query,expression", [
         ("_summary=true", "_summary"), ("_summary=data", "_summary"),
         ("_sort=authored", "_sort"), ("_sort=_lastUpdated,_id", "_sort"),
-        ("_count=-1", "_count"), ("identifier=", "identifier"),
+        ("_count=-1", "_count"), ("identifier=", "identifier"), ("_total=exact", "_total"),
+        ("_totalMethod=estimate", "_totalMethod"),
     ])
     def test_bad_values_are_400(self, client: TestClient, gp: dict, query: str,
                                 expression: str) -> None:
@@ -163,10 +164,10 @@ class TestElements:
         assert {"note", "reasonCode"}.isdisjoint(seen)
         assert set(seen) <= set(plain)
 
-    def test_choice_and_qualified_names(self, client: TestClient, gp: dict) -> None:
+    def test_choice_qualified_and_fhirpy_names(self, client: TestClient, gp: dict) -> None:
         _refer(client, gp)
-        seen = _get(client, "/fhir/ServiceRequest", gp,
-                    _elements="ServiceRequest.identifier,occurrence")["entry"][0]["resource"]
+        seen = _get(client, "/fhir/ServiceRequest", gp, _elements="ServiceRequest.identifier,"
+                    "occurrence,id,resourceType")["entry"][0]["resource"]
         assert sorted(seen) == ["id", "identifier", "intent", "meta", "resourceType", "status",
                                 "subject"]
 
@@ -394,7 +395,8 @@ SUPPORTED = {
     "identifier=x": {"/fhir/ServiceRequest"},
     "status=requested": {"/fhir/Task"}, "status=active": {"/fhir/Consent"},
     "focus=ServiceRequest/x": {"/fhir/Task"}, "purpose=x": {"/fhir/Consent"},
-    "_id=x": set(), "_has:Task:focus:status=requested": set(), "_total=accurate": set(),
+    "_total=accurate": set(ENDPOINTS), "_totalMethod=count": set(ENDPOINTS),
+    "_id=x": set(), "_has:Task:focus:status=requested": set(),
     "_text=x": set(), "_content=x": set(), "identifier:text=x": set(),
 }
 
