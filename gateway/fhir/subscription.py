@@ -102,6 +102,7 @@ def unsubscribe(subscription_id: str, caller: SubscriptionWrite, session: DbSess
     version: a read answers 410 from now on, ``_history`` still lists what it was. Deleting
     it again changes nothing."""
     row = _own_or_404(session, subscription_id, caller)
+    session.refresh(row, with_for_update=True)  # a concurrent DELETE waits, then sees this one
     if row.deleted_at is None:
         history.keep(session, render_subscription(row))
         row.status, row.deleted_at = "off", utcnow()

@@ -49,6 +49,15 @@ def _task_or_404(session: DbSession, task_id: str, caller: Caller) -> TaskRow:
     return row
 
 
+def _task_to_change(session: DbSession, task_id: str, caller: Caller) -> TaskRow:
+    """The Task, locked (PostgreSQL; SQLite has one writer) until the request commits: two
+    updates of one Task queue, so the second changes, and ``If-Match`` checks, the version
+    the first made, and each replaced version is kept once."""
+    row = _task_or_404(session, task_id, caller)
+    session.refresh(row, with_for_update=True)
+    return row
+
+
 @router.get("/Task/{task_id}", response_class=FhirResponse)
 def read_task(task_id: str, caller: TaskRead, session: DbSession,
               runtime: RuntimeDep) -> FhirResponse:
@@ -107,7 +116,7 @@ def replace_task(task_id: str, request: Request, body: RawBody, caller: TaskWrit
     """Move the status. ``If-Match`` is checked when sent (412 if stale); only status
     elements may change."""
     require_media_type(request)
-    row = _task_or_404(session, task_id, caller)
+    row = _task_to_change(session, task_id, caller)
     check_if_match(if_match(request, runtime.settings.require_if_match), row.version_id)
     document = decode_json_object(body, runtime.settings.max_json_depth)
     return _apply(request, session, caller, runtime, row, document)
@@ -120,7 +129,7 @@ def patch_task(task_id: str, request: Request, body: RawBody, caller: TaskWrite,
     (``application/merge-patch+json``, or the changed elements as ``application/fhir+json``
     or ``application/json``, which fhirpy's ``patch()`` sends) on the current Task."""
     require_media_type(request, merge_patch.PATCH_TYPES)
-    row = _task_or_404(session, task_id, caller)
+    row = _task_to_change(session, task_id, caller)
     check_if_match(if_match(request, runtime.settings.require_if_match), row.version_id)
     patch = decode_json(body, runtime.settings.max_json_depth)
     document = merge_patch.apply(media_type(request), render_task(row), patch, "Task")

@@ -6,6 +6,7 @@ deleted Subscription, Location and ETag on every create, optional ``If-Match`` (
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -380,3 +381,18 @@ class TestPatientRead:
         assert [r.status_code for r in refused] == [403, 403, 403]
         assert refused[0].json() == refused[2].json()
         assert client.get(f"/fhir/{reference}", headers=gp).status_code == 403  # no scope
+
+
+def test_concurrent_updates_without_if_match_each_make_a_version(client: TestClient, gp: dict,
+                                                                   team: dict) -> None:
+    """Updates of one Task queue on its row: none is lost and no version is kept twice."""
+    task = _referral_task(client, gp)
+    assert _merge(client, team, task, {"status": "accepted"}).status_code == 200
+    notes = [{"note": [{"text": f"contact {i}"}]} for i in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(lambda body: _merge(client, team, task, body).status_code,
+                                 notes))
+    assert statuses == [200] * 6
+    bundle = client.get(f"/fhir/Task/{task['id']}/_history", headers=team).json()
+    assert [e["resource"]["meta"]["versionId"] for e in bundle["entry"]] == [
+        str(v) for v in range(8, 0, -1)]
