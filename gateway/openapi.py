@@ -95,6 +95,20 @@ _INTERACTIONS = {  # (method, shape of the path after the type) -> summary templ
     ("delete", "{}"): "Delete a {t}", ("get", "_history"): "History of all {t} resources",
     ("get", "{}/_history"): "History of a {t}", ("get", "{}/_history/{}"): "Read a {t} version",
 }
+# Every operation takes these (gateway/request_context.py); an ill-formed value is replaced.
+TRACING: dict[str, dict[str, Any]] = {
+    "XRequestId": {"name": "X-Request-Id", "in": "header", "required": False,
+                   "description": "Your id for this request, echoed on the response and "
+                                  "logged; a new one is made when absent or ill-formed.",
+                   "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:\\-]{1,128}$"}},
+    "XCorrelationId": {"name": "X-Correlation-Id", "in": "header", "required": False,
+                       "description": "Ties requests of one exchange together in the logs.",
+                       "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:\\-]{1,128}$"}},
+    "Traceparent": {"name": "traceparent", "in": "header", "required": False,
+                    "description": "W3C Trace Context.", "schema": {
+                        "type": "string",
+                        "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"}},
+}
 SUCCESS = {"If-None-Exist matched": "If-None-Exist matched a resource you sent before: that "
                                     "resource, and nothing created."}
 ERRORS: dict[str, str] = {
@@ -189,6 +203,8 @@ def document(app: FastAPI) -> dict[str, Any]:
             if resource_type:
                 resource_types.add(resource_type)
             _describe(operation, method, path, routes.get((method, path)), resource_type)
+            operation["parameters"] = [*operation.get("parameters", []), *(
+                {"$ref": f"#/components/parameters/{name}"} for name in TRACING)]
     components = spec.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
@@ -197,6 +213,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     schemas.update({"OperationOutcome": OPERATION_OUTCOME, "OAuthError": OAUTH_ERROR,
                     "AccessToken": TOKEN_RESPONSE})
     components["securitySchemes"] = security_schemes()
+    components["parameters"] = TRACING
     return _as_openapi_30(spec)
 
 

@@ -25,6 +25,7 @@ from tests.support.markers import SQLITE_ONLY
 
 FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"
+TRACING = ["X-Request-Id", "X-Correlation-Id", "traceparent"]  # every operation takes them
 METHODS = ("get", "post", "put", "patch", "delete")
 APP = create_app(Settings(environment="test", database_url="sqlite://",
                           public_base_url=BASE_URL, **TEST_KEYS), configure_logs=False)
@@ -198,7 +199,9 @@ def test_patches_take_json_patch_and_merge_patch() -> None:
 
 
 def _parameters(operation: dict[str, Any], where: str) -> list[str]:
-    return [p["name"] for p in operation.get("parameters", []) if p["in"] == where]
+    declared = [DOC["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]] if "$ref" in p
+                else p for p in operation.get("parameters", [])]
+    return [p["name"] for p in declared if p["in"] == where]
 
 
 def test_searches_declare_the_capability_statement_parameters_and_the_common_ones() -> None:
@@ -210,7 +213,7 @@ def test_searches_declare_the_capability_statement_parameters_and_the_common_one
         operation = DOC["paths"][f"/fhir/{resource_type}"]["get"]
         own = [name for name, _ in params]
         assert _parameters(operation, "query") == own + [n for n in common if n not in own]
-        assert _parameters(operation, "header") == ["Accept", "Prefer"]
+        assert _parameters(operation, "header") == ["Accept", "Prefer", *TRACING]
         assert _ref(operation["responses"]["200"]["content"][FHIR_JSON]["schema"]) \
             == DOC["components"]["schemas"]["Bundle"]
         searched.append(resource_type)
@@ -219,7 +222,7 @@ def test_searches_declare_the_capability_statement_parameters_and_the_common_one
 
 
 def test_headers_are_declared_where_they_apply() -> None:
-    headers = {(m, p): _parameters(op, "header") for m, p, op in OPERATIONS
+    headers = {(m, p): _parameters(op, "header")[:-3] for m, p, op in OPERATIONS
                if _resource_path(p)}
     assert headers[("post", "/fhir/ServiceRequest")] == [
         "Accept", "Prefer", "If-None-Exist", "Idempotency-Key"]
@@ -228,6 +231,7 @@ def test_headers_are_declared_where_they_apply() -> None:
     assert headers[("patch", "/fhir/Task/{task_id}")] == ["Accept", "Prefer", "If-Match"]
     assert headers[("put", "/fhir/Consent/{consent_id}")] == ["Accept", "Prefer", "If-Match"]
     assert all("Accept" in names for names in headers.values())
+    assert [(m, p) for m, p, op in OPERATIONS if _parameters(op, "header")[-3:] != TRACING] == []
 
 
 def test_fhir_answers_are_typed_resources_not_strings() -> None:
