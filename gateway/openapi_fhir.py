@@ -32,13 +32,14 @@ READ_ONLY = ("Bundle", "OperationOutcome", "CapabilityStatement", "AuditEvent", 
 COMMON_SEARCH = (
     ("_count", "Page size, 1 to 200 (default 50); `_count=0` answers only the total."),
     ("_offset", "Skip this many matches (the Bundle's `next` link carries it)."),
-    ("_summary", "`count` for the total only; `true` for the summary elements."),
+    ("_summary", "`count` for the total only (`false`: the default); other values answer 400."),
     ("_elements", "Comma-separated top-level elements to return; the rest are left out "
                   "and the resource is tagged SUBSETTED."),
-    ("_sort", "Comma-separated sort keys, `-` for descending, e.g. `-_lastUpdated`."),
-    ("_lastUpdated", "Changed since (or before), with a prefix: `gt2026-11-01T00:00:00Z`."),
-    ("_include", "Add referenced resources to the Bundle, e.g. `Task:focus`."),
-    ("_revinclude", "Add resources that refer to the matches, e.g. `Task:focus`."),
+    ("_sort", "`_lastUpdated` or `-_lastUpdated` (ServiceRequest, Task, Consent)."),
+    ("_lastUpdated", "Changed since (or before), with a prefix: `gt2026-11-01T00:00:00Z` "
+                     "(ServiceRequest, Task, Consent)."),
+    ("_include", "`Task:focus` on Task: adds each referral as a read of it would show it."),
+    ("_revinclude", "`Task:focus` on ServiceRequest: adds the referrals' Tasks."),
     ("_format", "`json` or `xml` (instead of an Accept header)."),
 )
 READ_PARAMS = ("_format", "_elements", "_summary")
