@@ -109,6 +109,19 @@ TRACING: dict[str, dict[str, Any]] = {
                         "type": "string",
                         "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"}},
 }
+# One example per JSON (non-FHIR) write; test BSNs only.
+JSON_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/consent/decisions"): {
+        "activity": "casusoverleg", "patient": "999990019",
+        "recipients": [{"organization": "school-de-regenboog", "role": "casusoverleg-deelnemer"},
+                       {"organization": "huisarts-1", "role": "huisarts"}]},
+    ("post", "/involvements"): {"organization": "wijkteam-noord", "patient": "999990019",
+                                "start": "2026-12-01T09:00:00+01:00"},
+    ("post", "/involvements/{involvement_id}/end"): {"end": "2027-03-31T17:00:00+02:00"},
+    ("post", "/identity/reviews/{review_id}/resolve"): {
+        "resolution": "claimed-is-right",
+        "comment": "Geboortedatum nagevraagd bij de huisarts: de nieuwe waarde klopt."},
+}
 SUCCESS = {"If-None-Exist matched": "If-None-Exist matched a resource you sent before: that "
                                     "resource, and nothing created."}
 ERRORS: dict[str, str] = {
@@ -304,6 +317,9 @@ def _describe(operation: dict[str, Any], method: str, path: str, route: RouteCon
         operation["parameters"] = [*operation.get("parameters", []), fhir.ACCEPT]
     else:
         _plain_success(operation, MEDIA.get((method, path)))
+    if (method, path) in JSON_EXAMPLES:
+        operation["requestBody"]["content"]["application/json"]["example"] = \
+            JSON_EXAMPLES[(method, path)]
     if path == "/readyz":
         responses["503"] = READYZ_DOWN
     _errors(operation, method, path, bool(scopes), resource_type)

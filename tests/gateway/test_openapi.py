@@ -179,6 +179,22 @@ def test_fhir_writes_take_a_typed_body_with_a_valid_dutch_example(
     get_fhir_model_class(resource_type).model_validate(example)  # valid R4B
 
 
+def test_every_json_write_has_an_example_its_model_accepts() -> None:
+    """The non-FHIR writes take pydantic models: each example passes the route's own model."""
+    checked = []
+    for method, path, operation in OPERATIONS:
+        content = operation.get("requestBody", {}).get("content", {})
+        if _resource_path(path) or "application/json" not in content or path == "/oauth/token":
+            continue
+        route = next(r for r in iter_route_contexts(APP.routes)
+                     if r.path == path and method.upper() in (r.methods or ()))
+        model = route.dependant.body_params[0].field_info.annotation
+        model.model_validate(content["application/json"]["example"])
+        checked.append(path)
+    assert sorted(checked) == ["/consent/decisions", "/identity/reviews/{review_id}/resolve",
+                               "/involvements", "/involvements/{involvement_id}/end"]
+
+
 def test_required_elements_and_codes_come_from_the_r4b_models() -> None:
     schema = DOC["components"]["schemas"]["ServiceRequest"]
     assert schema["required"] == ["resourceType", "intent", "status", "subject"]
