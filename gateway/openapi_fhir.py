@@ -237,6 +237,8 @@ def write_body(method: str, resource_type: str) -> dict[str, Any]:
             for media in (JSON_PATCH, MERGE_PATCH)}}
     example = (UPDATE_EXAMPLES if method == "put" else {}).get(resource_type) \
         or EXAMPLES.get(resource_type)
+    if method == "put" and example is not None and "id" not in example:
+        example = {"resourceType": resource_type, "id": "3f9a1c27", **example}  # the URL's id
     media: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{resource_type}"}}
     if example is not None:
         media["example"] = example

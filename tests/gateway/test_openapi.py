@@ -176,6 +176,7 @@ def test_fhir_writes_take_a_typed_body_with_a_valid_dutch_example(
     assert schema["required"][0] == "resourceType"
     example = media["example"]
     assert example["resourceType"] == resource_type
+    assert ("id" in example) == (method == "put")  # an update names the resource it changes
     get_fhir_model_class(resource_type).model_validate(example)  # valid R4B
 
 
