@@ -11,11 +11,12 @@ from gateway.db.models import SubscriptionRow
 from gateway.db.types import utcnow
 from gateway.errors import Gone, NotFound
 from gateway.fhir import history
-from gateway.fhir.common import RawBody, versioned
+from gateway.fhir.common import RawBody, check_if_match, if_match, versioned
 from gateway.fhir.prefer import written
 from gateway.fhir.search import SearchSpec, bundle_response, parse_search
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
 from gateway.runtime import DbSession, RuntimeDep
+from gateway.subscriptions import service as subscriptions
 from gateway.subscriptions.service import create_subscription, render_subscription
 from gateway.unit_of_work import UnitOfWorkRoute
 
@@ -59,6 +60,20 @@ def read_subscription(subscription_id: str, caller: SubscriptionRead,
     """Your Subscription, active, off or in error; 410 once DELETEd."""
     row = _current_or_410(session, subscription_id, caller)
     return versioned(render_subscription(row), row.version_id)
+
+
+@router.put("/Subscription/{subscription_id}", response_class=FhirResponse)
+def replace_subscription(subscription_id: str, request: Request, body: RawBody,
+                         caller: SubscriptionWrite, session: DbSession,
+                         runtime: RuntimeDep) -> Response:
+    """Change your Subscription, checked as a create is; ``status: requested`` starts one in
+    ``error`` again (docs/webhooks.md). ``If-Match`` is checked when sent (412 if stale)."""
+    require_media_type(request)
+    row = _current_or_410(session, subscription_id, caller)
+    check_if_match(if_match(request, runtime.settings.require_if_match), row.version_id)
+    document = decode_json_object(body, runtime.settings.max_json_depth)
+    row = subscriptions.replace_subscription(session, caller, row, document, runtime.egress)
+    return written(request, render_subscription(row), row.version_id)
 
 
 @router.get("/Subscription/{subscription_id}/_history/{vid}", response_class=FhirResponse)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from adapters.fhir_validation import validate_resource
 from gateway.auth.bearer import Caller
 from gateway.db.models import ServiceRequestRow, SubscriptionRow
-from gateway.errors import Unprocessable
+from gateway.errors import BadRequest, Unprocessable
 from gateway.fhir import history
 from gateway.fhir_json import fhir_version_ok, media_range
 from gateway.logging import get_logger
@@ -25,23 +25,51 @@ log = get_logger()
 
 def create_subscription(session: Session, caller: Caller, document: dict[str, Any],
                         policy: egress.Policy) -> SubscriptionRow:
+    row = SubscriptionRow(client_id=caller.client_id,
+                          **_checked(session, caller, document, policy))
+    session.add(row)
+    session.flush()
+    log.info("subscription_created", subscription_id=row.id, client_id=caller.client_id,
+             resource_type=row.resource_type)
+    return row
+
+
+def replace_subscription(session: Session, caller: Caller, row: SubscriptionRow,
+                         document: dict[str, Any], policy: egress.Policy) -> SubscriptionRow:
+    """An update (PUT) checked as a create is. ``requested`` or ``active`` makes one in
+    ``error`` active again and clears the reason; ``off`` stops it."""
+    if document.get("id") != row.id:
+        raise BadRequest("the body's id must be the id in the URL", expression="Subscription.id")
+    fields = _checked(session, caller, document, policy)
+    history.keep(session, render_subscription(row))
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.error = None
+    row.version_id += 1
+    log.info("subscription_updated", subscription_id=row.id, client_id=caller.client_id,
+             status=row.status)
+    return row
+
+
+def _checked(session: Session, caller: Caller, document: dict[str, Any],
+             policy: egress.Policy) -> dict[str, Any]:
+    """The row's fields from a Subscription a client sent, or the 4xx that names what is
+    wrong. ``error`` is the gateway's to set: a client asks for ``requested`` (or ``active``)."""
     resource = validate_resource(Subscription, document)
+    if resource.status == "error":
+        raise Unprocessable("status 'error' is set by the gateway when deliveries fail; send "
+                            "'requested' to start notifications, 'off' to stop them",
+                            expression="Subscription.status")
     resource_type, focus_id = _criteria(session, caller, resource.criteria)
     channel = resource.channel
     if channel.type != "rest-hook":
         raise Unprocessable("only channel type 'rest-hook' is supported",
                             expression="Subscription.channel.type")
-    row = SubscriptionRow(client_id=caller.client_id, criteria=resource.criteria,
-                          resource_type=resource_type, focus_id=focus_id,
-                          endpoint=_endpoint(channel.endpoint, policy),
-                          headers=_headers(channel.header or []), reason=resource.reason,
-                          status="off" if resource.status == "off" else "active",
-                          notification_style=_style(channel.payload))
-    session.add(row)
-    session.flush()
-    log.info("subscription_created", subscription_id=row.id, client_id=caller.client_id,
-             resource_type=resource_type)
-    return row
+    return {"criteria": resource.criteria, "resource_type": resource_type, "focus_id": focus_id,
+            "endpoint": _endpoint(channel.endpoint, policy),
+            "headers": _headers(channel.header or []), "reason": resource.reason,
+            "status": "off" if resource.status == "off" else "active",
+            "notification_style": _style(channel.payload)}
 
 
 def _style(payload: str | None) -> str:

@@ -785,3 +785,81 @@ class TestSubscriptionError:
         bundle = client.get("/fhir/Subscription", headers=gp).json()
         assert [(e["resource"]["id"], e["resource"]["status"]) for e in bundle["entry"]] == \
             [(sub_id, "error")]
+
+    def test_the_client_puts_it_back_to_requested(
+            self, client: TestClient, gp: dict, team: dict, receiver: WebhookReceiver,
+            worker: Worker, clock: time_machine.Traveller, sessions) -> None:  # noqa: ANN001
+        sub_id, task_id = self._dead(client, gp, team, receiver, worker, clock)
+        current = client.get(f"/fhir/Subscription/{sub_id}", headers=gp).json()
+        body = {**current, "status": "requested"}
+        del body["error"]
+        put = client.put(f"/fhir/Subscription/{sub_id}", json=body,
+                         headers={**gp, "If-Match": 'W/"2"'})
+        assert put.status_code == 200, put.text
+        assert (put.json()["status"], put.json().get("error"), put.headers["ETag"]) == \
+            ("active", None, 'W/"3"')
+        receiver.status_code = 204
+        _accept(client, team, task_id, 2, "in-progress")  # notified again
+        assert worker.run_once() == 1
+        assert [r.verified(_secret(client.app.state.runtime.settings))["status"]
+                for r in receiver.received] == ["in-progress"]
+        versions = client.get(f"/fhir/Subscription/{sub_id}/_history", headers=gp).json()
+        assert [e["resource"]["status"] for e in versions["entry"]] == \
+            ["active", "error", "active"]
+
+
+class TestSubscriptionUpdate:
+    @pytest.fixture
+    def created(self, client: TestClient, gp: dict, receiver: WebhookReceiver) -> dict:
+        return client.post("/fhir/Subscription", headers=gp,
+                           json=subscription(receiver.url)).json()
+
+    @pytest.mark.parametrize("change,status,code,message,expression", [
+        ({"status": "error"}, 422, "processing",
+         "status 'error' is set by the gateway when deliveries fail; send 'requested' to "
+         "start notifications, 'off' to stop them", "Subscription.status"),
+        ({"id": "another"}, 400, "invalid", "the body's id must be the id in the URL",
+         "Subscription.id"),
+        ({"channel": {"type": "rest-hook", "endpoint": "ftp://127.0.0.1/x"}}, 422,
+         "processing", "endpoint must be an absolute https or http URL",
+         "Subscription.channel.endpoint"),
+    ])
+    def test_bad_update_is_refused_and_changes_nothing(
+            self, created: dict, client: TestClient, gp: dict, sessions,  # noqa: ANN001
+            change: dict, status: int, code: str, message: str, expression: str) -> None:
+        before = row_counts(sessions)
+        response = client.put(f"/fhir/Subscription/{created['id']}", json={**created, **change},
+                              headers=gp)
+        issue = response.json()["issue"][0]
+        assert (response.status_code, issue["code"], issue["diagnostics"],
+                issue["expression"]) == (status, code, message, [expression])
+        assert row_counts(sessions) == before
+        assert client.get(f"/fhir/Subscription/{created['id']}",
+                          headers=gp).json() == created
+
+    def test_stale_if_match_is_412(self, created: dict, client: TestClient, gp: dict) -> None:
+        response = client.put(f"/fhir/Subscription/{created['id']}", json=created,
+                              headers={**gp, "If-Match": 'W/"7"'})
+        assert (response.status_code, response.json()["issue"][0]["diagnostics"]) == \
+            (412, "the resource changed: current version is 1")
+
+    def test_someone_elses_is_404_and_a_deleted_one_410(self, created: dict,
+                                                         client: TestClient, gp: dict,
+                                                         team: dict) -> None:
+        url = f"/fhir/Subscription/{created['id']}"
+        assert client.put(url, json=created, headers=team).status_code == 404
+        assert client.delete(url, headers=gp).status_code == 204
+        assert client.put(url, json=created, headers=gp).status_code == 410
+
+    def test_a_put_moves_an_old_subscription_to_r4b(self, client: TestClient, gp: dict,
+                                                    sessions, receiver: WebhookReceiver,  # noqa: ANN001
+                                                    worker: Worker) -> None:
+        [message_id] = _queue(sessions, receiver.url, [{"resourceType": "Task", "id": "0"}])
+        with sessions() as session:
+            sub_id = session.get(OutboxMessage, message_id).subscription_id
+        old = client.get(f"/fhir/Subscription/{sub_id}", headers=gp).json()
+        del old["channel"]["extension"]
+        assert client.put(f"/fhir/Subscription/{sub_id}", json=old,
+                          headers=gp).status_code == 200
+        assert worker.run_once() == 1
+        assert [(r.method, r.path) for r in receiver.received] == [("PUT", "/hook/Task/0")]
