@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, or_, select
 
 from gateway.auth.callers import OrganizationRead
-from gateway.db.models import Organization
+from gateway.db.models import Organization, TeamIdentifier
 from gateway.errors import NotFound
 from gateway.fhir.search import SearchSpec, bundle_response, parse_search
-from gateway.fhir_json import FhirResponse
+from gateway.fhir_json import FhirResponse, split_token
 from gateway.referrals.render import fhir_identifier
-from gateway.referrals.teams import identifiers_of
+from gateway.referrals.teams import TEAM_IDENTIFIER_KINDS, identifiers_of
 from gateway.runtime import DbSession
 from gateway.unit_of_work import UnitOfWorkRoute
+from schemas import IDENTIFIER_KINDS, kind_of_system
 
 router = APIRouter(prefix="/fhir", tags=["Organization"], route_class=UnitOfWorkRoute)
-SEARCH = SearchSpec("Organization")
+SEARCH = SearchSpec("Organization", frozenset({"identifier"}))
 
 
 def render_organization(row: Organization, identifiers: list[str]) -> dict[str, Any]:
@@ -41,8 +42,28 @@ def read_organization(organization_id: str, caller: OrganizationRead,
 @router.get("/Organization", response_class=FhirResponse)
 def list_organizations(request: Request, caller: OrganizationRead,
                        session: DbSession) -> FhirResponse:
+    """All teams, or those with an ``identifier`` (the AGB or URA of the team's
+    organisation, e.g. ``http://fhir.nl/fhir/NamingSystem/ura|12345678``)."""
     search = parse_search(request, SEARCH)
-    rows, total = search.rows(session, select(Organization), Organization.id)
+    query = select(Organization)
+    if "identifier" in search.params:
+        query = query.where(_with_identifier(search.params["identifier"]))
+    rows, total = search.rows(session, query, Organization.id)
     identifiers = identifiers_of(session, [r.id for r in rows])
     return bundle_response(request, search,
                            [render_organization(r, identifiers[r.id]) for r in rows], total)
+
+
+def _with_identifier(value: str) -> ColumnElement[bool]:
+    """Token values (comma for OR) against the stored ``ura:12345678``: an AGB or URA system
+    (http or OID form) names its kind, ``system|`` any value of it; no system, any kind;
+    another system matches nothing."""
+    clauses = []
+    for system, code in map(split_token, value.split(",")):
+        kinds = [IDENTIFIER_KINDS[k] for k in TEAM_IDENTIFIER_KINDS] if system is None \
+            else [kind] if (kind := kind_of_system(system)) else []
+        column = TeamIdentifier.identifier
+        clauses += [column == f"{k.prefix}:{code}" if code else column.startswith(f"{k.prefix}:")
+                    for k in kinds]
+    return Organization.id.in_(select(TeamIdentifier.organization_id).where(or_(false(),
+                                                                              *clauses)))

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.db.models import ProcessingLogEntry, ServiceRequestRow
 from gateway.fhir.subset import MASKED
+from gateway.referrals.teams import add_identifiers
+from schemas import AGB_SYSTEM, URA_SYSTEM
 from tests.conftest import BASE_URL, bearer
 from tests.support.samples import REFERRAL_SYSTEM, VALID_BSNS, service_request
 
@@ -318,6 +320,29 @@ class TestReferencesAndTokens:
             assert _get(client, "/fhir/Consent", team, status=value)["total"] == 0
 
 
+class TestOrganizations:
+    @pytest.fixture(autouse=True)
+    def identifiers(self, sessions: sessionmaker[Session], seeded: None) -> None:
+        with sessions.begin() as session:
+            add_identifiers(session, "wijkteam-noord", ["ura:20000001", "agb:03000001"])
+            add_identifiers(session, "wijkteam-zuid", ["ura:20000002"])
+
+    @pytest.mark.parametrize("value,expected", [
+        (f"{URA_SYSTEM}|20000001", ["wijkteam-noord"]),
+        ("urn:oid:2.16.528.1.1007.3.3|20000002", ["wijkteam-zuid"]),
+        ("03000001", ["wijkteam-noord"]),
+        ("20000001,20000002", ["wijkteam-noord", "wijkteam-zuid"]),
+        (f"{URA_SYSTEM}|", ["wijkteam-noord", "wijkteam-zuid"]), (f"{AGB_SYSTEM}|20000001", []),
+        ("http://elders.example|20000001", []), ("|20000001", []),
+    ])
+    def test_by_identifier(self, client: TestClient, gp: dict, value: str,
+                           expected: list[str]) -> None:
+        found = _get(client, "/fhir/Organization", gp, identifier=value)
+        assert _ids(found) == expected
+        for team in found.get("entry", []):
+            assert team["resource"]["identifier"]
+
+
 class TestLenient:
     def test_unknown_parameters_are_ignored_and_named(self, client: TestClient,
                                                       gp: dict) -> None:
@@ -392,9 +417,9 @@ SUPPORTED = {
     "_elements=id": set(ENDPOINTS),
     "_include=Task:focus": {"/fhir/Task"},
     "_revinclude=Task:focus": {"/fhir/ServiceRequest"},
-    "identifier=x": {"/fhir/ServiceRequest"},
     "status=requested": {"/fhir/Task"}, "status=active": {"/fhir/Consent"},
     "focus=ServiceRequest/x": {"/fhir/Task"}, "purpose=x": {"/fhir/Consent"},
+    "identifier=ura:1": {"/fhir/ServiceRequest", "/fhir/Organization"},
     "_total=accurate": set(ENDPOINTS), "_totalMethod=count": set(ENDPOINTS),
     "_id=x": set(), "_has:Task:focus:status=requested": set(),
     "_text=x": set(), "_content=x": set(), "identifier:text=x": set(),
