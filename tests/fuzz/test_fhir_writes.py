@@ -1,6 +1,6 @@
 """Hypothesis-made FHIR bodies for every FHIR write endpoint: never a 5xx, every 4xx an
-OperationOutcome. The OpenAPI document does not declare FHIR bodies yet, so schemathesis cannot
-reach them; this test can.
+OperationOutcome. schemathesis (``test_openapi_schemathesis.py``) sends bodies built from the
+OpenAPI document's loose schemas; this test mutates valid resources, so it reaches deeper.
 
 Each example starts from a valid resource of the endpoint and applies one to four structural
 mutations: a value of the wrong type, a missing element, an odd reference, deep nesting, unicode,
