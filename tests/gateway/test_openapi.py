@@ -90,6 +90,16 @@ def test_document_is_openapi_3_0_that_swagger_ui_4_renders() -> None:
         assert name in DOC["components"][kind], ref
     operation_ids = [op["operationId"] for _, _, op in OPERATIONS]
     assert len(operation_ids) == len(set(operation_ids))
+    for method, path, operation in OPERATIONS:
+        declared = [DOC["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
+                    if "$ref" in p else p for p in operation["parameters"]]
+        assert all({"name", "in", "schema"} <= set(p) for p in declared), (method, path)
+        assert len({(p["name"].lower(), p["in"]) for p in declared}) == len(declared)
+        assert sorted(p["name"] for p in declared if p["in"] == "path") == sorted(
+            re.findall(r"\{([^}]+)\}", path)), (method, path)
+        assert all(p["required"] for p in declared if p["in"] == "path")
+        assert all(r.get("description") for r in operation["responses"].values())
+        assert any(status.startswith("2") for status in operation["responses"])
 
 
 def test_every_error_is_an_operation_outcome() -> None:
