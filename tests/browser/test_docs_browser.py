@@ -25,6 +25,9 @@ def test_docs_render_offline_and_authorize_works(server: LiveServer,  # noqa: F8
     page = browser_page
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
 
     page.goto(f"{server.url}/docs")
     expect(page.get_by_text("Send a referral", exact=True)).to_be_visible()
@@ -55,6 +58,7 @@ def test_docs_render_offline_and_authorize_works(server: LiveServer,  # noqa: F8
     expect(operation.locator(".live-responses-table")).to_contain_text("wijkteam-noord")
     page.screenshot(path=ARTIFACTS / "docs-03-tried.png", full_page=False)
 
+    assert errors == []  # among others: nothing the Content-Security-Policy refused
     assert [url for url in requested if url.startswith(("http:", "https:"))
             and not url.startswith(server.url)] == []
     assert f"{server.url}/docs/static/swagger-ui-bundle.js" in requested

@@ -5,6 +5,8 @@ Document-only tests build the app once without a database; the tests that call r
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from typing import Any
@@ -61,6 +63,12 @@ def test_docs_page_loads_its_assets_from_the_gateway_only(client: TestClient) ->
                      "/docs/static/favicon-32x32.png": "image/png",
                      "/docs/static/swagger-ui-bundle.js": "text/javascript; charset=utf-8"}
     assert "url: '/openapi.json'" in page.text
+    [script] = re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert page.headers["content-security-policy"] == (
+        f"default-src 'none'; script-src 'self' 'sha256-{digest}'; style-src 'self' "
+        "'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'none'")
     assert '"validatorUrl": null' in page.text
 
 
