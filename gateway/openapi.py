@@ -78,7 +78,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     resource_types: set[str] = set()
     for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():
-            resource_type = _resource_type(path)
+            resource_type = fhir_resource_type(path)
             if resource_type:
                 resource_types.add(resource_type)
             _describe(operation, method, path, routes.get((method, path)), resource_type)
@@ -137,13 +137,13 @@ def _globals_called(call: Callable[..., Any]) -> list[Callable[..., Any]]:
     return [v for v in inspect.getclosurevars(call).globals.values() if inspect.isfunction(v)]
 
 
-def _resource_type(path: str) -> str | None:
+def fhir_resource_type(path: str) -> str | None:
     parts = path.split("/")
     if len(parts) < 3 or parts[1] != "fhir" or not parts[2][:1].isupper():
         return None
     try:
         get_fhir_model_class(parts[2])
-    except KeyError:
+    except ValueError:  # not an R4B resource type
         return None
     return parts[2]
 

@@ -19,7 +19,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from gateway.app import create_app
 from gateway.auth.scopes import SCOPES, SYSTEM_SCOPES
 from gateway.fhir.metadata import SUPPORTED
-from gateway.openapi import OAUTH2
+from gateway.openapi import OAUTH2, fhir_resource_type
 from gateway.openapi_fhir import COMMON_SEARCH, EXAMPLES, JSON_PATCH, MERGE_PATCH
 from gateway.settings import Settings
 from tests.conftest import BASE_URL, TEST_KEYS, involve
@@ -286,6 +286,12 @@ def test_fhir_answers_are_typed_resources_not_strings() -> None:
         assert answers[status]["content"][FHIR_JSON]["schema"] == {
             "$ref": "#/components/schemas/ServiceRequest"}
     assert "If-None-Exist" in answers["200"]["description"]
+
+
+def test_only_r4b_resource_paths_count_as_fhir_resources() -> None:
+    assert [fhir_resource_type(p) for p in ("/fhir/Task/{id}", "/fhir/Foo", "/fhir/metadata",
+                                        "/fhir/.well-known/x", "/audit/entries")] == [
+        "Task", None, None, None, None]
 
 
 # ---- summaries ------------------------------------------------------------------------------
