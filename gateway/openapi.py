@@ -138,6 +138,7 @@ def _globals_called(call: Callable[..., Any]) -> list[Callable[..., Any]]:
 
 
 def fhir_resource_type(path: str) -> str | None:
+    """``Task`` for ``/fhir/Task/{id}/...``; None where the segment is no R4B resource type."""
     parts = path.split("/")
     if len(parts) < 3 or parts[1] != "fhir" or not parts[2][:1].isupper():
         return None

@@ -225,7 +225,7 @@ def test_required_elements_and_codes_come_from_the_r4b_models() -> None:
 
 def test_patches_take_json_patch_and_merge_patch() -> None:
     patches = [(p, op) for m, p, op in OPERATIONS if m == "patch" and _resource_path(p)]
-    assert [p for p, _ in patches] == ["/fhir/Task/{task_id}"]
+    assert "/fhir/Task/{task_id}" in [p for p, _ in patches]
     for _, operation in patches:
         content = operation["requestBody"]["content"]
         assert sorted(content) == [JSON_PATCH, MERGE_PATCH]
