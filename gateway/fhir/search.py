@@ -192,8 +192,9 @@ def _last_updated(value: str) -> LastUpdated:
     prefix, text = (value[:2], value[2:]) if value[:2].isalpha() else ("eq", value)
     match = _DATETIME.fullmatch(text)
     if prefix not in PREFIXES or not match:
+        hint = " (a '+' in a URL is a space: write %2B)" if " " in text else ""
         raise BadRequest("_lastUpdated is [eq|gt|ge|lt|le] followed by a FHIR dateTime, "
-                         "e.g. ge2026-12-01T06:00:00Z", expression="_lastUpdated")
+                         f"e.g. ge2026-12-01T06:00:00Z{hint}", expression="_lastUpdated")
     parts = match.groupdict()
     if parts["hour"] and not parts["zone"]:
         raise BadRequest("_lastUpdated with a time needs a time zone (Z or +01:00)",

@@ -100,6 +100,12 @@ class TestLastUpdated:
         assert response.status_code == 400
         assert response.json()["issue"][0]["expression"] == ["_lastUpdated"]
 
+    def test_an_unencoded_plus_is_explained(self, client: TestClient, gp: dict) -> None:
+        response = client.get("/fhir/ServiceRequest?_lastUpdated=gt2026-02-01T10:00:00+01:00",
+                              headers=gp)
+        assert response.status_code == 400
+        assert response.json()["issue"][0]["diagnostics"].endswith("write %2B)")
+
 
 class TestSortAndCount:
     def test_sort_by_last_updated_both_ways(self, client: TestClient, gp: dict,
