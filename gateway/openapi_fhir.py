@@ -73,9 +73,12 @@ IDEMPOTENCY_KEY = _header("Idempotency-Key", "Makes a retry harmless: the same k
                           "same body (compared as canonical JSON) answers the first result.",
                           pattern="^[\\x21-\\x7e]{1,255}$")
 PREFER_WRITE = _header("Prefer", "`return=minimal`, `return=representation` (default) or "
-                       "`return=OperationOutcome`.")
+                       "`return=OperationOutcome`.",
+                       enum=["return=minimal", "return=representation",
+                             "return=OperationOutcome"])
 PREFER_SEARCH = _header("Prefer", "`handling=lenient` ignores unknown search parameters "
-                        "(the Bundle says which); `handling=strict` (default) refuses them.")
+                        "(the Bundle says which); `handling=strict` (default) refuses them.",
+                        enum=["handling=lenient", "handling=strict"])
 
 
 def _query(name: str, description: str) -> dict[str, Any]:
