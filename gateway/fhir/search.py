@@ -43,7 +43,7 @@ from schemas import safe_name, shown
 MAX_COUNT = 200
 DEFAULT_COUNT = 50
 MAX_OFFSET = 100_000
-PAGING = frozenset({"_count", "_offset", "_summary", "_elements", "_total", "_totalMethod"})
+COMMON = frozenset({"_count", "_offset", "_summary", "_elements", "_total", "_totalMethod"})
 # The total is always counted exactly, so these ask for nothing more: _total (FHIR) and
 # _totalMethod=count (what fhirpy's documented count() sends, with _count=0).
 TOTALS = {"_total": ("none", "estimate", "accurate"), "_totalMethod": ("count",)}
@@ -71,7 +71,7 @@ class SearchSpec:
         extra = {"_lastUpdated", "_sort"} if self.last_updated is not None else set()
         extra |= {"_include"} if self.include else set()
         extra |= {"_revinclude"} if self.revinclude else set()
-        return self.params | PAGING | extra
+        return self.params | COMMON | extra
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def parse_search(request: Request, spec: SearchSpec) -> Search:
         params={k: v for k, v in given.items() if not k.startswith("_")},
         count=count, offset=offset, spec=spec,
         used=tuple((k, v) for k, v in used if k not in ("_count", "_offset")),
-        ignored=tuple(ignored), total_only=summary == "count" or count == 0,
+        ignored=tuple(dict.fromkeys(ignored)), total_only=summary == "count" or count == 0,
         last_updated=tuple(_last_updated(v) for k, v in used if k == "_lastUpdated"),
         newest_first=SORTS.get(sort) if sort else None,
         elements=_elements(spec.resource_type, elements) if elements else None,
