@@ -64,7 +64,8 @@ def _quality(params: dict[str, str]) -> float:
 def negotiate(accept: str, format_param: str | None = None) -> Format:
     """The answer's format for this ``Accept`` and ``_format``, or ``NotAcceptable``."""
     if format_param is not None:
-        kind, params = media_range(format_param)
+        # an unencoded ``+`` in a query is a space: ``_format=application/fhir+xml`` as typed
+        kind, params = media_range(format_param.replace(" ", "+"))
         chosen = _SHORT.get(kind) or _TYPES.get(kind)
         if chosen is None or kind.endswith("*"):
             raise NotAcceptable(f"_format must be json or xml (or {SUPPORTED_TYPES})",

@@ -94,7 +94,8 @@ class TestXmlAnswers:
         for request in ({"url": "/fhir/metadata",
                          "headers": {"Accept": "application/fhir+xml"}},
                         {"url": "/fhir/metadata?_format=xml"},
-                        {"url": "/fhir/metadata?_format=application%2Ffhir%2Bxml"}):
+                        {"url": "/fhir/metadata?_format=application%2Ffhir%2Bxml"},
+                        {"url": "/fhir/metadata?_format=application/fhir+xml"}):
             as_xml = client.get(**request)
             assert (as_xml.status_code, as_xml.headers["content-type"]) == (200, XML)
             assert as_xml.headers["vary"] == "Accept"
