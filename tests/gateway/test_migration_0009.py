@@ -1,14 +1,15 @@
 """Migration 0009 marks the subscriptions it finds as ``post-resource``, so their receivers
 keep getting what they got (a POST of the resource to the endpoint); new rows name their own
-style."""
+style; a downgrade drops both columns again."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from gateway.db.engine import make_engine
-from gateway.db.migrate import upgrade
+from gateway.db.migrate import alembic_config, upgrade
 
 
 def _columns(engine: sa.Engine) -> list[str]:
@@ -39,4 +40,10 @@ def test_existing_subscriptions_keep_their_post(tmp_path) -> None:  # noqa: ANN0
                 "'gp-1', 'Task', 'Task', 'https://r.example/hook', '{}', 'active', "
                 "'2026-02-01')"))
     assert {"notification_style", "error"} <= set(_columns(engine))
+    with engine.connect() as connection:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+        connection.commit()
+    assert not {"notification_style", "error"} & set(_columns(engine))
     engine.dispose()
