@@ -134,8 +134,8 @@ class FhirFormatMiddleware:
         accept = b",".join(v for k, v in scope["headers"] if k == b"accept").decode("latin-1")
         values: list[str] = []
         if b"_format" in scope["query_string"]:
-            query, values = _split_format(scope["query_string"])
-            scope = {**scope, "query_string": query}
+            # in place: the request context reads the matched route from this same scope
+            scope["query_string"], values = _split_format(scope["query_string"])
         try:
             if len(values) > 1:
                 raise BadRequest("give _format once", expression="_format")

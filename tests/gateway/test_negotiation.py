@@ -119,6 +119,11 @@ class TestXmlAnswers:
         assert bundle.model_dump() == Bundle.model_validate(as_json.json()).model_dump()
         assert [e.resource.id for e in bundle.entry] == [created.json()["id"]]
 
+    def test_a_format_request_keeps_its_route_in_the_metrics(self, client: TestClient) -> None:
+        assert client.get("/fhir/metadata?_format=xml").status_code == 200
+        assert 'wijkgateway_http_requests_total{method="GET",route="/fhir/metadata",' \
+            'status="200"} 1.0' in client.get("/metrics").text
+
     def test_errors_follow_the_negotiated_format(self, client: TestClient, gp: dict) -> None:
         response = client.get("/fhir/ServiceRequest/unknown",
                               headers={**gp, "Accept": "application/fhir+xml"})
