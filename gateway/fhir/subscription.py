@@ -70,6 +70,7 @@ def replace_subscription(subscription_id: str, request: Request, body: RawBody,
     ``error`` again (docs/webhooks.md). ``If-Match`` is checked when sent (412 if stale)."""
     require_media_type(request)
     row = _current_or_410(session, subscription_id, caller)
+    session.refresh(row, with_for_update=True)  # a worker's status change waits, or this does
     check_if_match(if_match(request, runtime.settings.require_if_match), row.version_id)
     document = decode_json_object(body, runtime.settings.max_json_depth)
     row = subscriptions.replace_subscription(session, caller, row, document, runtime.egress)

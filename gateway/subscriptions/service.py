@@ -157,7 +157,7 @@ def render_subscription(row: SubscriptionRow) -> dict[str, Any]:
 def mark_error(session: Session, subscription_id: str, reason: str) -> None:
     """A delivery failed for good: an active Subscription moves to ``error`` (R4B: it gets no
     new notifications) with ``reason``, a fixed text without personal data."""
-    row = session.get(SubscriptionRow, subscription_id)
+    row = session.get(SubscriptionRow, subscription_id, with_for_update=True)
     if row is None or row.status not in ("active", "error") or row.error == reason:
         return
     _new_version(session, row)
@@ -169,6 +169,9 @@ def mark_active(session: Session, subscription_id: str) -> None:
     """A delivery succeeded (a retry, a replay): a Subscription in ``error`` is active again."""
     row = session.get(SubscriptionRow, subscription_id)
     if row is None or row.status != "error":
+        return  # the common case, without a lock
+    session.refresh(row, with_for_update=True)  # a client's PUT or DELETE waits, or this does
+    if row.status != "error":
         return
     _new_version(session, row)
     row.status, row.error = "active", None
