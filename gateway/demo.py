@@ -16,8 +16,11 @@ from gateway.auth.scopes import (
     TEAM_SCOPES,
 )
 from gateway.db.models import OAuthClient, Organization
+from gateway.referrals.teams import add_team
 
 DEMO_TEAMS = {"wijkteam-noord": "Wijkteam Noord", "wijkteam-zuid": "Wijkteam Zuid"}
+# the URA of each demo team's organisation (fictitious), so a referral may name it by identifier
+DEMO_TEAM_IDENTIFIERS = {"wijkteam-noord": "ura:90000101", "wijkteam-zuid": "ura:90000102"}
 DEMO_CLIENTS = (
     ("demo-huisarts", "Huisartsenpraktijk De Linde (demo)", GP_SCOPES, None),
     ("demo-wijkteam-noord", "Wijkteam Noord registratiesysteem (demo)", TEAM_SCOPES,
@@ -44,9 +47,8 @@ def load_demo(session: Session) -> list[str]:
     added = []
     for team_id, name in DEMO_TEAMS.items():
         if session.get(Organization, team_id) is None:
-            session.add(Organization(id=team_id, name=name))
+            add_team(session, team_id, name, [DEMO_TEAM_IDENTIFIERS[team_id]])
             added.append(f"team {team_id}")
-    session.flush()
     for client_id, name, scopes, team in DEMO_CLIENTS:
         if session.get(OAuthClient, client_id) is None:
             add_client(session, name, list(scopes), team_id=team, client_id=client_id,

@@ -14,6 +14,7 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 
+from adapters.bindings import REQUIRED as REQUIRED_CODES
 from gateway.fhir.metadata import SUPPORTED
 
 SPEC = "https://hl7.org/fhir/R4B"
@@ -42,7 +43,7 @@ COMMON_SEARCH = (
     ("_revinclude", "`Task:focus` on ServiceRequest: adds the referrals' Tasks."),
     ("_format", "`json` or `xml` (instead of an Accept header)."),
 )
-READ_PARAMS = ("_format", "_elements", "_summary")
+READ_PARAMS = ("_format",)
 TYPE_HELP = {
     "token": "A code or identifier: `system|value`, `value`, or `system|`; commas for OR.",
     "reference": "`Type/id`, the id, or the absolute URL of the resource.",
@@ -87,13 +88,15 @@ def _query(name: str, description: str) -> dict[str, Any]:
 
 
 def search_parameters(resource_type: str) -> list[dict[str, Any]]:
-    """The resource's own search parameters as the CapabilityStatement declares them, then
-    the common ones."""
-    own = [_query(name, TYPE_HELP.get(kind, kind))
-           for name, kind in _declared_search(resource_type)]
+    """The resource's own search parameters as the CapabilityStatement declares them (with
+    their documentation), then the common ones this search accepts (its route's spec)."""
+    entry = SUPPORTED[resource_type]
+    own = [_query(name, f"{documentation} {TYPE_HELP.get(kind, '')}".strip())
+           for name, kind, documentation in entry.search_params()]
     names = {p["name"] for p in own}
-    return [*own, *(_query(n, d) for n, d in COMMON_SEARCH if n not in names), ACCEPT,
-            PREFER_SEARCH]
+    accepted = (entry.search.names() if entry.search else frozenset()) | {"_format"}
+    return [*own, *(_query(n, d) for n, d in COMMON_SEARCH
+                    if n not in names and n in accepted), ACCEPT, PREFER_SEARCH]
 
 
 def read_parameters() -> list[dict[str, Any]]:
@@ -111,20 +114,16 @@ def write_headers(method: str, resource_type: str) -> list[dict[str, Any]]:
     return headers
 
 
-def _declared_search(resource_type: str) -> tuple[tuple[str, str], ...]:
-    entry = SUPPORTED.get(resource_type)
-    return tuple(entry[1]) if entry else ()
-
-
 def flags(resource_type: str) -> dict[str, Any]:
     entry = SUPPORTED.get(resource_type)
-    return dict(entry[2]) if entry else {}
+    return dict(entry.flags) if entry else {}
 
 
 # ---- schemas -------------------------------------------------------------------------------
 
-def _element_schema(field: Any) -> dict[str, Any]:
-    """A loose schema for one element: its JSON shape and, for a required code, its values."""
+def _element_schema(resource_type: str, name: str, field: Any) -> dict[str, Any]:
+    """A loose schema for one element: its JSON shape and, for a required code, its values
+    (from adapters.bindings: fhir.resources' own lists are cut short with a '+')."""
     extra = field.json_schema_extra or {}
     annotation = field.annotation
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -136,8 +135,8 @@ def _element_schema(field: Any) -> dict[str, Any]:
         shape = {"type": "string"}
     else:
         shape = {"type": "object"}
-    if extra.get("enum_values"):
-        shape["enum"] = list(extra["enum_values"])
+    if (resource_type, name) in REQUIRED_CODES:
+        shape["enum"] = list(REQUIRED_CODES[(resource_type, name)])
     if field.title:
         shape["description"] = field.title
     return shape
@@ -156,7 +155,8 @@ def resource_schema(resource_type: str) -> dict[str, Any]:
             "resourceType": {"type": "string", "enum": [resource_type]},
             "id": {"type": "string", "pattern": "^[A-Za-z0-9\\-.]{1,64}$"},
             "meta": {"type": "object"},
-            **{name: _element_schema(field) for name, field in required.items()},
+            **{name: _element_schema(resource_type, name, field)
+               for name, field in required.items()},
         },
         "required": ["resourceType", *required],
         "additionalProperties": True,

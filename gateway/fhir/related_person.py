@@ -63,6 +63,4 @@ def _versions(session: DbSession, caller: Caller, related_id: str) -> list[histo
                        and (caller.team_id is None or row.team_id != caller.team_id)):
         raise NotFound("no such RelatedPerson", expression="RelatedPerson.id")
     require_involved_with(session, caller, row.person_id, "related_person.read_refused")
-    return history.versions_of([{**render_related_person(row), "meta": {
-        "versionId": str(RELATED_PERSON_VERSION), "lastUpdated": row.created_at.isoformat()}}],
-        dict)
+    return history.versions_of([render_related_person(row)], dict)

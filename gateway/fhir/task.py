@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fhir.resources.R4B.task import Task
 from sqlalchemy import select
 
+from adapters.bindings import REQUIRED
 from adapters.fhir_validation import validate_resource
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import TaskRead, TaskWrite
@@ -39,7 +40,7 @@ router = APIRouter(prefix="/fhir", tags=["Task"], route_class=UnitOfWorkRoute)
 SEARCH = SearchSpec("Task", frozenset({"focus", "status"}), TaskRow.updated_at,
                     include=frozenset({"Task:focus", "Task:focus:ServiceRequest"}))
 TASK_STATUS_SYSTEM = "http://hl7.org/fhir/task-status"
-TASK_STATUSES = Task.model_fields["status"].json_schema_extra["enum_values"]  # type: ignore[index]
+TASK_STATUSES = REQUIRED[("Task", "status")]
 
 
 def _task_or_404(session: DbSession, task_id: str, caller: Caller) -> TaskRow:

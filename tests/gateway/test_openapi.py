@@ -242,12 +242,14 @@ def _parameters(operation: dict[str, Any], where: str) -> list[str]:
 def test_searches_declare_the_capability_statement_parameters_and_the_common_ones() -> None:
     common = [name for name, _ in COMMON_SEARCH]
     searched = []
-    for resource_type, (interactions, params, _) in SUPPORTED.items():
-        if "search-type" not in interactions:
+    for resource_type, supported in SUPPORTED.items():
+        if "search-type" not in supported.interactions:
             continue
         operation = DOC["paths"][f"/fhir/{resource_type}"]["get"]
-        own = [name for name, _ in params]
-        assert _parameters(operation, "query") == own + [n for n in common if n not in own]
+        own = [name for name, _, _ in supported.search_params()]
+        accepted = supported.search.names() | {"_format"}
+        assert _parameters(operation, "query") == own + [
+            n for n in common if n not in own and n in accepted]
         assert _parameters(operation, "header") == ["Accept", "Prefer", *TRACING]
         assert _ref(operation["responses"]["200"]["content"][FHIR_JSON]["schema"]) \
             == DOC["components"]["schemas"]["Bundle"]
