@@ -20,6 +20,7 @@ SubscriptionWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_SUBSCRI
 OrganizationRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_ORGANIZATION_READ))]
 ConsentRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_CONSENT_READ))]
 ConsentWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_CONSENT_WRITE))]
+PatientRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_PATIENT_READ))]
 PatientWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_PATIENT_WRITE))]
 RelatedPersonWrite = Annotated[Caller,
                                Depends(require_scope(scopes.SCOPE_RELATED_PERSON_WRITE))]

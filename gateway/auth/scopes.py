@@ -11,6 +11,7 @@ SCOPE_SUBSCRIPTION_WRITE = "system/Subscription.write"
 SCOPE_ORGANIZATION_READ = "system/Organization.read"
 SCOPE_CONSENT_READ = "system/Consent.read"
 SCOPE_CONSENT_WRITE = "system/Consent.write"
+SCOPE_PATIENT_READ = "system/Patient.read"
 SCOPE_PATIENT_WRITE = "system/Patient.write"
 SCOPE_RELATED_PERSON_WRITE = "system/RelatedPerson.write"
 SCOPE_AUDIT_READ = "system/AuditEvent.read"
@@ -27,6 +28,8 @@ SCOPES: dict[str, str] = {
     SCOPE_ORGANIZATION_READ: "List the teams that receive referrals.",
     SCOPE_CONSENT_READ: "Read consents your team recorded; ask for consent decisions.",
     SCOPE_CONSENT_WRITE: "Record and revoke consents and objections.",
+    SCOPE_PATIENT_READ: "Read the residents your organisation helps, as consent permits "
+    "(the ids Consent and RelatedPerson reference).",
     SCOPE_PATIENT_WRITE: "Register a resident's birth date (who may consent depends on age).",
     SCOPE_RELATED_PERSON_WRITE: "Register parents and guardians, who consent for minors.",
     SCOPE_AUDIT_READ: "Privacy officers: search and export the processing log, access reports.",
@@ -44,7 +47,7 @@ GP_SCOPES = (SCOPE_SERVICE_REQUEST_WRITE, SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK
              SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ)
 TEAM_SCOPES = (SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK_READ, SCOPE_TASK_WRITE,
                SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ,
-               SCOPE_CONSENT_READ, SCOPE_CONSENT_WRITE, SCOPE_PATIENT_WRITE,
+               SCOPE_CONSENT_READ, SCOPE_CONSENT_WRITE, SCOPE_PATIENT_READ, SCOPE_PATIENT_WRITE,
                SCOPE_RELATED_PERSON_WRITE)
 
 

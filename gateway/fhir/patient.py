@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from gateway.auth.bearer import Caller
-from gateway.auth.callers import PatientWrite
+from gateway.auth.callers import PatientRead, PatientWrite
 from gateway.disclosure import patient_as_seen_by
 from gateway.fhir import history
 from gateway.fhir.common import RawBody
@@ -37,7 +37,7 @@ def create_patient(request: Request, body: RawBody, caller: PatientWrite, sessio
 
 
 @router.get("/Patient/{patient_id}", response_class=FhirResponse)
-def read_patient(patient_id: str, caller: PatientWrite, session: DbSession,
+def read_patient(patient_id: str, caller: PatientRead, session: DbSession,
                  runtime: RuntimeDep) -> FhirResponse:
     """A resident your organisation helps now, as the consent decision lets you see them
     (the id only without it). Anyone else: 403, the same whether known or not."""
@@ -46,13 +46,13 @@ def read_patient(patient_id: str, caller: PatientWrite, session: DbSession,
 
 
 @router.get("/Patient/{patient_id}/_history/{vid}", response_class=FhirResponse)
-def vread_patient(patient_id: str, vid: str, caller: PatientWrite, session: DbSession,
+def vread_patient(patient_id: str, vid: str, caller: PatientRead, session: DbSession,
                   runtime: RuntimeDep) -> FhirResponse:
     return history.vread("Patient", vid, _versions(session, caller, runtime, patient_id))
 
 
 @router.get("/Patient/{patient_id}/_history", response_class=FhirResponse)
-def patient_history(patient_id: str, request: Request, caller: PatientWrite,
+def patient_history(patient_id: str, request: Request, caller: PatientRead,
                     session: DbSession, runtime: RuntimeDep) -> FhirResponse:
     return history.instance_history(request, "Patient", patient_id,
                                     _versions(session, caller, runtime, patient_id))

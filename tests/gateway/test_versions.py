@@ -383,6 +383,17 @@ class TestPatientRead:
         assert refused[0].json() == refused[2].json()
         assert client.get(f"/fhir/{reference}", headers=gp).status_code == 403  # no scope
 
+    def test_reading_needs_the_read_scope_not_the_write_scope(self, client: TestClient,
+                                                              team: dict) -> None:
+        """Registering a birth date (write) does not let a system read residents back."""
+        reference = _patient(client, team)
+        writer = bearer(client, "demo-wijkteam-noord", "system/Patient.write")
+        refused = client.get(f"/fhir/{reference}", headers=writer)
+        assert (refused.status_code, refused.json()["issue"][0]["diagnostics"]) == (
+            403, "this action needs the scope system/Patient.read")
+        reader = bearer(client, "demo-wijkteam-noord", "system/Patient.read")
+        assert client.get(f"/fhir/{reference}", headers=reader).status_code == 200
+
 
 def test_concurrent_updates_without_if_match_each_make_a_version(client: TestClient, gp: dict,
                                                                    team: dict) -> None:
