@@ -48,6 +48,7 @@ _TYPES = {
 }
 _SHORT = {"json": Format.JSON, "xml": Format.XML}
 SUPPORTED_TYPES = "application/fhir+json, application/fhir+xml (or _format=json, _format=xml)"
+FORMAT_VALUES = "json, xml, application/fhir+json or application/fhir+xml"
 XML_CONTENT_TYPE = b"application/fhir+xml; charset=utf-8"
 _FHIR_JSON = b"application/fhir+json"
 
@@ -68,8 +69,7 @@ def negotiate(accept: str, format_param: str | None = None) -> Format:
         kind, params = media_range(format_param.replace(" ", "+"))
         chosen = _SHORT.get(kind) or _TYPES.get(kind)
         if chosen is None or kind.endswith("*"):
-            raise NotAcceptable(f"_format must be json or xml (or {SUPPORTED_TYPES})",
-                                expression="_format")
+            raise NotAcceptable(f"_format must be {FORMAT_VALUES}", expression="_format")
         if not fhir_version_ok(params):
             raise NotAcceptable(SUPPORTED_VERSIONS, expression="_format")
         return chosen
