@@ -8,7 +8,6 @@ from sqlalchemy import select
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import SubscriptionRead, SubscriptionWrite
 from gateway.db.models import SubscriptionRow
-from gateway.db.types import utcnow
 from gateway.errors import Gone, NotFound
 from gateway.fhir import history
 from gateway.fhir.common import RawBody, check_if_match, if_match, versioned
@@ -119,8 +118,5 @@ def unsubscribe(subscription_id: str, caller: SubscriptionWrite, session: DbSess
     it again changes nothing."""
     row = _own_or_404(session, subscription_id, caller)
     session.refresh(row, with_for_update=True)  # a concurrent DELETE waits, then sees this one
-    if row.deleted_at is None:
-        history.keep(session, render_subscription(row))
-        row.status, row.deleted_at = "off", utcnow()
-        row.version_id += 1
+    subscriptions.delete_subscription(session, row)
     return Response(status_code=204)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from adapters.fhir_validation import validate_resource
 from gateway.auth.bearer import Caller
 from gateway.db.models import ServiceRequestRow, SubscriptionRow
+from gateway.db.types import utcnow
 from gateway.errors import BadRequest, Unprocessable
 from gateway.fhir import history
 from gateway.fhir_json import fhir_version_ok, media_range
@@ -41,11 +42,10 @@ def replace_subscription(session: Session, caller: Caller, row: SubscriptionRow,
     if document.get("id") != row.id:
         raise BadRequest("the body's id must be the id in the URL", expression="Subscription.id")
     fields = _checked(session, caller, document, policy)
-    history.keep(session, render_subscription(row))
+    _new_version(session, row)
     for name, value in fields.items():
         setattr(row, name, value)
     row.error = None
-    row.version_id += 1
     log.info("subscription_updated", subscription_id=row.id, client_id=caller.client_id,
              status=row.status)
     return row
@@ -152,6 +152,16 @@ def render_subscription(row: SubscriptionRow) -> dict[str, Any]:
         **({"error": row.error} if row.error else {}),
         "channel": channel,
     }
+
+
+def delete_subscription(session: Session, row: SubscriptionRow) -> None:
+    """A DELETE is a version without a resource: reads answer 410 from now on, ``_history``
+    still lists what it was; deleting again changes nothing."""
+    if row.deleted_at is not None:
+        return
+    _new_version(session, row)
+    row.status, row.deleted_at = "off", utcnow()
+    log.info("subscription_deleted", subscription_id=row.id, client_id=row.client_id)
 
 
 def mark_error(session: Session, subscription_id: str, reason: str) -> None:
