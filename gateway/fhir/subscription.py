@@ -106,7 +106,7 @@ def list_subscriptions(request: Request, caller: SubscriptionRead, session: DbSe
                        runtime: RuntimeDep) -> FhirResponse:
     search = parse_search(request, SEARCH)
     query = select(SubscriptionRow).where(SubscriptionRow.client_id == caller.client_id,
-                                          SubscriptionRow.status.in_(("active", "error")))
+                                          SubscriptionRow.deleted_at.is_(None))  # 'off' too
     rows, total = search.rows(session, query, SubscriptionRow.created_at, SubscriptionRow.id)
     return bundle_response(request, search, [render_subscription(r) for r in rows], total)
 

@@ -196,6 +196,16 @@ class TestSubscriptionDeletion:
         read = client.get(f"/fhir/Subscription/{created['id']}", headers=gp)
         assert (read.status_code, read.json()["status"]) == (200, "off")
 
+    def test_a_search_lists_one_that_is_off_but_not_one_deleted(self, client: TestClient,
+                                                                gp: dict) -> None:
+        off = client.post("/fhir/Subscription", headers=gp,
+                          json={**subscription(ENDPOINT), "status": "off"}).json()
+        gone = client.post("/fhir/Subscription", headers=gp, json=subscription(ENDPOINT)).json()
+        client.delete(f"/fhir/Subscription/{gone['id']}", headers=gp)
+        bundle = client.get("/fhir/Subscription", headers=gp).json()
+        assert (bundle["total"], [e["resource"]["id"] for e in bundle["entry"]]) == \
+            (1, [off["id"]])
+
     def test_deleted_is_410_and_its_history_stays(self, client: TestClient, gp: dict) -> None:
         created = client.post("/fhir/Subscription", headers=gp,
                               json=subscription(ENDPOINT)).json()
