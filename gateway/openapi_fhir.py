@@ -31,9 +31,12 @@ READ_ONLY = ("Bundle", "OperationOutcome", "CapabilityStatement", "AuditEvent", 
 
 # Common search parameters (FHIR R4B 3.1.1.5): (name, what it does); all strings on the wire.
 COMMON_SEARCH = (
-    ("_count", "Page size, 1 to 200 (default 50); `_count=0` answers only the total."),
+    ("_count", "Page size, 0 to 200 (default 50); `_count=0` answers only the total."),
     ("_offset", "Skip this many matches (the Bundle's `next` link carries it)."),
     ("_summary", "`count` for the total only (`false`: the default); other values answer 400."),
+    ("_total", "`none`, `estimate` or `accurate`: accepted, and the total is always exact."),
+    ("_totalMethod", "`count` (what fhirpy's `count()` sends): accepted, the total is always "
+                     "exact."),
     ("_elements", "Comma-separated top-level elements to return; the rest are left out "
                   "and the resource is tagged SUBSETTED."),
     ("_sort", "`_lastUpdated` or `-_lastUpdated` (ServiceRequest, Task, Consent)."),
@@ -93,6 +96,10 @@ def search_parameters(resource_type: str) -> list[dict[str, Any]]:
     entry = SUPPORTED[resource_type]
     own = [_query(name, f"{documentation} {TYPE_HELP.get(kind, '')}".strip())
            for name, kind, documentation in entry.search_params()]
+    own += [_query(name, f"`{name.partition(':')[0]}` with the `:{name.partition(':')[2]}` "
+                         f"modifier. {TYPE_HELP['token']}")
+            for name in sorted(n for n in (entry.search.params if entry.search else ())
+                               if ":" in n)]  # a query key of its own, e.g. actor:identifier
     names = {p["name"] for p in own}
     accepted = (entry.search.names() if entry.search else frozenset()) | {"_format"}
     return [*own, *(_query(n, d) for n, d in COMMON_SEARCH

@@ -246,10 +246,12 @@ def test_searches_declare_the_capability_statement_parameters_and_the_common_one
         if "search-type" not in supported.interactions:
             continue
         operation = DOC["paths"][f"/fhir/{resource_type}"]["get"]
-        own = [name for name, _, _ in supported.search_params()]
+        own = [name for name, _, _ in supported.search_params()] + sorted(
+            n for n in supported.search.params if ":" in n)  # modifiers: own query keys
         accepted = supported.search.names() | {"_format"}
         assert _parameters(operation, "query") == own + [
             n for n in common if n not in own and n in accepted]
+        assert set(_parameters(operation, "query")) == accepted  # every one the search takes
         assert _parameters(operation, "header") == ["Accept", "Prefer", *TRACING]
         assert _ref(operation["responses"]["200"]["content"][FHIR_JSON]["schema"]) \
             == DOC["components"]["schemas"]["Bundle"]
