@@ -25,6 +25,7 @@ from gateway.fhir.base_url import public_base
 from gateway.fhir.common import versioned
 from gateway.fhir_json import FhirResponse
 from gateway.referrals.render import etag
+from schemas import loggable, safe_name, shown
 
 _RESPONSE = {"POST": "201 Created", "PUT": "200 OK", "DELETE": "204 No Content"}
 
@@ -75,7 +76,7 @@ def pick(versions: list[Version], resource_type: str, vid: str) -> Version:
                 raise Gone(f"version {number} of this {resource_type} is its deletion",
                            expression="vid")
             return version
-    raise NotFound(f"no version {number} of this {resource_type}; the newest is "
+    raise NotFound(f"no version {loggable(number)} of this {resource_type}; the newest is "
                    f"{versions[0].version_id}", expression="vid")
 
 
@@ -123,10 +124,11 @@ def vread(resource_type: str, vid: str, versions: list[Version]) -> FhirResponse
 def instance_history(request: Request, resource_type: str, resource_id: str,
                      versions: list[Version]) -> FhirResponse:
     """``GET [type]/[id]/_history``: every version, newest first. Takes no parameters (a
-    resource has a handful of versions); one sent is a 400 rather than silently ignored."""
+    resource has a handful of versions); one sent is a 400 rather than silently ignored. The
+    error repeats the name only in its sanitised form: a client can put a BSN in it."""
     for name in request.query_params:
-        raise BadRequest(f"instance history takes no parameters; {name[:40]!r} is not "
-                         "supported", expression=name[:40])
+        raise BadRequest(f"instance history takes no parameters; {shown(name)} is not "
+                         "supported", expression=safe_name(name[:40]))
     return FhirResponse(history_bundle(public_base(request), resource_type, resource_id,
                                        versions))
 
