@@ -114,9 +114,9 @@ class Settings(BaseSettings):
         48, ge=8, le=512, description="Deepest accepted JSON nesting; deeper is 400."
     )
     require_if_match: bool = Field(
-        False, description="Strict updates: a Task PUT/PATCH or Consent PUT without If-Match "
-        "is 428. Off (the default, as on HAPI FHIR): If-Match is checked when sent (412 on "
-        "a stale version) and an update without it applies."
+        False, description="Strict updates: a Task PUT/PATCH, Consent PUT or Subscription PUT "
+        "without If-Match is 428. Off (the default, as on HAPI FHIR): If-Match is checked "
+        "when sent (412 on a stale version) and an update without it applies."
     )
     outbox_max_attempts: int = Field(
         15, ge=1, le=100, description="Delivery attempts before an outbox message is dead "

@@ -251,8 +251,7 @@ def revoke_consent(session: Session, caller: Caller, consent_id: str,
                             "existing consent", expression="Consent.status")
     if not current.active:
         return current
-    if if_match:
-        check_if_match(if_match, current.version)
+    check_if_match(if_match, current.version)  # an empty header is malformed, not absent
     revoked = ConsentRow(**{c: getattr(current, c) for c in _COPIED}, version=current.version + 1,
                          active=False, client_id=caller.client_id,
                          worker=recorded_by(resource.extension or []),

@@ -193,6 +193,17 @@ class TestRecordAndRevoke:
                               headers={**team, "If-Match": 'W/"7"'})
         assert response.status_code == 412
 
+    @pytest.mark.parametrize("header", ["", "bogus"])
+    def test_malformed_if_match_on_revocation_is_400(self, header: str, client: TestClient,
+                                                     team: dict) -> None:
+        """An empty If-Match is malformed, as on Task, not a missing one (strict mode)."""
+        created = _post(client, team, consent_resource(_patient(client, team))).json()
+        response = client.put(f"/fhir/Consent/{created['id']}",
+                              json={**created, "status": "inactive"},
+                              headers={**team, "If-Match": header})
+        assert (response.status_code, response.json()["issue"][0]["expression"]) == (
+            400, ["If-Match"])
+
     def test_another_team_cannot_see_or_revoke(self, client: TestClient, team: dict,
                                                sessions) -> None:  # noqa: ANN001
         created = _post(client, team, consent_resource(_patient(client, team))).json()
