@@ -50,11 +50,13 @@ TOTALS = {"_total": ("none", "estimate", "accurate"), "_totalMethod": ("count",)
 REPEATABLE = frozenset({"_lastUpdated"})
 SORTS = {"_lastUpdated": False, "-_lastUpdated": True}  # value -> newest first
 PREFIXES = frozenset({"eq", "gt", "ge", "lt", "le"})
+# DSTU1's comparators, still sent by fhirclient's documented $gt/$gte/$lt/$lte and read by HAPI
+LEGACY_PREFIXES = {">=": "ge", "<=": "le", ">": "gt", "<": "lt"}  # longest first
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _DATETIME = re.compile(
     r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
     r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,9}))?)?"
-    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?")
+    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?", re.ASCII)  # \d is 0-9 only, not every Nd digit
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,6 +191,9 @@ def _included(value: str | None, accepted: frozenset[str], name: str) -> bool:
 def _last_updated(value: str) -> LastUpdated:
     """``[prefix]dateTime`` -> the range the value spans at its precision (FHIR search
     dates: ``2026`` is the whole year, ``2026-12-01T06:07:23.5Z`` a tenth of a second)."""
+    legacy = next((p for p in LEGACY_PREFIXES if value.startswith(p)), None)
+    if legacy:
+        value = LEGACY_PREFIXES[legacy] + value[len(legacy):]
     prefix, text = (value[:2], value[2:]) if value[:2].isalpha() else ("eq", value)
     match = _DATETIME.fullmatch(text)
     if prefix not in PREFIXES or not match:

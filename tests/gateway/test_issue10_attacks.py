@@ -4,6 +4,7 @@ read as FHIR writes it, not more leniently."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.gateway.test_tasks_api import _referral_task
@@ -30,3 +31,12 @@ class TestHistoryRepeatsNoPersonalData:
         assert response.status_code == 404
         assert response.json()["issue"][0]["diagnostics"] == \
             "no version (value not repeated) of this Task; the newest is 1"
+
+
+@pytest.mark.parametrize("value", ["ge\u0662026", "eq2026-\u0661\u0662", "ge\uff12026"])
+def test_last_updated_takes_ascii_digits_only(value: str, client: TestClient,
+                                              gp: dict) -> None:
+    """Python's ``\\d`` and ``int()`` read every Unicode digit: 'ge٢026' searched 2026."""
+    response = client.get("/fhir/Task", params={"_lastUpdated": value}, headers=gp)
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["_lastUpdated"]
