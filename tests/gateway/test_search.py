@@ -63,6 +63,8 @@ class TestLastUpdated:
         ("ge2026-01-15T11:00:00+01:00", [0, 1, 2]), ("gt2026-01-15T11:00:00+01:00", [1, 2]),
         ("2026-03-10T12:30:45.5Z", [2]), ("2026-03-10T12:30:45Z", [2]),
         ("gt2026-03-10T12:30:45.500000+00:00", []), ("lt2025", []), ("2026-03-10T12:30Z", [2]),
+        (">2026-02", [2]), (">=2026-02-01", [1, 2]), ("<2026-02-01T00:00:00Z", [0]),
+        ("<=2026-02-01T00:00:00Z", [0, 1]),  # DSTU1 comparators, as fhirclient's $gt sends
     ])
     def test_prefixes_and_precision(self, client: TestClient, gp: dict, dated: list[str],
                                     value: str, expected: list[int]) -> None:
@@ -93,7 +95,7 @@ class TestLastUpdated:
     @pytest.mark.parametrize("value", [
         "ne2026", "ap2026", "2026-13", "2026-02-30", "2026-02-01T10:00:00", "yesterday",
         "0001-01-01T00:00:00+01:00", "2026-02-01T25:00:00Z", "2026-02-01T10:00:00+99:00",
-        "gt", "20260201",
+        "gt", "20260201", ">", "=>2026", "><2026", ">gt2026",
     ])
     def test_bad_values_are_400(self, client: TestClient, gp: dict, value: str) -> None:
         response = client.get("/fhir/ServiceRequest", params={"_lastUpdated": value}, headers=gp)
