@@ -51,6 +51,7 @@ class Known:
     task: dict[str, Any]
     consent: dict[str, Any]
     patient_ref: str
+    subscription: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ FUZZED: dict[tuple[str, str], Endpoint] = {
     ("POST", "/fhir/Subscription"): Endpoint(
         "team", lambda k: "/fhir/Subscription",
         lambda k: subscription(HOOK, header=["X-Team: noord"])),
+    ("PUT", "/fhir/Subscription/{subscription_id}"): Endpoint(
+        "team", lambda k: f"/fhir/Subscription/{k.subscription['id']}",
+        lambda k: {**k.subscription, "status": "requested", "reason": "andere reden"}),
     ("POST", "/fhir/Consent"): Endpoint(
         "team", lambda k: "/fhir/Consent",
         lambda k: consent_resource(k.patient_ref, organization="wijkteam-noord",
@@ -207,7 +211,9 @@ def known(client: TestClient, gp: dict, team: dict) -> Known:
     assert born.status_code == 200, born.text  # known: the administrator registered the person
     consent = client.post("/fhir/Consent", json=consent_resource(patient_ref), headers=team)
     assert consent.status_code == 201, consent.text
-    return Known(tasks.json()["entry"][0]["resource"], consent.json(), patient_ref)
+    hook = client.post("/fhir/Subscription", json=subscription(HOOK), headers=team)
+    assert hook.status_code == 201, hook.text
+    return Known(tasks.json()["entry"][0]["resource"], consent.json(), patient_ref, hook.json())
 
 
 @SQLITE_ONLY

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.organization import Organization
 
+from gateway.demo import DEMO_TEAM_IDENTIFIERS
 from gateway.outbox.worker import Worker
 from gateway.referrals import teams
 from tests.support.samples import AGB, subscription
@@ -79,11 +80,12 @@ def test_nl_core_referral_is_accepted_and_its_feedback_reaches_the_sender(
 
 def test_teams_list_their_identifiers_with_the_nl_systems(client: TestClient, gp: dict,
                                                           identified_team: None) -> None:
-    expected = [{"system": AGB, "value": "03000001"}, {"system": URA, "value": "20000001"}]
+    demo = {"system": URA, "value": DEMO_TEAM_IDENTIFIERS[TEAM].removeprefix("ura:")}
+    expected = [{"system": AGB, "value": "03000001"}, {"system": URA, "value": "20000001"}, demo]
     read = client.get(f"/fhir/Organization/{TEAM}", headers=gp)
     assert read.status_code == 200
     assert read.json()["identifier"] == expected
     Organization.model_validate(read.json())
     listed = client.get("/fhir/Organization", headers=gp).json()
     assert {e["resource"]["id"]: e["resource"].get("identifier") for e in listed["entry"]} == \
-        {TEAM: expected, "wijkteam-zuid": None}
+        {TEAM: expected, "wijkteam-zuid": [{"system": URA, "value": "90000102"}]}
