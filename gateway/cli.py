@@ -254,6 +254,19 @@ def teams_add(team_id: str, name: Annotated[str, typer.Option(help="Display name
     typer.echo(f"added team {team_id}")
 
 
+@teams_app.command("add-identifiers")
+def teams_add_identifiers(team_id: str, identifier: Annotated[list[str], typer.Argument(
+        help="The AGB or URA of the team's organisation (agb:01234567, ura:12345678); "
+             "unique across teams.")]) -> None:
+    """Give an existing team identifiers, by which a GP system may name it."""
+    with _sessions(get_settings()).begin() as session:
+        try:
+            teams.add_identifiers(session, team_id, identifier)
+        except teams.TeamError as error:
+            _fail(str(error))
+    typer.echo(f"team {team_id}: added {', '.join(identifier)}")
+
+
 @teams_app.command("list")
 def teams_list() -> None:
     from sqlalchemy import select

@@ -57,12 +57,23 @@ def test_teams_get_identifiers_unique_across_teams(env: None) -> None:
         {"id": "wijkteam-oost", "name": "Oost", "identifiers": ["agb:01234567", "ura:12345678"]}]
 
 
+def test_an_existing_team_gets_identifiers(env: None) -> None:
+    assert runner.invoke(app, ["teams", "add", "wijkteam-oost", "--name", "Oost"]).exit_code == 0
+    added = runner.invoke(app, ["teams", "add-identifiers", "wijkteam-oost", "ura:12345678",
+                                "agb:01234567"])
+    assert (added.exit_code, added.output) == (
+        0, "team wijkteam-oost: added ura:12345678, agb:01234567\n")
+    assert json.loads(runner.invoke(app, ["teams", "list"]).output) == [
+        {"id": "wijkteam-oost", "name": "Oost", "identifiers": ["agb:01234567", "ura:12345678"]}]
+
+
 @pytest.mark.parametrize("args,message", [
     (["clients", "add", "X", "--scope", "system/Nope.read"], "unknown scope"),
     (["clients", "add", "X", "--scope", "system/Task.read", "--team", "nope"], "unknown team"),
     (["clients", "revoke", "nobody"], "no client"),
     (["outbox", "replay", "999"], "no outbox message"),
     (["teams", "add", "bad id!", "--name", "x"], "team id"),
+    (["teams", "add-identifiers", "nope", "ura:12345678"], "no team 'nope'"),
     (["teams", "add", "t-1", "--name", "x", "--identifier", "ura:1234567"],
      "identifier 'ura:1234567': not a valid URA number (8 digits)"),
     (["teams", "add", "t-1", "--name", "x", "--identifier", "uzi:900012345"],

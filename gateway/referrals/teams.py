@@ -35,7 +35,10 @@ def add_team(session: Session, team_id: str, name: str, identifiers: list[str]) 
 
 
 def add_identifiers(session: Session, team_id: str, identifiers: list[str]) -> None:
-    """Give an existing team more identifiers, checked as :func:`add_team` checks them."""
+    """Give an existing team more identifiers, checked as :func:`add_team` checks them (a
+    team made before teams had identifiers gets them this way)."""
+    if session.get(Organization, team_id) is None:
+        raise TeamError(f"no team {team_id[:64]!r}")
     session.add_all(TeamIdentifier(identifier=token, organization_id=team_id)
                     for token in _checked_tokens(session, identifiers))
     session.flush()
