@@ -39,6 +39,11 @@ def test_gp_and_team_work_through_fhirclient(server: LiveServer, sessions,  # no
         {"identifier": f"{REFERRAL_SYSTEM}|fhirclient-1"}).perform_resources_iter(gp))
     assert [r.id for r in found] == [referral.id]
 
+    with_referral = Task.where({"focus": f"ServiceRequest/{referral.id}"}).include("focus")
+    included = [e.resource for page in with_referral.perform_iter(gp) for e in page.entry
+                if e.search.mode == "include"]
+    assert [(r.resource_type, r.id) for r in included] == [("ServiceRequest", referral.id)]
+
     # no consent recorded: the team's view is minimised, and still strict R4
     seen = ServiceRequest.read(referral.id, team)
     assert seen.subject.identifier is None and seen.note is None
