@@ -50,10 +50,21 @@ async def request_validation(_request: Request, error: RequestValidationError) -
     return _respond(400, issues, error_type="RequestValidationError")
 
 
-async def http_exception(_request: Request, error: HTTPException) -> FhirResponse:
+async def http_exception(request: Request, error: HTTPException) -> FhirResponse:
     code = _HTTP_CODES.get(error.status_code, "processing")
-    return _respond(error.status_code, [Issue("", str(error.detail), code)],
+    return _respond(error.status_code, [Issue("", _explained(request, error), code)],
                     dict(error.headers or {}), "HTTPException")
+
+
+def _explained(request: Request, error: HTTPException) -> str:
+    """Routing's bare reason phrases ("Not Found", "Method Not Allowed") say what to do
+    instead, without echoing the path (a FHIR URL can carry a BSN)."""
+    allowed = (error.headers or {}).get("Allow")
+    if error.status_code == 405 and allowed:
+        return f"{request.method} is not supported on this path; it takes {allowed}"
+    if error.status_code == 404 and error.detail == "Not Found":
+        return "no such endpoint: /docs lists the API, /fhir/metadata the FHIR interactions"
+    return str(error.detail)
 
 
 async def integrity_error(request: Request, error: IntegrityError) -> FhirResponse:

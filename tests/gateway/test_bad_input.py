@@ -166,7 +166,18 @@ def test_bad_search_parameters_are_400(query: str, client: TestClient, gp: dict)
 def test_unknown_route_is_a_404_operation_outcome(client: TestClient) -> None:
     response = client.get("/fhir/Practitioner/1")
     assert response.status_code == 404
-    assert response.json()["issue"][0]["code"] == "not-found"
+    assert response.json()["issue"] == [{
+        "severity": "error", "code": "not-found",
+        "diagnostics": "no such endpoint: /docs lists the API, /fhir/metadata the FHIR "
+                       "interactions"}]
+
+
+def test_an_unsupported_method_names_the_ones_the_path_takes(client: TestClient) -> None:
+    response = client.patch("/fhir/Task", json=[])  # fhirpy's conditional patch
+    assert (response.status_code, response.headers["Allow"]) == (405, "GET")
+    assert response.json()["issue"] == [{
+        "severity": "error", "code": "not-supported",
+        "diagnostics": "PATCH is not supported on this path; it takes GET"}]
 
 
 json_values = st.recursive(
