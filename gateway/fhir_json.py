@@ -70,6 +70,14 @@ def require_media_type(request: Request, accepted: frozenset[str] = ACCEPTED_JSO
         raise UnsupportedMediaType(SUPPORTED_VERSIONS, expression="Content-Type")
 
 
+def require_own_id(document: dict[str, Any], resource_id: str, resource_type: str) -> None:
+    """An update names the resource it changes: a body without the URL's id, or with another,
+    is a 400 (FHIR RESTful API, update), the same for every type."""
+    if document.get("id") != resource_id:
+        raise BadRequest("the body's id must be the id in the URL",
+                         expression=f"{resource_type}.id")
+
+
 def json_depth(value: Any) -> int:
     """Nesting depth, computed without recursion so a hostile body cannot exhaust the stack."""
     deepest, stack = 0, [(value, 1)]

@@ -27,8 +27,9 @@ from gateway.consents.fhir import (
 from gateway.db.models import ConsentRow, Person, new_id
 from gateway.db.types import utcnow
 from gateway.disclosure import release_withheld
-from gateway.errors import BadRequest, NotFound, Unprocessable
+from gateway.errors import NotFound, Unprocessable
 from gateway.fhir.common import check_if_match
+from gateway.fhir_json import require_own_id
 from gateway.involvements.access import require_involved_with
 from gateway.logging import get_logger
 from gateway.persons import (
@@ -236,8 +237,7 @@ def revoke_consent(session: Session, caller: Caller, consent_id: str,
         raise NotFound("no such Consent", expression="Consent.id")
     require_involved_with(session, caller, current.person_id, "consent.refused")
     resource = validate_resource(Consent, document)
-    if document.get("id") not in (None, consent_id):
-        raise BadRequest("the id in the body must match the URL", expression="Consent.id")
+    require_own_id(document, consent_id, "Consent")
     for element in IMMUTABLE_ELEMENTS:
         if element in document and document[element] != current.resource.get(element):
             raise Unprocessable("a consent cannot be changed, only revoked (status "

@@ -12,7 +12,7 @@ from gateway.auth.bearer import Caller
 from gateway.auth.callers import TaskRead, TaskWrite
 from gateway.db.models import ServiceRequestRow, TaskRow
 from gateway.disclosure import referral_as_seen_by, task_as_seen_by
-from gateway.errors import BadRequest, NotFound
+from gateway.errors import NotFound
 from gateway.fhir import history, merge_patch
 from gateway.fhir.common import RawBody, check_if_match, if_match, versioned
 from gateway.fhir.prefer import written
@@ -29,6 +29,7 @@ from gateway.fhir_json import (
     decode_json_object,
     media_type,
     require_media_type,
+    require_own_id,
 )
 from gateway.referrals import repository
 from gateway.referrals.render import render_task
@@ -140,8 +141,7 @@ def patch_task(task_id: str, request: Request, body: RawBody, caller: TaskWrite,
 def _apply(request: Request, session: DbSession, caller: Caller, runtime: Runtime,
            row: TaskRow, document: dict) -> Response:
     """Validate and store; the version replaced is kept for vread and ``_history``."""
-    if document.get("id") != row.id:
-        raise BadRequest("the body's id must match the URL", expression="Task.id")
+    require_own_id(document, row.id, "Task")
     validate_resource(Task, document)
     replaced = render_task(row)
     row = update_task(session, caller, runtime.register, row, document)

@@ -11,9 +11,9 @@ from adapters.fhir_validation import validate_resource
 from gateway.auth.bearer import Caller
 from gateway.db.models import ServiceRequestRow, SubscriptionRow
 from gateway.db.types import utcnow
-from gateway.errors import BadRequest, Unprocessable
+from gateway.errors import Unprocessable
 from gateway.fhir import history
-from gateway.fhir_json import fhir_version_ok, media_range
+from gateway.fhir_json import fhir_version_ok, media_range, require_own_id
 from gateway.logging import get_logger
 from gateway.outbox import egress, headers
 from gateway.referrals import repository
@@ -39,8 +39,7 @@ def replace_subscription(session: Session, caller: Caller, row: SubscriptionRow,
                          document: dict[str, Any], policy: egress.Policy) -> SubscriptionRow:
     """An update (PUT) checked as a create is. ``requested`` or ``active`` makes one in
     ``error`` active again and clears the reason; ``off`` stops it."""
-    if document.get("id") != row.id:
-        raise BadRequest("the body's id must be the id in the URL", expression="Subscription.id")
+    require_own_id(document, row.id, "Subscription")
     fields = _checked(session, caller, document, policy)
     _new_version(session, row)
     for name, value in fields.items():

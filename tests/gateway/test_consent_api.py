@@ -178,6 +178,16 @@ class TestRecordAndRevoke:
         assert response.status_code == status, response.text
         assert response.json()["issue"][0]["expression"] == [expression]
 
+    def test_a_revocation_without_the_id_is_400(self, client: TestClient, team: dict) -> None:
+        """FHIR update: the body names the resource it changes, as on Task and Subscription."""
+        created = _post(client, team, consent_resource(_patient(client, team))).json()
+        body = {k: v for k, v in created.items() if k != "id"}
+        response = client.put(f"/fhir/Consent/{created['id']}",
+                              json={**body, "status": "inactive"}, headers=team)
+        assert (response.status_code, response.json()["issue"][0]["expression"],
+                response.json()["issue"][0]["diagnostics"]) == (
+            400, ["Consent.id"], "the body's id must be the id in the URL")
+
     def test_revoked_stays_revoked(self, client: TestClient, team: dict) -> None:
         created = _post(client, team, consent_resource(_patient(client, team))).json()
         url = f"/fhir/Consent/{created['id']}"

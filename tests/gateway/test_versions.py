@@ -299,7 +299,7 @@ class TestMergePatch:
         ([{"op": "replace", "path": "/status", "value": "accepted"}], 400, None,
          "a JSON Merge Patch body is a JSON object of the elements to change"),
         ("accepted", 400, None, "a JSON Merge Patch body is a JSON object"),
-        ({"id": "other"}, 400, ["Task.id"], "the body's id must match the URL"),
+        ({"id": "other"}, 400, ["Task.id"], "the body's id must be the id in the URL"),
         ({"status": "bogus"}, 422, ["Task.status"], None),
     ])
     def test_bad_merge_patch(self, body: Any, status: int, expression: list[str] | None,
