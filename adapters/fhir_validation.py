@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -11,6 +12,10 @@ from adapters.bindings import binding_issues
 from schemas import safe_name
 
 M = TypeVar("M", bound=BaseModel)
+# What a FHIR string should not hold (R4 datatypes: no code points below 32 but tab, CR, LF)
+# and FHIR XML cannot: stored, one such character made every XML read of it (a team's whole
+# search page) a 406.
+_NOT_IN_STRINGS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def expression_for(resource_type: str, loc: tuple[int | str, ...]) -> str:
@@ -66,6 +71,7 @@ def _element_issues(resource_type: str, document: dict[str, Any]) -> list[Issue]
       ``_name`` twin carrying extensions: ``"given": [null, "B"]`` with ``"_given": [{...}, null]``.
     - A ``modifierExtension`` changes the meaning of what holds it, and may not be ignored; the
       gateway understands none, so it refuses them rather than read a "not" as a "yes".
+    - No control characters in a string (nor U+FFFE, U+FFFF): FHIR XML cannot carry them.
     """
     issues: list[Issue] = []
     stack: list[tuple[Any, tuple[int | str, ...], bool]] = [(document, (), False)]
@@ -85,6 +91,10 @@ def _element_issues(resource_type: str, document: dict[str, Any]) -> list[Issue]
                          for key, child in node.items())
         elif isinstance(node, list):
             stack.extend((child, (*loc, i), nulls_allowed) for i, child in enumerate(node))
+        elif isinstance(node, str) and _NOT_IN_STRINGS.search(node):
+            issues.append(Issue(expression_for(resource_type, loc), "a string may not hold "
+                                "control characters (but tab, line feed and carriage return) "
+                                "or U+FFFE/U+FFFF: FHIR XML cannot carry them", "value"))
     return sorted(issues, key=lambda issue: issue.expression)
 
 

@@ -4,13 +4,16 @@ read as FHIR writes it, not more leniently."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.gateway.test_tasks_api import _referral_task
-from tests.support.samples import VALID_BSNS
+from tests.support.samples import VALID_BSNS, service_request
 
 BSN = VALID_BSNS[1]
+XML = "application/fhir+xml"
 
 
 class TestHistoryRepeatsNoPersonalData:
@@ -40,3 +43,39 @@ def test_last_updated_takes_ascii_digits_only(value: str, client: TestClient,
     response = client.get("/fhir/Task", params={"_lastUpdated": value}, headers=gp)
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["_lastUpdated"]
+
+
+class TestNoStringXmlCannotCarry:
+    """A control character stored in one GP's referral made the receiving team's XML
+    searches answer 406 for every page that held it; now it is refused where it comes in."""
+
+    @pytest.mark.parametrize("text", ["zorgen\u0001", "x\u0000", "a\ufffe", "b\u000b"])
+    def test_a_referral_with_one_is_422_naming_the_element(self, text: str,
+                                                           client: TestClient,
+                                                           gp: dict) -> None:
+        referral = {**service_request(), "note": [{"text": text}]}
+        response = client.post("/fhir/ServiceRequest", content=json.dumps(referral),
+                               headers=gp)
+        assert response.status_code == 422
+        assert response.json()["issue"] == [{
+            "severity": "error", "code": "value", "expression": ["ServiceRequest.note[0].text"],
+            "diagnostics": "a string may not hold control characters (but tab, line feed and "
+                           "carriage return) or U+FFFE/U+FFFF: FHIR XML cannot carry them"}]
+
+    def test_tab_line_feed_and_carriage_return_stay_allowed(self, client: TestClient,
+                                                            gp: dict, team: dict) -> None:
+        referral = {**service_request(), "note": [{"text": "regel 1\r\n\tregel 2"}]}
+        assert client.post("/fhir/ServiceRequest", json=referral,
+                           headers=gp).status_code == 201
+        xml = client.get("/fhir/ServiceRequest", headers={**team, "Accept": XML})
+        assert (xml.status_code, xml.headers["content-type"]) == (
+            200, "application/fhir+xml; charset=utf-8")
+
+    def test_a_team_note_with_one_is_422(self, client: TestClient, gp: dict,
+                                         team: dict) -> None:
+        task = _referral_task(client, gp)
+        response = client.patch(f"/fhir/Task/{task['id']}", headers={
+            **team, "Content-Type": "application/merge-patch+json"},
+            content=json.dumps({"status": "accepted", "note": [{"text": "\u0007"}]}))
+        assert response.status_code == 422
+        assert response.json()["issue"][0]["expression"] == ["Task.note[0].text"]
