@@ -94,12 +94,6 @@ def find_by_identifier(session: Session, caller: Caller,
         ServiceRequestRow.identifier_value == identifier.value).limit(2)))
 
 
-def task_for(session: Session, service_request_id: str) -> TaskRow:
-    return session.scalars(
-        select(TaskRow).where(TaskRow.service_request_id == service_request_id)).one()
-
-
-
 def visible_by_ids(session: Session, model: type[Row], ids: list[str],
                    caller: Caller) -> list[Row]:
     """The rows of these ids the caller may see, in one query (a search's ``_include``)."""
