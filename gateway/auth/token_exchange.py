@@ -20,7 +20,7 @@ from typing import Any
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, MissingClaimError
 from joserfc.jwk import KeySet, OctKey
 from sqlalchemy.orm import Session
 
@@ -70,15 +70,21 @@ def verify_subject_token(session: Session, client: Any, form: dict[str, str],
         key, algorithms = OctKey.import_key(secret or ""), ["HS256"]
     try:
         claims = jwt.decode(token, key, algorithms=algorithms).claims
+    except (JoseError, ValueError, TypeError):
+        raise InvalidGrantError(description="the subject token is not valid: a JWT signed "
+                                "as the client authenticates, with iss, sub, aud, exp and "
+                                "role") from None
+    try:
         jwt.JWTClaimsRegistry(
             leeway=30, iss={"essential": True, "value": row.id},
             aud={"essential": True, "values": audiences}, exp={"essential": True},
             sub={"essential": True}, role={"essential": True},
         ).validate(claims)
+    except ClaimError as error:  # signed by this client: naming the claim tells no secret
+        raise InvalidGrantError(description=_claim_problem(error, row.id, audiences)) from None
     except (JoseError, ValueError, TypeError):
-        raise InvalidGrantError(description="the subject token is not valid: a JWT signed "
-                                "as the client authenticates, with iss, sub, aud, exp and "
-                                "role") from None
+        raise InvalidGrantError(description="the subject token's claims are not valid: iss, "
+                                "sub, aud, exp and role") from None
     if int(claims["exp"]) > time.time() + MAX_SUBJECT_TOKEN_SECONDS:
         raise InvalidGrantError(description="the subject token lives too long: at most "
                                 f"{MAX_SUBJECT_TOKEN_SECONDS // 60} minutes, as it names a "
@@ -89,6 +95,18 @@ def verify_subject_token(session: Session, client: Any, form: dict[str, str],
         raise InvalidGrantError(description="this client is not registered to act for that "
                                 "person in that role (and unit)")
     return ActingUser(Actor(actor_id, role, registered.unit))
+
+
+def _claim_problem(error: ClaimError, client_id: str, audiences: list[str]) -> str:
+    """Which claim of a correctly signed subject token is wrong, and what it should be: the
+    usual slip is an ``aud`` made for another base URL than this gateway's."""
+    expected = {"iss": f"the client id, {client_id}",
+                "aud": f"the token endpoint URL, {audiences[0]}"}.get(error.claim)
+    if isinstance(error, ExpiredTokenError):
+        return "the subject token has expired (exp)"
+    verb = "lacks" if isinstance(error, MissingClaimError) else "has a wrong"
+    return f"the subject token {verb} {error.claim}" + (f": it must be {expected}"
+                                                        if expected else "")
 
 
 def subject_token(client_id: str, secret: str, actor: Actor, audience: str,

@@ -79,25 +79,35 @@ class TestExchange:
         return jwt.encode({"alg": alg}, {k: v for k, v in claims.items() if v is not None},
                           key)
 
-    @pytest.mark.parametrize("change", [
-        {"iss": GP}, {"aud": "https://elders.example"}, {"exp": int(time.time()) - 120},
-        {"role": None}, {"sub": None}, {"exp": int(time.time()) + 3600},  # lives too long
+    @pytest.mark.parametrize("change,description", [
+        ({"iss": GP}, f"the subject token has a wrong iss: it must be the client id, {TEAM}"),
+        ({"aud": "https://elders.example"},  # made for another base URL: say which one
+         f"the subject token has a wrong aud: it must be the token endpoint URL, {TOKEN_URL}"),
+        ({"exp": int(time.time()) - 120}, "the subject token has expired (exp)"),
+        ({"role": None}, "the subject token lacks role"),
+        ({"sub": None}, "the subject token lacks sub"),
+        ({"exp": int(time.time()) + 3600}, "the subject token lives too long: at most 10 "
+         "minutes, as it names a person for this one exchange"),
     ])
-    def test_a_bad_subject_token_is_invalid_grant(self, client: TestClient,
-                                                  change: dict) -> None:
+    def test_a_bad_subject_token_is_invalid_grant(self, client: TestClient, change: dict,
+                                                  description: str) -> None:
         subject = self._subject(OctKey.import_key(demo_secret(TEAM)), **change)
         response = _exchange(client, TEAM, {"grant_type": GRANT_TOKEN_EXCHANGE,
                                             "subject_token_type": TOKEN_TYPE_JWT,
                                             "subject_token": subject})
-        assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+        assert (response.status_code, response.json()["error"],
+                response.json()["error_description"]) == (400, "invalid_grant", description)
 
     def test_a_subject_token_signed_with_another_secret_is_refused(
             self, client: TestClient) -> None:
-        subject = self._subject(OctKey.import_key(demo_secret(GP)))
+        subject = self._subject(OctKey.import_key(demo_secret(GP)), aud="https://x.example")
         response = _exchange(client, TEAM, {"grant_type": GRANT_TOKEN_EXCHANGE,
                                             "subject_token_type": TOKEN_TYPE_JWT,
                                             "subject_token": subject})
         assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+        assert response.json()["error_description"] == (  # unsigned claims are not judged
+            "the subject token is not valid: a JWT signed as the client authenticates, with "
+            "iss, sub, aud, exp and role")
 
     @pytest.mark.parametrize("form", [
         {"subject_token_type": "urn:ietf:params:oauth:token-type:saml2"},
