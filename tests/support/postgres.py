@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.server import free_port
+
 PG_BIN = Path(os.environ.get("WIJKGATEWAY_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER, OWNER, APP = "wg", "wg_owner", "wg_app"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -63,7 +58,7 @@ def start_postgres() -> PostgresServer:
     data = directory / "data"
     _run([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", USER, "-E", "UTF8",
           "--no-sync"])
-    port = _free_port()
+    port = free_port()
     options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off " \
               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     _run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l",
