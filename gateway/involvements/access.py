@@ -46,9 +46,12 @@ def require_involved_with(session: Session, caller: Caller, person_id: str,
 def require_involved(session: Session, caller: Caller, person: Person | None,
                      subject: str | None, action: str) -> Person:
     """The person, if the caller's organisation is involved with them now; else NotInvolved.
-    ``subject`` (``bsn:...``) names whom the caller asked about, for the log."""
-    if person is None or not repository.is_involved(session, caller.organization, person.id,
-                                                    utcnow()):
+    ``subject`` (``bsn:...``) names whom the caller asked about, for the log. An unknown
+    person costs the same involvement query as a known one (an id nobody has), so the
+    answer's timing does not tell whether the gateway knows the BSN either."""
+    involved = repository.is_involved(session, caller.organization,
+                                      person.id if person else "", utcnow())
+    if person is None or not involved:
         log.warning("access_refused", client_id=caller.client_id, reason="not_involved")
         raise NotInvolved(caller, subject or (audit.identifier_of(person) if person else None),
                           action)
