@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.auth.scopes import TEAM_SCOPES
 from gateway.demo import demo_secret
 from tests.conftest import add_test_client, bearer, involve, row_counts
+from tests.support.flows import post_consent, resident
 from tests.support.samples import (
     ACTIVITY_SYSTEM,
     BSN,
@@ -22,24 +20,6 @@ from tests.support.samples import (
 )
 
 ADULT_BSN, CHILD_BSN = VALID_BSNS[1], VALID_BSNS[2]
-
-
-def _born(age: int) -> str:
-    """A birth date on 1 January, so the person is ``age`` all year."""
-    return date(date.today().year - age, 1, 1).isoformat()
-
-
-def _patient(client: TestClient, team: dict, bsn: str = ADULT_BSN, age: int = 40) -> str:
-    """A person the demo team helps (an administrator registered it), with a birth date."""
-    reference = involve(client, bsn)
-    response = client.post("/fhir/Patient", json=patient(bsn, _born(age)), headers=team)
-    assert response.status_code == 200, response.text
-    assert f"Patient/{response.json()['id']}" == reference
-    return reference
-
-
-def _post(client: TestClient, team: dict, resource: dict[str, Any]) -> Any:
-    return client.post("/fhir/Consent", json=resource, headers=team)
 
 
 class TestPatientAndRelatedPerson:
@@ -68,7 +48,7 @@ class TestPatientAndRelatedPerson:
         assert response.json()["issue"][0]["expression"] == [expression]
 
     def test_parent_is_registered_and_read_back(self, client: TestClient, team: dict) -> None:
-        child = _patient(client, team, CHILD_BSN, age=8)
+        child = resident(client, team, CHILD_BSN, age=8)
         created = client.post("/fhir/RelatedPerson", json=related_person(child, "GUARD"),
                               headers=team)
         assert created.status_code == 201
@@ -77,7 +57,7 @@ class TestPatientAndRelatedPerson:
         assert read.json()["patient"] == {"reference": child}
 
     def test_only_parents_and_guardians(self, client: TestClient, team: dict) -> None:
-        child = _patient(client, team, CHILD_BSN, age=8)
+        child = resident(client, team, CHILD_BSN, age=8)
         response = client.post("/fhir/RelatedPerson", json=related_person(child, "NBOR"),
                                headers=team)
         assert response.status_code == 422
@@ -90,8 +70,8 @@ class TestPatientAndRelatedPerson:
 
 class TestRecordAndRevoke:
     def test_record_read_and_search(self, client: TestClient, team: dict) -> None:
-        person = _patient(client, team)
-        created = _post(client, team, consent_resource(person, organization="wijkteam-noord",
+        person = resident(client, team)
+        created = post_consent(client, team, consent_resource(person, organization="wijkteam-noord",
                                                        categories=("health",)))
         assert created.status_code == 201, created.text
         body = created.json()
@@ -123,23 +103,23 @@ class TestRecordAndRevoke:
         assert response.json()["issue"][0]["expression"] == [expression]
 
     def test_role_consent_is_found_by_role(self, client: TestClient, team: dict) -> None:
-        person = _patient(client, team)
-        created = _post(client, team, consent_resource(person, role="wijkteam")).json()
+        person = resident(client, team)
+        created = post_consent(client, team, consent_resource(person, role="wijkteam")).json()
         found = client.get("/fhir/Consent?actor:identifier=wijkteam", headers=team).json()
         assert [e["resource"]["id"] for e in found["entry"]] == [created["id"]]
 
     def test_duplicate_submission_answers_with_the_first(self, client: TestClient, team: dict,
                                                          sessions) -> None:  # noqa: ANN001
-        resource = consent_resource(_patient(client, team))
-        first = _post(client, team, resource)
+        resource = consent_resource(resident(client, team))
+        first = post_consent(client, team, resource)
         before = row_counts(sessions)
-        again = _post(client, team, resource)
+        again = post_consent(client, team, resource)
         assert (again.status_code, again.json()) == (200, first.json())
         assert row_counts(sessions) == before
 
     def test_revoking_adds_a_version_and_twice_answers_the_same(
             self, client: TestClient, team: dict, sessions) -> None:  # noqa: ANN001
-        created = _post(client, team, consent_resource(_patient(client, team))).json()
+        created = post_consent(client, team, consent_resource(resident(client, team))).json()
         url = f"/fhir/Consent/{created['id']}"
         revoked = client.put(url, json={**created, "status": "inactive"},
                              headers={**team, "If-Match": 'W/"1"'})
@@ -156,11 +136,11 @@ class TestRecordAndRevoke:
 
     def test_the_same_body_after_a_revocation_is_a_new_consent(self, client: TestClient,
                                                                 team: dict) -> None:
-        resource = consent_resource(_patient(client, team), verdict="deny")
-        first = _post(client, team, resource).json()
+        resource = consent_resource(resident(client, team), verdict="deny")
+        first = post_consent(client, team, resource).json()
         client.put(f"/fhir/Consent/{first['id']}", json={**first, "status": "inactive"},
                    headers=team)
-        again = _post(client, team, resource)
+        again = post_consent(client, team, resource)
         assert again.status_code == 201
         assert again.json()["id"] != first["id"] and again.json()["status"] == "active"
 
@@ -172,7 +152,7 @@ class TestRecordAndRevoke:
     def test_a_consent_cannot_be_changed_only_revoked(self, client: TestClient, team: dict,
                                                       change: dict, expression: str,
                                                       status: int) -> None:
-        created = _post(client, team, consent_resource(_patient(client, team))).json()
+        created = post_consent(client, team, consent_resource(resident(client, team))).json()
         response = client.put(f"/fhir/Consent/{created['id']}", json={**created, **change},
                               headers=team)
         assert response.status_code == status, response.text
@@ -180,7 +160,7 @@ class TestRecordAndRevoke:
 
     def test_a_revocation_without_the_id_is_400(self, client: TestClient, team: dict) -> None:
         """FHIR update: the body names the resource it changes, as on Task and Subscription."""
-        created = _post(client, team, consent_resource(_patient(client, team))).json()
+        created = post_consent(client, team, consent_resource(resident(client, team))).json()
         body = {k: v for k, v in created.items() if k != "id"}
         response = client.put(f"/fhir/Consent/{created['id']}",
                               json={**body, "status": "inactive"}, headers=team)
@@ -189,7 +169,7 @@ class TestRecordAndRevoke:
             400, ["Consent.id"], "the body's id must be the id in the URL")
 
     def test_revoked_stays_revoked(self, client: TestClient, team: dict) -> None:
-        created = _post(client, team, consent_resource(_patient(client, team))).json()
+        created = post_consent(client, team, consent_resource(resident(client, team))).json()
         url = f"/fhir/Consent/{created['id']}"
         client.put(url, json={**created, "status": "inactive"}, headers=team)
         response = client.put(url, json={**created, "status": "active"}, headers=team)
@@ -197,7 +177,7 @@ class TestRecordAndRevoke:
         assert "only a revocation" in response.json()["issue"][0]["diagnostics"]
 
     def test_stale_if_match_on_revocation(self, client: TestClient, team: dict) -> None:
-        created = _post(client, team, consent_resource(_patient(client, team))).json()
+        created = post_consent(client, team, consent_resource(resident(client, team))).json()
         response = client.put(f"/fhir/Consent/{created['id']}",
                               json={**created, "status": "inactive"},
                               headers={**team, "If-Match": 'W/"7"'})
@@ -207,7 +187,7 @@ class TestRecordAndRevoke:
     def test_malformed_if_match_on_revocation_is_400(self, header: str, client: TestClient,
                                                      team: dict) -> None:
         """An empty If-Match is malformed, as on Task, not a missing one (strict mode)."""
-        created = _post(client, team, consent_resource(_patient(client, team))).json()
+        created = post_consent(client, team, consent_resource(resident(client, team))).json()
         response = client.put(f"/fhir/Consent/{created['id']}",
                               json={**created, "status": "inactive"},
                               headers={**team, "If-Match": header})
@@ -216,7 +196,7 @@ class TestRecordAndRevoke:
 
     def test_another_team_cannot_see_or_revoke(self, client: TestClient, team: dict,
                                                sessions) -> None:  # noqa: ANN001
-        created = _post(client, team, consent_resource(_patient(client, team))).json()
+        created = post_consent(client, team, consent_resource(resident(client, team))).json()
         with sessions.begin() as session:
             add_test_client(session, "Zuid", list(TEAM_SCOPES), team_id="wijkteam-zuid",
                             client_id="zuid-registratie", secret=demo_secret("zuid-registratie"))
@@ -259,9 +239,9 @@ class TestBadConsents:
     ])
     def test_refused(self, client: TestClient, team: dict, sessions,  # noqa: ANN001
                      make, status: int, expression: str, words: str) -> None:
-        person = _patient(client, team)
+        person = resident(client, team)
         before = row_counts(sessions)
-        response = _post(client, team, make(person))
+        response = post_consent(client, team, make(person))
         assert response.status_code == status, response.text
         issue = response.json()["issue"][0]
         assert issue["expression"] == [expression]
@@ -274,7 +254,7 @@ class TestBadConsents:
                                headers=gp)
         assert referral.status_code == 201
         by_bsn = {"identifier": {"system": BSN, "value": ADULT_BSN}}
-        response = _post(client, team, {**consent_resource("x"), "patient": by_bsn,
+        response = post_consent(client, team, {**consent_resource("x"), "patient": by_bsn,
                                         "performer": [by_bsn]})
         assert response.status_code == 422
         assert "birth date is unknown" in response.json()["issue"][0]["diagnostics"]
@@ -285,12 +265,12 @@ class TestBadConsents:
     ])
     def test_grantor_not_entitled(self, client: TestClient, team: dict, age: int, grantor: str,
                                   words: str) -> None:
-        person = _patient(client, team, CHILD_BSN, age=age)
+        person = resident(client, team, CHILD_BSN, age=age)
         performer = person
         if grantor == "parent":
             performer = "RelatedPerson/" + client.post(
                 "/fhir/RelatedPerson", json=related_person(person), headers=team).json()["id"]
-        response = _post(client, team, consent_resource(person, performer=performer))
+        response = post_consent(client, team, consent_resource(person, performer=performer))
         assert response.status_code == 422
         issue = response.json()["issue"][0]
         assert (issue["expression"], words in issue["diagnostics"]) == (["Consent.performer[0]"],
@@ -298,11 +278,11 @@ class TestBadConsents:
 
     def test_parent_of_someone_else_is_not_a_grantor(self, client: TestClient,
                                                      team: dict) -> None:
-        child = _patient(client, team, CHILD_BSN, age=8)
-        other = _patient(client, team, ADULT_BSN, age=9)
+        child = resident(client, team, CHILD_BSN, age=8)
+        other = resident(client, team, ADULT_BSN, age=9)
         parent_of_other = client.post("/fhir/RelatedPerson", json=related_person(other),
                                       headers=team).json()["id"]
-        response = _post(client, team, consent_resource(
+        response = post_consent(client, team, consent_resource(
             child, performer=f"RelatedPerson/{parent_of_other}"))
         assert response.status_code == 422
         assert response.json()["issue"][0]["expression"] == ["Consent.performer[0]"]

@@ -17,6 +17,7 @@ from gateway.db.models import OutboxMessage, OverrideRow
 from gateway.demo import demo_secret
 from gateway.outbox.worker import Worker, replay
 from tests.conftest import add_test_client, bearer, involve, row_counts
+from tests.support.flows import resident
 from tests.support.samples import (
     NOTE_TEXT,
     VALID_BSNS,
@@ -215,15 +216,9 @@ def test_task_feedback_to_the_gp_carries_only_status(client: TestClient, gp: dic
 
 
 class TestDecisionsApi:
-    def _person(self, client: TestClient, team: dict, age: int = 40) -> str:
-        born = date(date.today().year - age, 1, 1).isoformat()
-        involve(client, VALID_BSNS[1])
-        response = client.post("/fhir/Patient", json=patient(VALID_BSNS[1], born), headers=team)
-        return f"Patient/{response.json()['id']}"
-
     def test_permit_and_deny_with_fields_rules_and_explanation(self, client: TestClient,
                                                                team: dict) -> None:
-        person = self._person(client, team)
+        person = resident(client, team)
         recorded = client.post("/fhir/Consent", headers=team, json=consent_resource(
             person, activity="casusoverleg", categories=("identification", "plan"))).json()
         response = client.post("/consent/decisions", headers=team, json={
@@ -245,7 +240,7 @@ class TestDecisionsApi:
 
     def test_records_of_other_teams_are_counted_not_named(self, client: TestClient,
                                                           team: dict, sessions) -> None:  # noqa: ANN001
-        person = self._person(client, team)
+        person = resident(client, team)
         with sessions.begin() as session:
             add_test_client(session, "Zuid", list(TEAM_SCOPES), team_id="wijkteam-zuid",
                             client_id="zuid-registratie", secret=demo_secret("zuid-registratie"))
@@ -264,7 +259,7 @@ class TestDecisionsApi:
         assert (seen_by_zuid["records"], seen_by_zuid["records_of_others"]) == ([theirs["id"]], 0)
 
     def test_decision_at_a_past_time(self, client: TestClient, team: dict) -> None:
-        person = self._person(client, team)
+        person = resident(client, team)
         client.post("/fhir/Consent", headers=team, json=consent_resource(
             person, activity="casusoverleg", start="2026-01-01"))
         ask = {"activity": "casusoverleg", "patient": person,
@@ -276,7 +271,7 @@ class TestDecisionsApi:
 
     def test_meldrecht_override_is_stored_for_review(self, client: TestClient, team: dict,
                                                      sessions) -> None:  # noqa: ANN001
-        person = self._person(client, team, age=9)
+        person = resident(client, team, age=9)
         justification = "Acuut gevaar; overleg gevoerd, stap 5 van de meldcode bereikt."
         response = client.post("/consent/decisions", headers=team, json={
             "activity": "report-to-veilig-thuis", "patient": person,
@@ -307,7 +302,7 @@ class TestDecisionsApi:
     ])
     def test_bad_questions(self, client: TestClient, team: dict, sessions,  # noqa: ANN001
                            change: dict, status: int, expression: str) -> None:
-        person = self._person(client, team)
+        person = resident(client, team)
         before = row_counts(sessions)
         response = client.post("/consent/decisions", headers=team, json={
             "activity": "casusoverleg", "patient": person,

@@ -20,8 +20,8 @@ from gateway.auth.scopes import TEAM_SCOPES
 from gateway.demo import demo_secret
 from gateway.settings import Settings
 from tests.conftest import BASE_URL, OTHER_GP, add_test_client, bearer, row_counts
-from tests.gateway.test_consent_api import _born, _patient, _post
 from tests.gateway.test_tasks_api import _referral_task
+from tests.support.flows import born, post_consent, resident
 from tests.support.samples import (
     NOTE_TEXT,
     VALID_BSNS,
@@ -64,13 +64,13 @@ def _moved(client: TestClient, gp: dict, team: dict) -> dict:
 class TestLocationOfEveryCreate:
     def test_each_location_names_a_version_that_answers(self, client: TestClient, gp: dict,
                                                         team: dict) -> None:
-        patient_ref = _patient(client, team)
+        patient_ref = resident(client, team)
         creates = [
             ("ServiceRequest", gp, service_request(), 201),
             ("Subscription", gp, subscription(ENDPOINT), 201),
             ("Consent", team, consent_resource(patient_ref), 201),
             ("RelatedPerson", team, related_person(patient_ref), 201),
-            ("Patient", team, patient(VALID_BSNS[1], _born(40)), 200),
+            ("Patient", team, patient(VALID_BSNS[1], born(40)), 200),
         ]
         for resource_type, headers, body, status in creates:
             created = client.post(f"/fhir/{resource_type}", json=body, headers=headers)
@@ -177,7 +177,7 @@ class TestOldVersionUnderTodaysConsent:
 class TestConsentHistory:
     def test_the_rows_of_a_consent_are_its_versions(self, client: TestClient, team: dict,
                                                     sessions) -> None:  # noqa: ANN001
-        created = _post(client, team, consent_resource(_patient(client, team))).json()
+        created = post_consent(client, team, consent_resource(resident(client, team))).json()
         url = f"/fhir/Consent/{created['id']}"
         client.put(url, json={**created, "status": "inactive"}, headers=team)
         logged = row_counts(sessions)["processing_log"]
@@ -264,7 +264,7 @@ def test_strict_mode_needs_if_match_on_every_update(strict_client: TestClient) -
     gp = {**bearer(client, "demo-huisarts"), "Content-Type": "application/fhir+json"}
     team = {**bearer(client, "demo-wijkteam-noord"), "Content-Type": "application/fhir+json"}
     task = _referral_task(client, gp)
-    consent = _post(client, team, consent_resource(_patient(client, team))).json()
+    consent = post_consent(client, team, consent_resource(resident(client, team))).json()
     refused = [
         client.put(f"/fhir/Task/{task['id']}", json={**task, "status": "accepted"}, headers=team),
         _merge(client, team, task, {"status": "accepted"}),
@@ -355,15 +355,15 @@ class TestPrefer:
         assert "preference-applied" not in response.headers
 
     def test_return_among_other_preferences(self, client: TestClient, team: dict) -> None:
-        response = _post(client, {**team, "Prefer": 'handling=lenient, return="minimal"'},
-                         consent_resource(_patient(client, team)))
+        response = post_consent(client, {**team, "Prefer": 'handling=lenient, return="minimal"'},
+                         consent_resource(resident(client, team)))
         assert (response.status_code, response.content) == (201, b"")
 
 
 class TestPatientRead:
     def test_an_involved_team_reads_what_the_decision_permits(
             self, client: TestClient, team: dict, sessions) -> None:  # noqa: ANN001
-        reference = _patient(client, team)
+        reference = resident(client, team)
         logged = row_counts(sessions)["processing_log"]
         without = client.get(f"/fhir/{reference}", headers=team)
         assert row_counts(sessions)["processing_log"] == logged + 1
@@ -371,17 +371,17 @@ class TestPatientRead:
                                   "meta": {"versionId": "1", "tag": [SUBSETTED],
                                            "lastUpdated": without.json()["meta"]["lastUpdated"]}}
         Patient.model_validate(without.json())
-        consent = _post(client, team, consent_resource(reference)).json()
+        consent = post_consent(client, team, consent_resource(reference)).json()
         assert consent["patient"] == {"reference": reference}
         read = client.get(f"/fhir/{consent['patient']['reference']}", headers=team)
         assert (read.status_code, read.headers["etag"]) == (200, 'W/"1"')
         assert read.json()["identifier"] == [
             {"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": VALID_BSNS[1]}]
-        assert read.json()["birthDate"] == _born(40)
+        assert read.json()["birthDate"] == born(40)
 
     def test_not_involved_and_unknown_get_the_same_403(self, client: TestClient, team: dict,
                                                        gp: dict, sessions) -> None:  # noqa: ANN001
-        reference = _patient(client, team)
+        reference = resident(client, team)
         with sessions.begin() as session:
             add_test_client(session, "Zuid", list(TEAM_SCOPES), team_id="wijkteam-zuid",
                             client_id="zuid-registratie", secret=demo_secret("zuid-registratie"))
@@ -396,7 +396,7 @@ class TestPatientRead:
     def test_reading_needs_the_read_scope_not_the_write_scope(self, client: TestClient,
                                                               team: dict) -> None:
         """Registering a birth date (write) does not let a system read residents back."""
-        reference = _patient(client, team)
+        reference = resident(client, team)
         writer = bearer(client, "demo-wijkteam-noord", "system/Patient.write")
         refused = client.get(f"/fhir/{reference}", headers=writer)
         assert (refused.status_code, refused.json()["issue"][0]["diagnostics"]) == (
