@@ -93,6 +93,8 @@ def _resource(resource_type: str, supported: Supported) -> dict[str, Any]:
         "profile": f"http://hl7.org/fhir/StructureDefinition/{resource_type}",
         **({"supportedProfile": list(supported.profiles)} if supported.profiles else {}),
         "interaction": [{"code": code} for code in supported.interactions],
+        # vread answers every kept version, not only the current one
+        **({"readHistory": True} if "vread" in supported.interactions else {}),
         **supported.flags,
         **({"searchInclude": sorted(spec.include)} if spec and spec.include else {}),
         **({"searchRevInclude": sorted(spec.revinclude)} if spec and spec.revinclude else {}),

@@ -137,6 +137,10 @@ def _read(w: World, resource_type: str) -> None:
 
 
 def _vread(w: World, resource_type: str) -> None:
+    """readHistory: version 1 stays readable after an update made version 2."""
+    assert RESOURCES[resource_type]["readHistory"] is True
+    if resource_type in CHANGES:
+        _update(w, resource_type)
     first = w.get(resource_type, f"/{w.ids[resource_type]}/_history/1")
     assert first.status_code == 200, first.text
     assert (first.json()["id"], first.json()["meta"]["versionId"]) == (w.ids[resource_type], "1")
