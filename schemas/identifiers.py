@@ -29,7 +29,7 @@ def is_valid_bsn(value: str) -> bool:
 
 def is_valid_agb(value: str) -> bool:
     """True for an AGB code: exactly 8 ASCII digits (AGB has no public check digit)."""
-    return len(value) == 8 and value.isascii() and value.isdigit()
+    return AGB_KIND.is_valid(value)
 
 
 @dataclass(frozen=True)
