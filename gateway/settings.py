@@ -13,6 +13,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from limits import parse as parse_limit
+from platformdirs import user_data_path
 from pydantic import AfterValidator, BeforeValidator, Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -66,9 +67,15 @@ class Settings(BaseSettings):
         description="`development`, `test` or `production`. In production, placeholder "
         "secrets are refused, the signing key must exist and webhooks must use https.",
     )
+    data_dir: Path = Field(
+        default_factory=lambda: user_data_path("wijkgateway"),
+        description="Folder of the default SQLite database and keys, the same whatever the "
+        "current folder: the platform's user data folder (`~/.local/share/wijkgateway` on "
+        "Linux). `wijkgateway config paths` prints what is in use. See docs/configuration.md.",
+    )
     database_url: str = Field(
-        "sqlite:///./wijkgateway.db",
-        description="SQLAlchemy URL. SQLite file in the working directory by default; "
+        default_factory=lambda data: f"sqlite:///{data['data_dir'] / 'wijkgateway.db'}",
+        description="SQLAlchemy URL. Default: SQLite `wijkgateway.db` in `DATA_DIR`; "
         "`postgresql+psycopg://user:pass@host/db` in production.",
     )
     database_app_role: str | None = Field(
@@ -96,9 +103,10 @@ class Settings(BaseSettings):
         "Must be set (32+ characters) outside development.",
     )
     signing_key_path: Path = Field(
-        Path("wijkgateway-signing-key.json"),
-        description="Private JWK (EC P-256) that signs access tokens. Generated on first start "
-        "in development; must exist in production.",
+        default_factory=lambda data: data["data_dir"] / "wijkgateway-signing-key.json",
+        description="Private JWK (EC P-256) that signs access tokens. Default: "
+        "`wijkgateway-signing-key.json` in `DATA_DIR`. Generated on first start in "
+        "development; must exist in production.",
     )
     access_token_ttl_seconds: int = Field(
         900, ge=60, le=86400, description="Lifetime of issued access tokens."

@@ -65,6 +65,7 @@ def generate_key(path: Path, name: str) -> Signer:
     """A new key named ``name`` (the log's origin), written once: never overwrites."""
     signer = Signer.generate(name)
     draft = path.with_name(f".{path.name}.{os.getpid()}")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the default data folder
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(signer.text() + "\n")

@@ -40,7 +40,9 @@ class Purged:
     through_seq: int | None
 
 
-def purge_expired(session: Session, now: datetime | None = None) -> Purged:
+def purge_expired(session: Session, now: datetime | None = None,
+                  dry_run: bool = False) -> Purged:
+    """``dry_run`` checks and counts what would go, and changes nothing."""
     now = now or datetime.now(UTC)
     connection = session.connection()
     rows = connection.execute(
@@ -55,8 +57,8 @@ def purge_expired(session: Session, now: datetime | None = None) -> Purged:
                                "`wijkgateway audit verify` before purging")
         last, count = seq, count + 1
     rows.close()
-    if last is None:
-        return Purged(0, None)
+    if last is None or dry_run:
+        return Purged(count, last)
     if connection.dialect.name == "postgresql":
         session.execute(text("SELECT wijkgateway_purge_log(:through)"), {"through": last})
     else:

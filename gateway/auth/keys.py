@@ -30,6 +30,7 @@ def load_signing_key(settings: Settings) -> ECKey:
 def generate_signing_key(path: Path) -> ECKey:
     key = ECKey.generate_key("P-256", parameters={"use": "sig", "alg": "ES256"}, private=True)
     key.ensure_kid()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the default data folder
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(key.as_dict(private=True), handle)

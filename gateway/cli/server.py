@@ -1,0 +1,56 @@
+"""``serve`` and ``worker``: the two long-running processes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from gateway.cli._common import require_schema, sessions, settings
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
+
+
+def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+          workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1) -> None:
+    """Serve the API (docs at /docs); refuses to start on a schema older than the code."""
+    import uvicorn
+
+    from gateway.devrun import serve_checks
+
+    config = settings()
+    require_schema(config)
+    serve_checks(config, host, port)  # a busy port, a public base URL on another port
+    uvicorn.run("gateway.app:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_config=None, **proxy_options(config))
+
+
+def proxy_options(config: Settings) -> dict[str, object]:
+    """uvicorn trusts ``X-Forwarded-For`` from loopback by default; here only from the
+    proxies configured (WIJKGATEWAY_FORWARDED_ALLOW_IPS)."""
+    if not config.forwarded_allow_ips.strip():
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": config.forwarded_allow_ips}
+
+
+def worker(once: Annotated[bool, typer.Option(help="Deliver what is due, then exit.")] = False
+           ) -> None:
+    """Deliver outbox messages to webhooks, with retries and backoff."""
+    from gateway.logging import configure_logging
+    from gateway.outbox.worker import Worker
+
+    config = settings()
+    configure_logging(config.log_level, config.log_json)
+    runner = Worker(sessions(config), config)
+    if once:
+        typer.echo(json.dumps({"attempted": runner.run_once()}))
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    runner.run_forever(stop)
