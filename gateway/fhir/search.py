@@ -43,7 +43,8 @@ from schemas import safe_name, shown
 MAX_COUNT = 200
 DEFAULT_COUNT = 50
 MAX_OFFSET = 100_000
-COMMON = frozenset({"_count", "_offset", "_summary", "_elements", "_total", "_totalMethod"})
+COMMON = frozenset({"_count", "_offset", "_summary", "_elements", "_total", "_totalMethod",
+                    "_pretty"})
 # The total is always counted exactly, so these ask for nothing more: _total (FHIR) and
 # _totalMethod=count (what fhirpy's documented count() sends, with _count=0).
 TOTALS = {"_total": ("none", "estimate", "accurate"), "_totalMethod": ("count",)}
@@ -150,6 +151,8 @@ def parse_search(request: Request, spec: SearchSpec) -> Search:
     if sort is not None and sort not in SORTS:
         raise BadRequest(f"_sort takes {' or '.join(SORTS)}", expression="_sort")
     elements = given.pop("_elements", None)
+    if given.pop("_pretty", "false") not in ("true", "false"):  # asked of every interaction,
+        raise BadRequest("_pretty takes true or false", expression="_pretty")  # HAPI's habit
     for name, values in TOTALS.items():
         if given.pop(name, values[-1]) not in values:
             raise BadRequest(f"{name} takes {', '.join(values)} (the total is always exact)",

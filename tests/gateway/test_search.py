@@ -429,6 +429,7 @@ SUPPORTED = {
     "focus=ServiceRequest/x": {"/fhir/Task"}, "purpose=x": {"/fhir/Consent"},
     "identifier=ura:1": {"/fhir/ServiceRequest", "/fhir/Organization"},
     "_total=accurate": set(ENDPOINTS), "_totalMethod=count": set(ENDPOINTS),
+    "_pretty=true": set(ENDPOINTS), "_pretty=yes": set(),  # as on a read; the JSON stays compact
     "_id=x": set(), "_has:Task:focus:status=requested": set(),
     "_text=x": set(), "_content=x": set(), "identifier:text=x": set(),
 }
