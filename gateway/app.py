@@ -10,7 +10,15 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 import adapters
-from gateway import docs_pages, error_handlers, health, openapi, processing_activities
+from gateway import (
+    docs_pages,
+    error_handlers,
+    health,
+    home,
+    openapi,
+    processing_activities,
+    startup,
+)
 from gateway.audit import routes as audit_routes
 from gateway.audit.guard import require_guard
 from gateway.audit.log import audit_context, audit_sessions
@@ -78,7 +86,11 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
                                     VerifiedTokens(key, settings.public_base_url), register,
                                     audit, policy_for(settings), read_only_engine(engine))
         log.info("gateway_started", environment=settings.environment.value,
-                 adapter=",".join(a.descriptor.name for a in adapters.all_adapters()))
+                 adapter=",".join(a.descriptor.name for a in adapters.all_adapters()),
+                 url=settings.public_base_url,
+                 database=startup.database_location(settings.database_url))
+        if startup.development_keys_in_use(settings):
+            log.warning("development_keys_in_use")
         yield
         app.state.runtime.reader.dispose()
         engine.dispose()
@@ -103,6 +115,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     error_handlers.install(app)
     app.include_router(health.router)
     app.include_router(docs_pages.router)
+    app.include_router(home.router)
     app.include_router(auth_routes.router)
     app.include_router(processing_activities.router)
     for module in (metadata, service_request, task, subscription, organization, consent,

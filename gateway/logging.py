@@ -19,7 +19,7 @@ ALLOWED_FIELDS = frozenset({
     "resource_type", "resource_id", "version_id", "task_status", "previous_status",
     "outbox_id", "subscription_id", "event_type", "attempt", "status_code", "outcome",
     "next_attempt_in_s", "error_code", "error_type", "issue_count", "expressions",
-    "count", "host", "port", "environment", "database", "adapter",
+    "count", "host", "port", "environment", "database", "adapter", "url",
     "consent_id", "activity_id", "verdict", "decision", "override", "recipient",
 })
 

@@ -1,0 +1,247 @@
+"""``wijkgateway demo run`` (what ``make run`` starts): the gateway, the delivery worker and a
+demo webhook receiver in one process, so a newcomer sees a referral's whole loop in one
+terminal: the team hears of the referral, the GP of each status change.
+
+The receiver stands in for the demo clients' endpoints. It checks each delivery's Standard
+Webhooks signature with the client's secret, which it derives from ``WIJKGATEWAY_SECRET_KEY``
+as the gateway does (nothing copied by hand), and prints one line per delivery: event, resource
+type and id, status, never other content. Ctrl-C (or SIGTERM) stops the server, then the worker,
+then the receiver.
+
+Heavy modules are imported inside the functions that need them: the CLI registers this command
+without loading the web stack."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from gateway.outbox.signing import sign
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from gateway.outbox.egress import Policy
+    from gateway.settings import Settings
+
+RECEIVER_REASON = "wijkgateway demo receiver"  # marks the demo's own Subscriptions
+# who the receiver stands in for, and what each subscribes to
+DEMO_SUBSCRIPTIONS = (("demo-huisarts", "Task"), ("demo-wijkteam-noord", "ServiceRequest"))
+TOLERANCE_SECONDS = 300  # Standard Webhooks: refuse a timestamp further off than this
+
+
+def signature_ok(secret: str, headers: dict[str, str], body: bytes, now: float) -> bool:
+    """The Standard Webhooks check: a fresh timestamp and one ``v1,`` signature that matches
+    (compared in constant time)."""
+    message_id = headers.get("webhook-id", "")
+    stamp = headers.get("webhook-timestamp", "")
+    if not message_id or not stamp.isascii() or not stamp.isdigit() \
+            or abs(now - int(stamp)) > TOLERANCE_SECONDS:
+        return False
+    expected = sign(secret, message_id, int(stamp), body)
+    return any(hmac.compare_digest(expected, given)
+               for given in headers.get("webhook-signature", "").split())
+
+
+def delivery_line(client_id: str, headers: dict[str, str], body: bytes, ok: bool) -> str:
+    """One line per delivery: who, which event, which resource and its status; nothing else of
+    the payload (a referral carries personal data)."""
+    try:
+        resource = json.loads(body) if body else {}
+    except ValueError:
+        resource = {}
+    if not isinstance(resource, dict):
+        resource = {}
+    what = f"{resource.get('resourceType', '-')}/{resource.get('id', '-')}"
+    return (f"webhook -> {client_id}: {headers.get('x-wijkgateway-event', '-')} {what} "
+            f"status={resource.get('status', '-')} "
+            f"{'signature ok' if ok else 'signature REJECTED'} ({headers.get('webhook-id', '-')})")
+
+
+class DemoReceiver:
+    """An HTTP receiver on a free loopback port; ``/{client_id}/...`` is that client's
+    endpoint. A verified delivery gets 204, a bad signature 401, an unknown client 404."""
+
+    def __init__(self, secrets: dict[str, str], echo: Callable[[str], None]) -> None:
+        receiver = self
+        self.secrets = secrets
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                client_id = self.path.lstrip("/").partition("/")[0]
+                secret = receiver.secrets.get(client_id)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if secret is None:
+                    status = 404
+                else:
+                    ok = signature_ok(secret, headers, body, time.time())
+                    echo(delivery_line(client_id, headers, body, ok))
+                    status = 204 if ok else 401
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_PUT  # noqa: N815 - a rest-hook without payload POSTs
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+                                       kwargs={"poll_interval": 0.1})
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> DemoReceiver:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def subscribe_receiver(sessions: sessionmaker[Session], policy: Policy, url: str) -> None:
+    """Point each demo client's demo Subscription at the receiver (its port is new each run):
+    created the first time, updated (a new version) after that, as a client's PUT would."""
+    from sqlalchemy import select
+
+    from gateway.auth.bearer import Caller
+    from gateway.auth.clients import organization_of
+    from gateway.db.models import OAuthClient, SubscriptionRow
+    from gateway.subscriptions.service import create_subscription, replace_subscription
+
+    with sessions.begin() as session:
+        for client_id, criteria in DEMO_SUBSCRIPTIONS:
+            client = session.get(OAuthClient, client_id)
+            caller = Caller(client.id, frozenset(client.scopes.split()), client.team_id,
+                            client.role, organization_of(client))
+            document: dict[str, Any] = {
+                "resourceType": "Subscription", "status": "requested",
+                "reason": RECEIVER_REASON, "criteria": criteria,
+                "channel": {"type": "rest-hook", "endpoint": f"{url}/{client_id}",
+                            "payload": "application/fhir+json"}}
+            row = session.scalars(select(SubscriptionRow).where(
+                SubscriptionRow.client_id == client_id,
+                SubscriptionRow.reason == RECEIVER_REASON,
+                SubscriptionRow.deleted_at.is_(None))).first()
+            if row is None:
+                create_subscription(session, caller, document, policy)
+            else:
+                replace_subscription(session, caller, row, {**document, "id": row.id}, policy)
+
+
+def serve_checks(settings: Settings, host: str, port: int) -> None:
+    """Before ``serve`` binds: a busy port is one line and exit 2 (not a traceback after
+    ``gateway_started``); a public base URL naming another port is a warning."""
+    from gateway.cli._common import fail
+    from gateway.startup import PortBusy, port_mismatch, require_free_port
+
+    try:
+        require_free_port(host, port)
+    except PortBusy as error:
+        fail(str(error))
+    warning = port_mismatch(settings.public_base_url, port)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+def _banner(settings: Settings, receiver: DemoReceiver, port_hint: bool) -> list[str]:
+    from gateway.auth.clients import webhook_secret
+    from gateway.demo import DEMO_CLIENTS, demo_secret
+    from gateway.startup import PUBLIC_BASE_URL_ENV, lines
+
+    out = ["", "wijkgateway demo: gateway, delivery worker and demo webhook receiver", *lines(
+        settings), "demo clients (secrets are fixed for development: <client id>-secret):"]
+    out += [f"  {client_id}: secret {demo_secret(client_id)}, webhook secret "
+            f"{webhook_secret(settings.secret_key, client_id)} (derived from "
+            f"WIJKGATEWAY_SECRET_KEY)" for client_id, *_ in DEMO_CLIENTS]
+    out.append(f"demo receiver:  {receiver.url} prints each verified delivery to "
+               + ", ".join(client_id for client_id, _ in DEMO_SUBSCRIPTIONS))
+    if port_hint:
+        out.append(f"other terminals (demo subject-token, audit verify): export "
+                   f"{PUBLIC_BASE_URL_ENV}={settings.public_base_url}")
+    out += ["Ctrl-C stops all three.", ""]
+    return out
+
+
+def run(host: str, port: int) -> None:
+    """Migrate, load the demo data, then serve with the worker and the receiver until
+    stopped."""
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.auth.clients import webhook_secret
+    from gateway.cli._common import fail, sessions
+    from gateway.cli.server import proxy_options
+    from gateway.db.migrate import upgrade
+    from gateway.demo import load_demo
+    from gateway.logging import configure_logging
+    from gateway.outbox.egress import policy_for
+    from gateway.outbox.worker import Worker
+    from gateway.settings import Environment, Settings, get_settings
+    from gateway.startup import PUBLIC_BASE_URL_ENV, local_base_url
+
+    derived = PUBLIC_BASE_URL_ENV not in os.environ
+    if derived:  # this command is development-only: the URL follows the port
+        os.environ[PUBLIC_BASE_URL_ENV] = local_base_url(host, port)
+        get_settings.cache_clear()
+    settings = get_settings()
+    if settings.environment is Environment.PRODUCTION:
+        fail("demo run is for development only")
+    configure_logging(settings.log_level, settings.log_json)
+    serve_checks(settings, host, port)
+    upgrade(settings.database_url)
+    logged = sessions(settings)
+    with logged.begin() as session:
+        load_demo(session)
+    receiver = DemoReceiver({c: webhook_secret(settings.secret_key, c)
+                             for c, _ in DEMO_SUBSCRIPTIONS},
+                            lambda line: print(line, flush=True)).start()
+    subscribe_receiver(logged, policy_for(settings), receiver.url)
+    moved = settings.public_base_url != Settings.model_fields["public_base_url"].default
+    print("\n".join(_banner(settings, receiver, derived and moved)), flush=True)
+    stop = threading.Event()
+    worker = threading.Thread(target=Worker(logged, settings).run_forever, args=(stop,),
+                              name="delivery-worker")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port,
+                                           log_config=None, access_log=False,
+                                           **proxy_options(settings)))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as Ctrl-C does
+    worker.start()
+    try:
+        server.run()  # uvicorn re-raises the signal that stopped it, after shutting down
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        worker.join()
+        receiver.stop()
+    print("stopped: gateway, worker and demo receiver", flush=True)
+    sys.stdout.flush()
+
+
+def command(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+            port: Annotated[int, typer.Option(help="TCP port (make run PORT=...); the public "
+                                              "base URL follows it unless "
+                                              "WIJKGATEWAY_PUBLIC_BASE_URL is set.",
+                                              min=1, max=65535)] = 8000) -> None:
+    """Serve with the delivery worker and a demo webhook receiver that prints each verified
+    delivery (what make run starts; development only)."""
+    run(host, port)
