@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_BIN ?= /usr/lib/postgresql/15/bin
 
-.PHONY: run test install install-test system-test-deps lint bench clean
+.PHONY: run test install install-test system-test-deps lint bench clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ lint: install-test
 
 test: install-test lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The documentation site (mkdocs-material) into site/; `make test` builds it with --strict too
+# (tests/docs/test_site.py), so a broken link fails the suite.
+docs: install-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: install-test
 	$(BIN)/python bench/referrals.py
