@@ -37,10 +37,12 @@ system-test-deps:
 		$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# The gateway, its delivery worker and a demo webhook receiver in one terminal (Ctrl-C stops
+# all three): migrates, loads the demo data, prints the URLs and credentials, then each webhook.
+# `make run PORT=18433` serves there, and the public base URL follows.
+PORT ?= 8000
 run: install
-	$(BIN)/wijkgateway db upgrade
-	$(BIN)/wijkgateway demo load
-	$(BIN)/wijkgateway serve --host 127.0.0.1 --port 8000
+	$(BIN)/wijkgateway demo run --host 127.0.0.1 --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check gateway adapters schemas consent tests bench
