@@ -1,8 +1,8 @@
 """Versions of a resource, for vread and ``_history``.
 
-The current version stays in the resource's own row, so a create costs what it did; an update
-hands the version it replaces to ``keep``, which stores it in ``resource_versions`` in the
-same transaction. Consents need no copy: each consent_records row is a version.
+The current version stays in the resource's own row; the service that makes a new version
+keeps the one it replaces (``gateway.resource_versions``). Consents need no copy: each
+consent_records row is a version.
 
 A reader gets each version the way it gets the current one (``Version.show`` is the plain
 read's own function: decided, minimised and logged as of now). An old version is therefore
@@ -16,10 +16,7 @@ from functools import partial
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from gateway.db.models import ResourceVersion
 from gateway.errors import BadRequest, Gone, NotFound
 from gateway.fhir.base_url import public_base
 from gateway.fhir.common import versioned
@@ -39,19 +36,6 @@ class Version:
     method: str  # the interaction that made it: POST, PUT or DELETE
     last_updated: str
     show: Callable[[], dict[str, Any]] | None
-
-
-def keep(session: Session, replaced: dict[str, Any]) -> None:
-    """Store the version an update or delete replaces (a rendered resource with meta)."""
-    session.add(ResourceVersion(resource_type=replaced["resourceType"], resource_id=replaced["id"],
-                                version_id=int(replaced["meta"]["versionId"]), resource=replaced))
-
-
-def kept(session: Session, resource_type: str, resource_id: str) -> list[dict[str, Any]]:
-    """The stored older versions, newest first."""
-    return list(session.scalars(select(ResourceVersion.resource).where(
-        ResourceVersion.resource_type == resource_type,
-        ResourceVersion.resource_id == resource_id).order_by(ResourceVersion.version_id.desc())))
 
 
 def method_of(version_id: int) -> str:

@@ -18,6 +18,7 @@ from gateway.fhir_json import FhirResponse, require_media_type
 from gateway.pipeline import receive_referral
 from gateway.referrals import repository
 from gateway.referrals.render import render_service_request
+from gateway.resource_versions import kept
 from gateway.runtime import DbSession, Runtime, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
@@ -77,7 +78,7 @@ def _versions(session: DbSession, caller: Caller, runtime: Runtime,
     """Each version decided, minimised and logged as a read, under today's consent."""
     row = _referral_or_404(session, resource_id, caller)
     return history.versions_of(
-        [render_service_request(row), *history.kept(session, "ServiceRequest", row.id)],
+        [render_service_request(row), *kept(session, "ServiceRequest", row.id)],
         lambda resource: referral_as_seen_by(session, runtime.register, caller, row, resource))
 
 

@@ -14,6 +14,7 @@ from gateway.fhir.common import RawBody, check_if_match, if_match, versioned
 from gateway.fhir.prefer import written
 from gateway.fhir.search import SearchSpec, bundle_response, parse_search
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
+from gateway.resource_versions import kept
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.subscriptions import service as subscriptions
 from gateway.subscriptions.service import create_subscription, render_subscription
@@ -94,7 +95,7 @@ def _versions(session: DbSession, caller: Caller,
     """A client's own Subscriptions carry no resident data: every version shown whole. A
     deletion is a version without a resource."""
     row = _own_or_404(session, subscription_id, caller)
-    older = history.kept(session, "Subscription", row.id)
+    older = kept(session, "Subscription", row.id)
     if row.deleted_at is None:
         return history.versions_of([render_subscription(row), *older], dict)
     deletion = history.Version(row.version_id, "DELETE", row.deleted_at.isoformat(), None)

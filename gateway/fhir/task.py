@@ -34,6 +34,7 @@ from gateway.fhir_json import (
 from gateway.referrals import repository
 from gateway.referrals.render import render_task
 from gateway.referrals.service import update_task
+from gateway.resource_versions import kept
 from gateway.runtime import DbSession, Runtime, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
@@ -85,7 +86,7 @@ def _versions(session: DbSession, caller: Caller, runtime: Runtime,
     """Each version shown as a read of the Task shows it (the same 404 when unreadable)."""
     row = _task_or_404(session, task_id, caller)
     return history.versions_of(
-        [render_task(row), *history.kept(session, "Task", row.id)],
+        [render_task(row), *kept(session, "Task", row.id)],
         lambda resource: task_as_seen_by(runtime.register, caller, row, resource))
 
 
@@ -140,11 +141,8 @@ def patch_task(task_id: str, request: Request, body: RawBody, caller: TaskWrite,
 
 def _apply(request: Request, session: DbSession, caller: Caller, runtime: Runtime,
            row: TaskRow, document: dict) -> Response:
-    """Validate and store; the version replaced is kept for vread and ``_history``."""
+    """Validate and store (the service keeps the version replaced)."""
     require_own_id(document, row.id, "Task")
     validate_resource(Task, document)
-    replaced = render_task(row)
     row = update_task(session, caller, runtime.register, row, document)
-    if row.version_id != int(replaced["meta"]["versionId"]):
-        history.keep(session, replaced)
     return written(request, render_task(row), row.version_id)

@@ -31,6 +31,7 @@ from gateway.involvements.service import end_referral, register_referral
 from gateway.logging import get_logger
 from gateway.referrals import repository, teams
 from gateway.referrals.render import render_service_request, render_task
+from gateway.resource_versions import keep
 from gateway.subscriptions.repository import subscribers_for_new_referral, subscribers_for_task
 from schemas import (
     ACTIVITY_FEEDBACK,
@@ -216,6 +217,7 @@ def update_task(session: Session, caller: Caller, register: Register, row: TaskR
     assert sr is not None
     if new_status in TEAM_DECLINED:
         end_referral(session, row.team_id, sr.person_id, sr.id)
+    keep(session, current)  # the version this one replaces, for vread and _history
     row.status, row.details = new_status, details
     row.version_id += 1
     row.updated_at = utcnow()

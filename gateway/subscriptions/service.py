@@ -12,11 +12,11 @@ from gateway.auth.bearer import Caller
 from gateway.db.models import ServiceRequestRow, SubscriptionRow
 from gateway.db.types import utcnow
 from gateway.errors import Unprocessable
-from gateway.fhir import history
 from gateway.fhir_json import fhir_version_ok, media_range, require_own_id
 from gateway.logging import get_logger
 from gateway.outbox import egress, headers
 from gateway.referrals import repository
+from gateway.resource_versions import keep
 
 FHIR_JSON = "application/fhir+json"
 STYLE_PUT, STYLE_EMPTY, STYLE_POST = "put-resource", "empty", "post-resource"
@@ -189,5 +189,5 @@ def mark_active(session: Session, subscription_id: str) -> None:
 
 def _new_version(session: Session, row: SubscriptionRow) -> None:
     """Keep the version a status change replaces, for vread and ``_history``."""
-    history.keep(session, render_subscription(row))
+    keep(session, render_subscription(row))
     row.version_id += 1
