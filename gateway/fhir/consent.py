@@ -30,7 +30,7 @@ from gateway.involvements.repository import involved_in
 from gateway.persons import involved_person
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
-from schemas import ACTIVITY_SYSTEM, ROLE_SYSTEM, is_valid_bsn
+from schemas import ACTIVITY_SYSTEM, BSN_SYSTEMS, ROLE_SYSTEM, is_valid_bsn
 
 router = APIRouter(prefix="/fhir", tags=["Consent"], route_class=UnitOfWorkRoute)
 SEARCH = SearchSpec("Consent", frozenset({"patient", "status", "actor", "actor:identifier",
@@ -152,9 +152,11 @@ def _codes(value: str, system: str) -> list[str]:
 
 
 def _patient(request: Request, value: str) -> str:
-    """``patient``: a BSN, or a reference (``Patient/{id}``, the id, or its URL here)."""
-    if is_valid_bsn(value):
-        return value
+    """``patient``: a BSN (alone or as ``system|value``, as AuditEvent's ``patient`` takes
+    it), or a reference (``Patient/{id}``, the id, or its URL here)."""
+    system, bsn = split_token(value)
+    if system in (None, *BSN_SYSTEMS) and is_valid_bsn(bsn):
+        return bsn
     ids = reference_ids(request, "patient", value, "Patient")
     if len(ids) != 1:
         raise BadRequest("patient names one person", expression="patient")

@@ -69,7 +69,8 @@ SUPPORTED: dict[str, Supported] = {
         {"identifier": ("token", "A team's AGB or URA (http or OID system).")}),
     "Consent": Supported(
         ("create", "read", *HISTORY, "update", "search-type"), consent.SEARCH,
-        {"patient": ("reference", "`Patient/{id}`, or the resident's BSN (nine digits)."),
+        {"patient": ("reference", "`Patient/{id}`, or the resident's BSN (nine digits, "
+                     "alone or as `system|value`)."),
          "status": ("token", "active or inactive."),
          "actor": ("reference", "The organisation the consent names (`Organization/{id}`); "
                    "also `actor:identifier=system|value`."),

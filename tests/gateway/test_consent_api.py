@@ -81,7 +81,8 @@ class TestRecordAndRevoke:
             "reference": "Organization/wijkteam-noord"}
         read = client.get(f"/fhir/Consent/{body['id']}", headers=team).json()
         assert read == body
-        for query in (f"patient={person}", "status=active", "actor=Organization/wijkteam-noord",
+        for query in (f"patient={person}", f"patient={ADULT_BSN}", f"patient={BSN}|{ADULT_BSN}",
+                      "status=active", "actor=Organization/wijkteam-noord",
                       f"purpose={ACTIVITY_SYSTEM}|gp-referral-to-wijkteam",
                       "purpose=gp-referral-to-wijkteam"):
             found = client.get(f"/fhir/Consent?{query}", headers=team).json()
@@ -95,6 +96,7 @@ class TestRecordAndRevoke:
         ("status=revoked", "status"), ("actor=Patient/1", "actor"),
         ("actor=https://elders.example/fhir/Organization/wijkteam-noord", "actor"),
         ("patient=Patient/a,Patient/b", "patient"), ("subject=Patient/1", "subject"),
+        (f"patient=http://elders.example|{ADULT_BSN}", "patient"),
     ])
     def test_bad_searches(self, client: TestClient, team: dict, query: str,
                           expression: str) -> None:
