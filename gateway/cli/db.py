@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli._common import settings
+from gateway.cli._common import fail, settings
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -13,11 +13,18 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations (creates the SQLite file and its folder if needed). On PostgreSQL run
     it as the schema owner; WIJKGATEWAY_DATABASE_APP_ROLE names the role the gateway runs as."""
+    from alembic.util import CommandError
     from sqlalchemy import make_url
+    from sqlalchemy.exc import SQLAlchemyError
 
     from gateway.db.migrate import upgrade
 
     config = settings()
-    upgrade(config.database_url, revision, app_role=config.database_app_role)
     shown = make_url(config.database_url).render_as_string(hide_password=True)
+    try:
+        upgrade(config.database_url, revision, app_role=config.database_app_role)
+    except CommandError as error:  # e.g. an unknown revision
+        fail(f"cannot upgrade {shown}: {error}")
+    except (SQLAlchemyError, OSError) as error:
+        fail(f"cannot upgrade {shown} ({type(error).__name__}: {str(error).splitlines()[0]})")
     typer.echo(f"database {shown} at revision {revision}")

@@ -14,7 +14,7 @@ app = typer.Typer(help="Outbound messages and their delivery.", no_args_is_help=
 
 
 class OutboxStatus(StrEnum):
-    """The states of an outbox message (gateway.outbox); a test keeps the two in step."""
+    """The states gateway/outbox gives a message (outbox_messages.status)."""
 
     PENDING = "pending"
     DELIVERING = "delivering"

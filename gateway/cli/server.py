@@ -45,8 +45,9 @@ def worker(once: Annotated[bool, typer.Option(help="Deliver what is due, then ex
     from gateway.outbox.worker import Worker
 
     config = settings()
+    made = sessions(config)
     configure_logging(config.log_level, config.log_json)
-    runner = Worker(sessions(config), config)
+    runner = Worker(made, config)
     if once:
         typer.echo(json.dumps({"attempted": runner.run_once()}))
         return

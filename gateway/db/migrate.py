@@ -97,15 +97,16 @@ def database_problem(database_url: str) -> str | None:
     path = sqlite_file(database_url)
     if path is not None and not path.is_file():
         return f"no database at {path.resolve()}; {UPGRADE_HINT}"
+    shown = make_url(database_url).render_as_string(hide_password=True)
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            return schema_status(connection).problem
+            problem = schema_status(connection).problem
     except SQLAlchemyError as error:
-        shown = make_url(database_url).render_as_string(hide_password=True)
         return f"cannot use the database at {shown} ({type(error).__name__})"
     finally:
         engine.dispose()
+    return f"{problem} (database {shown})" if problem else None
 
 
 def upgrade(database_url: str, revision: str = "head", app_role: str | None = None) -> None:
