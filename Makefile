@@ -61,5 +61,13 @@ bench: install-test
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/export.py
 
+# The container image of deploy/ (compose and Kubernetes), built from this checkout's Dockerfile.
+IMAGE ?= wijkgateway:local
+.PHONY: image
+image:
+	@command -v docker >/dev/null 2>&1 || { echo "make image: docker not found; install Docker to build $(IMAGE) from the Dockerfile (docs/deployment.md)" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make image: docker is installed but its daemon is not reachable; start it, then run make image again" >&2; exit 1; }
+	docker build --tag $(IMAGE) .
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
