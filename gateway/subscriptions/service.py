@@ -38,9 +38,13 @@ def create_subscription(session: Session, caller: Caller, document: dict[str, An
 def replace_subscription(session: Session, caller: Caller, row: SubscriptionRow,
                          document: dict[str, Any], policy: egress.Policy) -> SubscriptionRow:
     """An update (PUT) checked as a create is. ``requested`` or ``active`` makes one in
-    ``error`` active again and clears the reason; ``off`` stops it."""
+    ``error`` active again and clears the reason; ``off`` stops it. A ``post-resource``
+    Subscription PUT back as read (its style extension kept) keeps its POST: only leaving
+    the extension out moves it to R4B notifications (docs/webhooks.md)."""
     require_own_id(document, row.id, "Subscription")
     fields = _checked(session, caller, document, policy)
+    if row.notification_style == STYLE_POST and _keeps_post(document):
+        fields["notification_style"] = STYLE_POST
     _new_version(session, row)
     for name, value in fields.items():
         setattr(row, name, value)
@@ -69,6 +73,14 @@ def _checked(session: Session, caller: Caller, document: dict[str, Any],
             "headers": _headers(channel.header or []), "reason": resource.reason,
             "status": "off" if resource.status == "off" else "active",
             "notification_style": _style(channel.payload)}
+
+
+def _keeps_post(document: dict[str, Any]) -> bool:
+    """The body still carries the ``post-resource`` extension its read showed."""
+    channel = document.get("channel")
+    extensions = channel.get("extension") if isinstance(channel, dict) else None
+    return isinstance(extensions, list) and {"url": STYLE_EXTENSION,
+                                             "valueCode": STYLE_POST} in extensions
 
 
 def _style(payload: str | None) -> str:

@@ -692,6 +692,25 @@ class TestRestHookStyles:
             "url": "https://wijkgateway.nl/fhir/StructureDefinition/notification-style",
             "valueCode": "post-resource"}]
 
+    @pytest.mark.parametrize("extension_kept,style", [(True, "post-resource"),
+                                                      (False, "put-resource")])
+    def test_a_put_moves_it_to_r4b_only_without_the_extension(
+            self, client: TestClient, gp: dict, sessions,  # noqa: ANN001
+            receiver: WebhookReceiver, extension_kept: bool, style: str) -> None:
+        """A client that changes one element of the Subscription as read keeps its POST."""
+        [message_id] = _queue(sessions, receiver.url, [{"resourceType": "Task", "id": "0"}])
+        with sessions() as session:
+            sub_id = session.get(OutboxMessage, message_id).subscription_id
+        current = client.get(f"/fhir/Subscription/{sub_id}", headers=gp).json()
+        if not extension_kept:
+            del current["channel"]["extension"]
+        put = client.put(f"/fhir/Subscription/{sub_id}", headers=gp,
+                         json={**current, "reason": "andere reden"})
+        assert put.status_code == 200, put.text
+        assert ("extension" in put.json()["channel"]) is extension_kept
+        with sessions() as session:
+            assert session.get(SubscriptionRow, sub_id).notification_style == style
+
     def test_the_derived_url_is_checked_at_send_time(self, sessions, seeded: None,  # noqa: ANN001
                                                      worker: Worker, receiver: WebhookReceiver,
                                                      dns: dict[str, list[str]]) -> None:
