@@ -4,7 +4,10 @@ schema."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
 import re
 import sqlite3
 import subprocess
@@ -270,3 +273,21 @@ class TestReadinessFollowsTheSchema:
         assert client.get("/readyz").status_code == 200  # cached
         clock[0] += 2
         assert client.get("/readyz").status_code == 503
+
+
+def test_progress_shows_on_a_terminal_and_not_in_a_pipe(db: Path) -> None:
+    upgrade(f"sqlite:///{db}")
+    code = "import sys\nfrom gateway.cli import app\napp(sys.argv[1:])"
+    main, secondary = pty.openpty()
+    subprocess.run([sys.executable, "-c", code, "demo", "load"], cwd=ROOT, stdout=secondary,
+                   stderr=secondary, env={**os.environ, "TERM": "xterm"}, timeout=60, check=True)
+    os.close(secondary)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once everything written has been read
+        while chunk := os.read(main, 65536):
+            shown += chunk
+    os.close(main)
+    assert b"loading demo teams, clients and actors" in shown
+    piped = subprocess.run([sys.executable, "-c", code, "demo", "load"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60, check=True)
+    assert (piped.stdout.splitlines()[0], piped.stderr) == ("demo data: already loaded", "")
