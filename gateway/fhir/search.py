@@ -49,6 +49,10 @@ COMMON = frozenset({"_count", "_offset", "_summary", "_elements", "_total", "_to
 # _totalMethod=count (what fhirpy's documented count() sends, with _count=0).
 TOTALS = {"_total": ("none", "estimate", "accurate"), "_totalMethod": ("count",)}
 REPEATABLE = frozenset({"_lastUpdated"})
+# Bounds on the SQL one search builds: SQLite refuses an expression nested 1000 deep, so 500
+# _lastUpdated values, or 400 comma-separated Organization identifiers, were a 500.
+MAX_REPEATS = 4  # of a repeatable parameter (a _lastUpdated range takes two)
+MAX_VALUES = 100  # comma-separated (OR) values of one parameter
 SORTS = {"_lastUpdated": False, "-_lastUpdated": True}  # value -> newest first
 PREFIXES = frozenset({"eq", "gt", "ge", "lt", "le"})
 # DSTU1's comparators, still sent by fhirclient's documented $gt/$gte/$lt/$lte and read by HAPI
@@ -139,6 +143,11 @@ def parse_search(request: Request, spec: SearchSpec) -> Search:
             raise BadRequest("give each search parameter once", expression=name)
         if not value:
             raise BadRequest(f"{name} needs a value", expression=name)
+        if value.count(",") >= MAX_VALUES:
+            raise BadRequest(f"{name} takes at most {MAX_VALUES} comma-separated values",
+                             expression=name)
+        if sum(name == seen for seen, _ in used) >= MAX_REPEATS:
+            raise BadRequest(f"give {name} at most {MAX_REPEATS} times", expression=name)
         used.append((name, value))
     given = dict(used)
     count = bounded_int(given.pop("_count", None), "_count", DEFAULT_COUNT, 0, MAX_COUNT)

@@ -10,6 +10,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.fhir import search
 from gateway.involvements import access
 from tests.conftest import involve
 from tests.gateway.test_tasks_api import _referral_task
@@ -99,3 +100,34 @@ def test_an_unknown_person_costs_the_involvement_query_a_known_one_does(
         response = client.get("/fhir/Consent", params={"patient": bsn}, headers=team)
         assert response.status_code == 403
     assert len(asked) == 2 and asked[1] == "" and asked[0] != ""
+
+
+class TestSearchesBuildBoundedSql:
+    """SQLite refuses an expression nested 1000 deep: 500 ``_lastUpdated`` values (a 9 KB
+    URL), 1000 ServiceRequest identifiers or 400 Organization identifiers were a 500."""
+
+    @pytest.mark.parametrize(("path", "name", "value"), [
+        ("/fhir/Organization", "identifier", ",".join(str(i) for i in range(400))),
+        ("/fhir/ServiceRequest", "identifier", ",".join(f"s|v{i}" for i in range(1000))),
+        ("/fhir/Task", "status", ",".join(["requested"] * 101)),
+    ])
+    def test_too_many_comma_separated_values_are_400(self, path: str, name: str, value: str,
+                                                     client: TestClient, gp: dict) -> None:
+        response = client.get(path, params={name: value}, headers=gp)
+        assert response.status_code == 400
+        assert response.json()["issue"][0]["diagnostics"] == \
+            f"{name} takes at most {search.MAX_VALUES} comma-separated values"
+        assert response.json()["issue"][0]["expression"] == [name]
+
+    def test_a_hundred_values_still_search(self, client: TestClient, gp: dict) -> None:
+        values = ",".join(str(i) for i in range(search.MAX_VALUES))
+        response = client.get("/fhir/Organization", params={"identifier": values}, headers=gp)
+        assert (response.status_code, response.json()["total"]) == (200, 0)
+
+    def test_last_updated_at_most_four_times(self, client: TestClient, gp: dict) -> None:
+        four = [("_lastUpdated", "ge2026"), ("_lastUpdated", "lt2027")] * 2
+        assert client.get("/fhir/Task", params=four, headers=gp).status_code == 200
+        response = client.get("/fhir/Task", params=[("_lastUpdated", "2026")] * 500,
+                              headers=gp)
+        assert response.status_code == 400
+        assert response.json()["issue"][0]["diagnostics"] == "give _lastUpdated at most 4 times"
