@@ -291,3 +291,25 @@ def test_progress_shows_on_a_terminal_and_not_in_a_pipe(db: Path) -> None:
     piped = subprocess.run([sys.executable, "-c", code, "demo", "load"], cwd=ROOT,
                            capture_output=True, text=True, timeout=60, check=True)
     assert (piped.stdout.splitlines()[0], piped.stderr) == ("demo data: already loaded", "")
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"ENVIRONMENT": "production", "SECRET_KEY": "s" * 40, "PSEUDONYM_KEY": "p" * 40},
+     "checkpoint key {keys}/wijkgateway-audit-key not found; create it with "
+     "`wijkgateway audit key --generate`"),
+    ({"PROCESSING_ACTIVITIES_PATH": "/nonexistent/register.yaml"},
+     "cannot read the register at /nonexistent/register.yaml: No such file or directory"),
+    ({"ACCESS_TOKEN_TTL_SECONDS": "5"},
+     "invalid configuration: access_token_ttl_seconds: Input should be greater than or equal "
+     "to 60"),
+])
+def test_configuration_problems_are_one_line(db: Path, monkeypatch: pytest.MonkeyPatch,
+                                             env: dict[str, str], message: str) -> None:
+    upgrade(f"sqlite:///{db}")
+    for name, value in env.items():
+        monkeypatch.setenv(f"WIJKGATEWAY_{name}", value)
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["teams", "list"])
+    keys = db.parent.parent / "keys"
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", f"error: {message.format(keys=keys)}\n")

@@ -47,16 +47,17 @@ def sessions(config: Settings) -> sessionmaker:
     """Sessions that log what they process, on a schema this code can use (the processing
     activity register is checked on the way)."""
     from consent import RegisterError
+    from gateway.audit.keys import CheckpointKeyError
     from gateway.audit.log import audit_context, audit_sessions
     from gateway.db.engine import make_engine
     from gateway.processing_register import load_register
 
     require_schema(config)
     try:
-        register = load_register(config.processing_activities_path)
-    except RegisterError as error:
+        context = audit_context(config, load_register(config.processing_activities_path))
+    except (RegisterError, CheckpointKeyError) as error:
         fail(str(error))
-    return audit_sessions(make_engine(config.database_url), audit_context(config, register))
+    return audit_sessions(make_engine(config.database_url), context)
 
 
 class Steps:
