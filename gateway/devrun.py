@@ -17,7 +17,6 @@ import hmac
 import json
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -172,8 +171,9 @@ def _banner(settings: Settings, receiver: DemoReceiver, port_hint: bool) -> list
     out += [f"  {client_id}: secret {demo_secret(client_id)}, webhook secret "
             f"{webhook_secret(settings.secret_key, client_id)} (derived from "
             f"WIJKGATEWAY_SECRET_KEY)" for client_id, *_ in DEMO_CLIENTS]
-    out.append(f"demo receiver:  {receiver.url} prints each verified delivery to "
-               + ", ".join(client_id for client_id, _ in DEMO_SUBSCRIPTIONS))
+    out.append(f"demo receiver:  {receiver.url} stands in for " + " and ".join(
+        f"{client_id} ({criteria})" for client_id, criteria in DEMO_SUBSCRIPTIONS)
+        + ": one line per delivery, 'webhook -> ...'")
     if port_hint:
         out.append(f"other terminals (demo subject-token, audit verify): export "
                    f"{PUBLIC_BASE_URL_ENV}={settings.public_base_url}")
@@ -184,17 +184,10 @@ def _banner(settings: Settings, receiver: DemoReceiver, port_hint: bool) -> list
 def run(host: str, port: int) -> None:
     """Migrate, load the demo data, then serve with the worker and the receiver until
     stopped."""
-    import uvicorn
-
-    from gateway.app import create_app
     from gateway.auth.clients import webhook_secret
-    from gateway.cli._common import fail, sessions
-    from gateway.cli.server import proxy_options
-    from gateway.db.migrate import upgrade
-    from gateway.demo import load_demo
+    from gateway.cli._common import fail
     from gateway.logging import configure_logging
     from gateway.outbox.egress import policy_for
-    from gateway.outbox.worker import Worker
     from gateway.settings import Environment, Settings, get_settings
     from gateway.startup import PUBLIC_BASE_URL_ENV, local_base_url
 
@@ -207,16 +200,43 @@ def run(host: str, port: int) -> None:
         fail("demo run is for development only")
     configure_logging(settings.log_level, settings.log_json)
     serve_checks(settings, host, port)
-    upgrade(settings.database_url)
-    logged = sessions(settings)
-    with logged.begin() as session:
-        load_demo(session)
+    logged = _demo_database(settings)
     receiver = DemoReceiver({c: webhook_secret(settings.secret_key, c)
                              for c, _ in DEMO_SUBSCRIPTIONS},
                             lambda line: print(line, flush=True)).start()
     subscribe_receiver(logged, policy_for(settings), receiver.url)
     moved = settings.public_base_url != Settings.model_fields["public_base_url"].default
     print("\n".join(_banner(settings, receiver, derived and moved)), flush=True)
+    try:
+        _serve_with_worker(settings, logged, host, port)
+    finally:
+        receiver.stop()
+    print("stopped: gateway, worker and demo receiver", flush=True)
+
+
+def _demo_database(settings: Settings) -> sessionmaker[Session]:
+    """The database migrated to head, with the demo data; its logged sessions."""
+    from gateway.cli._common import sessions
+    from gateway.db.migrate import upgrade
+    from gateway.demo import load_demo
+
+    upgrade(settings.database_url)
+    logged = sessions(settings)
+    with logged.begin() as session:
+        load_demo(session)
+    return logged
+
+
+def _serve_with_worker(settings: Settings, logged: sessionmaker[Session], host: str,
+                       port: int) -> None:
+    """uvicorn in this (main) thread, the worker in another; Ctrl-C or SIGTERM stops the
+    server, then the worker after its current delivery."""
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.cli.server import proxy_options
+    from gateway.outbox.worker import Worker
+
     stop = threading.Event()
     worker = threading.Thread(target=Worker(logged, settings).run_forever, args=(stop,),
                               name="delivery-worker")
@@ -232,9 +252,6 @@ def run(host: str, port: int) -> None:
     finally:
         stop.set()
         worker.join()
-        receiver.stop()
-    print("stopped: gateway, worker and demo receiver", flush=True)
-    sys.stdout.flush()
 
 
 def command(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

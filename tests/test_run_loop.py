@@ -6,6 +6,7 @@ Also the start-up checks (busy port, a public base URL on another port) and ``/`
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import queue
 import re
@@ -117,8 +118,13 @@ def test_make_run_shows_the_whole_loop(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port}"
     demo = Process(["demo", "run", "--port", str(port)], demo_env(tmp_path), tmp_path)
     try:
-        demo.wait_for(lambda line: '"event":"gateway_started"' in line)
+        started = json.loads(demo.wait_for(lambda line: '"event":"gateway_started"' in line))
+        assert (started["url"], started["database"]) == (base, str(tmp_path / "wijkgateway.db"))
         banner = [line for line in demo.seen if not line.startswith("{")]
+        assert [re.sub(r":\d+ ", ":PORT ", line) for line in banner
+                if line.startswith("demo receiver:")] == [
+            "demo receiver:  http://127.0.0.1:PORT stands in for demo-huisarts (Task) and "
+            "demo-wijkteam-noord (ServiceRequest): one line per delivery, 'webhook -> ...'"]
         assert f"API:           {base}" in banner
         assert f"API docs:      {base}/docs" in banner
         assert f"console:       {base}/console" in banner
@@ -130,6 +136,8 @@ def test_make_run_shows_the_whole_loop(tmp_path: Path) -> None:
                f"{webhook_secret(DEVELOPMENT_SECRET_KEY, 'demo-huisarts')} (derived from " \
                "WIJKGATEWAY_SECRET_KEY)" in banner
         assert sum(line.startswith("WARNING: development keys in use") for line in banner) == 1
+        assert demo.wait_for(lambda line: "development_keys_in_use" in line).startswith(
+            '{"event":"development_keys_in_use","level":"warning"')
 
         gp = {"Authorization": f"Bearer {token(base, 'demo-huisarts')}",
               "Content-Type": "application/fhir+json"}
