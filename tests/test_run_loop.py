@@ -293,3 +293,13 @@ def test_home_page_links_to_pages_that_answer(client: TestClient) -> None:
     assert {link: client.get(link, follow_redirects=False).status_code for link in links} == {
         "/docs": 200, "/fhir/metadata": 200, "/console": 303, "/metrics": 200, "/healthz": 200,
         "/readyz": 200}
+
+
+def test_make_run_passes_port_to_the_loop() -> None:
+    """``make run PORT=...`` (dry run: nothing installed or started)."""
+    root = Path(__file__).resolve().parents[1]
+    commands = [subprocess.run(["make", "-n", "-C", str(root), "--no-print-directory", "run",
+                                *args], capture_output=True, text=True, check=True
+                               ).stdout.splitlines()[-1] for args in ([], ["PORT=18433"])]
+    assert commands == [".venv/bin/wijkgateway demo run --host 127.0.0.1 --port 8000",
+                        ".venv/bin/wijkgateway demo run --host 127.0.0.1 --port 18433"]
