@@ -37,6 +37,7 @@ COMMON_SEARCH = (
     ("_total", "`none`, `estimate` or `accurate`: accepted, and the total is always exact."),
     ("_totalMethod", "`count` (what fhirpy's `count()` sends): accepted, the total is always "
                      "exact."),
+    ("_pretty", "`true` or `false`: accepted, as on a read; the JSON stays compact."),
     ("_elements", "Comma-separated top-level elements to return; the rest are left out "
                   "and the resource is tagged SUBSETTED."),
     ("_sort", "`_lastUpdated` or `-_lastUpdated` (ServiceRequest, Task, Consent)."),
