@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from gateway.auth.scopes import SCOPES
+from gateway.errors import BadRequest
 from gateway.fhir import audit_event, consent, organization, service_request, subscription, task
 from gateway.fhir.base_url import public_base
 from gateway.fhir.search import SearchSpec
@@ -138,3 +139,12 @@ def capability_statement(base_url: str, version: str) -> dict[str, Any]:
 @router.get("/metadata", response_class=FhirResponse)
 def metadata(request: Request) -> FhirResponse:
     return FhirResponse(capability_statement(public_base(request), version("wijkgateway")))
+
+
+@router.get("/{resource_type}/_history", include_in_schema=False)
+def type_history(resource_type: str) -> None:
+    """Declared only per instance (``history-instance``): without this route a type's
+    ``_history`` (HAPI's way to poll) would be read as a resource id and answer 'no such'."""
+    raise BadRequest("the history of a whole type is not supported: read one resource's at "
+                     "{type}/{id}/_history, or search with _lastUpdated=gt{time} for what "
+                     "changed", expression="_history")

@@ -104,6 +104,17 @@ class TestVreadAndHistory:
             ("200 OK", 'W/"3"'), ("200 OK", 'W/"2"'), ("201 Created", 'W/"1"')]
         assert bundle["entry"][0]["fullUrl"] == f"{BASE_URL}/fhir/Task/{task['id']}"
 
+    @pytest.mark.parametrize("path", ["/fhir/Task/_history", "/fhir/ServiceRequest/_history",
+                                      "/fhir/Practitioner/_history?_since=2026-01-01"])
+    def test_a_whole_type_history_says_what_to_do_instead(self, client: TestClient,
+                                                          path: str) -> None:
+        response = client.get(path)  # not 'no such Task' for an id '_history'
+        assert (response.status_code, response.json()["issue"]) == (400, [{
+            "severity": "error", "code": "invalid", "expression": ["_history"],
+            "diagnostics": "the history of a whole type is not supported: read one "
+                           "resource's at {type}/{id}/_history, or search with "
+                           "_lastUpdated=gt{time} for what changed"}])
+
     def test_the_referrer_sees_old_versions_as_it_sees_the_current_one(
             self, client: TestClient, gp: dict, team: dict) -> None:
         task = _moved(client, gp, team)
