@@ -243,6 +243,7 @@ class SubscriptionRow(Base):
     notification_style: Mapped[str] = mapped_column(String(16), default="put-resource")
     error: Mapped[str | None] = mapped_column(Text)  # why status is 'error'; no personal data
     deleted_at: Mapped[datetime | None] = mapped_column()  # DELETEd: reads answer 410
+    updated_at: Mapped[datetime | None] = mapped_column()  # the current version's; None: created
 
 
 class IdempotencyKey(Base):

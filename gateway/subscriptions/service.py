@@ -145,18 +145,22 @@ def _headers(lines: list[str]) -> dict[str, str]:
     return parsed
 
 
-def render_subscription(row: SubscriptionRow) -> dict[str, Any]:
+def render_subscription(row: SubscriptionRow, headers_masked: bool = False) -> dict[str, Any]:
+    """The Subscription as FHIR. ``headers_masked``: header values (often a receiver's
+    secret) as ``***``, for the versions kept after a change, so a rotated secret is gone."""
     channel: dict[str, Any] = {"type": "rest-hook", "endpoint": row.endpoint}
     if row.notification_style == STYLE_POST:  # stored before R4B notifications: says so
         channel["extension"] = [{"url": STYLE_EXTENSION, "valueCode": STYLE_POST}]
     if row.notification_style != STYLE_EMPTY:
         channel["payload"] = FHIR_JSON
     if row.headers:
-        channel["header"] = [f"{k}: {v}" for k, v in row.headers.items()]
+        channel["header"] = [f"{k}: {'***' if headers_masked else v}"
+                             for k, v in row.headers.items()]
     return {
         "resourceType": "Subscription",
         "id": row.id,
-        "meta": {"versionId": str(row.version_id), "lastUpdated": row.created_at.isoformat()},
+        "meta": {"versionId": str(row.version_id),
+                 "lastUpdated": (row.updated_at or row.created_at).isoformat()},
         "status": row.status,
         "reason": row.reason or "referral status feedback",
         "criteria": row.criteria,
@@ -201,5 +205,6 @@ def mark_active(session: Session, subscription_id: str) -> None:
 
 def _new_version(session: Session, row: SubscriptionRow) -> None:
     """Keep the version a status change replaces, for vread and ``_history``."""
-    keep(session, render_subscription(row))
+    keep(session, render_subscription(row, headers_masked=True))
     row.version_id += 1
+    row.updated_at = utcnow()

@@ -14,7 +14,7 @@ from gateway.fhir import search
 from gateway.involvements import access
 from tests.conftest import involve
 from tests.gateway.test_tasks_api import _referral_task
-from tests.support.samples import VALID_BSNS, service_request
+from tests.support.samples import VALID_BSNS, service_request, subscription
 
 BSN = VALID_BSNS[1]
 XML = "application/fhir+xml"
@@ -131,3 +131,22 @@ class TestSearchesBuildBoundedSql:
                               headers=gp)
         assert response.status_code == 400
         assert response.json()["issue"][0]["diagnostics"] == "give _lastUpdated at most 4 times"
+
+
+def test_a_rotated_subscription_secret_is_not_kept_in_its_history(client: TestClient,
+                                                                   gp: dict) -> None:
+    """A receiver's secret in a channel header is masked in the versions kept after a change;
+    the current version shows it to its owner, and carries its own lastUpdated."""
+    created = client.post("/fhir/Subscription", headers=gp, json=subscription(
+        "http://127.0.0.1:9/hook", header=["Authorization: Bearer old-secret"])).json()
+    rotated = client.put(f"/fhir/Subscription/{created['id']}", headers=gp, json={
+        **created, "channel": {**created["channel"],
+                               "header": ["Authorization: Bearer new-secret"]}})
+    assert rotated.status_code == 200, rotated.text
+    history = client.get(f"/fhir/Subscription/{created['id']}/_history", headers=gp)
+    assert "old-secret" not in history.text
+    first = client.get(f"/fhir/Subscription/{created['id']}/_history/1", headers=gp).json()
+    assert first["channel"]["header"] == ["Authorization: ***"]
+    current = client.get(f"/fhir/Subscription/{created['id']}", headers=gp).json()
+    assert current["channel"]["header"] == ["Authorization: Bearer new-secret"]
+    assert current["meta"]["lastUpdated"] > first["meta"]["lastUpdated"]
