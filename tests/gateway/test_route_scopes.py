@@ -27,6 +27,7 @@ from tests.support.markers import SQLITE_ONLY
 
 # Reviewed: who may call these without a token, and why.
 PUBLIC = {
+    ("GET", "/"): "a static page of links (API docs, metadata, console, metrics)",
     ("GET", "/openapi.json"): "the API description",
     ("GET", "/docs"): "the API description, as a page",
     ("GET", "/docs/oauth2-redirect"): "the API page's OAuth2 helper",
