@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
     from sqlalchemy.orm import sessionmaker
 
     from gateway.settings import Settings
@@ -63,8 +64,9 @@ def sessions(config: Settings) -> sessionmaker:
 class Steps:
     """Named steps of a long operation, shown as a spinner with elapsed time."""
 
-    def __init__(self, progress: object | None) -> None:
-        self._progress, self._task = progress, None
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress: Progress | None = progress
+        self._task: TaskID | None = None
 
     def __call__(self, description: str) -> None:
         if self._progress is None:
