@@ -103,6 +103,9 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None, redoc_url=None,  # gateway.docs_pages serves /docs from package assets
+        # no 307 to the path without its slash: Starlette builds it from the Host header, which
+        # must never reach a link (and behind a proxy it named http://)
+        redirect_slashes=False,
     )
     openapi.install(app)  # the document, post-processed in one place
     # innermost: FHIR answers in the negotiated format (errors too), JSON untouched

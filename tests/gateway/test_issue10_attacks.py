@@ -150,3 +150,12 @@ def test_a_rotated_subscription_secret_is_not_kept_in_its_history(client: TestCl
     current = client.get(f"/fhir/Subscription/{created['id']}", headers=gp).json()
     assert current["channel"]["header"] == ["Authorization: Bearer new-secret"]
     assert current["meta"]["lastUpdated"] > first["meta"]["lastUpdated"]
+
+
+@pytest.mark.parametrize("path", ["/fhir/Task/", "/healthz/", "/docs/", "/console/"])
+def test_a_trailing_slash_is_not_redirected_to_the_host_header(path: str, client: TestClient,
+                                                               gp: dict) -> None:
+    response = client.get(path, headers={**gp, "Host": "evil.example"},
+                          follow_redirects=False)
+    assert response.status_code == 404
+    assert "evil.example" not in response.headers.get("location", "") + response.text
