@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from gateway.settings import Settings
 from tests.deploy.files import (
     COMPOSE_FILES,
     DEPLOY,
@@ -128,3 +129,31 @@ def test_the_commands_exist(path: Path) -> None:
     assert len(commands) == (4 if path == DEV else 3)
     for command in commands:
         assert_cli_accepts(command)
+
+
+# Lines of env.example that show an example rather than the default.
+EXAMPLES = {"WIJKGATEWAY_PUBLIC_BASE_URLS", "WIJKGATEWAY_FORWARDED_ALLOW_IPS",
+            "WIJKGATEWAY_ALLOW_HTTP_WEBHOOKS", "WIJKGATEWAY_WEBHOOK_ALLOWED_NETWORKS",
+            "WIJKGATEWAY_PROCESSING_ACTIVITIES_PATH", "WIJKGATEWAY_PSEUDONYM_PREVIOUS_KEYS",
+            "WIJKGATEWAY_AUDIT_ORIGIN", "WIJKGATEWAY_AUDIT_PREVIOUS_VERIFIER_KEYS"}
+
+
+def test_env_examples_commented_lines_are_valid_and_show_the_defaults(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commented-out line shows the default (the image's, where it sets one), or, for the
+    few in EXAMPLES, a value the setting accepts."""
+    lines = dict(re.findall(r"^# (WIJKGATEWAY_[A-Z_]+)=(.*)$",
+                            (DEPLOY / "env.example").read_text(), re.M))
+    assert set(lines) >= EXAMPLES
+    for name in list(os.environ):
+        if name.startswith("WIJKGATEWAY_"):
+            monkeypatch.delenv(name)
+    defaults = Settings()
+    for name, value in lines.items():
+        monkeypatch.setenv(name, value)
+    shown = Settings()  # every value parses
+    field = {name: name.removeprefix("WIJKGATEWAY_").lower() for name in lines}
+    differ = {name for name in lines
+              if getattr(shown, field[name]) != getattr(defaults, field[name])
+              and image_env().get(name) != lines[name]}
+    assert differ == EXAMPLES
