@@ -7,6 +7,7 @@ SQLite only: this is the API's behaviour, not the database's."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable
@@ -264,17 +265,33 @@ def test_undeclared_parameters_are_refused(world: World) -> None:
 
 # ---- profiles, formats, the statement itself ------------------------------------------------
 
+NL_CORE_PATIENT = next(c for c in json.loads(
+    (Path(__file__).parents[1] / "fixtures" / "referrals" / "practitionerrole-contained.json")
+    .read_text())["contained"] if c["resourceType"] == "Patient")
+NL_NAME = {"use": "official", "family": "Jansen", "given": ["Piet"],  # nl-core name parts
+           "_family": {"extension": [
+               {"url": "http://hl7.org/fhir/StructureDefinition/humanname-own-name",
+                "valueString": "Jansen"}]}}
 PROFILED: dict[str, Callable[[World], dict]] = {
-    "Patient": lambda w: patient(OTHER_BSN),
-    "RelatedPerson": lambda w: related_person(f"Patient/{w.ids['Patient']}", "FTH"),
+    # the nl-core Patient a GP system sends (name parts, nl-core address), this resident's BSN
+    "Patient": lambda w: {**{k: v for k, v in NL_CORE_PATIENT.items() if k != "id"},
+                          "identifier": patient(OTHER_BSN)["identifier"],
+                          "birthDate": patient(OTHER_BSN)["birthDate"]},
+    "RelatedPerson": lambda w: {**related_person(f"Patient/{w.ids['Patient']}", "FTH"),
+                                "name": [NL_NAME],
+                                "telecom": [{"system": "phone", "value": "0612345678"}]},
 }
 
 
 @pytest.mark.parametrize(("resource_type", "profile"), PROFILES)
 def test_every_supported_profile_is_accepted(world: World, resource_type: str,
                                              profile: str) -> None:
+    """An instance shaped as the profile says (its extensions included) is taken in."""
     body = {**PROFILED[resource_type](world), "meta": {"profile": [profile]}}
-    assert world.send("POST", resource_type, body=body).status_code in (200, 201)
+    answer = world.send("POST", resource_type, body=body)
+    assert answer.status_code in (200, 201), answer.text
+    assert answer.json()["identifier" if resource_type == "Patient" else "patient"] == \
+        (body["identifier"] if resource_type == "Patient" else body["patient"])
 
 
 @pytest.mark.parametrize("media_type", STATEMENT["format"])
