@@ -186,6 +186,7 @@ def run(host: str, port: int) -> None:
     stopped."""
     from gateway.auth.clients import webhook_secret
     from gateway.cli._common import fail
+    from gateway.errors import GatewayError
     from gateway.logging import configure_logging
     from gateway.outbox.egress import policy_for
     from gateway.settings import Environment, Settings, get_settings
@@ -196,15 +197,18 @@ def run(host: str, port: int) -> None:
         os.environ[PUBLIC_BASE_URL_ENV] = local_base_url(host, port)
         get_settings.cache_clear()
     settings = get_settings()
-    if settings.environment is Environment.PRODUCTION:
-        fail("demo run is for development only")
+    if settings.environment is not Environment.DEVELOPMENT:
+        fail("demo run is for development only (WIJKGATEWAY_ENVIRONMENT=development)")
     configure_logging(settings.log_level, settings.log_json)
     serve_checks(settings, host, port)
     logged = _demo_database(settings)
     receiver = DemoReceiver({c: webhook_secret(settings.secret_key, c)
                              for c, _ in DEMO_SUBSCRIPTIONS},
                             lambda line: print(line, flush=True)).start()
-    subscribe_receiver(logged, policy_for(settings), receiver.url)
+    try:
+        subscribe_receiver(logged, policy_for(settings), receiver.url)
+    except GatewayError as refused:  # e.g. WIJKGATEWAY_ALLOW_HTTP_WEBHOOKS=false
+        fail(f"the demo receiver at {receiver.url} cannot be subscribed: {refused.message}")
     moved = settings.public_base_url != Settings.model_fields["public_base_url"].default
     print("\n".join(_banner(settings, receiver, derived and moved)), flush=True)
     try:

@@ -303,3 +303,21 @@ def test_make_run_passes_port_to_the_loop() -> None:
                                ).stdout.splitlines()[-1] for args in ([], ["PORT=18433"])]
     assert commands == [".venv/bin/wijkgateway demo run --host 127.0.0.1 --port 8000",
                         ".venv/bin/wijkgateway demo run --host 127.0.0.1 --port 18433"]
+
+
+def test_a_receiver_the_settings_refuse_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([WIJKGATEWAY, "demo", "run", "--port", str(free_port())],
+                          env=demo_env(tmp_path, WIJKGATEWAY_ALLOW_HTTP_WEBHOOKS="false"),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=STARTUP_SECONDS)
+    assert done.returncode == 2
+    assert re.fullmatch(r"error: the demo receiver at http://127\.0\.0\.1:\d+ cannot be "
+                        r"subscribed: endpoint must be an absolute https URL\n", done.stderr)
+
+
+def test_demo_run_is_for_development_only(tmp_path: Path) -> None:
+    env = demo_env(tmp_path, WIJKGATEWAY_ENVIRONMENT="test", WIJKGATEWAY_SECRET_KEY="s" * 40,
+                   WIJKGATEWAY_PSEUDONYM_KEY="p" * 40)
+    done = subprocess.run([WIJKGATEWAY, "demo", "run", "--port", str(free_port())], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=STARTUP_SECONDS)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2, "", "error: demo run is for development only (WIJKGATEWAY_ENVIRONMENT=development)\n")
