@@ -40,6 +40,12 @@ def compose(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text())
 
 
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's ``${VAR:-default}``, the only form the development file uses."""
+    return re.sub(r"\$\{([A-Z_]+):-([^}]*)\}", lambda m: variables.get(m.group(1), m.group(2)),
+                  value)
+
+
 def gateway_services(path: Path) -> dict[str, dict[str, Any]]:
     """The services that run the gateway's image (not PostgreSQL)."""
     return {name: service for name, service in compose(path)["services"].items()

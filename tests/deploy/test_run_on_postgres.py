@@ -22,7 +22,16 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.deploy.files import DEPLOY, REPO, compose, dockerfile, image_env, pod_spec, resource
+from tests.deploy.files import (
+    DEPLOY,
+    REPO,
+    compose,
+    dockerfile,
+    image_env,
+    interpolate,
+    pod_spec,
+    resource,
+)
 from tests.support.postgres import APP, OWNER, PostgresServer
 from tests.support.server import free_port
 
@@ -111,10 +120,9 @@ def _compose_env(service: dict, postgres: PostgresServer, database: str,
     database URL pointed at the test server (which trusts any password)."""
     env = {}
     for key, value in service.get("environment", {}).items():
-        value = re.sub(r"\$\{([A-Z_]+):-([^}]*)\}",
-                       lambda m: variables.get(m.group(1), m.group(2)), str(value))
         env[key] = re.sub(r"@postgres:5432/wijkgateway$",
-                          f"@127.0.0.1:{postgres.port}/{database}", value)
+                          f"@127.0.0.1:{postgres.port}/{database}",
+                          interpolate(str(value), variables))
     return env
 
 
@@ -139,13 +147,17 @@ def test_the_development_compose_file_serves_the_demo(postgres: PostgresServer, 
     secret = re.search(r"demo client demo-huisarts: secret (\S+),", demo).group(1)
     _run(["wijkgateway", *services["worker"]["command"], "--once"], envs["worker"])
 
-    serve = [arg.replace("8000", str(port)) for arg in services["api"]["command"]]
+    variables = {"WIJKGATEWAY_PORT": str(port)}
+    serve = [interpolate(arg, variables) for arg in services["api"]["command"]]
     assert serve == ["serve", "--host", "0.0.0.0", "--port", str(port)]  # noqa: S104
     api = subprocess.Popen(["wijkgateway", *serve[:2], "127.0.0.1", *serve[3:]],
                            env=envs["api"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    (image_probe,) = [i.exec_form() for i in dockerfile() if i.keyword == "HEALTHCHECK"]
+    probes = [[interpolate(arg, variables) for arg in services["api"]["healthcheck"]["test"][1:]],
+              [arg.replace(":8000/", f":{port}/") for arg in image_probe]]
+    assert probes[0] == probes[1]  # the development file's is the image's, on its port
+    probe = probes[0]
     try:
-        (healthcheck,) = [i.exec_form() for i in dockerfile() if i.keyword == "HEALTHCHECK"]
-        probe = [arg.replace(":8000/", f":{port}/") for arg in healthcheck]
         deadline = time.monotonic() + 60
         while subprocess.run(probe, capture_output=True, timeout=30).returncode != 0:
             assert api.poll() is None and time.monotonic() < deadline, "the API did not start"
