@@ -5,6 +5,7 @@ A preference the gateway does not know is ignored, as RFC 7240 says."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import Request, Response
@@ -18,16 +19,28 @@ _RETURNS = {REPRESENTATION.lower(): REPRESENTATION, MINIMAL.lower(): MINIMAL,
             OUTCOME.lower(): OUTCOME}
 
 
-def return_preference(request: Request) -> str:
-    """The first known ``return=`` preference of any ``Prefer`` header, else representation."""
+def preferences(request: Request, name: str) -> list[str]:
+    """The values (lower case, unquoted) given for preference ``name`` in every ``Prefer``
+    header. RFC 7240 separates preferences by commas and puts a preference's parameters after
+    ``;``; clients also write ``return=minimal; handling=lenient``, so both separate here."""
+    values = []
     for header in request.headers.getlist("prefer"):
-        for preference in header.split(","):
-            name, _, value = preference.split(";")[0].partition("=")
-            if name.strip().lower() == "return":
-                known = _RETURNS.get(value.strip().strip('"').lower())
-                if known:
-                    return known
-    return REPRESENTATION
+        for preference in re.split(r"[,;]", header):
+            given, _, value = preference.partition("=")
+            if given.strip().lower() == name:
+                values.append(value.strip().strip('"').lower())
+    return values
+
+
+def return_preference(request: Request) -> str:
+    """The first known ``return=`` preference, else representation."""
+    known = [_RETURNS[v] for v in preferences(request, "return") if v in _RETURNS]
+    return known[0] if known else REPRESENTATION
+
+
+def lenient(request: Request) -> bool:
+    """``Prefer: handling=lenient``: a search ignores the parameters it does not know."""
+    return "lenient" in preferences(request, "handling")
 
 
 def written(request: Request, resource: dict[str, Any], version_id: int,

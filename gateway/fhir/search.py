@@ -35,6 +35,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from adapters.base import Issue
 from gateway.db.paging import page
 from gateway.errors import BadRequest
+from gateway.fhir import prefer
 from gateway.fhir.base_url import public_base
 from gateway.fhir.subset import subset_view
 from gateway.fhir_json import FhirResponse, operation_outcome, searchset, split_token
@@ -128,7 +129,7 @@ class Search:
 
 def parse_search(request: Request, spec: SearchSpec) -> Search:
     """Known parameters only (each once, but ``_lastUpdated``), each with a value."""
-    lenient = _lenient(request.headers.get("prefer", ""))
+    lenient = prefer.lenient(request)
     known = spec.names()
     used: list[tuple[str, str]] = []
     ignored: list[str] = []
@@ -184,12 +185,6 @@ def bounded_int(value: str | None, name: str, default: int, low: int, high: int)
     if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
         raise BadRequest(f"{name} must be a whole number from {low} to {high}", expression=name)
     return int(value)
-
-
-def _lenient(prefer: str) -> bool:
-    """``Prefer: handling=lenient`` (RFC 7240 preferences, comma or semicolon separated)."""
-    preferences = {p.strip().lower().replace(" ", "") for p in re.split(r"[,;]", prefer)}
-    return "handling=lenient" in preferences
 
 
 def _included(value: str | None, accepted: frozenset[str], name: str) -> bool:
