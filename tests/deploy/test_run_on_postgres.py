@@ -31,6 +31,7 @@ from tests.deploy.files import (
     interpolate,
     pod_spec,
     resource,
+    workloads,
 )
 from tests.support.postgres import APP, OWNER, PostgresServer
 from tests.support.server import free_port
@@ -88,6 +89,10 @@ def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 def test_migration_worker_and_every_cronjob_succeed(pod_env: dict[str, str],
                                                      tmp_path: Path) -> None:
     _run([str(REPO / "deploy" / "init-keys.sh")], pod_env)
+    # none of these pods mounts the token signing key (only the api does): they run without it
+    assert {w["metadata"]["name"] for w in workloads() if any(
+        v["name"] == "signing-key" for v in pod_spec(w).get("volumes", []))} == {"wijkgateway-api"}
+    Path(pod_env["WIJKGATEWAY_SIGNING_KEY_PATH"]).unlink()
     _run(["wijkgateway", *_args("wijkgateway-migrate", "Job")],
          {**pod_env, "WIJKGATEWAY_DATABASE_URL": pod_env["OWNER_URL"]})
     _run(["wijkgateway", "clients", "add", "Huisartsenpraktijk", "--scope",
