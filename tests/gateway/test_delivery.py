@@ -253,7 +253,9 @@ BAD_HEADERS = {
     "non-ASCII value": (["X-B: café-sekret"], 0, HEADER_FORMAT),
     "CR LF in value": (["X-A: 1", "X-B: sekret\r\nX-Evil: 1"], 1, HEADER_FORMAT),
     "LF in value": (["X-B: sekret\nX-Evil: 1"], 0, HEADER_FORMAT),
-    "NUL in value": (["X-B: sekret\x00"], 0, HEADER_FORMAT),
+    "NUL in value": (["X-B: sekret\x00"], 0, "a string may not hold control characters (but "
+                     "tab, line feed and carriage return) or U+FFFE/U+FFFF: FHIR XML cannot "
+                     "carry them"),
     "missing colon": (["no-colon-sekret"], 0, "headers look like 'Name: value'"),
     "space in name": (["X B: sekret"], 0, HEADER_FORMAT),
     "space before colon": (["X-B : sekret"], 0, HEADER_FORMAT),
