@@ -50,6 +50,7 @@ MASKS = [  # order matters: tokens and hashes before the shorter patterns inside
     (re.compile(r"\b[0-9a-f]{32,}\b"), "<hash>"),
     (re.compile(r"\b[A-Za-z0-9+/]{40,}={0,2}"), "<hash>"),
     (re.compile(r"\b00-<hash>-[0-9a-f]{16}-0\d\b"), "<traceparent>"),
+    (re.compile(r"\bmsg_\d+\b"), "msg_<n>"),  # the demo receiver's messages come in between
 ]
 NOISE_HEADERS = re.compile(r"^(date|server|content-length|vary): .*\n", re.M | re.I)
 
@@ -103,7 +104,7 @@ def matches(expected: str, actual: str) -> bool:
 
 @dataclass
 class Gateway:
-    """A gateway served by `wijkgateway serve` on a fresh database, as `make run` starts it."""
+    """A gateway started as `make run` starts it, on a fresh database and port."""
 
     url: str
     receiver_port: int
@@ -113,7 +114,8 @@ class Gateway:
 
 @contextmanager
 def fresh_gateway() -> Iterator[Gateway]:
-    """Migrate, load the demo and serve in a subprocess, on a new port and database."""
+    """`wijkgateway demo run` (server, delivery worker and demo receiver; it migrates and loads
+    the demo) in a subprocess, on a new port and database, its output in ``demo-run.log``."""
     with tempfile.TemporaryDirectory(prefix="wg-docs-") as name:
         folder = Path(name)
         port = free_port()
@@ -124,18 +126,16 @@ def fresh_gateway() -> Iterator[Gateway]:
                "WIJKGATEWAY_SIGNING_KEY_PATH": str(folder / "signing-key.json"),
                "WIJKGATEWAY_AUDIT_SIGNING_KEY_PATH": str(folder / "audit-key"),
                "WIJKGATEWAY_LOG_JSON": "true"}
-        for command in (["db", "upgrade"], ["demo", "load"]):
-            subprocess.run([str(CLI), *command], env=env, cwd=ROOT, check=True,
-                           capture_output=True)
-        server = subprocess.Popen([str(CLI), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                  env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        try:
-            _wait_until_ready(url, server)
-            yield Gateway(url, free_port(), folder, env)
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+        with (folder / "demo-run.log").open("wb") as log:
+            server = subprocess.Popen(
+                [str(CLI), "demo", "run", "--host", "127.0.0.1", "--port", str(port)],
+                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                _wait_until_ready(url, server)
+                yield Gateway(url, free_port(), folder, env)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
 
 
 def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:

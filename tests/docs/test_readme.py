@@ -3,6 +3,8 @@ starts it (tests/docs/runner.py has the rules), and the README kept short."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from tests.docs import runner
 
 README = runner.ROOT / "README.md"
+TERMINAL = re.compile(r"In the `make run` terminal.*?```text\n(.*?)```", re.S)
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +21,25 @@ def gateway() -> Iterator[runner.Gateway]:
         yield live
 
 
-def test_the_first_referral_prints_what_the_readme_shows(gateway: runner.Gateway) -> None:
-    assert runner.mismatches(README, gateway) == []
+@pytest.fixture(scope="module")
+def drifted(gateway: runner.Gateway) -> list[str]:
+    """The README's blocks run once; the messages of those that printed something else."""
+    return runner.mismatches(README, gateway)
+
+
+def test_the_first_referral_prints_what_the_readme_shows(drifted: list[str]) -> None:
+    assert drifted == []
+
+
+def test_the_make_run_terminal_shows_the_webhooks_the_readme_shows(
+        drifted: list[str], gateway: runner.Gateway) -> None:
+    shown = TERMINAL.search(README.read_text()).group(1)
+    log = gateway.folder / "demo-run.log"
+    deadline = time.monotonic() + 30  # a wait for the worker, not a measurement
+    while time.monotonic() < deadline and log.read_text().count("webhook -> ") < 4:
+        time.sleep(0.1)
+    printed = [line for line in log.read_text().splitlines() if line.startswith("webhook -> ")]
+    assert runner.matches(shown, "\n".join(printed)), "\n".join(printed)
 
 
 def test_the_first_referral_has_five_checked_steps() -> None:
