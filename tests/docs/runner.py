@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,10 +163,15 @@ def run(page: Path, gateway: Gateway) -> list[tuple[Block, str]]:
         for doc, real in swaps:
             code = code.replace(doc, real)
         script += [f"echo '{MARK}'", code]
-    done = subprocess.run(["bash", "-c", "\n".join(script) + "\nkill $(jobs -p) 2>/dev/null\n"],
-                          env=gateway.env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, stdin=subprocess.DEVNULL)
-    output = done.stdout
+    shell = subprocess.Popen(["bash", "-c", "\n".join(script)], env=gateway.env, cwd=ROOT,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)  # its own group: the page's receiver too
+    try:
+        output, _ = shell.communicate(timeout=120)
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(shell.pid, signal.SIGTERM)
+        shell.wait()
     for doc, real in swaps:
         output = output.replace(real, doc)
     printed = output.split(MARK + "\n")[1:]
