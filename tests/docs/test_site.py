@@ -67,3 +67,35 @@ def test_the_readme_links_to_files_that_exist() -> None:
     pages = {"walkthrough", "consent", "processing-log", "operations", "configuration",
              "benchmarks", "design", "deployment"}  # what the issue asks the README to lead to
     assert pages - {Path(target).stem for target in local} == set()
+
+
+def test_the_diagram_renders_offline_in_a_browser(site: Path) -> None:
+    """Chromium opens the built site from disk with every non-file request refused: the vendored
+    mermaid script draws the diagram (into mkdocs-material's closed shadow root, so its size
+    tells), and no request tries to leave the machine."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+
+    outside: list[str] = []
+
+    def local_only(route) -> None:  # noqa: ANN001 (playwright's Route)
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route("**/*", local_only)
+        page.goto((site / "index.html").as_uri())
+        page.wait_for_function("() => typeof mermaid === 'object' && document.querySelector("
+                               "'div.mermaid')?.getBoundingClientRect().height > 100",
+                               timeout=20_000)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.locator("div.mermaid").screenshot(path=ARTIFACTS / "docs-diagram.png")
+        assert page.locator("pre.mermaid").count() == 0  # every block was drawn
+        browser.close()
+    assert outside == []
