@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from joserfc import jwt
@@ -140,6 +141,9 @@ def test_config_table_lists_every_setting(env: None) -> None:
     output = runner.invoke(app, ["config", "table"]).output
     for name in Settings.model_fields:
         assert f"`WIJKGATEWAY_{name.upper()}`" in output
+    # docs/configuration.md shows the generated table as it is (regenerate it on a change)
+    documented = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
+    assert output.strip() in documented
 
 
 @pytest.mark.parametrize("environment", ["test", "production"])
