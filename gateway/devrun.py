@@ -147,10 +147,16 @@ def subscribe_receiver(sessions: sessionmaker[Session], policy: Policy, url: str
 
 
 def serve_checks(settings: Settings, host: str, port: int) -> None:
-    """Before ``serve`` binds: a busy port is one line and exit 2 (not a traceback after
-    ``gateway_started``); a public base URL naming another port is a warning."""
+    """Before ``serve`` binds: a busy port, or a production signing key that is missing, is
+    one line and exit 2 (not a traceback from uvicorn's start-up); a public base URL naming
+    another port is a warning."""
     from gateway.cli._common import fail
+    from gateway.settings import Environment
     from gateway.startup import PortBusy, port_mismatch, require_free_port
+
+    key = settings.signing_key_path
+    if settings.environment is Environment.PRODUCTION and not key.exists():
+        fail(f"signing key {key} not found; create it with `wijkgateway keys generate`")
 
     try:
         require_free_port(host, port)

@@ -313,3 +313,18 @@ def test_configuration_problems_are_one_line(db: Path, monkeypatch: pytest.Monke
     keys = db.parent.parent / "keys"
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", f"error: {message.format(keys=keys)}\n")
+
+
+def test_serve_in_production_without_a_signing_key_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gateway.devrun import serve_checks
+    from gateway.settings import Settings
+
+    settings = Settings(environment="production", secret_key="s" * 40, pseudonym_key="p" * 40,
+                        signing_key_path=tmp_path / "missing.json",
+                        public_base_url="https://gateway.example")
+    with pytest.raises(typer.Exit) as stopped:
+        serve_checks(settings, "127.0.0.1", 0)
+    assert stopped.value.exit_code == 2
+    assert capsys.readouterr().err == (f"error: signing key {tmp_path / 'missing.json'} not "
+                                       "found; create it with `wijkgateway keys generate`\n")
