@@ -198,6 +198,14 @@ def test_outbox_status_must_be_a_real_state(db: Path) -> None:
     assert not db.exists()  # refused before anything else
 
 
+def test_serve_refuses_a_port_out_of_range(db: Path) -> None:
+    result = runner.invoke(app, ["serve", "--port", "99999"])  # was an OverflowError traceback
+    assert result.exit_code == 2
+    assert ("Invalid value for '--port': Input should be less than or equal to 65535"
+            in _flat(result.stderr))
+    assert not db.exists()  # refused before anything else
+
+
 def test_consent_explain_says_not_a_valid_bsn(db: Path) -> None:
     result = runner.invoke(app, ["consent", "explain", "--activity", "casusoverleg",
                                  "--patient", "123456788", "--recipient", "a:b"])

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+          port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
           workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1) -> None:
     """Serve the API (docs at /docs); refuses to start on a schema older than the code."""
     import uvicorn
