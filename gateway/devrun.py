@@ -146,27 +146,6 @@ def subscribe_receiver(sessions: sessionmaker[Session], policy: Policy, url: str
                 replace_subscription(session, caller, row, {**document, "id": row.id}, policy)
 
 
-def serve_checks(settings: Settings, host: str, port: int) -> None:
-    """Before ``serve`` binds: a busy port, or a production signing key that is missing, is
-    one line and exit 2 (not a traceback from uvicorn's start-up); a public base URL naming
-    another port is a warning."""
-    from gateway.cli._common import fail
-    from gateway.settings import Environment
-    from gateway.startup import PortBusy, port_mismatch, require_free_port
-
-    key = settings.signing_key_path
-    if settings.environment is Environment.PRODUCTION and not key.exists():
-        fail(f"signing key {key} not found; create it with `wijkgateway keys generate`")
-
-    try:
-        require_free_port(host, port)
-    except PortBusy as error:
-        fail(str(error))
-    warning = port_mismatch(settings.public_base_url, port)
-    if warning:
-        typer.echo(f"warning: {warning}", err=True)
-
-
 def _banner(settings: Settings, receiver: DemoReceiver, port_hint: bool) -> list[str]:
     from gateway.auth.clients import webhook_secret
     from gateway.demo import DEMO_CLIENTS, demo_secret
@@ -192,6 +171,7 @@ def run(host: str, port: int) -> None:
     stopped."""
     from gateway.auth.clients import webhook_secret
     from gateway.cli._common import fail
+    from gateway.cli.server import serve_checks
     from gateway.errors import GatewayError
     from gateway.logging import configure_logging
     from gateway.outbox.egress import policy_for

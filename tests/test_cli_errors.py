@@ -325,8 +325,7 @@ def test_configuration_problems_are_one_line(db: Path, monkeypatch: pytest.Monke
 
 def test_serve_in_production_without_a_signing_key_is_one_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from gateway.devrun import serve_checks
-    from gateway.settings import Settings
+    from gateway.cli.server import serve_checks
 
     settings = Settings(environment="production", secret_key="s" * 40, pseudonym_key="p" * 40,
                         signing_key_path=tmp_path / "missing.json",

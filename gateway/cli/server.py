@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gateway.cli._common import require_schema, sessions, settings
+from gateway.cli._common import fail, require_schema, sessions, settings
 
 if TYPE_CHECKING:
     from gateway.settings import Settings
@@ -21,13 +21,31 @@ def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0
     """Serve the API (docs at /docs); refuses to start on a schema older than the code."""
     import uvicorn
 
-    from gateway.devrun import serve_checks
-
     config = settings()
     require_schema(config)
     serve_checks(config, host, port)  # a busy port, a public base URL on another port
     uvicorn.run("gateway.app:create_app", factory=True, host=host, port=port, workers=workers,
                 access_log=False, log_config=None, **proxy_options(config))
+
+
+def serve_checks(config: Settings, host: str, port: int) -> None:
+    """Before ``serve`` or ``demo run`` binds: a busy port, or a production signing key that is
+    missing, is one line and exit 2 (not a traceback from uvicorn's start-up); a public base URL
+    naming another port is a warning."""
+    from gateway.settings import Environment
+    from gateway.startup import PortBusy, port_mismatch, require_free_port
+
+    key = config.signing_key_path
+    if config.environment is Environment.PRODUCTION and not key.exists():
+        fail(f"signing key {key} not found; create it with `wijkgateway keys generate`")
+
+    try:
+        require_free_port(host, port)
+    except PortBusy as error:
+        fail(str(error))
+    warning = port_mismatch(config.public_base_url, port)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def proxy_options(config: Settings) -> dict[str, object]:
