@@ -27,7 +27,7 @@ from standardwebhooks.webhooks import Webhook
 from gateway.auth.clients import webhook_secret
 from gateway.auth.token_exchange import exchange_form
 from gateway.demo import DEMO_ACTORS, demo_secret
-from gateway.devrun import DemoReceiver
+from gateway.demo_receiver import DemoReceiver
 from gateway.settings import DEVELOPMENT_SECRET_KEY
 from gateway.startup import database_location, local_base_url, port_mismatch
 from tests.support.samples import service_request
