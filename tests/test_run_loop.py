@@ -45,7 +45,8 @@ class Process:
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         for line in self.proc.stdout:  # type: ignore[union-attr]
@@ -67,14 +68,14 @@ class Process:
         raise AssertionError(f"line not seen; stdout ends {self.seen[-10:]}, stderr {stderr}")
 
     def interrupt(self) -> int:
-        """Ctrl-C, then the exit code (the rest of stdout is read into ``seen``)."""
+        """Ctrl-C, then the exit code (the rest of stdout is read into ``seen``: the reader
+        ends at the closed pipe, so nothing is waited for by the clock)."""
         self.proc.send_signal(signal.SIGINT)
         code = self.proc.wait(timeout=STARTUP_SECONDS)
-        while True:
-            try:
-                self.seen.append(self.lines.get(timeout=1))
-            except queue.Empty:
-                return code
+        self.reader.join(timeout=STARTUP_SECONDS)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get_nowait())
+        return code
 
     def kill(self) -> None:
         if self.proc.poll() is None:
