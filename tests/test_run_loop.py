@@ -31,7 +31,7 @@ from gateway.demo_receiver import DemoReceiver
 from gateway.settings import DEVELOPMENT_SECRET_KEY
 from gateway.startup import database_location, local_base_url, port_mismatch
 from tests.support.samples import service_request
-from tests.support.server import free_port
+from tests.support.server import free_port, stop
 
 WIJKGATEWAY = str(Path(sys.executable).parent / "wijkgateway")
 STARTUP_SECONDS = 60  # a deadline so a broken start fails the test instead of hanging it
@@ -322,3 +322,15 @@ def test_demo_run_is_for_development_only(tmp_path: Path) -> None:
                           cwd=tmp_path, capture_output=True, text=True, timeout=STARTUP_SECONDS)
     assert (done.returncode, done.stdout, done.stderr) == (
         2, "", "error: demo run is for development only (WIJKGATEWAY_ENVIRONMENT=development)\n")
+
+
+def test_a_server_that_ignores_sigterm_is_killed_not_left_behind() -> None:
+    """tests/support/server.stop, which the docs and deploy tests end their servers with."""
+    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, sys, time; "
+                                 "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                                 "print('ready', flush=True); time.sleep(120)"],
+                                stdout=subprocess.PIPE, text=True)
+    assert stubborn.stdout.readline() == "ready\n"  # type: ignore[union-attr]
+    with pytest.raises(subprocess.TimeoutExpired):
+        stop(stubborn, seconds=0.5)
+    assert stubborn.returncode == -signal.SIGKILL

@@ -34,7 +34,7 @@ from tests.deploy.files import (
     workloads,
 )
 from tests.support.postgres import APP, OWNER, PostgresServer
-from tests.support.server import free_port
+from tests.support.server import free_port, stop
 
 pytestmark = pytest.mark.postgres
 BIN = Path(sys.executable).parent
@@ -174,6 +174,5 @@ def test_the_development_compose_file_serves_the_demo(postgres: PostgresServer, 
         assert token.status_code == 200, token.text
         assert token.json()["token_type"] == "Bearer"
     finally:
-        api.terminate()
-        api.wait(timeout=30)
+        stop(api)
     assert subprocess.run(probe, capture_output=True, timeout=30).returncode == 1  # unhealthy

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.server import free_port
+from tests.support.server import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / ".venv" / "bin" / "wijkgateway"
@@ -135,8 +135,7 @@ def fresh_gateway() -> Iterator[Gateway]:
                 _wait_until_ready(url, server)
                 yield Gateway(url, free_port(), folder, env)
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                stop(server)
 
 
 def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
