@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import errno
 import socket
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
+from gateway.db.migrate import sqlite_file
 from gateway.settings import (
     DEVELOPMENT_PSEUDONYM_KEY,
     DEVELOPMENT_SECRET_KEY,
@@ -37,9 +37,12 @@ def pages(base_url: str) -> dict[str, str]:
 
 def database_location(database_url: str) -> str:
     """A SQLite file as its absolute path; any other database as its URL without password."""
+    path = sqlite_file(database_url)
+    if path is not None:
+        return str(path.resolve())
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        return str(Path(url.database or "").resolve()) if url.database else "(in memory)"
+        return "(in memory)"
     return url.render_as_string(hide_password=True)
 
 

@@ -235,6 +235,8 @@ class TestStartupFacts:
 
     def test_database_location(self, tmp_path: Path) -> None:
         assert database_location(f"sqlite:///{tmp_path}/a/../g.db") == str(tmp_path / "g.db")
+        assert database_location("sqlite:///:memory:") == "(in memory)"  # was cwd/:memory:
+        assert database_location("sqlite://") == "(in memory)"
         assert database_location("postgresql+psycopg://wg:s3cret@db:5432/wg") == \
             "postgresql+psycopg://wg:***@db:5432/wg"
 
