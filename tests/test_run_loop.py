@@ -27,7 +27,7 @@ from standardwebhooks.webhooks import Webhook
 from gateway.auth.clients import webhook_secret
 from gateway.auth.token_exchange import exchange_form
 from gateway.demo import DEMO_ACTORS, demo_secret
-from gateway.demo_receiver import DemoReceiver
+from gateway.demo_receiver import DemoReceiver, signature_ok
 from gateway.settings import DEVELOPMENT_SECRET_KEY
 from gateway.startup import database_location, local_base_url, port_mismatch
 from tests.support.samples import service_request
@@ -263,22 +263,28 @@ class TestDemoReceiver:
 
     BODY = b'{"resourceType": "Task", "id": "t1", "status": "accepted", "note": [{"text": "x"}]}'
 
-    def test_a_verified_delivery_is_one_line(self, receiver: tuple[DemoReceiver, list[str]]
-                                             ) -> None:
+    @pytest.mark.parametrize(("signer", "status", "verdict"), [
+        ("k" * 40, 204, "signature ok"), ("o" * 40, 401, "signature REJECTED")],
+        ids=["the client's secret", "another secret"])
+    def test_each_delivery_is_one_line_with_its_verdict(
+            self, receiver: tuple[DemoReceiver, list[str]], signer: str, status: int,
+            verdict: str) -> None:
         server, printed = receiver
-        secret = webhook_secret("k" * 40, "demo-huisarts")
+        secret = webhook_secret(signer, "demo-huisarts")
         response = self.send(f"{server.url}/demo-huisarts/Task/t1", self.BODY, secret)
-        assert response.status_code == 204
+        assert response.status_code == status
         assert printed == ["webhook -> demo-huisarts: nl.wijkgateway.referral.accepted Task/t1 "
-                           "status=accepted signature ok (msg_7)"]
+                           f"status=accepted {verdict} (msg_7)"]
 
-    def test_another_secret_is_rejected(self, receiver: tuple[DemoReceiver, list[str]]) -> None:
-        server, printed = receiver
-        other = webhook_secret("o" * 40, "demo-huisarts")
-        response = self.send(f"{server.url}/demo-huisarts/Task/t1", self.BODY, other)
-        assert response.status_code == 401
-        assert printed == ["webhook -> demo-huisarts: nl.wijkgateway.referral.accepted Task/t1 "
-                           "status=accepted signature REJECTED (msg_7)"]
+    def test_a_stale_timestamp_is_refused(self) -> None:
+        """Standard Webhooks' replay window: five minutes either way, not one second more."""
+        secret = webhook_secret("k" * 40, "demo-huisarts")
+        signed = 1_700_000_000
+        headers = {"webhook-id": "msg_7", "webhook-timestamp": str(signed),
+                   "webhook-signature": Webhook(secret).sign(
+                       "msg_7", dt.datetime.fromtimestamp(signed, dt.UTC), self.BODY.decode())}
+        assert [signature_ok(secret, headers, self.BODY, signed + offset)
+                for offset in (-301, -300, 0, 300, 301)] == [False, True, True, True, False]
 
     def test_an_unknown_client_is_404(self, receiver: tuple[DemoReceiver, list[str]]) -> None:
         server, printed = receiver
