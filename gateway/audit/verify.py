@@ -141,6 +141,12 @@ def plan(connection: Connection, identity: LogIdentity, parts: int = 1) -> Plan:
         except NoteError as error:
             return _refused(size, f"checkpoint at size {row.seq} is not signed by the log's key "
                                   f"({error}): it was forged or inserted", row.seq)
+        if signed.origin != identity.origin:  # the key's, so a setting changed, not the log
+            return _refused(size, f"checkpoint at size {row.seq} was signed for the log "
+                                  f"{signed.origin}, but this gateway's log is "
+                                  f"{identity.origin}: set WIJKGATEWAY_PUBLIC_BASE_URL (or "
+                                  "WIJKGATEWAY_AUDIT_ORIGIN) as it was when it was signed",
+                            row.seq)
         if (signed.origin, signed.size, signed.root.hex()) != (identity.origin, row.seq,
                                                                 row.hash):
             return _refused(size, f"checkpoint at size {row.seq} does not match its signed "

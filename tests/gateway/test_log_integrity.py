@@ -124,6 +124,21 @@ class TestCheckpoints:
         assert verify(sessions).problem == ("checkpoint at size 4 does not match its signed "
                                             "note (size 4, origin 127.0.0.1:8000/processing-log)")
 
+    def test_a_checkpoint_signed_for_another_origin_names_the_setting(
+            self, published: str, sessions) -> None:  # noqa: ANN001
+        # A shell without the server's WIJKGATEWAY_PUBLIC_BASE_URL: the log is intact, the
+        # setting is not (was "does not match its signed note", which reads as tampering).
+        context = sessions.kw["info"][CONTEXT]
+        moved = dataclasses.replace(context.identity, origin="127.0.0.1:18433/processing-log")
+        with sessions() as session:
+            result = verify_log(session.connection(), moved)
+        assert (result.ok, result.bad_seq) == (False, 4)
+        assert result.problem == (
+            "checkpoint at size 4 was signed for the log 127.0.0.1:8000/processing-log, but "
+            "this gateway's log is 127.0.0.1:18433/processing-log: set "
+            "WIJKGATEWAY_PUBLIC_BASE_URL (or WIJKGATEWAY_AUDIT_ORIGIN) as it was when it was "
+            "signed")
+
     def test_a_previous_key_still_verifies_after_rotation(
             self, published: str, settings: Settings, sessions,
             tmp_path) -> None:  # noqa: ANN001
