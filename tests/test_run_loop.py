@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import queue
 import re
 import signal
@@ -31,7 +30,7 @@ from gateway.demo_receiver import DemoReceiver, signature_ok
 from gateway.settings import DEVELOPMENT_SECRET_KEY
 from gateway.startup import database_location, local_base_url, port_mismatch
 from tests.support.samples import service_request
-from tests.support.server import free_port, stop
+from tests.support.server import environment_without_settings, free_port, stop
 
 WIJKGATEWAY = str(Path(sys.executable).parent / "wijkgateway")
 STARTUP_SECONDS = 60  # a deadline so a broken start fails the test instead of hanging it
@@ -84,8 +83,7 @@ class Process:
 
 
 def demo_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIJKGATEWAY_")}
-    return {**env, "WIJKGATEWAY_ENVIRONMENT": "development",
+    return {**environment_without_settings(), "WIJKGATEWAY_ENVIRONMENT": "development",
             "WIJKGATEWAY_DATA_DIR": str(tmp_path), **extra}
 
 

@@ -34,7 +34,7 @@ from tests.deploy.files import (
     workloads,
 )
 from tests.support.postgres import APP, OWNER, PostgresServer
-from tests.support.server import free_port, stop
+from tests.support.server import environment_without_settings, free_port, stop
 
 pytestmark = pytest.mark.postgres
 BIN = Path(sys.executable).parent
@@ -60,7 +60,7 @@ def _base_env(tmp_path: Path, settings: dict[str, str]) -> dict[str, str]:
     """This process's environment without WIJKGATEWAY_* variables, plus the image's key paths
     moved from /etc/wijkgateway into tmp_path (their folders made, as the image does), plus
     ``settings``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WIJKGATEWAY_")}
+    env = environment_without_settings()
     env.update(settings, PATH=f"{BIN}:{os.environ['PATH']}", WIJKGATEWAY_DATA_DIR=str(tmp_path))
     for key in ("WIJKGATEWAY_SIGNING_KEY_PATH", "WIJKGATEWAY_AUDIT_SIGNING_KEY_PATH"):
         env[key] = str(tmp_path / image_env()[key].removeprefix("/etc/wijkgateway/"))

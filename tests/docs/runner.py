@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.server import free_port, stop
+from tests.support.server import environment_without_settings, free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / ".venv" / "bin" / "wijkgateway"
@@ -121,7 +121,7 @@ def fresh_gateway() -> Iterator[Gateway]:
         folder = Path(name)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "WIJKGATEWAY_ENVIRONMENT": "development",
+        env = {**environment_without_settings(), "WIJKGATEWAY_ENVIRONMENT": "development",
                "WIJKGATEWAY_DATABASE_URL": f"sqlite:///{folder}/wijkgateway.db",
                "WIJKGATEWAY_PUBLIC_BASE_URL": url,
                "WIJKGATEWAY_SIGNING_KEY_PATH": str(folder / "signing-key.json"),

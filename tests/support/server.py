@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import threading
@@ -17,6 +18,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def environment_without_settings() -> dict[str, str]:
+    """This process's environment without any ``WIJKGATEWAY_*`` variable, for a gateway
+    subprocess: a setting in the shell that runs the tests must not change what it does."""
+    return {key: value for key, value in os.environ.items()
+            if not key.startswith("WIJKGATEWAY_")}
 
 
 def stop(process: subprocess.Popen, seconds: float = 30) -> None:
