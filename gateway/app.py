@@ -98,8 +98,9 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     app = FastAPI(
         title="wijkgateway",
         summary="Message gateway for Dutch neighbourhood teams (wijkteams).",
-        description="GP referrals over FHIR R4B with status feedback. Authenticate with OAuth2 "
-                    "client credentials at /oauth/token.",
+        description="GP referrals over FHIR R4B with status feedback. Authenticate at "
+                    "/oauth/token: OAuth2 client credentials, and a token exchange (RFC 8693) "
+                    "naming the worker for a resident's data.",
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None, redoc_url=None,  # gateway.docs_pages serves /docs from package assets

@@ -14,8 +14,9 @@ LINKS = (("/docs", "API documentation (OpenAPI, try it out)"),
 PAGE = ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<title>wijkgateway</title></head><body>\n<h1>wijkgateway</h1>\n"
         "<p>Message gateway for Dutch neighbourhood teams: GP referrals over FHIR R4B, consent "
-        "enforced, every processing logged. Authenticate with OAuth2 client credentials at "
-        "<code>/oauth/token</code>.</p>\n<ul>\n"
+        "enforced, every processing logged. Authenticate at <code>/oauth/token</code>: OAuth2 "
+        "client credentials, and a token exchange (RFC 8693) naming the worker for a "
+        "resident's data.</p>\n<ul>\n"
         + "".join(f"<li><a href=\"{href}\">{text}</a> <code>{href}</code></li>\n"
                   for href, text in LINKS)
         + "</ul>\n</body></html>\n")

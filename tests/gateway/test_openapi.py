@@ -300,6 +300,14 @@ def test_only_r4b_resource_paths_count_as_fhir_resources() -> None:
 
 # ---- summaries ------------------------------------------------------------------------------
 
+def test_the_description_names_both_ways_to_a_token() -> None:
+    # client credentials alone answer 403 on a resident's data: the front page says so too
+    assert DOC["info"]["description"] == (
+        "GP referrals over FHIR R4B with status feedback. Authenticate at /oauth/token: OAuth2 "
+        "client credentials, and a token exchange (RFC 8693) naming the worker for a "
+        "resident's data.")
+
+
 def test_every_operation_has_a_summary_a_person_wrote() -> None:
     defaults = {route.name.replace("_", " ").title() for route in iter_route_contexts(APP.routes)
                 if route.name}
