@@ -15,6 +15,7 @@ from pathlib import Path
 from packaging.specifiers import SpecifierSet
 
 from tests.deploy.files import REPO, dockerfile, image_env, resource
+from tests.support.server import environment_without_settings
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 
@@ -101,7 +102,8 @@ def test_the_key_paths_it_sets_are_the_kubernetes_configmaps() -> None:
 def test_init_keys_makes_both_keys_once_and_keeps_them(tmp_path: Path) -> None:
     """The image's key generation, run here with the venv's wijkgateway: a second run (every
     `docker compose up`) keeps both keys byte for byte."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    env = {**environment_without_settings(),
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
            "WIJKGATEWAY_SIGNING_KEY_PATH": str(tmp_path / "signing-key" / "signing-key.json"),
            "WIJKGATEWAY_AUDIT_SIGNING_KEY_PATH": str(tmp_path / "audit-key" / "audit-key"),
            "WIJKGATEWAY_DATA_DIR": str(tmp_path),
