@@ -269,7 +269,9 @@ class TestReadinessFollowsTheSchema:
 
     def test_a_newer_schema_is_ready(self, url: str, client: TestClient) -> None:
         _set_revision(Path(url.removeprefix("sqlite:///")), "9999_from_a_newer_release")
-        assert client.get("/readyz").status_code == 200
+        response = client.get("/readyz")
+        assert (response.status_code, response.json()) == (200, {"status": "ok",
+                                                                 "database": "ok"})
 
     def test_a_usable_answer_is_cached_for_a_while(
             self, url: str, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
