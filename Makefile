@@ -52,7 +52,7 @@ test: install-test lint
 
 # The documentation site (mkdocs-material) into site/; `make test` builds it with --strict too
 # (tests/docs/test_site.py), so a broken link fails the suite.
-docs: install-test
+docs: $(VENV)/.installed-test  # mkdocs only: no PostgreSQL or Chromium needed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: install-test
