@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-from gateway.db.migrate import sqlite_file
+from gateway.db.migrate import shown_url, sqlite_file
 from gateway.settings import (
     DEVELOPMENT_PSEUDONYM_KEY,
     DEVELOPMENT_SECRET_KEY,
@@ -40,10 +40,9 @@ def database_location(database_url: str) -> str:
     path = sqlite_file(database_url)
     if path is not None:
         return str(path.resolve())
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
+    if make_url(database_url).get_backend_name() == "sqlite":
         return "(in memory)"
-    return url.render_as_string(hide_password=True)
+    return shown_url(database_url)
 
 
 def development_keys_in_use(settings: Settings) -> bool:

@@ -14,13 +14,12 @@ def db_upgrade(revision: str = "head") -> None:
     """Apply migrations (creates the SQLite file and its folder if needed). On PostgreSQL run
     it as the schema owner; WIJKGATEWAY_DATABASE_APP_ROLE names the role the gateway runs as."""
     from alembic.util import CommandError
-    from sqlalchemy import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    from gateway.db.migrate import upgrade
+    from gateway.db.migrate import shown_url, upgrade
 
     config = settings()
-    shown = make_url(config.database_url).render_as_string(hide_password=True)
+    shown = shown_url(config.database_url)
     try:
         upgrade(config.database_url, revision, app_role=config.database_app_role)
     except CommandError as error:  # e.g. an unknown revision

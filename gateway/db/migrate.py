@@ -91,13 +91,18 @@ def sqlite_file(database_url: str) -> Path | None:
     return Path(url.database)
 
 
+def shown_url(database_url: str) -> str:
+    """The URL as it may be printed or logged: the password masked as ``***``."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 def database_problem(database_url: str) -> str | None:
     """Why commands cannot use this database, in one line, or None. A missing SQLite file is
     reported, not created (connecting would leave an empty database behind)."""
     path = sqlite_file(database_url)
     if path is not None and not path.is_file():
         return f"no database at {path.resolve()}; {UPGRADE_HINT}"
-    shown = make_url(database_url).render_as_string(hide_password=True)
+    shown = shown_url(database_url)
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
