@@ -132,13 +132,15 @@ def fresh_gateway() -> Iterator[Gateway]:
                 [str(CLI), "demo", "run", "--host", "127.0.0.1", "--port", str(port)],
                 env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
             try:
-                _wait_until_ready(url, server)
+                _wait_until_ready(url, server, folder / "demo-run.log")
                 yield Gateway(url, free_port(), folder, env)
             finally:
                 stop(server)
 
 
-def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+def _wait_until_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    """Until /readyz answers 200; a gateway that exits or stays unready fails with the end of
+    its output (a failed migration or a busy port says why there)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and server.poll() is None:
         try:
@@ -147,7 +149,8 @@ def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"gateway did not become ready (exit code {server.poll()})")
+    raise RuntimeError(f"gateway did not become ready (exit code {server.poll()}):\n"
+                       f"{log.read_text(errors='replace')[-2000:]}")
 
 
 def run(page: Path, gateway: Gateway) -> list[tuple[Block, str]]:
