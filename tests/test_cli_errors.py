@@ -337,3 +337,16 @@ def test_serve_in_production_without_a_signing_key_is_one_line(
     assert stopped.value.exit_code == 2
     assert capsys.readouterr().err == (f"error: signing key {tmp_path / 'missing.json'} not "
                                        "found; create it with `wijkgateway keys generate`\n")
+
+
+@pytest.mark.parametrize("args", [["demo", "load"], ["demo", "subject-token", "demo-huisarts"]])
+def test_demo_data_is_refused_in_production(db: Path, monkeypatch: pytest.MonkeyPatch,
+                                             args: list[str]) -> None:
+    for name, value in (("ENVIRONMENT", "production"), ("PSEUDONYM_KEY", "p" * 40)):
+        monkeypatch.setenv(f"WIJKGATEWAY_{name}", value)
+    get_settings.cache_clear()
+    result = runner.invoke(app, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "error: demo data is never used in production (WIJKGATEWAY_ENVIRONMENT="
+               "production): its clients' secrets are public\n")
+    assert not db.exists()  # refused before the database is touched

@@ -11,11 +11,14 @@ app = typer.Typer(help="Demo data for a local try-out.", no_args_is_help=True)
 app.command("run")(devrun.command)  # make run: gateway, worker, demo receiver
 
 
-def _development_only() -> None:
+def _not_in_production() -> None:
+    """Demo clients have public secrets: never in production (the test environment loads them
+    for the suite; ``demo run`` alone needs development, for its loopback receiver)."""
     from gateway.settings import Environment
 
     if settings().environment is Environment.PRODUCTION:
-        fail("demo data is for development only")
+        fail("demo data is never used in production (WIJKGATEWAY_ENVIRONMENT=production): its "
+             "clients' secrets are public")
 
 
 @app.command("load")
@@ -24,7 +27,7 @@ def demo_load() -> None:
     from gateway.auth.clients import webhook_secret
     from gateway.demo import DEMO_CLIENTS, demo_secret, load_demo
 
-    _development_only()
+    _not_in_production()
     config = settings()
     with progress() as step:
         step("loading demo teams, clients and actors")
@@ -43,7 +46,7 @@ def demo_subject_token(client_id: str) -> None:
     from gateway.auth.token_exchange import subject_token
     from gateway.demo import DEMO_ACTORS, demo_secret
 
-    _development_only()
+    _not_in_production()
     if client_id not in DEMO_ACTORS:
         fail(f"not a demo client; one of: {', '.join(DEMO_ACTORS)}")
     typer.echo(subject_token(client_id, demo_secret(client_id), DEMO_ACTORS[client_id],
