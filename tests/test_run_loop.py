@@ -37,15 +37,20 @@ STARTUP_SECONDS = 60  # a deadline so a broken start fails the test instead of h
 
 
 class Process:
-    """A ``wijkgateway`` subprocess whose stdout lines are read as they come."""
+    """A ``wijkgateway`` subprocess whose stdout lines are read as they come; stderr is read
+    alongside, so a chatty child never blocks on a full pipe."""
 
     def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
         self.proc = subprocess.Popen([WIJKGATEWAY, *args], env=env, cwd=cwd, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
+        self.errors: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
+        self.error_reader = threading.Thread(target=self.errors.extend,
+                                             args=(self.proc.stderr,), daemon=True)
         self.reader.start()
+        self.error_reader.start()
 
     def _read(self) -> None:
         for line in self.proc.stdout:  # type: ignore[union-attr]
@@ -63,8 +68,8 @@ class Process:
             self.seen.append(line)
             if matches(line):
                 return line
-        stderr = self.proc.stderr.read() if self.proc.poll() is not None else ""  # type: ignore[union-attr]
-        raise AssertionError(f"line not seen; stdout ends {self.seen[-10:]}, stderr {stderr}")
+        raise AssertionError(f"line not seen; stdout ends {self.seen[-10:]}, "
+                             f"stderr {''.join(self.errors)}")
 
     def interrupt(self) -> int:
         """Ctrl-C, then the exit code (the rest of stdout is read into ``seen``: the reader
@@ -72,6 +77,7 @@ class Process:
         self.proc.send_signal(signal.SIGINT)
         code = self.proc.wait(timeout=STARTUP_SECONDS)
         self.reader.join(timeout=STARTUP_SECONDS)
+        self.error_reader.join(timeout=STARTUP_SECONDS)
         while not self.lines.empty():
             self.seen.append(self.lines.get_nowait())
         return code
@@ -210,7 +216,7 @@ def test_serve_warns_once_when_the_public_base_url_names_another_port(tmp_path: 
     try:
         served.wait_for(lambda line: '"event":"gateway_started"' in line)
         assert served.interrupt() == 0
-        assert served.proc.stderr.read() == (  # type: ignore[union-attr]
+        assert "".join(served.errors) == (
             f"warning: WIJKGATEWAY_PUBLIC_BASE_URL=http://127.0.0.1:8000 names port 8000, but "
             f"the gateway serves on port {port}: tokens, Location and fullUrl will point at "
             f"port 8000\n")
