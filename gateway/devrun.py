@@ -75,6 +75,8 @@ def _banner(settings: Settings, receiver: DemoReceiver, port_hint: bool) -> list
     out.append(f"demo receiver:  {receiver.url} stands in for " + " and ".join(
         f"{client_id} ({criteria})" for client_id, criteria in DEMO_SUBSCRIPTIONS)
         + ": one line per delivery, 'webhook -> ...'")
+    out.append("console login:  create an account first: .venv/bin/wijkgateway officers add "
+               "NAME (the demo has none)")
     if port_hint:
         out.append(f"other terminals (demo subject-token, audit verify): export "
                    f"{PUBLIC_BASE_URL_ENV}={settings.public_base_url}")

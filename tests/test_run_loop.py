@@ -133,6 +133,8 @@ def test_make_run_shows_the_whole_loop(tmp_path: Path) -> None:
         assert f"API:           {base}" in banner
         assert f"API docs:      {base}/docs" in banner
         assert f"console:       {base}/console" in banner
+        assert "console login:  create an account first: .venv/bin/wijkgateway officers add " \
+               "NAME (the demo has none)" in banner
         assert f"metrics:       {base}/metrics" in banner
         assert f"database:      {tmp_path / 'wijkgateway.db'}" in banner
         assert f"other terminals (demo subject-token, audit verify): export " \
