@@ -169,7 +169,7 @@ def run(page: Path, gateway: Gateway) -> list[tuple[Block, str]]:
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
                              start_new_session=True)  # its own group: the page's receiver too
     try:
-        output, _ = shell.communicate(timeout=120)
+        output, _ = shell.communicate(timeout=100)  # below pytest's 120 s, so this message wins
     finally:
         with suppress(ProcessLookupError):
             os.killpg(shell.pid, signal.SIGTERM)
