@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -66,10 +65,7 @@ def postgres() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def pg_template(postgres: PostgresServer) -> PostgresServer:
-    engine = sa.create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {TEMPLATE_DB} OWNER {PG_OWNER}")
-    engine.dispose()
+    postgres.create_database("", name=TEMPLATE_DB)
     upgrade(postgres.url(TEMPLATE_DB, user=PG_OWNER), app_role=PG_APP)  # as in production
     return postgres
 
@@ -88,11 +84,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN0
         shutil.copy(request.getfixturevalue("sqlite_template"), target)
         return f"sqlite:///{target}"
     server: PostgresServer = request.getfixturevalue("pg_template")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB} OWNER {PG_OWNER}")
-    engine.dispose()
+    name = server.create_database("t_", template=TEMPLATE_DB)
     return server.url(name, user=PG_APP)  # the gateway runs as a role that is not the owner
 
 

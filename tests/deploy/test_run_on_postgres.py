@@ -15,12 +15,10 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from tests.deploy.files import (
     DEPLOY,
@@ -48,12 +46,7 @@ def _args(workload: str, kind: str = "CronJob") -> list[str]:
 @pytest.fixture
 def database(postgres: PostgresServer) -> str:
     """A new database that only its owner has touched, as after PostgreSQL's first start."""
-    name = f"deploy_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name} OWNER {OWNER}")
-    engine.dispose()
-    return name
+    return postgres.create_database("deploy_")
 
 
 def _base_env(tmp_path: Path, settings: dict[str, str]) -> dict[str, str]:

@@ -3,8 +3,6 @@ backends, and back on downgrade; a referral with no personal AGB cannot go back,
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -32,12 +30,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN001
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'old.db'}"
     server: PostgresServer = request.getfixturevalue("postgres")
-    name = f"m_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name} OWNER {OWNER}")
-    engine.dispose()
-    return server.url(name, user=OWNER)
+    return server.url(server.create_database("m_"), user=OWNER)
 
 
 def _execute(url: str, *statements: str) -> None:

@@ -15,8 +15,11 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from tests.support.server import free_port
 
@@ -31,6 +34,19 @@ class PostgresServer:
 
     def url(self, database: str = "postgres", user: str = USER) -> str:
         return f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, prefix: str, template: str | None = None,
+                        name: str | None = None) -> str:
+        """A new database owned by the schema owner (a copy of ``template`` if given); its
+        name, random after ``prefix`` unless ``name`` is given."""
+        name = name or f"{prefix}{uuid.uuid4().hex[:12]}"
+        engine = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}"
+                                       f"{f' TEMPLATE {template}' if template else ''} "
+                                       f"OWNER {OWNER}")
+        engine.dispose()
+        return name
 
     def stop(self) -> None:
         _run([str(PG_BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate",
