@@ -46,10 +46,16 @@ def register_patient(session: Session, caller: Caller, document: dict[str, Any])
     return person
 
 
+# Persons and RelatedPersons keep no versions: every one is this version (a birth date
+# recorded after registration does not make a new one).
+REGISTERED_VERSION = 1
+
+
 def render_patient(person: Person) -> dict[str, Any]:
-    """A person as FHIR; never changed once registered, so always version 1."""
+    """A person as FHIR, as version ``REGISTERED_VERSION``."""
     return {"resourceType": "Patient", "id": person.id,
-            "meta": {"versionId": "1", "lastUpdated": person.created_at.isoformat()},
+            "meta": {"versionId": str(REGISTERED_VERSION),
+                     "lastUpdated": person.created_at.isoformat()},
             "identifier": [{"system": BSN_SYSTEM, "value": person.bsn}] if person.bsn else [],
             **({"birthDate": person.birth_date.isoformat()} if person.birth_date else {})}
 
@@ -86,9 +92,10 @@ def add_related_person(session: Session, caller: Caller, person_id: str, related
 
 
 def render_related_person(row: RelatedPersonRow) -> dict[str, Any]:
-    """A registered parent or guardian; never changed, so always version 1."""
+    """A registered parent or guardian, as version ``REGISTERED_VERSION``."""
     return {"resourceType": "RelatedPerson", "id": row.id,
-            "meta": {"versionId": "1", "lastUpdated": row.created_at.isoformat()},
+            "meta": {"versionId": str(REGISTERED_VERSION),
+                     "lastUpdated": row.created_at.isoformat()},
             "patient": {"reference": f"{PATIENT_PREFIX}{row.person_id}"},
             "relationship": [{"coding": [{"system": ROLE_CODE_SYSTEM,
                                           "code": row.relationship}]}],

@@ -15,12 +15,17 @@ from gateway.fhir import history
 from gateway.fhir.common import RawBody
 from gateway.fhir.prefer import written
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
-from gateway.persons import PATIENT_PREFIX, involved_person, register_patient, render_patient
+from gateway.persons import (
+    PATIENT_PREFIX,
+    REGISTERED_VERSION,
+    involved_person,
+    register_patient,
+    render_patient,
+)
 from gateway.runtime import DbSession, Runtime, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["Patient"], route_class=UnitOfWorkRoute)
-PERSON_VERSION = 1
 
 
 @router.post("/Patient", status_code=200, response_class=FhirResponse)
@@ -32,8 +37,8 @@ def create_patient(request: Request, body: RawBody, caller: PatientWrite, sessio
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
     person = register_patient(session, caller, document)
-    return written(request, render_patient(person), PERSON_VERSION, 200,
-                   history.version_url(request, "Patient", person.id, PERSON_VERSION))
+    return written(request, render_patient(person), REGISTERED_VERSION, 200,
+                   history.version_url(request, "Patient", person.id, REGISTERED_VERSION))
 
 
 @router.get("/Patient/{patient_id}", response_class=FhirResponse)
@@ -41,7 +46,7 @@ def read_patient(patient_id: str, caller: PatientRead, session: DbSession,
                  runtime: RuntimeDep) -> FhirResponse:
     """A resident your organisation helps now, as the consent decision lets you see them
     (the id only without it). Anyone else: 403, the same whether known or not."""
-    return history.vread("Patient", str(PERSON_VERSION),
+    return history.vread("Patient", str(REGISTERED_VERSION),
                          _versions(session, caller, runtime, patient_id))
 
 
@@ -62,6 +67,6 @@ def _versions(session: DbSession, caller: Caller, runtime: Runtime,
               patient_id: str) -> list[history.Version]:
     person = involved_person(session, caller, f"{PATIENT_PREFIX}{patient_id}",
                              "person.read_refused")
-    return [history.Version(PERSON_VERSION, "POST", person.created_at.isoformat(),
+    return [history.Version(REGISTERED_VERSION, "POST", person.created_at.isoformat(),
                             lambda: patient_as_seen_by(session, runtime.register, caller,
                                                        person))]

@@ -14,12 +14,11 @@ from gateway.fhir.common import RawBody
 from gateway.fhir.prefer import written
 from gateway.fhir_json import FhirResponse, decode_json_object, require_media_type
 from gateway.involvements.access import require_involved_with
-from gateway.persons import register_related_person, render_related_person
+from gateway.persons import REGISTERED_VERSION, register_related_person, render_related_person
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["RelatedPerson"], route_class=UnitOfWorkRoute)
-RELATED_PERSON_VERSION = 1
 
 
 @router.post("/RelatedPerson", status_code=201, response_class=FhirResponse)
@@ -30,15 +29,15 @@ def create_related_person(request: Request, body: RawBody, caller: RelatedPerson
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
     row = register_related_person(session, caller, document)
-    return written(request, render_related_person(row), RELATED_PERSON_VERSION, 201,
+    return written(request, render_related_person(row), REGISTERED_VERSION, 201,
                    history.version_url(request, "RelatedPerson", row.id,
-                                       RELATED_PERSON_VERSION))
+                                       REGISTERED_VERSION))
 
 
 @router.get("/RelatedPerson/{related_id}", response_class=FhirResponse)
 def read_related_person(related_id: str, caller: RelatedPersonWrite,
                         session: DbSession) -> FhirResponse:
-    return history.vread("RelatedPerson", str(RELATED_PERSON_VERSION),
+    return history.vread("RelatedPerson", str(REGISTERED_VERSION),
                          _versions(session, caller, related_id))
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from gateway.demo import DEMO_TEAM_IDENTIFIERS
 from gateway.fhir.metadata import capability_statement
 from tests.conftest import BASE_URL, bearer, involve
+from tests.support.markers import SQLITE_ONLY
 from tests.support.samples import (
     REFERRAL_SYSTEM,
     VALID_BSNS,
@@ -47,13 +47,7 @@ INTERACTION_ROUTES = {"create": ("POST", ""), "read": ("GET", "/{id}"),
 JSON = "application/fhir+json"
 URA = "http://fhir.nl/fhir/NamingSystem/ura"
 OTHER_BSN = VALID_BSNS[1]
-
-
-@pytest.fixture
-def database_url(sqlite_template: str, tmp_path: Path) -> str:
-    target = tmp_path / "wg.db"
-    shutil.copy(sqlite_template, target)
-    return f"sqlite:///{target}"
+pytestmark = SQLITE_ONLY
 
 
 @dataclass
