@@ -9,7 +9,6 @@ its scope (403 naming the scope) and without a token (401).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from gateway.app import create_app
 from gateway.auth.clients import add_client
 from gateway.auth.scopes import SCOPES, SYSTEM_SCOPES
 from gateway.console.auth import _console_user, _csrf_checked
+from gateway.openapi import required_scopes
 from gateway.settings import Settings
 from tests.conftest import BASE_URL, TEST_KEYS
 from tests.support.markers import SQLITE_ONLY
@@ -69,28 +69,12 @@ def _calls(route: Any) -> Iterator[Callable[..., Any]]:
             stack.append(sub)
 
 
-def _scope_of(call: Callable[..., Any], depth: int = 0) -> str | None:
-    """The scope a ``require_scope`` dependency checks, also when a wrapper calls one."""
-    if not inspect.isfunction(call) or depth > 2:
-        return None
-    names = inspect.getclosurevars(call)
-    scope = names.nonlocals.get("scope")
-    if call.__qualname__.startswith("require_scope.") and scope in SCOPES:
-        return scope
-    for value in (*names.nonlocals.values(), *names.globals.values()):
-        if inspect.isfunction(value) and (found := _scope_of(value, depth + 1)):
-            return found
-    return None
-
-
 def who_may_call(route: Any) -> str | None:
-    """A scope, ``CONSOLE_SESSION``, or None when the route declares nothing."""
-    for call in _calls(route):
-        if scope := _scope_of(call):
-            return scope
-        if call is _console_user:
-            return CONSOLE_SESSION
-    return None
+    """A scope (as the OpenAPI document finds it), ``CONSOLE_SESSION``, or None when the
+    route declares nothing."""
+    if getattr(route, "dependant", None) and (scopes := required_scopes(route)):
+        return scopes[0]
+    return CONSOLE_SESSION if any(call is _console_user for call in _calls(route)) else None
 
 
 ROUTES = _routes()
