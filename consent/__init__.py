@@ -24,9 +24,16 @@ from consent.records import (
     required_grantors,
 )
 from consent.register import ProcessingActivity, Register, RegisterError, parse_register
+from consent.representation import (
+    REPRESENTATION_KINDS,
+    RepresentationKind,
+    Representative,
+    speaks_for,
+)
 
 __all__ = [
     "GRANTORS",
+    "REPRESENTATION_KINDS",
     "ConsentRecord",
     "Decision",
     "DecisionError",
@@ -38,6 +45,8 @@ __all__ = [
     "RecipientDecision",
     "Register",
     "RegisterError",
+    "RepresentationKind",
+    "Representative",
     "Verdict",
     "age_on",
     "current_versions",
@@ -45,4 +54,5 @@ __all__ = [
     "minimise",
     "parse_register",
     "required_grantors",
+    "speaks_for",
 ]
