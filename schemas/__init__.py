@@ -32,6 +32,7 @@ from schemas.identifiers import (
     kind_of_system,
     parse_identifier_token,
 )
+from schemas.person import LOCAL_SYSTEM_PREFIX, PersonClaim, local_system
 from schemas.referral import Identifier, Referral, Subject
 from schemas.task_status import (
     TASK_STATUSES,
@@ -67,6 +68,9 @@ __all__ = [
     "kind_of_system",
     "parse_identifier_token",
     "Identifier",
+    "LOCAL_SYSTEM_PREFIX",
+    "PersonClaim",
+    "local_system",
     "Referral",
     "Subject",
     "can_transition",
