@@ -133,7 +133,9 @@ class Involvement(Base):
     """An organisation helps a person: who may speak for a resident and ask about them."""
 
     __tablename__ = "involvements"
-    __table_args__ = (Index("ix_involvements_person_organization", "person_id", "organization"),)
+    __table_args__ = (  # covers "involved?" and who-else-helps without reading the rows
+        Index("ix_involvements_person_helpers", "person_id", "organization", "started_at",
+              "ended_at", "sensitivity"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     organization: Mapped[str] = mapped_column(String(64))  # a team id, or agb:/ura:/client:
@@ -144,6 +146,8 @@ class Involvement(Base):
     ended_at: Mapped[datetime | None] = mapped_column()
     registered_by: Mapped[str] = mapped_column(String(64))  # the client that registered it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # none | veilig-thuis | sensitive-care: who-else-helps reveals the last two only on a basis
+    sensitivity: Mapped[str] = mapped_column(String(16), default="none")
 
 
 class IdentityReview(Base):

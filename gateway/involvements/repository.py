@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Exists, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.db.models import Involvement, Person
+from gateway.db.models import Involvement, OAuthClient, Person
 from gateway.db.types import utcnow
 
 _I = Involvement.__table__.c
@@ -43,6 +43,21 @@ def end_from_source(session: Session, organization: str, person_id: str, source_
         Involvement.person_id == person_id, Involvement.organization == organization,
         Involvement.source_ref == source_ref, Involvement.ended_at.is_(None)).values(ended_at=at))
     return result.rowcount or 0
+
+
+def open_from_source(session: Session, organization: str, person_id: str,
+                     source_ref: str) -> Involvement | None:
+    return session.scalars(select(Involvement).where(
+        Involvement.person_id == person_id, Involvement.organization == organization,
+        Involvement.source_ref == source_ref, Involvement.ended_at.is_(None)).limit(1)).first()
+
+
+def roles_of(session: Session, organization: str) -> set[str]:
+    """The roles of the clients that act for ``organization`` (its team, AGB/URA or id)."""
+    client = organization.removeprefix("client:") if organization.startswith("client:") else ""
+    return set(session.scalars(select(OAuthClient.role).where(or_(
+        OAuthClient.team_id == organization, OAuthClient.organization == organization,
+        OAuthClient.id == client))))
 
 
 def recent_registrations(session: Session, limit: int) -> list[tuple[Involvement, str | None]]:

@@ -25,7 +25,54 @@ SOURCE_REFERRAL_SENT = "referral-sent"
 SOURCE_REFERRAL_RECEIVED = "referral-received"
 SOURCE_REGISTRATION = "registration"
 SOURCES = (SOURCE_REFERRAL_SENT, SOURCE_REFERRAL_RECEIVED, SOURCE_REGISTRATION)
+SENSITIVITY_NONE = "none"
+SENSITIVITY_VEILIG_THUIS = "veilig-thuis"
+SENSITIVITY_CARE = "sensitive-care"  # e.g. addiction or mental health care (AVG art 9 data)
+SENSITIVITIES = (SENSITIVITY_NONE, SENSITIVITY_VEILIG_THUIS, SENSITIVITY_CARE)
+# An organisation's client role that makes its involvements sensitive when the source says not
+SENSITIVITY_OF_ROLE = {"veilig-thuis": SENSITIVITY_VEILIG_THUIS, "ggz": SENSITIVITY_CARE,
+                       "verslavingszorg": SENSITIVITY_CARE}
 log = get_logger()
+
+
+def open_involvement(session: Session, *, organization: str, person_id: str, source: str,
+                     source_ref: str, registered_by: str, sensitivity: str | None = None,
+                     start: datetime | None = None) -> Involvement:
+    """A system registered a case or trajectory (``source_ref``) of ``organization`` for the
+    person. Idempotent: while one from the same ``source_ref`` is open it is returned as it
+    is (a message delivered twice); after a close, the case reopened starts a new one.
+    ``sensitivity`` None: the organisation's role decides (Veilig Thuis, sensitive care)."""
+    if sensitivity is not None and sensitivity not in SENSITIVITIES:
+        raise Unprocessable(f"sensitivity must be one of {', '.join(SENSITIVITIES)}",
+                            expression="sensitivity")
+    if (row := repository.open_from_source(session, organization, person_id,
+                                           source_ref)) is not None:
+        return row
+    row = Involvement(organization=organization, person_id=person_id, source=source,
+                      source_ref=source_ref, started_at=start or utcnow(),
+                      registered_by=registered_by,
+                      sensitivity=sensitivity or _sensitivity_of(session, organization))
+    session.add(row)
+    session.flush()
+    audit.record(session, kind="write", action="involvement.opened", actor_id=registered_by,
+                 person_id=person_id,
+                 details={"involvement": row.id, "organization": organization,
+                          "source": source, "sensitivity": row.sensitivity})
+    log.info("involvement_opened", involvement_id=row.id, source=source)
+    return row
+
+
+def close_involvement(session: Session, *, organization: str, person_id: str,
+                      source_ref: str, at: datetime | None = None) -> int:
+    """The system closed the case: its open involvements end (default now). Returns how
+    many ended; 0 when none was open (a close delivered twice), which is logged nowhere."""
+    ended = repository.end_from_source(session, organization, person_id, source_ref,
+                                       at or utcnow())
+    if ended:
+        audit.record(session, kind="write", action="involvement.closed", person_id=person_id,
+                     details={"organization": organization, "source_ref": source_ref})
+        log.info("involvement_closed", count=ended)
+    return ended
 
 
 def register_referral(session: Session, *, sender: str, team_id: str, person_id: str,
@@ -106,6 +153,13 @@ def _organization_exists(session: Session, organization: str) -> bool:
         return session.scalar(select(OAuthClient.id).where(
             OAuthClient.organization == organization).limit(1)) is not None
     return session.get(Organization, organization) is not None
+
+
+def _sensitivity_of(session: Session, organization: str) -> str:
+    """The sensitivity the organisation's role implies (any of its clients')."""
+    roles = repository.roles_of(session, organization)
+    return next((SENSITIVITY_OF_ROLE[r] for r in sorted(roles) if r in SENSITIVITY_OF_ROLE),
+                SENSITIVITY_NONE)
 
 
 def _person_for(session: Session, patient: str) -> Person:
