@@ -1,14 +1,27 @@
-"""Adapters for external systems. Importing this package registers all of them."""
+"""Adapters for external systems: one package per system, enabled by configuration
+(``WIJKGATEWAY_ADAPTERS``). Imports nothing of ``gateway``."""
 
-from adapters import gp_referral  # noqa: F401  (registers itself)
-from adapters.base import Adapter, AdapterDescriptor, InvalidMessage, Issue
-from adapters.registry import all_adapters, get_adapter
+from adapters.base import (
+    Adapter,
+    AdapterDescriptor,
+    InvalidMessage,
+    Issue,
+    OutboundMessage,
+    Recipient,
+    RenderError,
+)
+from adapters.registry import UnknownAdapter, available, enable, get_adapter
 
 __all__ = [
     "Adapter",
     "AdapterDescriptor",
     "InvalidMessage",
     "Issue",
-    "all_adapters",
+    "OutboundMessage",
+    "Recipient",
+    "RenderError",
+    "UnknownAdapter",
+    "available",
+    "enable",
     "get_adapter",
 ]

@@ -1,22 +1,32 @@
-"""The adapter port: every external system sits behind ``parse`` and ``render``.
+"""The adapter port: every external system sits behind one adapter, and only the adapter knows
+the system's format.
 
 Contract:
+- ``descriptor`` says what the system is: name (the configuration's name for it), version,
+  media type of its documents, the inbound message kinds it parses and the outbound resource
+  types it renders.
 - ``parse(document)`` takes the source system's document, already decoded from JSON, and
-  returns the canonical model, or raises :class:`InvalidMessage` listing *every* problem found,
-  each naming the element (a FHIRPath-like expression). It does no I/O and never echoes values
-  from the document in its messages (they may hold a BSN or a name).
-- ``render(canonical)`` turns the canonical model back into the system's format.
+  returns the canonical message, or raises :class:`InvalidMessage` listing *every* problem
+  found, each naming the element (a FHIRPath-like expression). It does no I/O and never echoes
+  values from the document in its messages (they may hold a BSN or a name).
+- ``render(message, recipient)`` turns a canonical outbound message, already decided and
+  minimised for that recipient, into the system's document; it raises :class:`RenderError`
+  when it cannot (a resource type it does not carry).
+- ``check_outbound(document)`` checks a rendered document against the system's schema and
+  raises :class:`InvalidMessage` when it does not fit: the gateway sends nothing it has not
+  checked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
 class Issue:
-    """One problem in an inbound message. ``code`` is a FHIR issue-type code."""
+    """One problem in a message. ``code`` is a FHIR issue-type code."""
 
     expression: str
     message: str
@@ -24,7 +34,7 @@ class Issue:
 
 
 class InvalidMessage(Exception):
-    """The inbound document cannot be accepted; ``issues`` says why, element by element."""
+    """The document cannot be accepted; ``issues`` says why, element by element."""
 
     def __init__(self, issues: list[Issue], status: int = 422) -> None:
         super().__init__("; ".join(f"{i.expression}: {i.message}" for i in issues))
@@ -32,23 +42,60 @@ class InvalidMessage(Exception):
         self.status = status
 
 
+class RenderError(Exception):
+    """The adapter cannot put this message in its system's format. The message says why
+    without any of the message's content (it may hold personal data)."""
+
+
 @dataclass(frozen=True)
 class AdapterDescriptor:
-    """What an adapter is and can do; listed at start-up and in the CapabilityStatement."""
+    """What an adapter is and can do; listed at start-up and in the CapabilityStatement.
+
+    ``inbound``: the message kinds ``parse`` accepts; ``outbound``: the canonical resource types
+    ``render`` carries. ``endpoint``: the gateway serves ``POST /adapters/{name}/messages`` for
+    it (False when the system has a transport of its own, as FHIR REST for the GP referral)."""
 
     name: str
     version: str
     description: str
-    capabilities: frozenset[str] = field(default_factory=frozenset)
+    media_type: str = "application/json"
+    inbound: frozenset[str] = field(default_factory=frozenset)
+    outbound: frozenset[str] = field(default_factory=frozenset)
+    endpoint: bool = True
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whom an outbound message is for: an organisation (a team, a practice, a client) in a
+    role, as consent decisions name recipients."""
+
+    organization: str
+    role: str
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A canonical outbound message: an event about a resource, holding only the elements the
+    send-time decision permits this recipient (the gateway's canonical form is FHIR R4B-shaped
+    JSON)."""
+
+    event: str
+    resource_type: str
+    resource_id: str
+    content: Mapping[str, Any]
 
 
 class Adapter(Protocol):
     descriptor: AdapterDescriptor
 
     def parse(self, document: dict[str, Any]) -> Any:
-        """Source document -> canonical model, or raise InvalidMessage."""
+        """Source document -> canonical message, or raise InvalidMessage."""
         ...
 
-    def render(self, canonical: Any) -> dict[str, Any]:
-        """Canonical model -> the system's document."""
+    def render(self, message: OutboundMessage, recipient: Recipient) -> dict[str, Any]:
+        """Canonical outbound message -> the system's document, or raise RenderError."""
+        ...
+
+    def check_outbound(self, document: dict[str, Any]) -> None:
+        """Raise InvalidMessage when a rendered document does not fit the system's schema."""
         ...

@@ -1,14 +1,25 @@
-"""One registry of adapters, filled by the ``@register`` decorator at import time."""
+"""One registry of adapters. An adapter is a package under ``adapters/`` whose ``@register``
+class registers itself when the package is imported; configuration names the packages to
+enable (``WIJKGATEWAY_ADAPTERS``, e.g. ``gp-referral,fake``; ``-`` stands for ``_``)."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from pathlib import Path
 from typing import TypeVar
 
 from adapters.base import Adapter
 
 _ADAPTERS: dict[str, Adapter] = {}
+_HERE = Path(__file__).parent
 
 A = TypeVar("A", bound=type)
+
+
+class UnknownAdapter(LookupError):
+    """Configuration names a system no package under ``adapters/`` provides."""
 
 
 def register(cls: A) -> A:
@@ -21,12 +32,27 @@ def register(cls: A) -> A:
     return cls
 
 
+def available() -> list[str]:
+    """The names of the adapter packages under ``adapters/``, as configuration spells them."""
+    return sorted(info.name.replace("_", "-") for info in pkgutil.iter_modules([str(_HERE)])
+                  if info.ispkg)
+
+
 def get_adapter(name: str) -> Adapter:
+    """The adapter called ``name``, its package imported on first use."""
+    if name not in _ADAPTERS:
+        if name not in available():
+            raise UnknownAdapter(f"no adapter named {name!r}: no package adapters/"
+                                 f"{name.replace('-', '_')}/ (known: {', '.join(available())})")
+        importlib.import_module(f"adapters.{name.replace('-', '_')}")
     try:
         return _ADAPTERS[name]
     except KeyError:
-        raise LookupError(f"no adapter named {name!r}; known: {sorted(_ADAPTERS)}") from None
+        raise UnknownAdapter(f"package adapters/{name.replace('-', '_')}/ registers no adapter "
+                             f"named {name!r}") from None
 
 
-def all_adapters() -> list[Adapter]:
-    return [_ADAPTERS[name] for name in sorted(_ADAPTERS)]
+def enable(names: Iterable[str]) -> dict[str, Adapter]:
+    """The configured adapters by name, in the configured order; an unknown name raises
+    :class:`UnknownAdapter`, so a typo stops start-up instead of a system going unheard."""
+    return {name: get_adapter(name) for name in names}
