@@ -69,11 +69,18 @@ class RelatedPersonRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
-    relationship: Mapped[str] = mapped_column(String(16))  # v3 RoleCode, e.g. MTH, GUARD
+    # v3 RoleCode, e.g. MTH, GUARD; none for a representation outside the family (a mentor)
+    relationship: Mapped[str | None] = mapped_column(String(16))
     bsn: Mapped[str | None] = mapped_column(String(9))
-    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))  # the source
     team_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the legal representation it holds (consent.RepresentationKind), from period_start
+    # until, not including, period_end; a certified institution is ``organization``
+    representation: Mapped[str | None] = mapped_column(String(32))
+    organization: Mapped[str | None] = mapped_column(String(64))  # e.g. ura:12345678
+    period_start: Mapped[datetime | None] = mapped_column()
+    period_end: Mapped[datetime | None] = mapped_column()
 
 
 class ConsentRow(Base):
@@ -439,3 +446,41 @@ class TeamIdentifier(Base):
     identifier: Mapped[str] = mapped_column(String(64), primary_key=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Household(Base):
+    """A household: one home's members, however many source systems registered it."""
+
+    __tablename__ = "households"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))  # first registrant
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HouseholdIdentifier(Base):
+    """A source system's own id for a household: the same id again is the same household."""
+
+    __tablename__ = "household_identifiers"
+
+    system: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HouseholdMember(Base):
+    """A person's membership of a household, with a role and a period (dates; none: open)."""
+
+    __tablename__ = "household_members"
+    __table_args__ = (UniqueConstraint("household_id", "person_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # schemas.household.MemberRole
+    period_start: Mapped[date | None] = mapped_column()
+    period_end: Mapped[date | None] = mapped_column()  # the last day of membership

@@ -1,0 +1,52 @@
+"""A household as one source system registers it: its own id for the household, and each
+member as that system names them, with a role and the period they belong to it. The gateway
+turns the members into persons (identity matching) and the claim into one household."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from schemas.person import PersonClaim
+from schemas.referral import Identifier
+
+BASE = "https://wijkgateway.nl/fhir"
+# R4B Group.member has no role: it travels in this extension (valueCode: a MemberRole)
+MEMBER_ROLE_EXTENSION = f"{BASE}/StructureDefinition/household-member-role"
+# RelatedPerson.relationship coding of a legal representation (consent.RepresentationKind)
+REPRESENTATION_SYSTEM = f"{BASE}/CodeSystem/representation"
+HOUSEHOLD_SYSTEM_PREFIX = f"{BASE}/NamingSystem/household/"
+
+MemberRole = Literal["parent", "child", "partner", "other", "unborn"]
+MEMBER_ROLES: tuple[MemberRole, ...] = ("parent", "child", "partner", "other", "unborn")
+# Whose presence together makes two registrations one household (docs/households.md)
+ADULT_ROLES: frozenset[MemberRole] = frozenset({"parent", "partner"})
+# Over whom a parent may hold parental authority
+CHILD_ROLES: frozenset[MemberRole] = frozenset({"child"})
+
+
+def household_system(source: str) -> str:
+    """The identifier system of a source system's own household ids (one per source)."""
+    return f"{HOUSEHOLD_SYSTEM_PREFIX}{source}"
+
+
+@dataclass(frozen=True)
+class MemberClaim:
+    """One member as the source names them. An unborn child has role ``unborn``, no birth
+    date and no BSN: the source's local id for the expected child identifies it."""
+
+    person: PersonClaim
+    role: MemberRole
+    start: date | None = None  # the membership's period; None: since ever / until further
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class HouseholdClaim:
+    """A household as one source registers it. ``local`` is the source's own id for the
+    household (a household system per source, ``household_system``); without one, only the
+    members can tell whether the gateway knows the household already."""
+
+    local: Identifier | None
+    members: tuple[MemberClaim, ...]
