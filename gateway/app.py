@@ -84,9 +84,10 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         app.state.runtime = Runtime(settings, engine, sessions, key, metrics,
                                     ClientCache(sessions, settings.client_cache_seconds),
                                     VerifiedTokens(key, settings.public_base_url), register,
-                                    audit, policy_for(settings), read_only_engine(engine))
+                                    audit, policy_for(settings), read_only_engine(engine),
+                                    adapters=adapters.enable(settings.adapters))
         log.info("gateway_started", environment=settings.environment.value,
-                 adapter=",".join(a.descriptor.name for a in adapters.all_adapters()),
+                 adapter=",".join(settings.adapters),
                  url=settings.public_base_url,
                  database=startup.database_location(settings.database_url))
         if startup.development_keys_in_use(settings):

@@ -17,6 +17,8 @@ from platformdirs import user_data_path
 from pydantic import AfterValidator, BeforeValidator, Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+import adapters
+
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
 DEVELOPMENT_PSEUDONYM_KEY = "development-only-pseudonym-key-change-me"
 
@@ -51,6 +53,26 @@ def _check_base_urls(urls: list[str]) -> list[str]:
 
 PublicBaseUrls = Annotated[list[str], NoDecode, BeforeValidator(_base_urls),
                            AfterValidator(_check_base_urls)]
+
+
+def _names(value: object) -> object:
+    """A comma-separated list of names from the environment; a list as it is."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _known_adapters(names: list[str]) -> list[str]:
+    """Each name must be a package under ``adapters/``: a typo stops start-up."""
+    known = adapters.available()
+    if unknown := [name for name in names if name not in known]:
+        raise ValueError(f"no adapter package for {', '.join(map(repr, unknown))} under "
+                         f"adapters/ (known: {', '.join(known)})")
+    return list(dict.fromkeys(names))
+
+
+AdapterNames = Annotated[list[str], NoDecode, BeforeValidator(_names),
+                         AfterValidator(_known_adapters)]
 
 
 class Environment(StrEnum):
@@ -115,6 +137,10 @@ class Settings(BaseSettings):
         5.0, ge=0, description="How long a client's status is cached; a revoked client's "
         "tokens stop working within this time."
     )
+    adapters: AdapterNames = Field(
+        ["gp-referral"], description="The connected systems (comma-separated adapter names, "
+        "e.g. `gp-referral,fake`): each is a package under `adapters/`; an unknown name stops "
+        "start-up. See docs/adapters.md.")
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest accepted request body (bytes); larger is 413."
     )
