@@ -32,12 +32,21 @@ REASON_IDENTITY_CONFLICT = "identity-conflict"
 def disclose(session: Session, register: Register, activity_id: str, person_id: str,
              subscribers: list[Subscriber], event_type: str, resource: dict[str, Any],
              withhold: str | None = None, sender: str | None = None) -> None:
-    """Enqueue ``resource`` for each subscriber as the decision for ``activity_id`` allows.
-    ``withhold`` (a reason such as ``identity-conflict``) withholds it from everyone until a
-    person has looked, whatever consent says. ``sender``: a referral's sending client, whose
-    own referral-borne consents alone count (``records_for``)."""
+    """Decide ``resource`` for each subscriber (:func:`decide_deliveries`) and enqueue it."""
+    enqueue(session, decide_deliveries(session, register, activity_id, person_id, subscribers,
+                                       event_type, resource, withhold, sender),
+            event_type, person_id, resource["resourceType"], resource["id"])
+
+
+def decide_deliveries(session: Session, register: Register, activity_id: str, person_id: str,
+                      subscribers: list[Subscriber], event_type: str, resource: dict[str, Any],
+                      withhold: str | None = None, sender: str | None = None) -> list[Delivery]:
+    """What each subscriber gets of ``resource`` as the decision for ``activity_id`` allows,
+    each decision logged. ``withhold`` (a reason such as ``identity-conflict``) withholds it
+    from everyone until a person has looked, whatever consent says. ``sender``: a referral's
+    sending client, whose own referral-borne consents alone count (``records_for``)."""
     if not subscribers:
-        return
+        return []
     recipients = tuple(dict.fromkeys(s.recipient for s in subscribers))
     decision = decide_for(session, register, activity_id, person_id, recipients, sender=sender)
     deliveries = []
@@ -53,7 +62,7 @@ def disclose(session: Session, register: Register, activity_id: str, person_id: 
             log.info("delivery_withheld", activity_id=activity_id, event_type=event_type,
                      subscription_id=subscriber.subscription_id, reason=withhold or "consent",
                      recipient=subscriber.recipient.organization)
-    enqueue(session, deliveries, event_type, person_id, resource["resourceType"], resource["id"])
+    return deliveries
 
 
 def _minimised(resource: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:

@@ -47,6 +47,11 @@ class Metrics:
                                  buckets=(.0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5))
         self.referrals = Counter("wijkgateway_referrals_received", "Referrals accepted.",
                                  registry=self.registry)
+        self.inbound = Counter("wijkgateway_inbound_messages", "Inbound messages by system, "
+                               "transport, the pipeline stage they ended at and outcome "
+                               "(rejected, or how they went through).",
+                               ["system", "transport", "stage", "outcome"],
+                               registry=self.registry)
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

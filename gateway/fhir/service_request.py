@@ -35,7 +35,7 @@ def create_service_request(request: Request, body: RawBody, caller: ServiceReque
     accepted = receive_referral(session, caller, body, runtime.settings.max_json_depth,
                                 request.headers.get("if-none-exist"),
                                 request.headers.get("idempotency-key"), runtime.register,
-                                runtime.known_teams)
+                                runtime.known_teams, runtime.metrics)
     row = accepted.row
     if accepted.created_now:
         runtime.metrics.referrals.inc()

@@ -3,6 +3,7 @@ Never commits: the request's session commits once (a failed insert rolls back, f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -30,13 +31,17 @@ from gateway.identity.service import queue_conflict
 from gateway.involvements.service import end_referral, register_referral
 from gateway.logging import get_logger
 from gateway.referrals import repository, teams
-from gateway.referrals.render import render_service_request, render_task
+from gateway.referrals.render import render_task
+from gateway.referrals.repository import PersonMatch
 from gateway.resource_versions import keep
-from gateway.subscriptions.repository import subscribers_for_new_referral, subscribers_for_task
+from gateway.subscriptions.repository import (
+    Subscriber,
+    subscribers_for_new_referral,
+    subscribers_for_task,
+)
 from schemas import (
     ACTIVITY_FEEDBACK,
     ACTIVITY_REFERRAL,
-    EVENT_REFERRAL_RECEIVED,
     TASK_STATUSES_NEEDING_REASON,
     TASK_TRANSITIONS,
     Referral,
@@ -48,23 +53,47 @@ log = get_logger()
 GP_ADAPTER = "gp-referral"
 
 
-def create_referral(session: Session, caller: Caller, referral: Referral, register: Register,
-                    known_teams: set[str]) -> ServiceRequestRow:
-    """Identify the resident, store referral + Task (+ the resident's consent when it came
-    along), and enqueue the team's notifications as the consent decision allows.
+@dataclass(frozen=True)
+class Identified:
+    """Who a referral is about and where it goes: the referral with its team's id, the
+    team's subscribers, and the resident as matched."""
+
+    referral: Referral
+    team_id: str
+    subscribers: list[Subscriber]
+    match: PersonMatch
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The stored referral (``row`` transient, for rendering) and why its notifications are
+    withheld from everyone, if they are (an identity conflict waits for review)."""
+
+    row: ServiceRequestRow
+    withhold: str | None
+
+
+def identify_referral(session: Session, referral: Referral,
+                      known_teams: set[str]) -> Identified:
+    """The receiving team (checked to exist), its subscribers, and the resident."""
+    referral, team_id = _routed(session, referral, known_teams)
+    return Identified(referral, team_id, subscribers_for_new_referral(session, team_id),
+                      repository.find_or_create_person(session, referral.subject))
+
+
+def persist_referral(session: Session, caller: Caller, register: Register,
+                     identified: Identified) -> Stored:
+    """Store referral + Task (+ the resident's consent when it came along), logged.
 
     A duplicate business identifier is caught by the unique constraint, not a pre-check.
-    Rows are written with plain INSERTs in foreign-key order; ``row`` is returned transient,
-    for rendering.
+    Rows are written with plain INSERTs in foreign-key order.
     """
-    referral, team_id = _routed(session, referral, known_teams)
-    subscribers = subscribers_for_new_referral(session, team_id)
-    match = repository.find_or_create_person(session, referral.subject)
+    referral, match = identified.referral, identified.match
     person_id = match.person_id
     ident = referral.identifier
     now = utcnow()
     values = dict(
-        id=new_id(), version_id=1, client_id=caller.client_id, team_id=team_id,
+        id=new_id(), version_id=1, client_id=caller.client_id, team_id=identified.team_id,
         person_id=person_id, requester=referral.requester,
         requester_organization=referral.requester_organization, resource=referral.resource,
         identifier_system=ident.system if ident else None,
@@ -102,12 +131,9 @@ def create_referral(session: Session, caller: Caller, referral: Referral, regist
                  sender=caller.client_id, recipient=row.team_id, person_id=person_id,
                  categories=_categories(register, ACTIVITY_REFERRAL),
                  details={"resource": f"ServiceRequest/{row.id}"})
-    disclose(session, register, ACTIVITY_REFERRAL, person_id, subscribers,
-             EVENT_REFERRAL_RECEIVED, render_service_request(row), withhold=withhold,
-             sender=caller.client_id)
     log.info("referral_received", resource_id=row.id, team_id=row.team_id,
              client_id=caller.client_id)
-    return row
+    return Stored(row, withhold)
 
 
 def _routed(session: Session, referral: Referral,
