@@ -44,6 +44,8 @@ class OAuthClient(Base):
     role: Mapped[str] = mapped_column(String(64))  # recipient role, as the register names them
     # a GP practice's AGB or URA (``agb:01234567``); a team's system is its team
     organization: Mapped[str | None] = mapped_column(String(64))
+    # the adapter that renders what this client receives (None: gp-referral, FHIR R4B)
+    system: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
 
@@ -56,9 +58,23 @@ class Person(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     bsn: Mapped[str | None] = mapped_column(String(9), unique=True)
-    local_system: Mapped[str | None] = mapped_column(String(255))
-    local_value: Mapped[str | None] = mapped_column(String(255))
     birth_date: Mapped[date | None] = mapped_column()  # decides who may consent (minors)
+    # SHA-256 of name key, birth date and postcode: finds probable matches, reveals no name
+    match_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PersonIdentifier(Base):
+    """A source system's own identifier for a person: one per system and value, so the same
+    local id always names the same person; a person may have one in every system."""
+
+    __tablename__ = "person_identifiers"
+    __table_args__ = (UniqueConstraint("system", "value"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    system: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -295,6 +311,23 @@ class OutboxMessage(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column()
+
+
+class InboundMessage(Base):
+    """An adapter message applied once, by its sender's own message id: a replay changes
+    nothing and gets the first answer. Keeps no content, only the answer (ids, no personal
+    data) and a digest that tells a replay from another message under the same id."""
+
+    __tablename__ = "inbound_messages"
+
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    system: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DeliveryAttempt(Base):
