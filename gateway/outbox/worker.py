@@ -7,7 +7,9 @@ its exact body. A message that goes dead moves its Subscription to ``error``; an
 successful delivery (a retry of an older message, a replay) makes it active again.
 
 Each message is decided again right before it is sent, so a consent revoked after the message
-was queued still stops it (or narrows it).
+was queued still stops it (or narrows it). Then the receiving system's adapter renders it and
+checks it against that system's schema (``rendering``); a message that cannot be rendered, or
+does not fit, is dead at once, with the reason, and is not sent.
 
 A claim is leased in a short transaction, the HTTP call runs outside any transaction, and its
 outcome is written in another. Failures back off exponentially with jitter; after
@@ -36,11 +38,12 @@ import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.clients import webhook_secret
-from gateway.db.models import DeliveryAttempt, OutboxMessage, SubscriptionRow
+from gateway.db.models import DeliveryAttempt, OAuthClient, OutboxMessage, SubscriptionRow
 from gateway.db.types import utcnow
 from gateway.disclosure import recheck
 from gateway.logging import get_logger
 from gateway.outbox import egress, headers, repository
+from gateway.outbox.rendering import Undeliverable, render_for
 from gateway.outbox.signing import sign
 from gateway.settings import Settings
 from gateway.subscriptions import service as subscriptions
@@ -74,7 +77,8 @@ class _Outgoing:
 
     message_id: int
     event_type: str
-    payload: dict[str, Any]
+    payload: dict[str, Any]  # as the receiving system's adapter rendered it
+    media_type: str
     endpoint: str
     headers: dict[str, str]
     client_id: str
@@ -141,6 +145,9 @@ class Worker:
             outgoing = self._load(message_id)
             if outgoing is None:
                 return  # consent was revoked after the message was queued: withheld now
+            if isinstance(outgoing, Undeliverable):
+                self._record(message_id, None, outgoing.reason, 0, final=True)
+                return
             if not outgoing.active:
                 self._record(message_id, None, "subscription_off", 0, final=True)
                 return
@@ -154,14 +161,22 @@ class Worker:
             log.error("delivery_not_recorded", outbox_id=message_id,
                       error_type=type(exc).__name__)
 
-    def _load(self, message_id: int) -> _Outgoing | None:
+    def _load(self, message_id: int) -> _Outgoing | Undeliverable | None:
+        """The message as it will be sent: decided again, then rendered by the receiving
+        system's adapter; None when it is withheld now."""
         with self.sessions.begin() as session:
             message = session.get(OutboxMessage, message_id)
             subscription = session.get(SubscriptionRow, message.subscription_id)
             payload = recheck(session, message)
             if payload is None:
                 return None
-            return _Outgoing(message.id, message.event_type, payload, subscription.endpoint,
+            client = session.get(OAuthClient, subscription.client_id)
+            try:
+                rendered = render_for(client, message, payload, self.settings.adapters)
+            except Undeliverable as refused:
+                return refused
+            return _Outgoing(message.id, message.event_type, rendered.document,
+                             rendered.media_type, subscription.endpoint,
                              dict(subscription.headers), subscription.client_id,
                              subscription.status in ("active", "error"),
                              subscription.notification_style, message.resource_type,
@@ -189,7 +204,7 @@ class Worker:
         webhook_id = f"msg_{outgoing.message_id}"
         return {
             **outgoing.headers,
-            **({"Content-Type": "application/fhir+json"} if body else {}),
+            **({"Content-Type": outgoing.media_type} if body else {}),
             "webhook-id": webhook_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(secret, webhook_id, timestamp, body),
