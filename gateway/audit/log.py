@@ -16,15 +16,15 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import Engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from consent import Register
 from gateway.audit.chain import clean, entry_leaf
 from gateway.audit.checkpoints import KIND_PERIODIC, make_checkpoints
 from gateway.audit.keys import LogIdentity, log_identity
 from gateway.audit.pseudonyms import Pseudonymiser
-from gateway.db.models import Person, ProcessingLogEntry, new_id
+from gateway.db.models import Person, PersonIdentifier, ProcessingLogEntry, new_id
 from gateway.settings import Settings
 from schemas import Subject
 
@@ -131,12 +131,15 @@ def remember_subject(session: Session, person_id: str, subject: Subject) -> None
 
 
 def identifier_of(person: Person) -> str:
-    """``bsn:...``, else ``local:system|value``, else ``person:{id}``."""
+    """``bsn:...``, else ``local:system|value`` of the person's first local identifier (the
+    one they were registered with), else ``person:{id}``."""
     if person.bsn:
         return subject_identifier(person.bsn)
-    if person.local_value:
-        return f"local:{person.local_system}|{person.local_value}"
-    return f"person:{person.id}"
+    session = object_session(person)
+    local = session.execute(select(PersonIdentifier.system, PersonIdentifier.value).where(
+        PersonIdentifier.person_id == person.id).order_by(
+        PersonIdentifier.created_at, PersonIdentifier.id).limit(1)).first() if session else None
+    return f"local:{local[0]}|{local[1]}" if local else f"person:{person.id}"
 
 
 def _identifier(session: Session, person_id: str) -> str:

@@ -51,10 +51,10 @@ class OAuthClient(Base):
 
 
 class Person(Base):
-    """A resident, linked by BSN or, without one, by the sender's local identifier."""
+    """A resident, linked by BSN or, without one, by each source system's local identifier
+    (``person_identifiers``). No names or addresses: only what matching needs."""
 
     __tablename__ = "persons"
-    __table_args__ = (UniqueConstraint("local_system", "local_value"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     bsn: Mapped[str | None] = mapped_column(String(9), unique=True)
@@ -179,8 +179,11 @@ class IdentityReview(Base):
     __tablename__ = "identity_reviews"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))  # conflict | probable-match
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
-    fact: Mapped[str] = mapped_column(String(32))  # birth_date
+    # probable-match: the known person the new one may be
+    candidate_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"))
+    fact: Mapped[str] = mapped_column(String(32))  # birth_date; person (probable-match)
     known_value: Mapped[str | None] = mapped_column(String(64))
     claimed_value: Mapped[str | None] = mapped_column(String(64))
     source_ref: Mapped[str | None] = mapped_column(String(100))
@@ -191,6 +194,23 @@ class IdentityReview(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PersonMerge(Base):
+    """Two person records found to be one resident: ``merged`` acts as ``survivor`` until the
+    merge is undone. Rows are never deleted, so a merge and its undoing stay on record."""
+
+    __tablename__ = "person_merges"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    survivor_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    merged_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    review_id: Mapped[str | None] = mapped_column(ForeignKey("identity_reviews.id"))
+    merged_by: Mapped[str] = mapped_column(String(64))
+    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_by: Mapped[str | None] = mapped_column(String(64))
+    undone_at: Mapped[datetime | None] = mapped_column()
+    undo_comment: Mapped[str | None] = mapped_column(Text)
 
 
 class ClientActor(Base):

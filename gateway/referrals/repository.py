@@ -11,7 +11,14 @@ from sqlalchemy import ColumnElement, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
-from gateway.db.models import Organization, Person, ServiceRequestRow, TaskRow, new_id
+from gateway.db.models import (
+    Organization,
+    Person,
+    PersonIdentifier,
+    ServiceRequestRow,
+    TaskRow,
+    new_id,
+)
 from schemas import Identifier, Subject
 
 Row = TypeVar("Row", ServiceRequestRow, TaskRow)
@@ -33,8 +40,10 @@ def team_exists(session: Session, team_id: str) -> bool:
 
 _PERSONS = Person.__table__.c
 _PERSON_BY_BSN = select(_PERSONS.id, _PERSONS.birth_date).where(_PERSONS.bsn == bindparam("bsn"))
-_PERSON_BY_LOCAL_ID = select(_PERSONS.id, _PERSONS.birth_date).where(
-    _PERSONS.local_system == bindparam("system"), _PERSONS.local_value == bindparam("value"))
+_LOCAL_IDS = PersonIdentifier.__table__.c
+_PERSON_BY_LOCAL_ID = select(_PERSONS.id, _PERSONS.birth_date).join_from(
+    Person.__table__, PersonIdentifier.__table__, _LOCAL_IDS.person_id == _PERSONS.id).where(
+    _LOCAL_IDS.system == bindparam("system"), _LOCAL_IDS.value == bindparam("value"))
 
 
 @dataclass(frozen=True)
@@ -57,9 +66,11 @@ def find_or_create_person(session: Session, subject: Subject) -> PersonMatch:
     if subject.local_id:
         local = {"system": subject.local_id.system, "value": subject.local_id.value}
         found = session.connection().execute(_PERSON_BY_LOCAL_ID, local).first()
-        return _matched(session, found, born) if found else PersonMatch(insert_row(
-            session, Person, local_system=local["system"], local_value=local["value"],
-            birth_date=born))
+        if found:
+            return _matched(session, found, born)
+        person_id = insert_row(session, Person, birth_date=born)
+        insert_row(session, PersonIdentifier, person_id=person_id, **local)
+        return PersonMatch(person_id)
     return PersonMatch(insert_row(session, Person, birth_date=born))
 
 
