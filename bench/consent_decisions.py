@@ -242,8 +242,7 @@ class Population:
         if self.rng.random() < 0.02:
             born = None  # linked without a birth date
         return {"id": person_id, "bsn": f"{100_000_000 + len(self.person_ids):09d}",
-                "local_system": None, "local_value": None, "birth_date": born,
-                "created_at": self.now}
+                "birth_date": born, "created_at": self.now}
 
     def consents(self, person_id: str, age: int | None) -> list[dict[str, Any]]:
         rng = self.rng
