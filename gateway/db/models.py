@@ -501,7 +501,7 @@ class TeamIdentifier(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Household(Base):
+class HouseholdRow(Base):
     """A household: one home's members, however many source systems registered it."""
 
     __tablename__ = "households"
@@ -534,6 +534,7 @@ class HouseholdMember(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # the Group.member order
     role: Mapped[str] = mapped_column(String(16))  # schemas.household.MemberRole
     period_start: Mapped[date | None] = mapped_column()
     period_end: Mapped[date | None] = mapped_column()  # the last day of membership

@@ -2,13 +2,102 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.db.models import RelatedPersonRow
+from gateway.auth.bearer import Caller
+from gateway.db.models import (
+    HouseholdIdentifier,
+    HouseholdMember,
+    HouseholdRow,
+    RelatedPersonRow,
+)
+from gateway.involvements.repository import involved_in
+from schemas import Identifier
+from schemas.household import ADULT_ROLES, CHILD_ROLES
+
+_M = HouseholdMember
+
+
+def current(day: date) -> ColumnElement[bool]:
+    """A membership on ``day`` (its end is its last day)."""
+    return and_(or_(_M.period_start.is_(None), _M.period_start <= day),
+                or_(_M.period_end.is_(None), _M.period_end >= day))
+
+
+def members(session: Session, household_id: str) -> Sequence[HouseholdMember]:
+    return session.scalars(select(_M).where(_M.household_id == household_id)
+                           .order_by(_M.position)).all()
+
+
+def identifiers(session: Session, household_id: str) -> Sequence[HouseholdIdentifier]:
+    return session.scalars(select(HouseholdIdentifier)
+                           .where(HouseholdIdentifier.household_id == household_id)
+                           .order_by(HouseholdIdentifier.created_at,
+                                     HouseholdIdentifier.system,
+                                     HouseholdIdentifier.value)).all()
+
+
+def holders(session: Session, wanted: Iterable[Identifier]) -> dict[Identifier, str]:
+    """Which household holds each of these source ids (those held)."""
+    given = list(wanted)
+    if not given:
+        return {}
+    rows = session.execute(select(HouseholdIdentifier.system, HouseholdIdentifier.value,
+                                  HouseholdIdentifier.household_id).where(or_(*(
+        and_(HouseholdIdentifier.system == i.system, HouseholdIdentifier.value == i.value)
+        for i in given))))
+    return {Identifier(system=s, value=v): h for s, v, h in rows}
+
+
+def households_with_adults(session: Session, person_ids: Sequence[str],
+                           day: date) -> list[str]:
+    """The households in which all these persons are current adult members on ``day``."""
+    return list(session.scalars(
+        select(_M.household_id).where(_M.person_id.in_(person_ids), _M.role.in_(ADULT_ROLES),
+                                      current(day))
+        .group_by(_M.household_id)
+        .having(func.count(func.distinct(_M.person_id)) == len(set(person_ids)))
+        .order_by(_M.household_id)))
+
+
+def is_parent_of(session: Session, parent_id: str, child_id: str, day: date) -> bool:
+    """Whether, on ``day``, a household has the one as a parent and the other as a child."""
+    child = select(_M.household_id).where(_M.person_id == child_id,
+                                          _M.role.in_(CHILD_ROLES), current(day))
+    return bool(session.scalar(select(exists().where(
+        _M.person_id == parent_id, _M.role == "parent", current(day),
+        _M.household_id.in_(child)))))
+
+
+def visible_to(caller: Caller) -> ColumnElement[bool]:
+    """Households the caller registered or holds an id of, or whose members (any) its
+    organisation helps now."""
+    return or_(HouseholdRow.client_id == caller.client_id,
+               exists().where(HouseholdIdentifier.household_id == HouseholdRow.id,
+                              HouseholdIdentifier.client_id == caller.client_id),
+               exists().where(_M.household_id == HouseholdRow.id,
+                              involved_in(caller.organization, _M.person_id)))
+
+
+def visible(session: Session, caller: Caller, household_id: str) -> HouseholdRow | None:
+    return session.scalar(select(HouseholdRow).where(HouseholdRow.id == household_id,
+                                                     visible_to(caller)))
+
+
+def search(caller: Caller, member_ids: list[str] | None,
+           identifier: ColumnElement[bool] | None) -> Select[tuple[HouseholdRow]]:
+    query = select(HouseholdRow).where(visible_to(caller))
+    if member_ids is not None:
+        query = query.where(exists().where(_M.household_id == HouseholdRow.id,
+                                           _M.person_id.in_(member_ids)))
+    if identifier is not None:
+        query = query.where(exists().where(
+            HouseholdIdentifier.household_id == HouseholdRow.id, identifier))
+    return query
 
 
 def representations_in_force(session: Session, person_id: str,

@@ -53,6 +53,7 @@ def upgrade() -> None:
                   nullable=False, index=True),
         sa.Column("person_id", sa.String(length=36), sa.ForeignKey("persons.id"),
                   nullable=False, index=True),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("period_start", sa.Date(), nullable=True),
         sa.Column("period_end", sa.Date(), nullable=True),

@@ -1,0 +1,296 @@
+"""Households: registered from a source system's claim (adapters) or a FHIR Group, replaced
+by a Group (PUT). Never commits.
+
+The same-household rule ("one home, one household"), in order (docs/households.md):
+
+1. same source id: a household id (``Group.identifier``) the gateway holds is that household;
+2. same adults: else, if the registration's current adult members (parent, partner) are all
+   current adult members of exactly one household, it is that household;
+3. ambiguous: if they are together in more than one, never a guess: a new household, and an
+   identity review (fact ``household``) per candidate;
+4. else a new household.
+
+Joining a household adds the registration's ids and new members to it; a membership it has
+keeps its role and period (changing one is a PUT of the Group). Every change is a version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import Session
+
+from gateway.audit import log as audit
+from gateway.auth.bearer import Caller
+from gateway.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow, Person
+from gateway.db.types import utcnow
+from gateway.errors import Conflict, NotFound, Unprocessable
+from gateway.households import repository
+from gateway.households.parse import GroupEntry, ParsedGroup, parse_group
+from gateway.households.render import render_group
+from gateway.identity.matching import identify
+from gateway.identity.service import queue_conflict
+from gateway.involvements.access import require_involved
+from gateway.logging import get_logger
+from gateway.resource_versions import keep
+from schemas import Identifier, PersonClaim
+from schemas.household import (
+    ADULT_ROLES,
+    MEMBER_ROLE_EXTENSION,
+    MEMBER_ROLES,
+    HouseholdClaim,
+    MemberRole,
+)
+
+log = get_logger()
+SOURCE_REF = "Group"  # what identity matching names as the message a member came in
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A member as registered: a person, a role, a period by the day (end: the last day)."""
+
+    person_id: str
+    role: MemberRole
+    start: date | None = None
+    end: date | None = None
+
+    def current(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class Registered:
+    household: HouseholdRow
+    created: bool
+    rule: str  # source-id | same-adults | ambiguous | new
+    review_ids: tuple[str, ...] = ()
+
+
+def register_household(session: Session, caller: Caller, claim: HouseholdClaim) -> HouseholdRow:
+    """A source system's household (adapters): members identified by identity matching,
+    then the same-household rule. 422 naming ``Group.member[i]...`` for a bad member."""
+    group = ParsedGroup((claim.local,) if claim.local else (), tuple(
+        GroupEntry(None, m.person, m.role, m.start, m.end) for m in claim.members))
+    return _register(session, caller, list(group.identifiers),
+                     _memberships(session, caller, group, frozenset())).household
+
+
+def register_group(session: Session, caller: Caller, document: dict[str, Any]) -> Registered:
+    """``POST /fhir/Group``: as ``register_household``; a ``Patient/{id}`` member must be a
+    person the caller's organisation helps (403 else, the same for an unknown one)."""
+    group = parse_group(document)
+    return _register(session, caller, list(group.identifiers),
+                     _memberships(session, caller, group, frozenset()))
+
+
+def replace_group(session: Session, caller: Caller, household: HouseholdRow,
+                  document: dict[str, Any]) -> HouseholdRow:
+    """``PUT /fhir/Group/{id}``: the members, roles and periods become those given (a
+    member leaves by a period end, or by being left out); ids given are added, and the ids
+    other systems gave are kept. A new version when anything changed."""
+    group = parse_group(document)
+    old = {m.person_id: m for m in repository.members(session, household.id)}
+    members = _memberships(session, caller, group, frozenset(old))
+    _check_unique(members)
+    _check_holders(session, group.identifiers, household.id)
+    before = group_of(session, household)
+    for position, member in enumerate(members):
+        row = old.pop(member.person_id, None)
+        if row is None:
+            _add_member(session, household.id, position, member)
+            _audit(session, caller, "household.member_added", household.id, member)
+            continue
+        changed = (row.role, row.period_start, row.period_end) != (member.role, member.start,
+                                                                   member.end)
+        row.position, row.role = position, member.role
+        row.period_start, row.period_end = member.start, member.end
+        if changed:
+            _audit(session, caller, "household.member_changed", household.id, member)
+    for row in old.values():
+        session.delete(row)
+        audit.record(session, kind="write", action="household.member_removed",
+                     actor_id=caller.client_id, person_id=row.person_id,
+                     details={"household": household.id})
+    _add_identifiers(session, caller, household.id, group.identifiers)
+    _new_version(session, household, before)
+    return household
+
+
+def visible_household(session: Session, caller: Caller, household_id: str,
+                      lock: bool = False) -> HouseholdRow:
+    """A household the caller registered (or gave an id of), or whose members its
+    organisation helps; 404 else, the same as for an unknown one."""
+    row = repository.visible(session, caller, household_id)
+    if row is None:
+        raise NotFound("no such Group", expression="Group.id")
+    if lock:
+        session.refresh(row, with_for_update=True)
+    return row
+
+
+def search_query(caller: Caller, member_ids: list[str] | None,
+                 identifier: ColumnElement[bool] | None) -> Select[tuple[HouseholdRow]]:
+    """The households the caller may see, with these members, or a matching source id."""
+    return repository.search(caller, member_ids, identifier)
+
+
+def group_of(session: Session, household: HouseholdRow) -> dict[str, Any]:
+    """The household as it is now, as FHIR."""
+    return render_group(household, repository.members(session, household.id),
+                        repository.identifiers(session, household.id))
+
+
+def _register(session: Session, caller: Caller, identifiers: list[Identifier],
+              members: list[Membership]) -> Registered:
+    _check_unique(members)
+    household, rule, candidates = _same_household(session, identifiers, members)
+    before = group_of(session, household) if household is not None else None
+    if household is None:
+        household = HouseholdRow(client_id=caller.client_id)
+        session.add(household)
+        session.flush()
+    known = {m.person_id for m in repository.members(session, household.id)}
+    position = len(known)
+    for member in members:
+        if member.person_id not in known:
+            _add_member(session, household.id, position, member)
+            _audit(session, caller, "household.member_added", household.id, member)
+            known.add(member.person_id)
+            position += 1
+    _add_identifiers(session, caller, household.id, identifiers)
+    if before is not None:
+        _new_version(session, household, before)
+    review_ids = tuple(
+        queue_conflict(session, person_id=_current_adults(members)[0], fact="household",
+                       known=candidate, claimed=household.id,
+                       source_ref=f"Group/{household.id}", client_id=caller.client_id).id
+        for candidate in candidates)
+    log.info("household_registered", resource_id=household.id, rule=rule,
+             client_id=caller.client_id)
+    return Registered(household, before is None, rule, review_ids)
+
+
+def _same_household(session: Session, identifiers: list[Identifier], members: list[Membership]
+                    ) -> tuple[HouseholdRow | None, str, list[str]]:
+    """The same-household rule: the household it is (or None: a new one), the rule that
+    said so, and the candidates a new one is to be reviewed against."""
+    held = set(repository.holders(session, identifiers).values())
+    if len(held) > 1:
+        raise Conflict("these household ids belong to different households: give ids of one",
+                       expression="Group.identifier")
+    if held:
+        return session.get(HouseholdRow, held.pop()), "source-id", []
+    adults = _current_adults(members)
+    candidates = repository.households_with_adults(session, adults, _today()) if adults else []
+    if len(candidates) == 1:
+        return session.get(HouseholdRow, candidates[0]), "same-adults", []
+    return None, "ambiguous" if candidates else "new", candidates
+
+
+def _current_adults(members: list[Membership]) -> list[str]:
+    return [m.person_id for m in members if m.role in ADULT_ROLES and m.current(_today())]
+
+
+def _today() -> date:
+    return utcnow().date()
+
+
+def _memberships(session: Session, caller: Caller, group: ParsedGroup,
+                 known: frozenset[str]) -> list[Membership]:
+    """Each ``Group.member`` as a person: ``Patient/{id}`` a member already, or one the
+    caller's organisation helps (403 else); an identifier through identity matching."""
+    if not group.members:
+        raise Unprocessable("a household has at least one member", expression="Group.member")
+    members = []
+    for i, entry in enumerate(group.members):
+        role = _check_member(i, entry.role, entry.start, entry.end)
+        if entry.claim is not None:
+            person = _identify(session, caller, entry.claim)
+        elif entry.person_id in known:
+            person = cast(Person, session.get(Person, entry.person_id))
+        else:
+            person = require_involved(session, caller, session.get(Person, entry.person_id),
+                                      None, "household.refused")
+        members.append(_unborn_checked(i, person, Membership(person.id, role, entry.start,
+                                                             entry.end)))
+    return members
+
+
+def _identify(session: Session, caller: Caller, claim: PersonClaim) -> Person:
+    return identify(session, claim, client_id=caller.client_id, source_ref=SOURCE_REF).person
+
+
+def _check_member(i: int, role: str | None, start: date | None, end: date | None) -> MemberRole:
+    path = f"Group.member[{i}]"
+    if role is None:
+        raise Unprocessable(f"give the member's role in extension {MEMBER_ROLE_EXTENSION}",
+                            expression=f"{path}.extension")
+    if role not in MEMBER_ROLES:
+        raise Unprocessable(f"unknown member role; give one of {', '.join(MEMBER_ROLES)}",
+                            expression=f"{path}.extension")
+    if start is not None and end is not None and end < start:
+        raise Unprocessable("the membership ends before it starts", expression=f"{path}.period.end")
+    return cast(MemberRole, role)
+
+
+def _unborn_checked(i: int, person: Person, member: Membership) -> Membership:
+    """An unborn child has no BSN and no birth date yet: a person with either is born."""
+    if member.role == "unborn" and (person.bsn or person.birth_date):
+        raise Unprocessable("an unborn child has no BSN or birth date; once born, give the "
+                            "role 'child'", expression=f"Group.member[{i}].extension")
+    return member
+
+
+def _check_unique(members: list[Membership]) -> None:
+    seen: dict[str, int] = {}
+    for i, member in enumerate(members):
+        if member.person_id in seen:
+            raise Unprocessable(f"this person is Group.member[{seen[member.person_id]}] "
+                                "already: give each member once",
+                                expression=f"Group.member[{i}].entity")
+        seen[member.person_id] = i
+
+
+def _check_holders(session: Session, identifiers: tuple[Identifier, ...],
+                   household_id: str) -> None:
+    held = repository.holders(session, identifiers)
+    for i, identifier in enumerate(identifiers):
+        if held.get(identifier, household_id) != household_id:
+            raise Conflict("another household has this id", expression=f"Group.identifier[{i}]")
+
+
+def _add_member(session: Session, household_id: str, position: int, member: Membership) -> None:
+    session.add(HouseholdMember(household_id=household_id, person_id=member.person_id,
+                                position=position, role=member.role,
+                                period_start=member.start, period_end=member.end))
+
+
+def _add_identifiers(session: Session, caller: Caller, household_id: str,
+                     identifiers: tuple[Identifier, ...] | list[Identifier]) -> None:
+    held = repository.holders(session, identifiers)
+    for identifier in dict.fromkeys(identifiers):
+        if identifier not in held:
+            session.add(HouseholdIdentifier(system=identifier.system, value=identifier.value,
+                                            household_id=household_id,
+                                            client_id=caller.client_id))
+    session.flush()
+
+
+def _audit(session: Session, caller: Caller, action: str, household_id: str,
+           member: Membership) -> None:
+    audit.record(session, kind="write", action=action, actor_id=caller.client_id,
+                 person_id=member.person_id,
+                 details={"household": household_id, "role": member.role})
+
+
+def _new_version(session: Session, household: HouseholdRow, before: dict[str, Any]) -> None:
+    """Keep ``before`` and count a version, if the household changed since."""
+    session.flush()
+    after = group_of(session, household)
+    if {**after, "meta": None} != {**before, "meta": None}:
+        keep(session, before)
+        household.version_id += 1
+        household.updated_at = utcnow()
