@@ -11,6 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import adapters
 from gateway import (
+    adapter_endpoints,
     docs_pages,
     error_handlers,
     health,
@@ -127,4 +128,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
                    patient, related_person, consent_routes, audit_routes, audit_event,
                    involvement_routes, identity_routes, console_routes):
         app.include_router(module.router)
+    for adapter in adapters.enable(settings.adapters).values():
+        if adapter.descriptor.endpoint:
+            app.include_router(adapter_endpoints.router_for(adapter))
     return app

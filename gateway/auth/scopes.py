@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from adapters import available
+
 SCOPE_SERVICE_REQUEST_READ = "system/ServiceRequest.read"
 SCOPE_SERVICE_REQUEST_WRITE = "system/ServiceRequest.write"
 SCOPE_TASK_READ = "system/Task.read"
@@ -53,3 +55,12 @@ TEAM_SCOPES = (SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK_READ, SCOPE_TASK_WRITE,
 
 def unknown_scopes(scopes: list[str]) -> list[str]:
     return [s for s in scopes if s not in SCOPES]
+
+
+def adapter_scope(system: str) -> str:
+    """Send a system's messages to ``POST /adapters/{system}/messages`` (one scope per system)."""
+    return f"adapter/{system}.write"
+
+
+SCOPES.update({adapter_scope(name): f"Send the {name} system's messages (its adapter's endpoint)."
+               for name in available()})

@@ -1,0 +1,134 @@
+"""An adapter message through the stages (transport: ``POST /adapters/{name}/messages``
+today, a Kafka topic later: the transport only calls :func:`receive_message`):
+
+    receive   the body's digest
+    decode    JSON, depth limit
+    parse     the system's adapter -> a canonical message (schemas.messages); a message id
+              this client sent before answers as it did then, and nothing changes
+    identify  every person the message names: identity matching (BSN, else the system's own
+              id; a probable match queues a review, never a merge)
+    decide    what the message changes, for the organisation its client speaks for
+    persist   the change (a person, a household, an involvement opened or closed), the
+              message id with its answer, the processing log
+    enqueue   (nothing yet: no recipient subscribes to registry events)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from adapters import Adapter
+from gateway import idempotency
+from gateway.audit import log as audit
+from gateway.auth.bearer import Caller
+from gateway.fhir_json import decode_json_object
+from gateway.households.service import register_household
+from gateway.identity.matching import identify
+from gateway.involvements.service import close_involvement, open_involvement
+from gateway.metrics import Metrics
+from gateway.pipeline import inbound_ids
+from gateway.pipeline.stages import (
+    DECIDE,
+    DECODE,
+    IDENTIFY,
+    PARSE,
+    PERSIST,
+    RECEIVE,
+    MessagePath,
+)
+from schemas import PersonClaim
+from schemas.messages import (
+    CloseCase,
+    InboundMessage,
+    OpenCase,
+    RegisterHousehold,
+    RegisterPerson,
+)
+
+TRANSPORT_HTTP = "http"
+APPLIED, REPLAYED = 201, 200
+KIND_OF = {RegisterPerson: "register-person", RegisterHousehold: "register-household",
+           OpenCase: "open-case", CloseCase: "close-case"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The message's outcome, as the sender is told: 201 applied now, 200 a replay."""
+
+    status_code: int
+    outcome: dict[str, Any]
+
+
+Effect = Callable[[], dict[str, Any]]  # applies the decided change; returns the outcome
+
+
+def receive_message(session: Session, caller: Caller, adapter: Adapter, body: bytes,
+                    max_depth: int, metrics: Metrics | None = None,
+                    transport: str = TRANSPORT_HTTP) -> Answer:
+    """Run one adapter message through the stages, in the caller's transaction."""
+    system = adapter.descriptor.name
+    path = MessagePath(system, transport, metrics)
+    with path.stage(RECEIVE):
+        digest = idempotency.body_digest(body)
+    with path.stage(DECODE):
+        document = decode_json_object(body, max_depth)
+    with path.stage(PARSE):
+        message: InboundMessage = adapter.parse(document)
+        if seen := inbound_ids.previous(session, caller, message.message_id, digest):
+            path.done("replayed")
+            return Answer(REPLAYED, seen.outcome)
+    source_ref = f"{system}/{message.message_id}"[:100]
+    with path.stage(IDENTIFY):
+        persons = {claim: identify(session, claim, client_id=caller.client_id,
+                                   source_ref=source_ref)
+                   for claim in _claims(message)}
+    with path.stage(DECIDE):
+        effect = _decide(session, caller, system, message, persons)
+    with path.stage(PERSIST):
+        outcome = {"message": message.message_id, "kind": KIND_OF[type(message)], **effect(),
+                   "reviews": sorted({f"IdentityReview/{p.review_id}" for p in persons.values()
+                                      if p.review_id})}
+        inbound_ids.remember(session, caller, system, outcome["kind"], message.message_id,
+                             digest, APPLIED, outcome)
+        audit.record(session, kind="write", action="adapter.message", actor_id=caller.client_id,
+                     sender=caller.client_id,
+                     details={"system": system, "kind": outcome["kind"],
+                              "persons": sorted(p.person.id for p in persons.values())})
+    path.done("applied")
+    return Answer(APPLIED, outcome)
+
+
+def _claims(message: InboundMessage) -> list[PersonClaim]:
+    if isinstance(message, RegisterHousehold):
+        return [member.person for member in message.household.members]
+    return [message.person]
+
+
+def _decide(session: Session, caller: Caller, system: str, message: InboundMessage,
+            persons: dict[PersonClaim, Any]) -> Effect:
+    """The change this message makes, for the organisation the client speaks for."""
+    organization = caller.organization or f"client:{caller.client_id}"
+    if isinstance(message, RegisterPerson):
+        person = persons[message.person]
+        return lambda: {"person": f"Patient/{person.person.id}", "created": person.created}
+    if isinstance(message, RegisterHousehold):
+        return lambda: {"household": "Group/"
+                        f"{register_household(session, caller, message.household).id}"}
+    person_id = persons[message.person].person.id
+    if isinstance(message, OpenCase):
+        return lambda: {"person": f"Patient/{person_id}", "involvement": open_involvement(
+            session, organization=organization, person_id=person_id, source=system,
+            source_ref=message.case_ref, registered_by=caller.client_id,
+            sensitivity=message.sensitivity, start=_at(message.start)).id}
+    return lambda: {"person": f"Patient/{person_id}", "closed": close_involvement(
+        session, organization=organization, person_id=person_id,
+        source_ref=message.case_ref, at=_at(message.end))}
+
+
+def _at(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(), UTC) if day else None
