@@ -10,9 +10,10 @@ from adapters.base import (
     Recipient,
     RenderError,
 )
-from adapters.registry import UnknownAdapter, available, enable, get_adapter
+from adapters.registry import DEFAULT_SYSTEM, UnknownAdapter, available, enable, get_adapter
 
 __all__ = [
+    "DEFAULT_SYSTEM",
     "Adapter",
     "AdapterDescriptor",
     "InvalidMessage",

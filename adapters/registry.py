@@ -12,6 +12,9 @@ from typing import TypeVar
 
 from adapters.base import Adapter
 
+# The system a client receives in unless it names another: FHIR R4B, as every client did
+# before adapters rendered outbound messages.
+DEFAULT_SYSTEM = "gp-referral"
 _ADAPTERS: dict[str, Adapter] = {}
 _HERE = Path(__file__).parent
 

@@ -23,6 +23,7 @@ from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters import DEFAULT_SYSTEM, available
 from gateway.auth.scopes import unknown_scopes
 from gateway.db.models import OAuthClient, Organization
 from gateway.db.types import utcnow
@@ -108,10 +109,12 @@ def find_active_client(session: Session, client_id: str) -> OAuthClient | None:
 def add_client(session: Session, name: str, scopes: list[str], team_id: str | None = None,
                public_jwks: dict[str, Any] | None = None, client_id: str | None = None,
                secret: str | None = None, role: str | None = None,
-               organization: str | None = None) -> tuple[OAuthClient, str | None]:
+               organization: str | None = None,
+               system: str | None = None) -> tuple[OAuthClient, str | None]:
     """Register a client. Without a public JWK set it gets a secret, returned once.
     ``role`` is the recipient role consent decisions see (default: ``wijkteam`` for a team's
-    system, else ``huisarts``)."""
+    system, else ``huisarts``). ``system``: the adapter that renders what it receives
+    (default ``gp-referral``: FHIR R4B)."""
     role = role or (TEAM_ROLE if team_id else GP_ROLE)
     if not _ROLE.match(role):
         raise ClientRegistrationError("a role is lower-case words joined by '-', e.g. school")
@@ -121,6 +124,8 @@ def add_client(session: Session, name: str, scopes: list[str], team_id: str | No
         raise ClientRegistrationError("an organisation is agb:<8 digits> or ura:<8 digits>")
     if unknown := unknown_scopes(scopes):
         raise ClientRegistrationError(f"unknown scope(s): {', '.join(unknown)}")
+    if system is not None and system not in available():
+        raise ClientRegistrationError(f"no adapter {system!r} (known: {', '.join(available())})")
     if team_id is not None and session.get(Organization, team_id) is None:
         raise ClientRegistrationError(f"unknown team {team_id!r}; add it with `teams add`")
     if public_jwks is not None:
@@ -137,6 +142,7 @@ def add_client(session: Session, name: str, scopes: list[str], team_id: str | No
         secret = secret or secrets.token_urlsafe(32)
     row = OAuthClient(id=client_id, name=name, scopes=" ".join(scopes), team_id=team_id,
                       role=role, public_jwks=public_jwks, organization=organization,
+                      system=None if system == DEFAULT_SYSTEM else system,
                       secret_hash=hash_secret(secret) if public_jwks is None and secret else None)
     session.add(row)
     session.flush()

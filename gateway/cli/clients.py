@@ -30,6 +30,9 @@ def clients_add(
     organization: Annotated[str | None, typer.Option(
         help="A GP practice's AGB or URA (agb:01234567, ura:12345678): the organisation "
              "involved with the residents it refers (default: the client itself).")] = None,
+    system: Annotated[str | None, typer.Option(
+        help="The adapter that renders what this client receives, e.g. fake (default: "
+             "gp-referral, FHIR R4B). See docs/adapters.md.")] = None,
 ) -> None:
     """Register a client; prints its id and (once) its secrets as JSON."""
     from gateway.auth import clients as registry
@@ -43,11 +46,13 @@ def clients_add(
     with sessions(config).begin() as session:
         try:
             row, secret = registry.add_client(session, name, scope.split(), team, jwks,
-                                              role=role, organization=organization)
+                                              role=role, organization=organization,
+                                              system=system)
         except registry.ClientRegistrationError as error:
             fail(str(error))
         output = {"client_id": row.id, "scopes": row.scopes.split(), "team": row.team_id,
                   "role": row.role, "organization": registry.organization_of(row),
+                  "system": row.system or registry.DEFAULT_SYSTEM,
                   "token_endpoint_auth_method": "private_key_jwt" if jwks
                   else "client_secret_basic",
                   "webhook_secret": registry.webhook_secret(config.secret_key, row.id)}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters import (
+    DEFAULT_SYSTEM,
     Adapter,
     InvalidMessage,
     OutboundMessage,
@@ -19,7 +20,6 @@ from adapters import (
 )
 from gateway.db.models import OAuthClient, OutboxMessage
 
-DEFAULT_SYSTEM = "gp-referral"  # FHIR R4B: what every client received before adapters rendered
 MAX_REASON = 100  # DeliveryAttempt.error
 
 
