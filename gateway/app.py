@@ -41,6 +41,7 @@ from gateway.fhir import (
     service_request,
     subscription,
     task,
+    who_else_helps,
 )
 from gateway.fhir.negotiation import FhirFormatMiddleware
 from gateway.identity import routes as identity_routes
@@ -125,8 +126,8 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     app.include_router(auth_routes.router)
     app.include_router(processing_activities.router)
     for module in (metadata, service_request, task, subscription, organization, consent,
-                   patient, related_person, consent_routes, audit_routes, audit_event,
-                   involvement_routes, identity_routes, console_routes):
+                   patient, who_else_helps, related_person, consent_routes, audit_routes,
+                   audit_event, involvement_routes, identity_routes, console_routes):
         app.include_router(module.router)
     for adapter in adapters.enable(settings.adapters).values():
         if adapter.descriptor.endpoint:

@@ -24,5 +24,8 @@ PatientRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_PATIENT_READ)
 PatientWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_PATIENT_WRITE))]
 RelatedPersonWrite = Annotated[Caller,
                                Depends(require_scope(scopes.SCOPE_RELATED_PERSON_WRITE))]
+WhoElseHelpsRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_WHO_ELSE_HELPS))]
+GroupRead = Annotated[Caller, Depends(require_scope(scopes.SCOPE_GROUP_READ))]
+GroupWrite = Annotated[Caller, Depends(require_scope(scopes.SCOPE_GROUP_WRITE))]
 InvolvementAdmin = Annotated[Caller, Depends(require_scope(scopes.SCOPE_INVOLVEMENT_ADMIN))]
 IdentityReviewer = Annotated[Caller, Depends(require_scope(scopes.SCOPE_IDENTITY_REVIEW))]

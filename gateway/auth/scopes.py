@@ -16,7 +16,10 @@ SCOPE_CONSENT_WRITE = "system/Consent.write"
 SCOPE_PATIENT_READ = "system/Patient.read"
 SCOPE_PATIENT_WRITE = "system/Patient.write"
 SCOPE_RELATED_PERSON_WRITE = "system/RelatedPerson.write"
+SCOPE_GROUP_READ = "system/Group.read"
+SCOPE_GROUP_WRITE = "system/Group.write"
 SCOPE_AUDIT_READ = "system/AuditEvent.read"
+SCOPE_WHO_ELSE_HELPS = "system/CareTeam.read"
 SCOPE_INVOLVEMENT_ADMIN = "admin/Involvement.write"
 SCOPE_IDENTITY_REVIEW = "admin/IdentityReview.write"
 
@@ -34,6 +37,11 @@ SCOPES: dict[str, str] = {
     "(the ids Consent and RelatedPerson reference).",
     SCOPE_PATIENT_WRITE: "Register a resident's birth date (who may consent depends on age).",
     SCOPE_RELATED_PERSON_WRITE: "Register parents and guardians, who consent for minors.",
+    SCOPE_GROUP_READ: "Read the households (Group) you registered or whose members your "
+    "organisation helps.",
+    SCOPE_GROUP_WRITE: "Register households (Group): members, their roles and periods.",
+    SCOPE_WHO_ELSE_HELPS: "Ask which organisations help a resident your organisation helps "
+    "(Patient/{id}/$who-else-helps), not what they do.",
     SCOPE_AUDIT_READ: "Privacy officers: search and export the processing log, access reports.",
     SCOPE_INVOLVEMENT_ADMIN: "Administrators: register and end an organisation's involvement "
     "with a resident (no team or GP client holds this).",
@@ -46,11 +54,13 @@ SYSTEM_SCOPES = frozenset({SCOPE_SUBSCRIPTION_READ, SCOPE_SUBSCRIPTION_WRITE,
                            SCOPE_ORGANIZATION_READ})
 
 GP_SCOPES = (SCOPE_SERVICE_REQUEST_WRITE, SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK_READ,
-             SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ)
+             SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ,
+             SCOPE_WHO_ELSE_HELPS)
 TEAM_SCOPES = (SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK_READ, SCOPE_TASK_WRITE,
                SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ,
                SCOPE_CONSENT_READ, SCOPE_CONSENT_WRITE, SCOPE_PATIENT_READ, SCOPE_PATIENT_WRITE,
-               SCOPE_RELATED_PERSON_WRITE)
+               SCOPE_RELATED_PERSON_WRITE, SCOPE_WHO_ELSE_HELPS, SCOPE_GROUP_READ,
+               SCOPE_GROUP_WRITE)
 
 
 def unknown_scopes(scopes: list[str]) -> list[str]:

@@ -15,7 +15,15 @@ from fastapi import APIRouter, Request
 
 from gateway.auth.scopes import SCOPES
 from gateway.errors import BadRequest
-from gateway.fhir import audit_event, consent, organization, service_request, subscription, task
+from gateway.fhir import (
+    audit_event,
+    consent,
+    organization,
+    service_request,
+    subscription,
+    task,
+    who_else_helps,
+)
 from gateway.fhir.base_url import public_base
 from gateway.fhir.search import SearchSpec
 from gateway.fhir_json import FhirResponse
@@ -78,9 +86,14 @@ SUPPORTED: dict[str, Supported] = {
          "purpose": ("token", "The processing activity (`system|code`).")},
         {"versioning": "versioned-update", "updateCreate": False}),
     "Patient": Supported(("create", "read", *HISTORY),
-                         profiles=(f"{NL_CORE}nl-core-Patient",)),
+                         profiles=(f"{NL_CORE}nl-core-Patient",),
+                         flags={"operation": [{
+                             "name": who_else_helps.NAME,
+                             "definition": who_else_helps.DEFINITION,
+                             "documentation": who_else_helps.DOCUMENTATION}]}),
     "RelatedPerson": Supported(("create", "read", *HISTORY),
                                profiles=(f"{NL_CORE}nl-core-ContactPerson",)),
+    "OperationDefinition": Supported(("read",)),
     "AuditEvent": Supported(
         ("search-type",), audit_event.SEARCH,
         {"patient": ("token", "Required: the resident's BSN as `system|value` (a token, not a "

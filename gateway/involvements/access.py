@@ -27,12 +27,13 @@ class NotInvolved(Forbidden):
     """403, the same for an unknown person and for one the caller does not help. Carries
     what the processing log records of the refusal."""
 
-    def __init__(self, caller: Caller, subject: str | None, action: str) -> None:
-        super().__init__(NOT_INVOLVED)
+    def __init__(self, caller: Caller, subject: str | None, action: str,
+                 message: str = NOT_INVOLVED, reason: str = "not-involved") -> None:
+        super().__init__(message)
         self.entry: dict[str, Any] = {
             "kind": "denial", "action": action, "outcome": "denied",
             "actor_id": caller.client_id, "subject": subject,
-            "details": {"organization": caller.organization, "reason": "not-involved"}}
+            "details": {"organization": caller.organization, "reason": reason}}
 
 
 def require_involved_with(session: Session, caller: Caller, person_id: str,
@@ -52,7 +53,13 @@ def require_involved(session: Session, caller: Caller, person: Person | None,
     involved = repository.is_involved(session, caller.organization,
                                       person.id if person else "", utcnow())
     if person is None or not involved:
-        log.warning("access_refused", client_id=caller.client_id, reason="not_involved")
-        raise NotInvolved(caller, subject or (audit.identifier_of(person) if person else None),
-                          action)
+        raise refusal(caller, person, subject, action)
     return person
+
+
+def refusal(caller: Caller, person: Person | None, subject: str | None,
+            action: str) -> NotInvolved:
+    """The refusal of a caller not involved with ``person`` (None: unknown), logged."""
+    log.warning("access_refused", client_id=caller.client_id, reason="not_involved")
+    return NotInvolved(caller, subject or (audit.identifier_of(person) if person else None),
+                       action)

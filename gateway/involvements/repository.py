@@ -3,13 +3,14 @@ indexed EXISTS."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Exists, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, Exists, Row, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.db.models import Involvement, OAuthClient, Person
+from gateway.db.models import Involvement, OAuthClient, Organization, Person
 from gateway.db.types import utcnow
 
 _I = Involvement.__table__.c
@@ -43,6 +44,38 @@ def end_from_source(session: Session, organization: str, person_id: str, source_
         Involvement.person_id == person_id, Involvement.organization == organization,
         Involvement.source_ref == source_ref, Involvement.ended_at.is_(None)).values(ended_at=at))
     return result.rowcount or 0
+
+
+_HELPERS = (select(_I.organization, _I.started_at, _I.ended_at, _I.sensitivity)
+            .where(_I.person_id.in_(bindparam("person_ids", expanding=True)),
+                   _I.started_at <= bindparam("at"))
+            .order_by(_I.started_at, _I.organization))
+
+
+def helpers_of(session: Session, person_ids: Sequence[str], at: datetime) -> list[Row[Any]]:
+    """Every involvement with these persons that has started by ``at``, ended or not: one
+    read of the person index, which covers every column asked (organisation, period,
+    sensitivity)."""
+    return list(session.connection().execute(_HELPERS, {"person_ids": list(person_ids),
+                                                        "at": at}))
+
+
+def organization_names(session: Session, organizations: set[str]) -> dict[str, str]:
+    """A name per organisation: a team's own, else that of a client acting for it (the
+    practice's for an AGB or URA, the client's for ``client:{id}``)."""
+    names = dict(session.execute(select(Organization.id, Organization.name)
+                                 .where(Organization.id.in_(organizations))).all())
+    rest = organizations - names.keys()
+    if rest:
+        clients = {f"client:{c}" for c in rest if c.startswith("client:")}
+        for client_id, organization, name in session.execute(
+                select(OAuthClient.id, OAuthClient.organization, OAuthClient.name).where(or_(
+                    OAuthClient.organization.in_(rest - clients),
+                    OAuthClient.id.in_([c.removeprefix("client:") for c in clients])))
+                .order_by(OAuthClient.created_at)):
+            names.setdefault(f"client:{client_id}" if f"client:{client_id}" in rest
+                             else organization, name)
+    return names
 
 
 def open_from_source(session: Session, organization: str, person_id: str,

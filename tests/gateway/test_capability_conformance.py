@@ -39,6 +39,7 @@ INCLUDES = [(t, kind, value) for t, r in RESOURCES.items()
             for kind, key in (("_include", "searchInclude"), ("_revinclude", "searchRevInclude"))
             for value in r.get(key, ())]
 PROFILES = [(t, p) for t, r in RESOURCES.items() for p in r.get("supportedProfile", ())]
+OPERATIONS = [(t, o["name"]) for t, r in RESOURCES.items() for o in r.get("operation", ())]
 INTERACTION_ROUTES = {"create": ("POST", ""), "read": ("GET", "/{id}"),
                       "vread": ("GET", "/{id}/_history/{id}"),
                       "history-instance": ("GET", "/{id}/_history"),
@@ -89,9 +90,11 @@ def world(client: TestClient, gp: dict, team: dict) -> World:
     return World(client, {
         "ServiceRequest": referral["id"], "Task": task["id"], "Subscription": hook["id"],
         "Organization": "wijkteam-noord", "Consent": consent["id"],
-        "Patient": person.split("/")[1], "RelatedPerson": relative["id"], "AuditEvent": ""},
+        "Patient": person.split("/")[1], "RelatedPerson": relative["id"], "AuditEvent": "",
+        "OperationDefinition": "who-else-helps"},
         {"ServiceRequest": gp, "Task": team, "Subscription": gp, "Organization": gp,
-         "Consent": team, "Patient": team, "RelatedPerson": team, "AuditEvent": officer}, bsn)
+         "Consent": team, "Patient": team, "RelatedPerson": team, "AuditEvent": officer,
+         "OperationDefinition": {}}, bsn)
 
 
 def _ids(bundle: dict) -> set[str]:
@@ -196,6 +199,19 @@ PROBES: dict[str, Callable[[World, str], None]] = {
 def test_every_declared_interaction_works(world: World, resource_type: str,
                                           interaction: str) -> None:
     PROBES[interaction](world, resource_type)
+
+
+@pytest.mark.parametrize(("resource_type", "name"), OPERATIONS)
+def test_every_declared_operation_answers_with_its_definition(world: World, resource_type: str,
+                                                              name: str) -> None:
+    declared = next(o for o in RESOURCES[resource_type]["operation"] if o["name"] == name)
+    definition = world.client.get(declared["definition"].replace(
+        "https://wijkgateway.nl/fhir", "/fhir")).json()
+    assert (definition["code"], definition["resource"]) == (name, [resource_type])
+    answer = world.get(resource_type, f"/{world.ids[resource_type]}/${name}")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["resourceType"] == next(p["type"] for p in definition["parameter"]
+                                                 if p["use"] == "out")
 
 
 # ---- search parameters --------------------------------------------------------------------
@@ -305,5 +321,6 @@ def test_the_served_statement_is_this_one_and_matches_the_routes(client: TestCli
               and not path.startswith("/fhir/.well-known/")  # discovery, not a resource
               for method in operations}
     declared = {(method, f"/fhir/{t}{suffix}") for t, code in INTERACTIONS
-                for method, suffix in [INTERACTION_ROUTES[code]]}
+                for method, suffix in [INTERACTION_ROUTES[code]]} | {
+        ("GET", f"/fhir/{t}/{{id}}/${name}") for t, name in OPERATIONS}
     assert declared == routed

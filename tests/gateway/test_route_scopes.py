@@ -41,6 +41,8 @@ PUBLIC = {
     ("GET", "/fhir/.well-known/smart-configuration"): "SMART discovery at the FHIR base",
     ("GET", "/processing-activities"): "the public register of processing activities",
     ("GET", "/fhir/metadata"): "the FHIR CapabilityStatement",
+    ("GET", "/fhir/OperationDefinition/{operation_id}"): "what an operation the "
+    "CapabilityStatement declares takes and answers",
     ("GET", "/fhir/{resource_type}/_history"): "only says a whole type's history is not offered",
     ("GET", "/console"): "redirects to the console's first page, which needs a session",
     ("GET", "/console/login"): "the login form",
