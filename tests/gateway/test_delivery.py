@@ -78,6 +78,25 @@ def _referral(client: TestClient, gp: dict, **traits: Any) -> tuple[str, str]:
     return sr["id"], task["entry"][0]["resource"]["id"]
 
 
+N_URL = "urn:test:n"  # which queued message a delivery is
+
+
+def _task(payload: dict[str, Any]) -> dict[str, Any]:
+    """A valid R4B Task (the gp-referral adapter checks each one before it leaves) for a
+    test's ``{"n": ...}``, or the Task given, made valid."""
+    if "n" not in payload:
+        return {"status": "requested", "intent": "order", **payload}
+    n = payload["n"]
+    value = "valueInteger" if -2**31 <= n < 2**31 else "valueDecimal"
+    return {"resourceType": "Task", "id": "0", "status": "requested", "intent": "order",
+            "extension": [{"url": N_URL, value: n}]}
+
+
+def _n(body: bytes) -> int:
+    """The ``n`` of a delivered ``_task``."""
+    return json.loads(body)["extension"][0]["valueInteger"]
+
+
 def _queue(sessions, endpoint: str, payloads: list[dict[str, Any]],  # noqa: ANN001
            headers: dict[str, str] | None = None, style: str = "post-resource") -> list[int]:
     """A subscription row and its messages written straight into the database, bypassing the
@@ -91,7 +110,7 @@ def _queue(sessions, endpoint: str, payloads: list[dict[str, Any]],  # noqa: ANN
         session.flush()
         rows = [{"subscription_id": sub.id, "event_type": "nl.wijkgateway.referral.accepted",
                  "ordering_key": f"person-{n}", "resource_type": "Task", "resource_id": str(n),
-                 "payload": payload, "decision": None} for n, payload in enumerate(payloads)]
+                 "payload": _task(payload), "decision": None} for n, payload in enumerate(payloads)]
         session.execute(insert(OutboxMessage), rows)
         return list(session.scalars(select(OutboxMessage.id).where(
             OutboxMessage.subscription_id == sub.id).order_by(OutboxMessage.id)))
@@ -422,8 +441,8 @@ class TestResolvedOnceAndPinned:
                               [{"n": 1}])
         assert worker.run_once() == 1
         assert _attempts(sessions, message_id) == ("delivered", [None])
-        assert [(r.headers["Host"], json.loads(r.body)) for r in receiver.received] == \
-            [(f"receiver.example:{receiver.port}", {"n": 1})]
+        assert [(r.headers["Host"], _n(r.body)) for r in receiver.received] == \
+            [(f"receiver.example:{receiver.port}", 1)]
 
     @pytest.mark.parametrize("name,delivered", [("receiver.example", True),
                                                 ("impostor.example", False)])
@@ -527,7 +546,7 @@ class TestOneMessageNeverStopsDelivery:
         stop = Cycles(looks=6, clock=clock)
         worker.run_forever(stop)  # returns only because it was told to stop
         assert stop.waits == 3
-        assert sorted(json.loads(r.body)["n"] for r in receiver.received) == list(range(1000))
+        assert sorted(_n(r.body) for r in receiver.received) == list(range(1000))
         assert _attempts(sessions, poisoned) == ("dead", ["InvalidHeader"] * 3)
         with sessions() as session:
             statuses = session.scalars(select(OutboxMessage.status).where(
@@ -562,7 +581,7 @@ class TestOneMessageNeverStopsDelivery:
         assert worker.run_once() == 2
         assert (_attempts(sessions, bad), _attempts(sessions, ok)) == \
             (("pending", ["TypeError"]), ("delivered", [None]))  # orjson raises TypeError
-        assert [json.loads(r.body) for r in receiver.received] == [{"n": 1}]
+        assert [_n(r.body) for r in receiver.received] == [1]
 
     def test_the_loop_outlives_a_failed_cycle(self, seeded: None, sessions,  # noqa: ANN001
                                               worker: Worker, receiver: WebhookReceiver,
@@ -580,7 +599,7 @@ class TestOneMessageNeverStopsDelivery:
         monkeypatch.setattr(worker, "_claim", flaky_claim)
         _queue(sessions, receiver.url, [{"n": 1}])
         worker.run_forever(Cycles(looks=2, clock=clock))
-        assert [json.loads(r.body) for r in receiver.received] == [{"n": 1}]
+        assert [_n(r.body) for r in receiver.received] == [1]
         failed = [(e["level"], e["error_type"]) for e in map(
             json.loads, log_stream.getvalue().splitlines()) if e["event"] == "worker_cycle_failed"]
         assert failed == [("error", "OperationalError")]
@@ -686,7 +705,7 @@ class TestRestHookStyles:
         assert worker.run_once() == 1
         [post] = receiver.received
         assert (post.method, post.path) == ("POST", "/hook")
-        assert post.verified(_secret(settings)) == {"resourceType": "Task", "id": "0"}
+        assert post.verified(_secret(settings)) == _task({"resourceType": "Task", "id": "0"})
         with sessions() as session:
             sub_id = session.get(OutboxMessage, message_id).subscription_id
         channel = client.get(f"/fhir/Subscription/{sub_id}", headers=gp).json()["channel"]
