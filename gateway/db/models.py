@@ -118,6 +118,8 @@ class ConsentRow(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     by_self: Mapped[bool] = mapped_column(Boolean)
     by_representative: Mapped[bool] = mapped_column(Boolean)
+    # "self" and representatives' ids, space-separated; empty before migration 0012
+    grantors: Mapped[str | None] = mapped_column(Text)
     recipient_organization: Mapped[str | None] = mapped_column(String(64))
     recipient_role: Mapped[str | None] = mapped_column(String(64))
     categories: Mapped[str] = mapped_column(Text)  # space-separated; empty: all categories
@@ -208,6 +210,7 @@ class PersonMerge(Base):
     review_id: Mapped[str | None] = mapped_column(ForeignKey("identity_reviews.id"))
     merged_by: Mapped[str] = mapped_column(String(64))
     merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    comment: Mapped[str | None] = mapped_column(Text)  # why (a review's is on the review)
     undone_by: Mapped[str | None] = mapped_column(String(64))
     undone_at: Mapped[datetime | None] = mapped_column()
     undo_comment: Mapped[str | None] = mapped_column(Text)

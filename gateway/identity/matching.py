@@ -1,15 +1,32 @@
 """Who a message is about: by BSN, else by the sending system's own identifier, else a new
-person. Never guesses (a probable match is queued for review, not merged). Never commits."""
+person. Never guesses: a new person who looks like a known one (the same name key, birth
+date and postcode, and no two BSNs to tell them apart) stays a separate person, and the pair
+waits in the identity review queue (``probable-match``) for an administrator to merge or keep
+apart. Names and postcodes are read to make the match key and are not stored. Never commits."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.db.models import Person
+from gateway.db.models import Person, PersonIdentifier
+from gateway.identity.merges import canonical_id
+from gateway.identity.service import queue_probable_match
 from schemas import PersonClaim
+
+# Dutch surname prefixes (tussenvoegsels): "Van der Berg", "Berg, van der", "van den Berg"
+# and "Berg" are one name key, as are the two halves of a double name with or without them.
+TUSSENVOEGSELS = frozenset({
+    "van", "von", "der", "den", "de", "het", "t", "ter", "ten", "te", "in", "op", "aan",
+    "bij", "uit", "onder", "over", "voor", "la", "le", "du", "des", "d", "l", "vd"})
+_POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
+MAX_CANDIDATES = 5  # more look-alikes than this say the key is too coarse, not who it is
 
 
 @dataclass(frozen=True)
@@ -24,18 +41,93 @@ class Identified:
 
 def identify(session: Session, claim: PersonClaim, *, client_id: str,
              source_ref: str) -> Identified:
-    """The person ``claim`` names, created when unknown."""
-    found = None
-    if claim.bsn:
-        found = session.scalar(select(Person).where(Person.bsn == claim.bsn))
-    elif claim.local:
-        found = session.scalar(select(Person).where(Person.local_system == claim.local.system,
-                                                    Person.local_value == claim.local.value))
-    if found is not None:
-        return Identified(found, False)
-    person = Person(bsn=claim.bsn, birth_date=claim.birth_date,
-                    local_system=claim.local.system if claim.local and not claim.bsn else None,
-                    local_value=claim.local.value if claim.local and not claim.bsn else None)
-    session.add(person)
+    """The person ``claim`` names, created when unknown.
+
+    A BSN decides; without a match on it, the sender's local identifier (a person found that
+    way learns the BSN if they had none). A local identifier not yet known is added to the
+    person, so they are found by it next time. A birth date fills an unknown one and never
+    replaces a known one: the caller compares and queues a conflict if they differ. A claim
+    whose BSN and local identifier name two different known persons links the BSN's one and
+    queues the pair for review."""
+    person = _by_bsn(session, claim.bsn) if claim.bsn else None
+    owner = _by_local(session, claim) if claim.local else None
+    if person is None and owner is not None and (claim.bsn is None or owner.bsn is None):
+        person = owner
+        person.bsn = person.bsn or claim.bsn
+    created = person is None
+    if person is None:
+        person = Person(bsn=claim.bsn, birth_date=claim.birth_date)
+        session.add(person)
+        session.flush()
+    if claim.local is not None and owner is None:
+        session.add(PersonIdentifier(person_id=person.id, system=claim.local.system,
+                                     value=claim.local.value))
+    person.birth_date = person.birth_date or claim.birth_date
+    key = match_key(claim)
+    person.match_key = person.match_key or key
     session.flush()
-    return Identified(person, True)
+    if owner is not None and owner.id != person.id:  # the BSN's person and the local id's
+        candidates = [owner.id]
+    else:
+        candidates = _look_alikes(session, person, key) if created and key else []
+    reviews = [queue_probable_match(session, person_id=person.id, candidate_id=candidate,
+                                    source_ref=source_ref, client_id=client_id)
+               for candidate in candidates]
+    return Identified(person, created, reviews[0].id if reviews else None)
+
+
+def name_key(family_name: str | None, given_name: str | None) -> str | None:
+    """``"Van der Berg", "Änne"`` -> ``"berg|a"``: the surname without accents, case,
+    punctuation and tussenvoegsels, and the given name's initial. None without both."""
+    words = [w for w in _plain(family_name).split() if w not in TUSSENVOEGSELS]
+    initial = _plain(given_name).replace(" ", "")[:1]
+    return f"{''.join(words)}|{initial}" if words and initial else None
+
+
+def normalised_postcode(postcode: str | None) -> str | None:
+    """``"1234 ab"`` -> ``"1234AB"``; None for anything that is not a Dutch postcode."""
+    value = re.sub(r"\s+", "", postcode or "").upper()
+    return value if _POSTCODE.match(value) else None
+
+
+def match_key(claim: PersonClaim) -> str | None:
+    """SHA-256 of name key, birth date and postcode: equal for look-alikes, and no name or
+    address in the database. None when any part is missing (no probable match then)."""
+    return _digest(name_key(claim.family_name, claim.given_name), claim.birth_date,
+                   normalised_postcode(claim.postcode))
+
+
+def _digest(name: str | None, born: date | None, postcode: str | None) -> str | None:
+    if name is None or born is None or postcode is None:
+        return None
+    return hashlib.sha256(f"{name}|{born.isoformat()}|{postcode}".encode()).hexdigest()
+
+
+def _plain(text: str | None) -> str:
+    """Lowercase letters and spaces, accents stripped; hyphens and apostrophes split words."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z]+", " ", letters).strip()
+
+
+def _by_bsn(session: Session, bsn: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.bsn == bsn))
+
+
+def _by_local(session: Session, claim: PersonClaim) -> Person | None:
+    assert claim.local is not None
+    return session.scalar(select(Person).join(
+        PersonIdentifier, PersonIdentifier.person_id == Person.id).where(
+        PersonIdentifier.system == claim.local.system,
+        PersonIdentifier.value == claim.local.value))
+
+
+def _look_alikes(session: Session, person: Person, key: str) -> list[str]:
+    """Known persons (each merge set once) with this match key that a BSN does not tell
+    apart from ``person``."""
+    query = select(Person.id, Person.bsn).where(Person.match_key == key,
+                                                Person.id != person.id).order_by(
+        Person.created_at, Person.id).limit(MAX_CANDIDATES)
+    found = [pid for pid, bsn in session.execute(query)
+             if bsn is None or person.bsn is None]
+    return list(dict.fromkeys(canonical_id(session, pid) for pid in found))

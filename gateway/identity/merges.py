@@ -1,16 +1,47 @@
-"""Merged persons: two records found to be one resident act as one (the merge set) until the
-merge is undone. Never commits."""
+"""Merge sets: person records found to be one resident act as one until the merge is undone.
+Rows stay on the record they were made for (so an undo needs to move nothing); every read
+about a person asks for the whole set. A set is a star: one canonical person (the survivor)
+and the records merged into it, never a chain (``gateway.identity.merging`` keeps it so).
+Queries only; never commits."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import CompoundSelect, bindparam, func, select, union
 from sqlalchemy.orm import Session
+
+from gateway.db.models import PersonMerge
+
+_M = PersonMerge.__table__.c
+_IN_FORCE = _M.undone_at.is_(None)
+
+
+def merge_set(person_id: Any) -> CompoundSelect:
+    """SQL: the ids of the set ``person_id`` (a value, bind parameter or column) belongs to,
+    for ``column.in_(merge_set(...))``: one round trip inside the query that needs it."""
+    lookup = PersonMerge.__table__.alias("merged_into")  # not correlated with the listing
+    survivor = func.coalesce(select(lookup.c.survivor_id).where(
+        lookup.c.merged_id == person_id, lookup.c.undone_at.is_(None))
+        .correlate_except(lookup).scalar_subquery(),
+        person_id)
+    return union(select(survivor.label("id")).correlate_except(lookup),
+                 select(_M.merged_id).where(_M.survivor_id == survivor, _IN_FORCE)
+                 .correlate_except(PersonMerge.__table__, lookup))
+
+
+_SURVIVOR = select(_M.survivor_id).where(_M.merged_id == bindparam("person_id"), _IN_FORCE)
+_MERGED = select(_M.merged_id).where(_M.survivor_id == bindparam("person_id"),
+                                     _IN_FORCE).order_by(_M.merged_at, _M.id)
 
 
 def person_ids(session: Session, person_id: str) -> tuple[str, ...]:
     """Every person id that is this resident (the merge set), the canonical one first."""
-    return (person_id,)
+    canonical = canonical_id(session, person_id)
+    merged = session.connection().scalars(_MERGED, {"person_id": canonical})
+    return (canonical, *merged)
 
 
 def canonical_id(session: Session, person_id: str) -> str:
-    """The id the resident's merge set is known by."""
-    return person_ids(session, person_id)[0]
+    """The id the resident's merge set is known by (the person's own when not merged)."""
+    return session.connection().scalar(_SURVIVOR, {"person_id": person_id}) or person_id

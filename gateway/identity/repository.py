@@ -23,6 +23,8 @@ def reviews(session: Session, status: str | None, limit: int = 200) -> list[Iden
 
 
 def under_review(session: Session, source_ref: str) -> bool:
-    """Whether what ``source_ref`` sent waits for an identity review (and so links no one)."""
+    """Whether what ``source_ref`` sent waits for a conflict's review (and so links no one).
+    A probable match holds nothing back: its new person is a person of its own until merged."""
     return bool(session.scalar(select(exists().where(
-        IdentityReview.source_ref == source_ref, IdentityReview.status == "open"))))
+        IdentityReview.source_ref == source_ref, IdentityReview.status == "open",
+        IdentityReview.kind == "conflict"))))

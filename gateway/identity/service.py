@@ -1,8 +1,13 @@
-"""The identity review queue. When a message says something about a known person that
-contradicts what the gateway knows (a different birth date for the same BSN), neither is
-kept silently: the message is accepted, its disclosure held back (``identity-conflict``), and
-a review is queued. Resolving it as the same person releases what was held; resolving it as
-a different person keeps it held until the identity is sorted out. Never commits."""
+"""The identity review queue, of two kinds.
+
+``conflict``: a message says something about a known person that contradicts what the
+gateway knows (a different birth date for the same BSN). Neither is kept silently: the message
+is accepted, its disclosure held back (``identity-conflict``), and a review is queued.
+Resolving it as the same person releases what was held; as a different person keeps it held.
+
+``probable-match``: a new person looks like a known one (``gateway.identity.matching``). The
+new person stays separate (nothing is held back); an administrator merges the two
+(``gateway.identity.merging``, reversible) or keeps them apart. Never commits."""
 
 from __future__ import annotations
 
@@ -18,14 +23,24 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.db.models import IdentityReview, Person
 from gateway.db.types import utcnow
-from gateway.errors import Conflict, NotFound
+from gateway.errors import Conflict, NotFound, Unprocessable
+from gateway.identity.merging import merge_reviewed
 from gateway.logging import get_logger
 
-RESOLUTIONS = {
-    "known-is-right": "the same person; what the gateway knew stands",
-    "claimed-is-right": "the same person; the message's value replaces the known one",
-    "different-person": "not the same person; what was held stays held",
+CONFLICT, PROBABLE_MATCH = "conflict", "probable-match"
+RESOLUTIONS_BY_KIND = {
+    CONFLICT: {
+        "known-is-right": "the same person; what the gateway knew stands",
+        "claimed-is-right": "the same person; the message's value replaces the known one",
+        "different-person": "not the same person; what was held stays held",
+    },
+    PROBABLE_MATCH: {
+        "merge": "one resident: the new person is merged into the known one (reversible)",
+        "keep-apart": "two residents: both stay as they are",
+    },
 }
+RESOLUTIONS = {name: f"({kind}) {text}" for kind, resolutions in RESOLUTIONS_BY_KIND.items()
+               for name, text in resolutions.items()}
 MAX_COMMENT_LENGTH = 2000
 # Applies a resolution to what the conflict held back (the referrals service's settle_identity).
 Settle = Callable[[Session, Register, IdentityReview], dict[str, Any]]
@@ -34,7 +49,7 @@ log = get_logger()
 
 def queue_conflict(session: Session, *, person_id: str, fact: str, known: str, claimed: str,
                    source_ref: str, client_id: str) -> IdentityReview:
-    review = IdentityReview(person_id=person_id, fact=fact, known_value=known,
+    review = IdentityReview(kind=CONFLICT, person_id=person_id, fact=fact, known_value=known,
                             claimed_value=claimed, source_ref=source_ref, client_id=client_id,
                             status="open")
     session.add(review)
@@ -46,15 +61,37 @@ def queue_conflict(session: Session, *, person_id: str, fact: str, known: str, c
     return review
 
 
+def queue_probable_match(session: Session, *, person_id: str, candidate_id: str,
+                         source_ref: str, client_id: str) -> IdentityReview:
+    """A new person who may be a known one: both stay separate until an administrator says.
+    The review carries no personal data: the two persons are named by id."""
+    review = IdentityReview(kind=PROBABLE_MATCH, person_id=person_id, candidate_id=candidate_id,
+                            fact="person", source_ref=source_ref, client_id=client_id,
+                            status="open")
+    session.add(review)
+    session.flush()
+    for person in (person_id, candidate_id):
+        audit.record(session, kind="write", action="identity.probable_match_queued",
+                     actor_id=client_id, person_id=person,
+                     details={"review": review.id, "source": source_ref})
+    log.info("identity_probable_match_queued", resource_id=review.id)
+    return review
+
+
 def resolve(session: Session, caller: Caller | None, register: Register, review_id: str,
             resolution: str, comment: str, resolved_by: str, settle: Settle
             ) -> tuple[IdentityReview, dict[str, Any]]:
-    """Settle one review, once (a conditional update: of two at the same time one gets 409),
-    and hand its outcome to ``settle``, which applies it to the message that was held back.
-    Returns the review and what ``settle`` reports (``released``, ``consent``)."""
+    """Settle one review, once (a conditional update: of two at the same time one gets 409).
+    A conflict's outcome goes to ``settle``, which applies it to the message that was held
+    back (``released``, ``consent``); a probable match resolved by ``merge`` merges its two
+    persons (``merge``: the merge's id). A resolution of the other kind is 422."""
     review = session.get(IdentityReview, review_id)
     if review is None:
         raise NotFound("no such identity review", expression="id")
+    if resolution not in RESOLUTIONS_BY_KIND[review.kind]:
+        raise Unprocessable(f"a {review.kind} review is resolved as one of: "
+                            f"{', '.join(RESOLUTIONS_BY_KIND[review.kind])}",
+                            expression="resolution")
     claimed = session.execute(
         update(IdentityReview).where(IdentityReview.id == review_id,
                                      IdentityReview.status == "open")
@@ -67,13 +104,19 @@ def resolve(session: Session, caller: Caller | None, register: Register, review_
         person = session.get(Person, review.person_id)
         assert person is not None and review.claimed_value is not None
         person.birth_date = date.fromisoformat(review.claimed_value)
-    outcome = settle(session, register, review)
+    if review.kind == CONFLICT:
+        outcome = settle(session, register, review)
+    elif resolution == "merge":
+        outcome = {"released": 0, "merge": merge_reviewed(session, caller, review, resolved_by).id}
+    else:
+        outcome = {"released": 0}
     audit.record(session, kind="review", action="identity.resolved",
                  actor_type="client" if caller else "officer",
                  actor_id=caller.client_id if caller else resolved_by,
                  person_id=review.person_id,
-                 details={"review": review.id, "resolution": resolution,
-                          "released": outcome["released"],
+                 details={"review": review.id, "kind": review.kind,
+                          "resolution": resolution, "released": outcome["released"],
+                          **({"merge": outcome["merge"]} if "merge" in outcome else {}),
                           **({"consent": outcome["consent"].split(":")[0]}
                              if "consent" in outcome else {})})
     log.info("identity_review_resolved", review_id=review.id, resolution=resolution,
@@ -83,7 +126,9 @@ def resolve(session: Session, caller: Caller | None, register: Register, review_
 
 def review_json(review: IdentityReview) -> dict[str, object]:
     """What the API shows: the values are the person's data, shown only to administrators."""
-    return {"id": review.id, "patient": f"Patient/{review.person_id}", "fact": review.fact,
+    return {"id": review.id, "kind": review.kind, "patient": f"Patient/{review.person_id}",
+            "candidate": f"Patient/{review.candidate_id}" if review.candidate_id else None,
+            "fact": review.fact,
             "known": review.known_value, "claimed": review.claimed_value,
             "source": review.source_ref, "sender": review.client_id, "status": review.status,
             "resolution": review.resolution, "resolved_by": review.resolved_by,

@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 
 from gateway.db.models import Involvement, OAuthClient, Organization, Person
 from gateway.db.types import utcnow
+from gateway.identity.merges import merge_set
 
 _I = Involvement.__table__.c
 
 
 def _involved(person_id: Any, organization: Any, at: Any) -> Exists:
-    """The one definition of "involved": an involvement that has started and not ended."""
-    return exists().where(_I.person_id == person_id, _I.organization == organization,
+    """The one definition of "involved": an involvement that has started and not ended,
+    with any person id the resident is (its merge set)."""
+    return exists().where(_I.person_id.in_(merge_set(person_id)), _I.organization == organization,
                           _I.started_at <= at, or_(_I.ended_at.is_(None), _I.ended_at > at))
 
 

@@ -75,6 +75,7 @@ def upgrade() -> None:
                   nullable=True),
         sa.Column("merged_by", sa.String(length=64), nullable=False),
         sa.Column("merged_at", WHEN, nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("undone_by", sa.String(length=64), nullable=True),
         sa.Column("undone_at", WHEN, nullable=True),
         sa.Column("undo_comment", sa.Text(), nullable=True),

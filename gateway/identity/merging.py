@@ -1,0 +1,115 @@
+"""Merging two person records into one resident, and undoing it. A merge moves no rows: it
+records that ``merged`` is ``survivor`` (``gateway.identity.merges`` answers the set for
+every later decision, delivery, audit search and access report), so undoing it is setting
+``undone_at``. Both are logged under both persons. Never commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from gateway.audit import log as audit
+from gateway.auth.bearer import Caller
+from gateway.db.models import IdentityReview, Person, PersonMerge
+from gateway.db.types import utcnow
+from gateway.errors import Conflict, NotFound, Unprocessable
+from gateway.identity.merges import canonical_id
+from gateway.logging import get_logger
+
+log = get_logger()
+
+
+def merge(session: Session, caller: Caller | None, *, survivor_id: str, merged_id: str,
+          by: str, review_id: str | None = None, comment: str | None = None,
+          expressions: tuple[str, str] = ("survivor", "merged")) -> PersonMerge:
+    """``merged`` becomes part of ``survivor``'s set. Sets stay stars: the survivor must not
+    be merged itself, the merged one must neither be merged nor have others merged into it,
+    and two persons with different BSNs are two residents. ``expressions`` name the two
+    elements in the errors. Both person rows are locked for the check (PostgreSQL)."""
+    survivor_expr, merged_expr = expressions
+    persons = {pid: session.get(Person, pid, with_for_update=True)
+               for pid in sorted({survivor_id, merged_id})}
+    for pid, expr in ((survivor_id, survivor_expr), (merged_id, merged_expr)):
+        if persons[pid] is None:
+            raise Unprocessable("no such person", expression=expr)
+    if survivor_id == merged_id:
+        raise Unprocessable("a person cannot be merged with itself", expression=merged_expr)
+    if (into := canonical_id(session, merged_id)) != merged_id:
+        raise Conflict(f"this person is merged into Patient/{into} already; undo that merge "
+                       "first", expression=merged_expr)
+    if (into := canonical_id(session, survivor_id)) != survivor_id:
+        raise Conflict(f"this person is merged into Patient/{into}; merge into that one",
+                       expression=survivor_expr)
+    if session.scalar(select(exists().where(PersonMerge.survivor_id == merged_id,
+                                            PersonMerge.undone_at.is_(None)))):
+        raise Conflict("other persons are merged into this one; merge the other way round",
+                       expression=merged_expr)
+    survivor, merged = persons[survivor_id], persons[merged_id]
+    assert survivor is not None and merged is not None
+    if survivor.bsn and merged.bsn and survivor.bsn != merged.bsn:
+        raise Conflict("the two persons have different BSNs: they are two residents",
+                       expression=merged_expr)
+    row = PersonMerge(survivor_id=survivor_id, merged_id=merged_id, review_id=review_id,
+                      merged_by=by, merged_at=utcnow(), comment=comment)
+    session.add(row)
+    session.flush()
+    _logged(session, caller, by, "identity.merged", row, review=review_id)
+    return row
+
+
+def merge_reviewed(session: Session, caller: Caller | None, review: IdentityReview,
+                   by: str) -> PersonMerge:
+    """A probable match resolved as one resident: the review's new person joins the set of
+    the known one (its canonical person, should the candidate have been merged since)."""
+    assert review.candidate_id is not None
+    return merge(session, caller, survivor_id=canonical_id(session, review.candidate_id),
+                 merged_id=review.person_id, by=by, review_id=review.id,
+                 expressions=("id", "id"))
+
+
+def undo(session: Session, caller: Caller | None, merge_id: str, by: str,
+         comment: str) -> PersonMerge:
+    """Two residents again, from now on; the merge stays on record. Once (a conditional
+    update: of two at the same time one gets 409)."""
+    row = session.get(PersonMerge, merge_id)
+    if row is None:
+        raise NotFound("no such merge", expression="id")
+    undone = session.execute(update(PersonMerge).where(
+        PersonMerge.id == merge_id, PersonMerge.undone_at.is_(None)).values(
+        undone_at=utcnow(), undone_by=by, undo_comment=comment))
+    if undone.rowcount != 1:
+        raise Conflict("this merge is undone already", expression="id")
+    session.refresh(row)
+    _logged(session, caller, by, "identity.unmerged", row)
+    return row
+
+
+def merges_of(session: Session, person_id: str) -> list[PersonMerge]:
+    """Every merge, in force or undone, that this person was part of, oldest first."""
+    return list(session.scalars(select(PersonMerge).where(
+        (PersonMerge.survivor_id == person_id) | (PersonMerge.merged_id == person_id))
+        .order_by(PersonMerge.merged_at, PersonMerge.id)))
+
+
+def merge_json(row: PersonMerge) -> dict[str, Any]:
+    return {"id": row.id, "survivor": f"Patient/{row.survivor_id}",
+            "merged": f"Patient/{row.merged_id}", "review": row.review_id,
+            "merged_by": row.merged_by, "merged_at": row.merged_at.isoformat(),
+            "undone_by": row.undone_by,
+            "undone_at": row.undone_at.isoformat() if row.undone_at else None,
+            "status": "undone" if row.undone_at else "in-force"}
+
+
+def _logged(session: Session, caller: Caller | None, by: str, action: str, row: PersonMerge,
+            **details: str | None) -> None:
+    """Under both persons' pseudonyms, so each one's log and access report shows it."""
+    for person_id in (row.survivor_id, row.merged_id):
+        audit.record(session, kind="review", action=action,
+                     actor_type="client" if caller else "officer",
+                     actor_id=caller.client_id if caller else by, person_id=person_id,
+                     details={"merge": row.id, "survivor": row.survivor_id,
+                              "merged": row.merged_id,
+                              **{k: v for k, v in details.items() if v}})
+    log.info(action.replace(".", "_"), resource_id=row.id)
