@@ -46,11 +46,6 @@ def test_all_problems_are_reported_at_once() -> None:
     assert "123456789" not in str(raised.value)
 
 
-def test_render_returns_the_source_resource() -> None:
-    resource = service_request()
-    assert ADAPTER.render(ADAPTER.parse(resource)) == resource
-
-
 def test_contained_consent_referenced_from_supporting_info() -> None:
     referral = ADAPTER.parse(service_request(consent="self", birth_date="2013-06-01"))
     assert referral.subject == Subject(bsn="111222333", birth_date=date(2013, 6, 1))
