@@ -16,6 +16,7 @@ from gateway.consents.decisions import decide_for, recipient_json
 from gateway.db.models import OutboxMessage, Person, ServiceRequestRow, TaskRow
 from gateway.db.types import utcnow
 from gateway.fhir.subset import subset_view
+from gateway.identity.merges import merge_set
 from gateway.identity.repository import under_review
 from gateway.logging import get_logger
 from gateway.outbox.enqueue import Delivery, enqueue
@@ -96,12 +97,13 @@ def _record(session: Session, verdict: RecipientDecision, activity_id: str, pers
 
 def release_withheld(session: Session, register: Register, person_id: str, activity_id: str,
                      sender: str | None = None) -> int:
-    """Consent that arrives after a referral: each referral message it withheld is decided
-    again, as of now, and sent (minimised) where the new decision permits. ``sender`` limits
-    it to referrals that client sent (a GP's consent speaks for its own referrals only).
+    """Consent that arrives after a referral: each referral message it withheld (about any
+    person the resident is: the merge set) is decided again, as of now, and sent (minimised)
+    where the new decision permits. ``sender`` limits it to referrals that client sent (a
+    GP's consent speaks for its own referrals only).
     A message held for an identity conflict waits for its review. Returns how many."""
     query = select(OutboxMessage).where(
-        OutboxMessage.ordering_key == person_id, OutboxMessage.status == "withheld",
+        OutboxMessage.ordering_key.in_(merge_set(person_id)), OutboxMessage.status == "withheld",
         OutboxMessage.resource_type == "ServiceRequest")
     if sender is not None:
         query = query.where(OutboxMessage.resource_id.in_(select(ServiceRequestRow.id).where(

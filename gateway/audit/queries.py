@@ -20,6 +20,7 @@ from gateway.audit.log import AuditContext, identifier_of, subject_identifier, t
 from gateway.db.models import Person, ProcessingLogEntry, RelatedPersonRow
 from gateway.db.paging import page
 from gateway.errors import BadRequest
+from gateway.identity.merges import person_ids
 from schemas import is_valid_bsn, safe_name, shown
 
 KINDS = frozenset({"read", "write", "disclosure", "denial", "override", "login", "view",
@@ -53,8 +54,8 @@ def parse_filter(params: dict[str, str], context: AuditContext,
         if not is_valid_bsn(params["subject"]):
             raise BadRequest("subject is a BSN (9 digits passing the elfproef)",
                              expression="subject")
-        pseudonyms = tuple(context.pseudonymiser.every_pseudonym(
-            subject_identifier(params["subject"])))
+        pseudonyms = tuple(p for identifier in resident(session, params["subject"])
+                           for p in context.pseudonymiser.every_pseudonym(identifier))
     if "household" in params:
         if not is_valid_bsn(params["household"]):
             raise BadRequest("household is the BSN of one of its members",
@@ -78,6 +79,16 @@ def parse_filter(params: dict[str, str], context: AuditContext,
         pseudonyms, activity, recipient, params.get("kind"), params.get("outcome"),
         timestamp(datetime.combine(start, time(), UTC)) if start else None,
         timestamp(datetime.combine(end + timedelta(days=1), time(), UTC)) if end else None)
+
+
+def resident(session: Session, bsn: str) -> list[str]:
+    """The subject identifiers of the resident with this BSN: theirs, and those of the
+    persons merged with theirs (a merge shows their entries under every pseudonym)."""
+    person_id = session.scalar(select(Person.id).where(Person.bsn == bsn))
+    merged = person_ids(session, person_id) if person_id else ()
+    return sorted({subject_identifier(bsn)} | {
+        identifier_of(person) for person in session.scalars(
+            select(Person).where(Person.id.in_(merged)))})
 
 
 def household(session: Session, bsn: str) -> list[str]:

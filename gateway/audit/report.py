@@ -18,15 +18,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.audit.leaves import leaves
-from gateway.audit.log import AuditContext, subject_identifier
+from gateway.audit.log import AuditContext
 from gateway.audit.merkle import Tree
+from gateway.audit.queries import resident
 from gateway.consents.repository import person_by_bsn
 from gateway.db.models import ConsentRow, ProcessingLogCheckpoint, ProcessingLogEntry
+from gateway.identity.merges import person_ids
 
 
 def access_report(session: Session, context: AuditContext, bsn: str,
                   proofs: bool = False) -> dict[str, Any]:
-    pseudonyms = context.pseudonymiser.every_pseudonym(subject_identifier(bsn))
+    pseudonyms = [p for identifier in resident(session, bsn)
+                  for p in context.pseudonymiser.every_pseudonym(identifier)]
     entries = list(session.scalars(select(ProcessingLogEntry).where(
         ProcessingLogEntry.subject.in_(pseudonyms)).order_by(ProcessingLogEntry.seq)))
     report: dict[str, Any] = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -47,7 +50,8 @@ def access_report(session: Session, context: AuditContext, bsn: str,
                                     "activity": entry.activity_id, "purpose": entry.purpose})
     person = person_by_bsn(session, bsn)
     if person is not None:
-        for row in session.scalars(select(ConsentRow).where(ConsentRow.person_id == person.id)
+        merged = person_ids(session, person.id)  # consents of every merged person too
+        for row in session.scalars(select(ConsentRow).where(ConsentRow.person_id.in_(merged))
                                    .order_by(ConsentRow.recorded_at, ConsentRow.row_id)):
             report["consents"].append({
                 "id": row.consent_id, "version": row.version,
