@@ -14,14 +14,16 @@ from consent.decide import (
     decide,
 )
 from consent.minimise import minimise
+from consent.parties import counts_for
 from consent.records import (
-    GRANTORS,
+    CHILD_DECIDES_ALONE_FROM,
+    SELF,
+    UNNAMED_REPRESENTATIVE,
     ConsentRecord,
     Grantor,
     Verdict,
     age_on,
     current_versions,
-    required_grantors,
 )
 from consent.register import ProcessingActivity, Register, RegisterError, parse_register
 from consent.representation import (
@@ -32,8 +34,10 @@ from consent.representation import (
 )
 
 __all__ = [
-    "GRANTORS",
+    "CHILD_DECIDES_ALONE_FROM",
     "REPRESENTATION_KINDS",
+    "SELF",
+    "UNNAMED_REPRESENTATIVE",
     "ConsentRecord",
     "Decision",
     "DecisionError",
@@ -49,10 +53,10 @@ __all__ = [
     "Representative",
     "Verdict",
     "age_on",
+    "counts_for",
     "current_versions",
     "decide",
     "minimise",
     "parse_register",
-    "required_grantors",
     "speaks_for",
 ]

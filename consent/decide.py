@@ -7,11 +7,11 @@ A pure function of the request, the person's consent records, the register and t
 2. A recipient whose role the activity does not disclose to gets nothing.
 3. The meldrecht override (only where the activity allows it) permits without consent.
 4. An activity that does not require consent permits on its legal basis.
-5. Otherwise, per category, each party that must consent at the person's age (see
-   :func:`consent.records.required_grantors`) decides with its own records: the most specific
-   record in force wins (named organisation > role > person-wide, then named categories >
-   all), an objection wins at equal specificity, and no record at all means no consent.
-   Every required party must permit.
+5. Otherwise, per category, each party that must consent at the person's age, given the
+   representatives in force (see :mod:`consent.parties`), decides with its own records: the
+   most specific record in force wins (named organisation > role > person-wide, then named
+   categories > all), an objection wins at equal specificity, and no record at all means no
+   consent. Every required party must permit; a party that may only object denies by objecting.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from consent.parties import Party, parties
 from consent.records import (
     ConsentRecord,
     Grantor,
@@ -27,12 +28,10 @@ from consent.records import (
     age_on,
     age_rule,
     current_versions,
-    required_grantors,
 )
 from consent.register import ProcessingActivity, Register
+from consent.representation import Representative
 from schemas import shown
-
-GRANTOR_NAMES = {"self": "the person", "representative": "a parent or guardian"}
 
 
 class DecisionError(ValueError):
@@ -66,6 +65,8 @@ class DecisionRequest:
     at: datetime
     categories: frozenset[str] | None = None  # None: every category of the activity
     override: Override | None = None
+    # who speaks for the person (the engine keeps those in force at ``at``)
+    representatives: tuple[Representative, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,12 +167,13 @@ def _for_recipient(register: Register, activity: ProcessingActivity, request: De
     else:
         age = age_on(request.birth_date, request.at.date())
         outcome.rules.add(age_rule(age))
-        by_party = {party: [r for r in records if party in r.grantors
-                            and addressed_to(r, recipient) and r.in_force(request.at)]
-                    for party in sorted(required_grantors(age))}
+        in_force = [r for r in request.representatives if r.in_force(request.at)]
+        addressed = [r for r in records if addressed_to(r, recipient) and r.in_force(request.at)]
+        by_party: dict[Grantor, list[ConsentRecord]] = {}
         verdicts: dict[tuple[Grantor, str | None], _PartyVerdict] = {}
         for category in sorted(in_scope):
-            _by_consent(outcome, category, by_party, verdicts)
+            _by_consent(outcome, category, parties(age, in_force, category), addressed,
+                        by_party, verdicts)
     return _finish(register, activity, recipient, outcome)
 
 
@@ -184,22 +186,33 @@ def _deny_all(outcome: _Outcome, categories: frozenset[str], rule: str, why: str
 _PartyVerdict = tuple[Verdict | None, list[ConsentRecord], set[str]]
 
 
-def _by_consent(outcome: _Outcome, category: str,
-                by_party: dict[Grantor, list[ConsentRecord]],
+def _by_consent(outcome: _Outcome, category: str, asked: tuple[Party, ...],
+                addressed: Sequence[ConsentRecord], by_party: dict[Grantor, list[ConsentRecord]],
                 verdicts: dict[tuple[Grantor, str | None], _PartyVerdict]) -> None:
-    """Every required party must permit ``category``; the first that does not, denies it.
-    ``by_party``: each party's records in force that address this recipient. ``verdicts``
-    remembers answers: a party whose records name no categories answers alike for all."""
-    for party, records in by_party.items():
-        key = (party, category if any(r.categories for r in records) else None)
+    """Every party ``asked`` must permit ``category`` (one that only objects must not deny);
+    the first that does not, denies it. ``addressed``: the records in force that address this
+    recipient; ``by_party`` and ``verdicts`` remember, per party, its records and its answers
+    (a party whose records name no categories answers alike for all)."""
+    for party in asked:
+        if party.key not in by_party:
+            by_party[party.key] = [r for r in addressed if party.gave(r)]
+        records = by_party[party.key]
+        key = (party.key, category if any(r.categories for r in records) else None)
         if key not in verdicts:
             verdicts[key] = _party_verdict(records, category)
         verdict, deciding, rules = verdicts[key]
-        outcome.rules |= rules
+        if party.objects_only:
+            if verdict == "deny":
+                outcome.rules |= rules | party.cites
+                outcome.records |= {r.id for r in deciding}
+                outcome.denied[category] = f"{party.name} objected"
+                return
+            continue
+        outcome.rules |= rules | party.cites
         outcome.records |= {r.id for r in deciding}
         if verdict != "permit":
-            outcome.denied[category] = (f"{GRANTOR_NAMES[party]} objected" if verdict == "deny"
-                                        else f"no consent of {GRANTOR_NAMES[party]}")
+            outcome.denied[category] = (f"{party.name} objected" if verdict == "deny"
+                                        else f"no consent of {party.name}")
             return
     outcome.permitted.add(category)
 

@@ -12,8 +12,12 @@ from datetime import date, datetime
 from typing import Literal
 
 Verdict = Literal["permit", "deny"]
-Grantor = Literal["self", "representative"]  # representative: a parent or guardian
-GRANTORS: tuple[Grantor, ...] = ("self", "representative")
+# Who gave a record: "self" (the person), or a representative by ``Representative.id``.
+Grantor = str
+SELF: Grantor = "self"
+# Records from before grantors were named (migration 0012) say only that "a parent or guardian"
+# gave them, as the sender declared; they count as such while no authority holder is known.
+UNNAMED_REPRESENTATIVE: Grantor = "representative"
 CHILD_DECIDES_ALONE_FROM = 16  # Jeugdwet/WGBO: from 16 the young person decides alone
 CHILD_CONSENTS_FROM = 12  # from 12 to 15 both the child and a parent or guardian
 
@@ -52,15 +56,6 @@ def current_versions(records: Iterable[ConsentRecord]) -> list[ConsentRecord]:
 def age_on(birth_date: date, day: date) -> int:
     """Completed years on ``day`` (someone born on 29 February turns a year older on 1 March)."""
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-def required_grantors(age: int) -> frozenset[Grantor]:
-    """Who must consent: under 12 a parent or guardian, 12 to 15 both, 16 and over the person."""
-    if age < CHILD_CONSENTS_FROM:
-        return frozenset({"representative"})
-    if age < CHILD_DECIDES_ALONE_FROM:
-        return frozenset({"self", "representative"})
-    return frozenset({"self"})
 
 
 def age_rule(age: int) -> str:

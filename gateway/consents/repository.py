@@ -9,17 +9,18 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from consent import ConsentRecord, Grantor
+from consent import SELF, UNNAMED_REPRESENTATIVE, ConsentRecord, Grantor
 from gateway.auth.bearer import Caller
 from gateway.db.models import ConsentRow, Person, RelatedPersonRow
 from schemas import is_valid_bsn
 
 _C, _P = ConsentRow.__table__.c, Person.__table__.c
 _RECORDS = select(
-    _C.consent_id, _C.version, _C.person_id, _C.activity_id, _C.verdict, _C.active, _C.by_self,
-    _C.by_representative, _C.recipient_organization, _C.recipient_role, _C.categories,
-    _C.period_start, _C.period_end,
-).where(_C.person_id == bindparam("person_id"), _C.activity_id == bindparam("activity_id"))
+    _C.consent_id, _C.version, _C.activity_id, _C.verdict, _C.active, _C.by_self,
+    _C.by_representative, _C.grantors, _C.recipient_organization, _C.recipient_role,
+    _C.categories, _C.period_start, _C.period_end,
+).where(_C.person_id.in_(bindparam("person_ids", expanding=True)),
+        _C.activity_id == bindparam("activity_id"))
 _BIRTH_DATE = select(_P.birth_date).where(_P.id == bindparam("person_id"))
 
 
@@ -28,30 +29,33 @@ _RECORDS_FOR_SENDER = _RECORDS.where(
     or_(_C.referral_sender.is_(None), _C.referral_sender == bindparam("sender")))
 
 
-def records_for(session: Session, person_id: str, activity_id: str,
+def records_for(session: Session, person_ids: tuple[str, ...], activity_id: str,
                 sender: str | None = None) -> list[ConsentRecord]:
-    """Every version of every consent of this person for this activity; with ``sender``
-    (deciding about that client's referral), less those other senders' referrals carried."""
-    params = {"person_id": person_id, "activity_id": activity_id}
+    """Every version of every consent for this activity of the resident these person ids are
+    (a merge set, canonical first), as records of the first; with ``sender`` (deciding about
+    that client's referral), less those other senders' referrals carried."""
+    params = {"person_ids": list(person_ids), "activity_id": activity_id}
     rows = session.connection().execute(
         _RECORDS, params) if sender is None else session.connection().execute(
         _RECORDS_FOR_SENDER, {**params, "sender": sender})
-    return [to_record(row) for row in rows]
+    return [to_record(person_ids[0], row) for row in rows]
 
 
-_GRANTORS: dict[tuple[bool, bool], frozenset[Grantor]] = {
-    (s, r): frozenset(g for g, given in (("self", s), ("representative", r)) if given)
+# Rows from before migration 0012 name no grantors: by_self and by_representative say who
+_UNNAMED: dict[tuple[bool, bool], frozenset[Grantor]] = {
+    (s, r): frozenset(g for g, given in ((SELF, s), (UNNAMED_REPRESENTATIVE, r)) if given)
     for s in (False, True) for r in (False, True)}
 _ALL_CATEGORIES: frozenset[str] = frozenset()
 
 
-def to_record(row: Any) -> ConsentRecord:
+def to_record(person_id: str, row: Any) -> ConsentRecord:
     """A row of ``_RECORDS`` (unpacked by position: this runs for every record read)."""
-    (consent_id, version, person_id, activity_id, verdict, active, by_self, by_representative,
+    (consent_id, version, activity_id, verdict, active, by_self, by_representative, grantors,
      organization, role, categories, start, end) = row
     return ConsentRecord(
         consent_id, version, person_id, activity_id, verdict,
-        _GRANTORS[bool(by_self), bool(by_representative)], active, organization, role,
+        frozenset(grantors.split()) if grantors
+        else _UNNAMED[bool(by_self), bool(by_representative)], active, organization, role,
         frozenset(categories.split()) if categories else _ALL_CATEGORIES, start, end)
 
 

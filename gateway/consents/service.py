@@ -14,10 +14,20 @@ from fhir.resources.R4B.relatedperson import RelatedPerson
 from sqlalchemy.orm import Session
 
 from adapters.fhir_validation import validate_resource
-from consent import Grantor, Register, age_on, required_grantors
+from consent import (
+    CHILD_DECIDES_ALONE_FROM,
+    SELF,
+    UNNAMED_REPRESENTATIVE,
+    Grantor,
+    Register,
+    Representative,
+    age_on,
+    counts_for,
+)
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents import repository
+from gateway.consents.decisions import representatives_of
 from gateway.consents.fhir import (
     ConsentSubmission,
     consent_resource,
@@ -30,6 +40,7 @@ from gateway.disclosure import release_withheld
 from gateway.errors import NotFound, Unprocessable
 from gateway.fhir.common import check_if_match
 from gateway.fhir_json import require_own_id
+from gateway.identity.merges import person_ids
 from gateway.involvements.access import require_involved_with
 from gateway.logging import get_logger
 from gateway.persons import (
@@ -41,6 +52,9 @@ from gateway.persons import (
 from schemas import ACTIVITY_REFERRAL, BSN_SYSTEMS, CONSENT_CATEGORY, CONSENT_SCOPE, Referral
 
 IMMUTABLE_ELEMENTS = ("patient", "performer", "provision")
+# Representatives who speak for some categories only, and which (consent.speaks_for)
+SCOPES = {"financial-administrator": "financial categories (finances)",
+          "mentor": "care and personal categories, not financial ones"}
 log = get_logger()
 
 
@@ -55,9 +69,9 @@ def record_consent(session: Session, caller: Caller, register: Register,
     person = involved_patient(session, caller, submission.patient, "Consent.patient",
                               "consent.refused")
     grantors, performers = _performers(session, person, submission.performers)
-    row = _insert(session, caller, submission, person, person.birth_date, grantors, performers,
-                  content_hash,
-                  "Consent")
+    representatives = representatives_of(session, person_ids(session, person.id), utcnow())
+    row = _insert(session, caller, register, submission, person, person.birth_date, grantors,
+                  performers, content_hash, "Consent", representatives)
     if row.verdict == "permit":
         release_withheld(session, register, person.id, row.activity_id)
     return row, True
@@ -71,20 +85,20 @@ def record_referral_consent(session: Session, caller: Caller, register: Register
     person = session.get(Person, person_id)
     assert person is not None
     contained = _contained(referral)
-    grantors: set[Grantor] = set()
+    grantors: list[tuple[str, Grantor]] = []
     performers = []
     for expr, reference in submission.performers:
-        if _grantor(referral, expr, reference) == "self":
-            grantors.add("self")
+        if _grantor(referral, expr, reference) == SELF:
+            grantors.append((expr, SELF))
             performers.append({"reference": f"{PATIENT_PREFIX}{person.id}"})
         else:
             target = contained[(reference.reference or "").removeprefix("#")]
             related = add_related_person(session, caller, person.id,
                                          validate_resource(RelatedPerson, target), expr,
                                          team_id=referral.team_id)
-            grantors.add("representative")
+            grantors.append((expr, f"{RELATED_PREFIX}{related.id}"))
             performers.append({"reference": f"{RELATED_PREFIX}{related.id}"})
-    row = _insert(session, caller, submission, person, born, grantors, performers,
+    row = _insert(session, caller, register, submission, person, born, grantors, performers,
                   _content_hash(document), base, team_id=referral.team_id,
                   referral_sender=caller.client_id)
     if row.verdict == "permit":  # this sender's earlier referrals that waited for it
@@ -110,8 +124,9 @@ def check_referral_consent(register: Register, referral: Referral, born: date | 
         raise Unprocessable("a consent sent with a referral needs the resident's birth date in "
                             "the contained Patient: who may consent depends on age",
                             expression=f"{base}.patient")
-    grantors = {_grantor(referral, expr, reference) for expr, reference in submission.performers}
-    _check_entitled(born, grantors, submission.performers, base)
+    grantors = [(expr, _grantor(referral, expr, reference))
+                for expr, reference in submission.performers]
+    _check_entitled(register, born, grantors, submission, base)
     return base, document, submission
 
 
@@ -121,13 +136,14 @@ def _contained(referral: Referral) -> dict[Any, dict[str, Any]]:
 
 def _grantor(referral: Referral, expr: str, reference: Any) -> Grantor:
     """A contained consent's performer: the resident (the subject's own reference) or a
-    contained RelatedPerson; else 422."""
+    contained RelatedPerson (a parent or guardian the sender declares, not yet stored); else
+    422."""
     if reference.reference and reference.reference == referral.resource["subject"].get(
             "reference"):
-        return "self"
+        return SELF
     target = _contained(referral).get((reference.reference or "").removeprefix("#"), {})
     if target.get("resourceType") == "RelatedPerson":
-        return "representative"
+        return UNNAMED_REPRESENTATIVE
     raise Unprocessable("the performer is the resident ('#' reference to the subject's "
                         "contained Patient) or a contained RelatedPerson", expression=expr)
 
@@ -159,18 +175,20 @@ def _same_subject(patient: Any, subject: Any) -> bool:
         patient.get("identifier") == subject.get("identifier")
 
 
-def _insert(session: Session, caller: Caller, submission: ConsentSubmission, person: Person,
-            born: date | None, grantors: set[Grantor], performers: list[dict[str, str]],
-            content_hash: str, base: str, team_id: str | None = None,
-            referral_sender: str | None = None) -> ConsentRow:
-    """Check who gave the consent may give it at the age ``born`` gives, then insert
-    version 1."""
-    _check_entitled(born, grantors, submission.performers, base)
+def _insert(session: Session, caller: Caller, register: Register,
+            submission: ConsentSubmission, person: Person, born: date | None,
+            grantors: list[tuple[str, Grantor]], performers: list[dict[str, str]],
+            content_hash: str, base: str, representatives: tuple[Representative, ...] = (),
+            team_id: str | None = None, referral_sender: str | None = None) -> ConsentRow:
+    """Check who gave the consent may give it at the age ``born`` gives, given the
+    representatives in force, then insert version 1, naming each grantor."""
+    _check_entitled(register, born, grantors, submission, base, representatives)
+    named = {grantor for _, grantor in grantors}
     now = utcnow()
     row = ConsentRow(
         consent_id=new_id(), version=1, person_id=person.id, activity_id=submission.activity_id,
-        verdict=submission.verdict, active=True, by_self="self" in grantors,
-        by_representative="representative" in grantors,
+        verdict=submission.verdict, active=True, by_self=SELF in named,
+        by_representative=bool(named - {SELF}), grantors=" ".join(sorted(named)),
         recipient_organization=submission.recipient_organization,
         recipient_role=submission.recipient_role,
         categories=" ".join(sorted(submission.categories)), period_start=submission.start,
@@ -188,9 +206,10 @@ def _insert(session: Session, caller: Caller, submission: ConsentSubmission, per
 
 
 def _performers(session: Session, person: Person, performers: list[tuple[str, Any]]
-                ) -> tuple[set[Grantor], list[dict[str, str]]]:
-    """Each performer is the person, or a parent or guardian registered for this person."""
-    grantors: set[Grantor] = set()
+                ) -> tuple[list[tuple[str, Grantor]], list[dict[str, str]]]:
+    """Each performer is the person, or a related person registered for this person (a
+    parent, a guardian or another representative), named as the grantor it is."""
+    grantors: list[tuple[str, Grantor]] = []
     resolved = []
     for expr, reference in performers:
         ref = reference.reference or ""
@@ -198,35 +217,59 @@ def _performers(session: Session, person: Person, performers: list[tuple[str, An
         if ref == f"{PATIENT_PREFIX}{person.id}" or (
                 ident is not None and ident.system in BSN_SYSTEMS and person.bsn
                 and ident.value == person.bsn):
-            grantors.add("self")
+            grantors.append((expr, SELF))
             resolved.append({"reference": f"{PATIENT_PREFIX}{person.id}"})
             continue
         related = (repository.related_person(session, ref.removeprefix(RELATED_PREFIX))
                    if ref.startswith(RELATED_PREFIX) else None)
         if related is None or related.person_id != person.id:
             raise Unprocessable("the performer must be the person (Patient) or one of their "
-                                "registered parents or guardians (RelatedPerson/{id})",
-                                expression=expr)
-        grantors.add("representative")
+                                "registered parents or guardians or other representatives "
+                                "(RelatedPerson/{id})", expression=expr)
+        grantors.append((expr, f"{RELATED_PREFIX}{related.id}"))
         resolved.append({"reference": f"{RELATED_PREFIX}{related.id}"})
     return grantors, resolved
 
 
-def _check_entitled(born: date | None, grantors: set[Grantor],
-                    performers: list[tuple[str, Any]], base: str) -> None:
-    """Age today decides who may consent: 422 with the reason for anyone not entitled."""
+def _check_entitled(register: Register, born: date | None, grantors: list[tuple[str, Grantor]],
+                    submission: ConsentSubmission, base: str,
+                    representatives: tuple[Representative, ...] = ()) -> None:
+    """Each grantor must count for at least one category the consent covers, at the age
+    today and with the representatives in force (see consent.parties): 422 with the reason
+    for one who would count for nothing. Without ``representatives`` (a referral's sender
+    may not learn them) a declared parent or guardian counts while the person is under 16."""
     if born is None:
         raise Unprocessable("the person's birth date is unknown, so it cannot be checked who "
                             "may consent; register it with POST /fhir/Patient (or send it in "
                             "the referral's contained Patient)", expression=f"{base}.patient")
     age = age_on(born, utcnow().date())
-    allowed = required_grantors(age)
-    if "self" in grantors and "self" not in allowed:
-        raise Unprocessable("grantor not entitled: a child under 12 does not consent; a parent "
-                            "or guardian decides", expression=performers[0][0])
-    if "representative" in grantors and "representative" not in allowed:
-        raise Unprocessable("grantor not entitled: from 16 the person decides alone; a parent "
-                            "or guardian cannot consent for them", expression=performers[0][0])
+    activity = register.activity(submission.activity_id)
+    assert activity is not None  # parse_consent checked it
+    covered = submission.categories or activity.data_categories
+    for expr, grantor in grantors:
+        if not counts_for(age, representatives, grantor, covered):
+            raise _not_entitled(age, representatives, grantor, expr, base)
+
+
+def _not_entitled(age: int, representatives: tuple[Representative, ...], grantor: Grantor,
+                  expr: str, base: str) -> Unprocessable:
+    """Why ``grantor`` counts for nothing here, naming the element to change."""
+    if grantor == SELF:
+        return Unprocessable("grantor not entitled: a child under 12 does not consent; the "
+                             "holders of parental authority decide", expression=expr)
+    kind = next((r.kind for r in representatives if r.id == grantor), None)
+    if kind in SCOPES:
+        return Unprocessable(f"grantor not entitled for these categories: a {kind} speaks "
+                             f"for {SCOPES[kind]} only; name those in provision.code",
+                             expression=f"{base}.provision.code")
+    if age < CHILD_DECIDES_ALONE_FROM:
+        return Unprocessable("grantor not entitled: this related person holds no parental "
+                             "authority or guardianship over the child, and only those who do "
+                             "consent for a child under 16", expression=expr)
+    return Unprocessable("grantor not entitled: from 16 the person decides alone; a parent or "
+                         "guardian cannot consent for them (only a curator, mentor or "
+                         "financial administrator in force, within their scope)",
+                         expression=expr)
 
 
 def revoke_consent(session: Session, caller: Caller, consent_id: str,
@@ -274,7 +317,7 @@ def _logged(session: Session, caller: Caller, row: ConsentRow, action: str) -> N
 
 
 _COPIED = ("consent_id", "person_id", "activity_id", "verdict", "by_self", "by_representative",
-           "recipient_organization", "recipient_role", "categories", "period_start",
+           "grantors", "recipient_organization", "recipient_role", "categories", "period_start",
            "period_end", "team_id", "content_hash", "resource", "referral_sender")
 
 
