@@ -3,10 +3,10 @@ indexed EXISTS."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import ColumnElement, Exists, Row, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -48,35 +48,50 @@ def end_from_source(session: Session, organization: str, person_id: str, source_
     return result.rowcount or 0
 
 
-_HELPERS = (select(_I.organization, _I.started_at, _I.ended_at, _I.sensitivity)
-            .where(_I.person_id.in_(bindparam("person_ids", expanding=True)),
+_P = Person.__table__.c
+# The person's BSN rides along, so the processing log's subject needs no read of its own.
+_HELPERS = (select(_I.organization, _I.started_at, _I.ended_at, _I.sensitivity,
+                   select(_P.bsn).where(_P.id == bindparam("person_id")).scalar_subquery()
+                   .label("bsn"))
+            .where(_I.person_id.in_(merge_set(bindparam("person_id"))),
                    _I.started_at <= bindparam("at"))
             .order_by(_I.started_at, _I.organization))
+_NAMES: TTLCache[tuple[str, str], str] = TTLCache(maxsize=4096, ttl=60)
 
 
-def helpers_of(session: Session, person_ids: Sequence[str], at: datetime) -> list[Row[Any]]:
-    """Every involvement with these persons that has started by ``at``, ended or not: one
-    read of the person index, which covers every column asked (organisation, period,
-    sensitivity)."""
-    return list(session.connection().execute(_HELPERS, {"person_ids": list(person_ids),
-                                                        "at": at}))
+def helpers_of(session: Session, person_id: str, at: datetime) -> list[Row[Any]]:
+    """Every involvement with the person's merge set that has started by ``at``, ended or
+    not, each with the person's BSN: one round trip, on the person index, which covers the
+    columns asked (organisation, period, sensitivity)."""
+    return list(session.connection().execute(_HELPERS, {"person_id": person_id, "at": at}))
 
 
 def organization_names(session: Session, organizations: set[str]) -> dict[str, str]:
-    """A name per organisation: a team's own, else that of a client acting for it (the
-    practice's for an AGB or URA, the client's for ``client:{id}``)."""
+    """A name per organisation, remembered a minute per database (names seldom change, and
+    every who-else-helps answer shows them)."""
+    database = str(session.get_bind().url)
+    missing = {o for o in organizations if (database, o) not in _NAMES}
+    if missing:
+        found = _read_names(session, missing)
+        for organization in missing:
+            _NAMES[database, organization] = found.get(organization, organization)
+    return {o: _NAMES[database, o] for o in organizations}
+
+
+def _read_names(session: Session, organizations: set[str]) -> dict[str, str]:
+    """A team's own name, else that of the first client acting for it (the practice's for an
+    AGB or URA, the client's own for ``client:{id}``)."""
     names = dict(session.execute(select(Organization.id, Organization.name)
                                  .where(Organization.id.in_(organizations))).all())
     rest = organizations - names.keys()
+    clients = {o.removeprefix("client:") for o in rest if o.startswith("client:")}
     if rest:
-        clients = {f"client:{c}" for c in rest if c.startswith("client:")}
         for client_id, organization, name in session.execute(
                 select(OAuthClient.id, OAuthClient.organization, OAuthClient.name).where(or_(
-                    OAuthClient.organization.in_(rest - clients),
-                    OAuthClient.id.in_([c.removeprefix("client:") for c in clients])))
+                    OAuthClient.organization.in_(rest), OAuthClient.id.in_(clients)))
                 .order_by(OAuthClient.created_at)):
-            names.setdefault(f"client:{client_id}" if f"client:{client_id}" in rest
-                             else organization, name)
+            names.setdefault(f"client:{client_id}" if client_id in clients else organization,
+                             name)
     return names
 
 

@@ -34,7 +34,6 @@ from gateway.auth.bearer import Caller
 from gateway.consents.decisions import decide_for
 from gateway.db.models import Person
 from gateway.db.types import utcnow
-from gateway.identity.merges import person_ids
 from gateway.involvements import repository
 from gateway.involvements.access import NotInvolved, refusal
 from gateway.involvements.service import (
@@ -42,6 +41,7 @@ from gateway.involvements.service import (
     SENSITIVITY_NONE,
     SENSITIVITY_VEILIG_THUIS,
 )
+from schemas import Subject
 
 ACTIVITY = "who-else-helps"
 SENSITIVE_ACTIVITY = "who-else-helps-sensitive"
@@ -66,23 +66,25 @@ def who_else_helps(session: Session, register: Register, caller: Caller, person_
     """The organisations involved with the person, as ``caller`` may know them (see the
     module's rules). Raises NotInvolved (403) for a caller not involved or not a recipient."""
     now = utcnow()
-    ids = person_ids(session, person_id)
-    rows = repository.helpers_of(session, ids, now)
+    rows = repository.helpers_of(session, person_id, now)
     current = [r for r in rows if r.ended_at is None or r.ended_at > now]
     if not any(r.organization == caller.organization for r in current):
         raise refusal(caller, session.get(Person, person_id), None, ACTION)
     recipient = Recipient(caller.team_id or caller.client_id, caller.role)
-    if decide_for(session, register, ACTIVITY, ids[0], (recipient,)).recipients[0].verdict \
+    if decide_for(session, register, ACTIVITY, person_id, (recipient,)).recipients[0].verdict \
             != "permit":
         raise NotInvolved(caller, None, ACTION, NOT_A_RECIPIENT, "not-a-recipient")
-    shown = _shown(session, register, caller, recipient, ids[0], rows if ended else current)
+    if rows[0].bsn:
+        audit.remember_subject(session, person_id, Subject(bsn=rows[0].bsn))
+    shown = _shown(session, register, caller, recipient, person_id,
+                   rows if ended else current)
     names = repository.organization_names(session, {r.organization for r in shown})
     helpers = tuple(dict.fromkeys(
         Helper(r.organization, names.get(r.organization, r.organization), r.started_at,
                r.ended_at) for r in shown))
     audit.record(session, kind="disclosure", action=ACTION, activity_id=ACTIVITY,
                  actor_id=caller.client_id, recipient=recipient.organization,
-                 recipient_role=recipient.role, person_id=ids[0],
+                 recipient_role=recipient.role, person_id=person_id,
                  categories=_categories(shown),
                  details={"organizations": len({h.organization for h in helpers}),
                           "ended": ended})

@@ -13,12 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.scopes import SCOPE_WHO_ELSE_HELPS, TEAM_SCOPES
-from gateway.db.models import Involvement, ProcessingLogEntry
+from gateway.db.models import Involvement, PersonMerge, ProcessingLogEntry
 from gateway.db.types import utcnow
 from gateway.demo import demo_secret
 from gateway.errors import Unprocessable
 from gateway.fhir.who_else_helps import CLIENT_SYSTEM, TEAM_SYSTEM
-from gateway.involvements import who_else_helps
 from gateway.involvements.service import close_involvement, open_involvement
 from tests.conftest import add_test_client, bearer, involve, row_counts
 from tests.support.samples import VALID_BSNS, consent_resource, patient
@@ -104,15 +103,19 @@ class TestInvolvedCaller:
             NOORD["identifier"], ZUID["identifier"],
             {"system": CLIENT_SYSTEM, "value": "demo-huisarts"}]
 
+    @pytest.mark.parametrize("asked", ["survivor", "merged"])
     def test_the_answer_covers_the_merge_set(self, client: TestClient, world: dict,
                                              sessions: sessionmaker[Session],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+                                             asked: str) -> None:
+        """Noord helps the survivor only, and is answered about either record."""
         other = involve(client, OTHER_BSN, "wijkteam-zuid").removeprefix("Patient/")
         _open(sessions, GGZ, other, "ggz-2", sensitivity="none")
-        monkeypatch.setattr(who_else_helps, "person_ids",
-                            lambda session, person_id: (world["person"], other))
-        members = _members(_ask(client, world["noord"], other))
-        assert members == [NOORD, ZUID, ZUID, GGZ_REF]
+        with sessions.begin() as session:
+            session.add(PersonMerge(survivor_id=world["person"], merged_id=other,
+                                    merged_by="test"))
+        person_id = world["person"] if asked == "survivor" else other
+        assert _members(_ask(client, world["noord"], person_id)) == [NOORD, ZUID, ZUID,
+                                                                     GGZ_REF]
 
     def test_ended_involvements_only_when_asked(self, client: TestClient, world: dict,
                                                 sessions: sessionmaker[Session]) -> None:
