@@ -21,7 +21,7 @@ from gateway.errors import BadRequest
 from gateway.fhir.search import bounded_int
 from gateway.identity.repository import open_reviews_with_bsn
 from gateway.identity.service import MAX_COMMENT_LENGTH as IDENTITY_COMMENT_MAX
-from gateway.identity.service import RESOLUTIONS, resolve
+from gateway.identity.service import RESOLUTIONS, RESOLUTIONS_BY_KIND, resolve
 from gateway.involvements.repository import recent_registrations
 from gateway.referrals.service import settle_identity
 from gateway.runtime import DbSession, RuntimeDep
@@ -123,11 +123,12 @@ def involvements(request: Request, user: ConsoleOfficer, session: DbSession) -> 
 
 @router.get("/identity")
 def identity(request: Request, user: ConsoleOfficer, session: DbSession) -> HTMLResponse:
-    """Identity facts that disagree, oldest first, each with a form to resolve it."""
+    """Identity facts that disagree and probable matches, oldest first, each with a form to
+    resolve it (the resolutions of its kind)."""
     pending = open_reviews_with_bsn(session, LIST_LIMIT)
     _viewed_each(session, user, "identity", pending)
     return page(request, "console_identity.html", user, pending=pending,
-                resolutions=RESOLUTIONS, max_comment=IDENTITY_COMMENT_MAX)
+                resolutions=RESOLUTIONS_BY_KIND, max_comment=IDENTITY_COMMENT_MAX)
 
 
 @router.post("/identity/{review_id}/resolve")
