@@ -21,6 +21,7 @@ ALLOWED_FIELDS = frozenset({
     "next_attempt_in_s", "error_code", "error_type", "issue_count", "expressions",
     "count", "host", "port", "environment", "database", "adapter", "url",
     "consent_id", "activity_id", "verdict", "decision", "override", "recipient",
+    "transport", "stage", "pipeline_stage", "stages",  # an inbound message's path
 })
 
 # Defence in depth for allowed string fields: anything shaped like a BSN is masked.

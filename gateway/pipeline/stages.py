@@ -60,15 +60,15 @@ class MessagePath:
 
     def _stopped(self, name: str, error_type: str) -> None:
         self.failed = True
-        log.info("inbound_stopped", system=self.system, transport=self.transport, stage=name,
+        log.info("inbound_stopped", adapter=self.system, transport=self.transport, stage=name,
                  error_type=error_type)
         self._count(name, "rejected")
 
     def done(self, outcome: str) -> None:
         """The message went through: ``outcome`` says how (created, replayed, ...)."""
         structlog.contextvars.unbind_contextvars("pipeline_stage")
-        log.info("inbound_done", system=self.system, transport=self.transport,
-                 path=",".join(self.stages), outcome=outcome)
+        log.info("inbound_done", adapter=self.system, transport=self.transport,
+                 stages=",".join(self.stages), outcome=outcome)
         self._count(self.stages[-1] if self.stages else RECEIVE, outcome)
 
     def _count(self, stage: str, outcome: str) -> None:
