@@ -34,6 +34,7 @@ from gateway.db.engine import make_engine, read_only_engine
 from gateway.fhir import (
     audit_event,
     consent,
+    group,
     metadata,
     organization,
     patient,
@@ -126,7 +127,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     app.include_router(auth_routes.router)
     app.include_router(processing_activities.router)
     for module in (metadata, service_request, task, subscription, organization, consent,
-                   patient, who_else_helps, related_person, consent_routes, audit_routes,
+                   patient, who_else_helps, related_person, group, consent_routes, audit_routes,
                    audit_event, involvement_routes, identity_routes, console_routes):
         app.include_router(module.router)
     for adapter in adapters.enable(settings.adapters).values():

@@ -16,9 +16,12 @@ from gateway.auth.bearer import Caller
 from gateway.consents import repository
 from gateway.db.models import Person, RelatedPersonRow
 from gateway.errors import Conflict, Unprocessable
+from gateway.households.representation import organization_of, representation_of
 from gateway.involvements.access import require_involved
 from gateway.logging import get_logger
+from gateway.referrals.render import fhir_identifier
 from schemas import BSN_SYSTEM, BSN_SYSTEMS, REPRESENTATIVE_CODES, ROLE_CODE_SYSTEM, is_valid_bsn
+from schemas.household import REPRESENTATION_SYSTEM
 
 PATIENT_PREFIX, RELATED_PREFIX = "Patient/", "RelatedPerson/"
 log = get_logger()
@@ -71,35 +74,56 @@ def register_related_person(session: Session, caller: Caller,
 
 def add_related_person(session: Session, caller: Caller, person_id: str, related: RelatedPerson,
                        expr: str, team_id: str | None = None) -> RelatedPersonRow:
-    """Store a parent or guardian (as sent, or contained in a referral's consent)."""
+    """Store a parent or guardian (as sent, or contained in a referral's consent), and the
+    legal representation it holds, if any (``gateway.households.representation``)."""
     codes = {c.code for concept in related.relationship or [] for c in concept.coding or []
              if c.system == ROLE_CODE_SYSTEM}
     relationship = sorted(codes & REPRESENTATIVE_CODES)
-    if not relationship:
+    organization = organization_of(related, expr)
+    bsn = _bsn(related.identifier, f"{expr}.identifier") \
+        if related.identifier and organization is None else None
+    person = session.get(Person, person_id)
+    assert person is not None  # the caller resolved it
+    held = representation_of(session, related, person, bsn, organization, expr)
+    if not relationship and held.kind is None:
         raise Unprocessable(f"give the relationship as {ROLE_CODE_SYSTEM} code: a parent "
                             "(PRN, MTH, FTH) or a guardian (GUARD); only they consent for a "
-                            "minor", expression=f"{expr}.relationship")
-    bsn = _bsn(related.identifier, f"{expr}.identifier") if related.identifier else None
-    row = RelatedPersonRow(person_id=person_id, relationship=relationship[0], bsn=bsn,
-                           client_id=caller.client_id, team_id=team_id or caller.team_id)
+                            f"minor; or a legal representation ({REPRESENTATION_SYSTEM})",
+                            expression=f"{expr}.relationship")
+    row = RelatedPersonRow(person_id=person_id, relationship=relationship[0] if relationship
+                           else None, bsn=bsn, client_id=caller.client_id,
+                           team_id=team_id or caller.team_id, representation=held.kind,
+                           organization=held.organization, period_start=held.start,
+                           period_end=held.end)
     session.add(row)
     session.flush()
     audit.record(session, kind="write", action="related_person.registered",
                  actor_id=caller.client_id, person_id=person_id,
-                 details={"related_person": row.id, "relationship": row.relationship})
-    log.info("related_person_registered", resource_id=row.id, client_id=caller.client_id)
+                 details={"related_person": row.id, "relationship": row.relationship,
+                          "representation": row.representation})
+    log.info("related_person_registered", resource_id=row.id, client_id=caller.client_id,
+             representation=row.representation)
     return row
 
 
 def render_related_person(row: RelatedPersonRow) -> dict[str, Any]:
-    """A registered parent or guardian, as version ``REGISTERED_VERSION``."""
+    """A registered parent, guardian or other representative, as version
+    ``REGISTERED_VERSION``."""
+    codings = [{"system": ROLE_CODE_SYSTEM, "code": row.relationship}] if row.relationship \
+        else []
+    if row.representation:
+        codings.append({"system": REPRESENTATION_SYSTEM, "code": row.representation})
+    identifier = [{"system": BSN_SYSTEM, "value": row.bsn}] if row.bsn \
+        else [fhir_identifier(row.organization)] if row.organization else []
+    period = {k: v.isoformat() for k, v in (("start", row.period_start),
+                                            ("end", row.period_end)) if v is not None}
     return {"resourceType": "RelatedPerson", "id": row.id,
             "meta": {"versionId": str(REGISTERED_VERSION),
                      "lastUpdated": row.created_at.isoformat()},
+            **({"identifier": identifier} if identifier else {}),
             "patient": {"reference": f"{PATIENT_PREFIX}{row.person_id}"},
-            "relationship": [{"coding": [{"system": ROLE_CODE_SYSTEM,
-                                          "code": row.relationship}]}],
-            **({"identifier": [{"system": BSN_SYSTEM, "value": row.bsn}]} if row.bsn else {})}
+            "relationship": [{"coding": [coding]} for coding in codings],
+            **({"period": period} if period else {})}
 
 
 def involved_patient(session: Session, caller: Caller, reference: Any, expr: str,

@@ -18,6 +18,7 @@ from gateway.errors import BadRequest
 from gateway.fhir import (
     audit_event,
     consent,
+    group,
     organization,
     service_request,
     subscription,
@@ -93,6 +94,12 @@ SUPPORTED: dict[str, Supported] = {
                              "documentation": who_else_helps.DOCUMENTATION}]}),
     "RelatedPerson": Supported(("create", "read", *HISTORY),
                                profiles=(f"{NL_CORE}nl-core-ContactPerson",)),
+    "Group": Supported(
+        ("create", "read", *HISTORY, "update", "search-type"), group.SEARCH,
+        {"member": ("reference", "`Patient/{id}`: every household the person is or was in."),
+         "identifier": ("token", "A source system's own id for the household "
+                        "(`system|value`).")},
+        {"versioning": "versioned-update", "updateCreate": False}),
     "OperationDefinition": Supported(("read",)),
     "AuditEvent": Supported(
         ("search-type",), audit_event.SEARCH,

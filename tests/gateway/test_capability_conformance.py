@@ -19,6 +19,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from gateway.demo import DEMO_TEAM_IDENTIFIERS
 from gateway.fhir.metadata import capability_statement
+from schemas.household import MEMBER_ROLE_EXTENSION, household_system
 from tests.conftest import BASE_URL, bearer, involve
 from tests.support.markers import SQLITE_ONLY
 from tests.support.samples import (
@@ -48,6 +49,7 @@ INTERACTION_ROUTES = {"create": ("POST", ""), "read": ("GET", "/{id}"),
 JSON = "application/fhir+json"
 URA = "http://fhir.nl/fhir/NamingSystem/ura"
 OTHER_BSN = VALID_BSNS[1]
+HOUSEHOLD_SYSTEM, HOUSEHOLD_ID = household_system("conformance"), "gezin-1"
 pytestmark = SQLITE_ONLY
 
 
@@ -86,15 +88,17 @@ def world(client: TestClient, gp: dict, team: dict) -> World:
                            json=related_person(person)).json()
     consent = client.post("/fhir/Consent", headers=team, json=consent_resource(
         person, organization="wijkteam-noord")).json()
+    household = client.post("/fhir/Group", headers=team, json=household_group(
+        person, "parent", HOUSEHOLD_ID)).json()
     officer = bearer(client, "demo-privacy-officer")
     return World(client, {
         "ServiceRequest": referral["id"], "Task": task["id"], "Subscription": hook["id"],
         "Organization": "wijkteam-noord", "Consent": consent["id"],
         "Patient": person.split("/")[1], "RelatedPerson": relative["id"], "AuditEvent": "",
-        "OperationDefinition": "who-else-helps"},
+        "OperationDefinition": "who-else-helps", "Group": household["id"]},
         {"ServiceRequest": gp, "Task": team, "Subscription": gp, "Organization": gp,
          "Consent": team, "Patient": team, "RelatedPerson": team, "AuditEvent": officer,
-         "OperationDefinition": {}}, bsn)
+         "OperationDefinition": {}, "Group": team}, bsn)
 
 
 def _ids(bundle: dict) -> set[str]:
@@ -111,10 +115,25 @@ CREATE_BODIES: dict[str, Callable[[World], dict]] = {
                                           activity="casusoverleg"),
     "Patient": lambda w: patient(OTHER_BSN),
     "RelatedPerson": lambda w: related_person(f"Patient/{w.ids['Patient']}", "FTH"),
+    "Group": lambda w: household_group(f"Patient/{w.ids['Patient']}", "other"),
 }
 # (the changed element, its new value) for update and patch
-CHANGES = {"Task": ("status", "accepted"), "Subscription": ("reason", "other feedback"),
-           "Consent": ("status", "inactive")}
+CHANGES: dict[str, tuple[str, object]] = {
+    "Task": ("status", "accepted"), "Subscription": ("reason", "other feedback"),
+    "Consent": ("status", "inactive"),
+    "Group": ("member", lambda w: household_group(f"Patient/{w.ids['Patient']}", "parent",
+                                                  end="2030-12-31")["member"])}
+
+
+def household_group(patient_ref: str, role: str, identifier: str | None = None,
+                    end: str | None = None) -> dict:
+    """A household (Group) of one member with a role (and a membership end)."""
+    return {"resourceType": "Group", "type": "person", "actual": True,
+            **({"identifier": [{"system": HOUSEHOLD_SYSTEM, "value": identifier}]}
+               if identifier else {}),
+            "member": [{"extension": [{"url": MEMBER_ROLE_EXTENSION, "valueCode": role}],
+                        "entity": {"reference": patient_ref},
+                        **({"period": {"end": end}} if end else {})}]}
 
 
 def _create(w: World, resource_type: str) -> None:
@@ -164,6 +183,7 @@ def _search(w: World, resource_type: str) -> None:
 def _update(w: World, resource_type: str) -> None:
     current = w.get(resource_type, f"/{w.ids[resource_type]}").json()
     name, value = CHANGES[resource_type]
+    value = value(w) if callable(value) else value
     updated = w.send("PUT", resource_type, f"/{current['id']}", {**current, name: value})
     assert updated.status_code == 200, updated.text
     assert updated.json()[name] == value
@@ -233,6 +253,9 @@ SEARCH_PROBES: dict[tuple[str, str], Callable[[World], tuple[str, str]]] = {
         "https://wijkgateway.nl/fhir/CodeSystem/processing-activity|gp-referral-to-wijkteam",
         "https://wijkgateway.nl/fhir/CodeSystem/processing-activity|casusoverleg"),
     ("AuditEvent", "patient"): lambda w: (w.bsn, VALID_BSNS[3]),
+    ("Group", "member"): lambda w: (f"Patient/{w.ids['Patient']}", "Patient/another"),
+    ("Group", "identifier"): lambda w: (f"{HOUSEHOLD_SYSTEM}|{HOUSEHOLD_ID}",
+                                        f"{HOUSEHOLD_SYSTEM}|another"),
 }
 LAST_UPDATED = ("ge2000-01-01", "lt2000-01-01")
 
