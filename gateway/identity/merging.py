@@ -18,6 +18,7 @@ from gateway.errors import Conflict, NotFound, Unprocessable
 from gateway.identity.merges import canonical_id
 from gateway.logging import get_logger
 
+ACTIVITY_IDENTITY = "identity-matching"  # the register's activity for matching and merging
 log = get_logger()
 
 
@@ -106,7 +107,7 @@ def _logged(session: Session, caller: Caller | None, by: str, action: str, row: 
             **details: str | None) -> None:
     """Under both persons' pseudonyms, so each one's log and access report shows it."""
     for person_id in (row.survivor_id, row.merged_id):
-        audit.record(session, kind="review", action=action,
+        audit.record(session, kind="review", action=action, activity_id=ACTIVITY_IDENTITY,
                      actor_type="client" if caller else "officer",
                      actor_id=caller.client_id if caller else by, person_id=person_id,
                      details={"merge": row.id, "survivor": row.survivor_id,

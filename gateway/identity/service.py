@@ -24,7 +24,7 @@ from gateway.auth.bearer import Caller
 from gateway.db.models import IdentityReview, Person
 from gateway.db.types import utcnow
 from gateway.errors import Conflict, NotFound, Unprocessable
-from gateway.identity.merging import merge_reviewed
+from gateway.identity.merging import ACTIVITY_IDENTITY, merge_reviewed
 from gateway.logging import get_logger
 
 CONFLICT, PROBABLE_MATCH = "conflict", "probable-match"
@@ -72,7 +72,7 @@ def queue_probable_match(session: Session, *, person_id: str, candidate_id: str,
     session.flush()
     for person in (person_id, candidate_id):
         audit.record(session, kind="write", action="identity.probable_match_queued",
-                     actor_id=client_id, person_id=person,
+                     activity_id=ACTIVITY_IDENTITY, actor_id=client_id, person_id=person,
                      details={"review": review.id, "source": source_ref})
     log.info("identity_probable_match_queued", resource_id=review.id)
     return review
