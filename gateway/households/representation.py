@@ -17,7 +17,7 @@ Parental authority and guardianship end by themselves at 18: they are not in for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 from fhir.resources.R4B.relatedperson import RelatedPerson
@@ -81,7 +81,8 @@ def representation_of(session: Session, related: RelatedPerson, person: Person,
     """The representation a RelatedPerson claims, checked against the person it is for;
     422 naming the element when it does not fit (see the module docstring)."""
     start = _instant(related.period.start if related.period else None, f"{expr}.period.start")
-    end = _instant(related.period.end if related.period else None, f"{expr}.period.end")
+    end = _instant(related.period.end if related.period else None, f"{expr}.period.end",
+                   end=True)
     if start is not None and end is not None and end < start:
         raise Unprocessable("the period ends before it starts", expression=f"{expr}.period.end")
     codes = [c.code for concept in related.relationship or [] for c in concept.coding or []
@@ -126,12 +127,14 @@ def _check_parent(session: Session, person: Person, bsn: str | None, organizatio
                             expression=f"{expr}.patient")
 
 
-def _instant(value: Any, expr: str) -> datetime | None:
-    """A period bound: a date is its first moment (UTC); a partial date is refused."""
+def _instant(value: Any, expr: str, end: bool = False) -> datetime | None:
+    """A period bound as an instant. A date starts at its first moment (UTC) and, as an
+    end, includes the whole day (FHIR Period), so it ends at the next day's first moment;
+    a partial date is refused."""
     if value is None or isinstance(value, datetime):
         return value
     if isinstance(value, date):
-        return datetime.combine(value, time(), UTC)
+        return datetime.combine(value + timedelta(days=1 if end else 0), time(), UTC)
     raise Unprocessable("give a full date (YYYY-MM-DD) or a date-time with a time zone",
                         expression=expr)
 

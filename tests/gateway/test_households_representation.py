@@ -90,9 +90,11 @@ def test_a_certified_institution_as_guardian(client: TestClient, team: dict[str,
         row = session.get(RelatedPersonRow, guardian["id"])
         assert (row.organization, row.bsn, row.relationship, row.client_id) == (
             "ura:12345678", None, None, "demo-wijkteam-noord")
-    during = datetime(2026, 1, 1, tzinfo=UTC)
-    assert [r.kind for r in in_force(sessions, household["daughter"], during)] == ["guardian"]
-    assert in_force(sessions, household["daughter"], datetime(2027, 6, 1, tzinfo=UTC)) == ()
+    assert guardian["period"] == {"start": "2025-06-01T00:00:00+00:00",
+                                  "end": "2027-06-02T00:00:00+00:00"}  # the end day included
+    last_day = datetime(2027, 6, 1, 23, 59, tzinfo=UTC)
+    assert [r.kind for r in in_force(sessions, household["daughter"], last_day)] == ["guardian"]
+    assert in_force(sessions, household["daughter"], datetime(2027, 6, 2, tzinfo=UTC)) == ()
     assert in_force(sessions, household["daughter"], datetime(2025, 5, 31, tzinfo=UTC)) == ()
 
 
@@ -102,7 +104,7 @@ def test_an_adults_mentor_curator_and_bewindvoerder(client: TestClient, team: di
     mentor = register(client, team, related(elder, "mentor", bsn=BSNS[5],
                                             start="2020-01-01"))
     ended = register(client, team, related(elder, "curator", start="2019-01-01",
-                                           end="2020-01-01"))
+                                           end="2019-12-31"))
     money = register(client, team, {**related(elder, "financial-administrator",
                                               start="2020-01-01"),
                                     "identifier": [{"system": URA, "value": "87654321"}]})
