@@ -34,7 +34,7 @@ from gateway.consents.fhir import (
     parse_consent,
     recorded_by,
 )
-from gateway.db.models import ConsentRow, Person, new_id
+from gateway.db.models import ConsentRow, Person, RelatedPersonRow, new_id
 from gateway.db.types import utcnow
 from gateway.disclosure import release_withheld
 from gateway.errors import NotFound, Unprocessable
@@ -96,7 +96,7 @@ def record_referral_consent(session: Session, caller: Caller, register: Register
             related = add_related_person(session, caller, person.id,
                                          validate_resource(RelatedPerson, target), expr,
                                          team_id=referral.team_id)
-            grantors.append((expr, f"{RELATED_PREFIX}{related.id}"))
+            grantors.append((expr, _as_representative(session, person.id, related)))
             performers.append({"reference": f"{RELATED_PREFIX}{related.id}"})
     row = _insert(session, caller, register, submission, person, born, grantors, performers,
                   _content_hash(document), base, team_id=referral.team_id,
@@ -104,6 +104,21 @@ def record_referral_consent(session: Session, caller: Caller, register: Register
     if row.verdict == "permit":  # this sender's earlier referrals that waited for it
         release_withheld(session, register, person.id, row.activity_id, sender=caller.client_id)
     return row
+
+
+def _as_representative(session: Session, person_id: str, related: RelatedPersonRow) -> Grantor:
+    """The grantor a parent named in a referral is: a representative in force with the same
+    BSN (a household system registered their authority), or else the parent as declared.
+    The stored Consent shows the parent as sent either way: the sender learns nothing of
+    who holds authority."""
+    if related.bsn is not None:
+        for representative in representatives_of(session, person_ids(session, person_id),
+                                                 utcnow()):
+            known = repository.related_person(session,
+                                              representative.id.removeprefix(RELATED_PREFIX))
+            if known is not None and known.bsn == related.bsn:
+                return representative.id
+    return f"{RELATED_PREFIX}{related.id}"
 
 
 def check_referral_consent(register: Register, referral: Referral, born: date | None

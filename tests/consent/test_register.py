@@ -24,7 +24,8 @@ def test_default_register_holds_the_dutch_activities() -> None:
     register = parse_register(DEFAULT)
     assert [a.id for a in register.activities] == [
         "gp-referral-to-wijkteam", "household-plan-sharing", "casusoverleg",
-        "report-to-veilig-thuis", "referrer-feedback"]
+        "report-to-veilig-thuis", "referrer-feedback", "identity-matching", "who-else-helps",
+        "who-else-helps-sensitive", "debt-support"]
     veilig_thuis = register.activity("report-to-veilig-thuis")
     assert (veilig_thuis.requires_consent, veilig_thuis.meldrecht_override) == (True, True)
     assert register.activity("referrer-feedback").data_categories == {"referral-status"}

@@ -13,22 +13,29 @@ from sqlalchemy import select
 from gateway.db.models import ConsentRow, RelatedPersonRow
 from gateway.db.types import utcnow
 from tests.conftest import row_counts
-from tests.support.flows import post_consent, resident
-from tests.support.samples import VALID_BSNS, consent_resource, related_person
+from tests.support.flows import born, post_consent, resident
+from tests.support.samples import (
+    BSN,
+    VALID_BSNS,
+    consent_resource,
+    related_person,
+    service_request,
+)
 
-CHILD_BSN, ADULT_BSN = VALID_BSNS[2], VALID_BSNS[1]
+CHILD_BSN, ADULT_BSN, MOTHER_BSN = VALID_BSNS[2], VALID_BSNS[1], VALID_BSNS[3]
 NOORD = {"organization": "wijkteam-noord", "role": "wijkteam"}
 
 
 def represent(sessions, patient: str, kind: str, *,  # noqa: ANN001
-              start: datetime | None = None, end: datetime | None = None) -> str:
+              start: datetime | None = None, end: datetime | None = None,
+              bsn: str | None = None) -> str:
     """A representation as a household system registers it (stored directly: the households
     API is tested on its own); returns ``RelatedPerson/{id}``."""
     with sessions.begin() as session:
         row = RelatedPersonRow(person_id=patient.removeprefix("Patient/"), representation=kind,
                                relationship="MTH" if kind == "parental-authority" else None,
                                client_id="demo-wijkteam-noord", period_start=start,
-                               period_end=end)
+                               period_end=end, bsn=bsn)
         session.add(row)
         session.flush()
         return f"RelatedPerson/{row.id}"
@@ -118,6 +125,26 @@ class TestChild:
         assert decision(client, team, child)["decision"] == "permit"
         response = post_consent(client, team, consent_resource(child, performer=ended))
         assert response.status_code == 201  # no holder known now: counts as declared
+
+
+class TestReferral:
+    """A GP's referral carries a parent's consent as the GP's system declares the parent."""
+
+    @pytest.mark.parametrize("parent_bsn,verdict", [(MOTHER_BSN, "permit"),
+                                                    (ADULT_BSN, "deny"), (None, "deny")])
+    def test_a_parent_counts_as_the_holder_their_bsn_names(
+            self, client: TestClient, team: dict, gp: dict, sessions,  # noqa: ANN001
+            parent_bsn: str | None, verdict: str) -> None:
+        child = resident(client, team, CHILD_BSN, age=8)
+        represent(sessions, child, "parental-authority", bsn=MOTHER_BSN)
+        referral = service_request(bsn=CHILD_BSN, consent="parent", birth_date=born(8))
+        parent = next(c for c in referral["contained"] if c["id"] == "parent")
+        if parent_bsn:
+            parent["identifier"] = [{"system": BSN, "value": parent_bsn}]
+        response = client.post("/fhir/ServiceRequest", json=referral, headers=gp)
+        assert response.status_code == 201, response.text  # the GP learns nothing either way
+        answer = decision(client, team, child)
+        assert (answer["decision"], "authority-holders" in answer["rules"]) == (verdict, True)
 
 
 class TestAdult:
