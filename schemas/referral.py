@@ -32,6 +32,9 @@ class Subject(BaseModel):
     has_demographics: bool = Field(
         False, description="Name and birth date present, so a person without BSN can be traced."
     )
+    family_name: str | None = Field(None, description="Read for the match key; not stored.")
+    given_name: str | None = Field(None, description="Read for the match key; not stored.")
+    postcode: str | None = Field(None, description="Read for the match key; not stored.")
 
     @model_validator(mode="after")
     def _identifiable(self) -> Subject:

@@ -134,7 +134,8 @@ def _subject_from_patient(path: str, patient: Any, issues: list[Issue]) -> Subje
     for j, ident in enumerate(patient.identifier or []):
         if ident.system in BSN_SYSTEMS and ident.value is not None:
             bsn = _checked_bsn(ident.value, f"{path}.identifier[{j}].value", issues)
-            return Subject(bsn=bsn, birth_date=_full_date(patient.birthDate)) if bsn else None
+            return Subject(bsn=bsn, birth_date=_full_date(patient.birthDate),
+                           **_match_facts(patient)) if bsn else None
         if ident.system and ident.value and local_id is None and ident.system not in BSN_SYSTEMS:
             local_id = Identifier(system=ident.system, value=ident.value)
     has_demographics = bool(patient.name) and patient.birthDate is not None
@@ -143,7 +144,17 @@ def _subject_from_patient(path: str, patient: Any, issues: list[Issue]) -> Subje
                             "required"))
         return None
     return Subject(local_id=local_id, has_demographics=True,
-                   birth_date=_full_date(patient.birthDate))
+                   birth_date=_full_date(patient.birthDate), **_match_facts(patient))
+
+
+def _match_facts(patient: Any) -> dict[str, str | None]:
+    """The first name's surname and given name, and the first postcode: what the gateway
+    reads to find a probable match (it stores a digest of them, never the names)."""
+    name = (patient.name or [None])[0]
+    return {"family_name": name.family if name else None,
+            "given_name": (name.given or [None])[0] if name else None,
+            "postcode": next((a.postalCode for a in patient.address or [] if a.postalCode),
+                             None)}
 
 
 def _full_date(value: Any) -> date | None:

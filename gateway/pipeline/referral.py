@@ -84,7 +84,7 @@ def receive_referral(session: Session, caller: Caller, body: bytes, max_depth: i
 def _create(session: Session, caller: Caller, referral: Referral, register: Register,
             known_teams: set[str], path: MessagePath) -> ServiceRequestRow:
     with path.stage(IDENTIFY):
-        identified = identify_referral(session, referral, known_teams)
+        identified = identify_referral(session, caller, referral, known_teams)
     with path.stage(PERSIST):
         stored = persist_referral(session, caller, register, identified)
     resource = render_service_request(stored.row)

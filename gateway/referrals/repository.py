@@ -3,23 +3,14 @@ client sees what was sent to its team."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
-from gateway.db.models import (
-    Organization,
-    Person,
-    PersonIdentifier,
-    ServiceRequestRow,
-    TaskRow,
-    new_id,
-)
-from schemas import Identifier, Subject
+from gateway.db.models import Organization, ServiceRequestRow, TaskRow, new_id
+from schemas import Identifier
 
 Row = TypeVar("Row", ServiceRequestRow, TaskRow)
 
@@ -36,57 +27,6 @@ def get_visible(session: Session, model: type[Row], row_id: str, caller: Caller)
 
 def team_exists(session: Session, team_id: str) -> bool:
     return session.get(Organization, team_id) is not None
-
-
-_PERSONS = Person.__table__.c
-_PERSON_BY_BSN = select(_PERSONS.id, _PERSONS.birth_date).where(_PERSONS.bsn == bindparam("bsn"))
-_LOCAL_IDS = PersonIdentifier.__table__.c
-_PERSON_BY_LOCAL_ID = select(_PERSONS.id, _PERSONS.birth_date).join_from(
-    Person.__table__, PersonIdentifier.__table__, _LOCAL_IDS.person_id == _PERSONS.id).where(
-    _LOCAL_IDS.system == bindparam("system"), _LOCAL_IDS.value == bindparam("value"))
-
-
-@dataclass(frozen=True)
-class PersonMatch:
-    """The person a message is about, and the birth date the gateway knew when it says
-    another one (an identity conflict for a person to resolve, never silently settled)."""
-
-    person_id: str
-    conflicting_birth_date: date | None = None
-
-
-def find_or_create_person(session: Session, subject: Subject) -> PersonMatch:
-    """Link by BSN, else by the sender's local id; a person known by neither is new.
-    Statements are built once: this runs for every message."""
-    born = subject.birth_date
-    if subject.bsn:
-        found = session.connection().execute(_PERSON_BY_BSN, {"bsn": subject.bsn}).first()
-        return _matched(session, found, born) if found else PersonMatch(insert_row(
-            session, Person, bsn=subject.bsn, birth_date=born))
-    if subject.local_id:
-        local = {"system": subject.local_id.system, "value": subject.local_id.value}
-        found = session.connection().execute(_PERSON_BY_LOCAL_ID, local).first()
-        if found:
-            return _matched(session, found, born)
-        person_id = insert_row(session, Person, birth_date=born)
-        insert_row(session, PersonIdentifier, person_id=person_id, **local)
-        return PersonMatch(person_id)
-    return PersonMatch(insert_row(session, Person, birth_date=born))
-
-
-_SET_BIRTH_DATE = (Person.__table__.update()
-                   .where(_PERSONS.id == bindparam("person_id"), _PERSONS.birth_date.is_(None))
-                   .values(birth_date=bindparam("born")))
-
-
-def _matched(session: Session, found: Any, born: date | None) -> PersonMatch:
-    """A known person whose birth date was unknown learns it; a different one is reported."""
-    person_id, known = found
-    if born is not None and known is None:
-        session.connection().execute(_SET_BIRTH_DATE, {"person_id": person_id, "born": born})
-    if born is not None and known is not None and born != known:
-        return PersonMatch(person_id, known)
-    return PersonMatch(person_id)
 
 
 def insert_row(session: Session, model: type, **values: object) -> str:

@@ -27,12 +27,12 @@ from gateway.db.models import (
 from gateway.db.types import utcnow
 from gateway.disclosure import REASON_IDENTITY_CONFLICT, disclose, release_reviewed
 from gateway.errors import Conflict, Forbidden, GatewayError, Unprocessable
+from gateway.identity.matching import identify
 from gateway.identity.service import queue_conflict
 from gateway.involvements.service import end_referral, register_referral
 from gateway.logging import get_logger
 from gateway.referrals import repository, teams
 from gateway.referrals.render import render_task
-from gateway.referrals.repository import PersonMatch
 from gateway.resource_versions import keep
 from gateway.subscriptions.repository import (
     Subscriber,
@@ -44,7 +44,9 @@ from schemas import (
     ACTIVITY_REFERRAL,
     TASK_STATUSES_NEEDING_REASON,
     TASK_TRANSITIONS,
+    PersonClaim,
     Referral,
+    Subject,
     can_transition,
     task_status_event,
 )
@@ -54,14 +56,25 @@ GP_ADAPTER = "gp-referral"
 
 
 @dataclass(frozen=True)
+class PersonMatch:
+    """The person a referral is about, and the birth date the gateway knew when it says
+    another one (an identity conflict for a person to resolve, never silently settled)."""
+
+    person_id: str
+    conflicting_birth_date: date | None = None
+
+
+@dataclass(frozen=True)
 class Identified:
     """Who a referral is about and where it goes: the referral with its team's id, the
-    team's subscribers, and the resident as matched."""
+    team's subscribers, the resident as matched, and the id the referral will be stored by
+    (reviews its resident queues name it)."""
 
     referral: Referral
     team_id: str
     subscribers: list[Subscriber]
     match: PersonMatch
+    referral_id: str
 
 
 @dataclass(frozen=True)
@@ -73,12 +86,27 @@ class Stored:
     withhold: str | None
 
 
-def identify_referral(session: Session, referral: Referral,
+def identify_referral(session: Session, caller: Caller, referral: Referral,
                       known_teams: set[str]) -> Identified:
     """The receiving team (checked to exist), its subscribers, and the resident."""
     referral, team_id = _routed(session, referral, known_teams)
+    referral_id = new_id()
+    match = _resident(session, caller, referral.subject, f"ServiceRequest/{referral_id}")
     return Identified(referral, team_id, subscribers_for_new_referral(session, team_id),
-                      repository.find_or_create_person(session, referral.subject))
+                      match, referral_id)
+
+
+def _resident(session: Session, caller: Caller, subject: Subject,
+              source_ref: str) -> PersonMatch:
+    """The referral's resident, as ``gateway.identity.matching`` links every message (a new
+    look-alike is queued as a probable match); a birth date other than the known one is
+    reported, for the referral to be held back."""
+    person = identify(session, PersonClaim(
+        bsn=subject.bsn, local=subject.local_id, family_name=subject.family_name,
+        given_name=subject.given_name, birth_date=subject.birth_date,
+        postcode=subject.postcode), client_id=caller.client_id, source_ref=source_ref).person
+    known, claimed = person.birth_date, subject.birth_date
+    return PersonMatch(person.id, known if claimed and known and known != claimed else None)
 
 
 def persist_referral(session: Session, caller: Caller, register: Register,
@@ -93,7 +121,8 @@ def persist_referral(session: Session, caller: Caller, register: Register,
     ident = referral.identifier
     now = utcnow()
     values = dict(
-        id=new_id(), version_id=1, client_id=caller.client_id, team_id=identified.team_id,
+        id=identified.referral_id, version_id=1, client_id=caller.client_id,
+        team_id=identified.team_id,
         person_id=person_id, requester=referral.requester,
         requester_organization=referral.requester_organization, resource=referral.resource,
         identifier_system=ident.system if ident else None,

@@ -8,7 +8,7 @@ import pytest
 
 from adapters import InvalidMessage, get_adapter
 from schemas import Identifier, Subject
-from tests.support.samples import AGB, REFERRAL_SYSTEM, service_request
+from tests.support.samples import AGB, PATIENT_NAME, REFERRAL_SYSTEM, service_request
 
 ADAPTER = get_adapter("gp-referral")
 
@@ -24,7 +24,8 @@ def test_bsn_by_logical_reference() -> None:
 
 def test_contained_patient_and_practitioner_role() -> None:
     referral = ADAPTER.parse(service_request(no_bsn=True, contained_requester=True))
-    assert referral.subject == Subject(has_demographics=True, birth_date=date(2011, 4, 3))
+    assert referral.subject == Subject(has_demographics=True, birth_date=date(2011, 4, 3),
+                                       family_name=PATIENT_NAME, given_name="Fatima")
     assert referral.requester == "agb:01234567"
 
 
