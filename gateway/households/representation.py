@@ -83,7 +83,7 @@ def representation_of(session: Session, related: RelatedPerson, person: Person,
     start = _instant(related.period.start if related.period else None, f"{expr}.period.start")
     end = _instant(related.period.end if related.period else None, f"{expr}.period.end",
                    end=True)
-    if start is not None and end is not None and end < start:
+    if start is not None and end is not None and end <= start:
         raise Unprocessable("the period ends before it starts", expression=f"{expr}.period.end")
     codes = [c.code for concept in related.relationship or [] for c in concept.coding or []
              if c.system == REPRESENTATION_SYSTEM]
