@@ -19,6 +19,7 @@ from schemas.events import (
     REFERRAL_FLOW_ACTIVITIES,
     task_status_event,
 )
+from schemas.household import HouseholdClaim, MemberClaim
 from schemas.identifiers import (
     AGB_SYSTEM,
     AGB_SYSTEMS,
@@ -70,6 +71,8 @@ __all__ = [
     "Identifier",
     "LOCAL_SYSTEM_PREFIX",
     "PersonClaim",
+    "HouseholdClaim",
+    "MemberClaim",
     "local_system",
     "Referral",
     "Subject",
