@@ -4,10 +4,12 @@ household another system registered already answers that one (docs/households.md
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from gateway.auth.bearer import Caller
 from gateway.auth.callers import GroupRead, GroupWrite
 from gateway.db.models import HouseholdIdentifier, HouseholdRow
 from gateway.fhir import history
@@ -60,24 +62,30 @@ def create_group(request: Request, body: RawBody, caller: GroupWrite, session: D
 
 
 @router.get("/Group/{group_id}", response_class=FhirResponse)
-def read_group(household: Readable, session: DbSession) -> FhirResponse:
-    return versioned(service.group_of(session, household), household.version_id)
+def read_group(household: Readable, caller: GroupRead, session: DbSession) -> FhirResponse:
+    """Each read is logged for every member it shows."""
+    return versioned(service.shown(session, caller, service.group_of(session, household)),
+                     household.version_id)
 
 
 @router.get("/Group/{group_id}/_history/{vid}", response_class=FhirResponse)
-def vread_group(household: Readable, vid: str, session: DbSession) -> FhirResponse:
-    return history.vread("Group", vid, _versions(session, household))
+def vread_group(household: Readable, vid: str, caller: GroupRead,
+                session: DbSession) -> FhirResponse:
+    return history.vread("Group", vid, _versions(session, caller, household))
 
 
 @router.get("/Group/{group_id}/_history", response_class=FhirResponse)
-def group_history(household: Readable, request: Request, session: DbSession) -> FhirResponse:
+def group_history(household: Readable, request: Request, caller: GroupRead,
+                  session: DbSession) -> FhirResponse:
     return history.instance_history(request, "Group", household.id,
-                                    _versions(session, household))
+                                    _versions(session, caller, household))
 
 
-def _versions(session: DbSession, household: HouseholdRow) -> list[history.Version]:
+def _versions(session: DbSession, caller: Caller, household: HouseholdRow
+              ) -> list[history.Version]:
     return history.versions_of([service.group_of(session, household),
-                                *kept(session, "Group", household.id)], dict)
+                                *kept(session, "Group", household.id)],
+                               partial(service.shown, session, caller))
 
 
 @router.put("/Group/{group_id}", response_class=FhirResponse)
@@ -103,5 +111,6 @@ def search_groups(request: Request, caller: GroupRead, session: DbSession) -> Fh
         token_clause(identifier, HouseholdIdentifier.system, HouseholdIdentifier.value)
         if identifier else None)
     rows, total = search.rows(session, query, HouseholdRow.created_at, HouseholdRow.id)
-    return bundle_response(request, search, [service.group_of(session, r) for r in rows],
-                           total)
+    return bundle_response(request, search, [service.shown(session, caller,
+                                                          service.group_of(session, r))
+                                             for r in rows], total)

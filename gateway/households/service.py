@@ -137,6 +137,18 @@ def search_query(caller: Caller, member_ids: list[str] | None,
     return repository.search(caller, member_ids, identifier)
 
 
+def shown(session: Session, caller: Caller, group: dict[str, Any]) -> dict[str, Any]:
+    """A Group as read by ``caller``, the read logged once per member it shows, so each
+    member's access report lists who read their household."""
+    for member in group["member"]:
+        audit.record(session, kind="read", action="household.read", actor_id=caller.client_id,
+                     recipient=caller.organization,
+                     person_id=member["entity"]["reference"].removeprefix("Patient/"),
+                     details={"resource": f"Group/{group['id']}",
+                              "version": group["meta"]["versionId"]})
+    return group
+
+
 def group_of(session: Session, household: HouseholdRow) -> dict[str, Any]:
     """The household as it is now, as FHIR."""
     return render_group(household, repository.members(session, household.id),

@@ -4,6 +4,7 @@ same-household rule (docs/households.md)."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.bearer import Caller
 from gateway.auth.scopes import TEAM_SCOPES
-from gateway.db.models import IdentityReview
+from gateway.db.models import IdentityReview, ProcessingLogEntry
 from gateway.demo import demo_secret
 from gateway.households.service import register_household
 from schemas import BSN_SYSTEM, Identifier, PersonClaim, is_valid_bsn
@@ -103,6 +104,22 @@ class TestCreateAndRead:
                  "entity": {"reference": family["mother"]}, "period": {"start": "2020-01-01"}},
                 {"extension": [{"url": MEMBER_ROLE_EXTENSION, "valueCode": "child"}],
                  "entity": {"reference": family["child"]}, "period": {"start": "2021-03-04"}}]}
+
+    def test_a_read_is_logged_for_every_member(self, client: TestClient,
+                                               team: dict[str, str], family: dict[str, str],
+                                               sessions: sessionmaker[Session]) -> None:
+        created = post(client, team, group(member(family["mother"], "parent"),
+                                           member(family["child"], "child")))
+        assert client.get(f"/fhir/Group/{created['id']}", headers=team).status_code == 200
+        with sessions() as session:
+            reads = session.scalars(select(ProcessingLogEntry).where(
+                ProcessingLogEntry.action == "household.read")).all()
+            members = session.scalars(select(ProcessingLogEntry).where(
+                ProcessingLogEntry.action == "household.member_added")).all()
+        assert [(e.kind, e.actor_id, e.recipient, json.loads(e.details or "")) for e in reads] \
+            == [("read", "demo-wijkteam-noord", "wijkteam-noord",
+                 {"resource": f"Group/{created['id']}", "version": "1"})] * 2
+        assert sorted(e.subject or "" for e in reads) == sorted(e.subject or "" for e in members)
 
     def test_unknown_household_is_404(self, client: TestClient, team: dict[str, str]) -> None:
         response = client.get("/fhir/Group/no-such-household", headers=team)
