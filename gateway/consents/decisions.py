@@ -15,13 +15,10 @@ from consent import (
     Recipient,
     RecipientDecision,
     Register,
-    Representative,
     decide,
 )
 from gateway.consents import repository
 from gateway.db.types import utcnow
-from gateway.households.representation import representatives_in_force
-from gateway.identity.merges import person_ids
 
 
 def decide_for(session: Session, register: Register, activity_id: str, person_id: str,
@@ -33,21 +30,13 @@ def decide_for(session: Session, register: Register, activity_id: str, person_id
     decision is about that client's referral (see ``records_for``)."""
     activity = register.activity(activity_id)
     reads = activity is not None and activity.requires_consent and override is None
-    at = at or utcnow()
-    ids = person_ids(session, person_id) if reads else (person_id,)
+    born, representatives = repository.who_decides(session, person_id) if reads else (None, ())
     request = DecisionRequest(
-        activity_id=activity_id, person_id=ids[0],
-        birth_date=repository.birth_date(session, person_id) if reads else None,
-        recipients=recipients, at=at, categories=categories, override=override,
-        representatives=representatives_of(session, ids, at) if reads else ())
-    records = repository.records_for(session, ids, activity_id, sender) if reads else []
+        activity_id=activity_id, person_id=person_id, birth_date=born, recipients=recipients,
+        at=at or utcnow(), categories=categories, override=override,
+        representatives=representatives)
+    records = repository.records_for(session, person_id, activity_id, sender) if reads else []
     return decide(register, request, records)
-
-
-def representatives_of(session: Session, ids: tuple[str, ...],
-                       at: datetime) -> tuple[Representative, ...]:
-    """Who speaks for the resident at ``at``: the representatives of each of its person ids."""
-    return tuple(r for i in ids for r in representatives_in_force(session, i, at))
 
 
 def decision_json(decision: Decision) -> dict[str, Any]:

@@ -4,24 +4,31 @@ and reads only the columns the policy core needs."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from consent import SELF, UNNAMED_REPRESENTATIVE, ConsentRecord, Grantor
+from consent import (
+    SELF,
+    UNNAMED_REPRESENTATIVE,
+    ConsentRecord,
+    Grantor,
+    RepresentationKind,
+    Representative,
+)
 from gateway.auth.bearer import Caller
 from gateway.db.models import ConsentRow, Person, RelatedPersonRow
+from gateway.identity.merges import merge_set
 from schemas import is_valid_bsn
 
-_C, _P = ConsentRow.__table__.c, Person.__table__.c
+_C, _P, _R = ConsentRow.__table__.c, Person.__table__.c, RelatedPersonRow.__table__.c
+_RESIDENT = merge_set(bindparam("person_id"))  # every person id the resident is
 _RECORDS = select(
     _C.consent_id, _C.version, _C.activity_id, _C.verdict, _C.active, _C.by_self,
     _C.by_representative, _C.grantors, _C.recipient_organization, _C.recipient_role,
     _C.categories, _C.period_start, _C.period_end,
-).where(_C.person_id.in_(bindparam("person_ids", expanding=True)),
-        _C.activity_id == bindparam("activity_id"))
-_BIRTH_DATE = select(_P.birth_date).where(_P.id == bindparam("person_id"))
+).where(_C.person_id.in_(_RESIDENT), _C.activity_id == bindparam("activity_id"))
 
 
 # About one referral: a consent that came inside another client's referral does not count.
@@ -29,16 +36,34 @@ _RECORDS_FOR_SENDER = _RECORDS.where(
     or_(_C.referral_sender.is_(None), _C.referral_sender == bindparam("sender")))
 
 
-def records_for(session: Session, person_ids: tuple[str, ...], activity_id: str,
+def records_for(session: Session, person_id: str, activity_id: str,
                 sender: str | None = None) -> list[ConsentRecord]:
-    """Every version of every consent for this activity of the resident these person ids are
-    (a merge set, canonical first), as records of the first; with ``sender`` (deciding about
-    that client's referral), less those other senders' referrals carried."""
-    params = {"person_ids": list(person_ids), "activity_id": activity_id}
+    """Every version of every consent for this activity of the resident (every person id of
+    its merge set), as records of ``person_id``; with ``sender`` (deciding about that
+    client's referral), less those other senders' referrals carried."""
+    params = {"person_id": person_id, "activity_id": activity_id}
     rows = session.connection().execute(
         _RECORDS, params) if sender is None else session.connection().execute(
         _RECORDS_FOR_SENDER, {**params, "sender": sender})
-    return [to_record(person_ids[0], row) for row in rows]
+    return [to_record(person_id, row) for row in rows]
+
+
+_WHO_DECIDES = select(
+    _P.birth_date, _R.id, _R.representation, _R.period_start, _R.period_end,
+).select_from(Person.__table__.outerjoin(
+    RelatedPersonRow.__table__, _R.person_id.in_(_RESIDENT) & _R.representation.is_not(None),
+)).where(_P.id == bindparam("person_id")).order_by(_R.created_at, _R.id)
+
+
+def who_decides(session: Session, person_id: str
+                ) -> tuple[date | None, tuple[Representative, ...]]:
+    """The person's birth date and every representation of the resident (its merge set), in
+    force or not: the consent engine keeps those in force when it decides. One read, as it
+    runs for every decision."""
+    rows = session.connection().execute(_WHO_DECIDES, {"person_id": person_id}).all()
+    return rows[0][0] if rows else None, tuple(
+        Representative(f"RelatedPerson/{row_id}", cast(RepresentationKind, kind), start, end)
+        for _, row_id, kind, start, end in rows if row_id is not None)
 
 
 # Rows from before migration 0012 name no grantors: by_self and by_representative say who
@@ -57,10 +82,6 @@ def to_record(person_id: str, row: Any) -> ConsentRecord:
         frozenset(grantors.split()) if grantors
         else _UNNAMED[bool(by_self), bool(by_representative)], active, organization, role,
         frozenset(categories.split()) if categories else _ALL_CATEGORIES, start, end)
-
-
-def birth_date(session: Session, person_id: str) -> date | None:
-    return session.connection().scalar(_BIRTH_DATE, {"person_id": person_id})
 
 
 def visible_consents(caller: Caller) -> Select[tuple[ConsentRow]]:

@@ -27,7 +27,6 @@ from consent import (
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents import repository
-from gateway.consents.decisions import representatives_of
 from gateway.consents.fhir import (
     ConsentSubmission,
     consent_resource,
@@ -40,7 +39,6 @@ from gateway.disclosure import release_withheld
 from gateway.errors import NotFound, Unprocessable
 from gateway.fhir.common import check_if_match
 from gateway.fhir_json import require_own_id
-from gateway.identity.merges import person_ids
 from gateway.involvements.access import require_involved_with
 from gateway.logging import get_logger
 from gateway.persons import (
@@ -69,7 +67,7 @@ def record_consent(session: Session, caller: Caller, register: Register,
     person = involved_patient(session, caller, submission.patient, "Consent.patient",
                               "consent.refused")
     grantors, performers = _performers(session, person, submission.performers)
-    representatives = representatives_of(session, person_ids(session, person.id), utcnow())
+    representatives = representatives_now(session, person.id)
     row = _insert(session, caller, register, submission, person, person.birth_date, grantors,
                   performers, content_hash, "Consent", representatives)
     if row.verdict == "permit":
@@ -112,13 +110,18 @@ def _as_representative(session: Session, person_id: str, related: RelatedPersonR
     The stored Consent shows the parent as sent either way: the sender learns nothing of
     who holds authority."""
     if related.bsn is not None:
-        for representative in representatives_of(session, person_ids(session, person_id),
-                                                 utcnow()):
+        for representative in representatives_now(session, person_id):
             known = repository.related_person(session,
                                               representative.id.removeprefix(RELATED_PREFIX))
             if known is not None and known.bsn == related.bsn:
                 return representative.id
     return f"{RELATED_PREFIX}{related.id}"
+
+
+def representatives_now(session: Session, person_id: str) -> tuple[Representative, ...]:
+    """Who speaks for the resident today (its merge set)."""
+    now = utcnow()
+    return tuple(r for r in repository.who_decides(session, person_id)[1] if r.in_force(now))
 
 
 def check_referral_consent(register: Register, referral: Referral, born: date | None

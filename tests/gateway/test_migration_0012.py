@@ -36,7 +36,7 @@ def test_old_consents_keep_their_unnamed_representative(tmp_path) -> None:  # no
             "'permit', 1, 0, 1, '', 'team-1', 'h', '{}', '2026-02-01')"))
     upgrade(url, "0012")
     with Session(engine) as session:
-        [record] = records_for(session, ("child",), "gp-referral-to-wijkteam")
+        [record] = records_for(session, "child", "gp-referral-to-wijkteam")
         assert record.grantors == {UNNAMED_REPRESENTATIVE}
     with engine.connect() as connection:
         config = alembic_config(url)
