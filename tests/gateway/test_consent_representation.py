@@ -3,7 +3,7 @@ child, a parent without authority never; a bewindvoerder for finances only."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +12,10 @@ from sqlalchemy import select
 
 from gateway.db.models import ConsentRow, RelatedPersonRow
 from gateway.db.types import utcnow
-from tests.conftest import row_counts
+from gateway.identity.matching import identify
+from gateway.involvements.service import open_involvement
+from schemas import Identifier, PersonClaim, local_system
+from tests.conftest import bearer, row_counts
 from tests.support.flows import born, post_consent, resident
 from tests.support.samples import (
     BSN,
@@ -198,3 +201,29 @@ class TestAdult:
         response = post_consent(client, team, consent_resource(adult, performer=holder))
         assert response.status_code == 422
         assert "from 16 the person decides alone" in response.json()["issue"][0]["diagnostics"]
+
+
+def test_a_representation_of_a_merged_record_speaks_for_the_resident(
+        client: TestClient, team: dict, sessions) -> None:  # noqa: ANN001
+    """Two records of one resident, merged: the curator registered on one decides about the
+    other, and a consent recorded on either counts for both."""
+    with sessions.begin() as session:
+        known, twin = (identify(session, PersonClaim(
+            bsn=bsn, local=Identifier(system=local_system(system), value="L-1"),
+            family_name="de Wit", given_name="Ans", birth_date=date(1960, 2, 14),
+            postcode="3511 AB"),
+            client_id="demo-wijkteam-noord", source_ref=f"{system}/L-1").person.id
+            for bsn, system in ((ADULT_BSN, "menscentraal"), (None, "zcd")))
+        for person in (known, twin):
+            open_involvement(session, organization="wijkteam-noord", person_id=person,
+                             source="registration", source_ref=f"case-{person}",
+                             registered_by="demo-wijkteam-noord")
+    curator = represent(sessions, f"Patient/{known}", "curator")
+    consent(client, team, f"Patient/{known}", curator)
+    assert decision(client, team, f"Patient/{twin}")["decision"] == "deny"
+    admin = bearer(client, "demo-beheer")
+    [review] = client.get("/identity/reviews", headers=admin).json()["reviews"]
+    assert client.post(f"/identity/reviews/{review['id']}/resolve", headers=admin, json={
+        "resolution": "merge", "comment": "Zelfde persoon"}).status_code == 200
+    merged = decision(client, team, f"Patient/{twin}")
+    assert (merged["decision"], "curator-scope" in merged["rules"]) == ("permit", True)
