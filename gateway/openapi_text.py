@@ -90,6 +90,12 @@ JSON_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/identity/reviews/{review_id}/resolve"): {
         "resolution": "claimed-is-right",
         "comment": "Geboortedatum nagevraagd bij de huisarts: de nieuwe waarde klopt."},
+    ("post", "/identity/merges"): {
+        "survivor": "Patient/41d2c7a0-5b1e-4c3e-9f0a-2b7d8e6c1a90",
+        "merged": "Patient/9b1e0f3c-7a2d-4e58-b6c1-0d4f2a8e7b35",
+        "comment": "Zelfde persoon, bevestigd door het jeugdteam."},
+    ("post", "/identity/merges/{merge_id}/undo"): {
+        "comment": "Toch twee personen: de vader bevestigt een tweeling."},
 }
 SUCCESS = {"If-None-Exist matched": "If-None-Exist matched a resource you sent before: that "
                                     "resource, and nothing created."}

@@ -210,7 +210,9 @@ def test_every_json_write_has_an_example_its_model_accepts() -> None:
         model = route.dependant.body_params[0].field_info.annotation
         model.model_validate(content["application/json"]["example"])
         checked.append(path)
-    assert sorted(checked) == ["/consent/decisions", "/identity/reviews/{review_id}/resolve",
+    assert sorted(checked) == ["/consent/decisions", "/identity/merges",
+                               "/identity/merges/{merge_id}/undo",
+                               "/identity/reviews/{review_id}/resolve",
                                "/involvements", "/involvements/{involvement_id}/end"]
 
 
