@@ -4,7 +4,7 @@
   certified institution): every category, for a minor. A parent without authority is no
   representative at all, so never appears here.
 - ``curator`` (*curatele*, BW 1:378): every category, for an adult.
-- ``mentor`` (*mentorschap*, BW 1:453): care and personal matters, not financial ones.
+- ``mentor`` (*mentorschap*, BW 1:450): care and personal matters, not financial ones.
 - ``financial-administrator`` (*bewindvoerder*, BW 1:431): financial categories only.
 
 Pure: the gateway loads these from its households (see DESIGN.md, B2) and hands them in.
