@@ -107,7 +107,7 @@ def search_groups(request: Request, caller: GroupRead, session: DbSession) -> Fh
     search = parse_search(request, SEARCH)
     member, identifier = search.params.get("member"), search.params.get("identifier")
     query = service.search_query(
-        caller, reference_ids(request, "member", member, "Patient") if member else None,
+        session, caller, reference_ids(request, "member", member, "Patient") if member else None,
         token_clause(identifier, HouseholdIdentifier.system, HouseholdIdentifier.value)
         if identifier else None)
     rows, total = search.rows(session, query, HouseholdRow.created_at, HouseholdRow.id)

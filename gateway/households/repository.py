@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
@@ -15,6 +15,7 @@ from gateway.db.models import (
     HouseholdRow,
     RelatedPersonRow,
 )
+from gateway.identity.merges import merge_set
 from gateway.involvements.repository import involved_in
 from schemas import Identifier
 from schemas.household import ADULT_ROLES, CHILD_ROLES
@@ -53,23 +54,25 @@ def holders(session: Session, wanted: Iterable[Identifier]) -> dict[Identifier, 
     return {Identifier(system=s, value=v): h for s, v, h in rows}
 
 
-def households_with_adults(session: Session, person_ids: Sequence[str],
+def households_with_adults(session: Session, residents: Sequence[Sequence[str]],
                            day: date) -> list[str]:
-    """The households in which all these persons are current adult members on ``day``."""
-    return list(session.scalars(
-        select(_M.household_id).where(_M.person_id.in_(person_ids), _M.role.in_(ADULT_ROLES),
-                                      current(day))
-        .group_by(_M.household_id)
-        .having(func.count(func.distinct(_M.person_id)) == len(set(person_ids)))
-        .order_by(_M.household_id)))
+    """The households in which every resident (each a merge set of person ids) is a current
+    adult member on ``day``."""
+    found: set[str] | None = None
+    for ids in residents:
+        here = set(session.scalars(select(_M.household_id).where(
+            _M.person_id.in_(ids), _M.role.in_(ADULT_ROLES), current(day))))
+        found = here if found is None else found & here
+    return sorted(found or ())
 
 
 def is_parent_of(session: Session, parent_id: str, child_id: str, day: date) -> bool:
-    """Whether, on ``day``, a household has the one as a parent and the other as a child."""
-    child = select(_M.household_id).where(_M.person_id == child_id,
+    """Whether, on ``day``, a household has the one as a parent and the other as a child
+    (either as any record of their merge set)."""
+    child = select(_M.household_id).where(_M.person_id.in_(merge_set(child_id)),
                                           _M.role.in_(CHILD_ROLES), current(day))
     return bool(session.scalar(select(exists().where(
-        _M.person_id == parent_id, _M.role == "parent", current(day),
+        _M.person_id.in_(merge_set(parent_id)), _M.role == "parent", current(day),
         _M.household_id.in_(child)))))
 
 

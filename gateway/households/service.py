@@ -31,6 +31,7 @@ from gateway.households import repository
 from gateway.households.parse import GroupEntry, ParsedGroup, parse_group
 from gateway.households.render import render_group
 from gateway.identity.matching import identify
+from gateway.identity.merges import canonical_id, person_ids
 from gateway.identity.service import queue_conflict
 from gateway.involvements.access import require_involved
 from gateway.logging import get_logger
@@ -94,7 +95,7 @@ def replace_group(session: Session, caller: Caller, household: HouseholdRow,
     group = parse_group(document)
     old = {m.person_id: m for m in repository.members(session, household.id)}
     members = _memberships(session, caller, group, frozenset(old))
-    _check_unique(members)
+    _check_unique(session, members)
     _check_holders(session, group.identifiers, household.id)
     before = group_of(session, household)
     for position, member in enumerate(members):
@@ -131,10 +132,13 @@ def visible_household(session: Session, caller: Caller, household_id: str,
     return row
 
 
-def search_query(caller: Caller, member_ids: list[str] | None,
+def search_query(session: Session, caller: Caller, member_ids: list[str] | None,
                  identifier: ColumnElement[bool] | None) -> Select[tuple[HouseholdRow]]:
-    """The households the caller may see, with these members, or a matching source id."""
-    return repository.search(caller, member_ids, identifier)
+    """The households the caller may see, with these members (any record of a merged
+    resident), or a matching source id."""
+    return repository.search(caller, None if member_ids is None else
+                             [i for m in member_ids for i in person_ids(session, m)],
+                             identifier)
 
 
 def shown(session: Session, caller: Caller, group: dict[str, Any]) -> dict[str, Any]:
@@ -157,20 +161,20 @@ def group_of(session: Session, household: HouseholdRow) -> dict[str, Any]:
 
 def _register(session: Session, caller: Caller, identifiers: list[Identifier],
               members: list[Membership]) -> Registered:
-    _check_unique(members)
+    _check_unique(session, members)
     household, rule, candidates = _same_household(session, identifiers, members)
     before = group_of(session, household) if household is not None else None
     if household is None:
         household = HouseholdRow(client_id=caller.client_id)
         session.add(household)
         session.flush()
-    known = {m.person_id for m in repository.members(session, household.id)}
-    position = len(known)
+    had = repository.members(session, household.id)
+    known = {canonical_id(session, m.person_id) for m in had}
+    position = len(had)
     for member in members:
-        if member.person_id not in known:
+        if canonical_id(session, member.person_id) not in known:
             _add_member(session, household.id, position, member)
             _audit(session, caller, "household.member_added", household.id, member)
-            known.add(member.person_id)
             position += 1
     _add_identifiers(session, caller, household.id, identifiers)
     if before is not None:
@@ -195,7 +199,7 @@ def _same_household(session: Session, identifiers: list[Identifier], members: li
                        expression="Group.identifier")
     if held:
         return session.get(HouseholdRow, held.pop()), "source-id", []
-    adults = _current_adults(members)
+    adults = [person_ids(session, adult) for adult in _current_adults(members)]
     candidates = repository.households_with_adults(session, adults, _today()) if adults else []
     if len(candidates) == 1:
         return session.get(HouseholdRow, candidates[0]), "same-adults", []
@@ -256,14 +260,15 @@ def _unborn_checked(i: int, person: Person, member: Membership) -> Membership:
     return member
 
 
-def _check_unique(members: list[Membership]) -> None:
+def _check_unique(session: Session, members: list[Membership]) -> None:
+    """Each resident once (two records of one merged resident are one)."""
     seen: dict[str, int] = {}
     for i, member in enumerate(members):
-        if member.person_id in seen:
-            raise Unprocessable(f"this person is Group.member[{seen[member.person_id]}] "
-                                "already: give each member once",
-                                expression=f"Group.member[{i}].entity")
-        seen[member.person_id] = i
+        resident = canonical_id(session, member.person_id)
+        if resident in seen:
+            raise Unprocessable(f"this person is Group.member[{seen[resident]}] already: "
+                                "give each member once", expression=f"Group.member[{i}].entity")
+        seen[resident] = i
 
 
 def _check_holders(session: Session, identifiers: tuple[Identifier, ...],

@@ -21,6 +21,7 @@ from gateway.auth.scopes import TEAM_SCOPES
 from gateway.db.models import IdentityReview, ProcessingLogEntry
 from gateway.demo import demo_secret
 from gateway.households.service import register_household
+from gateway.identity.merging import merge
 from schemas import BSN_SYSTEM, Identifier, PersonClaim, is_valid_bsn
 from schemas.household import (
     MEMBER_ROLE_EXTENSION,
@@ -278,6 +279,31 @@ class TestSameHousehold:
                 IdentityReview.fact == "household")).all()
             assert sorted((r.known_value, r.claimed_value, r.source_ref) for r in reviews) \
                 == sorted((h, third, f"Group/{third}") for h in (first["id"], second["id"]))
+
+
+def test_a_merged_resident_is_one_member(client: TestClient, team: dict[str, str],
+                                         family: dict[str, str],
+                                         sessions: sessionmaker[Session]) -> None:
+    """The mother's second record (no BSN, from the adult system) merged into her first: the
+    adult system's registration is her household, and she is not added twice."""
+    local = {"system": "https://wijkgateway.nl/fhir/NamingSystem/local/menscentraal",
+             "value": "client-8"}
+    second = post(client, team, group({"entity": {"identifier": local}, "extension": [
+        {"url": MEMBER_ROLE_EXTENSION, "valueCode": "other"}]}))
+    record = entities(second)[0][0].removeprefix("Patient/")
+    first = post(client, team, group(member(family["mother"], "parent"),
+                                     member(family["child"], "child")))
+    with sessions.begin() as session:
+        merge(session, None, survivor_id=family["mother"].removeprefix("Patient/"),
+              merged_id=record, by="beheerder-1")
+    response = client.post("/fhir/Group", json=group(
+        {"entity": {"identifier": local},
+         "extension": [{"url": MEMBER_ROLE_EXTENSION, "valueCode": "parent"}]}),
+        headers=team)
+    assert (response.status_code, response.json()["id"]) == (200, first["id"])
+    assert entities(response.json()) == entities(first)
+    found = client.get("/fhir/Group", params={"member": f"Patient/{record}"}, headers=team)
+    assert {e["resource"]["id"] for e in found.json()["entry"]} == {first["id"], second["id"]}
 
 
 def test_an_adapter_registers_a_household_by_claims(
