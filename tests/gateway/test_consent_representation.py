@@ -83,6 +83,19 @@ class TestChild:
             assert sorted(session.scalars(select(ConsentRow.grantors))) == sorted(
                 [mother, father])
 
+    def test_a_revoked_consent_of_one_holder_no_longer_counts(
+            self, client: TestClient, team: dict, sessions) -> None:  # noqa: ANN001
+        child = resident(client, team, CHILD_BSN, age=8)
+        mother = represent(sessions, child, "parental-authority")
+        given = consent(client, team, child, mother)
+        assert decision(client, team, child)["decision"] == "permit"
+        revoked = client.put(f"/fhir/Consent/{given['id']}", headers=team,
+                             json={**given, "status": "inactive"})
+        assert revoked.status_code == 200, revoked.text
+        assert decision(client, team, child)["decision"] == "deny"
+        with sessions() as session:
+            assert list(session.scalars(select(ConsentRow.grantors))) == [mother, mother]
+
     def test_one_objecting_parent_denies(self, client: TestClient, team: dict,
                                          sessions) -> None:  # noqa: ANN001
         child = resident(client, team, CHILD_BSN, age=8)
