@@ -12,10 +12,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.db.models import Person, PersonIdentifier
+from gateway.identity import repository
 from gateway.identity.merges import canonical_id
 from gateway.identity.service import queue_probable_match
 from schemas import PersonClaim
@@ -49,8 +49,8 @@ def identify(session: Session, claim: PersonClaim, *, client_id: str,
     replaces a known one: the caller compares and queues a conflict if they differ. A claim
     whose BSN and local identifier name two different known persons links the BSN's one and
     queues the pair for review."""
-    person = _by_bsn(session, claim.bsn) if claim.bsn else None
-    owner = _by_local(session, claim) if claim.local else None
+    person = repository.person_by_bsn(session, claim.bsn) if claim.bsn else None
+    owner = repository.person_by_local(session, claim.local) if claim.local else None
     if person is None and owner is not None and (claim.bsn is None or owner.bsn is None):
         person = owner
         person.bsn = person.bsn or claim.bsn
@@ -110,24 +110,8 @@ def _plain(text: str | None) -> str:
     return re.sub(r"[^a-z]+", " ", letters).strip()
 
 
-def _by_bsn(session: Session, bsn: str) -> Person | None:
-    return session.scalar(select(Person).where(Person.bsn == bsn))
-
-
-def _by_local(session: Session, claim: PersonClaim) -> Person | None:
-    assert claim.local is not None
-    return session.scalar(select(Person).join(
-        PersonIdentifier, PersonIdentifier.person_id == Person.id).where(
-        PersonIdentifier.system == claim.local.system,
-        PersonIdentifier.value == claim.local.value))
-
-
 def _look_alikes(session: Session, person: Person, key: str) -> list[str]:
-    """Known persons (each merge set once) with this match key that a BSN does not tell
-    apart from ``person``."""
-    query = select(Person.id, Person.bsn).where(Person.match_key == key,
-                                                Person.id != person.id).order_by(
-        Person.created_at, Person.id).limit(MAX_CANDIDATES)
-    found = [pid for pid, bsn in session.execute(query)
-             if bsn is None or person.bsn is None]
+    """Known persons with this match key that a BSN does not tell apart from ``person``,
+    each merge set once (by its canonical person)."""
+    found = repository.look_alikes(session, key, person, MAX_CANDIDATES)
     return list(dict.fromkeys(canonical_id(session, pid) for pid in found))

@@ -45,3 +45,10 @@ def person_ids(session: Session, person_id: str) -> tuple[str, ...]:
 def canonical_id(session: Session, person_id: str) -> str:
     """The id the resident's merge set is known by (the person's own when not merged)."""
     return session.connection().scalar(_SURVIVOR, {"person_id": person_id}) or person_id
+
+
+def merges_of(session: Session, person_id: str) -> list[PersonMerge]:
+    """Every merge, in force or undone, that this person was part of, oldest first."""
+    return list(session.scalars(select(PersonMerge).where(
+        (PersonMerge.survivor_id == person_id) | (PersonMerge.merged_id == person_id))
+        .order_by(PersonMerge.merged_at, PersonMerge.id)))

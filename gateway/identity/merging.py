@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit
@@ -15,7 +15,7 @@ from gateway.auth.bearer import Caller
 from gateway.db.models import IdentityReview, Person, PersonMerge
 from gateway.db.types import utcnow
 from gateway.errors import Conflict, NotFound, Unprocessable
-from gateway.identity.merges import canonical_id
+from gateway.identity.merges import canonical_id, person_ids
 from gateway.logging import get_logger
 
 ACTIVITY_IDENTITY = "identity-matching"  # the register's activity for matching and merging
@@ -43,8 +43,7 @@ def merge(session: Session, caller: Caller | None, *, survivor_id: str, merged_i
     if (into := canonical_id(session, survivor_id)) != survivor_id:
         raise Conflict(f"this person is merged into Patient/{into}; merge into that one",
                        expression=survivor_expr)
-    if session.scalar(select(exists().where(PersonMerge.survivor_id == merged_id,
-                                            PersonMerge.undone_at.is_(None)))):
+    if len(person_ids(session, merged_id)) > 1:
         raise Conflict("other persons are merged into this one; merge the other way round",
                        expression=merged_expr)
     survivor, merged = persons[survivor_id], persons[merged_id]
@@ -85,13 +84,6 @@ def undo(session: Session, caller: Caller | None, merge_id: str, by: str,
     session.refresh(row)
     _logged(session, caller, by, "identity.unmerged", row)
     return row
-
-
-def merges_of(session: Session, person_id: str) -> list[PersonMerge]:
-    """Every merge, in force or undone, that this person was part of, oldest first."""
-    return list(session.scalars(select(PersonMerge).where(
-        (PersonMerge.survivor_id == person_id) | (PersonMerge.merged_id == person_id))
-        .order_by(PersonMerge.merged_at, PersonMerge.id)))
 
 
 def merge_json(row: PersonMerge) -> dict[str, Any]:

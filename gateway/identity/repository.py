@@ -1,11 +1,12 @@
-"""Identity review queries."""
+"""Identity queries: persons by what identifies them, look-alikes, the review queue."""
 
 from __future__ import annotations
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from gateway.db.models import IdentityReview, Person
+from gateway.db.models import IdentityReview, Person, PersonIdentifier
+from schemas import Identifier
 
 
 def open_reviews_with_bsn(session: Session, limit: int) -> list[tuple[IdentityReview, str | None]]:
@@ -28,3 +29,24 @@ def under_review(session: Session, source_ref: str) -> bool:
     return bool(session.scalar(select(exists().where(
         IdentityReview.source_ref == source_ref, IdentityReview.status == "open",
         IdentityReview.kind == "conflict"))))
+
+
+def person_by_bsn(session: Session, bsn: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.bsn == bsn))
+
+
+def person_by_local(session: Session, local: Identifier) -> Person | None:
+    """The person a source system's own identifier names."""
+    return session.scalar(select(Person).join(
+        PersonIdentifier, PersonIdentifier.person_id == Person.id).where(
+        PersonIdentifier.system == local.system, PersonIdentifier.value == local.value))
+
+
+def look_alikes(session: Session, match_key: str, person: Person,
+                limit: int) -> list[str]:
+    """Ids of other persons with this match key that a BSN does not tell apart from
+    ``person`` (one of the two has none), oldest first."""
+    query = select(Person.id, Person.bsn).where(
+        Person.match_key == match_key, Person.id != person.id).order_by(
+        Person.created_at, Person.id).limit(limit)
+    return [pid for pid, bsn in session.execute(query) if bsn is None or person.bsn is None]

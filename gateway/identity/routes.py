@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth.bearer import Caller
 from gateway.auth.callers import IdentityReviewer
-from gateway.identity.merging import merge, merge_json, merges_of, undo
+from gateway.identity.merges import merges_of
+from gateway.identity.merging import merge, merge_json, undo
 from gateway.identity.repository import reviews
 from gateway.identity.service import (
     MAX_COMMENT_LENGTH,
