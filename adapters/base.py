@@ -34,12 +34,14 @@ class Issue:
 
 
 class InvalidMessage(Exception):
-    """The document cannot be accepted; ``issues`` says why, element by element."""
+    """The document cannot be accepted; ``issues`` says why, element by element.
+    ``headers``: for the answer (the gateway names the pipeline stage there)."""
 
     def __init__(self, issues: list[Issue], status: int = 422) -> None:
         super().__init__("; ".join(f"{i.expression}: {i.message}" for i in issues))
         self.issues = issues
         self.status = status
+        self.headers: dict[str, str] = {}
 
 
 class RenderError(Exception):
@@ -49,7 +51,7 @@ class RenderError(Exception):
 
 @dataclass(frozen=True)
 class AdapterDescriptor:
-    """What an adapter is and can do; listed at start-up and in the CapabilityStatement.
+    """What an adapter is and can do (the enabled ones are listed at start-up).
 
     ``inbound``: the message kinds ``parse`` accepts; ``outbound``: the canonical resource types
     ``render`` carries. ``endpoint``: the gateway serves ``POST /adapters/{name}/messages`` for

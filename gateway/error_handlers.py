@@ -41,7 +41,7 @@ async def not_involved(request: Request, error: NotInvolved) -> FhirResponse:
 
 
 async def invalid_message(_request: Request, error: InvalidMessage) -> FhirResponse:
-    return _respond(error.status, error.issues, error_type="InvalidMessage")
+    return _respond(error.status, error.issues, error.headers, "InvalidMessage")
 
 
 async def request_validation(_request: Request, error: RequestValidationError) -> FhirResponse:

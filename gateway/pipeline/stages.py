@@ -51,8 +51,7 @@ class MessagePath:
             yield
         except (GatewayError, InvalidMessage) as error:
             self._stopped(name, type(error).__name__)
-            if isinstance(error, GatewayError):
-                error.headers.setdefault(STAGE_HEADER, name)
+            error.headers.setdefault(STAGE_HEADER, name)
             raise
         except Exception as error:
             self._stopped(name, type(error).__name__)

@@ -49,7 +49,8 @@ def test_a_failure_names_its_stage(client: TestClient, gp: dict[str, str],
         "X-Wijkgateway-Stage"] == "decode"
     invalid = service_request()
     invalid["status"] = "draft"
-    assert client.post("/fhir/ServiceRequest", json=invalid, headers=gp).status_code == 422
+    rejected = client.post("/fhir/ServiceRequest", json=invalid, headers=gp)
+    assert (rejected.status_code, rejected.headers["X-Wijkgateway-Stage"]) == (422, "parse")
     assert [(e["stage"], e["error_type"]) for e in _lines(log_stream, "inbound_stopped")] == [
         ("identify", "Unprocessable"), ("decode", "BadRequest"), ("parse", "InvalidMessage")]
     metrics = client.get("/metrics").text
