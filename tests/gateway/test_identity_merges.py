@@ -13,16 +13,18 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.db.models import ProcessingLogEntry
+from gateway.db.models import OutboxMessage, ProcessingLogEntry, ServiceRequestRow
 from gateway.db.types import utcnow
 from gateway.identity.matching import identify
 from gateway.identity.service import queue_conflict
 from gateway.involvements.repository import is_involved
 from gateway.involvements.service import open_involvement
+from gateway.outbox.worker import Worker
 from schemas import Identifier, PersonClaim, local_system
 from tests.conftest import bearer, involve, row_counts
-from tests.support.flows import post_consent
-from tests.support.samples import VALID_BSNS, consent_resource
+from tests.support.flows import post_consent, resident
+from tests.support.samples import VALID_BSNS, consent_resource, service_request, subscription
+from tests.support.webhooks import WebhookReceiver
 
 BSN = VALID_BSNS[2]
 ASK = {"activity": "casusoverleg",
@@ -234,3 +236,30 @@ class TestBadMerges:
         response = client.post("/identity/merges", headers=team, json={
             "survivor": f"Patient/{known}", "merged": f"Patient/{new}", "comment": "Zelfde"})
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize("merged", [True, False])
+def test_a_merge_takes_effect_on_a_later_delivery(client: TestClient, gp: dict, team: dict,
+                                                  admin: dict, receiver: WebhookReceiver,
+                                                  sessions, settings,  # noqa: ANN001
+                                                  merged: bool) -> None:
+    """A referral about a person without BSN waits for consent; the consent is recorded for
+    the person it turns out to be, after the merge: the referral goes out (not without it)."""
+    assert client.post("/fhir/Subscription", headers=team, json=subscription(
+        receiver.url, "ServiceRequest")).status_code == 201
+    resource = service_request(no_bsn=True)
+    resource["contained"][0]["birthDate"] = "1985-02-14"
+    referral = client.post("/fhir/ServiceRequest", headers=gp, json=resource).json()
+    with sessions() as session:
+        row = session.get(ServiceRequestRow, referral["id"])
+        new = row.person_id
+    known = resident(client, team, bsn=BSN)
+    if merged:
+        assert client.post("/identity/merges", headers=admin, json={
+            "survivor": known, "merged": f"Patient/{new}",
+            "comment": "Zelfde persoon"}).status_code == 201
+    assert post_consent(client, team, consent_resource(known)).status_code == 201
+    Worker(sessions, settings, jitter=lambda: 1.0).run_once()
+    with sessions() as session:
+        [message] = session.scalars(sa.select(OutboxMessage)).all()
+    assert message.status == ("delivered" if merged else "withheld")
