@@ -87,8 +87,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         app.state.runtime = Runtime(settings, engine, sessions, key, metrics,
                                     ClientCache(sessions, settings.client_cache_seconds),
                                     VerifiedTokens(key, settings.public_base_url), register,
-                                    audit, policy_for(settings), read_only_engine(engine),
-                                    adapters=adapters.enable(settings.adapters))
+                                    audit, policy_for(settings), read_only_engine(engine))
         log.info("gateway_started", environment=settings.environment.value,
                  adapter=",".join(settings.adapters),
                  url=settings.public_base_url,

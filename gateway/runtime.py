@@ -13,7 +13,6 @@ from joserfc.jwk import ECKey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters import Adapter
 from consent import Register
 from gateway.audit.log import AuditContext
 from gateway.auth.bearer import Caller, VerifiedTokens, actor_from
@@ -43,7 +42,6 @@ class Runtime:
     egress: Policy  # where webhooks may go (resolves the gateway's own name once)
     reader: Engine  # long reads beside the writers (the CSV export)
     known_teams: set[str] = field(default_factory=set)  # teams are never deleted
-    adapters: dict[str, Adapter] = field(default_factory=dict)  # enabled, by name
 
 
 async def get_runtime(request: Request) -> Runtime:
