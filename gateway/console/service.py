@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit import log as audit
 from gateway.audit.log import AuditContext
+from gateway.audit.queries import resident
 from gateway.audit.verify import Verification, record_verification, verify_database
 from gateway.consents.repository import person_by_bsn
 from gateway.db.models import (
@@ -24,6 +25,7 @@ from gateway.db.models import (
 )
 from gateway.db.types import utcnow
 from gateway.errors import BadRequest, Conflict, NotFound
+from gateway.identity.merges import person_ids
 
 TIMELINE_LIMIT = 1000  # log entries on one timeline, newest kept
 OVERRIDES_LIMIT = 200
@@ -52,18 +54,20 @@ class Timeline:
 
 
 def timeline(session: Session, context: AuditContext, bsn: str) -> Timeline:
-    """Consents (every version), overrides and every log entry about one person, oldest
-    first."""
-    pseudonyms = context.pseudonymiser.every_pseudonym(audit.subject_identifier(bsn))
+    """Consents (every version), overrides and every log entry about one person (and the
+    persons merged with them), oldest first."""
+    pseudonyms = [p for identifier in resident(session, bsn)
+                  for p in context.pseudonymiser.every_pseudonym(identifier)]
     entries = list(session.scalars(select(_LOG).where(_LOG.subject.in_(pseudonyms))
                                    .order_by(_LOG.seq.desc()).limit(TIMELINE_LIMIT + 1)))
     events = [_entry_event(e) for e in entries[:TIMELINE_LIMIT]]
     person = person_by_bsn(session, bsn)
     if person is not None:
+        merged = person_ids(session, person.id)
         events += [_consent_event(row) for row in session.scalars(
-            select(ConsentRow).where(ConsentRow.person_id == person.id))]
+            select(ConsentRow).where(ConsentRow.person_id.in_(merged)))]
         events += [_override_event(row) for row in session.scalars(
-            select(OverrideRow).where(OverrideRow.person_id == person.id))]
+            select(OverrideRow).where(OverrideRow.person_id.in_(merged)))]
     events.sort(key=lambda event: event.when)
     return Timeline(person is not None, events, len(entries) > TIMELINE_LIMIT)
 
