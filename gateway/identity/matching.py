@@ -67,7 +67,8 @@ def identify(session: Session, claim: PersonClaim, *, client_id: str,
     person.match_key = person.match_key or key
     session.flush()
     if owner is not None and owner.id != person.id:  # the BSN's person and the local id's
-        candidates = [owner.id]
+        candidates = [] if repository.pair_in_review(session, person.id, owner.id) \
+            else [owner.id]
     else:
         candidates = _look_alikes(session, person, key) if created and key else []
     reviews = [queue_probable_match(session, person_id=person.id, candidate_id=candidate,

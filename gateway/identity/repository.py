@@ -50,3 +50,10 @@ def look_alikes(session: Session, match_key: str, person: Person,
         Person.match_key == match_key, Person.id != person.id).order_by(
         Person.created_at, Person.id).limit(limit)
     return [pid for pid, bsn in session.execute(query) if bsn is None or person.bsn is None]
+
+
+def pair_in_review(session: Session, person_id: str, candidate_id: str) -> bool:
+    """Whether these two persons wait for a probable-match review already."""
+    return bool(session.scalar(select(exists().where(
+        IdentityReview.kind == "probable-match", IdentityReview.status == "open",
+        IdentityReview.person_id == person_id, IdentityReview.candidate_id == candidate_id))))

@@ -110,9 +110,9 @@ class TestMatching:
     def test_a_bsn_and_a_local_id_of_two_persons_are_queued(self, sessions) -> None:  # noqa: ANN001
         by_bsn, by_local = run(sessions, claim(bsn=VALID_BSNS[0], system=None),
                                claim(bsn=VALID_BSNS[1], system=MENS, value="M-5"))
-        [both] = run(sessions, claim(bsn=VALID_BSNS[0], system=MENS, value="M-5"))
-        assert both.person.id == by_bsn.person.id and not both.created
-        assert reviews(sessions)[-1] == ("probable-match", by_bsn.person.id, by_local.person.id)
+        both, again = run(sessions, *[claim(bsn=VALID_BSNS[0], system=MENS, value="M-5")] * 2)
+        assert both.person.id == again.person.id == by_bsn.person.id and not both.created
+        assert reviews(sessions) == [("probable-match", by_bsn.person.id, by_local.person.id)]
         assert identifiers(sessions, by_bsn.person.id) == set()  # the local id stays put
 
     def test_names_and_postcodes_are_not_stored(self, sessions) -> None:  # noqa: ANN001
