@@ -60,6 +60,8 @@ class Supported:
         return declared
 
 
+WHO_ELSE_HELPS = {"name": who_else_helps.NAME, "definition": who_else_helps.DEFINITION,
+                  "documentation": who_else_helps.DOCUMENTATION}
 SUPPORTED: dict[str, Supported] = {
     "ServiceRequest": Supported(
         ("create", "read", *HISTORY, "search-type"), service_request.SEARCH,
@@ -88,10 +90,7 @@ SUPPORTED: dict[str, Supported] = {
         {"versioning": "versioned-update", "updateCreate": False}),
     "Patient": Supported(("create", "read", *HISTORY),
                          profiles=(f"{NL_CORE}nl-core-Patient",),
-                         flags={"operation": [{
-                             "name": who_else_helps.NAME,
-                             "definition": who_else_helps.DEFINITION,
-                             "documentation": who_else_helps.DOCUMENTATION}]}),
+                         flags={"operation": [WHO_ELSE_HELPS]}),
     "RelatedPerson": Supported(("create", "read", *HISTORY),
                                profiles=(f"{NL_CORE}nl-core-ContactPerson",)),
     "Group": Supported(
@@ -99,7 +98,8 @@ SUPPORTED: dict[str, Supported] = {
         {"member": ("reference", "`Patient/{id}`: every household the person is or was in."),
          "identifier": ("token", "A source system's own id for the household "
                         "(`system|value`).")},
-        {"versioning": "versioned-update", "updateCreate": False}),
+        {"versioning": "versioned-update", "updateCreate": False,
+         "operation": [WHO_ELSE_HELPS]}),
     "OperationDefinition": Supported(("read",)),
     "AuditEvent": Supported(
         ("search-type",), audit_event.SEARCH,

@@ -13,7 +13,8 @@ from gateway.auth.callers import WhoElseHelpsRead
 from gateway.errors import BadRequest, NotFound
 from gateway.fhir.base_url import public_base
 from gateway.fhir_json import FhirResponse
-from gateway.involvements.who_else_helps import Helper, who_else_helps
+from gateway.households import repository as households
+from gateway.involvements.who_else_helps import Helper, who_else_helps, who_else_helps_members
 from gateway.referrals.render import fhir_identifier
 from gateway.runtime import DbSession, RuntimeDep
 from gateway.unit_of_work import UnitOfWorkRoute
@@ -31,7 +32,8 @@ DOCUMENTATION = (
     "a CareTeam whose participants are Organizations (identifier and name), each with the "
     "period of its involvement. Only an organisation involved now gets an answer (403 "
     "otherwise, the same for an unknown id). Veilig Thuis is named only to Veilig Thuis, "
-    "sensitive care only with the resident's consent for the asking organisation.")
+    "sensitive care only with the resident's consent for the asking organisation. On a Group "
+    "(household): a Bundle of the answers for the members the caller's organisation helps.")
 
 
 @router.get(f"/Patient/{{patient_id}}/${NAME}", response_class=FhirResponse)
@@ -42,6 +44,19 @@ def patient_who_else_helps(patient_id: str, request: Request, caller: WhoElseHel
     ended = _ended(request)
     helpers = who_else_helps(session, runtime.register, caller, patient_id, ended=ended)
     return FhirResponse(render_care_team(patient_id, helpers))
+
+
+@router.get(f"/Group/{{group_id}}/${NAME}", response_class=FhirResponse)
+def group_who_else_helps(group_id: str, request: Request, caller: WhoElseHelpsRead,
+                         session: DbSession, runtime: RuntimeDep) -> FhirResponse:
+    """A household: a Bundle with the answer for each member (present or past) your
+    organisation helps now; the others are left out. None: 403, as for an unknown Group."""
+    ended = _ended(request)
+    members = [m.person_id for m in households.members(session, group_id)]
+    answers = who_else_helps_members(session, runtime.register, caller, members, ended=ended)
+    return FhirResponse({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": render_care_team(person_id, helpers)}
+        for person_id, helpers in answers.items()]})
 
 
 @router.get("/OperationDefinition/{operation_id}", response_class=FhirResponse)
@@ -67,13 +82,15 @@ def definition(base_url: str) -> dict[str, Any]:
         "resourceType": "OperationDefinition", "id": NAME, "url": DEFINITION,
         "name": "WhoElseHelps", "title": "Who else helps", "status": "active",
         "kind": "operation", "code": NAME, "description": DOCUMENTATION,
-        "resource": ["Patient"], "system": False, "type": False, "instance": True,
+        "resource": ["Patient", "Group"], "system": False, "type": False, "instance": True,
         "affectsState": False,
         "parameter": [
             {"name": "ended", "use": "in", "min": 0, "max": "1", "type": "boolean",
              "documentation": "true: also involvements that have ended (default false)."},
-            {"name": "return", "use": "out", "min": 1, "max": "1", "type": "CareTeam",
-             "documentation": f"Participants are Organizations; see {base_url}/docs."}]}
+            {"name": "return", "use": "out", "min": 1, "max": "1", "type": "Resource",
+             "documentation": "On Patient a CareTeam whose participants are Organizations; "
+             "on Group a Bundle (collection) of such CareTeams, one per member the caller's "
+             f"organisation helps. See {base_url}/docs."}]}
 
 
 def _organization(helper: Helper) -> dict[str, Any]:

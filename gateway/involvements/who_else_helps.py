@@ -65,11 +65,33 @@ def who_else_helps(session: Session, register: Register, caller: Caller, person_
                    *, ended: bool = False) -> tuple[Helper, ...]:
     """The organisations involved with the person, as ``caller`` may know them (see the
     module's rules). Raises NotInvolved (403) for a caller not involved or not a recipient."""
+    helpers = _answer(session, register, caller, person_id, ended)
+    if helpers is None:
+        raise refusal(caller, session.get(Person, person_id), None, ACTION)
+    return helpers
+
+
+def who_else_helps_members(session: Session, register: Register, caller: Caller,
+                           member_ids: Sequence[str], *, ended: bool = False
+                           ) -> dict[str, tuple[Helper, ...]]:
+    """For a household: the answer for each member the caller's organisation helps now.
+    A member it does not help is left out (helping the mother tells nothing about who helps
+    the son); none at all is NotInvolved, as for an unknown household."""
+    answers = {m: h for m in member_ids
+               if (h := _answer(session, register, caller, m, ended)) is not None}
+    if not answers:
+        raise refusal(caller, None, None, ACTION)
+    return answers
+
+
+def _answer(session: Session, register: Register, caller: Caller, person_id: str,
+            ended: bool) -> tuple[Helper, ...] | None:
+    """The answer, logged; None when the caller's organisation is not involved now."""
     now = utcnow()
     rows = repository.helpers_of(session, person_id, now)
     current = [r for r in rows if r.ended_at is None or r.ended_at > now]
     if not any(r.organization == caller.organization for r in current):
-        raise refusal(caller, session.get(Person, person_id), None, ACTION)
+        return None
     recipient = Recipient(caller.team_id or caller.client_id, caller.role)
     if decide_for(session, register, ACTIVITY, person_id, (recipient,)).recipients[0].verdict \
             != "permit":

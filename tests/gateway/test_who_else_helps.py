@@ -19,6 +19,7 @@ from gateway.demo import demo_secret
 from gateway.errors import Unprocessable
 from gateway.fhir.who_else_helps import CLIENT_SYSTEM, TEAM_SYSTEM
 from gateway.involvements.service import close_involvement, open_involvement
+from schemas.household import MEMBER_ROLE_EXTENSION
 from tests.conftest import add_test_client, bearer, involve, row_counts
 from tests.support.samples import VALID_BSNS, consent_resource, patient
 
@@ -200,6 +201,48 @@ class TestSensitiveInvolvements:
     def test_an_organisation_always_sees_itself(self, client: TestClient,
                                                 world: dict) -> None:
         assert _members(_ask(client, "ggz-de-brug", world["person"])) == [NOORD, ZUID, GGZ_REF]
+
+
+class TestHousehold:
+    """Group/{id}/$who-else-helps: an answer per member the caller helps, nobody else's."""
+
+    @pytest.fixture
+    def household(self, client: TestClient, world: dict,
+                  sessions: sessionmaker[Session]) -> str:
+        """The world's resident (helped by noord) and a son helped by zuid, and by noord
+        only while it registered the household."""
+        son = involve(client, OTHER_BSN, "wijkteam-zuid")
+        _open(sessions, "wijkteam-noord", son.removeprefix("Patient/"), "intake-son")
+        created = client.post("/fhir/Group", headers={**world["noord"], **FHIR}, json={
+            "resourceType": "Group", "type": "person", "actual": True, "member": [
+                {"entity": {"reference": f"Patient/{world['person']}"},
+                 "extension": [{"url": MEMBER_ROLE_EXTENSION, "valueCode": "parent"}]},
+                {"entity": {"reference": son},
+                 "extension": [{"url": MEMBER_ROLE_EXTENSION, "valueCode": "child"}]}]})
+        assert created.status_code == 201, created.text
+        with sessions.begin() as session:
+            close_involvement(session, organization="wijkteam-noord",
+                              person_id=son.removeprefix("Patient/"), source_ref="intake-son")
+        return created.json()["id"]
+
+    def _ask(self, client: TestClient, client_id: str, group_id: str) -> Any:
+        return client.get(f"/fhir/Group/{group_id}/$who-else-helps",
+                          headers=bearer(client, client_id))
+
+    def test_only_the_members_the_caller_helps(self, client: TestClient, world: dict,
+                                               household: str) -> None:
+        answer = self._ask(client, "demo-wijkteam-noord", household).json()
+        assert (answer["resourceType"], answer["type"]) == ("Bundle", "collection")
+        assert [(e["resource"]["subject"]["reference"],
+                 [p["member"] for p in e["resource"]["participant"]])
+                for e in answer["entry"]] == [(f"Patient/{world['person']}", [NOORD, ZUID])]
+
+    def test_a_caller_helping_no_member_gets_the_unknown_groups_refusal(
+            self, client: TestClient, household: str) -> None:
+        known = self._ask(client, "school-klimop", household)
+        unknown = self._ask(client, "school-klimop", "no-such-group")
+        assert (known.status_code, unknown.status_code) == (403, 403)
+        assert known.json() == unknown.json()
 
 
 class TestOpenAndClose:
