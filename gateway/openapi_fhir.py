@@ -16,6 +16,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from adapters.bindings import REQUIRED as REQUIRED_CODES
 from gateway.fhir.metadata import SUPPORTED
+from schemas.household import MEMBER_ROLE_EXTENSION, household_system
 
 SPEC = "https://hl7.org/fhir/R4B"
 FHIR_JSON = "application/fhir+json"
@@ -227,6 +228,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "resourceType": "RelatedPerson", "patient": {"reference": "Patient/7f3c2a9e"},
         "relationship": [{"coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "MTH"}]}],
+    },
+    "Group": {
+        "resourceType": "Group", "type": "person", "actual": True,
+        "identifier": [{"system": household_system("zcd"), "value": "gezin-4711"}],
+        "member": [
+            {"extension": [{"url": MEMBER_ROLE_EXTENSION, "valueCode": "parent"}],
+             "entity": {"reference": "Patient/7f3c2a9e"},
+             "period": {"start": "2015-04-01"}},
+            {"extension": [{"url": MEMBER_ROLE_EXTENSION, "valueCode": "child"}],
+             "entity": {"reference": "Patient/2b7d91c4"}, "period": {"start": "2016-02-03"}}],
     },
 }
 UPDATE_EXAMPLES: dict[str, dict[str, Any]] = {
