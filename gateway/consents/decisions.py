@@ -1,5 +1,6 @@
-"""The consent decision as the gateway asks it: records and birth date read from the database,
-then the pure policy core decides. Used by deliveries, ``POST /consent/decisions`` and the CLI."""
+"""The consent decision as the gateway asks it: the resident's records, birth date and
+representatives read from the database, then the pure policy core decides. Used by
+deliveries, ``POST /consent/decisions`` and the CLI."""
 
 from __future__ import annotations
 
