@@ -65,9 +65,7 @@ class Membership:
 @dataclass(frozen=True)
 class Registered:
     household: HouseholdRow
-    created: bool
-    rule: str  # source-id | same-adults | ambiguous | new
-    review_ids: tuple[str, ...] = ()
+    created: bool  # False: the registration joined a household the gateway had
 
 
 def register_household(session: Session, caller: Caller, claim: HouseholdClaim) -> HouseholdRow:
@@ -179,14 +177,13 @@ def _register(session: Session, caller: Caller, identifiers: list[Identifier],
     _add_identifiers(session, caller, household.id, identifiers)
     if before is not None:
         _new_version(session, household, before)
-    review_ids = tuple(
+    for candidate in candidates:  # rule 3: for a person to decide
         queue_conflict(session, person_id=_current_adults(members)[0], fact="household",
                        known=candidate, claimed=household.id,
-                       source_ref=f"Group/{household.id}", client_id=caller.client_id).id
-        for candidate in candidates)
+                       source_ref=f"Group/{household.id}", client_id=caller.client_id)
     log.info("household_registered", resource_id=household.id, rule=rule,
              client_id=caller.client_id)
-    return Registered(household, before is None, rule, review_ids)
+    return Registered(household, before is None)
 
 
 def _same_household(session: Session, identifiers: list[Identifier], members: list[Membership]
