@@ -33,7 +33,9 @@ def router_for(adapter: Adapter) -> APIRouter:
                  description=f"{adapter.descriptor.description} Message kinds: "
                              f"{', '.join(sorted(adapter.descriptor.inbound))}. A message "
                              "id sent before answers as it did then (200) and changes nothing. "
-                             "See docs/adapters.md.")
+                             "See docs/adapters.md.",
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     adapter.descriptor.media_type: {"schema": {"type": "object"}}}}})
     def receive(request: Request, body: RawBody, caller: Sender, session: DbSession,
                 runtime: RuntimeDep) -> JSONResponse:
         require_media_type(request, frozenset({adapter.descriptor.media_type}))

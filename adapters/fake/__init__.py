@@ -31,8 +31,9 @@ class FakeAdapter:
     descriptor = AdapterDescriptor(
         name="fake",
         version="1",
-        description="Fake registry system (tests, demo): register-person, register-household, "
-                    "open-case and close-case in; referrals and their status out.",
+        description="Fake registry system (tests, docs/adapters.md): register-person, "
+                    "register-household, open-case and close-case in; referrals and their "
+                    "status out.",
         media_type="application/json",
         inbound=frozenset(KINDS),
         outbound=frozenset(KIND_OF),

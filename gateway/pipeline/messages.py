@@ -28,7 +28,7 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.fhir_json import decode_json_object
 from gateway.households.service import register_household
-from gateway.identity.matching import identify
+from gateway.identity.matching import Identified, identify
 from gateway.involvements.service import close_involvement, open_involvement
 from gateway.metrics import Metrics
 from gateway.pipeline import inbound_ids
@@ -110,7 +110,7 @@ def _claims(message: InboundMessage) -> list[PersonClaim]:
 
 
 def _decide(session: Session, caller: Caller, system: str, message: InboundMessage,
-            persons: dict[PersonClaim, Any]) -> Effect:
+            persons: dict[PersonClaim, Identified]) -> Effect:
     """The change this message makes, for the organisation the client speaks for."""
     organization = caller.organization or f"client:{caller.client_id}"
     if isinstance(message, RegisterPerson):
