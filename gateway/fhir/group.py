@@ -37,8 +37,7 @@ def _readable(group_id: str, caller: GroupRead, session: DbSession) -> Household
 
 
 def _writable(group_id: str, caller: GroupWrite, session: DbSession) -> HouseholdRow:
-    """Locked (PostgreSQL) until the request commits, so two updates queue."""
-    return service.visible_household(session, caller, group_id, lock=True)
+    return service.visible_household(session, caller, group_id, to_change=True)
 
 
 Readable = Annotated[HouseholdRow, Depends(_readable)]

@@ -76,12 +76,17 @@ def is_parent_of(session: Session, parent_id: str, child_id: str, day: date) -> 
         _M.household_id.in_(child)))))
 
 
+def registered_by(caller: Caller) -> ColumnElement[bool]:
+    """Households the caller registered or gave an id of: its own registrations."""
+    return or_(HouseholdRow.client_id == caller.client_id,
+               exists().where(HouseholdIdentifier.household_id == HouseholdRow.id,
+                              HouseholdIdentifier.client_id == caller.client_id))
+
+
 def visible_to(caller: Caller) -> ColumnElement[bool]:
     """Households the caller registered or holds an id of, or whose members (any) its
     organisation helps now."""
-    return or_(HouseholdRow.client_id == caller.client_id,
-               exists().where(HouseholdIdentifier.household_id == HouseholdRow.id,
-                              HouseholdIdentifier.client_id == caller.client_id),
+    return or_(registered_by(caller),
                exists().where(_M.household_id == HouseholdRow.id,
                               involved_in(caller.organization, _M.person_id)))
 
@@ -89,6 +94,11 @@ def visible_to(caller: Caller) -> ColumnElement[bool]:
 def visible(session: Session, caller: Caller, household_id: str) -> HouseholdRow | None:
     return session.scalar(select(HouseholdRow).where(HouseholdRow.id == household_id,
                                                      visible_to(caller)))
+
+
+def is_registered_by(session: Session, caller: Caller, household_id: str) -> bool:
+    return bool(session.scalar(select(exists().where(HouseholdRow.id == household_id,
+                                                     registered_by(caller)))))
 
 
 def search(caller: Caller, member_ids: list[str] | None,

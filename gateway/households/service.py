@@ -26,7 +26,7 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow, Person
 from gateway.db.types import utcnow
-from gateway.errors import Conflict, NotFound, Unprocessable
+from gateway.errors import Conflict, Forbidden, NotFound, Unprocessable
 from gateway.households import repository
 from gateway.households.parse import GroupEntry, ParsedGroup, parse_group
 from gateway.households.render import render_group
@@ -119,13 +119,18 @@ def replace_group(session: Session, caller: Caller, household: HouseholdRow,
 
 
 def visible_household(session: Session, caller: Caller, household_id: str,
-                      lock: bool = False) -> HouseholdRow:
+                      to_change: bool = False) -> HouseholdRow:
     """A household the caller registered (or gave an id of), or whose members its
-    organisation helps; 404 else, the same as for an unknown one."""
+    organisation helps; 404 else, the same as for an unknown one. To change it the caller
+    must have registered it (403 else), and it is locked (PostgreSQL) until the request
+    commits, so two updates queue."""
     row = repository.visible(session, caller, household_id)
     if row is None:
         raise NotFound("no such Group", expression="Group.id")
-    if lock:
+    if to_change:
+        if not repository.is_registered_by(session, caller, household_id):
+            raise Forbidden("only a system that registered this household (or gave an id of "
+                            "it) may change it; register yours with POST to join it")
         session.refresh(row, with_for_update=True)
     return row
 

@@ -160,7 +160,7 @@ class TestCreateAndRead:
         assert response.status_code == 200
         assert response.json()["meta"]["versionId"] == "1"
 
-    def test_another_team_sees_no_household_of_residents_it_does_not_help(
+    def test_another_team_sees_a_household_only_while_it_helps_a_member(
             self, client: TestClient, team: dict[str, str], family: dict[str, str],
             sessions: sessionmaker[Session]) -> None:
         created = post(client, team, group(member(family["mother"], "parent")))
@@ -171,6 +171,11 @@ class TestCreateAndRead:
         assert client.get(f"/fhir/Group/{created['id']}", headers=other).status_code == 404
         search = client.get("/fhir/Group", params={"member": family["mother"]}, headers=other)
         assert search.json()["total"] == 0
+        involve(client, BSNS[0], "wijkteam-zuid")  # now Zuid helps the mother too
+        assert client.get(f"/fhir/Group/{created['id']}", headers=other).json() == created
+        change = client.put(f"/fhir/Group/{created['id']}", json={**created, "member": []},
+                            headers=other)
+        assert change.status_code == 403  # it reads, but did not register it
 
 
 class TestSearchAndPeriods:
