@@ -271,7 +271,8 @@ class Population:
             if scope >= 0.65:  # one named organisation
                 organization, role = rng.choice(self.organizations[role]), None
         categories = "" if rng.random() < 0.55 else " ".join(sorted(rng.sample(
-            sorted(activity.data_categories), k=rng.randint(1, 2))))
+            sorted(activity.data_categories),
+            k=rng.randint(1, min(2, len(activity.data_categories))))))
         start = end = None
         if rng.random() < 0.25:
             start = self.now - timedelta(days=rng.randint(-30, 730))

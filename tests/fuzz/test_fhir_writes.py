@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from schemas.household import MEMBER_ROLE_EXTENSION
 from tests.conftest import BASE_URL, TEST_KEYS, involve
 from tests.support.markers import SQLITE_ONLY
 from tests.support.samples import (
@@ -52,6 +53,7 @@ class Known:
     consent: dict[str, Any]
     patient_ref: str
     subscription: dict[str, Any]
+    household: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,20 @@ FUZZED: dict[tuple[str, str], Endpoint] = {
         "team", lambda k: "/fhir/Patient", lambda k: patient(VALID_BSNS[0], "1985-02-14")),
     ("POST", "/fhir/RelatedPerson"): Endpoint(
         "team", lambda k: "/fhir/RelatedPerson", lambda k: related_person(k.patient_ref)),
+    ("POST", "/fhir/Group"): Endpoint(
+        "team", lambda k: "/fhir/Group", lambda k: household(k.patient_ref)),
+    ("PUT", "/fhir/Group/{group_id}"): Endpoint(
+        "team", lambda k: f"/fhir/Group/{k.household['id']}",
+        lambda k: {**k.household, "member": [{**k.household["member"][0],
+                                              "period": {"start": "2024-01-01"}}]}),
 }
+
+
+def household(patient_ref: str) -> dict[str, Any]:
+    """A one-parent household of the known person."""
+    return {"resourceType": "Group", "type": "person", "actual": True, "member": [
+        {"extension": [{"url": MEMBER_ROLE_EXTENSION, "valueCode": "parent"}],
+         "entity": {"reference": patient_ref}}]}
 
 
 def _write_routes() -> set[tuple[str, str]]:
@@ -213,7 +228,10 @@ def known(client: TestClient, gp: dict, team: dict) -> Known:
     assert consent.status_code == 201, consent.text
     hook = client.post("/fhir/Subscription", json=subscription(HOOK), headers=team)
     assert hook.status_code == 201, hook.text
-    return Known(tasks.json()["entry"][0]["resource"], consent.json(), patient_ref, hook.json())
+    group = client.post("/fhir/Group", json=household(patient_ref), headers=team)
+    assert group.status_code == 201, group.text
+    return Known(tasks.json()["entry"][0]["resource"], consent.json(), patient_ref, hook.json(),
+                 group.json())
 
 
 @SQLITE_ONLY

@@ -30,7 +30,8 @@ FHIR_XML = "application/fhir+xml"
 TRACING = ["X-Request-Id", "X-Correlation-Id", "traceparent"]  # every operation takes them
 METHODS = ("get", "post", "put", "patch", "delete")
 APP = create_app(Settings(environment="test", database_url="sqlite://",
-                          public_base_url=BASE_URL, **TEST_KEYS), configure_logs=False)
+                          public_base_url=BASE_URL, adapters=["gp-referral", "fake"],
+                          **TEST_KEYS), configure_logs=False)  # as the suite's client
 DOC: dict[str, Any] = APP.openapi()
 OPERATIONS = [(method, path, operation) for path, item in DOC["paths"].items()
               for method, operation in item.items() if method in METHODS]
@@ -207,6 +208,9 @@ def test_every_json_write_has_an_example_its_model_accepts() -> None:
             continue
         route = next(r for r in iter_route_contexts(APP.routes)
                      if r.path == path and method.upper() in (r.methods or ()))
+        if not route.dependant.body_params:  # a raw body: an adapter's message, its own parser
+            assert path.startswith("/adapters/"), path
+            continue
         model = route.dependant.body_params[0].field_info.annotation
         model.model_validate(content["application/json"]["example"])
         checked.append(path)
