@@ -46,6 +46,7 @@ run: install
 
 lint: install-test
 	$(BIN)/ruff check gateway adapters schemas consent tests bench
+	$(BIN)/lint-imports
 
 test: install-test lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -79,6 +79,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from consent import RegisterError
+from gateway.api.processing_activities import load_register
 from gateway.audit.chain import entry_leaf
 from gateway.audit.keys import LogIdentity
 from gateway.audit.log import (
@@ -103,10 +104,9 @@ from gateway.audit.verify import (
     verify_database,
     verify_log,
 )
-from gateway.db.engine import make_engine
-from gateway.db.migrate import upgrade
-from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
-from gateway.processing_activities import load_register
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import upgrade
+from gateway.platform.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
 from schemas import is_valid_bsn
 
 TARGET_APPEND_RATIO = 0.5  # merkle appends/s over plain inserts/s

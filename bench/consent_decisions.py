@@ -67,12 +67,12 @@ from consent import (
     Register,
     RegisterError,
 )
+from gateway.api.processing_activities import load_register
 from gateway.consents.decisions import decide_for
-from gateway.db.engine import make_engine, make_sessionmaker
-from gateway.db.migrate import upgrade
-from gateway.db.models import Base
-from gateway.db.types import utcnow
-from gateway.processing_activities import load_register
+from gateway.platform.db.engine import make_engine, make_sessionmaker
+from gateway.platform.db.migrate import upgrade
+from gateway.platform.db.models import Base
+from gateway.platform.db.types import utcnow
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 TARGET_RATIO = 0.5  # gateway decisions/s over bare-sql decisions/s, at every size

@@ -49,10 +49,10 @@ from referrals import (
 )
 from smoke import parse_with_smoke
 
+from gateway.api.processing_activities import load_register
 from gateway.audit.log import audit_context, audit_sessions, record, subject_identifier
-from gateway.db.engine import make_engine
-from gateway.processing_activities import load_register
-from gateway.settings import Settings
+from gateway.platform.db.engine import make_engine
+from gateway.platform.settings import Settings
 
 TARGET_RATIO = 2.0  # p95 during an export over p95 alone, at most
 OFFICER_CLIENT = "demo-privacy-officer"
@@ -146,7 +146,7 @@ def during_export(clients: Clients, port: int, token: str, bodies: list[bytes],
 
 
 def measure(workdir: Path, args: argparse.Namespace) -> tuple[Phases, int | None, int | None]:
-    url = f"sqlite:///{workdir / 'gateway.db'}"
+    url = f"sqlite:///{workdir / 'gateway.platform.db'}"
     os.environ.update(server_env(workdir, url, 0))  # the fill uses the server's settings
     os.environ["WIJKGATEWAY_AUDIT_ORIGIN"] = "bench.invalid/processing-log"
     prepare_database(url)

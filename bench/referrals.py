@@ -43,11 +43,11 @@ from smoke import parse_with_smoke
 from sqlalchemy import Connection, Engine, select
 
 from gateway.auth.token_exchange import exchange_form
-from gateway.db.engine import make_engine, make_sessionmaker
-from gateway.db.migrate import upgrade
-from gateway.db.models import Base, new_id
-from gateway.db.types import utcnow
-from gateway.demo import DEMO_ACTORS, demo_secret, load_demo
+from gateway.cli.demo_data import DEMO_ACTORS, demo_secret, load_demo
+from gateway.platform.db.engine import make_engine, make_sessionmaker
+from gateway.platform.db.migrate import upgrade
+from gateway.platform.db.models import Base, new_id
+from gateway.platform.db.types import utcnow
 from schemas import AGB_SYSTEM, BSN_SYSTEM, is_valid_bsn
 
 TARGET_RATIO = 0.35
@@ -358,7 +358,7 @@ def connected_clients(port: int, concurrency: int) -> Iterator[Clients]:
 def measure(workdir: Path, warmup: list[bytes], bodies: list[bytes], concurrency: int,
             workers: int) -> Totals:
     """Warm both up, then alternate a baseline round and a gateway round."""
-    gateway_url = f"sqlite:///{workdir / 'gateway.db'}"
+    gateway_url = f"sqlite:///{workdir / 'gateway.platform.db'}"
     baseline_url = f"sqlite:///{workdir / 'baseline.db'}"
     prepare_database(gateway_url)
     prepare_database(baseline_url)

@@ -11,7 +11,7 @@ the next.
 
 Questions: a random person, asked by the team involved with them (so each answers 200).
 
-gateway   ``gateway.involvements.who_else_helps.who_else_helps`` and the CareTeam render: the
+gateway   ``gateway.disclosure.who_else_helps.who_else_helps`` and the CareTeam render: the
           merge set, the involvements read, the involvement check, the register decision, the
           consent decision where a sensitive involvement needs one, organisation names, and
           the processing-log entry composed (written at commit, which this does not time: a
@@ -50,16 +50,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from consent import Register, RegisterError
+from gateway.api.fhir.who_else_helps import render_care_team
+from gateway.api.processing_activities import load_register
 from gateway.audit.log import audit_context, audit_sessions
 from gateway.auth.bearer import Caller
-from gateway.db.engine import make_engine
-from gateway.db.migrate import upgrade
-from gateway.db.models import Base
-from gateway.db.types import utcnow
-from gateway.fhir.who_else_helps import render_care_team
-from gateway.involvements.who_else_helps import who_else_helps
-from gateway.processing_activities import load_register
-from gateway.settings import Settings
+from gateway.disclosure.who_else_helps import who_else_helps
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import upgrade
+from gateway.platform.db.models import Base
+from gateway.platform.db.types import utcnow
+from gateway.platform.settings import Settings
 
 DEFAULT_SIZES = (10_000, 1_000_000)
 TARGET_RATIO = 0.5

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 import adapters
-from gateway import (
+from gateway.api import (
     adapter_endpoints,
     docs_pages,
     error_handlers,
@@ -18,20 +18,15 @@ from gateway import (
     home,
     openapi,
     processing_activities,
-    startup,
 )
-from gateway.audit import routes as audit_routes
-from gateway.audit.guard import require_guard
-from gateway.audit.log import audit_context, audit_sessions
-from gateway.auth import routes as auth_routes
-from gateway.auth.bearer import VerifiedTokens
-from gateway.auth.client_cache import ClientCache
-from gateway.auth.keys import load_signing_key
-from gateway.consents import routes as consent_routes
-from gateway.console import routes as console_routes
-from gateway.console.auth import session_options
-from gateway.db.engine import make_engine, read_only_engine
-from gateway.fhir import (
+from gateway.api import audit as audit_routes
+from gateway.api import auth as auth_routes
+from gateway.api import consents as consent_routes
+from gateway.api import identity as identity_routes
+from gateway.api import involvements as involvement_routes
+from gateway.api.console import routes as console_routes
+from gateway.api.console.auth import session_options
+from gateway.api.fhir import (
     audit_event,
     consent,
     group,
@@ -44,19 +39,24 @@ from gateway.fhir import (
     task,
     who_else_helps,
 )
-from gateway.fhir.negotiation import FhirFormatMiddleware
-from gateway.identity import routes as identity_routes
-from gateway.involvements import routes as involvement_routes
-from gateway.logging import configure_logging, get_logger
-from gateway.metrics import Metrics
+from gateway.api.fhir.negotiation import FhirFormatMiddleware
+from gateway.api.processing_activities import load_register
+from gateway.api.ratelimit.limiter import RateLimits
+from gateway.api.ratelimit.middleware import UNCOUNTED, RateLimitMiddleware
+from gateway.api.runtime import Runtime
+from gateway.audit.guard import require_guard
+from gateway.audit.log import audit_context, audit_sessions
+from gateway.auth.bearer import VerifiedTokens
+from gateway.auth.client_cache import ClientCache
+from gateway.auth.keys import load_signing_key
 from gateway.outbox import repository as outbox_repository
 from gateway.outbox.egress import policy_for
-from gateway.processing_activities import load_register
-from gateway.ratelimit.limiter import RateLimits
-from gateway.ratelimit.middleware import UNCOUNTED, RateLimitMiddleware
-from gateway.request_context import RequestContextMiddleware
-from gateway.runtime import Runtime
-from gateway.settings import Environment, Settings, get_settings
+from gateway.platform import startup
+from gateway.platform.db.engine import make_engine, read_only_engine
+from gateway.platform.logging import configure_logging, get_logger
+from gateway.platform.metrics import Metrics
+from gateway.platform.request_context import RequestContextMiddleware
+from gateway.platform.settings import Environment, Settings, get_settings
 
 log = get_logger()
 
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
                     "naming the worker for a resident's data.",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=None, redoc_url=None,  # gateway.docs_pages serves /docs from package assets
+        docs_url=None, redoc_url=None,  # gateway.api.docs_pages serves /docs from package assets
         # no 307 to the path without its slash: Starlette builds it from the Host header, which
         # must never reach a link (and behind a proxy it named http://)
         redirect_slashes=False,

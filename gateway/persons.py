@@ -14,12 +14,12 @@ from adapters.fhir_validation import validate_resource
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents import repository
-from gateway.db.models import Person, RelatedPersonRow
-from gateway.errors import Conflict, Unprocessable
+from gateway.fhir.render import fhir_identifier
 from gateway.households.representation import organization_of, representation_of
 from gateway.involvements.access import require_involved
-from gateway.logging import get_logger
-from gateway.referrals.render import fhir_identifier
+from gateway.platform.db.models import Person, RelatedPersonRow
+from gateway.platform.errors import Conflict, Unprocessable
+from gateway.platform.logging import get_logger
 from schemas import BSN_SYSTEM, BSN_SYSTEMS, REPRESENTATIVE_CODES, ROLE_CODE_SYSTEM, is_valid_bsn
 from schemas.household import REPRESENTATION_SYSTEM
 

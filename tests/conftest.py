@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.api.processing_activities import load_register
 from gateway.app import create_app
 from gateway.audit.log import audit_context, audit_sessions
 from gateway.auth.actors import add_actor
@@ -22,13 +23,12 @@ from gateway.auth.bearer import Actor
 from gateway.auth.clients import add_client
 from gateway.auth.scopes import GP_SCOPES
 from gateway.auth.token_exchange import exchange_form
-from gateway.db.engine import make_engine
-from gateway.db.migrate import upgrade
-from gateway.db.models import Base
-from gateway.demo import DEMO_ACTORS, demo_secret, load_demo
-from gateway.logging import configure_logging
-from gateway.processing_activities import load_register
-from gateway.settings import Settings
+from gateway.cli.demo_data import DEMO_ACTORS, demo_secret, load_demo
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import upgrade
+from gateway.platform.db.models import Base
+from gateway.platform.logging import configure_logging
+from gateway.platform.settings import Settings
 from tests.support.postgres import APP as PG_APP
 from tests.support.postgres import OWNER as PG_OWNER
 from tests.support.postgres import USER as PG_USER

@@ -12,9 +12,9 @@ from joserfc.jwk import OctKey
 from typer.testing import CliRunner
 
 from gateway.cli import app, proxy_options
-from gateway.db.engine import make_engine, make_sessionmaker
-from gateway.db.models import Person
-from gateway.settings import Settings, get_settings
+from gateway.platform.db.engine import make_engine, make_sessionmaker
+from gateway.platform.db.models import Person
+from gateway.platform.settings import Settings, get_settings
 
 runner = CliRunner()
 

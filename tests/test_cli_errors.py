@@ -24,14 +24,14 @@ from alembic import command
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from gateway import health
+from gateway.api import health
 from gateway.app import create_app
 from gateway.audit.log import record
 from gateway.cli import app
 from gateway.cli._common import sessions
-from gateway.db.engine import make_engine
-from gateway.db.migrate import _scripts, alembic_config, head_revision, upgrade
-from gateway.settings import Settings, get_settings
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import _scripts, alembic_config, head_revision, upgrade
+from gateway.platform.settings import Settings, get_settings
 from tests.conftest import TEST_KEYS
 
 runner = CliRunner()
@@ -47,7 +47,7 @@ NEEDS_SCHEMA = [["teams", "list"], ["clients", "list"], ["outbox", "list"], ["of
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The path of a database not yet created; keys in tmp_path; run from another folder."""
-    path = tmp_path / "data" / "gateway.db"
+    path = tmp_path / "data" / "gateway.platform.db"
     monkeypatch.setenv("WIJKGATEWAY_DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("WIJKGATEWAY_SIGNING_KEY_PATH", str(tmp_path / "keys" / "key.json"))
     monkeypatch.setenv("WIJKGATEWAY_SECRET_KEY", "s" * 40)

@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from gateway import officers
 from gateway.cli import app
-from gateway.db.engine import make_engine, make_sessionmaker
-from gateway.officers import (
+from gateway.console import officers
+from gateway.console.officers import (
     OfficerError,
     add_officer,
     authenticate,
@@ -23,7 +22,8 @@ from gateway.officers import (
     hash_password,
     verify_password,
 )
-from gateway.settings import get_settings
+from gateway.platform.db.engine import make_engine, make_sessionmaker
+from gateway.platform.settings import get_settings
 
 PASSWORD = "correct horse battery staple"
 runner = CliRunner()

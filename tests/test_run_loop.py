@@ -25,10 +25,10 @@ from standardwebhooks.webhooks import Webhook
 
 from gateway.auth.clients import webhook_secret
 from gateway.auth.token_exchange import exchange_form
-from gateway.demo import DEMO_ACTORS, demo_secret
-from gateway.demo_receiver import DemoReceiver, signature_ok
-from gateway.settings import DEVELOPMENT_SECRET_KEY
-from gateway.startup import database_location, local_base_url, port_mismatch
+from gateway.cli.demo_data import DEMO_ACTORS, demo_secret
+from gateway.cli.demo_receiver import DemoReceiver, signature_ok
+from gateway.platform.settings import DEVELOPMENT_SECRET_KEY
+from gateway.platform.startup import database_location, local_base_url, port_mismatch
 from tests.support.samples import service_request
 from tests.support.server import environment_without_settings, free_port, stop
 

@@ -18,7 +18,7 @@ from gateway.audit.keys import LogIdentity
 from gateway.audit.leaves import leaves
 from gateway.audit.merkle import Frontier
 from gateway.audit.note import Checkpoint
-from gateway.db.models import ProcessingLogCheckpoint
+from gateway.platform.db.models import ProcessingLogCheckpoint
 
 _CHECKPOINTS = ProcessingLogCheckpoint.__table__
 KIND_PERIODIC, KIND_PURGE, KIND_MANUAL = "periodic", "purge", "manual"

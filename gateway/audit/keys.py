@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gateway.audit.note import NoteError, Signer, Verifier
-from gateway.settings import Environment, Settings
+from gateway.platform.settings import Environment, Settings
 
 KEY_FILE = "wijkgateway-audit-key"
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select, union_all
 
 from gateway.audit.merkle import leaf_hash
-from gateway.db.models import ProcessingLogEntry, ProcessingLogLeaf
+from gateway.platform.db.models import ProcessingLogEntry, ProcessingLogLeaf
 
 LOG, PURGED = ProcessingLogEntry.__table__, ProcessingLogLeaf.__table__
 # The leaf migration 0005 gave each entry purged under the old hash chain. Its preimage is no

@@ -24,8 +24,8 @@ from gateway.audit.chain import clean, entry_leaf
 from gateway.audit.checkpoints import KIND_PERIODIC, make_checkpoints
 from gateway.audit.keys import LogIdentity, log_identity
 from gateway.audit.pseudonyms import Pseudonymiser
-from gateway.db.models import Person, PersonIdentifier, ProcessingLogEntry, new_id
-from gateway.settings import Settings
+from gateway.platform.db.models import Person, PersonIdentifier, ProcessingLogEntry, new_id
+from gateway.platform.settings import Settings
 from schemas import Subject
 
 CONTEXT, PENDING, SUBJECTS = "audit", "audit_pending", "audit_subjects"

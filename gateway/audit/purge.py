@@ -25,7 +25,7 @@ from gateway.audit.checkpoints import KIND_PURGE
 from gateway.audit.log import record, request_checkpoint, timestamp
 from gateway.audit.merkle import leaf_hash
 from gateway.audit.verify import PURGED, line_sql
-from gateway.db.models import ProcessingLogEntry, ProcessingLogLeaf
+from gateway.platform.db.models import ProcessingLogEntry, ProcessingLogLeaf
 
 _LOG, _LEAVES = ProcessingLogEntry.__table__, ProcessingLogLeaf.__table__
 

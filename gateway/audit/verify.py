@@ -52,8 +52,12 @@ from gateway.audit.leaves import PURGED_BEFORE_MERKLE, tree_size
 from gateway.audit.log import AuditContext, record
 from gateway.audit.merkle import Frontier, leaf_hash
 from gateway.audit.note import NoteError, open_checkpoint
-from gateway.db.engine import make_engine
-from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry, ProcessingLogLeaf
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.models import (
+    ProcessingLogCheckpoint,
+    ProcessingLogEntry,
+    ProcessingLogLeaf,
+)
 
 _LOG, _CHECKPOINTS = ProcessingLogEntry.__table__, ProcessingLogCheckpoint.__table__
 _LEAVES = ProcessingLogLeaf.__table__

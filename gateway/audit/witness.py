@@ -23,7 +23,7 @@ from gateway.audit.leaves import leaves
 from gateway.audit.log import request_checkpoint
 from gateway.audit.merkle import Tree, verify_consistency
 from gateway.audit.note import Checkpoint, NoteError, open_checkpoint
-from gateway.db.models import ProcessingLogCheckpoint
+from gateway.platform.db.models import ProcessingLogCheckpoint
 
 _CHECKPOINTS = ProcessingLogCheckpoint.__table__
 PUBLISH_TIMEOUT_SECONDS = 10.0

@@ -10,7 +10,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.db.models import ClientActor, OAuthClient
+from gateway.platform.db.models import ClientActor, OAuthClient
 
 ACTOR_ROLES = ("worker", "team-leader", "privacy-officer", "gp", "administrator")
 UNITS = ("youth", "adult")

@@ -11,7 +11,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
-from gateway.errors import Unauthorized
+from gateway.platform.errors import Unauthorized
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from adapters import DEFAULT_SYSTEM, available
 from gateway.auth.scopes import unknown_scopes
-from gateway.db.models import OAuthClient, Organization
-from gateway.db.types import utcnow
+from gateway.platform.db.models import OAuthClient, Organization
+from gateway.platform.db.types import utcnow
 
 AUTH_SECRET_BASIC = "client_secret_basic"
 AUTH_PRIVATE_KEY_JWT = "private_key_jwt"

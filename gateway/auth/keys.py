@@ -8,7 +8,7 @@ from pathlib import Path
 
 from joserfc.jwk import ECKey, KeySet
 
-from gateway.settings import Environment, Settings
+from gateway.platform.settings import Environment, Settings
 
 
 class SigningKeyMissing(RuntimeError):

@@ -38,8 +38,8 @@ from gateway.auth.token_exchange import (
     acting_claims,
     verify_subject_token,
 )
-from gateway.db.models import UsedClientAssertion
-from gateway.logging import get_logger
+from gateway.platform.db.models import UsedClientAssertion
+from gateway.platform.logging import get_logger
 from schemas import shown
 
 TOKEN_PATH = "/oauth/token"

@@ -28,7 +28,7 @@ def _check_configuration() -> None:
     """Refuse to start on invalid configuration with one clear line, not a traceback."""
     from pydantic import ValidationError
 
-    from gateway.settings import get_settings
+    from gateway.platform.settings import get_settings
 
     try:
         get_settings()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
     from sqlalchemy.orm import sessionmaker
 
-    from gateway.settings import Settings
+    from gateway.platform.settings import Settings
 
 
 def fail(message: str) -> NoReturn:
@@ -29,7 +29,7 @@ def fail(message: str) -> NoReturn:
 
 def settings() -> Settings:
     """The process-wide settings (validated by the app's callback before any command)."""
-    from gateway.settings import get_settings
+    from gateway.platform.settings import get_settings
 
     return get_settings()
 
@@ -37,7 +37,7 @@ def settings() -> Settings:
 def require_schema(config: Settings) -> None:
     """Refuse with one line naming ``wijkgateway db upgrade`` when the database is missing,
     unreachable, or older than this code; a newer schema (rolling upgrade) is fine."""
-    from gateway.db.migrate import database_problem
+    from gateway.platform.db.migrate import database_problem
 
     problem = database_problem(config.database_url)
     if problem:
@@ -50,8 +50,8 @@ def sessions(config: Settings) -> sessionmaker:
     from consent import RegisterError
     from gateway.audit.keys import CheckpointKeyError
     from gateway.audit.log import audit_context, audit_sessions
-    from gateway.db.engine import make_engine
-    from gateway.processing_register import load_register
+    from gateway.platform.db.engine import make_engine
+    from gateway.platform.processing_register import load_register
 
     require_schema(config)
     try:

@@ -12,7 +12,7 @@ app = typer.Typer(help="Configuration.", no_args_is_help=True)
 @app.command("table")
 def config_table() -> None:
     """The settings as a Markdown table (for the docs)."""
-    from gateway.settings import Settings
+    from gateway.platform.settings import Settings
 
     typer.echo("| Variable | Default | Description |\n|---|---|---|")
     for name, field in Settings.model_fields.items():

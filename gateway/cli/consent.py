@@ -29,8 +29,8 @@ def consent_explain(
     from consent import DecisionError, Recipient
     from gateway.audit.log import CONTEXT
     from gateway.consents.decisions import decide_for, decision_json
-    from gateway.errors import GatewayError
     from gateway.persons import known_person
+    from gateway.platform.errors import GatewayError
     from schemas import is_valid_bsn
 
     if not patient.startswith(PATIENT_PREFIX) and not is_valid_bsn(patient):

@@ -16,7 +16,7 @@ def db_upgrade(revision: str = "head") -> None:
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from gateway.db.migrate import shown_url, upgrade
+    from gateway.platform.db.migrate import shown_url, upgrade
 
     config = settings()
     shown = shown_url(config.database_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway import devrun
+from gateway.cli import devrun
 from gateway.cli._common import fail, progress, sessions, settings
 
 app = typer.Typer(help="Demo data for a local try-out.", no_args_is_help=True)
@@ -14,7 +14,7 @@ app.command("run")(devrun.command)  # make run: gateway, worker, demo receiver
 def _not_in_production() -> None:
     """Demo clients have public secrets: never in production (the test environment loads them
     for the suite; ``demo run`` alone needs development, for its loopback receiver)."""
-    from gateway.settings import Environment
+    from gateway.platform.settings import Environment
 
     if settings().environment is Environment.PRODUCTION:
         fail("demo data is never used in production (WIJKGATEWAY_ENVIRONMENT=production): its "
@@ -25,7 +25,7 @@ def _not_in_production() -> None:
 def demo_load() -> None:
     """Teams and demo clients with fixed development-only secrets."""
     from gateway.auth.clients import webhook_secret
-    from gateway.demo import DEMO_CLIENTS, demo_secret, load_demo
+    from gateway.cli.demo_data import DEMO_CLIENTS, demo_secret, load_demo
 
     _not_in_production()
     config = settings()
@@ -44,7 +44,7 @@ def demo_subject_token(client_id: str) -> None:
     """A subject token for a demo client's worker, to exchange at /oauth/token (RFC 8693)
     for an access token that names the worker; connected systems make their own."""
     from gateway.auth.token_exchange import subject_token
-    from gateway.demo import DEMO_ACTORS, demo_secret
+    from gateway.cli.demo_data import DEMO_ACTORS, demo_secret
 
     _not_in_production()
     if client_id not in DEMO_ACTORS:

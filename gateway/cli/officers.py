@@ -23,7 +23,7 @@ def officers_add(
         "--password-stdin", help="Read the password from standard input, not a prompt.")] = False,
 ) -> None:
     """Create a console account; the password is asked twice (at least 12 characters)."""
-    from gateway.officers import ROLE_PRIVACY_OFFICER, OfficerError, add_officer
+    from gateway.console.officers import ROLE_PRIVACY_OFFICER, OfficerError, add_officer
 
     role = role or ROLE_PRIVACY_OFFICER
     made = sessions(settings())
@@ -40,7 +40,7 @@ def officers_add(
 @app.command("list")
 def officers_list() -> None:
     """List console accounts (never password hashes)."""
-    from gateway.officers import list_officers
+    from gateway.console.officers import list_officers
 
     with sessions(settings())() as session:
         rows = [{"username": o.username, "role": o.role,
@@ -52,7 +52,7 @@ def officers_list() -> None:
 @app.command("disable")
 def officers_disable(username: str) -> None:
     """Disable an account: it cannot log in, and an open console session ends."""
-    from gateway.officers import OfficerError, disable_officer
+    from gateway.console.officers import OfficerError, disable_officer
 
     with sessions(settings()).begin() as session:
         try:

@@ -43,7 +43,7 @@ def outbox_list(status: Annotated[OutboxStatus | None, typer.Option(
 @app.command("replay")
 def outbox_replay(message_id: int) -> None:
     """Queue a dead or delivered message again; the worker sends it."""
-    from gateway.outbox.worker import replay
+    from gateway.delivery.worker import replay
 
     with sessions(settings()).begin() as session:
         try:

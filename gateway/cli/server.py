@@ -12,7 +12,7 @@ import typer
 from gateway.cli._common import fail, require_schema, sessions, settings
 
 if TYPE_CHECKING:
-    from gateway.settings import Settings
+    from gateway.platform.settings import Settings
 
 
 def serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -32,8 +32,8 @@ def serve_checks(config: Settings, host: str, port: int) -> None:
     """Before ``serve`` or ``demo run`` binds: a busy port, or a production signing key that is
     missing, is one line and exit 2 (not a traceback from uvicorn's start-up); a public base URL
     naming another port is a warning."""
-    from gateway.settings import Environment
-    from gateway.startup import PortBusy, port_mismatch, require_free_port
+    from gateway.platform.settings import Environment
+    from gateway.platform.startup import PortBusy, port_mismatch, require_free_port
 
     key = config.signing_key_path
     if config.environment is Environment.PRODUCTION and not key.exists():
@@ -59,8 +59,8 @@ def proxy_options(config: Settings) -> dict[str, object]:
 def worker(once: Annotated[bool, typer.Option(help="Deliver what is due, then exit.")] = False
            ) -> None:
     """Deliver outbox messages to webhooks, with retries and backoff."""
-    from gateway.logging import configure_logging
-    from gateway.outbox.worker import Worker
+    from gateway.delivery.worker import Worker
+    from gateway.platform.logging import configure_logging
 
     config = settings()
     made = sessions(config)

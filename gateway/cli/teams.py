@@ -49,7 +49,7 @@ def teams_list() -> None:
     """List the teams with their AGB/URA identifiers, as JSON."""
     from sqlalchemy import select
 
-    from gateway.db.models import Organization
+    from gateway.platform.db.models import Organization
     from gateway.referrals import teams
 
     with sessions(settings())() as session:

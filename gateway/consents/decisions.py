@@ -19,7 +19,7 @@ from consent import (
     decide,
 )
 from gateway.consents import repository
-from gateway.db.types import utcnow
+from gateway.platform.db.types import utcnow
 
 
 def decide_for(session: Session, register: Register, activity_id: str, person_id: str,

@@ -18,8 +18,8 @@ from fhir.resources.R4B.consent import Consent
 from adapters.base import InvalidMessage, Issue
 from adapters.fhir_validation import validate_resource
 from consent import Register
-from gateway.db.models import ConsentRow
-from gateway.errors import BadRequest
+from gateway.platform.db.models import ConsentRow
+from gateway.platform.errors import BadRequest
 from schemas import (
     ACTIVITY_SYSTEM,
     CATEGORY_SYSTEM,

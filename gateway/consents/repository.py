@@ -18,8 +18,8 @@ from consent import (
     Representative,
 )
 from gateway.auth.bearer import Caller
-from gateway.db.models import ConsentRow, Person, RelatedPersonRow
 from gateway.identity.merges import merge_set
+from gateway.platform.db.models import ConsentRow, Person, RelatedPersonRow
 from schemas import is_valid_bsn
 
 _C, _P, _R = ConsentRow.__table__.c, Person.__table__.c, RelatedPersonRow.__table__.c

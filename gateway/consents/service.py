@@ -33,20 +33,20 @@ from gateway.consents.fhir import (
     parse_consent,
     recorded_by,
 )
-from gateway.db.models import ConsentRow, Person, RelatedPersonRow, new_id
-from gateway.db.types import utcnow
-from gateway.disclosure import release_withheld
-from gateway.errors import NotFound, Unprocessable
+from gateway.disclosure.service import release_withheld
 from gateway.fhir.common import check_if_match
-from gateway.fhir_json import require_own_id
 from gateway.involvements.access import require_involved_with
-from gateway.logging import get_logger
 from gateway.persons import (
     PATIENT_PREFIX,
     RELATED_PREFIX,
     add_related_person,
     involved_patient,
 )
+from gateway.platform.db.models import ConsentRow, Person, RelatedPersonRow, new_id
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import NotFound, Unprocessable
+from gateway.platform.fhir_json import require_own_id
+from gateway.platform.logging import get_logger
 from schemas import ACTIVITY_REFERRAL, BSN_SYSTEMS, CONSENT_CATEGORY, CONSENT_SCOPE, Referral
 
 IMMUTABLE_ELEMENTS = ("patient", "performer", "provision")

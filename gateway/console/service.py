@@ -13,19 +13,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit import log as audit
 from gateway.audit.log import AuditContext
-from gateway.audit.queries import resident
 from gateway.audit.verify import Verification, record_verification, verify_database
 from gateway.consents.repository import person_by_bsn
-from gateway.db.models import (
+from gateway.identity.merges import person_ids
+from gateway.oversight.queries import resident
+from gateway.platform.db.models import (
     ConsentRow,
     OverrideRow,
     Person,
     ProcessingLogCheckpoint,
     ProcessingLogEntry,
 )
-from gateway.db.types import utcnow
-from gateway.errors import BadRequest, Conflict, NotFound
-from gateway.identity.merges import person_ids
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import BadRequest, Conflict, NotFound
 
 TIMELINE_LIMIT = 1000  # log entries on one timeline, newest kept
 OVERRIDES_LIMIT = 200

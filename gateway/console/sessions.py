@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from gateway.db.models import ConsoleSession, Officer
-from gateway.db.types import utcnow
+from gateway.platform.db.models import ConsoleSession, Officer
+from gateway.platform.db.types import utcnow
 
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
 

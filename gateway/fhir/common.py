@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from gateway.errors import BadRequest, PreconditionFailed, PreconditionRequired
-from gateway.fhir_json import FhirResponse
-from gateway.referrals.render import etag
+from gateway.fhir.render import etag
+from gateway.platform.errors import BadRequest, PreconditionFailed, PreconditionRequired
+from gateway.platform.fhir_json import FhirResponse
 
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 

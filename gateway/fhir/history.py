@@ -1,7 +1,7 @@
 """Versions of a resource, for vread and ``_history``.
 
 The current version stays in the resource's own row; the service that makes a new version
-keeps the one it replaces (``gateway.resource_versions``). Consents need no copy: each
+keeps the one it replaces (``gateway.fhir.resource_versions``). Consents need no copy: each
 consent_records row is a version.
 
 A reader gets each version the way it gets the current one (``Version.show`` is the plain
@@ -17,11 +17,11 @@ from typing import Any
 
 from fastapi import Request
 
-from gateway.errors import BadRequest, Gone, NotFound
 from gateway.fhir.base_url import public_base
 from gateway.fhir.common import versioned
-from gateway.fhir_json import FhirResponse
-from gateway.referrals.render import etag
+from gateway.fhir.render import etag
+from gateway.platform.errors import BadRequest, Gone, NotFound
+from gateway.platform.fhir_json import FhirResponse
 from schemas import loggable, safe_name, shown
 
 _RESPONSE = {"POST": "201 Created", "PUT": "200 OK", "DELETE": "204 No Content"}

@@ -9,7 +9,7 @@ from typing import Any
 
 import jsonpatch
 
-from gateway.errors import BadRequest, Unprocessable
+from gateway.platform.errors import BadRequest, Unprocessable
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH_TYPES = frozenset({"application/merge-patch+json", "application/fhir+json",

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import Request, Response
 
 from adapters.base import Issue
-from gateway.fhir_json import FhirResponse, operation_outcome
-from gateway.referrals.render import etag
+from gateway.fhir.render import etag
+from gateway.platform.fhir_json import FhirResponse, operation_outcome
 
 REPRESENTATION, MINIMAL, OUTCOME = "representation", "minimal", "OperationOutcome"
 _RETURNS = {REPRESENTATION.lower(): REPRESENTATION, MINIMAL.lower(): MINIMAL,

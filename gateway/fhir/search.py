@@ -33,12 +33,12 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tr
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from adapters.base import Issue
-from gateway.db.paging import page
-from gateway.errors import BadRequest
 from gateway.fhir import prefer
 from gateway.fhir.base_url import public_base
 from gateway.fhir.subset import subset_view
-from gateway.fhir_json import FhirResponse, operation_outcome, searchset, split_token
+from gateway.platform.db.paging import page
+from gateway.platform.errors import BadRequest
+from gateway.platform.fhir_json import FhirResponse, operation_outcome, searchset, split_token
 from schemas import safe_name, shown
 
 MAX_COUNT = 200

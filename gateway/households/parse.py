@@ -11,7 +11,7 @@ from typing import Any
 from fhir.resources.R4B.group import Group, GroupMember
 
 from adapters.fhir_validation import validate_resource
-from gateway.errors import Unprocessable
+from gateway.platform.errors import Unprocessable
 from schemas import BSN_SYSTEMS, Identifier, PersonClaim, is_valid_bsn
 from schemas.household import MEMBER_ROLE_EXTENSION
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from gateway.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow
+from gateway.platform.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow
 from schemas.household import MEMBER_ROLE_EXTENSION
 
 HOUSEHOLD_CODE = {"text": "household"}

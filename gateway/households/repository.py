@@ -9,14 +9,14 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
-from gateway.db.models import (
+from gateway.identity.merges import merge_set
+from gateway.involvements.repository import involved_in
+from gateway.platform.db.models import (
     HouseholdIdentifier,
     HouseholdMember,
     HouseholdRow,
     RelatedPersonRow,
 )
-from gateway.identity.merges import merge_set
-from gateway.involvements.repository import involved_in
 from schemas import Identifier
 from schemas.household import ADULT_ROLES, CHILD_ROLES
 

@@ -27,10 +27,10 @@ from consent import Representative
 from consent.records import age_on
 from consent.representation import AUTHORITY_KINDS, REPRESENTATION_KINDS, RepresentationKind
 from gateway.consents.repository import person_by_bsn
-from gateway.db.models import Person
-from gateway.db.types import utcnow
-from gateway.errors import Unprocessable
 from gateway.households import repository
+from gateway.platform.db.models import Person
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import Unprocessable
 from schemas import kind_of_system
 from schemas.household import REPRESENTATION_SYSTEM
 

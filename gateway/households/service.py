@@ -24,9 +24,7 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow, Person
-from gateway.db.types import utcnow
-from gateway.errors import Conflict, Forbidden, NotFound, Unprocessable
+from gateway.fhir.resource_versions import keep
 from gateway.households import repository
 from gateway.households.parse import GroupEntry, ParsedGroup, parse_group
 from gateway.households.render import render_group
@@ -34,8 +32,10 @@ from gateway.identity.matching import identify
 from gateway.identity.merges import canonical_id, person_ids
 from gateway.identity.service import queue_conflict
 from gateway.involvements.access import require_involved
-from gateway.logging import get_logger
-from gateway.resource_versions import keep
+from gateway.platform.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow, Person
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
+from gateway.platform.logging import get_logger
 from schemas import Identifier, PersonClaim
 from schemas.household import (
     ADULT_ROLES,

@@ -14,10 +14,10 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from gateway.db.models import Person, PersonIdentifier
 from gateway.identity import repository
 from gateway.identity.merges import canonical_id
 from gateway.identity.service import queue_probable_match
+from gateway.platform.db.models import Person, PersonIdentifier
 from schemas import PersonClaim
 
 # Dutch surname prefixes (tussenvoegsels): "Van der Berg", "Berg, van der", "van den Berg"

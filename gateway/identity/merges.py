@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import CompoundSelect, bindparam, func, select, union
 from sqlalchemy.orm import Session
 
-from gateway.db.models import PersonMerge
+from gateway.platform.db.models import PersonMerge
 
 _M = PersonMerge.__table__.c
 _IN_FORCE = _M.undone_at.is_(None)

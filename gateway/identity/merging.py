@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.db.models import IdentityReview, Person, PersonMerge
-from gateway.db.types import utcnow
-from gateway.errors import Conflict, NotFound, Unprocessable
 from gateway.identity.merges import canonical_id, person_ids
-from gateway.logging import get_logger
+from gateway.platform.db.models import IdentityReview, Person, PersonMerge
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import Conflict, NotFound, Unprocessable
+from gateway.platform.logging import get_logger
 
 ACTIVITY_IDENTITY = "identity-matching"  # the register's activity for matching and merging
 log = get_logger()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from gateway.db.models import IdentityReview, Person, PersonIdentifier
+from gateway.platform.db.models import IdentityReview, Person, PersonIdentifier
 from schemas import Identifier
 
 

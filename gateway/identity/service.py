@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from consent import Register
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.db.models import IdentityReview, Person
-from gateway.db.types import utcnow
-from gateway.errors import Conflict, NotFound, Unprocessable
 from gateway.identity.merging import ACTIVITY_IDENTITY, merge_reviewed
-from gateway.logging import get_logger
+from gateway.platform.db.models import IdentityReview, Person
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import Conflict, NotFound, Unprocessable
+from gateway.platform.logging import get_logger
 
 CONFLICT, PROBABLE_MATCH = "conflict", "probable-match"
 RESOLUTIONS_BY_KIND = {

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.db.models import Person
-from gateway.db.types import utcnow
-from gateway.errors import Forbidden
 from gateway.involvements import repository
-from gateway.logging import get_logger
+from gateway.platform.db.models import Person
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import Forbidden
+from gateway.platform.logging import get_logger
 
 log = get_logger()
 NOT_INVOLVED = ("your organisation is not involved with this person: only an organisation "

@@ -10,9 +10,9 @@ from cachetools import TTLCache
 from sqlalchemy import ColumnElement, Exists, Row, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.db.models import Involvement, OAuthClient, Organization, Person
-from gateway.db.types import utcnow
 from gateway.identity.merges import merge_set
+from gateway.platform.db.models import Involvement, OAuthClient, Organization, Person
+from gateway.platform.db.types import utcnow
 
 _I = Involvement.__table__.c
 

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents.repository import person_by_reference
-from gateway.db.models import Involvement, OAuthClient, Organization, Person, new_id
-from gateway.db.types import utcnow
-from gateway.errors import Conflict, NotFound, Unprocessable
 from gateway.involvements import repository
-from gateway.logging import get_logger
 from gateway.persons import known_person
+from gateway.platform.db.models import Involvement, OAuthClient, Organization, Person, new_id
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import Conflict, NotFound, Unprocessable
+from gateway.platform.logging import get_logger
 from schemas import is_valid_bsn
 
 SOURCE_REFERRAL_SENT = "referral-sent"

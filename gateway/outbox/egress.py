@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-from gateway.settings import Environment, Settings
+from gateway.platform.settings import Environment, Settings
 
 IPAddress = IPv4Address | IPv6Address
 Network = IPv4Network | IPv6Network

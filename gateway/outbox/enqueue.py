@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.db.models import OutboxMessage
+from gateway.platform.db.models import OutboxMessage
 
 
 @dataclass(frozen=True)

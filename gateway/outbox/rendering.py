@@ -18,7 +18,7 @@ from adapters import (
     UnknownAdapter,
     get_adapter,
 )
-from gateway.db.models import OAuthClient, OutboxMessage
+from gateway.platform.db.models import OAuthClient, OutboxMessage
 
 MAX_REASON = 100  # DeliveryAttempt.error
 

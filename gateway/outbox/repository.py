@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from gateway.db.models import DeliveryAttempt, OutboxMessage
+from gateway.platform.db.models import DeliveryAttempt, OutboxMessage
 
 IN_FLIGHT = ("pending", "delivering")
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
-from gateway.db.models import InboundMessage
-from gateway.errors import Unprocessable
+from gateway.platform.db.models import InboundMessage
+from gateway.platform.errors import Unprocessable
 
 
 def previous(session: Session, caller: Caller, message_id: str,

@@ -23,15 +23,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from adapters import Adapter
-from gateway import idempotency
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.fhir_json import decode_json_object
 from gateway.households.service import register_household
 from gateway.identity.matching import Identified, identify
 from gateway.involvements.service import close_involvement, open_involvement
-from gateway.metrics import Metrics
-from gateway.pipeline import inbound_ids
+from gateway.pipeline import idempotency, inbound_ids
 from gateway.pipeline.stages import (
     DECIDE,
     DECODE,
@@ -41,6 +38,8 @@ from gateway.pipeline.stages import (
     RECEIVE,
     MessagePath,
 )
+from gateway.platform.fhir_json import decode_json_object
+from gateway.platform.metrics import Metrics
 from schemas import PersonClaim
 from schemas.messages import (
     CloseCase,

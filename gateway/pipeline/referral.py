@@ -19,14 +19,11 @@ from sqlalchemy.orm import Session
 
 from adapters import get_adapter
 from consent import Register
-from gateway import idempotency
 from gateway.auth.bearer import Caller
-from gateway.db.models import ServiceRequestRow
-from gateway.disclosure import decide_deliveries
-from gateway.errors import BadRequest, NotFound, PreconditionFailed
-from gateway.fhir_json import decode_json_object, split_token
-from gateway.metrics import Metrics
+from gateway.disclosure.service import decide_deliveries
+from gateway.fhir.render import render_service_request
 from gateway.outbox.enqueue import enqueue
+from gateway.pipeline import idempotency
 from gateway.pipeline.stages import (
     DECIDE,
     DECODE,
@@ -37,8 +34,11 @@ from gateway.pipeline.stages import (
     RECEIVE,
     MessagePath,
 )
+from gateway.platform.db.models import ServiceRequestRow
+from gateway.platform.errors import BadRequest, NotFound, PreconditionFailed
+from gateway.platform.fhir_json import decode_json_object, split_token
+from gateway.platform.metrics import Metrics
 from gateway.referrals import repository
-from gateway.referrals.render import render_service_request
 from gateway.referrals.service import GP_ADAPTER, identify_referral, persist_referral
 from schemas import ACTIVITY_REFERRAL, EVENT_REFERRAL_RECEIVED, Identifier, Referral
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import structlog
 
 from adapters import InvalidMessage
-from gateway.errors import GatewayError
-from gateway.logging import get_logger
-from gateway.metrics import Metrics
+from gateway.platform.errors import GatewayError
+from gateway.platform.logging import get_logger
+from gateway.platform.metrics import Metrics
 
 RECEIVE, DECODE, PARSE, IDENTIFY, DECIDE, PERSIST, ENQUEUE = (
     "receive", "decode", "parse", "identify", "decide", "persist", "enqueue")

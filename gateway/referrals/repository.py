@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
-from gateway.db.models import Organization, ServiceRequestRow, TaskRow, new_id
+from gateway.platform.db.models import Organization, ServiceRequestRow, TaskRow, new_id
 from schemas import Identifier
 
 Row = TypeVar("Row", ServiceRequestRow, TaskRow)

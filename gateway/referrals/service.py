@@ -16,7 +16,18 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.auth.clients import organization_of
 from gateway.consents.service import check_referral_consent, record_referral_consent
-from gateway.db.models import (
+from gateway.disclosure.service import REASON_IDENTITY_CONFLICT, disclose, release_reviewed
+from gateway.fhir.render import render_task
+from gateway.fhir.resource_versions import keep
+from gateway.identity.matching import identify
+from gateway.identity.service import queue_conflict
+from gateway.involvements.service import end_referral, register_referral
+from gateway.outbox.subscribers import (
+    Subscriber,
+    subscribers_for_new_referral,
+    subscribers_for_task,
+)
+from gateway.platform.db.models import (
     IdentityReview,
     OAuthClient,
     Person,
@@ -24,21 +35,10 @@ from gateway.db.models import (
     TaskRow,
     new_id,
 )
-from gateway.db.types import utcnow
-from gateway.disclosure import REASON_IDENTITY_CONFLICT, disclose, release_reviewed
-from gateway.errors import Conflict, Forbidden, GatewayError, Unprocessable
-from gateway.identity.matching import identify
-from gateway.identity.service import queue_conflict
-from gateway.involvements.service import end_referral, register_referral
-from gateway.logging import get_logger
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import Conflict, Forbidden, GatewayError, Unprocessable
+from gateway.platform.logging import get_logger
 from gateway.referrals import repository, teams
-from gateway.referrals.render import render_task
-from gateway.resource_versions import keep
-from gateway.subscriptions.repository import (
-    Subscriber,
-    subscribers_for_new_referral,
-    subscribers_for_task,
-)
 from schemas import (
     ACTIVITY_FEEDBACK,
     ACTIVITY_REFERRAL,

@@ -9,7 +9,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.db.models import Organization, TeamIdentifier
+from gateway.platform.db.models import Organization, TeamIdentifier
 from schemas import parse_identifier_token
 
 TEAM_ID = re.compile(r"[A-Za-z0-9-]{1,64}")

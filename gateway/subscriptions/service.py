@@ -9,14 +9,14 @@ from sqlalchemy.orm import Session
 
 from adapters.fhir_validation import validate_resource
 from gateway.auth.bearer import Caller
-from gateway.db.models import ServiceRequestRow, SubscriptionRow
-from gateway.db.types import utcnow
-from gateway.errors import Unprocessable
-from gateway.fhir_json import fhir_version_ok, media_range, require_own_id
-from gateway.logging import get_logger
+from gateway.fhir.resource_versions import keep
 from gateway.outbox import egress, headers
+from gateway.platform.db.models import ServiceRequestRow, SubscriptionRow
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import Unprocessable
+from gateway.platform.fhir_json import fhir_version_ok, media_range, require_own_id
+from gateway.platform.logging import get_logger
 from gateway.referrals import repository
-from gateway.resource_versions import keep
 
 FHIR_JSON = "application/fhir+json"
 STYLE_PUT, STYLE_EMPTY, STYLE_POST = "put-resource", "empty", "post-resource"

@@ -20,7 +20,7 @@ from adapters import (
     enable,
     get_adapter,
 )
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 from tests.support.samples import service_request
 
 GP = get_adapter("gp-referral")

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from gateway.app import create_app
-from gateway.db.models import OverrideRow
-from gateway.settings import Settings
+from gateway.platform.db.models import OverrideRow
+from gateway.platform.settings import Settings
 from tests.support.console import (
     BSN,
     JUSTIFICATION,

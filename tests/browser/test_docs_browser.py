@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from gateway.demo import demo_secret
+from gateway.cli.demo_data import demo_secret
 from tests.browser.test_console_browser import (  # noqa: F401 (fixtures)
     ARTIFACTS,
     browser_page,

@@ -16,15 +16,15 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from gateway.api.console import pages
+from gateway.api.console.auth import session_options
+from gateway.api.console.chart import stacked_bars
 from gateway.audit.log import subject_identifier
 from gateway.audit.pseudonyms import Pseudonymiser
-from gateway.console import pages
-from gateway.console.auth import session_options
-from gateway.console.chart import stacked_bars
 from gateway.console.service import CHART_WEEKS, WeeklyDisclosures
-from gateway.db.models import Officer, OverrideRow, ProcessingLogEntry
-from gateway.db.types import utcnow
-from gateway.settings import Settings
+from gateway.platform.db.models import Officer, OverrideRow, ProcessingLogEntry
+from gateway.platform.db.types import utcnow
+from gateway.platform.settings import Settings
 from tests.conftest import row_counts
 from tests.support.auditlog import tamper
 from tests.support.console import (

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.db.models import IdentityReview, OutboxMessage, ProcessingLogEntry
+from gateway.platform.db.models import IdentityReview, OutboxMessage, ProcessingLogEntry
 from tests.conftest import involve
 from tests.support.console import add_account, csrf_token, log_in
 from tests.support.samples import VALID_BSNS, service_request, subscription

@@ -17,13 +17,13 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from gateway.api.console import auth
+from gateway.api.console.auth import SESSION_COOKIE
 from gateway.app import create_app
-from gateway.console import auth
-from gateway.console.auth import SESSION_COOKIE
+from gateway.console.officers import find_officer
 from gateway.console.sessions import Lifetimes, officer_of, start
-from gateway.db.models import ConsoleSession, Officer, ProcessingLogEntry
-from gateway.officers import find_officer
-from gateway.settings import Settings
+from gateway.platform.db.models import ConsoleSession, Officer, ProcessingLogEntry
+from gateway.platform.settings import Settings
 from tests.support.console import OFFICER, PASSWORD, add_account, csrf_token, log_in
 from tests.support.server import LiveServer
 

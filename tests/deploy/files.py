@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"

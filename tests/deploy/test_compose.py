@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 from tests.deploy.files import (
     COMPOSE_FILES,
     DEPLOY,

@@ -11,8 +11,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from gateway.outbox.worker import backoff_seconds
-from gateway.settings import Settings
+from gateway.delivery.worker import backoff_seconds
+from gateway.platform.settings import Settings
 from tests.deploy.files import (
     DEPLOY,
     MANIFESTS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 
 UNLIMITED = "1000000/minute"
 

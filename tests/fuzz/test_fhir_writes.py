@@ -26,7 +26,7 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 from schemas.household import MEMBER_ROLE_EXTENSION
 from tests.conftest import BASE_URL, TEST_KEYS, involve
 from tests.support.markers import SQLITE_ONLY

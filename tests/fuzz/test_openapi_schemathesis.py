@@ -8,7 +8,7 @@ document is run, and the document must list every route but the console (HTML pa
 session cookie, ``include_in_schema=False``; ``tests/console`` covers it) and FastAPI's pages
 about the document itself.
 
-The document declares the FHIR bodies (schemas from the R4B models, see ``gateway/openapi.py``),
+The document declares the FHIR bodies (schemas from the R4B models, see ``gateway/api/openapi.py``),
 so every FHIR write is fuzzed with bodies that reach the route's validation, and with the
 declared headers (``If-Match``, ``If-None-Exist``, ``Idempotency-Key``, ``Prefer``, ``Accept``).
 """
@@ -30,8 +30,8 @@ from schemathesis import Case, GenerationMode
 
 from gateway.app import create_app
 from gateway.auth.scopes import SCOPES
-from gateway.demo import demo_secret
-from gateway.settings import Settings
+from gateway.cli.demo_data import demo_secret
+from gateway.platform.settings import Settings
 from tests.conftest import BASE_URL, TEST_KEYS, add_test_client, bearer
 from tests.support.markers import SQLITE_ONLY
 

@@ -24,8 +24,8 @@ from gateway.auth.token_exchange import (
     TOKEN_TYPE_JWT,
     exchange_form,
 )
-from gateway.db.models import ProcessingLogEntry
-from gateway.demo import demo_secret
+from gateway.cli.demo_data import demo_secret
+from gateway.platform.db.models import ProcessingLogEntry
 from tests.conftest import BASE_URL, bearer
 from tests.support.samples import service_request
 

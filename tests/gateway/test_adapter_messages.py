@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
 from gateway.auth.scopes import adapter_scope
-from gateway.db.models import InboundMessage, Involvement
-from gateway.demo import demo_secret
+from gateway.cli.demo_data import demo_secret
+from gateway.platform.db.models import InboundMessage, Involvement
 from tests.conftest import add_test_client, bearer, row_counts
 from tests.support.samples import VALID_BSNS
 

@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, Row, Select, select
 
 from gateway.app import create_app
-from gateway.audit import export
 from gateway.audit.leaves import tree_size
-from gateway.audit.queries import EntryFilter, entries_query
-from gateway.db.models import ProcessingLogEntry
-from gateway.settings import Settings
+from gateway.oversight import export
+from gateway.oversight.queries import EntryFilter, entries_query
+from gateway.platform.db.models import ProcessingLogEntry
+from gateway.platform.settings import Settings
 from tests.conftest import bearer
 from tests.support.samples import service_request
 from tests.support.server import LiveServer

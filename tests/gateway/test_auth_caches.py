@@ -12,7 +12,7 @@ from joserfc.jwk import ECKey
 from gateway.auth.bearer import VerifiedTokens
 from gateway.auth.client_cache import ClientCache
 from gateway.auth.clients import revoke_client
-from gateway.errors import Unauthorized
+from gateway.platform.errors import Unauthorized
 
 ISSUER = "http://127.0.0.1:8000"
 

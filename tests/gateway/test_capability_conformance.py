@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
-from gateway.demo import DEMO_TEAM_IDENTIFIERS
-from gateway.fhir.metadata import capability_statement
+from gateway.api.fhir.metadata import capability_statement
+from gateway.cli.demo_data import DEMO_TEAM_IDENTIFIERS
 from schemas.household import MEMBER_ROLE_EXTENSION, household_system
 from tests.conftest import BASE_URL, bearer, involve
 from tests.support.markers import SQLITE_ONLY

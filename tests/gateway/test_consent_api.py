@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.auth.scopes import TEAM_SCOPES
-from gateway.demo import demo_secret
+from gateway.cli.demo_data import demo_secret
 from tests.conftest import add_test_client, bearer, involve, row_counts
 from tests.support.flows import post_consent, resident
 from tests.support.samples import (

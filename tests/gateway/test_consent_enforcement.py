@@ -13,9 +13,9 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from sqlalchemy import select
 
 from gateway.auth.scopes import TEAM_SCOPES
-from gateway.db.models import OutboxMessage, OverrideRow
-from gateway.demo import demo_secret
-from gateway.outbox.worker import Worker, replay
+from gateway.cli.demo_data import demo_secret
+from gateway.delivery.worker import Worker, replay
+from gateway.platform.db.models import OutboxMessage, OverrideRow
 from tests.conftest import add_test_client, bearer, involve, row_counts
 from tests.support.flows import resident
 from tests.support.samples import (

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.db.models import ConsentRow, RelatedPersonRow
-from gateway.db.types import utcnow
 from gateway.identity.matching import identify
 from gateway.involvements.service import open_involvement
+from gateway.platform.db.models import ConsentRow, RelatedPersonRow
+from gateway.platform.db.types import utcnow
 from schemas import Identifier, PersonClaim, local_system
 from tests.conftest import bearer, row_counts
 from tests.support.flows import born, post_consent, resident

@@ -23,10 +23,10 @@ from sqlalchemy.exc import OperationalError
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from gateway.auth.clients import webhook_secret
-from gateway.db.models import DeliveryAttempt, OutboxMessage, SubscriptionRow
+from gateway.delivery.worker import Worker, backoff_seconds, failure_reason, replay
 from gateway.outbox import egress
-from gateway.outbox.worker import Worker, backoff_seconds, failure_reason, replay
-from gateway.settings import Environment
+from gateway.platform.db.models import DeliveryAttempt, OutboxMessage, SubscriptionRow
+from gateway.platform.settings import Environment
 from tests.conftest import bearer, row_counts
 from tests.support.samples import service_request, subscription
 from tests.support.webhooks import Certificate, WebhookReceiver

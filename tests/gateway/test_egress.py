@@ -9,7 +9,7 @@ import pytest
 
 from gateway.outbox import egress, headers
 from gateway.outbox.egress import Policy
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 
 STRICT = Policy(allow_http=True, allow_internal=False, allowed_networks=(),
                 own_origins=frozenset({("gateway.example", 443), ("198.51.100.7", 443)}))

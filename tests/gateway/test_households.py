@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.bearer import Caller
 from gateway.auth.scopes import TEAM_SCOPES
-from gateway.db.models import IdentityReview, ProcessingLogEntry
-from gateway.demo import demo_secret
+from gateway.cli.demo_data import demo_secret
 from gateway.households.service import register_household
 from gateway.identity.merging import merge
+from gateway.platform.db.models import IdentityReview, ProcessingLogEntry
 from schemas import BSN_SYSTEM, Identifier, PersonClaim, is_valid_bsn
 from schemas.household import (
     MEMBER_ROLE_EXTENSION,

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from consent import Representative
-from gateway.db.models import ProcessingLogEntry, RelatedPersonRow
 from gateway.households.representation import representatives_in_force
+from gateway.platform.db.models import ProcessingLogEntry, RelatedPersonRow
 from schemas.household import REPRESENTATION_SYSTEM
 from tests.gateway.test_households import BSNS, YOUTH, group, member, post
 from tests.gateway.test_households_bad_input import URA, person, related

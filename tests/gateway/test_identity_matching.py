@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.db.models import Base, IdentityReview, Person, PersonIdentifier
 from gateway.identity.matching import (
     Identified,
     identify,
@@ -19,6 +18,7 @@ from gateway.identity.matching import (
     normalised_postcode,
 )
 from gateway.identity.merges import canonical_id, person_ids
+from gateway.platform.db.models import Base, IdentityReview, Person, PersonIdentifier
 from schemas import Identifier, PersonClaim, local_system
 from tests.support.samples import VALID_BSNS
 

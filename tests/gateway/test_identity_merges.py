@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.db.models import OutboxMessage, ProcessingLogEntry, ServiceRequestRow
-from gateway.db.types import utcnow
+from gateway.delivery.worker import Worker
 from gateway.identity.matching import identify
 from gateway.identity.service import queue_conflict
 from gateway.involvements.repository import is_involved
 from gateway.involvements.service import open_involvement
-from gateway.outbox.worker import Worker
+from gateway.platform.db.models import OutboxMessage, ProcessingLogEntry, ServiceRequestRow
+from gateway.platform.db.types import utcnow
 from schemas import Identifier, PersonClaim, local_system
 from tests.conftest import bearer, involve, row_counts
 from tests.support.flows import post_consent, resident

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.scopes import adapter_scope
-from gateway.db.models import Person, PersonMerge
-from gateway.demo import demo_secret
+from gateway.cli.demo_data import demo_secret
+from gateway.platform.db.models import Person, PersonMerge
 from tests.conftest import add_test_client, bearer
 from tests.support.samples import PATIENT_NAME, VALID_BSNS, service_request
 

@@ -10,15 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gateway.auth.scopes import TEAM_SCOPES
-from gateway.db.models import (
+from gateway.cli.demo_data import demo_secret
+from gateway.delivery.worker import Worker
+from gateway.platform.db.models import (
     ConsentRow,
     Involvement,
     OutboxMessage,
     Person,
     ProcessingLogEntry,
 )
-from gateway.demo import demo_secret
-from gateway.outbox.worker import Worker
 from tests.conftest import OTHER_GP, add_test_client, bearer, involve, row_counts
 from tests.support.samples import (
     VALID_BSNS,

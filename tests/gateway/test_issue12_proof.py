@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.scopes import SCOPE_WHO_ELSE_HELPS, TEAM_SCOPES, adapter_scope
-from gateway.db.models import Involvement, Person, ServiceRequestRow
-from gateway.demo import demo_secret
+from gateway.cli.demo_data import demo_secret
+from gateway.platform.db.models import Involvement, Person, ServiceRequestRow
 from tests.conftest import add_test_client, bearer
 from tests.gateway.test_households_bad_input import related
 from tests.support.flows import post_consent

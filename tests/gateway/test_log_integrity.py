@@ -32,9 +32,9 @@ from gateway.audit.verify import verify_log
 from gateway.audit.witness import PublishError, checkpoint_now, prove_extension, publish
 from gateway.auth.keys import generate_signing_key
 from gateway.cli import app as cli
-from gateway.db.engine import make_engine
-from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
-from gateway.settings import Settings, get_settings
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
+from gateway.platform.settings import Settings, get_settings
 from tests.conftest import TEST_KEYS, bearer
 from tests.support.auditlog import rehash, tamper, verify
 from tests.support.markers import SQLITE_ONLY

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.logging import keep_allowed_fields
+from gateway.platform.logging import keep_allowed_fields
 
 
 def test_unknown_fields_are_dropped() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gateway.db.engine import make_engine
-from gateway.db.migrate import upgrade
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import upgrade
 
 REFERRALS = {"sr-open": "requested", "sr-rejected": "rejected"}
 

@@ -8,16 +8,16 @@ import dataclasses
 
 import sqlalchemy as sa
 
+from gateway.api.processing_activities import load_register
 from gateway.audit.chain import HASHED_COLUMNS, entry_leaf
 from gateway.audit.keys import log_identity
 from gateway.audit.leaves import PURGED_BEFORE_MERKLE, leaves
 from gateway.audit.log import audit_context, audit_sessions
 from gateway.audit.verify import verify_log
 from gateway.audit.witness import checkpoint_now
-from gateway.db.engine import make_engine
-from gateway.db.migrate import upgrade
-from gateway.processing_activities import load_register
-from gateway.settings import Settings
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import upgrade
+from gateway.platform.settings import Settings
 from tests.conftest import BASE_URL, TEST_KEYS
 
 OLD_COLUMNS = ("seq", "id", "recorded_at", "kind", "action", "outcome", "actor_type",

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from gateway.db.engine import make_engine
-from gateway.db.migrate import alembic_config, upgrade
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import alembic_config, upgrade
 from tests.support.postgres import OWNER, PostgresServer
 
 ROWS = ("INSERT INTO organizations (id, name, created_at) VALUES ('wijkteam-noord', 'Noord', "

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from gateway.db.engine import make_engine
-from gateway.db.migrate import alembic_config, upgrade
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import alembic_config, upgrade
 
 
 def _columns(engine: sa.Engine) -> list[str]:

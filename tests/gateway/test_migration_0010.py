@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from gateway.db.engine import make_engine
-from gateway.db.migrate import alembic_config, upgrade
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import alembic_config, upgrade
 from tests.support.postgres import OWNER, PostgresServer
 
 ROWS = ("INSERT INTO oauth_clients (id, name, scopes, role, created_at) VALUES ('gp-1', "

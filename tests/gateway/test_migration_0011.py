@@ -7,8 +7,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import command
 
-from gateway.db.engine import make_engine
-from gateway.db.migrate import alembic_config, upgrade
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import alembic_config, upgrade
 
 HOUSEHOLD_TABLES = {"households", "household_identifiers", "household_members"}
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from consent import UNNAMED_REPRESENTATIVE
 from gateway.consents.repository import records_for
-from gateway.db.engine import make_engine
-from gateway.db.migrate import alembic_config, upgrade
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import alembic_config, upgrade
 
 
 def _columns(engine: sa.Engine) -> list[str]:

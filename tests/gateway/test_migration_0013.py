@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from gateway.db.engine import make_engine
-from gateway.db.migrate import alembic_config, upgrade
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.migrate import alembic_config, upgrade
 
 CLIENTS = (("vt-noord", "veilig-thuis", "ura:90000201"), ("vt-zonder", "veilig-thuis", None),
            ("ggz-1", "ggz", "ura:90000301"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from gateway.db.engine import make_engine
-from gateway.db.models import Base
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.models import Base
 
 
 def test_migrated_schema_matches_models(database_url: str) -> None:

@@ -13,9 +13,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from gateway.errors import NotAcceptable
-from gateway.fhir.negotiation import FhirFormatMiddleware, Format, negotiate, to_xml
-from gateway.fhir_json import FhirResponse
+from gateway.api.fhir.negotiation import FhirFormatMiddleware, Format, negotiate, to_xml
+from gateway.platform.errors import NotAcceptable
+from gateway.platform.fhir_json import FhirResponse
 from tests.conftest import row_counts
 from tests.support.samples import service_request
 

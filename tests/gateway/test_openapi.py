@@ -16,12 +16,12 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from fhir.resources.R4B import get_fhir_model_class
 
+from gateway.api.fhir.metadata import SUPPORTED
+from gateway.api.openapi import OAUTH2, fhir_resource_type
+from gateway.api.openapi_fhir import COMMON_SEARCH, EXAMPLES, JSON_PATCH, MERGE_PATCH
 from gateway.app import create_app
 from gateway.auth.scopes import SCOPES, SYSTEM_SCOPES
-from gateway.fhir.metadata import SUPPORTED
-from gateway.openapi import OAUTH2, fhir_resource_type
-from gateway.openapi_fhir import COMMON_SEARCH, EXAMPLES, JSON_PATCH, MERGE_PATCH
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 from tests.conftest import BASE_URL, TEST_KEYS, involve
 from tests.support.markers import SQLITE_ONLY
 

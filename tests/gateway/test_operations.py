@@ -7,7 +7,7 @@ import json
 
 from fastapi.testclient import TestClient
 
-from gateway.db.engine import make_engine
+from gateway.platform.db.engine import make_engine
 from tests.conftest import involve
 from tests.support.samples import NOTE_TEXT, PATIENT_NAME, VALID_BSNS, patient, service_request
 

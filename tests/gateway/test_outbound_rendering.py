@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters import get_adapter
 from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
-from gateway.db.models import DeliveryAttempt, OutboxMessage
-from gateway.demo import demo_secret
-from gateway.outbox.worker import Worker
-from gateway.settings import Settings
+from gateway.cli.demo_data import demo_secret
+from gateway.delivery.worker import Worker
+from gateway.platform.db.models import DeliveryAttempt, OutboxMessage
+from gateway.platform.settings import Settings
 from tests.conftest import add_test_client, bearer
 from tests.support.samples import service_request, subscription
 from tests.support.webhooks import WebhookReceiver

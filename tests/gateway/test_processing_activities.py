@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from consent import RegisterError
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 
 
 def test_register_is_published(client: TestClient) -> None:

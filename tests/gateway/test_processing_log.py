@@ -25,8 +25,8 @@ from gateway.audit.note import open_checkpoint
 from gateway.audit.pseudonyms import Pseudonymiser
 from gateway.audit.verify import verify_database
 from gateway.audit.witness import checkpoint_now
-from gateway.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
-from gateway.settings import Settings
+from gateway.platform.db.models import ProcessingLogCheckpoint, ProcessingLogEntry
+from gateway.platform.settings import Settings
 from tests.conftest import bearer, involve
 from tests.support.auditlog import tamper, verify
 from tests.support.samples import (

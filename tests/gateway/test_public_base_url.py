@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from gateway.fhir.base_url import origin
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 from tests.conftest import BASE_URL
 from tests.support.samples import subscription
 from tests.support.webhooks import WebhookReceiver

@@ -13,12 +13,12 @@ import time_machine
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from gateway.api.ratelimit.limiter import RateLimits
+from gateway.api.ratelimit.storage import SqlStorage, stored_key
 from gateway.app import create_app
-from gateway.db.engine import DatabaseBusy, make_engine
-from gateway.demo import demo_secret
-from gateway.ratelimit.limiter import RateLimits
-from gateway.ratelimit.storage import SqlStorage, stored_key
-from gateway.settings import Settings
+from gateway.cli.demo_data import demo_secret
+from gateway.platform.db.engine import DatabaseBusy, make_engine
+from gateway.platform.settings import Settings
 from tests.conftest import bearer
 
 GP, TEAM = "demo-huisarts", "demo-wijkteam-noord"

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.organization import Organization
 
-from gateway.demo import DEMO_TEAM_IDENTIFIERS
-from gateway.outbox.worker import Worker
+from gateway.cli.demo_data import DEMO_TEAM_IDENTIFIERS
+from gateway.delivery.worker import Worker
 from gateway.referrals import teams
 from tests.support.samples import AGB, subscription
 from tests.support.webhooks import WebhookReceiver

@@ -16,12 +16,12 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
+from gateway.api.console.auth import _console_user, _csrf_checked
+from gateway.api.openapi import required_scopes
 from gateway.app import create_app
 from gateway.auth.clients import add_client
 from gateway.auth.scopes import SCOPES, SYSTEM_SCOPES
-from gateway.console.auth import _console_user, _csrf_checked
-from gateway.openapi import required_scopes
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 from tests.conftest import BASE_URL, TEST_KEYS
 from tests.support.markers import SQLITE_ONLY
 

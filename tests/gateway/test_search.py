@@ -15,8 +15,8 @@ from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.db.models import ProcessingLogEntry, ServiceRequestRow
 from gateway.fhir.subset import MASKED
+from gateway.platform.db.models import ProcessingLogEntry, ServiceRequestRow
 from gateway.referrals.teams import add_identifiers
 from schemas import AGB_SYSTEM, URA_SYSTEM
 from tests.conftest import BASE_URL, bearer

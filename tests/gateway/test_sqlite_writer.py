@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-import gateway.db.engine as engine_module
-from gateway.db.engine import DatabaseBusy, make_engine, make_sessionmaker
-from gateway.db.migrate import upgrade
-from gateway.error_handlers import database_busy
+import gateway.platform.db.engine as engine_module
+from gateway.api.error_handlers import database_busy
+from gateway.platform.db.engine import DatabaseBusy, make_engine, make_sessionmaker
+from gateway.platform.db.migrate import upgrade
 
 
 @pytest.fixture

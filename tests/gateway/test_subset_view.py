@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consent import minimise
+from gateway.api.processing_activities import load_register
 from gateway.fhir.subset import MASKED, subset_view
-from gateway.processing_activities import load_register
 from tests.support.samples import service_request
 
 REGISTER = load_register()

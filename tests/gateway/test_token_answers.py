@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from gateway.auth import clients
 from gateway.auth.clients import revoke_client
-from gateway.demo import demo_secret
+from gateway.cli.demo_data import demo_secret
 from tests.conftest import OTHER_GP
 
 FORM = {"grant_type": "client_credentials"}

@@ -17,8 +17,8 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from gateway.app import create_app
 from gateway.auth.scopes import TEAM_SCOPES
-from gateway.demo import demo_secret
-from gateway.settings import Settings
+from gateway.cli.demo_data import demo_secret
+from gateway.platform.settings import Settings
 from tests.conftest import BASE_URL, OTHER_GP, add_test_client, bearer, row_counts
 from tests.gateway.test_tasks_api import _referral_task
 from tests.support.flows import born, post_consent, resident

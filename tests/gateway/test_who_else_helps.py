@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.api.fhir.who_else_helps import CLIENT_SYSTEM, TEAM_SYSTEM
 from gateway.auth.scopes import SCOPE_WHO_ELSE_HELPS, TEAM_SCOPES
-from gateway.db.models import Involvement, PersonMerge, ProcessingLogEntry
-from gateway.db.types import utcnow
-from gateway.demo import demo_secret
-from gateway.errors import Unprocessable
-from gateway.fhir.who_else_helps import CLIENT_SYSTEM, TEAM_SYSTEM
+from gateway.cli.demo_data import demo_secret
 from gateway.involvements.service import close_involvement, open_involvement
+from gateway.platform.db.models import Involvement, PersonMerge, ProcessingLogEntry
+from gateway.platform.db.types import utcnow
+from gateway.platform.errors import Unprocessable
 from schemas.household import MEMBER_ROLE_EXTENSION
 from tests.conftest import add_test_client, bearer, involve, row_counts
 from tests.support.samples import VALID_BSNS, consent_resource, patient

@@ -11,8 +11,8 @@ import pytest
 
 from gateway.app import create_app
 from gateway.auth.token_exchange import exchange_form
-from gateway.demo import DEMO_ACTORS, demo_secret
-from gateway.settings import Settings
+from gateway.cli.demo_data import DEMO_ACTORS, demo_secret
+from gateway.platform.settings import Settings
 from tests.support.server import LiveServer, free_port
 
 

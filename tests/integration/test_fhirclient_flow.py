@@ -12,8 +12,8 @@ from fhirclient.models.servicerequest import ServiceRequest
 from fhirclient.models.subscription import Subscription
 from fhirclient.models.task import Task
 
-from gateway.outbox.worker import Worker
-from gateway.settings import Settings
+from gateway.delivery.worker import Worker
+from gateway.platform.settings import Settings
 from tests.integration.conftest import token_for
 from tests.support.samples import REFERRAL_SYSTEM, service_request, subscription
 from tests.support.server import LiveServer

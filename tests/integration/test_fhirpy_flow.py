@@ -9,8 +9,8 @@ import pytest
 from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import OperationOutcome
 
-from gateway.outbox.worker import Worker
-from gateway.settings import Settings
+from gateway.delivery.worker import Worker
+from gateway.platform.settings import Settings
 from tests.integration.conftest import token_for
 from tests.support.samples import REFERRAL_SYSTEM, service_request, subscription
 from tests.support.server import LiveServer

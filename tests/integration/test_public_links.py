@@ -13,7 +13,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.cli import proxy_options
-from gateway.settings import Settings
+from gateway.platform.settings import Settings
 from tests.integration.conftest import token_for
 from tests.support.samples import subscription
 from tests.support.server import LiveServer, free_port

@@ -12,9 +12,9 @@ import pytest
 from fhirpy import SyncFHIRClient
 
 from gateway.auth.clients import webhook_secret
-from gateway.db.types import utcnow
-from gateway.outbox.worker import Worker
-from gateway.settings import Settings
+from gateway.delivery.worker import Worker
+from gateway.platform.db.types import utcnow
+from gateway.platform.settings import Settings
 from tests.integration.conftest import token_for
 from tests.support.samples import service_request, subscription
 from tests.support.server import LiveServer

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.officers import ROLE_PRIVACY_OFFICER, add_officer
+from gateway.console.officers import ROLE_PRIVACY_OFFICER, add_officer
 from tests.conftest import bearer
 from tests.support.samples import VALID_BSNS, service_request, subscription
 

@@ -1,0 +1,47 @@
+"""``POST /adapters/{name}/messages``: a connected system's own messages, over HTTP, one route
+per enabled adapter that asks for one, each behind that system's scope (``adapter/{name}.write``).
+The route takes the request apart and hands the body to the pipeline; the answer is the
+message's outcome as JSON (201 applied, 200 a replay of a message id seen before).
+
+No ``from __future__ import annotations``: the route's parameter types are local to
+``router_for`` and FastAPI must see them evaluated."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from adapters import Adapter
+from gateway.api.runtime import DbSession, RuntimeDep, require_scope
+from gateway.auth.bearer import Caller
+from gateway.auth.scopes import adapter_scope
+from gateway.fhir.common import RawBody
+from gateway.pipeline.messages import receive_message
+from gateway.platform.fhir_json import require_media_type
+from gateway.platform.unit_of_work import UnitOfWorkRoute
+
+
+def router_for(adapter: Adapter) -> APIRouter:
+    """The message endpoint of one system."""
+    name = adapter.descriptor.name
+    router = APIRouter(prefix=f"/adapters/{name}", tags=["Adapters"],
+                       route_class=UnitOfWorkRoute)
+    Sender = Annotated[Caller, Depends(require_scope(adapter_scope(name)))]
+
+    @router.post("/messages", status_code=201, response_class=JSONResponse,
+                 summary=f"Send a {name} message",
+                 description=f"{adapter.descriptor.description} Message kinds: "
+                             f"{', '.join(sorted(adapter.descriptor.inbound))}. A message "
+                             "id sent before answers as it did then (200) and changes nothing. "
+                             "See docs/adapters.md.",
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     adapter.descriptor.media_type: {"schema": {"type": "object"}}}}})
+    def receive(request: Request, body: RawBody, caller: Sender, session: DbSession,
+                runtime: RuntimeDep) -> JSONResponse:
+        require_media_type(request, frozenset({adapter.descriptor.media_type}))
+        answer = receive_message(session, caller, adapter, body,
+                                 runtime.settings.max_json_depth, runtime.metrics)
+        return JSONResponse(answer.outcome, status_code=answer.status_code)
+
+    receive.__name__ = f"receive_{name.replace('-', '_')}_message"
+    return router

@@ -1,0 +1,1 @@
+"""The FHIR REST API: one module per resource type."""
