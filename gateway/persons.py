@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from adapters.fhir_validation import validate_resource
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.consents import repository
 from gateway.fhir.render import fhir_identifier
 from gateway.households.representation import organization_of, representation_of
+from gateway.identity.repository import person_by_bsn, person_by_reference
 from gateway.involvements.access import require_involved
 from gateway.platform.db.models import Person, RelatedPersonRow
 from gateway.platform.errors import Conflict, Unprocessable
@@ -36,7 +36,7 @@ def register_patient(session: Session, caller: Caller, document: dict[str, Any])
     if patient.birthDate is None or not isinstance(patient.birthDate, date):
         raise Unprocessable("give the full birth date (YYYY-MM-DD)",
                             expression="Patient.birthDate")
-    person = require_involved(session, caller, repository.person_by_bsn(session, bsn),
+    person = require_involved(session, caller, person_by_bsn(session, bsn),
                               audit.subject_identifier(bsn), "person.refused")
     if person.birth_date not in (None, patient.birthDate):
         raise Conflict("the gateway knows this person with another birth date",
@@ -137,7 +137,7 @@ def involved_patient(session: Session, caller: Caller, reference: Any, expr: str
     elif reference is not None and reference.identifier is not None \
             and reference.identifier.system in BSN_SYSTEMS and reference.identifier.value:
         subject = audit.subject_identifier(reference.identifier.value)
-        person = repository.person_by_bsn(session, reference.identifier.value)
+        person = person_by_bsn(session, reference.identifier.value)
     else:
         raise Unprocessable("reference the person as 'Patient/{id}' or by BSN identifier",
                             expression=expr)
@@ -150,17 +150,8 @@ def involved_person(session: Session, caller: Caller, patient: str, action: str)
     if not patient.startswith(PATIENT_PREFIX) and not is_valid_bsn(patient):
         raise Unprocessable("give 'Patient/{id}' or a valid BSN", expression="patient")
     subject = audit.subject_identifier(patient) if is_valid_bsn(patient) else None
-    return require_involved(session, caller, repository.person_by_reference(session, patient),
+    return require_involved(session, caller, person_by_reference(session, patient),
                             subject, action)
-
-
-def known_person(session: Session, patient: str) -> Person:
-    """``Patient/{id}`` or a BSN -> the person, for operators and administrators (who may
-    ask about anyone); an unknown one is 422 naming ``patient``."""
-    if (person := repository.person_by_reference(session, patient)) is None:
-        raise Unprocessable("unknown person: give 'Patient/{id}' or the BSN of a person the "
-                            "gateway knows", expression="patient")
-    return person
 
 
 def _bsn(identifiers: list[Any], expr: str) -> str:

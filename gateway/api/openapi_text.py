@@ -64,7 +64,8 @@ INTERACTIONS = {  # (method, shape of the path after the type) -> summary templa
     ("delete", "{}"): "Delete a {t}", ("get", "_history"): "History of all {t} resources",
     ("get", "{}/_history"): "History of a {t}", ("get", "{}/_history/{}"): "Read a {t} version",
 }
-# Every operation takes these (gateway/platform/request_context.py); an ill-formed value is replaced.
+# Every operation takes these (gateway/platform/request_context.py); an ill-formed value is
+# replaced.
 TRACING: dict[str, dict[str, Any]] = {
     "XRequestId": {"name": "X-Request-Id", "in": "header", "required": False,
                    "description": "Your id for this request, echoed on the response and "

@@ -29,7 +29,7 @@ def consent_explain(
     from consent import DecisionError, Recipient
     from gateway.audit.log import CONTEXT
     from gateway.consents.decisions import decide_for, decision_json
-    from gateway.persons import known_person
+    from gateway.identity.repository import known_person
     from gateway.platform.errors import GatewayError
     from schemas import is_valid_bsn
 

@@ -20,7 +20,6 @@ from consent import (
 from gateway.auth.bearer import Caller
 from gateway.identity.merges import merge_set
 from gateway.platform.db.models import ConsentRow, Person, RelatedPersonRow
-from schemas import is_valid_bsn
 
 _C, _P, _R = ConsentRow.__table__.c, Person.__table__.c, RelatedPersonRow.__table__.c
 _RESIDENT = merge_set(bindparam("person_id"))  # every person id the resident is
@@ -118,17 +117,6 @@ def submitted_before(session: Session, caller: Caller, content_hash: str) -> Con
         if current is not None and current.active:
             return current
     return None
-
-
-def person_by_bsn(session: Session, bsn: str) -> Person | None:
-    return session.scalar(select(Person).where(Person.bsn == bsn))
-
-
-def person_by_reference(session: Session, patient: str) -> Person | None:
-    """``Patient/{id}`` or a valid BSN -> the person the gateway knows, else None."""
-    if patient.startswith("Patient/"):
-        return session.get(Person, patient.removeprefix("Patient/"))
-    return person_by_bsn(session, patient) if is_valid_bsn(patient) else None
 
 
 def related_person(session: Session, related_id: str) -> RelatedPersonRow | None:

@@ -33,7 +33,6 @@ from gateway.consents.fhir import (
     parse_consent,
     recorded_by,
 )
-from gateway.disclosure.service import release_withheld
 from gateway.fhir.common import check_if_match
 from gateway.involvements.access import require_involved_with
 from gateway.persons import (
@@ -70,8 +69,6 @@ def record_consent(session: Session, caller: Caller, register: Register,
     representatives = representatives_now(session, person.id)
     row = _insert(session, caller, register, submission, person, person.birth_date, grantors,
                   performers, content_hash, "Consent", representatives)
-    if row.verdict == "permit":
-        release_withheld(session, register, person.id, row.activity_id)
     return row, True
 
 
@@ -99,8 +96,6 @@ def record_referral_consent(session: Session, caller: Caller, register: Register
     row = _insert(session, caller, register, submission, person, born, grantors, performers,
                   _content_hash(document), base, team_id=referral.team_id,
                   referral_sender=caller.client_id)
-    if row.verdict == "permit":  # this sender's earlier referrals that waited for it
-        release_withheld(session, register, person.id, row.activity_id, sender=caller.client_id)
     return row
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.audit import log as audit
 from gateway.audit.log import AuditContext
 from gateway.audit.verify import Verification, record_verification, verify_database
-from gateway.consents.repository import person_by_bsn
 from gateway.identity.merges import person_ids
+from gateway.identity.repository import person_by_bsn
 from gateway.oversight.queries import resident
 from gateway.platform.db.models import (
     ConsentRow,

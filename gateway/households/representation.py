@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from consent import Representative
 from consent.records import age_on
 from consent.representation import AUTHORITY_KINDS, REPRESENTATION_KINDS, RepresentationKind
-from gateway.consents.repository import person_by_bsn
 from gateway.households import repository
+from gateway.identity.repository import person_by_bsn
 from gateway.platform.db.models import Person
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Unprocessable

@@ -6,7 +6,24 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from gateway.platform.db.models import IdentityReview, Person, PersonIdentifier
-from schemas import Identifier
+from gateway.platform.errors import Unprocessable
+from schemas import Identifier, is_valid_bsn
+
+
+def person_by_reference(session: Session, patient: str) -> Person | None:
+    """``Patient/{id}`` or a valid BSN -> the person the gateway knows, else None."""
+    if patient.startswith("Patient/"):
+        return session.get(Person, patient.removeprefix("Patient/"))
+    return person_by_bsn(session, patient) if is_valid_bsn(patient) else None
+
+
+def known_person(session: Session, patient: str) -> Person:
+    """``Patient/{id}`` or a BSN -> the person, for operators and administrators (who may
+    ask about anyone); an unknown one is 422 naming ``patient``."""
+    if (person := person_by_reference(session, patient)) is None:
+        raise Unprocessable("unknown person: give 'Patient/{id}' or the BSN of a person the "
+                            "gateway knows", expression="patient")
+    return person
 
 
 def open_reviews_with_bsn(session: Session, limit: int) -> list[tuple[IdentityReview, str | None]]:

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.consents.repository import person_by_reference
+from gateway.identity.repository import known_person, person_by_reference
 from gateway.involvements import repository
-from gateway.persons import known_person
 from gateway.platform.db.models import Involvement, OAuthClient, Organization, Person, new_id
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, NotFound, Unprocessable

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from gateway.audit.leaves import leaves
 from gateway.audit.log import AuditContext
 from gateway.audit.merkle import Tree
-from gateway.consents.repository import person_by_bsn
 from gateway.identity.merges import person_ids
+from gateway.identity.repository import person_by_bsn
 from gateway.oversight.queries import resident
 from gateway.platform.db.models import ConsentRow, ProcessingLogCheckpoint, ProcessingLogEntry
 

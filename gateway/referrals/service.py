@@ -16,7 +16,12 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.auth.clients import organization_of
 from gateway.consents.service import check_referral_consent, record_referral_consent
-from gateway.disclosure.service import REASON_IDENTITY_CONFLICT, disclose, release_reviewed
+from gateway.disclosure.service import (
+    REASON_IDENTITY_CONFLICT,
+    disclose,
+    release_reviewed,
+    release_withheld,
+)
 from gateway.fhir.render import render_task
 from gateway.fhir.resource_versions import keep
 from gateway.identity.matching import identify
@@ -194,8 +199,17 @@ def _link_subject(session: Session, caller: Caller, register: Register, referral
     register_referral(session, sender=caller.organization, team_id=row.team_id,
                       person_id=row.person_id, referral_id=row.id, client_id=caller.client_id)
     if referral.consent_index is not None:
-        record_referral_consent(session, caller, register, referral, row.person_id,
-                                referral.subject.birth_date)
+        _record_consent(session, caller, register, referral, row.person_id,
+                        referral.subject.birth_date)
+
+
+def _record_consent(session: Session, caller: Caller, register: Register, referral: Referral,
+                    person_id: str, born: date | None) -> None:
+    """The consent a referral carries, recorded; a permit releases this sender's earlier
+    referrals that waited for it."""
+    row = record_referral_consent(session, caller, register, referral, person_id, born)
+    if row.verdict == "permit":
+        release_withheld(session, register, person_id, row.activity_id, sender=caller.client_id)
 
 
 def settle_identity(session: Session, register: Register, review: IdentityReview) -> dict[str, Any]:
@@ -218,8 +232,8 @@ def settle_identity(session: Session, register: Register, review: IdentityReview
     if referral.consent_index is not None:
         try:
             with session.begin_nested():
-                record_referral_consent(session, sender, register, referral, row.person_id,
-                                        _birth_date(session, row.person_id))
+                _record_consent(session, sender, register, referral, row.person_id,
+                                _birth_date(session, row.person_id))
             outcome["consent"] = "recorded"
         except GatewayError as error:
             outcome["consent"] = f"not recorded: {error.message}"

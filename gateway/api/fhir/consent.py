@@ -12,7 +12,7 @@ from gateway.api.runtime import DbSession, RuntimeDep
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents import repository
-from gateway.consents.service import record_consent, render_consent, revoke_consent
+from gateway.consents.service import render_consent, revoke_consent
 from gateway.fhir import history
 from gateway.fhir.common import RawBody, if_match, versioned
 from gateway.fhir.prefer import written
@@ -26,6 +26,7 @@ from gateway.fhir.search import (
 from gateway.involvements.access import require_involved_with
 from gateway.involvements.repository import involved_in
 from gateway.persons import involved_person
+from gateway.pipeline.consent import receive_consent
 from gateway.platform.db.models import ConsentRow
 from gateway.platform.errors import BadRequest, NotFound
 from gateway.platform.fhir_json import (
@@ -51,7 +52,7 @@ def create_consent(request: Request, body: RawBody, caller: ConsentWrite, sessio
     body again answers 200 with the consent it created."""
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
-    row, created = record_consent(session, caller, runtime.register, document)
+    row, created = receive_consent(session, caller, runtime.register, document)
     return written(request, render_consent(row), row.version, 201 if created else 200,
                    history.version_url(request, "Consent", row.consent_id, row.version))
 

@@ -50,7 +50,8 @@ class RateLimits:
         self.storage = SqlStorage(engine)
         self.limiter = FixedWindowRateLimiter(self.storage)
         self.limits = Limits.from_settings(settings)
-        self.inline = settings.is_sqlite  # where to run the counting: see gateway.platform.unit_of_work
+        # where to run the counting: see gateway.platform.unit_of_work
+        self.inline = settings.is_sqlite
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> int | None:
         """Count one request; ``None`` if it is within the limit, else the seconds until the

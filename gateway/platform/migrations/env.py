@@ -1,4 +1,5 @@
-"""Alembic environment: the URL comes from the caller (``gateway.platform.db.migrate``), never a file."""
+"""Alembic environment: the URL comes from the caller (``gateway.platform.db.migrate``), never a
+file."""
 
 from __future__ import annotations
 
