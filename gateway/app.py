@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 import adapters
@@ -26,6 +26,7 @@ from gateway.api import identity as identity_routes
 from gateway.api import involvements as involvement_routes
 from gateway.api.console import routes as console_routes
 from gateway.api.console.auth import session_options
+from gateway.api.control_characters import refuse_control_characters
 from gateway.api.fhir import (
     audit_event,
     consent,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
         # no 307 to the path without its slash: Starlette builds it from the Host header, which
         # must never reach a link (and behind a proxy it named http://)
         redirect_slashes=False,
+        dependencies=[Depends(refuse_control_characters)],
     )
     openapi.install(app)  # the document, post-processed in one place
     # innermost: FHIR answers in the negotiated format (errors too), JSON untouched

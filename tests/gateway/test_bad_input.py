@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from hypothesis import HealthCheck, given, settings
@@ -161,6 +163,36 @@ def test_bad_search_parameters_are_400(query: str, client: TestClient, gp: dict)
     response = client.get(f"/fhir/ServiceRequest?{query}", headers=gp)
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"]
+
+
+def _get_paths_with_parameters(client: TestClient) -> list[str]:
+    return sorted({route.path for route in iter_route_contexts(client.app.routes)
+                   if "GET" in (route.methods or ()) and "{" in route.path})
+
+
+def test_a_nul_in_any_path_parameter_is_a_400_naming_it(client: TestClient, gp: dict) -> None:
+    """PostgreSQL refuses a NUL in text: every GET route with a path parameter, on both
+    databases, answers 400 before a query runs (the GP's token passes the scope checks of
+    the FHIR routes; the others refuse earlier or the same)."""
+    paths = _get_paths_with_parameters(client)
+    assert len(paths) > 15
+    for path in paths:
+        url = re.sub(r"\{[^}]+\}", "a%00b", path)
+        response = client.get(url, headers=gp)
+        assert response.status_code < 500, (path, response.text)
+        if response.status_code == 400:
+            assert "control character" in response.text, (path, response.text)
+    response = client.get("/fhir/Patient/a%00b", headers=gp)
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["patient_id"]
+
+
+@pytest.mark.parametrize("query", ["identifier=a%00", "status=%01", "x%00=1"])
+def test_a_control_character_in_a_query_is_a_400(query: str, client: TestClient,
+                                                 gp: dict) -> None:
+    response = client.get(f"/fhir/ServiceRequest?{query}", headers=gp)
+    assert response.status_code == 400
+    assert "control character" in response.json()["issue"][0]["diagnostics"]
 
 
 def test_unknown_route_is_a_404_operation_outcome(client: TestClient) -> None:
