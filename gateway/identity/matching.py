@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.identity import repository
@@ -40,7 +41,7 @@ class Identified:
 
 
 def identify(session: Session, claim: PersonClaim, *, client_id: str,
-             source_ref: str) -> Identified:
+             source_ref: str, retried: bool = False) -> Identified:
     """The person ``claim`` names, created when unknown.
 
     A BSN decides; without a match on it, the sender's local identifier (a person found that
@@ -48,24 +49,24 @@ def identify(session: Session, claim: PersonClaim, *, client_id: str,
     person, so they are found by it next time. A birth date fills an unknown one and never
     replaces a known one: the caller compares and queues a conflict if they differ. A claim
     whose BSN and local identifier name two different known persons links the BSN's one and
-    queues the pair for review."""
+    queues the pair for review.
+
+    Two requests naming one new person at once (PostgreSQL): the writes go in a savepoint,
+    and the one that loses the race on the BSN or the local identifier rolls back to it and
+    reads again, finding the winner's person (committed by then), instead of failing."""
     person = repository.person_by_bsn(session, claim.bsn) if claim.bsn else None
     owner = repository.person_by_local(session, claim.local) if claim.local else None
-    if person is None and owner is not None and (claim.bsn is None or owner.bsn is None):
-        person = owner
-        person.bsn = person.bsn or claim.bsn
-    created = person is None
-    if person is None:
-        person = Person(bsn=claim.bsn, birth_date=claim.birth_date)
-        session.add(person)
-        session.flush()
-    if claim.local is not None and owner is None:
-        session.add(PersonIdentifier(person_id=person.id, system=claim.local.system,
-                                     value=claim.local.value))
-    person.birth_date = person.birth_date or claim.birth_date
+    created = person is None and (owner is None or (claim.bsn is not None
+                                                   and owner.bsn is not None))
     key = match_key(claim)
-    person.match_key = person.match_key or key
-    session.flush()
+    try:
+        with session.begin_nested():
+            person = _stored(session, claim, person, owner, key)
+    except IntegrityError:
+        if retried:
+            raise
+        return identify(session, claim, client_id=client_id, source_ref=source_ref,
+                        retried=True)
     if owner is not None and owner.id != person.id:  # the BSN's person and the local id's
         candidates = [] if repository.pair_in_review(session, person.id, owner.id) \
             else [owner.id]
@@ -75,6 +76,26 @@ def identify(session: Session, claim: PersonClaim, *, client_id: str,
                                     source_ref=source_ref, client_id=client_id)
                for candidate in candidates]
     return Identified(person, created, reviews[0].id if reviews else None)
+
+
+def _stored(session: Session, claim: PersonClaim, person: Person | None,
+            owner: Person | None, key: str | None) -> Person:
+    """The person found (or a new one) with what the claim adds: the BSN for one found by
+    the local identifier, an unknown local identifier, a birth date, the match key."""
+    if person is None and owner is not None and (claim.bsn is None or owner.bsn is None):
+        person = owner
+        person.bsn = person.bsn or claim.bsn
+    if person is None:
+        person = Person(bsn=claim.bsn, birth_date=claim.birth_date)
+        session.add(person)
+        session.flush()
+    if claim.local is not None and owner is None:
+        session.add(PersonIdentifier(person_id=person.id, system=claim.local.system,
+                                     value=claim.local.value))
+    person.birth_date = person.birth_date or claim.birth_date
+    person.match_key = person.match_key or key
+    session.flush()
+    return person
 
 
 def name_key(family_name: str | None, given_name: str | None) -> str | None:
