@@ -136,6 +136,12 @@ def entries_query(where: EntryFilter) -> Select[tuple[ProcessingLogEntry]]:
     return query
 
 
+def entries_about(pseudonyms: tuple[str, ...]) -> Select[tuple[ProcessingLogEntry]]:
+    """The entries about a data subject (any of their pseudonyms), in no order; none for
+    no pseudonym."""
+    return select(ProcessingLogEntry).where(ProcessingLogEntry.subject.in_(pseudonyms))
+
+
 def search(session: Session, where: EntryFilter, count: int,
            offset: int) -> tuple[list[ProcessingLogEntry], int]:
     return page(session, entries_query(where), count, offset)

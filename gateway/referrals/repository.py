@@ -5,20 +5,46 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
+from adapters.bindings import REQUIRED
 from gateway.auth.bearer import Caller
+from gateway.fhir.search import code_clause, token_clause
 from gateway.platform.db.models import Organization, ServiceRequestRow, TaskRow, new_id
 from schemas import Identifier
 
 Row = TypeVar("Row", ServiceRequestRow, TaskRow)
+TASK_STATUS_SYSTEM = "http://hl7.org/fhir/task-status"
+TASK_STATUSES = REQUIRED[("Task", "status")]
 
 
 def visible_to(caller: Caller, model: type[Row]) -> ColumnElement[bool]:
     own = model.client_id == caller.client_id
     team = model.team_id == caller.team_id if caller.team_id else false()
     return or_(own, team)
+
+
+def tasks_found(caller: Caller, *, focus: list[str] | None, status: str | None
+                ) -> Select[tuple[TaskRow]]:
+    """A Task search among the caller's: by referral ids, and a ``status`` token value."""
+    query = select(TaskRow).where(visible_to(caller, TaskRow))
+    if focus is not None:
+        query = query.where(TaskRow.service_request_id.in_(focus))
+    if status is not None:
+        query = query.where(code_clause(status, "status", TASK_STATUS_SYSTEM, TaskRow.status,
+                                        TASK_STATUSES))
+    return query
+
+
+def referrals_found(caller: Caller, *, identifier: str | None
+                    ) -> Select[tuple[ServiceRequestRow]]:
+    """A ServiceRequest search among the caller's: by an ``identifier`` token value."""
+    query = select(ServiceRequestRow).where(visible_to(caller, ServiceRequestRow))
+    if identifier is not None:
+        query = query.where(token_clause(identifier, ServiceRequestRow.identifier_system,
+                                         ServiceRequestRow.identifier_value))
+    return query
 
 
 def get_visible(session: Session, model: type[Row], row_id: str, caller: Caller) -> Row | None:

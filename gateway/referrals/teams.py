@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.platform.db.models import Organization, TeamIdentifier
-from schemas import parse_identifier_token
+from gateway.platform.fhir_json import split_token
+from schemas import IDENTIFIER_KINDS, kind_of_system, parse_identifier_token
 
 TEAM_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 TEAM_IDENTIFIER_KINDS = ("agb", "ura")  # an organisation's identifiers; UZI names a person
@@ -82,3 +83,23 @@ def identifiers_of(session: Session, team_ids: list[str]) -> dict[str, list[str]
         found[team_id].append(token)
     return found
 
+
+def teams_found(identifier: str | None) -> Select[tuple[Organization]]:
+    """All teams, or those with an ``identifier`` token value (see :func:`_with_identifier`)."""
+    query = select(Organization)
+    return query if identifier is None else query.where(_with_identifier(identifier))
+
+
+def _with_identifier(value: str) -> ColumnElement[bool]:
+    """Token values (comma for OR) against the stored ``ura:12345678``: an AGB or URA system
+    (http or OID form) names its kind, ``system|`` any value of it; no system, any kind;
+    another system matches nothing."""
+    clauses = []
+    for system, code in map(split_token, value.split(",")):
+        kinds = [IDENTIFIER_KINDS[k] for k in TEAM_IDENTIFIER_KINDS] if system is None \
+            else [kind] if (kind := kind_of_system(system)) else []
+        column = TeamIdentifier.identifier
+        clauses += [column == f"{k.prefix}:{code}" if code else column.startswith(f"{k.prefix}:")
+                    for k in kinds]
+    return Organization.id.in_(select(TeamIdentifier.organization_id).where(or_(false(),
+                                                                              *clauses)))

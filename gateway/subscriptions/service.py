@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir.resources.R4B.subscription import Subscription
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from adapters.fhir_validation import validate_resource
@@ -143,6 +144,12 @@ def _headers(lines: list[str]) -> dict[str, str]:
         seen.add(name.lower())
         parsed[name] = value
     return parsed
+
+
+def subscriptions_of(caller: Caller) -> Select[tuple[SubscriptionRow]]:
+    """The caller's subscriptions that are not deleted ('off' ones too)."""
+    return select(SubscriptionRow).where(SubscriptionRow.client_id == caller.client_id,
+                                         SubscriptionRow.deleted_at.is_(None))
 
 
 def render_subscription(row: SubscriptionRow, headers_masked: bool = False) -> dict[str, Any]:

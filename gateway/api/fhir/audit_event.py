@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import false
 
 from gateway.api.officer import Officer
 from gateway.api.runtime import DbSession, RuntimeDep
 from gateway.audit import log as audit
 from gateway.fhir.search import SearchSpec, bundle_response, parse_search
-from gateway.oversight.queries import EntryFilter, entries_query
+from gateway.oversight.queries import entries_about
 from gateway.platform.db.models import ProcessingLogEntry
 from gateway.platform.errors import BadRequest
 from gateway.platform.fhir_json import FhirResponse, split_token
@@ -38,10 +37,9 @@ def search_audit_events(request: Request, caller: Officer, session: DbSession,
         raise BadRequest("patient is the person's BSN (optionally with the BSN system)",
                          expression="patient")
     identifier = audit.subject_identifier(bsn)
-    where = EntryFilter(pseudonyms=tuple(runtime.audit.pseudonymiser.every_pseudonym(identifier)))
-    query = entries_query(where).order_by(None)
-    if system not in (None, *BSN_SYSTEMS):  # a token of another system matches nothing
-        query = query.where(false())
+    known = system in (None, *BSN_SYSTEMS)  # a token of another system matches nothing
+    query = entries_about(tuple(runtime.audit.pseudonymiser.every_pseudonym(identifier))
+                          if known else ())
     rows, total = search_params.rows(session, query, ProcessingLogEntry.seq.desc())
     audit.record(session, kind="read", action="audit.fhir_export", actor_id=caller.client_id,
                  subject=identifier)

@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import ColumnElement, false, or_, select
 
 from gateway.api.callers import OrganizationRead
 from gateway.api.runtime import DbSession
 from gateway.fhir.render import fhir_identifier
 from gateway.fhir.search import SearchSpec, bundle_response, parse_search
-from gateway.platform.db.models import Organization, TeamIdentifier
+from gateway.platform.db.models import Organization
 from gateway.platform.errors import NotFound
-from gateway.platform.fhir_json import FhirResponse, split_token
+from gateway.platform.fhir_json import FhirResponse
 from gateway.platform.unit_of_work import UnitOfWorkRoute
-from gateway.referrals.teams import TEAM_IDENTIFIER_KINDS, identifiers_of
-from schemas import IDENTIFIER_KINDS, kind_of_system
+from gateway.referrals.teams import identifiers_of, teams_found
 
 router = APIRouter(prefix="/fhir", tags=["Organization"], route_class=UnitOfWorkRoute)
 SEARCH = SearchSpec("Organization", frozenset({"identifier"}))
@@ -45,25 +43,8 @@ def list_organizations(request: Request, caller: OrganizationRead,
     """All teams, or those with an ``identifier`` (the AGB or URA of the team's
     organisation, e.g. ``http://fhir.nl/fhir/NamingSystem/ura|12345678``)."""
     search = parse_search(request, SEARCH)
-    query = select(Organization)
-    if "identifier" in search.params:
-        query = query.where(_with_identifier(search.params["identifier"]))
+    query = teams_found(search.params.get("identifier"))
     rows, total = search.rows(session, query, Organization.id)
     identifiers = identifiers_of(session, [r.id for r in rows])
     return bundle_response(request, search,
                            [render_organization(r, identifiers[r.id]) for r in rows], total)
-
-
-def _with_identifier(value: str) -> ColumnElement[bool]:
-    """Token values (comma for OR) against the stored ``ura:12345678``: an AGB or URA system
-    (http or OID form) names its kind, ``system|`` any value of it; no system, any kind;
-    another system matches nothing."""
-    clauses = []
-    for system, code in map(split_token, value.split(",")):
-        kinds = [IDENTIFIER_KINDS[k] for k in TEAM_IDENTIFIER_KINDS] if system is None \
-            else [kind] if (kind := kind_of_system(system)) else []
-        column = TeamIdentifier.identifier
-        clauses += [column == f"{k.prefix}:{code}" if code else column.startswith(f"{k.prefix}:")
-                    for k in kinds]
-    return Organization.id.in_(select(TeamIdentifier.organization_id).where(or_(false(),
-                                                                              *clauses)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 
 from gateway.api.callers import ServiceRequestRead, ServiceRequestWrite
 from gateway.api.runtime import DbSession, Runtime, RuntimeDep
@@ -14,7 +13,7 @@ from gateway.fhir.common import RawBody, versioned
 from gateway.fhir.prefer import written
 from gateway.fhir.render import render_service_request
 from gateway.fhir.resource_versions import kept
-from gateway.fhir.search import SearchSpec, bundle_response, parse_search, token_clause
+from gateway.fhir.search import SearchSpec, bundle_response, parse_search
 from gateway.pipeline import receive_referral
 from gateway.platform.db.models import ServiceRequestRow
 from gateway.platform.errors import NotFound
@@ -88,11 +87,7 @@ def search_service_requests(request: Request, caller: ServiceRequestRead, sessio
     """By ``identifier`` (token), ``_lastUpdated``; ``_revinclude=Task:focus`` adds the
     referrals' Tasks as the caller reads them."""
     search = parse_search(request, SEARCH)
-    query = select(ServiceRequestRow).where(repository.visible_to(caller, ServiceRequestRow))
-    if "identifier" in search.params:
-        query = query.where(token_clause(search.params["identifier"],
-                                         ServiceRequestRow.identifier_system,
-                                         ServiceRequestRow.identifier_value))
+    query = repository.referrals_found(caller, identifier=search.params.get("identifier"))
     rows, total = search.rows(session, query, ServiceRequestRow.created_at, ServiceRequestRow.id)
     tasks = repository.tasks_of(session, caller, [r.id for r in rows]) if search.revinclude else []
     return bundle_response(request, search,

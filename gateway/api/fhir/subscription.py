@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 
 from gateway.api.callers import SubscriptionRead, SubscriptionWrite
 from gateway.api.runtime import DbSession, RuntimeDep
@@ -106,8 +105,7 @@ def _versions(session: DbSession, caller: Caller,
 def list_subscriptions(request: Request, caller: SubscriptionRead, session: DbSession,
                        runtime: RuntimeDep) -> FhirResponse:
     search = parse_search(request, SEARCH)
-    query = select(SubscriptionRow).where(SubscriptionRow.client_id == caller.client_id,
-                                          SubscriptionRow.deleted_at.is_(None))  # 'off' too
+    query = subscriptions.subscriptions_of(caller)
     rows, total = search.rows(session, query, SubscriptionRow.created_at, SubscriptionRow.id)
     return bundle_response(request, search, [render_subscription(r) for r in rows], total)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fhir.resources.R4B.task import Task
-from sqlalchemy import select
 
-from adapters.bindings import REQUIRED
 from adapters.fhir_validation import validate_resource
 from gateway.api.callers import TaskRead, TaskWrite
 from gateway.api.runtime import DbSession, Runtime, RuntimeDep
@@ -20,7 +18,6 @@ from gateway.fhir.resource_versions import kept
 from gateway.fhir.search import (
     SearchSpec,
     bundle_response,
-    code_clause,
     parse_search,
     reference_ids,
 )
@@ -41,8 +38,6 @@ from gateway.referrals.service import update_task
 router = APIRouter(prefix="/fhir", tags=["Task"], route_class=UnitOfWorkRoute)
 SEARCH = SearchSpec("Task", frozenset({"focus", "status"}), TaskRow.updated_at,
                     include=frozenset({"Task:focus", "Task:focus:ServiceRequest"}))
-TASK_STATUS_SYSTEM = "http://hl7.org/fhir/task-status"
-TASK_STATUSES = REQUIRED[("Task", "status")]
 
 
 def _task_or_404(session: DbSession, task_id: str, caller: Caller) -> TaskRow:
@@ -96,13 +91,11 @@ def search_tasks(request: Request, caller: TaskRead, session: DbSession,
     """By ``focus`` (the referral), ``status``, ``_lastUpdated``; ``_include=Task:focus`` adds
     the referrals, each decided, minimised and logged as a read of it."""
     search = parse_search(request, SEARCH)
-    query = select(TaskRow).where(repository.visible_to(caller, TaskRow))
-    if "focus" in search.params:
-        query = query.where(TaskRow.service_request_id.in_(
-            reference_ids(request, "focus", search.params["focus"], "ServiceRequest")))
-    if "status" in search.params:
-        query = query.where(code_clause(search.params["status"], "status", TASK_STATUS_SYSTEM,
-                                        TaskRow.status, TASK_STATUSES))
+    focus = search.params.get("focus")
+    query = repository.tasks_found(
+        caller, status=search.params.get("status"),
+        focus=None if focus is None else reference_ids(request, "focus", focus,
+                                                       "ServiceRequest"))
     rows, total = search.rows(session, query, TaskRow.created_at, TaskRow.id)
     focus = repository.visible_by_ids(session, ServiceRequestRow,
                                       [r.service_request_id for r in rows], caller) \
