@@ -6,8 +6,9 @@ The same-household rule ("one home, one household"), in order (docs/households.m
 1. same source id: a household id (``Group.identifier``) the gateway holds is that household;
 2. same adults: else, if the registration's current adult members (parent, partner) are all
    current adult members of exactly one household, it is that household;
-3. ambiguous: if they are together in more than one, never a guess: a new household, and an
-   identity review (fact ``household``) per candidate;
+3. ambiguous: if they are together in more than one, or in one the registering system may
+   not see (it neither registered it nor helps a member), never a guess: a new household,
+   and an identity review (fact ``household``) per candidate;
 4. else a new household.
 
 Joining a household adds the registration's ids and new members to it; a membership it has
@@ -165,7 +166,7 @@ def group_of(session: Session, household: HouseholdRow) -> dict[str, Any]:
 def _register(session: Session, caller: Caller, identifiers: list[Identifier],
               members: list[Membership]) -> Registered:
     _check_unique(session, members)
-    household, rule, candidates = _same_household(session, identifiers, members)
+    household, rule, candidates = _same_household(session, caller, identifiers, members)
     before = group_of(session, household) if household is not None else None
     if household is None:
         household = HouseholdRow(client_id=caller.client_id)
@@ -191,20 +192,30 @@ def _register(session: Session, caller: Caller, identifiers: list[Identifier],
     return Registered(household, before is None)
 
 
-def _same_household(session: Session, identifiers: list[Identifier], members: list[Membership]
-                    ) -> tuple[HouseholdRow | None, str, list[str]]:
+def _same_household(session: Session, caller: Caller, identifiers: list[Identifier],
+                    members: list[Membership]) -> tuple[HouseholdRow | None, str, list[str]]:
     """The same-household rule: the household it is (or None: a new one), the rule that
-    said so, and the candidates a new one is to be reviewed against."""
+    said so, and the candidates a new one is to be reviewed against.
+
+    A registration joins only a household the caller may see already (registered it, gave
+    an id of it, or helps a member now): knowing a parent's BSN or another system's id is
+    not enough to read or change a household. An id held by one it cannot see is a 409
+    that shows nothing of it; same adults in one it cannot see is for review (rule 3)."""
     held = set(repository.holders(session, identifiers).values())
     if len(held) > 1:
         raise Conflict("these household ids belong to different households: give ids of one",
                        expression="Group.identifier")
     if held:
-        return session.get(HouseholdRow, held.pop()), "source-id", []
+        household = repository.visible(session, caller, held.pop())
+        if household is None:
+            raise Conflict("a household id given is held by another system's registration; "
+                           "give your own system's id", expression="Group.identifier")
+        return household, "source-id", []
     adults = [person_ids(session, adult) for adult in _current_adults(members)]
     candidates = repository.households_with_adults(session, adults, _today()) if adults else []
-    if len(candidates) == 1:
-        return session.get(HouseholdRow, candidates[0]), "same-adults", []
+    if len(candidates) == 1 and (household := repository.visible(session, caller,
+                                                                 candidates[0])) is not None:
+        return household, "same-adults", []
     return None, "ambiguous" if candidates else "new", candidates
 
 

@@ -286,6 +286,60 @@ class TestSameHousehold:
                 == sorted((h, third, f"Group/{third}") for h in (first["id"], second["id"]))
 
 
+class TestAStrangerCannotJoin:
+    """An organisation that helps nobody in a household learns nothing of it, and changes
+    nothing, by registering a member's BSN or another system's household id."""
+
+    @pytest.fixture
+    def stranger(self, client: TestClient, sessions: sessionmaker[Session]) -> dict[str, str]:
+        with sessions.begin() as session:
+            add_test_client(session, "Oost", list(TEAM_SCOPES), team_id="wijkteam-zuid",
+                            client_id="oost", secret=demo_secret("oost"))
+        return {**bearer(client, "oost"), "Content-Type": "application/fhir+json"}
+
+    @pytest.fixture
+    def household(self, client: TestClient, team: dict[str, str],
+                  family: dict[str, str]) -> dict[str, Any]:
+        return post(client, team, group(member(family["mother"], "parent"),
+                                        member(family["child"], "child"),
+                                        identifier=(YOUTH, "gezin-1")))
+
+    def test_a_parents_bsn_makes_a_household_of_its_own_and_a_review(
+            self, client: TestClient, stranger: dict[str, str], household: dict[str, Any],
+            sessions: sessionmaker[Session]) -> None:
+        response = client.post("/fhir/Group", json=group(member(BSNS[0], "parent")),
+                               headers=stranger)
+        assert response.status_code == 201, response.text
+        own = response.json()
+        assert own["id"] != household["id"] and len(own["member"]) == 1
+        assert "identifier" not in own
+        assert client.get(f"/fhir/Group/{household['id']}", headers=stranger).status_code == 404
+        with sessions() as session:
+            assert [(r.known_value, r.claimed_value) for r in session.scalars(
+                select(IdentityReview).where(IdentityReview.fact == "household"))] == [
+                (household["id"], own["id"])]
+
+    def test_another_systems_household_id_is_a_409_that_shows_nothing(
+            self, client: TestClient, stranger: dict[str, str], team: dict[str, str],
+            household: dict[str, Any]) -> None:
+        response = client.post("/fhir/Group", json=group(member(BSNS[5], "child"),
+                                                         identifier=(YOUTH, "gezin-1")),
+                               headers=stranger)
+        assert response.status_code == 409
+        assert response.json()["issue"][0]["expression"] == ["Group.identifier"]
+        assert household["id"] not in response.text and BSNS[0] not in response.text
+        after = client.get(f"/fhir/Group/{household['id']}", headers=team).json()
+        assert after["meta"]["versionId"] == household["meta"]["versionId"]
+
+    def test_once_it_helps_a_member_it_joins(self, client: TestClient,
+                                             stranger: dict[str, str],
+                                             household: dict[str, Any]) -> None:
+        involve(client, BSNS[0], "wijkteam-zuid")
+        response = client.post("/fhir/Group", json=group(member(BSNS[0], "parent")),
+                               headers=stranger)
+        assert (response.status_code, response.json()["id"]) == (200, household["id"])
+
+
 def test_a_merged_resident_is_one_member(client: TestClient, team: dict[str, str],
                                          family: dict[str, str],
                                          sessions: sessionmaker[Session]) -> None:
