@@ -11,6 +11,7 @@ import re
 from fastapi import Request
 
 from gateway.platform.errors import BadRequest
+from schemas import safe_name
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -23,4 +24,4 @@ def refuse_control_characters(request: Request) -> None:
     for name, value in request.query_params.multi_items():
         if _CONTROL.search(value) or _CONTROL.search(name):
             raise BadRequest("a query parameter holds a control character",
-                             expression=name if not _CONTROL.search(name) else None)
+                             expression=safe_name(name) if not _CONTROL.search(name) else None)

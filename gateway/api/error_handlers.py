@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from adapters.base import InvalidMessage, Issue
+from adapters.registry import available
 from gateway.audit.checkpoints import CheckpointError
 from gateway.audit.log import record_now
 from gateway.involvements.access import NotInvolved
@@ -63,8 +64,20 @@ def _explained(request: Request, error: HTTPException) -> str:
     if error.status_code == 405 and allowed:
         return f"{request.method} is not supported on this path; it takes {allowed}"
     if error.status_code == 404 and error.detail == "Not Found":
+        if (name := _adapter_named(request.url.path)) is not None:
+            return (f"the {name} adapter is not enabled on this gateway: its operator lists "
+                    "the enabled ones in WIJKGATEWAY_ADAPTERS")
         return "no such endpoint: /docs lists the API, /fhir/metadata the FHIR interactions"
     return str(error.detail)
+
+
+def _adapter_named(path: str) -> str | None:
+    """``/adapters/{name}/messages`` of an adapter the gateway has but has not enabled."""
+    parts = path.split("/")
+    if len(parts) == 4 and parts[1] == "adapters" and parts[3] == "messages" \
+            and parts[2] in available():
+        return parts[2]
+    return None
 
 
 async def integrity_error(request: Request, error: IntegrityError) -> FhirResponse:

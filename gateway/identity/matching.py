@@ -33,11 +33,13 @@ MAX_CANDIDATES = 5  # more look-alikes than this say the key is too coarse, not 
 @dataclass(frozen=True)
 class Identified:
     """The person a claim names; ``created`` when new; ``review_id`` when a probable match
-    with another person waits for review."""
+    with another person waits for review; ``known_birth_date`` when the claim gives another
+    birth date than the known one (kept): a conflict for the caller to queue."""
 
     person: Person
     created: bool
     review_id: str | None = None
+    known_birth_date: date | None = None
 
 
 def identify(session: Session, claim: PersonClaim, *, client_id: str,
@@ -75,7 +77,8 @@ def identify(session: Session, claim: PersonClaim, *, client_id: str,
     reviews = [queue_probable_match(session, person_id=person.id, candidate_id=candidate,
                                     source_ref=source_ref, client_id=client_id)
                for candidate in candidates]
-    return Identified(person, created, reviews[0].id if reviews else None)
+    differs = person.birth_date if claim.birth_date not in (None, person.birth_date) else None
+    return Identified(person, created, reviews[0].id if reviews else None, differs)
 
 
 def _stored(session: Session, claim: PersonClaim, person: Person | None,

@@ -27,6 +27,7 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.households.service import register_household
 from gateway.identity.matching import Identified, identify
+from gateway.identity.service import queue_conflict
 from gateway.involvements.service import close_involvement, open_involvement
 from gateway.pipeline import idempotency, inbound_ids
 from gateway.pipeline.stages import (
@@ -89,9 +90,14 @@ def receive_message(session: Session, caller: Caller, adapter: Adapter, body: by
     with path.stage(DECIDE):
         effect = _decide(session, caller, system, message, persons)
     with path.stage(PERSIST):
+        conflicts = [queue_conflict(session, person_id=p.person.id, fact="birth_date",
+                                    known=p.known_birth_date.isoformat(),
+                                    claimed=str(claim.birth_date), source_ref=source_ref,
+                                    client_id=caller.client_id).id
+                     for claim, p in persons.items() if p.known_birth_date]
         outcome = {"message": message.message_id, "kind": KIND_OF[type(message)], **effect(),
-                   "reviews": sorted({f"IdentityReview/{p.review_id}" for p in persons.values()
-                                      if p.review_id})}
+                   "reviews": sorted({f"IdentityReview/{r}" for r in [
+                       *conflicts, *(p.review_id for p in persons.values() if p.review_id)]})}
         inbound_ids.remember(session, caller, system, outcome["kind"], message.message_id,
                              digest, APPLIED, outcome)
         audit.record(session, kind="write", action="adapter.message", actor_id=caller.client_id,

@@ -106,12 +106,11 @@ def _resident(session: Session, caller: Caller, subject: Subject,
     """The referral's resident, as ``gateway.identity.matching`` links every message (a new
     look-alike is queued as a probable match); a birth date other than the known one is
     reported, for the referral to be held back."""
-    person = identify(session, PersonClaim(
+    found = identify(session, PersonClaim(
         bsn=subject.bsn, local=subject.local_id, family_name=subject.family_name,
         given_name=subject.given_name, birth_date=subject.birth_date,
-        postcode=subject.postcode), client_id=caller.client_id, source_ref=source_ref).person
-    known, claimed = person.birth_date, subject.birth_date
-    return PersonMatch(person.id, known if claimed and known and known != claimed else None)
+        postcode=subject.postcode), client_id=caller.client_id, source_ref=source_ref)
+    return PersonMatch(found.person.id, found.known_birth_date)
 
 
 def persist_referral(session: Session, caller: Caller, register: Register,

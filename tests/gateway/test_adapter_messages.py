@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.app import create_app
 from gateway.auth.scopes import adapter_scope
 from gateway.cli.demo_data import demo_secret
-from gateway.platform.db.models import InboundMessage, Involvement
+from gateway.platform.db.models import IdentityReview, InboundMessage, Involvement, Person
 from tests.conftest import add_test_client, bearer, row_counts
 from tests.support.samples import VALID_BSNS
 
@@ -169,7 +169,33 @@ def test_only_a_client_of_that_system_may_send(client: TestClient, registry: dic
 def test_a_system_not_enabled_has_no_endpoint(settings, seeded: None) -> None:  # noqa: ANN001
     settings.adapters = ["gp-referral"]
     with TestClient(create_app(settings, configure_logs=False)) as plain:
-        assert plain.post(URL, content=b"{}").status_code == 404
+        refused = plain.post(URL, content=b"{}")
+        assert refused.status_code == 404
+        assert refused.json()["issue"][0]["diagnostics"] == (
+            "the fake adapter is not enabled on this gateway: its operator lists the enabled "
+            "ones in WIJKGATEWAY_ADAPTERS")
+        unknown = plain.post("/adapters/nonesuch/messages", content=b"{}")
+        assert "no such endpoint" in unknown.json()["issue"][0]["diagnostics"]
+
+
+def test_another_birth_date_is_a_conflict_to_review(client: TestClient,
+                                                    registry: dict[str, str],
+                                                    sessions: sessionmaker[Session]) -> None:
+    """The known birth date stays; the message is applied, and its answer names the review."""
+    first = _send(client, registry, {"kind": "register-person", "id": "m-1", "person": MOTHER})
+    again = _send(client, registry, {"kind": "register-person", "id": "m-2",
+                                     "person": {**MOTHER, "birthDate": "1990-01-01"}})
+    assert again.status_code == 201, again.text
+    assert again.json()["person"] == first.json()["person"]
+    [review] = again.json()["reviews"]
+    with sessions() as session:
+        row = session.get(IdentityReview, review.removeprefix("IdentityReview/"))
+        person = session.get(Person, first.json()["person"].removeprefix("Patient/"))
+        assert (row.kind, row.fact, row.known_value, row.claimed_value, row.source_ref) == (
+            "conflict", "birth_date", "1988-03-04", "1990-01-01", "fake/m-2")
+        assert str(person.birth_date) == "1988-03-04"
+    same = _send(client, registry, {"kind": "register-person", "id": "m-3", "person": MOTHER})
+    assert same.json()["reviews"] == []
 
 
 def test_inbound_messages_keep_no_content(client: TestClient, registry: dict[str, str],

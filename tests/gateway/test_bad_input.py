@@ -195,6 +195,15 @@ def test_a_control_character_in_a_query_is_a_400(query: str, client: TestClient,
     assert "control character" in response.json()["issue"][0]["diagnostics"]
 
 
+def test_a_query_parameter_named_like_a_bsn_is_not_echoed(client: TestClient,
+                                                          gp: dict) -> None:
+    """Hypothesis found it: the parameter's name went into ``expression`` verbatim."""
+    response = client.get("/fhir/ServiceRequest?123456782=%1f", headers=gp)
+    assert response.status_code == 400
+    assert "123456782" not in response.text
+    assert response.json()["issue"][0]["expression"] == ["?"]
+
+
 def test_unknown_route_is_a_404_operation_outcome(client: TestClient) -> None:
     response = client.get("/fhir/Practitioner/1")
     assert response.status_code == 404
