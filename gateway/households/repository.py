@@ -66,13 +66,14 @@ def households_with_adults(session: Session, residents: Sequence[Sequence[str]],
     return sorted(found or ())
 
 
-def is_parent_of(session: Session, parent_id: str, child_id: str, day: date) -> bool:
-    """Whether, on ``day``, a household has the one as a parent and the other as a child
-    (either as any record of their merge set)."""
+def is_parent_of(session: Session, parent_id: str, child_id: str) -> bool:
+    """Whether a household has, or had, the one as a parent and the other as a child (either
+    as any record of their merge set). Not only today's: a parent who moved out after a
+    divorce keeps parental authority, so the household they left still shows the tie."""
     child = select(_M.household_id).where(_M.person_id.in_(merge_set(child_id)),
-                                          _M.role.in_(CHILD_ROLES), current(day))
+                                          _M.role.in_(CHILD_ROLES))
     return bool(session.scalar(select(exists().where(
-        _M.person_id.in_(merge_set(parent_id)), _M.role == "parent", current(day),
+        _M.person_id.in_(merge_set(parent_id)), _M.role == "parent",
         _M.household_id.in_(child)))))
 
 
