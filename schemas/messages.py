@@ -52,4 +52,20 @@ class CloseCase:
     end: date | None = None
 
 
-InboundMessage = RegisterPerson | RegisterHousehold | OpenCase | CloseCase
+ProvisionStatus = Literal["requested", "in-progress", "granted", "refused", "withdrawn"]
+
+
+@dataclass(frozen=True)
+class ProvisionRequest:
+    """A unit asks for a provision of the catalogue (voorzieningenboek) for a person, or says
+    where such a request stands. ``request_ref`` is the system's own id for the request."""
+
+    message_id: str
+    person: PersonClaim
+    request_ref: str
+    provision: str
+    status: ProvisionStatus
+    on: date
+
+
+InboundMessage = RegisterPerson | RegisterHousehold | OpenCase | CloseCase | ProvisionRequest
