@@ -10,7 +10,14 @@ from adapters.base import (
     Recipient,
     RenderError,
 )
-from adapters.registry import DEFAULT_SYSTEM, UnknownAdapter, available, enable, get_adapter
+from adapters.registry import (
+    DEFAULT_SYSTEM,
+    UnknownAdapter,
+    available,
+    enable,
+    get_adapter,
+    published_schema,
+)
 
 __all__ = [
     "DEFAULT_SYSTEM",
@@ -25,4 +32,5 @@ __all__ = [
     "available",
     "enable",
     "get_adapter",
+    "published_schema",
 ]

@@ -32,6 +32,8 @@ class MensCentraalAdapter:
         media_type="application/json",
         inbound=frozenset(BODY),
         outbound=frozenset(KIND_OF),
+        schemas=("schema/bericht.schema.json", "schema/uitgaand.schema.json",
+                 "schema/voorzieningenboek.json"),
     )
 
     def parse(self, document: dict[str, Any]) -> InboundMessage:

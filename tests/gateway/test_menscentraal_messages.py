@@ -6,6 +6,7 @@ changes nothing."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,3 +104,19 @@ def test_a_replay_changes_nothing(client: TestClient, records: dict[str, str],
     again = _send(client, records, message)
     assert (again.status_code, again.json()) == (200, first.json())
     assert row_counts(sessions) == counts
+
+
+def test_the_schemas_are_published(client: TestClient) -> None:
+    """Public, as the API's description is: a system's builders validate before they send."""
+    answer = client.get("/adapters/menscentraal/schemas/bericht.schema.json")
+    assert answer.headers["content-type"].startswith("application/schema+json")
+    assert answer.json() == get_adapter_schema("bericht.schema.json")
+    unknown = client.get("/adapters/menscentraal/schemas/parse.py")
+    assert unknown.status_code == 404
+    assert "bericht.schema.json" in unknown.json()["issue"][0]["diagnostics"]
+    assert client.get("/adapters/menscentraal/schemas/..%2F__init__.py").status_code == 404
+
+
+def get_adapter_schema(name: str) -> Any:
+    path = Path(__file__).parents[2] / "adapters" / "menscentraal" / "schema" / name
+    return json.loads(path.read_text())
