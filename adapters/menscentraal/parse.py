@@ -18,16 +18,20 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from adapters.base import InvalidMessage, Issue
 from schemas import Identifier, PersonClaim, is_valid_bsn, local_system, safe_name
+from schemas.household import HouseholdClaim, MemberClaim, MemberRole, household_system
 from schemas.messages import (
     CloseCase,
     InboundMessage,
     OpenCase,
     ProvisionRequest,
+    RegisterHousehold,
     RegisterPerson,
 )
 
 SOURCE = "menscentraal"
 BODY = {"client": "client", "traject": "traject", "voorzieningaanvraag": "aanvraag"}  # kind -> key
+ROLES: dict[str, MemberRole] = {"ouder": "parent", "kind": "child", "partner": "partner",
+                                "overig": "other"}
 PROVISION_STATUS = {"aangevraagd": "requested", "in-behandeling": "in-progress",
                     "toegekend": "granted", "afgewezen": "refused", "ingetrokken": "withdrawn"}
 BAD_INPUT = 400  # a message the system got wrong, by the schema or beyond it
@@ -131,6 +135,13 @@ def _semantic_issues(kind: str, body: dict[str, Any], where: str) -> list[Issue]
 
 
 def _canonical(message_id: str, kind: str, body: dict[str, Any]) -> InboundMessage:
+    if kind == "client" and "huishouden" in body:  # the client, as a member of a household
+        household = body["huishouden"]
+        since = household.get("sinds")
+        return RegisterHousehold(message_id, HouseholdClaim(
+            local=Identifier(system=household_system(SOURCE), value=household["huishoudnummer"]),
+            members=(MemberClaim(_person(body), ROLES[household["rol"]],
+                                 date.fromisoformat(since) if since else None),)))
     if kind == "client":
         return RegisterPerson(message_id, _person(body))
     person = _person(body["client"])

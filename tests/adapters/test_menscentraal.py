@@ -125,3 +125,11 @@ def test_notices_out_fit_the_outbound_schema() -> None:
     assert [i.expression for i in raised.value.issues] == ["/notitie", "/status"]
     with pytest.raises(RenderError):
         MC.render(_outbound("Consent", {}), recipient)
+
+
+def test_a_client_in_a_household_registers_its_membership() -> None:
+    message = MC.parse({"berichtId": "m-1", "soort": "client", "client": {
+        **CLIENT, "huishouden": {"huishoudnummer": "H-9", "rol": "ouder", "sinds": "2015-01-01"}}})
+    assert message.household.local.value == "H-9"
+    [member] = message.household.members
+    assert (member.person.local, member.role, member.start) == (LOCAL, "parent", date(2015, 1, 1))
