@@ -214,7 +214,8 @@ def test_every_json_write_has_an_example_its_model_accepts() -> None:
         model = route.dependant.body_params[0].field_info.annotation
         model.model_validate(content["application/json"]["example"])
         checked.append(path)
-    assert sorted(checked) == ["/consent/decisions", "/identity/merges",
+    assert sorted(checked) == ["/consent/decisions", "/identity/household-merges",
+                               "/identity/household-merges/{merge_id}/undo", "/identity/merges",
                                "/identity/merges/{merge_id}/undo",
                                "/identity/reviews/{review_id}/resolve",
                                "/involvements", "/involvements/{involvement_id}/end"]

@@ -20,6 +20,7 @@ from gateway.disclosure.who_else_helps import (
 from gateway.fhir.base_url import public_base
 from gateway.fhir.render import fhir_identifier
 from gateway.households import repository as households
+from gateway.households.merging import followed
 from gateway.platform.errors import BadRequest, NotFound
 from gateway.platform.fhir_json import FhirResponse
 from gateway.platform.unit_of_work import UnitOfWorkRoute
@@ -70,9 +71,10 @@ def patient_who_else_helps(patient_id: str, request: Request, caller: WhoElseHel
 def group_who_else_helps(group_id: str, request: Request, caller: WhoElseHelpsRead,
                          session: DbSession, runtime: RuntimeDep) -> FhirResponse:
     """A household: a Bundle with the answer for each member (present or past) your
-    organisation helps now; the others are left out. None: 403, as for an unknown Group."""
+    organisation helps now; the others are left out. None: 403, as for an unknown Group. A
+    household merged into another answers for that one (its members moved there)."""
     ended = _ended(_parameters(request, PARAMETERS))
-    members = [m.person_id for m in households.members(session, group_id)]
+    members = [m.person_id for m in households.members(session, followed(session, group_id))]
     answers = who_else_helps_members(session, runtime.register, caller, members, ended=ended)
     return FhirResponse({"resourceType": "Bundle", "type": "collection", "entry": [
         {"resource": render_care_team(person_id, helpers)}
