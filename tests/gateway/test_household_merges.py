@@ -186,12 +186,11 @@ def test_after_the_merge_the_survivor_answers_for_the_merged_household(
     assert (again.status_code, again.json()["id"]) == (200, known["id"])  # its id: the survivor
 
 
-def test_a_registration_against_two_households_ends_as_one(
-        client: TestClient, team: dict, admin: dict, family: dict,
-        known: dict) -> None:
-    """The mother is a parent in two households; a third registration is reviewed against
-    both. Resolving both as one home merges all three into one (the second merge the other
-    way round, so no household merged away has others merged into it)."""
+@pytest.fixture
+def two_candidates(client: TestClient, team: dict, admin: dict, family: dict,
+                   known: dict) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The mother is a parent in two households; a third registration of her is reviewed
+    against both: (the third household, its two reviews)."""
     second = post(client, team, group(member(family["child"], "child"),
                                       identifier=(YOUTH, "gezin-2")))
     second["member"].append(member(family["mother"], "parent"))
@@ -199,22 +198,50 @@ def test_a_registration_against_two_households_ends_as_one(
                       headers=team).status_code == 200
     response = client.post("/fhir/Group", headers=team, json=group(
         member(family["mother"], "parent"), identifier=(ADULTS, "h-3")))
-    third = response.json()
     assert response.status_code == 201, response.text
+    third = response.json()
     reviews = [r for r in client.get("/identity/reviews", headers=admin).json()["reviews"]
                if r["fact"] == "household" and r["claimed"] == third["id"]]
     assert sorted(r["known"] for r in reviews) == sorted((known["id"], second["id"]))
+    return third, reviews
+
+
+def test_a_registration_against_two_households_ends_as_one(
+        client: TestClient, team: dict, admin: dict, two_candidates: tuple) -> None:
+    """Resolving both reviews as one home merges all three into one (the second merge the
+    other way round, so no household merged away has others merged into it)."""
+    third, reviews = two_candidates
     merges = [_resolve(client, admin, r["id"], "same-household").json()["merge"]
               for r in reviews]
     survivor = reviews[0]["known"]
-    [shown] = client.get(f"/identity/household-merges?group={third['id']}",
-                         headers=admin).json()["merges"]
-    assert (shown["id"], shown["survivor"]) == (merges[0], f"Group/{survivor}")
+    shown = client.get(f"/identity/household-merges?group={survivor}",
+                       headers=admin).json()["merges"]
+    assert [(m["id"], m["survivor"], m["merged"]) for m in shown] == [
+        (merges[0], f"Group/{survivor}", f"Group/{third['id']}"),
+        (merges[1], f"Group/{survivor}", f"Group/{reviews[1]['known']}")]
     ids = {i["value"] for i in client.get(f"/fhir/Group/{survivor}",
                                           headers=team).json()["identifier"]}
     assert ids == {"gezin-1", "gezin-2", "h-3"}
-    for gone in {known["id"], second["id"], third["id"]} - {survivor}:
+    for gone in (third["id"], reviews[1]["known"]):
         assert client.get(f"/fhir/Group/{gone}", headers=team).status_code == 410
+
+
+@SQLITE_ONLY
+def test_a_review_of_households_that_are_one_already_merges_nothing(
+        client: TestClient, admin: dict, two_candidates: tuple,
+        sessions: sessionmaker[Session]) -> None:
+    third, reviews = two_candidates
+    first = _resolve(client, admin, reviews[0]["id"], "same-household").json()["merge"]
+    direct = client.post("/identity/household-merges", headers=admin, json={
+        "survivor": f"Group/{reviews[0]['known']}", "merged": f"Group/{reviews[1]['known']}",
+        "comment": "Zelfde gezin"})
+    assert direct.status_code == 201, direct.text
+    last = _resolve(client, admin, reviews[1]["id"], "same-household")
+    assert (last.status_code, last.json()["status"], last.json()["merge"]) == (
+        200, "resolved", None)
+    assert [m["id"] for m in client.get(f"/identity/household-merges?group={third['id']}",
+                                        headers=admin).json()["merges"]] == [first]
+    assert row_counts(sessions)["household_merges"] == 2
 
 
 @SQLITE_ONLY
