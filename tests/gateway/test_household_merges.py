@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,8 +20,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.scopes import TEAM_SCOPES
 from gateway.cli.demo_data import demo_secret
+from gateway.households.merging import merge, undo
 from gateway.identity.service import queue_conflict
-from gateway.platform.db.models import ProcessingLogEntry
+from gateway.platform.db.models import (
+    HouseholdMember,
+    HouseholdMerge,
+    HouseholdRow,
+    Person,
+    ProcessingLogEntry,
+)
+from gateway.platform.errors import Conflict
 from tests.conftest import add_test_client, bearer, involve, row_counts
 from tests.gateway.test_households import ADULTS, BSNS, YOUTH, group, member, post
 from tests.support.markers import SQLITE_ONLY
@@ -345,3 +355,79 @@ class TestBadInput:
                 ("post", "/identity/household-merges/x/undo", {"comment": "Toch niet"})):
             assert client.request(method, url, headers=team, json=body).status_code == 403
 
+
+
+POSTGRES_ONLY = pytest.mark.parametrize(  # SQLite lets one writer in at a time: no race
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+
+
+def _households(sessions: sessionmaker[Session], count: int) -> list[str]:
+    """Households of one parent each (made directly; the rule plays no part here)."""
+    ids = []
+    with sessions.begin() as session:
+        for _ in range(count):
+            person = Person()
+            household = HouseholdRow(client_id="demo-wijkteam-noord")
+            session.add_all([person, household])
+            session.flush()
+            session.add(HouseholdMember(household_id=household.id, person_id=person.id,
+                                        position=0, role="parent"))
+            ids.append(household.id)
+    return ids
+
+
+def _race(sessions: sessionmaker[Session], first: Callable[[Session], object],
+          second: Callable[[Session], object]) -> object:
+    """``first`` holds its transaction open while ``second`` runs (and waits on its locks);
+    then ``first`` commits. What ``second`` answered or raised."""
+    first_session, second_session = sessions(), sessions()
+    first(first_session)
+    answers: list[object] = []
+
+    def run() -> None:
+        try:
+            answers.append(second(second_session))
+            second_session.commit()
+        except BaseException as error:  # noqa: BLE001 (the assertion shows it)
+            second_session.rollback()
+            answers.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive(), "the second request should wait on the first one's lock"
+    first_session.commit()
+    thread.join(timeout=30)
+    first_session.close()
+    second_session.close()
+    [answer] = answers
+    return answer
+
+
+@POSTGRES_ONLY
+@pytest.mark.usefixtures("seeded")
+def test_one_household_merged_into_two_at_once_is_merged_once(
+        sessions: sessionmaker[Session]) -> None:
+    survivor, other, merged = _households(sessions, 3)
+    answer = _race(sessions, lambda s: merge(s, None, survivor_id=survivor, merged_id=merged,
+                                             by="beheer"),
+                   lambda s: merge(s, None, survivor_id=other, merged_id=merged, by="beheer"))
+    assert isinstance(answer, Conflict) and answer.issues[0].expression == "merged", answer
+    with sessions() as session:
+        assert [(m.survivor_id, m.merged_id) for m in session.scalars(
+            select(HouseholdMerge))] == [(survivor, merged)]
+
+
+@POSTGRES_ONLY
+@pytest.mark.usefixtures("seeded")
+def test_one_merge_undone_twice_at_once_is_undone_once(
+        sessions: sessionmaker[Session]) -> None:
+    survivor, merged = _households(sessions, 2)
+    with sessions.begin() as session:
+        merge_id = merge(session, None, survivor_id=survivor, merged_id=merged, by="beheer").id
+    answer = _race(sessions, lambda s: undo(s, None, merge_id, "beheer", "Toch twee"),
+                   lambda s: undo(s, None, merge_id, "beheer", "Toch twee"))
+    assert isinstance(answer, Conflict) and answer.issues[0].expression == "id", answer
+    with sessions() as session:
+        assert [m.household_id for m in session.scalars(select(HouseholdMember).order_by(
+            HouseholdMember.position, HouseholdMember.household_id))].count(merged) == 1
