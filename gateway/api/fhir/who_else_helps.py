@@ -41,7 +41,8 @@ DOCUMENTATION = (
     "period of its involvement. Only an organisation involved now gets an answer (403 "
     "otherwise, the same for an unknown id). Veilig Thuis is named only to Veilig Thuis, "
     "sensitive care only with the resident's consent for the asking organisation. On a Group "
-    "(household): a Bundle of the answers for the members the caller's organisation helps. "
+    "(household): a Bundle of the answers for the members the caller's organisation helps; "
+    "on a Group merged into another, the answers for that one. "
     f"On Patient without an id (a GP's system holds none): identifier={BSN_SYSTEM}|<BSN>.")
 
 
