@@ -76,8 +76,9 @@ def new(client: TestClient, oost: dict[str, str], known: dict[str, Any]) -> dict
 
 
 def _review(client: TestClient, admin: dict[str, str], claimed: str) -> dict[str, Any]:
-    [review] = [r for r in client.get("/identity/reviews", headers=admin).json()["reviews"]
-                if r["fact"] == "household" and r["claimed"] == claimed]
+    """The one open household review of the ``claimed`` household."""
+    [review, *_] = [r for r in client.get("/identity/reviews", headers=admin).json()["reviews"]
+                    if r["fact"] == "household" and r["claimed"] == claimed]
     return review
 
 
@@ -252,6 +253,23 @@ def test_a_review_of_households_that_are_one_already_merges_nothing(
     assert [m["id"] for m in client.get(f"/identity/household-merges?group={third['id']}",
                                         headers=admin).json()["merges"]] == [first]
     assert row_counts(sessions)["household_merges"] == 2
+
+
+@SQLITE_ONLY
+def test_a_review_between_two_survivors_is_refused_and_stays_open(
+        client: TestClient, admin: dict, two_candidates: tuple,
+        sessions: sessionmaker[Session]) -> None:
+    """Each of the two households has another merged into it: merging either away would
+    make a chain, so the review is 409 naming ``id`` and stays open (undo one first)."""
+    third, reviews = two_candidates
+    for survivor, merged in zip((reviews[0]["known"], third["id"]),
+                                _households(sessions, 2), strict=True):
+        assert client.post("/identity/household-merges", headers=admin, json={
+            "survivor": f"Group/{survivor}", "merged": f"Group/{merged}",
+            "comment": "Zelfde gezin"}).status_code == 201
+    _refused(client, sessions, "post", f"/identity/reviews/{reviews[0]['id']}/resolve", admin,
+             {"resolution": "same-household", "comment": "Zelfde gezin"}, 409, "id")
+    assert _review(client, admin, third["id"])["status"] == "open"
 
 
 @SQLITE_ONLY
