@@ -156,6 +156,9 @@ def test_same_household_merges_and_an_undo_restores(
         details = json.loads(entries[0].details or "")
         assert details == {"merge": merge_id, "survivor": f"Group/{known['id']}",
                            "merged": f"Group/{new['id']}", "review": review["id"]}
+    officer = bearer(client, "demo-privacy-officer")  # the mother's access report shows both
+    report = client.get(f"/audit/access-report?patient={BSNS[0]}", headers=officer).json()
+    assert {"household.merged", "household.unmerged"} <= {e["action"] for e in report["other"]}
     events = [json.loads(line) for line in log_stream.getvalue().splitlines()
               if "household_" in line and "merged" in line]
     assert [(e["event"], e["resource_id"]) for e in events] == [
