@@ -86,8 +86,8 @@ def merge_reviewed(session: Session, caller: Caller | None, review: IdentityRevi
     already (a registration reviewed against two candidates), the known one joins it
     instead. None when the two are one household already. The merge's id."""
     assert review.known_value is not None and review.claimed_value is not None
-    survivor, merged = (repository.survivor_of(session, h) or h
-                        for h in (review.known_value, review.claimed_value))
+    survivor, merged = (followed(session, h) for h in (review.known_value,
+                                                        review.claimed_value))
     if survivor == merged:
         return None
     if repository.has_merged_into_it(session, merged) and \
