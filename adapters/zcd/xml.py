@@ -22,7 +22,7 @@ from typing import Any
 
 import xmlschema
 from lxml import etree
-from xmlschema.validators import XsdAttributeGroup
+from xmlschema.validators import XsdAttributeGroup, XsdGroup
 
 from adapters.base import InvalidMessage, Issue
 from schemas import is_valid_bsn, safe_name
@@ -179,7 +179,12 @@ def _children_issue(error: xmlschema.XMLSchemaChildrenValidationError, where: st
         child = element[index]
         if not isinstance(child.tag, str):
             return Issue(where, "no text or other nodes here, only elements", "structure")
-        return Issue(xpath(child), f"element not allowed here{hint}", "structure")
+        known = {e.name for e in error.validator.iter_elements()} \
+            if isinstance(error.validator, XsdGroup) else set()
+        if not expected or child.tag not in known:
+            return Issue(xpath(child), f"element not allowed here{hint}", "structure")
+        if any(e.name in {c.tag for c in element} for e in error.expected or ()):
+            return Issue(xpath(child), f"element out of its order{hint}", "structure")
     if expected:
         return Issue(f"{where}/{expected[0]}", f"required element is missing{hint}",
                      "required")
@@ -219,8 +224,11 @@ def _value_message(validator: Any) -> str:
 
 
 def _unique(issues: list[Issue]) -> list[Issue]:
-    seen: set[Issue] = set()
-    return [i for i in issues if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
+    """One issue per place: a value may fail its base type and its pattern both."""
+    first: dict[str, Issue] = {}
+    for issue in issues:
+        first.setdefault(issue.expression, issue)
+    return list(first.values())
 
 
 def _bad(expression: str, message: str, code: str) -> InvalidMessage:
