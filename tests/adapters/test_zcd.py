@@ -6,6 +6,7 @@ value is ever repeated; notices render to XML that the same XSD checks."""
 
 from __future__ import annotations
 
+import re
 import resource
 import subprocess
 import sys
@@ -436,3 +437,21 @@ def test_the_adapter_imports_nothing_of_the_gateway() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout
     assert out.strip() == "[]"
+
+
+def test_the_pages_examples_are_what_the_adapter_reads_and_writes() -> None:
+    page = (ROOT / "docs" / "zcd.md").read_text()
+    examples = [block.encode() for block in re.findall(r"```xml\n(.*?)```", page, re.S)]
+    assert len(examples) == 3
+    household, case, notice = examples
+    message = parse(household)
+    assert isinstance(message, RegisterHousehold) and len(message.authority) == 2
+    assert isinstance(parse(case), OpenCase)
+    ZCD.check_outbound(notice)
+    bad = household.replace(b"<zcd:bsn>123456782</zcd:bsn>", b"<zcd:bsn>12345</zcd:bsn>") \
+        .replace(b"2019-05-06", b"2019-05-06+02:00") \
+        .replace(b"<zcd:rol>kind", b"<zcd:bijnaam>Pietje</zcd:bijnaam><zcd:rol>kind")
+    with pytest.raises(InvalidMessage) as raised:
+        parse(bad)
+    shown = re.findall(r"^(/\S+) +(.+)$", page, re.M)
+    assert [(i.expression, i.message) for i in raised.value.issues] == shown
