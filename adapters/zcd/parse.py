@@ -33,6 +33,7 @@ from schemas.messages import (
 )
 
 SOURCE = "zcd"
+_TAG = f"{{{NAMESPACE}}}"
 UNPROCESSABLE = 422
 # The message kinds (the element inside a bericht) and their names in the gateway
 KINDS = {"gezin": "register-household", "casusOpenen": "open-case",
@@ -106,25 +107,30 @@ def _household(message_id: str, gezin: Any, issues: list[Issue]) -> RegisterHous
     authority = []
     for lid, member in zip(lids, members, strict=True):
         for holder in _children(lid, "gezagdrager"):
-            where = xpath(holder)
-            if member.role != "child":
-                issues.append(Issue(where, "only a child's member entry names who holds "
-                                           "parental authority", "value"))
-                continue
             parent = by_number.get(int(holder.text))
-            if parent is None:
-                issues.append(Issue(where, "names no member of this household", "value"))
-            elif parent.role != "parent":
-                issues.append(Issue(where, "names a member who is not a parent", "value"))
-            elif parent.person.bsn is None:
-                issues.append(Issue(where, "parental authority is a parent's: give that "
-                                           "parent's BSN", "required"))
-            else:
+            problem = _authority_problem(member, parent)
+            if problem:
+                issues.append(Issue(xpath(holder), *problem))
+            elif parent is not None:
                 authority.append(ParentalAuthority(parent.person, member.person))
     household_id = _text(gezin, "gezinId")
     return RegisterHousehold(message_id, HouseholdClaim(
         local=Identifier(system=household_system(SOURCE), value=household_id)
         if household_id else None, members=tuple(members)), tuple(authority))
+
+
+def _authority_problem(child: MemberClaim, parent: MemberClaim | None
+                       ) -> tuple[str, str] | None:
+    """Why a ``gezagdrager`` cannot stand (message, code), or None."""
+    if child.role != "child":
+        return "only a child's member entry names who holds parental authority", "value"
+    if parent is None:
+        return "names no member of this household", "value"
+    if parent.role != "parent":
+        return "names a member who is not a parent", "value"
+    if parent.person.bsn is None:
+        return "parental authority is a parent's: give that parent's BSN", "required"
+    return None
 
 
 def _open_case(message_id: str, casus: Any, issues: list[Issue]) -> OpenCase:
@@ -191,11 +197,17 @@ def _local(element: Any) -> str:
 
 
 def _children(element: Any, name: str) -> list[Any]:
-    return element.findall(f"{{{NAMESPACE}}}{name}")
+    tag = _TAG + name
+    return [child for child in element if child.tag == tag]
 
 
 def _child(element: Any, name: str) -> Any:
-    return element.find(f"{{{NAMESPACE}}}{name}")
+    """The first child of that name, or None (a loop: find() parses its path every call)."""
+    tag = _TAG + name
+    for child in element:
+        if child.tag == tag:
+            return child
+    return None
 
 
 def _text(element: Any, name: str) -> str:
