@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
@@ -469,3 +470,20 @@ def test_the_pages_examples_are_what_the_adapter_reads_and_writes() -> None:
         parse(bad)
     shown = re.findall(r"^(/\S+) +(.+)$", page, re.M)
     assert [(i.expression, i.message) for i in raised.value.issues] == shown
+
+
+def test_threads_share_the_adapter() -> None:
+    good, bad = xml(GEZIN), xml(GEZIN.replace(FATHER, BAD_BSN))
+
+    def run(_: int) -> list[bool]:
+        results = []
+        for body in (good, bad) * 25:
+            try:
+                ZCD.decode(body)
+                results.append(True)
+            except InvalidMessage:
+                results.append(False)
+        return results
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(r == [True, False] * 25 for r in pool.map(run, range(8)))
