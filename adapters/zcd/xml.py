@@ -189,6 +189,11 @@ def _issue(error: xmlschema.XMLSchemaValidationError) -> Issue:
         return _children_issue(error, where)
     if isinstance(validator, XsdAttributeGroup):
         return _attribute_issue(validator, element, where)
+    if isinstance(validator, XsdGroup):  # text in an element that holds elements only
+        return Issue(where, "no text here, only elements", "structure")
+    if element is not None and len(element) and getattr(validator, "type", None) is not None \
+            and validator.type.has_simple_content():
+        return Issue(where, "a value here, not elements", "structure")
     attribute = _ATTRIBUTE.match(error.reason or "")
     if attribute and element is not None and attribute.group(1) in element.attrib:
         where = f"{where}/@{attribute.group(1)}"

@@ -235,6 +235,16 @@ class TestSchemaFailures:
         assert refused(xml(body)) == [("/zcd:bericht/zcd:casusOpenen/zcd:begindatum",
                                        "structure")]
 
+    def test_foreign_elements_text_and_children_where_they_do_not_belong(self) -> None:
+        body = CLOSE.replace("<zcd:einddatum>", f'<x:extra xmlns:x="urn:other">{MOTHER}'
+                             "</x:extra><zcd:einddatum>")
+        assert refused(xml(body)) == [("/zcd:bericht/zcd:casusSluiten/*:extra", "structure")]
+        body = CLOSE.replace("<zcd:casusId>", f"Fatima {MOTHER}<zcd:casusId>")
+        assert refused(xml(body)) == [("/zcd:bericht/zcd:casusSluiten", "structure")]
+        body = CLOSE.replace("<zcd:casusId>c-1", "<zcd:casusId>c-1<zcd:b/>")
+        assert refused(xml(body)) == [("/zcd:bericht/zcd:casusSluiten/zcd:casusId",
+                                       "structure")]
+
     def test_an_element_named_like_a_bsn_is_not_repeated(self) -> None:
         body = CLOSE.replace("<zcd:einddatum>", f"<zcd:x{BAD_BSN}/><zcd:einddatum>")
         assert expressions(xml(body)) == ["/zcd:bericht/zcd:casusSluiten/zcd:?"]
