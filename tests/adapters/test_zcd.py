@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters import InvalidMessage, OutboundMessage, Recipient, RenderError, get_adapter
 from adapters.zcd import MEDIA_TYPE, NAMESPACE, ZcdDocument
@@ -497,3 +499,30 @@ def test_threads_share_the_adapter() -> None:
 
     with ThreadPoolExecutor(4) as pool:
         assert all(r == [True, False] * 25 for r in pool.map(run, range(8)))
+
+
+FIELDS = ("bsn", "lokaalId", "geslachtsnaam", "geboortedatum", "postcode", "rol", "begindatum",
+          "gezagdrager", "gezinId", "berichtId")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(field=st.sampled_from(FIELDS),
+       value=st.one_of(st.text(max_size=30),
+                       st.from_regex(r"[A-Za-z ]{0,5}[0-9]{5,9}[A-Za-z ]{0,5}", fullmatch=True)),
+       cut=st.integers(0, 2000), tail=st.binary(max_size=20))
+def test_any_mutation_is_accepted_or_a_4xx_without_the_value(field: str, value: str, cut: int,
+                                                            tail: bytes) -> None:
+    """Replace one element's text, or cut the document and append bytes: the answer is a
+    message or InvalidMessage (4xx), and a BSN-like value put in is never repeated."""
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;")
+    start = f"<zcd:{field}>"
+    head, _, rest = GEZIN.partition(start)
+    mutated = head + start + escaped + rest[rest.index("<"):]
+    for body in (xml(mutated), xml(GEZIN)[:cut] + tail):
+        try:
+            parse(body)
+        except InvalidMessage as error:
+            assert 400 <= error.status < 500
+            said = str(error) + repr(error.issues)
+            for digits in re.findall(r"[0-9]{5,}", value):  # a BSN-like run
+                assert digits not in said
