@@ -22,10 +22,10 @@ from adapters.base import (
     Recipient,
 )
 from adapters.registry import register
+from adapters.zcd.document import BAD_REQUEST, NAMESPACE, VERSION, ZcdDocument, decode
 from adapters.zcd.parse import KINDS, parse_document
 from adapters.zcd.render import KINDS as OUTBOUND_KINDS
 from adapters.zcd.render import check_notice, render_notice
-from adapters.zcd.xml import BAD_REQUEST, NAMESPACE, VERSION, ZcdDocument, decode
 from schemas.messages import Batch, InboundMessage
 
 MEDIA_TYPE = "application/xml"

@@ -1,4 +1,4 @@
-"""A checked youth dossier document (``xml.ZcdDocument``) -> canonical messages
+"""A checked youth dossier document (``document.ZcdDocument``) -> canonical messages
 (schemas.messages): a ``bericht`` is one message, a ``bundel`` a :class:`Batch`.
 
 What the XSD cannot say is checked here, every problem at once, each with its XPath (422):
@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, cast
 
 from adapters.base import InvalidMessage, Issue
-from adapters.zcd.xml import NAMESPACE, ZcdDocument, xpath
+from adapters.zcd.document import NAMESPACE, ZcdDocument, xpath
 from schemas import Identifier, PersonClaim, local_system
 from schemas.household import HouseholdClaim, MemberClaim, MemberRole, household_system
 from schemas.messages import (

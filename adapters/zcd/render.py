@@ -18,7 +18,7 @@ from typing import Any
 from lxml import etree
 
 from adapters.base import Document, InvalidMessage, Issue, OutboundMessage, Recipient, RenderError
-from adapters.zcd.xml import (
+from adapters.zcd.document import (
     BAD_REQUEST,
     NAMESPACE,
     OUTBOUND_ROOT,

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from adapters import InvalidMessage, OutboundMessage, Recipient, RenderError, get_adapter
 from adapters.zcd import MEDIA_TYPE, NAMESPACE, ZcdDocument
-from adapters.zcd import xml as zcd_xml
+from adapters.zcd import document as zcd_document
 from schemas import Identifier, local_system
 from schemas.messages import (
     Batch,
@@ -99,11 +99,11 @@ def parse(body: bytes) -> object:
 def _validators_agree(body: bytes) -> None:
     """libxml2 passes a document only when xmlschema would (schema_issues relies on it)."""
     try:
-        root = zcd_xml.read(body)
+        root = zcd_document.read(body)
     except InvalidMessage:
         return
     resource = xmlschema.XMLResource(root, allow="none")
-    assert zcd_xml.fast_schema().validate(root) == zcd_xml.schema().is_valid(
+    assert zcd_document.fast_schema().validate(root) == zcd_document.schema().is_valid(
         resource, use_location_hints=False)
 
 
