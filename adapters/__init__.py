@@ -12,7 +12,14 @@ from adapters.base import (
     Recipient,
     RenderError,
 )
-from adapters.registry import DEFAULT_SYSTEM, UnknownAdapter, available, enable, get_adapter
+from adapters.registry import (
+    DEFAULT_SYSTEM,
+    UnknownAdapter,
+    available,
+    enable,
+    get_adapter,
+    published_schema,
+)
 
 __all__ = [
     "DEFAULT_SYSTEM",
@@ -29,4 +36,5 @@ __all__ = [
     "available",
     "enable",
     "get_adapter",
+    "published_schema",
 ]

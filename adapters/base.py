@@ -63,7 +63,9 @@ class AdapterDescriptor:
 
     ``inbound``: the message kinds ``parse`` accepts; ``outbound``: the canonical resource types
     ``render`` carries. ``endpoint``: the gateway serves ``POST /adapters/{name}/messages`` for
-    it (False when the system has a transport of its own, as FHIR REST for the GP referral)."""
+    it (False when the system has a transport of its own, as FHIR REST for the GP referral).
+    ``schemas``: files of the adapter's package (paths relative to it) that describe the
+    system's documents; the gateway publishes each at ``/adapters/{name}/schemas/{file name}``."""
 
     name: str
     version: str
@@ -72,6 +74,7 @@ class AdapterDescriptor:
     inbound: frozenset[str] = field(default_factory=frozenset)
     outbound: frozenset[str] = field(default_factory=frozenset)
     endpoint: bool = True
+    schemas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

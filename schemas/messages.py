@@ -84,6 +84,22 @@ class CloseCase:
     end: date | None = None
 
 
+ProvisionStatus = Literal["requested", "in-progress", "granted", "refused", "withdrawn"]
+
+
+@dataclass(frozen=True)
+class ProvisionRequest:
+    """A unit asks for a provision of the catalogue (voorzieningenboek) for a person, or says
+    where such a request stands. ``request_ref`` is the system's own id for the request."""
+
+    message_id: str
+    person: PersonClaim
+    request_ref: str
+    provision: str
+    status: ProvisionStatus
+    on: date
+
+
 @dataclass(frozen=True)
 class SupportRequest:
     """A request for help (*hulpvraag*) for a person, about one or more life domains, as the
@@ -112,8 +128,8 @@ class Signal:
     domains: tuple[LifeDomain, ...] = ()
 
 
-InboundMessage = (RegisterPerson | RegisterHousehold | OpenCase | CloseCase | SupportRequest
-                  | Signal)
+InboundMessage = (RegisterPerson | RegisterHousehold | OpenCase | CloseCase | ProvisionRequest
+                  | SupportRequest | Signal)
 
 
 @dataclass(frozen=True)

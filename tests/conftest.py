@@ -101,7 +101,7 @@ def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
                     signing_key_path=tmp_path / "signing-key.json", **TEST_KEYS,
                     outbox_backoff_base_seconds=1, outbox_max_attempts=3, log_level="DEBUG",
                     webhook_allowed_networks=["127.0.0.0/8"],  # loopback test receivers
-                    adapters=["gp-referral", "fake"])  # the fake registry system too
+                    adapters=["gp-referral", "fake", "menscentraal"])  # the registries too
 
 
 @pytest.fixture

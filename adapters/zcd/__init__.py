@@ -45,6 +45,8 @@ class ZcdAdapter:
         media_type=MEDIA_TYPE,
         inbound=frozenset(KINDS.values()),
         outbound=frozenset(OUTBOUND_KINDS),
+        # published side by side, so the message schema's relative import resolves
+        schemas=("xsd/zcd-bericht.xsd", "xsd/basisschema.xsd"),
     )
 
     def decode(self, body: bytes) -> ZcdDocument:

@@ -46,6 +46,7 @@ from schemas.messages import (
     CloseCase,
     InboundMessage,
     OpenCase,
+    ProvisionRequest,
     RegisterHousehold,
     RegisterPerson,
 )
@@ -53,7 +54,9 @@ from schemas.messages import (
 TRANSPORT_HTTP = "http"
 APPLIED, REPLAYED = 201, 200
 KIND_OF = {RegisterPerson: "register-person", RegisterHousehold: "register-household",
-           OpenCase: "open-case", CloseCase: "close-case"}
+           OpenCase: "open-case", CloseCase: "close-case",
+           ProvisionRequest: "provision-request"}
+ENDS_A_REQUEST = frozenset({"refused", "withdrawn"})
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
         return lambda: {"household": "Group/"
                         f"{register_household(session, caller, message.household).id}"}
     person_id = persons[message.person].person.id
+    if isinstance(message, ProvisionRequest):
+        return _provision_request(session, caller, system, organization, message, person_id)
     if isinstance(message, OpenCase):
         return lambda: {"person": f"Patient/{person_id}", "involvement": open_involvement(
             session, organization=organization, person_id=person_id, source=system,
@@ -133,6 +138,24 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
     return lambda: {"person": f"Patient/{person_id}", "closed": close_involvement(
         session, organization=organization, person_id=person_id,
         source_ref=message.case_ref, at=_at(message.end))}
+
+
+def _provision_request(session: Session, caller: Caller, system: str, organization: str,
+                       message: ProvisionRequest, person_id: str) -> Effect:
+    """A request for a provision involves the requesting organisation with the person while
+    it stands (requested, in progress, granted); refused or withdrawn, that involvement ends.
+    Its answers travel back to the team with issue 16's requests; here, who is involved."""
+    ref = f"provision/{message.request_ref}"
+    if message.status in ENDS_A_REQUEST:
+        return lambda: {"person": f"Patient/{person_id}", "status": message.status,
+                        "closed": close_involvement(session, organization=organization,
+                                                    person_id=person_id, source_ref=ref,
+                                                    at=_at(message.on))}
+    return lambda: {"person": f"Patient/{person_id}", "status": message.status,
+                    "involvement": open_involvement(
+                        session, organization=organization, person_id=person_id,
+                        source=system, source_ref=ref, registered_by=caller.client_id,
+                        start=_at(message.on)).id}
 
 
 def _at(day: date | None) -> datetime | None:

@@ -22,7 +22,14 @@ import xmlschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters import InvalidMessage, OutboundMessage, Recipient, RenderError, get_adapter
+from adapters import (
+    InvalidMessage,
+    OutboundMessage,
+    Recipient,
+    RenderError,
+    get_adapter,
+    published_schema,
+)
 from adapters.zcd import MEDIA_TYPE, NAMESPACE, ZcdDocument
 from adapters.zcd import document as zcd_document
 from schemas import Identifier, local_system
@@ -449,6 +456,15 @@ class TestOutbound:
             with pytest.raises(InvalidMessage) as raised:
                 ZCD.check_outbound(document)
             assert [i.expression for i in raised.value.issues] == ["/"]
+
+
+def test_the_schemas_are_published_side_by_side() -> None:
+    assert ZCD.descriptor.schemas == ("xsd/zcd-bericht.xsd", "xsd/basisschema.xsd")
+    message_schema = published_schema(ZCD, "zcd-bericht.xsd")
+    assert message_schema is not None
+    assert b'schemaLocation="basisschema.xsd"' in message_schema
+    assert published_schema(ZCD, "basisschema.xsd") is not None
+    assert published_schema(ZCD, "parse.py") is None
 
 
 def test_the_schemas_ship_with_the_package() -> None:
