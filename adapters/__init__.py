@@ -4,6 +4,8 @@
 from adapters.base import (
     Adapter,
     AdapterDescriptor,
+    Decoder,
+    Document,
     InvalidMessage,
     Issue,
     OutboundMessage,
@@ -23,6 +25,8 @@ __all__ = [
     "DEFAULT_SYSTEM",
     "Adapter",
     "AdapterDescriptor",
+    "Decoder",
+    "Document",
     "InvalidMessage",
     "Issue",
     "OutboundMessage",
