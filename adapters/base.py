@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,7 @@ class Adapter(Protocol):
         ...
 
 
+@runtime_checkable
 class Decoder(Protocol):
     """An adapter whose documents are not JSON decodes the body itself (hardened, bounded);
     the gateway decodes JSON for the others."""

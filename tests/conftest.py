@@ -42,7 +42,7 @@ OTHER_GP = "other-huisarts"
 TEST_KEYS = {"secret_key": "t" * 40, "pseudonym_key": "p" * 40}
 ACTORS = {**DEMO_ACTORS, OTHER_GP: Actor("andere-huisarts-1", "gp")}
 
-TEST_ADAPTERS = ["gp-referral", "fake", "menscentraal"]  # the GP's FHIR and the registries
+TEST_ADAPTERS = ["gp-referral", "fake", "menscentraal", "zcd"]  # the GP's FHIR, the registries
 
 
 def actor_of(client_id: str) -> Actor:
