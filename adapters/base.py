@@ -65,7 +65,9 @@ class AdapterDescriptor:
     ``render`` carries. ``endpoint``: the gateway serves ``POST /adapters/{name}/messages`` for
     it (False when the system has a transport of its own, as FHIR REST for the GP referral).
     ``schemas``: files of the adapter's package (paths relative to it) that describe the
-    system's documents; the gateway publishes each at ``/adapters/{name}/schemas/{file name}``."""
+    system's documents; the gateway publishes each at ``/adapters/{name}/schemas/{file name}``.
+    ``review_after_months``: the system's own limit on a case (the adult unit's six months);
+    a case open longer is put up for review, never refused."""
 
     name: str
     version: str
@@ -75,6 +77,7 @@ class AdapterDescriptor:
     outbound: frozenset[str] = field(default_factory=frozenset)
     endpoint: bool = True
     schemas: tuple[str, ...] = ()
+    review_after_months: int | None = None
 
 
 @dataclass(frozen=True)

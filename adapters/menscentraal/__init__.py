@@ -34,6 +34,7 @@ class MensCentraalAdapter:
         outbound=frozenset(KIND_OF),
         schemas=("schema/bericht.schema.json", "schema/uitgaand.schema.json",
                  "schema/voorzieningenboek.json"),
+        review_after_months=6,  # the adult unit's limit on a support trajectory
     )
 
     def parse(self, document: dict[str, Any]) -> InboundMessage:

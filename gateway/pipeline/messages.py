@@ -29,7 +29,12 @@ from gateway.auth.bearer import Caller
 from gateway.households.service import register_household
 from gateway.identity.matching import Identified, identify
 from gateway.identity.service import queue_conflict
-from gateway.involvements.service import close_involvement, open_involvement
+from gateway.involvements.service import (
+    REF_PROVISION,
+    REF_SUPPORT_REQUEST,
+    close_involvement,
+    open_involvement,
+)
 from gateway.pipeline import idempotency, inbound_ids
 from gateway.pipeline.stages import (
     DECIDE,
@@ -170,7 +175,7 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
     if isinstance(message, SupportRequest):  # the unit takes up the request: it helps
         return lambda: {"person": f"Patient/{person_id}", "involvement": open_involvement(
             session, organization=organization, person_id=person_id, source=system,
-            source_ref=f"support-request/{message.request_ref}",
+            source_ref=f"{REF_SUPPORT_REQUEST}{message.request_ref}",
             registered_by=caller.client_id, start=_at(message.received)).id}
     if isinstance(message, ProvisionRequest):
         return _provision_request(session, caller, system, organization, message, person_id)
@@ -189,7 +194,7 @@ def _provision_request(session: Session, caller: Caller, system: str, organizati
     """A request for a provision involves the requesting organisation with the person while
     it stands (requested, in progress, granted); refused or withdrawn, that involvement ends.
     Its answers travel back to the team with issue 16's requests; here, who is involved."""
-    ref = f"provision/{message.request_ref}"
+    ref = f"{REF_PROVISION}{message.request_ref}"
     if message.status in ENDS_A_REQUEST:
         return lambda: {"person": f"Patient/{person_id}", "status": message.status,
                         "closed": close_involvement(session, organization=organization,

@@ -6,6 +6,7 @@ changes nothing."""
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.scopes import adapter_scope
 from gateway.cli.demo_data import demo_secret
+from gateway.involvements.service import months_after
 from gateway.platform.db.models import Involvement
+from gateway.platform.db.types import utcnow
 from tests.conftest import add_test_client, bearer, row_counts
 from tests.support.samples import VALID_BSNS
 
@@ -120,3 +123,36 @@ def test_the_schemas_are_published(client: TestClient) -> None:
 def get_adapter_schema(name: str) -> Any:
     path = Path(__file__).parents[2] / "adapters" / "menscentraal" / "schema" / name
     return json.loads(path.read_text())
+
+
+def test_trajectories_open_past_six_months_are_listed_for_review(
+        client: TestClient, records: dict[str, str], sessions: sessionmaker[Session]) -> None:
+    """The adult unit's own limit: listed, never refused; closed trajectories, provision
+    requests and younger trajectories are not."""
+    today = utcnow().date()
+    old, young = (today - timedelta(days=200)).isoformat(), (today - timedelta(days=20)).isoformat()
+    for number, start, status in (("T-old", old, "open"), ("T-young", young, "open"),
+                                  ("T-closed", old, "gesloten")):
+        trajectory = {"trajectnummer": number, "client": REF, "domein": "huisvesting",
+                      "status": status, "start": start,
+                      **({"einde": young} if status == "gesloten" else {})}
+        assert _send(client, records, {"berichtId": f"m-{number}", "soort": "traject",
+                                       "traject": trajectory}).status_code == 201
+    _send(client, records, {"berichtId": "m-a", "soort": "voorzieningaanvraag", "aanvraag": {
+        "aanvraagnummer": "A-1", "client": REF, "voorziening": "rolstoel",
+        "status": "aangevraagd", "datum": old}})
+    answer = client.get("/adapters/menscentraal/reviews-due", headers=records)
+    assert answer.status_code == 200, answer.text
+    [due] = answer.json()["due"]
+    assert (answer.json()["reviewAfterMonths"], due["case"], due["start"]) == (
+        6, "traject/T-old", old)
+    assert date.fromisoformat(due["reviewDue"]) <= today
+    assert client.get("/adapters/menscentraal/reviews-due").status_code == 401
+
+
+@pytest.mark.parametrize(("start", "months", "due"), [
+    (date(2026, 8, 31), 6, date(2027, 2, 28)), (date(2027, 8, 31), 6, date(2028, 2, 29)),
+    (date(2026, 1, 15), 6, date(2026, 7, 15)), (date(2026, 3, 31), -1, date(2026, 2, 28))])
+def test_six_months_later_is_the_same_day_or_the_months_last(start: date, months: int,
+                                                            due: date) -> None:
+    assert months_after(start, months) == due
