@@ -98,13 +98,18 @@ def _element_issues(resource_type: str, document: dict[str, Any]) -> list[Issue]
     return sorted(issues, key=lambda issue: issue.expression)
 
 
-def validate_resource(model: type[M], document: dict[str, Any]) -> M:
-    """``document`` as ``model`` (e.g. R4B Task), or InvalidMessage naming every bad element."""
-    resource_type = model.__name__
+def check_resource_type(resource_type: str, document: dict[str, Any]) -> None:
+    """400 unless ``document`` is a ``resource_type``: a client sent it to the wrong place."""
     if document.get("resourceType") != resource_type:
         raise InvalidMessage([Issue(f"{resource_type}.resourceType",
                                     f"expected resourceType {resource_type}", "structure")],
                              status=400)
+
+
+def validate_resource(model: type[M], document: dict[str, Any]) -> M:
+    """``document`` as ``model`` (e.g. R4B Task), or InvalidMessage naming every bad element."""
+    resource_type = model.__name__
+    check_resource_type(resource_type, document)
     if issues := _contained_issues(resource_type, document) or \
             _element_issues(resource_type, document):
         raise InvalidMessage(issues)

@@ -19,7 +19,7 @@ from schemas.events import (
     REFERRAL_FLOW_ACTIVITIES,
     task_status_event,
 )
-from schemas.household import HouseholdClaim, MemberClaim
+from schemas.household import GroupClaim, GroupMemberClaim, HouseholdClaim, MemberClaim
 from schemas.identifiers import (
     AGB_SYSTEM,
     AGB_SYSTEMS,
@@ -71,6 +71,8 @@ __all__ = [
     "Identifier",
     "LOCAL_SYSTEM_PREFIX",
     "PersonClaim",
+    "GroupClaim",
+    "GroupMemberClaim",
     "HouseholdClaim",
     "MemberClaim",
     "local_system",

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from schemas.person import PersonClaim
 from schemas.referral import Identifier
 
@@ -50,3 +52,28 @@ class HouseholdClaim:
 
     local: Identifier | None
     members: tuple[MemberClaim, ...]
+
+
+class GroupMemberClaim(BaseModel):
+    """One member of a household as a client's FHIR Group names them: a person the gateway
+    knows (``person_id``, from ``Patient/{id}``) or a person claim (a BSN or the client's own
+    id). Role and period are as given: the household service checks them, for every
+    source's claims alike."""
+
+    model_config = ConfigDict(frozen=True)
+
+    person_id: str | None = None
+    person: PersonClaim | None = None
+    role: str | None = None
+    start: date | None = None  # by the day; None: since ever / until further notice
+    end: date | None = None
+
+
+class GroupClaim(BaseModel):
+    """A household as a client registers or replaces it: its ids for the household and the
+    members."""
+
+    model_config = ConfigDict(frozen=True)
+
+    identifiers: tuple[Identifier, ...] = ()
+    members: tuple[GroupMemberClaim, ...] = ()

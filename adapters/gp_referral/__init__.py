@@ -1,9 +1,11 @@
 """GP referral module: a GP system posts a FHIR R4B ServiceRequest and follows a Task; team
 systems receive the referral. Both speak FHIR R4B rest-hooks, so this adapter renders for
-every FHIR recipient."""
+every FHIR recipient. The gateway's FHIR API is this system's transport too: the resources
+clients write there (households as Group, ...) are parsed here as well."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
@@ -18,12 +20,17 @@ from adapters.base import (
     RenderError,
 )
 from adapters.fhir_validation import validate_resource
+from adapters.gp_referral.group import parse_group
 from adapters.gp_referral.parse import parse_service_request
 from adapters.registry import register
-from schemas import Referral
 
 FHIR_JSON = "application/fhir+json"
 OUTBOUND_MODELS = {"ServiceRequest": ServiceRequest, "Task": Task}
+# resourceType -> its parser, each returning the canonical claim (schemas)
+PARSERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "ServiceRequest": parse_service_request,
+    "Group": parse_group,
+}
 
 
 @register
@@ -32,15 +39,22 @@ class GpReferralAdapter:
         name="gp-referral",
         version="1",
         description="FHIR R4B ServiceRequest in (GP referral), ServiceRequest and Task status "
-                    "feedback out (rest-hooks).",
+                    "feedback out (rest-hooks); the FHIR API's writes in.",
         media_type=FHIR_JSON,
-        inbound=frozenset({"ServiceRequest"}),
+        inbound=frozenset(PARSERS),
         outbound=frozenset(OUTBOUND_MODELS),
-        endpoint=False,  # received at /fhir/ServiceRequest
+        endpoint=False,  # received at /fhir/{resourceType}
     )
 
-    def parse(self, document: dict[str, Any]) -> Referral:
-        return parse_service_request(document)
+    def parse(self, document: dict[str, Any]) -> Any:
+        """The resource as its canonical claim (a ServiceRequest: ``schemas.Referral``)."""
+        resource_type = document.get("resourceType")
+        parser = PARSERS.get(resource_type) if isinstance(resource_type, str) else None
+        if parser is None:
+            raise InvalidMessage([Issue("resourceType", "gp-referral receives only "
+                                        f"{', '.join(sorted(PARSERS))}", "not-supported")],
+                                 status=400)
+        return parser(document)
 
     def render(self, message: OutboundMessage, recipient: Recipient) -> dict[str, Any]:
         """The canonical form is FHIR R4B already: the permitted resource as it is."""

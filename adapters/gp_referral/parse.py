@@ -15,6 +15,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from adapters.base import InvalidMessage, Issue
 from adapters.fhir_validation import validate_resource
+from adapters.gp_referral.identifiers import INVALID_BSN
 from schemas import (
     BSN_SYSTEMS,
     Identifier,
@@ -182,7 +183,7 @@ def _checked_bsn(value: str | None, expr: str, issues: list[Issue]) -> str | Non
                             "with name and birthDate instead", "required"))
         return None
     if not is_valid_bsn(value):
-        issues.append(Issue(expr, "not a valid BSN (9 digits passing the elfproef)", "value"))
+        issues.append(Issue(expr, INVALID_BSN, "value"))
         return None
     return value
 

@@ -1,5 +1,5 @@
-"""Households: registered from a source system's claim (adapters) or a FHIR Group, replaced
-by a Group (PUT). Never commits.
+"""Households: registered from a source system's claim (adapters) or a client's Group (as the
+gp-referral adapter parsed it), replaced by a Group (PUT). Never commits.
 
 The same-household rule ("one home, one household"), in order (docs/households.md):
 
@@ -27,7 +27,6 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.fhir.resource_versions import keep
 from gateway.households import repository
-from gateway.households.parse import GroupEntry, ParsedGroup, parse_group
 from gateway.households.render import render_group
 from gateway.identity.matching import identify
 from gateway.identity.merges import canonical_id, person_ids
@@ -37,7 +36,7 @@ from gateway.platform.db.models import HouseholdIdentifier, HouseholdMember, Hou
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
 from gateway.platform.logging import get_logger
-from schemas import Identifier, PersonClaim
+from schemas import GroupClaim, GroupMemberClaim, Identifier, PersonClaim
 from schemas.household import (
     ADULT_ROLES,
     MEMBER_ROLE_EXTENSION,
@@ -72,26 +71,25 @@ class Registered:
 def register_household(session: Session, caller: Caller, claim: HouseholdClaim) -> HouseholdRow:
     """A source system's household (adapters): members identified by identity matching,
     then the same-household rule. 422 naming ``Group.member[i]...`` for a bad member."""
-    group = ParsedGroup((claim.local,) if claim.local else (), tuple(
-        GroupEntry(None, m.person, m.role, m.start, m.end) for m in claim.members))
+    group = GroupClaim(identifiers=(claim.local,) if claim.local else (), members=tuple(
+        GroupMemberClaim(person=m.person, role=m.role, start=m.start, end=m.end)
+        for m in claim.members))
     return _register(session, caller, list(group.identifiers),
                      _memberships(session, caller, group, frozenset())).household
 
 
-def register_group(session: Session, caller: Caller, document: dict[str, Any]) -> Registered:
+def register_group(session: Session, caller: Caller, group: GroupClaim) -> Registered:
     """``POST /fhir/Group``: as ``register_household``; a ``Patient/{id}`` member must be a
     person the caller's organisation helps (403 else, the same for an unknown one)."""
-    group = parse_group(document)
     return _register(session, caller, list(group.identifiers),
                      _memberships(session, caller, group, frozenset()))
 
 
 def replace_group(session: Session, caller: Caller, household: HouseholdRow,
-                  document: dict[str, Any]) -> HouseholdRow:
+                  group: GroupClaim) -> HouseholdRow:
     """``PUT /fhir/Group/{id}``: the members, roles and periods become those given (a
     member leaves by a period end, or by being left out); ids given are added, and the ids
     other systems gave are kept. A new version when anything changed."""
-    group = parse_group(document)
     old = {m.person_id: m for m in repository.members(session, household.id)}
     members = _memberships(session, caller, group, frozenset(old))
     _check_unique(session, members)
@@ -227,7 +225,7 @@ def _today() -> date:
     return utcnow().date()
 
 
-def _memberships(session: Session, caller: Caller, group: ParsedGroup,
+def _memberships(session: Session, caller: Caller, group: GroupClaim,
                  known: frozenset[str]) -> list[Membership]:
     """Each ``Group.member`` as a person: ``Patient/{id}`` a member already, or one the
     caller's organisation helps (403 else); an identifier through identity matching."""
@@ -236,8 +234,8 @@ def _memberships(session: Session, caller: Caller, group: ParsedGroup,
     members = []
     for i, entry in enumerate(group.members):
         role = _check_member(i, entry.role, entry.start, entry.end)
-        if entry.claim is not None:
-            person = _identify(session, caller, entry.claim)
+        if entry.person is not None:
+            person = _identify(session, caller, entry.person)
         elif entry.person_id in known:
             person = cast(Person, session.get(Person, entry.person_id))
         else:

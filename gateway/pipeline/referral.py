@@ -17,13 +17,13 @@ from urllib.parse import parse_qsl
 
 from sqlalchemy.orm import Session
 
-from adapters import get_adapter
 from consent import Register
 from gateway.auth.bearer import Caller
 from gateway.disclosure.service import decide_deliveries
 from gateway.fhir.render import render_service_request
 from gateway.outbox.enqueue import enqueue
 from gateway.pipeline import idempotency
+from gateway.pipeline.fhir_rest import TRANSPORT, parse_as
 from gateway.pipeline.stages import (
     DECIDE,
     DECODE,
@@ -41,8 +41,6 @@ from gateway.platform.metrics import Metrics
 from gateway.referrals import repository
 from gateway.referrals.service import GP_ADAPTER, identify_referral, persist_referral
 from schemas import ACTIVITY_REFERRAL, EVENT_REFERRAL_RECEIVED, Identifier, Referral
-
-TRANSPORT = "fhir-rest"
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ def receive_referral(session: Session, caller: Caller, body: bytes, max_depth: i
     with path.stage(DECODE):
         document = decode_json_object(body, max_depth)
     with path.stage(PARSE):
-        referral = get_adapter(GP_ADAPTER).parse(document)
+        referral: Referral = parse_as("ServiceRequest", document)
         match = _conditional_match(session, caller, if_none_exist)
     if match:
         accepted = Accepted(match, 200)

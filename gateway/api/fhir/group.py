@@ -24,13 +24,9 @@ from gateway.fhir.search import (
     token_clause,
 )
 from gateway.households import merging, service
+from gateway.pipeline.fhir_rest import receive_resource
 from gateway.platform.db.models import HouseholdIdentifier, HouseholdRow
-from gateway.platform.fhir_json import (
-    FhirResponse,
-    decode_json_object,
-    require_media_type,
-    require_own_id,
-)
+from gateway.platform.fhir_json import FhirResponse, require_media_type
 from gateway.platform.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["Group"], route_class=UnitOfWorkRoute)
@@ -57,8 +53,9 @@ def create_group(request: Request, body: RawBody, caller: GroupWrite, session: D
     identifier (BSN, or your system's own id), its role in the extension, its ``period``.
     201 with a new household; 200 with the one the gateway had (same id, or same adults)."""
     require_media_type(request)
-    document = decode_json_object(body, runtime.settings.max_json_depth)
-    registered = service.register_group(session, caller, document)
+    registered = receive_resource("Group", body, runtime.settings.max_json_depth,
+                                  partial(service.register_group, session, caller),
+                                  metrics=runtime.metrics)
     row = registered.household
     return written(request, service.group_of(session, row), row.version_id,
                    201 if registered.created else 200,
@@ -98,9 +95,9 @@ def replace_group(household: Writable, request: Request, body: RawBody, caller: 
     """The members, roles and periods as given (``If-Match`` checked when sent)."""
     require_media_type(request)
     check_if_match(if_match(request, runtime.settings.require_if_match), household.version_id)
-    document = decode_json_object(body, runtime.settings.max_json_depth)
-    require_own_id(document, household.id, "Group")
-    row = service.replace_group(session, caller, household, document)
+    row = receive_resource("Group", body, runtime.settings.max_json_depth,
+                           partial(service.replace_group, session, caller, household),
+                           resource_id=household.id, metrics=runtime.metrics)
     return written(request, service.group_of(session, row), row.version_id)
 
 

@@ -1,0 +1,56 @@
+"""The GP adapter parses what clients write to the FHIR API into canonical claims, naming
+every problem of a resource at once."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from adapters import InvalidMessage, get_adapter
+from schemas import BSN_SYSTEM, GroupClaim, GroupMemberClaim, Identifier, PersonClaim
+from schemas.household import MEMBER_ROLE_EXTENSION
+
+ADAPTER = get_adapter("gp-referral")
+HOUSEHOLD_ID = Identifier(system="https://example.org/households", value="h-1")
+
+
+def _role(code: str) -> dict[str, Any]:
+    return {"url": MEMBER_ROLE_EXTENSION, "valueCode": code}
+
+
+def _problems(document: dict[str, Any]) -> list[str]:
+    with pytest.raises(InvalidMessage) as caught:
+        ADAPTER.parse(document)
+    return [issue.expression for issue in caught.value.issues]
+
+
+def test_a_group_is_a_household_claim() -> None:
+    claim = ADAPTER.parse({
+        "resourceType": "Group", "type": "person", "actual": True,
+        "identifier": [HOUSEHOLD_ID.model_dump()],
+        "member": [{"entity": {"reference": "Patient/p-1"}, "extension": [_role("parent")],
+                    "period": {"start": "2020-01-01"}},
+                   {"entity": {"identifier": {"system": BSN_SYSTEM, "value": "111222333"}},
+                    "extension": [_role("child")]}]})
+    assert claim == GroupClaim(identifiers=(HOUSEHOLD_ID,), members=(
+        GroupMemberClaim(person_id="p-1", role="parent", start=date(2020, 1, 1)),
+        GroupMemberClaim(person=PersonClaim(bsn="111222333", local=None), role="child")))
+
+
+def test_every_problem_of_a_group_is_named() -> None:
+    assert _problems({
+        "resourceType": "Group", "type": "animal", "actual": False,
+        "identifier": [{"value": "h-1"}],
+        "member": [{"entity": {"reference": "Organization/o-1"}},
+                   {"entity": {"identifier": {"system": BSN_SYSTEM, "value": "123456789"}},
+                    "extension": [_role("child"), _role("parent")],
+                    "period": {"start": "2020-01", "end": "2021-01-01T10:00:00+01:00"}}]}) == [
+        "Group.type", "Group.actual", "Group.identifier[0]", "Group.member[0].entity",
+        "Group.member[1].entity.identifier.value", "Group.member[1].extension",
+        "Group.member[1].period.start", "Group.member[1].period.end"]
+
+
+def test_another_resource_type_is_refused() -> None:
+    assert _problems({"resourceType": "Basic"}) == ["resourceType"]
