@@ -26,12 +26,8 @@ from consent.records import (
     current_versions,
 )
 from consent.register import ProcessingActivity, Register, RegisterError, parse_register
-from consent.representation import (
-    REPRESENTATION_KINDS,
-    RepresentationKind,
-    Representative,
-    speaks_for,
-)
+from consent.representation import Representative, speaks_for
+from schemas.household import REPRESENTATION_KINDS, RepresentationKind
 
 __all__ = [
     "CHILD_DECIDES_ALONE_FROM",

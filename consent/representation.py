@@ -14,12 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
-RepresentationKind = Literal["parental-authority", "guardian", "mentor", "curator",
-                             "financial-administrator"]
-REPRESENTATION_KINDS: tuple[RepresentationKind, ...] = (
-    "parental-authority", "guardian", "mentor", "curator", "financial-administrator")
+from schemas.household import RepresentationKind
+
 AUTHORITY_KINDS: frozenset[RepresentationKind] = frozenset({"parental-authority", "guardian"})
 FINANCIAL_CATEGORIES = frozenset({"finances"})  # the register's financial data categories
 

@@ -3,49 +3,50 @@ may consent depends on age) and who holds authority over a minor. Never commits.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.relatedperson import RelatedPerson
 from sqlalchemy.orm import Session
 
-from adapters.fhir_validation import validate_resource
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.fhir.render import fhir_identifier
-from gateway.households.representation import organization_of, representation_of
+from gateway.households.representation import check_representation
 from gateway.identity.repository import person_by_bsn, person_by_reference
 from gateway.involvements.access import require_involved
 from gateway.platform.db.models import Person, RelatedPersonRow
 from gateway.platform.errors import Conflict, Unprocessable
 from gateway.platform.logging import get_logger
-from schemas import BSN_SYSTEM, BSN_SYSTEMS, REPRESENTATIVE_CODES, ROLE_CODE_SYSTEM, is_valid_bsn
+from schemas import (
+    BSN_SYSTEM,
+    BSN_SYSTEMS,
+    ROLE_CODE_SYSTEM,
+    PersonClaim,
+    Reference,
+    RepresentationClaim,
+    is_valid_bsn,
+)
 from schemas.household import REPRESENTATION_SYSTEM
 
 PATIENT_PREFIX, RELATED_PREFIX = "Patient/", "RelatedPerson/"
 log = get_logger()
 
 
-def register_patient(session: Session, caller: Caller, document: dict[str, Any]) -> Person:
-    """Complete a person the caller's organisation helps with their birth date. A different
-    birth date than the one known is a conflict, not an overwrite: one of the two registries
-    is wrong and a person should look. Anyone else gets the same 403, known or not."""
-    patient = validate_resource(Patient, document)
-    bsn = _bsn(patient.identifier or [], "Patient.identifier")
-    if patient.birthDate is None or not isinstance(patient.birthDate, date):
-        raise Unprocessable("give the full birth date (YYYY-MM-DD)",
-                            expression="Patient.birthDate")
-    person = require_involved(session, caller, person_by_bsn(session, bsn),
-                              audit.subject_identifier(bsn), "person.refused")
-    if person.birth_date not in (None, patient.birthDate):
+def register_patient(session: Session, caller: Caller, claim: PersonClaim) -> Person:
+    """Complete a person the caller's organisation helps with their birth date (``claim``: a
+    Patient's BSN and birth date). A different birth date than the one known is a conflict,
+    not an overwrite: one of the two registries is wrong and a person should look. Anyone
+    else gets the same 403, known or not."""
+    assert claim.bsn is not None and claim.birth_date is not None  # the adapter checked
+    person = require_involved(session, caller, person_by_bsn(session, claim.bsn),
+                              audit.subject_identifier(claim.bsn), "person.refused")
+    if person.birth_date not in (None, claim.birth_date):
         raise Conflict("the gateway knows this person with another birth date",
                        expression="Patient.birthDate")
     if person.birth_date is None:
         audit.record(session, kind="write", action="person.birth_date_recorded",
                      actor_id=caller.client_id, person_id=person.id)
         log.info("person_birth_date_recorded", resource_id=person.id)
-    person.birth_date = patient.birthDate
+    person.birth_date = claim.birth_date
     return person
 
 
@@ -64,41 +65,31 @@ def render_patient(person: Person) -> dict[str, Any]:
 
 
 def register_related_person(session: Session, caller: Caller,
-                            document: dict[str, Any]) -> RelatedPersonRow:
+                            claim: RepresentationClaim) -> RelatedPersonRow:
     """A parent or guardian of a known person; they may then consent for the minor."""
-    related = validate_resource(RelatedPerson, document)
-    person = involved_patient(session, caller, related.patient, "RelatedPerson.patient",
+    person = involved_patient(session, caller, claim.patient, "RelatedPerson.patient",
                               "related_person.refused")
-    return add_related_person(session, caller, person.id, related, "RelatedPerson")
+    return add_related_person(session, caller, person.id, claim, "RelatedPerson")
 
 
-def add_related_person(session: Session, caller: Caller, person_id: str, related: RelatedPerson,
-                       expr: str, team_id: str | None = None) -> RelatedPersonRow:
+def add_related_person(session: Session, caller: Caller, person_id: str,
+                       claim: RepresentationClaim, expr: str,
+                       team_id: str | None = None) -> RelatedPersonRow:
     """Store a parent or guardian (as sent, or contained in a referral's consent), and the
-    legal representation it holds, if any (``gateway.households.representation``)."""
-    codes = {c.code for concept in related.relationship or [] for c in concept.coding or []
-             if c.system == ROLE_CODE_SYSTEM}
-    relationship = sorted(codes & REPRESENTATIVE_CODES)
-    organization = organization_of(related, expr)
-    bsn = _bsn(related.identifier, f"{expr}.identifier") \
-        if related.identifier and organization is None else None
+    legal representation it holds, if any, once it fits the person
+    (``gateway.households.representation``)."""
     person = session.get(Person, person_id)
     assert person is not None  # the caller resolved it
-    held = representation_of(session, related, person, bsn, organization, expr)
-    if not relationship and held.kind is None:
-        raise Unprocessable(f"give the relationship as {ROLE_CODE_SYSTEM} code: a parent "
-                            "(PRN, MTH, FTH) or a guardian (GUARD); only they consent for a "
-                            f"minor; or a legal representation ({REPRESENTATION_SYSTEM})",
-                            expression=f"{expr}.relationship")
-    row = RelatedPersonRow(person_id=person_id, relationship=relationship[0] if relationship
-                           else None, bsn=bsn, client_id=caller.client_id,
-                           team_id=team_id or caller.team_id, representation=held.kind,
-                           organization=held.organization, period_start=held.start,
-                           period_end=held.end)
+    check_representation(session, claim, person, expr)
+    row = RelatedPersonRow(person_id=person.id, relationship=claim.relationship, bsn=claim.bsn,
+                           client_id=caller.client_id, team_id=team_id or caller.team_id,
+                           representation=claim.representation,
+                           organization=claim.organization, period_start=claim.start,
+                           period_end=claim.end)
     session.add(row)
     session.flush()
     audit.record(session, kind="write", action="related_person.registered",
-                 actor_id=caller.client_id, person_id=person_id,
+                 actor_id=caller.client_id, person_id=person.id,
                  details={"related_person": row.id, "relationship": row.relationship,
                           "representation": row.representation})
     log.info("related_person_registered", resource_id=row.id, client_id=caller.client_id,
@@ -126,7 +117,7 @@ def render_related_person(row: RelatedPersonRow) -> dict[str, Any]:
             **({"period": period} if period else {})}
 
 
-def involved_patient(session: Session, caller: Caller, reference: Any, expr: str,
+def involved_patient(session: Session, caller: Caller, reference: Reference | None, expr: str,
                      action: str) -> Person:
     """``Patient/{id}`` or a BSN identifier -> a person the caller's organisation helps.
     A malformed reference is 422; an unknown person and one the caller is not involved with
@@ -152,13 +143,3 @@ def involved_person(session: Session, caller: Caller, patient: str, action: str)
     subject = audit.subject_identifier(patient) if is_valid_bsn(patient) else None
     return require_involved(session, caller, person_by_reference(session, patient),
                             subject, action)
-
-
-def _bsn(identifiers: list[Any], expr: str) -> str:
-    for i, ident in enumerate(identifiers):
-        if ident.system in BSN_SYSTEMS:
-            if not ident.value or not is_valid_bsn(ident.value):
-                raise Unprocessable("not a valid BSN (9 digits passing the elfproef)",
-                                    expression=f"{expr}[{i}].value")
-            return ident.value
-    raise Unprocessable(f"give a BSN identifier (system {BSN_SYSTEM})", expression=expr)

@@ -19,7 +19,13 @@ from schemas.events import (
     REFERRAL_FLOW_ACTIVITIES,
     task_status_event,
 )
-from schemas.household import GroupClaim, GroupMemberClaim, HouseholdClaim, MemberClaim
+from schemas.household import (
+    GroupClaim,
+    GroupMemberClaim,
+    HouseholdClaim,
+    MemberClaim,
+    RepresentationClaim,
+)
 from schemas.identifiers import (
     AGB_SYSTEM,
     AGB_SYSTEMS,
@@ -34,6 +40,7 @@ from schemas.identifiers import (
     parse_identifier_token,
 )
 from schemas.person import LOCAL_SYSTEM_PREFIX, PersonClaim, local_system
+from schemas.reference import Reference
 from schemas.referral import Identifier, Referral, Subject
 from schemas.task_status import (
     TASK_STATUSES,
@@ -75,6 +82,8 @@ __all__ = [
     "GroupMemberClaim",
     "HouseholdClaim",
     "MemberClaim",
+    "Reference",
+    "RepresentationClaim",
     "local_system",
     "Referral",
     "Subject",

@@ -5,19 +5,24 @@ turns the members into persons (identity matching) and the claim into one househ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from schemas.person import PersonClaim
+from schemas.reference import Reference
 from schemas.referral import Identifier
 
 BASE = "https://wijkgateway.nl/fhir"
 # R4B Group.member has no role: it travels in this extension (valueCode: a MemberRole)
 MEMBER_ROLE_EXTENSION = f"{BASE}/StructureDefinition/household-member-role"
-# RelatedPerson.relationship coding of a legal representation (consent.RepresentationKind)
+# RelatedPerson.relationship coding of a legal representation (consent.representation)
 REPRESENTATION_SYSTEM = f"{BASE}/CodeSystem/representation"
+RepresentationKind = Literal["parental-authority", "guardian", "mentor", "curator",
+                             "financial-administrator"]
+REPRESENTATION_KINDS: tuple[RepresentationKind, ...] = (
+    "parental-authority", "guardian", "mentor", "curator", "financial-administrator")
 HOUSEHOLD_SYSTEM_PREFIX = f"{BASE}/NamingSystem/household/"
 
 MemberRole = Literal["parent", "child", "partner", "other", "unborn"]
@@ -77,3 +82,21 @@ class GroupClaim(BaseModel):
 
     identifiers: tuple[Identifier, ...] = ()
     members: tuple[GroupMemberClaim, ...] = ()
+
+
+class RepresentationClaim(BaseModel):
+    """A parent, guardian or other legal representative of a person (a FHIR RelatedPerson):
+    whom they represent, how (a parent's or guardian's v3 RoleCode, a legal representation,
+    or both), who they are (a BSN, or an organisation's ``ura:``/``agb:`` token) and for
+    when (instants; a date as an end includes the whole day). The gateway checks it against
+    the person: their age, a parent's household."""
+
+    model_config = ConfigDict(frozen=True)
+
+    patient: Reference | None = None
+    relationship: str | None = None
+    representation: RepresentationKind | None = None
+    bsn: str | None = None
+    organization: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None

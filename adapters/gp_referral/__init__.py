@@ -22,6 +22,7 @@ from adapters.base import (
 from adapters.fhir_validation import validate_resource
 from adapters.gp_referral.group import parse_group
 from adapters.gp_referral.parse import parse_service_request
+from adapters.gp_referral.persons import parse_patient, parse_related_person
 from adapters.registry import register
 
 FHIR_JSON = "application/fhir+json"
@@ -30,6 +31,8 @@ OUTBOUND_MODELS = {"ServiceRequest": ServiceRequest, "Task": Task}
 PARSERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "ServiceRequest": parse_service_request,
     "Group": parse_group,
+    "Patient": parse_patient,
+    "RelatedPerson": parse_related_person,
 }
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import orjson
 from fhir.resources.R4B.consent import Consent
-from fhir.resources.R4B.relatedperson import RelatedPerson
 from sqlalchemy.orm import Session
 
 from adapters.fhir_validation import validate_resource
+from adapters.gp_referral.persons import parse_related_person
 from consent import (
     CHILD_DECIDES_ALONE_FROM,
     SELF,
@@ -89,7 +89,7 @@ def record_referral_consent(session: Session, caller: Caller, register: Register
         else:
             target = contained[(reference.reference or "").removeprefix("#")]
             related = add_related_person(session, caller, person.id,
-                                         validate_resource(RelatedPerson, target), expr,
+                                         parse_related_person(target, expr), expr,
                                          team_id=referral.team_id)
             grantors.append((expr, _as_representative(session, person.id, related)))
             performers.append({"reference": f"{RELATED_PREFIX}{related.id}"})

@@ -16,37 +16,22 @@ Parental authority and guardianship end by themselves at 18: they are not in for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, cast
+from datetime import date, datetime
+from typing import cast
 
-from fhir.resources.R4B.relatedperson import RelatedPerson
 from sqlalchemy.orm import Session
 
 from consent import Representative
 from consent.records import age_on
-from consent.representation import AUTHORITY_KINDS, REPRESENTATION_KINDS, RepresentationKind
+from consent.representation import AUTHORITY_KINDS, RepresentationKind
 from gateway.households import repository
 from gateway.identity.repository import person_by_bsn
 from gateway.platform.db.models import Person
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Unprocessable
-from schemas import kind_of_system
-from schemas.household import REPRESENTATION_SYSTEM
+from schemas import RepresentationClaim
 
 ADULT_AGE = 18
-ORGANIZATION_KINDS = frozenset({"agb", "ura"})  # a certified institution, a bewindvoerder's firm
-
-
-@dataclass(frozen=True)
-class Representation:
-    """What a RelatedPerson says about representation: none (``kind`` None, a parent as
-    before) or one kind, by a person or an organisation, for a period."""
-
-    kind: RepresentationKind | None = None
-    organization: str | None = None  # ura:12345678 / agb:...
-    start: datetime | None = None
-    end: datetime | None = None
 
 
 def representatives_in_force(session: Session, person_id: str,
@@ -64,39 +49,15 @@ def representatives_in_force(session: Session, person_id: str,
                  if not (adult and row.representation in AUTHORITY_KINDS))
 
 
-def organization_of(related: RelatedPerson, expr: str) -> str | None:
-    """The URA or AGB of an organisation that represents (``ura:12345678``), if given."""
-    for i, identifier in enumerate(related.identifier or []):
-        kind = kind_of_system(identifier.system)
-        if kind is not None and kind.prefix in ORGANIZATION_KINDS:
-            if not identifier.value or not kind.is_valid(identifier.value):
-                raise Unprocessable(f"not a valid {kind.label} ({kind.digits} digits)",
-                                    expression=f"{expr}.identifier[{i}].value")
-            return kind.token(identifier.value)
-    return None
-
-
-def representation_of(session: Session, related: RelatedPerson, person: Person,
-                      bsn: str | None, organization: str | None, expr: str) -> Representation:
+def check_representation(session: Session, claim: RepresentationClaim, person: Person,
+                         expr: str) -> None:
     """The representation a RelatedPerson claims, checked against the person it is for;
     422 naming the element when it does not fit (see the module docstring)."""
-    start = _instant(related.period.start if related.period else None, f"{expr}.period.start")
-    end = _instant(related.period.end if related.period else None, f"{expr}.period.end",
-                   end=True)
-    if start is not None and end is not None and end <= start:
-        raise Unprocessable("the period ends before it starts", expression=f"{expr}.period.end")
-    codes = [c.code for concept in related.relationship or [] for c in concept.coding or []
-             if c.system == REPRESENTATION_SYSTEM]
-    if not codes:
-        return Representation(None, organization, start, end)
-    if len(codes) > 1 or codes[0] not in REPRESENTATION_KINDS:
-        raise Unprocessable(f"give one legal representation ({REPRESENTATION_SYSTEM}): "
-                            f"{', '.join(REPRESENTATION_KINDS)}", expression=f"{expr}.relationship")
-    kind = cast(RepresentationKind, codes[0])
-    _check_age(person, kind, (start or utcnow()).date(), expr)
-    if kind == "parental-authority":
-        _check_parent(session, person, bsn, organization, expr)
-    return Representation(kind, organization, start, end)
+    if claim.representation is None:
+        return
+    _check_age(person, claim.representation, (claim.start or utcnow()).date(), expr)
+    if claim.representation == "parental-authority":
+        _check_parent(session, person, claim.bsn, claim.organization, expr)
 
 
 def _check_age(person: Person, kind: RepresentationKind, day: date, expr: str) -> None:
@@ -124,16 +85,3 @@ def _check_parent(session: Session, person: Person, bsn: str | None, organizatio
         raise Unprocessable("not a child of a household in which this parent is or was a parent "
                             "(register the household as a Group first)",
                             expression=f"{expr}.patient")
-
-
-def _instant(value: Any, expr: str, end: bool = False) -> datetime | None:
-    """A period bound as an instant. A date starts at its first moment (UTC) and, as an
-    end, includes the whole day (FHIR Period), so it ends at the next day's first moment;
-    a partial date is refused."""
-    if value is None or isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime.combine(value + timedelta(days=1 if end else 0), time(), UTC)
-    raise Unprocessable("give a full date (YYYY-MM-DD) or a date-time with a time zone",
-                        expression=expr)
-

@@ -3,14 +3,23 @@ every problem of a resource at once."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from adapters import InvalidMessage, get_adapter
-from schemas import BSN_SYSTEM, GroupClaim, GroupMemberClaim, Identifier, PersonClaim
-from schemas.household import MEMBER_ROLE_EXTENSION
+from schemas import (
+    BSN_SYSTEM,
+    ROLE_CODE_SYSTEM,
+    GroupClaim,
+    GroupMemberClaim,
+    Identifier,
+    PersonClaim,
+    Reference,
+    RepresentationClaim,
+)
+from schemas.household import MEMBER_ROLE_EXTENSION, REPRESENTATION_SYSTEM
 
 ADAPTER = get_adapter("gp-referral")
 HOUSEHOLD_ID = Identifier(system="https://example.org/households", value="h-1")
@@ -54,3 +63,37 @@ def test_every_problem_of_a_group_is_named() -> None:
 
 def test_another_resource_type_is_refused() -> None:
     assert _problems({"resourceType": "Basic"}) == ["resourceType"]
+
+
+def test_a_patient_is_a_bsn_and_a_birth_date() -> None:
+    assert ADAPTER.parse({"resourceType": "Patient", "birthDate": "2015-04-01",
+                          "identifier": [{"system": BSN_SYSTEM, "value": "111222333"}]}) == \
+        PersonClaim(bsn="111222333", local=None, birth_date=date(2015, 4, 1))
+
+
+def test_every_problem_of_a_patient_is_named() -> None:
+    assert _problems({"resourceType": "Patient", "birthDate": "2015-04",
+                      "identifier": [{"system": BSN_SYSTEM, "value": "123456789"}]}) == [
+        "Patient.identifier[0].value", "Patient.birthDate"]
+
+
+def test_a_related_person_is_a_representation_claim() -> None:
+    claim = ADAPTER.parse({
+        "resourceType": "RelatedPerson", "patient": {"reference": "Patient/p-1"},
+        "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/ura", "value": "12345678"}],
+        "relationship": [{"coding": [{"system": REPRESENTATION_SYSTEM, "code": "mentor"}]}],
+        "period": {"start": "2026-01-01", "end": "2026-12-31"}})
+    assert claim == RepresentationClaim(
+        patient=Reference(reference="Patient/p-1"), representation="mentor",
+        organization="ura:12345678", start=datetime(2026, 1, 1, tzinfo=UTC),
+        end=datetime(2027, 1, 1, tzinfo=UTC))
+
+
+def test_every_problem_of_a_related_person_is_named() -> None:
+    assert _problems({
+        "resourceType": "RelatedPerson", "patient": {"reference": "Patient/p-1"},
+        "identifier": [{"system": BSN_SYSTEM, "value": "123456789"}],
+        "relationship": [{"coding": [{"system": ROLE_CODE_SYSTEM, "code": "FRND"}]}],
+        "period": {"start": "2026-01"}}) == [
+        "RelatedPerson.identifier[0].value", "RelatedPerson.relationship",
+        "RelatedPerson.period.start"]

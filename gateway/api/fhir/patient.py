@@ -6,6 +6,8 @@ identity conflict for a person to resolve), so every Patient is version 1."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 
 from gateway.api.callers import PatientRead, PatientWrite
@@ -22,7 +24,8 @@ from gateway.persons import (
     register_patient,
     render_patient,
 )
-from gateway.platform.fhir_json import FhirResponse, decode_json_object, require_media_type
+from gateway.pipeline.fhir_rest import receive_resource
+from gateway.platform.fhir_json import FhirResponse, require_media_type
 from gateway.platform.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["Patient"], route_class=UnitOfWorkRoute)
@@ -35,8 +38,8 @@ def create_patient(request: Request, body: RawBody, caller: PatientWrite, sessio
     registered involvement made them known): 200 with the Patient. Anyone else: 403, the
     same whether the gateway knows the person or not."""
     require_media_type(request)
-    document = decode_json_object(body, runtime.settings.max_json_depth)
-    person = register_patient(session, caller, document)
+    person = receive_resource("Patient", body, runtime.settings.max_json_depth,
+                              partial(register_patient, session, caller), metrics=runtime.metrics)
     return written(request, render_patient(person), REGISTERED_VERSION, 200,
                    history.version_url(request, "Patient", person.id, REGISTERED_VERSION))
 

@@ -3,6 +3,8 @@ once registered, so every RelatedPerson is version 1."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 
 from gateway.api.callers import RelatedPersonWrite
@@ -13,9 +15,10 @@ from gateway.fhir.common import RawBody
 from gateway.fhir.prefer import written
 from gateway.involvements.access import require_involved_with
 from gateway.persons import REGISTERED_VERSION, register_related_person, render_related_person
+from gateway.pipeline.fhir_rest import receive_resource
 from gateway.platform.db.models import RelatedPersonRow
 from gateway.platform.errors import NotFound
-from gateway.platform.fhir_json import FhirResponse, decode_json_object, require_media_type
+from gateway.platform.fhir_json import FhirResponse, require_media_type
 from gateway.platform.unit_of_work import UnitOfWorkRoute
 
 router = APIRouter(prefix="/fhir", tags=["RelatedPerson"], route_class=UnitOfWorkRoute)
@@ -27,8 +30,9 @@ def create_related_person(request: Request, body: RawBody, caller: RelatedPerson
     """``patient`` (``Patient/{id}`` or BSN), ``relationship`` (v3 RoleCode PRN, MTH, FTH or
     GUARD), optionally the parent's BSN. Reference it as a Consent's performer."""
     require_media_type(request)
-    document = decode_json_object(body, runtime.settings.max_json_depth)
-    row = register_related_person(session, caller, document)
+    row = receive_resource("RelatedPerson", body, runtime.settings.max_json_depth,
+                           partial(register_related_person, session, caller),
+                           metrics=runtime.metrics)
     return written(request, render_related_person(row), REGISTERED_VERSION, 201,
                    history.version_url(request, "RelatedPerson", row.id,
                                        REGISTERED_VERSION))
