@@ -1,5 +1,6 @@
 """Canonical model and code tables. Imports nothing else of the project's."""
 
+from schemas.consent_claim import ConsentClaim
 from schemas.consent_codes import (
     ACTIVITY_SYSTEM,
     CATEGORY_SYSTEM,
@@ -40,8 +41,8 @@ from schemas.identifiers import (
     parse_identifier_token,
 )
 from schemas.person import LOCAL_SYSTEM_PREFIX, PersonClaim, local_system
-from schemas.reference import Reference
-from schemas.referral import Identifier, Referral, Subject
+from schemas.reference import Identifier, Reference
+from schemas.referral import Referral, Subject
 from schemas.task_status import (
     TASK_STATUSES,
     TASK_STATUSES_NEEDING_REASON,
@@ -82,6 +83,7 @@ __all__ = [
     "GroupMemberClaim",
     "HouseholdClaim",
     "MemberClaim",
+    "ConsentClaim",
     "Reference",
     "RepresentationClaim",
     "local_system",

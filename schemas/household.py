@@ -11,8 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from schemas.person import PersonClaim
-from schemas.reference import Reference
-from schemas.referral import Identifier
+from schemas.reference import Identifier, Reference
 
 BASE = "https://wijkgateway.nl/fhir"
 # R4B Group.member has no role: it travels in this extension (valueCode: a MemberRole)

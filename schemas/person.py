@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from schemas.referral import Identifier
+from schemas.reference import Identifier
 
 LOCAL_SYSTEM_PREFIX = "https://wijkgateway.nl/fhir/NamingSystem/local/"
 

@@ -1,10 +1,21 @@
-"""A FHIR Reference as the gateway reads it, whichever system sent it."""
+"""Identifiers and references, as FHIR has them and the gateway reads them, whichever system
+sent them."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.referral import Identifier
+
+class Identifier(BaseModel):
+    """A business identifier (system + value), as FHIR has it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    system: str
+    value: str
+
+    def token(self) -> str:
+        return f"{self.system}|{self.value}"
 
 
 class Reference(BaseModel):

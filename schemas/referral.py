@@ -8,17 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-
-class Identifier(BaseModel):
-    """A business identifier (system + value), as FHIR has it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    system: str
-    value: str
-
-    def token(self) -> str:
-        return f"{self.system}|{self.value}"
+from schemas.consent_claim import ConsentClaim
+from schemas.household import RepresentationClaim
+from schemas.reference import Identifier
 
 
 class Subject(BaseModel):
@@ -61,6 +53,10 @@ class Referral(BaseModel):
     consent_index: int | None = Field(
         None, description="Index in ``contained`` of the resident's Consent to this referral, "
         "referenced from ``supportingInfo``.")
+    consent: ConsentClaim | None = Field(None, description="That Consent, as a claim.")
+    consent_grantors: tuple[RepresentationClaim | None, ...] = Field(
+        (), description="Per performer of that Consent: None for the resident, else the "
+        "contained RelatedPerson (a parent or guardian the sender declares).")
     resource: dict[str, Any] = Field(description="The validated source resource, as JSON.")
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ from adapters.base import (
     RenderError,
 )
 from adapters.fhir_validation import validate_resource
+from adapters.gp_referral.consent import parse_consent
 from adapters.gp_referral.group import parse_group
 from adapters.gp_referral.parse import parse_service_request
 from adapters.gp_referral.persons import parse_patient, parse_related_person
@@ -30,6 +31,7 @@ OUTBOUND_MODELS = {"ServiceRequest": ServiceRequest, "Task": Task}
 # resourceType -> its parser, each returning the canonical claim (schemas)
 PARSERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "ServiceRequest": parse_service_request,
+    "Consent": parse_consent,
     "Group": parse_group,
     "Patient": parse_patient,
     "RelatedPerson": parse_related_person,

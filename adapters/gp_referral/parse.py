@@ -15,6 +15,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from adapters.base import InvalidMessage, Issue
 from adapters.fhir_validation import validate_resource
+from adapters.gp_referral.consent import referral_consent
 from adapters.gp_referral.identifiers import INVALID_BSN
 from schemas import (
     BSN_SYSTEMS,
@@ -43,6 +44,8 @@ def parse_service_request(document: dict[str, Any]) -> Referral:
     requester = _requester(resource.requester, contained, issues)
     team_id, team_identifier = _team(resource.performer, issues)
     consent_index = _consent(resource.supportingInfo or [], contained, issues)
+    consent, grantors = referral_consent(resource, consent_index, contained, issues) \
+        if consent_index is not None else (None, ())
     if issues:
         raise InvalidMessage(issues)
     assert subject is not None and requester is not None
@@ -54,6 +57,8 @@ def parse_service_request(document: dict[str, Any]) -> Referral:
         team_id=team_id,
         team_identifier=team_identifier,
         consent_index=consent_index,
+        consent=consent,
+        consent_grantors=grantors,
         resource=document,
     )
 

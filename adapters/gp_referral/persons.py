@@ -38,15 +38,24 @@ def parse_patient(document: dict[str, Any]) -> PersonClaim:
     return PersonClaim(bsn=bsn, local=None, birth_date=patient.birthDate)
 
 
-def parse_related_person(document: dict[str, Any],
-                         expr: str = "RelatedPerson") -> RepresentationClaim:
-    """A parent, guardian or other representative; ``expr`` names it in issues (a contained
-    one: the element that references it)."""
-    related = validate_resource(RelatedPerson, document)
+def parse_related_person(document: dict[str, Any]) -> RepresentationClaim:
+    """A parent, guardian or other representative; every problem named at once."""
     issues: list[Issue] = []
+    claim = representation_claim(validate_resource(RelatedPerson, document), "RelatedPerson",
+                                 issues)
+    if claim is None:
+        raise InvalidMessage(issues)
+    return claim
+
+
+def representation_claim(related: RelatedPerson, expr: str,
+                         issues: list[Issue]) -> RepresentationClaim | None:
+    """The claim a RelatedPerson makes, or None after recording its problems in ``issues``;
+    ``expr`` names it (a contained one: the element that references it)."""
+    known = len(issues)
     organization = _organization(related.identifier or [], expr, issues)
     bsn = bsn_of(related.identifier, f"{expr}.identifier", issues) \
-        if related.identifier and organization is None and not issues else None
+        if related.identifier and organization is None and len(issues) == known else None
     codes = [(c.system, c.code) for concept in related.relationship or []
              for c in concept.coding or []]
     roles = sorted({code for system, code in codes if system == ROLE_CODE_SYSTEM}
@@ -66,8 +75,8 @@ def parse_related_person(document: dict[str, Any],
     end = _instant(period.end if period else None, f"{expr}.period.end", issues, end=True)
     if start is not None and end is not None and end <= start:
         issues.append(Issue(f"{expr}.period.end", "the period ends before it starts", "value"))
-    if issues:
-        raise InvalidMessage(issues)
+    if len(issues) > known:
+        return None
     return RepresentationClaim(patient=reference_of(related.patient),
                                relationship=roles[0] if roles else None,
                                representation=kinds[0] if kinds else None, bsn=bsn,

@@ -4,7 +4,6 @@ never changes the one it revokes. Never commits (the request's session does, onc
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -13,7 +12,7 @@ from fhir.resources.R4B.consent import Consent
 from sqlalchemy.orm import Session
 
 from adapters.fhir_validation import validate_resource
-from adapters.gp_referral.persons import parse_related_person
+from adapters.gp_referral.consent import recorded_by
 from consent import (
     CHILD_DECIDES_ALONE_FROM,
     SELF,
@@ -27,12 +26,7 @@ from consent import (
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents import repository
-from gateway.consents.fhir import (
-    ConsentSubmission,
-    consent_resource,
-    parse_consent,
-    recorded_by,
-)
+from gateway.consents.fhir import check_consent, consent_resource, named_performers
 from gateway.fhir.common import check_if_match
 from gateway.involvements.access import require_involved_with
 from gateway.persons import (
@@ -46,7 +40,15 @@ from gateway.platform.db.types import utcnow
 from gateway.platform.errors import NotFound, Unprocessable
 from gateway.platform.fhir_json import require_own_id
 from gateway.platform.logging import get_logger
-from schemas import ACTIVITY_REFERRAL, BSN_SYSTEMS, CONSENT_CATEGORY, CONSENT_SCOPE, Referral
+from schemas import (
+    ACTIVITY_REFERRAL,
+    BSN_SYSTEMS,
+    CONSENT_CATEGORY,
+    CONSENT_SCOPE,
+    ConsentClaim,
+    Reference,
+    Referral,
+)
 
 IMMUTABLE_ELEMENTS = ("patient", "performer", "provision")
 # Representatives who speak for some categories only, and which (consent.speaks_for)
@@ -55,48 +57,48 @@ SCOPES = {"financial-administrator": "financial categories (finances)",
 log = get_logger()
 
 
-def record_consent(session: Session, caller: Caller, register: Register,
-                   document: dict[str, Any]) -> tuple[ConsentRow, bool]:
-    """Store a new consent or objection. Returns (row, created); an identical earlier
-    submission by the same client answers with what it created, so retries are safe."""
+def consent_submitted_before(session: Session, caller: Caller,
+                             document: dict[str, Any]) -> tuple[str, ConsentRow | None]:
+    """The body's content hash, and the consent an identical earlier submission by the same
+    client created, if any: a retry answers with it, so retries are safe."""
     content_hash = _content_hash(document)
-    if previous := repository.submitted_before(session, caller, content_hash):
-        return previous, False
-    submission = parse_consent(document, register)
-    person = involved_patient(session, caller, submission.patient, "Consent.patient",
+    return content_hash, repository.submitted_before(session, caller, content_hash)
+
+
+def record_consent(session: Session, caller: Caller, register: Register, claim: ConsentClaim,
+                   content_hash: str) -> ConsentRow:
+    """Store a new consent or objection, checked against the register and the person."""
+    check_consent(claim, register)
+    person = involved_patient(session, caller, claim.patient, "Consent.patient",
                               "consent.refused")
-    grantors, performers = _performers(session, person, submission.performers)
+    grantors, resolved = _performers(session, person, named_performers(claim, "Consent"))
     representatives = representatives_now(session, person.id)
-    row = _insert(session, caller, register, submission, person, person.birth_date, grantors,
-                  performers, content_hash, "Consent", representatives)
-    return row, True
+    return _insert(session, caller, register, claim, person, person.birth_date, grantors,
+                   resolved, content_hash, "Consent", representatives)
 
 
 def record_referral_consent(session: Session, caller: Caller, register: Register,
                             referral: Referral, person_id: str, born: date | None) -> ConsentRow:
     """The resident's consent that came contained in a GP referral, recorded as if it had
     been sent on its own (for the receiving team's systems to read), before any delivery."""
-    base, document, submission = check_referral_consent(register, referral, born)
+    base, document, claim = check_referral_consent(register, referral, born)
     person = session.get(Person, person_id)
     assert person is not None
-    contained = _contained(referral)
     grantors: list[tuple[str, Grantor]] = []
-    performers = []
-    for expr, reference in submission.performers:
-        if _grantor(referral, expr, reference) == SELF:
+    resolved = []
+    for (expr, _), declared in zip(named_performers(claim, base), referral.consent_grantors,
+                                   strict=True):
+        if declared is None:
             grantors.append((expr, SELF))
-            performers.append({"reference": f"{PATIENT_PREFIX}{person.id}"})
+            resolved.append({"reference": f"{PATIENT_PREFIX}{person.id}"})
         else:
-            target = contained[(reference.reference or "").removeprefix("#")]
-            related = add_related_person(session, caller, person.id,
-                                         parse_related_person(target, expr), expr,
+            related = add_related_person(session, caller, person.id, declared, expr,
                                          team_id=referral.team_id)
             grantors.append((expr, _as_representative(session, person.id, related)))
-            performers.append({"reference": f"{RELATED_PREFIX}{related.id}"})
-    row = _insert(session, caller, register, submission, person, born, grantors, performers,
-                  _content_hash(document), base, team_id=referral.team_id,
-                  referral_sender=caller.client_id)
-    return row
+            resolved.append({"reference": f"{RELATED_PREFIX}{related.id}"})
+    return _insert(session, caller, register, claim, person, born, grantors, resolved,
+                   _content_hash(document), base, team_id=referral.team_id,
+                   referral_sender=caller.client_id)
 
 
 def _as_representative(session: Session, person_id: str, related: RelatedPersonRow) -> Grantor:
@@ -120,93 +122,65 @@ def representatives_now(session: Session, person_id: str) -> tuple[Representativ
 
 
 def check_referral_consent(register: Register, referral: Referral, born: date | None
-                           ) -> tuple[str, dict[str, Any], ConsentSubmission]:
-    """The contained consent, checked without the gateway's own knowledge of the person: its
-    form, its purpose and recipient, that it is about the referred resident, and that its
-    grantors may consent at the age of ``born``, the birth date the referral gives (or one an
-    identity review settled). A known birth date is never used: the answer would tell the
-    sender whether, and how old, the gateway knows this BSN. 422 naming the element."""
-    assert referral.consent_index is not None
+                           ) -> tuple[str, dict[str, Any], ConsentClaim]:
+    """The contained consent (its form, and that it is about the referred resident, the
+    adapter checked), checked without the gateway's own knowledge of the person: its purpose
+    and recipient, and that its grantors may consent at the age of ``born``, the birth date
+    the referral gives (or one an identity review settled). A known birth date is never
+    used: the answer would tell the sender whether, and how old, the gateway knows this BSN.
+    422 naming the element."""
+    assert referral.consent_index is not None and referral.consent is not None
     base = f"ServiceRequest.contained[{referral.consent_index}]"
     document = referral.resource["contained"][referral.consent_index]
-    submission = _for_this_referral(parse_consent(document, register, base), referral, base)
-    if not _same_subject(document.get("patient"), referral.resource.get("subject")):
-        raise Unprocessable("the consent must be about the referred resident (the same "
-                            "reference as ServiceRequest.subject)", expression=f"{base}.patient")
+    check_consent(referral.consent, register, base)
+    claim = _for_this_referral(referral.consent, referral, base)
     if born is None:
         raise Unprocessable("a consent sent with a referral needs the resident's birth date in "
                             "the contained Patient: who may consent depends on age",
                             expression=f"{base}.patient")
-    grantors = [(expr, _grantor(referral, expr, reference))
-                for expr, reference in submission.performers]
-    _check_entitled(register, born, grantors, submission, base)
-    return base, document, submission
+    grantors = [(expr, SELF if declared is None else UNNAMED_REPRESENTATIVE)
+                for (expr, _), declared in zip(named_performers(claim, base),
+                                               referral.consent_grantors, strict=True)]
+    _check_entitled(register, born, grantors, claim, base)
+    return base, document, claim
 
 
-def _contained(referral: Referral) -> dict[Any, dict[str, Any]]:
-    return {c.get("id"): c for c in referral.resource.get("contained", [])}
-
-
-def _grantor(referral: Referral, expr: str, reference: Any) -> Grantor:
-    """A contained consent's performer: the resident (the subject's own reference) or a
-    contained RelatedPerson (a parent or guardian the sender declares, not yet stored); else
-    422."""
-    if reference.reference and reference.reference == referral.resource["subject"].get(
-            "reference"):
-        return SELF
-    target = _contained(referral).get((reference.reference or "").removeprefix("#"), {})
-    if target.get("resourceType") == "RelatedPerson":
-        return UNNAMED_REPRESENTATIVE
-    raise Unprocessable("the performer is the resident ('#' reference to the subject's "
-                        "contained Patient) or a contained RelatedPerson", expression=expr)
-
-
-def _for_this_referral(submission: ConsentSubmission, referral: Referral,
-                       base: str) -> ConsentSubmission:
+def _for_this_referral(claim: ConsentClaim, referral: Referral, base: str) -> ConsentClaim:
     """A consent that travels with a referral covers the referral's activity and the team
     it goes to, nothing wider: a GP cannot open another team's view, or another sender's."""
-    if submission.activity_id != ACTIVITY_REFERRAL:
+    if claim.activity_id != ACTIVITY_REFERRAL:
         raise Unprocessable(f"a consent sent with a referral covers the referral only "
                             f"(purpose {ACTIVITY_REFERRAL}); record others with POST "
                             "/fhir/Consent", expression=f"{base}.provision.purpose")
-    if submission.recipient_organization not in (None, referral.team_id):
+    if claim.recipient_organization not in (None, referral.team_id):
         raise Unprocessable("a consent sent with a referral covers the receiving team only",
                             expression=f"{base}.provision.actor")
-    return replace(submission, recipient_organization=referral.team_id)
+    return claim.model_copy(update={"recipient_organization": referral.team_id})
 
 
 def _content_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _same_subject(patient: Any, subject: Any) -> bool:
-    if not isinstance(patient, dict) or not isinstance(subject, dict):
-        return False
-    if patient.get("reference"):
-        return patient.get("reference") == subject.get("reference")
-    return patient.get("identifier") is not None and \
-        patient.get("identifier") == subject.get("identifier")
-
-
 def _insert(session: Session, caller: Caller, register: Register,
-            submission: ConsentSubmission, person: Person, born: date | None,
+            claim: ConsentClaim, person: Person, born: date | None,
             grantors: list[tuple[str, Grantor]], performers: list[dict[str, str]],
             content_hash: str, base: str, representatives: tuple[Representative, ...] = (),
             team_id: str | None = None, referral_sender: str | None = None) -> ConsentRow:
     """Check who gave the consent may give it at the age ``born`` gives, given the
     representatives in force, then insert version 1, naming each grantor."""
-    _check_entitled(register, born, grantors, submission, base, representatives)
+    _check_entitled(register, born, grantors, claim, base, representatives)
     named = {grantor for _, grantor in grantors}
     now = utcnow()
     row = ConsentRow(
-        consent_id=new_id(), version=1, person_id=person.id, activity_id=submission.activity_id,
-        verdict=submission.verdict, active=True, by_self=SELF in named,
+        consent_id=new_id(), version=1, person_id=person.id, activity_id=claim.activity_id,
+        verdict=claim.verdict, active=True, by_self=SELF in named,
         by_representative=bool(named - {SELF}), grantors=" ".join(sorted(named)),
-        recipient_organization=submission.recipient_organization,
-        recipient_role=submission.recipient_role,
-        categories=" ".join(sorted(submission.categories)), period_start=submission.start,
-        period_end=submission.end, client_id=caller.client_id,
-        team_id=team_id or caller.team_id, worker=submission.worker, content_hash=content_hash,
+        recipient_organization=claim.recipient_organization,
+        recipient_role=claim.recipient_role,
+        categories=" ".join(sorted(claim.all_categories)), period_start=claim.start,
+        period_end=claim.end, client_id=caller.client_id,
+        team_id=team_id or caller.team_id, worker=claim.worker, content_hash=content_hash,
         referral_sender=referral_sender,
         recorded_at=now, resource={})
     row.resource = {**consent_resource(row, person.id, performers), "dateTime": now.isoformat()}
@@ -218,7 +192,7 @@ def _insert(session: Session, caller: Caller, register: Register,
     return row
 
 
-def _performers(session: Session, person: Person, performers: list[tuple[str, Any]]
+def _performers(session: Session, person: Person, performers: list[tuple[str, Reference]]
                 ) -> tuple[list[tuple[str, Grantor]], list[dict[str, str]]]:
     """Each performer is the person, or a related person registered for this person (a
     parent, a guardian or another representative), named as the grantor it is."""
@@ -245,7 +219,7 @@ def _performers(session: Session, person: Person, performers: list[tuple[str, An
 
 
 def _check_entitled(register: Register, born: date | None, grantors: list[tuple[str, Grantor]],
-                    submission: ConsentSubmission, base: str,
+                    claim: ConsentClaim, base: str,
                     representatives: tuple[Representative, ...] = ()) -> None:
     """Each grantor must count for at least one category the consent covers, at the age
     today and with the representatives in force (see consent.parties): 422 with the reason
@@ -256,9 +230,9 @@ def _check_entitled(register: Register, born: date | None, grantors: list[tuple[
                             "may consent; register it with POST /fhir/Patient (or send it in "
                             "the referral's contained Patient)", expression=f"{base}.patient")
     age = age_on(born, utcnow().date())
-    activity = register.activity(submission.activity_id)
-    assert activity is not None  # parse_consent checked it
-    covered = submission.categories or activity.data_categories
+    activity = register.activity(claim.activity_id)
+    assert activity is not None  # check_consent checked it
+    covered = claim.all_categories or activity.data_categories
     for expr, grantor in grantors:
         if not counts_for(age, representatives, grantor, covered):
             raise _not_entitled(age, representatives, grantor, expr, base)

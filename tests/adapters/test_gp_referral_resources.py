@@ -11,7 +11,9 @@ import pytest
 from adapters import InvalidMessage, get_adapter
 from schemas import (
     BSN_SYSTEM,
+    CATEGORY_SYSTEM,
     ROLE_CODE_SYSTEM,
+    ConsentClaim,
     GroupClaim,
     GroupMemberClaim,
     Identifier,
@@ -20,6 +22,7 @@ from schemas import (
     RepresentationClaim,
 )
 from schemas.household import MEMBER_ROLE_EXTENSION, REPRESENTATION_SYSTEM
+from tests.support.samples import consent_resource, service_request
 
 ADAPTER = get_adapter("gp-referral")
 HOUSEHOLD_ID = Identifier(system="https://example.org/households", value="h-1")
@@ -97,3 +100,42 @@ def test_every_problem_of_a_related_person_is_named() -> None:
         "period": {"start": "2026-01"}}) == [
         "RelatedPerson.identifier[0].value", "RelatedPerson.relationship",
         "RelatedPerson.period.start"]
+
+
+def test_a_consent_is_a_consent_claim() -> None:
+    claim = ADAPTER.parse(consent_resource("Patient/p-1", role="wijkteam",
+                                           categories=("contact", "situation"),
+                                           start="2026-01-01"))
+    assert claim == ConsentClaim(
+        patient=Reference(reference="Patient/p-1"),
+        performers=(Reference(reference="Patient/p-1"),), verdict="permit",
+        activity_id="gp-referral-to-wijkteam", recipient_role="wijkteam",
+        categories=(("contact",), ("situation",)), start=datetime(2026, 1, 1, tzinfo=UTC))
+    assert claim.all_categories == {"contact", "situation"}
+
+
+def test_every_problem_of_a_consent_is_named() -> None:
+    consent = consent_resource("Patient/p-1", role="wijkteam", start="2026-05")
+    consent["status"] = "proposed"
+    consent["provision"]["actor"][0]["reference"] = {"reference": "Practitioner/x"}
+    consent["provision"] |= {
+                             "code": [{"coding": [{"system": CATEGORY_SYSTEM}]}],
+                             "action": [{"text": "access"}]}
+    assert _problems(consent) == [
+        "Consent.status", "Consent.provision.actor[0].reference", "Consent.provision.code[0]",
+        "Consent.provision.period.start", "Consent.provision.action"]
+
+
+def test_a_referral_carries_its_consent_and_who_gave_it() -> None:
+    referral = ADAPTER.parse(service_request(consent="parent"))
+    assert referral.consent is not None
+    assert referral.consent.activity_id == "gp-referral-to-wijkteam"
+    [parent] = referral.consent_grantors
+    assert parent is not None and parent.relationship is not None
+
+
+def test_a_referrals_consent_is_about_its_subject() -> None:
+    resource = service_request(consent="self")
+    consent = next(c for c in resource["contained"] if c["resourceType"] == "Consent")
+    consent["patient"] = {"reference": "Patient/someone-else"}
+    assert "ServiceRequest.contained[1].patient" in _problems(resource)

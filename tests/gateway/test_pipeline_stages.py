@@ -1,5 +1,6 @@
-"""A GP referral passes the same named stages as every adapter message; its path is in the
-log, a failure names its stage (log, header, metric), and its retries stop early."""
+"""A GP referral, and every write to the FHIR API, passes the same named stages as every
+adapter message; its path is in the log, a failure names its stage (log, header, metric), and
+its retries stop early."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.support.samples import service_request
+from tests.conftest import involve
+from tests.support.samples import VALID_BSNS, patient, service_request
 
 
 def _lines(log_stream: io.StringIO, event: str) -> list[dict[str, Any]]:
@@ -56,3 +58,21 @@ def test_a_failure_names_its_stage(client: TestClient, gp: dict[str, str],
     metrics = client.get("/metrics").text
     assert 'wijkgateway_inbound_messages_total{outcome="rejected",stage="parse",' \
            'system="gp-referral",transport="fhir-rest"} 1.0' in metrics
+
+
+def test_the_fhir_apis_writes_pass_the_stages(client: TestClient, team: dict[str, str],
+                                              log_stream: io.StringIO) -> None:
+    not_a_household = {"resourceType": "Group", "type": "animal", "actual": True}
+    refused = client.post("/fhir/Group", json=not_a_household, headers=team)
+    assert (refused.status_code, refused.headers["X-Wijkgateway-Stage"]) == (422, "parse")
+    stranger = client.post("/fhir/Patient", json=patient(VALID_BSNS[2], "2015-01-01"),
+                           headers=team)
+    assert (stranger.status_code, stranger.headers["X-Wijkgateway-Stage"]) == (403, "persist")
+    involve(client, VALID_BSNS[1])
+    assert client.post("/fhir/Patient", json=patient(VALID_BSNS[1], "1980-01-01"),
+                       headers=team).status_code == 200
+    assert [(e["stage"], e["error_type"]) for e in _lines(log_stream, "inbound_stopped")] == [
+        ("parse", "InvalidMessage"), ("persist", "NotInvolved")]
+    assert [(e["adapter"], e["transport"], e["stages"], e["outcome"])
+            for e in _lines(log_stream, "inbound_done")][-1] == (
+        "gp-referral", "fhir-rest", "decode,parse,persist", "applied")

@@ -51,8 +51,8 @@ def create_consent(request: Request, body: RawBody, caller: ConsentWrite, sessio
     """Record a consent (``provision.type`` permit) or an objection (deny). Sending the same
     body again answers 200 with the consent it created."""
     require_media_type(request)
-    document = decode_json_object(body, runtime.settings.max_json_depth)
-    row, created = receive_consent(session, caller, runtime.register, document)
+    row, created = receive_consent(session, caller, runtime.register, body,
+                                   runtime.settings.max_json_depth, runtime.metrics)
     return written(request, render_consent(row), row.version, 201 if created else 200,
                    history.version_url(request, "Consent", row.consent_id, row.version))
 
