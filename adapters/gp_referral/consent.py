@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from fhir.resources.R4B.consent import Consent
+from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from adapters.base import InvalidMessage, Issue
 from adapters.fhir_validation import validate_resource
@@ -83,7 +84,7 @@ def consent_claim(resource: Consent, base: str, issues: list[Issue]) -> ConsentC
         worker=recorded_by(resource.extension or []))
 
 
-def referral_consent(referral: Any, index: int, contained: dict[str, tuple[int, Any]],
+def referral_consent(referral: ServiceRequest, index: int, contained: dict[str, tuple[int, Any]],
                      issues: list[Issue]) -> tuple[ConsentClaim | None,
                                                    tuple[RepresentationClaim | None, ...]]:
     """The Consent contained at ``index`` of a referral, and who gave it: per performer, None
