@@ -61,14 +61,13 @@ class HouseholdClaim:
 class GroupMemberClaim(BaseModel):
     """One member of a household as a client's FHIR Group names them: a person the gateway
     knows (``person_id``, from ``Patient/{id}``) or a person claim (a BSN or the client's own
-    id). Role and period are as given: the household service checks them, for every
-    source's claims alike."""
+    id), with a role and the period they belong to it."""
 
     model_config = ConfigDict(frozen=True)
 
+    role: MemberRole
     person_id: str | None = None
     person: PersonClaim | None = None
-    role: str | None = None
     start: date | None = None  # by the day; None: since ever / until further notice
     end: date | None = None
 

@@ -1,7 +1,8 @@
 """FHIR R4B ``Group`` (a household a client registers or replaces) -> canonical
 :class:`schemas.GroupClaim`: its identifiers, and each member as ``Patient/{id}`` or as a
-person claim (a BSN or the client's own identifier). Roles and periods are read as given;
-the household service checks them, for every source's claims alike."""
+person claim (a BSN or the client's own identifier), with its role and period. Every
+problem of the form is named at once; the household service checks the claim against the
+persons and households it knows."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from adapters.base import InvalidMessage, Issue
 from adapters.fhir_validation import validate_resource
 from adapters.gp_referral.identifiers import INVALID_BSN
 from schemas import BSN_SYSTEMS, GroupClaim, GroupMemberClaim, Identifier, PersonClaim, is_valid_bsn
-from schemas.household import MEMBER_ROLE_EXTENSION
+from schemas.household import MEMBER_ROLE_EXTENSION, MEMBER_ROLES
 
 PATIENT_PREFIX = "Patient/"
 
@@ -35,25 +36,38 @@ def parse_group(document: dict[str, Any]) -> GroupClaim:
         else:
             issues.append(Issue(f"Group.identifier[{i}]", "give the source system's household "
                                 "id as system and value", "required"))
+    if not group.member:
+        issues.append(Issue("Group.member", "a household has at least one member", "required"))
     members = [_member(f"Group.member[{i}]", member, issues)
                for i, member in enumerate(group.member or [])]
     if issues:
         raise InvalidMessage(issues)
-    return GroupClaim(identifiers=tuple(identifiers), members=tuple(members))
+    return GroupClaim(identifiers=tuple(identifiers),
+                      members=tuple(m for m in members if m is not None))
 
 
-def _member(path: str, member: GroupMember, issues: list[Issue]) -> GroupMemberClaim:
+def _member(path: str, member: GroupMember, issues: list[Issue]) -> GroupMemberClaim | None:
+    known = len(issues)
     person_id, person = _entity(member.entity, f"{path}.entity", issues)
     roles = [e.valueCode for e in member.extension or [] if e.url == MEMBER_ROLE_EXTENSION]
-    if len(roles) > 1:
+    if not roles:
+        issues.append(Issue(f"{path}.extension", "give the member's role in extension "
+                            f"{MEMBER_ROLE_EXTENSION}", "required"))
+    elif len(roles) > 1:
         issues.append(Issue(f"{path}.extension", "give the member's role once", "value"))
+    elif roles[0] not in MEMBER_ROLES:
+        issues.append(Issue(f"{path}.extension", "unknown member role; give one of "
+                            f"{', '.join(MEMBER_ROLES)}", "code-invalid"))
     period = member.period
-    return GroupMemberClaim(person_id=person_id, person=person,
-                            role=roles[0] if roles else None,
-                            start=_day(period.start if period else None,
-                                       f"{path}.period.start", issues),
-                            end=_day(period.end if period else None, f"{path}.period.end",
-                                     issues))
+    start = _day(period.start if period else None, f"{path}.period.start", issues)
+    end = _day(period.end if period else None, f"{path}.period.end", issues)
+    if start is not None and end is not None and end < start:
+        issues.append(Issue(f"{path}.period.end", "the membership ends before it starts",
+                            "value"))
+    if len(issues) > known:
+        return None
+    return GroupMemberClaim(person_id=person_id, person=person, role=roles[0], start=start,
+                            end=end)
 
 
 def _entity(reference: Any, expr: str,

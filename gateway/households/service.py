@@ -39,8 +39,6 @@ from gateway.platform.logging import get_logger
 from schemas import GroupClaim, GroupMemberClaim, Identifier, PersonClaim
 from schemas.household import (
     ADULT_ROLES,
-    MEMBER_ROLE_EXTENSION,
-    MEMBER_ROLES,
     HouseholdClaim,
     MemberRole,
 )
@@ -229,11 +227,8 @@ def _memberships(session: Session, caller: Caller, group: GroupClaim,
                  known: frozenset[str]) -> list[Membership]:
     """Each ``Group.member`` as a person: ``Patient/{id}`` a member already, or one the
     caller's organisation helps (403 else); an identifier through identity matching."""
-    if not group.members:
-        raise Unprocessable("a household has at least one member", expression="Group.member")
     members = []
     for i, entry in enumerate(group.members):
-        role = _check_member(i, entry.role, entry.start, entry.end)
         if entry.person is not None:
             person = _identify(session, caller, entry.person)
         elif entry.person_id in known:
@@ -241,26 +236,13 @@ def _memberships(session: Session, caller: Caller, group: GroupClaim,
         else:
             person = require_involved(session, caller, session.get(Person, entry.person_id),
                                       None, "household.refused")
-        members.append(_unborn_checked(i, person, Membership(person.id, role, entry.start,
-                                                             entry.end)))
+        members.append(_unborn_checked(i, person, Membership(person.id, entry.role,
+                                                             entry.start, entry.end)))
     return members
 
 
 def _identify(session: Session, caller: Caller, claim: PersonClaim) -> Person:
     return identify(session, claim, client_id=caller.client_id, source_ref=SOURCE_REF).person
-
-
-def _check_member(i: int, role: str | None, start: date | None, end: date | None) -> MemberRole:
-    path = f"Group.member[{i}]"
-    if role is None:
-        raise Unprocessable(f"give the member's role in extension {MEMBER_ROLE_EXTENSION}",
-                            expression=f"{path}.extension")
-    if role not in MEMBER_ROLES:
-        raise Unprocessable(f"unknown member role; give one of {', '.join(MEMBER_ROLES)}",
-                            expression=f"{path}.extension")
-    if start is not None and end is not None and end < start:
-        raise Unprocessable("the membership ends before it starts", expression=f"{path}.period.end")
-    return cast(MemberRole, role)
 
 
 def _unborn_checked(i: int, person: Person, member: Membership) -> Membership:

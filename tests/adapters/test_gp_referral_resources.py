@@ -60,8 +60,8 @@ def test_every_problem_of_a_group_is_named() -> None:
                     "extension": [_role("child"), _role("parent")],
                     "period": {"start": "2020-01", "end": "2021-01-01T10:00:00+01:00"}}]}) == [
         "Group.type", "Group.actual", "Group.identifier[0]", "Group.member[0].entity",
-        "Group.member[1].entity.identifier.value", "Group.member[1].extension",
-        "Group.member[1].period.start", "Group.member[1].period.end"]
+        "Group.member[0].extension", "Group.member[1].entity.identifier.value",
+        "Group.member[1].extension", "Group.member[1].period.start", "Group.member[1].period.end"]
 
 
 def test_another_resource_type_is_refused() -> None:
