@@ -1,5 +1,5 @@
 """A resource a client writes through the FHIR API (transport ``fhir-rest``: ``POST`` or
-``PUT`` of a Group, ...) through the stages:
+``PUT`` of a Group, ``POST`` of a Patient or RelatedPerson) through the stages:
 
     decode    JSON, depth limit; a PUT's body names the resource it replaces
     parse     the gp-referral adapter (FHIR R4B is its system's format) -> a canonical claim
