@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit
@@ -28,6 +29,8 @@ from schemas import (
 from schemas.household import REPRESENTATION_SYSTEM
 
 PATIENT_PREFIX, RELATED_PREFIX = "Patient/", "RelatedPerson/"
+PARENTAL_AUTHORITY = "parental-authority"
+PARENT_ROLE = "PRN"  # v3 RoleCode: a parent, when the system does not say mother or father
 log = get_logger()
 
 
@@ -95,6 +98,22 @@ def add_related_person(session: Session, caller: Caller, person_id: str,
     log.info("related_person_registered", resource_id=row.id, client_id=caller.client_id,
              representation=row.representation)
     return row
+
+
+def ensure_parental_authority(session: Session, caller: Caller, child_id: str, parent_bsn: str,
+                              expr: str) -> RelatedPersonRow:
+    """A system says this parent holds parental authority over the child (a household's
+    registration): registered once, as a RelatedPerson would be; said again, the one in force
+    stands (a message with a new id repeats what the system knows)."""
+    existing = session.scalar(select(RelatedPersonRow).where(
+        RelatedPersonRow.person_id == child_id, RelatedPersonRow.bsn == parent_bsn,
+        RelatedPersonRow.representation == PARENTAL_AUTHORITY,
+        RelatedPersonRow.period_end.is_(None)))
+    if existing is not None:
+        return existing
+    claim = RepresentationClaim(relationship=PARENT_ROLE, representation=PARENTAL_AUTHORITY,
+                                bsn=parent_bsn)
+    return add_related_person(session, caller, child_id, claim, expr)
 
 
 def render_related_person(row: RelatedPersonRow) -> dict[str, Any]:

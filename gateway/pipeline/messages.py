@@ -35,6 +35,7 @@ from gateway.involvements.service import (
     close_involvement,
     open_involvement,
 )
+from gateway.persons import ensure_parental_authority
 from gateway.pipeline import idempotency, inbound_ids
 from gateway.pipeline.stages import (
     DECIDE,
@@ -167,8 +168,7 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
         person = persons[message.person]
         return lambda: {"person": f"Patient/{person.person.id}", "created": person.created}
     if isinstance(message, RegisterHousehold):
-        return lambda: {"household": "Group/"
-                        f"{register_household(session, caller, message.household).id}"}
+        return lambda: _household(session, caller, message, persons)
     person_id = persons[message.person].person.id
     if isinstance(message, Signal):  # who it is about is known now; nothing is shared yet
         return lambda: {"person": f"Patient/{person_id}", "signal": message.signal_ref}
@@ -187,6 +187,18 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
     return lambda: {"person": f"Patient/{person_id}", "closed": close_involvement(
         session, organization=organization, person_id=person_id,
         source_ref=message.case_ref, at=_at(message.end))}
+
+
+def _household(session: Session, caller: Caller, message: RegisterHousehold,
+               persons: dict[PersonClaim, Identified]) -> dict[str, Any]:
+    """The household, then who holds parental authority over which child in it, as the
+    system says (each checked as a RelatedPerson with parental authority would be)."""
+    household = register_household(session, caller, message.household)
+    authority = [ensure_parental_authority(
+        session, caller, persons[held.child].person.id, held.parent.bsn or "",
+        f"authority[{i}]").id for i, held in enumerate(message.authority)]
+    return {"household": f"Group/{household.id}",
+            **({"authority": [f"RelatedPerson/{r}" for r in authority]} if authority else {})}
 
 
 def _provision_request(session: Session, caller: Caller, system: str, organization: str,

@@ -6,6 +6,7 @@ dossier receives is XML its own XSD accepts."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,9 +18,10 @@ from adapters import get_adapter
 from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
 from gateway.cli.demo_data import demo_secret
 from gateway.delivery.worker import Worker
-from gateway.platform.db.models import HouseholdMember, Involvement
+from gateway.households.representation import representatives_in_force
+from gateway.platform.db.models import HouseholdMember, Involvement, Person
 from gateway.platform.settings import Settings
-from tests.adapters.test_zcd import CLOSE, GEZIN, HULPVRAAG, OPEN, SIGNAAL, bericht, xml
+from tests.adapters.test_zcd import CHILD, CLOSE, GEZIN, HULPVRAAG, OPEN, SIGNAAL, bericht, xml
 from tests.conftest import add_test_client, bearer, row_counts
 from tests.support.samples import service_request, subscription
 from tests.support.webhooks import WebhookReceiver
@@ -72,6 +74,22 @@ def test_a_household_then_a_case_then_its_end(client: TestClient, dossier: dict[
     again = _send(client, dossier, xml(GEZIN))
     assert (again.status_code, again.json()) == (200, household.json())
     assert row_counts(sessions) == counts
+
+
+def test_the_parents_holding_authority_are_asked_for_the_child(
+        client: TestClient, dossier: dict[str, str], sessions: sessionmaker[Session]) -> None:
+    """Each gezagdrager becomes the parental authority a RelatedPerson would register, so
+    the consent engine asks both parents; the household said again adds none twice."""
+    answer = _send(client, dossier, xml(GEZIN))
+    assert len(answer.json()["authority"]) == 2, answer.text
+    again = GEZIN.replace("<zcd:berichtId>m-1</zcd:berichtId>",
+                          "<zcd:berichtId>m-9</zcd:berichtId>")
+    assert _send(client, dossier, xml(again)).json()["authority"] == answer.json()["authority"]
+    with sessions() as session:
+        child = session.scalar(select(Person).where(Person.bsn == CHILD))
+        held = representatives_in_force(session, child.id, datetime.now(UTC))
+    assert sorted(r.id for r in held) == sorted(answer.json()["authority"])
+    assert {r.kind for r in held} == {"parental-authority"}
 
 
 def test_a_support_request_involves_the_team_a_signal_does_not(
