@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import Select, case
 
 from gateway.api.callers import ConsentRead, ConsentWrite
 from gateway.api.runtime import DbSession, RuntimeDep
@@ -13,18 +12,17 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents import repository
 from gateway.consents.service import render_consent, revoke_consent
+from gateway.disclosure.consent_search import consents_found
 from gateway.fhir import history
 from gateway.fhir.common import RawBody, if_match, versioned
 from gateway.fhir.prefer import written
 from gateway.fhir.search import (
     SearchSpec,
     bundle_response,
-    code_clause,
     parse_search,
     reference_ids,
 )
 from gateway.involvements.access import require_involved_with
-from gateway.involvements.repository import involved_in
 from gateway.persons import involved_person
 from gateway.pipeline.consent import receive_consent
 from gateway.platform.db.models import ConsentRow
@@ -41,8 +39,6 @@ from schemas import ACTIVITY_SYSTEM, BSN_SYSTEMS, ROLE_SYSTEM, is_valid_bsn
 router = APIRouter(prefix="/fhir", tags=["Consent"], route_class=UnitOfWorkRoute)
 SEARCH = SearchSpec("Consent", frozenset({"patient", "status", "actor", "actor:identifier",
                                           "purpose"}), ConsentRow.recorded_at)
-STATUSES = frozenset({"active", "inactive"})
-STATUS_SYSTEM = "http://hl7.org/fhir/consent-state-codes"
 
 
 @router.post("/Consent", status_code=201, response_class=FhirResponse)
@@ -114,12 +110,18 @@ def search_consents(request: Request, caller: ConsentRead, session: DbSession,
     """Current versions, by ``patient``, ``status``, ``actor`` (``Organization/{id}``),
     ``actor:identifier`` (a recipient role), ``purpose`` (an activity id), ``_lastUpdated``."""
     search = parse_search(request, SEARCH)
-    query = _filtered(request, repository.visible_consents(caller), search.params).where(
-        involved_in(caller.organization, ConsentRow.person_id))
-    if "patient" in search.params:  # asking about one person: only if involved (403 else)
-        person = involved_person(session, caller, _patient(request, search.params["patient"]),
-                                 "consent.read_refused")
-        query = query.where(ConsentRow.person_id == person.id)
+    params = search.params
+    person_id = None
+    if "patient" in params:  # asking about one person: only if involved (403 else)
+        person_id = involved_person(session, caller, _patient(request, params["patient"]),
+                                    "consent.read_refused").id
+    query = consents_found(
+        caller, status=params.get("status"), person_id=person_id,
+        organizations=reference_ids(request, "actor", params["actor"], "Organization")
+        if "actor" in params else None,
+        roles=_codes(params["actor:identifier"], ROLE_SYSTEM)
+        if "actor:identifier" in params else None,
+        activities=_codes(params["purpose"], ACTIVITY_SYSTEM) if "purpose" in params else None)
     rows, total = search.rows(session, query, ConsentRow.recorded_at, ConsentRow.row_id)
     return bundle_response(request, search,
                            [read_consent_row(session, caller, r) for r in rows], total)
@@ -131,24 +133,6 @@ def read_consent_row(session: DbSession, caller: Caller, row: ConsentRow) -> dic
                  actor_id=caller.client_id, person_id=row.person_id,
                  details={"consent": row.consent_id})
     return render_consent(row)
-
-
-def _filtered(request: Request, query: Select[tuple[ConsentRow]], params: dict[str, str]
-              ) -> Select[tuple[ConsentRow]]:
-    if "status" in params:  # active, or inactive (revoked): the two states stored
-        query = query.where(code_clause(params["status"], "status", STATUS_SYSTEM,
-                                        case((ConsentRow.active, "active"), else_="inactive"),
-                                        STATUSES))
-    if "actor" in params:
-        query = query.where(ConsentRow.recipient_organization.in_(
-            reference_ids(request, "actor", params["actor"], "Organization")))
-    if "actor:identifier" in params:
-        query = query.where(ConsentRow.recipient_role.in_(
-            _codes(params["actor:identifier"], ROLE_SYSTEM)))
-    if "purpose" in params:
-        query = query.where(ConsentRow.activity_id.in_(
-            _codes(params["purpose"], ACTIVITY_SYSTEM)))
-    return query
 
 
 def _codes(value: str, system: str) -> list[str]:
