@@ -130,6 +130,11 @@ def remember_subject(session: Session, person_id: str, subject: Subject) -> None
             f"local:{subject.local_id.system}|{subject.local_id.value}")
 
 
+def remember_bsn(session: Session, person_id: str, bsn: str) -> None:
+    """``remember_subject`` for a BSN read from the database (already valid)."""
+    session.info.setdefault(SUBJECTS, {})[person_id] = subject_identifier(bsn)
+
+
 def identifier_of(person: Person) -> str:
     """``bsn:...``, else ``local:system|value`` of the person's first local identifier (the
     one they were registered with), else ``person:{id}``."""

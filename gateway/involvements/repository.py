@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from cachetools import TTLCache
-from sqlalchemy import ColumnElement, Exists, Row, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, Exists, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.identity.merges import merge_set
+from gateway.identity.merges import in_a_merge, merge_set
+from gateway.platform.db.driver import DriverRead
 from gateway.platform.db.models import Involvement, OAuthClient, Organization, Person
 from gateway.platform.db.types import utcnow
 
@@ -49,21 +50,38 @@ def end_from_source(session: Session, organization: str, person_id: str, source_
 
 
 _P = Person.__table__.c
-# The person's BSN rides along, so the processing log's subject needs no read of its own.
-_HELPERS = (select(_I.organization, _I.started_at, _I.ended_at, _I.sensitivity,
+_HELPER_COLUMNS = (_I.organization, _I.started_at, _I.ended_at, _I.sensitivity,
+                   # the BSN rides along, so the processing log's subject needs no read
                    select(_P.bsn).where(_P.id == bindparam("person_id")).scalar_subquery()
                    .label("bsn"))
-            .where(_I.person_id.in_(merge_set(bindparam("person_id"))),
-                   _I.started_at <= bindparam("at"))
-            .order_by(_I.started_at, _I.organization))
+_ORDER = (_I.started_at, _I.organization)
+# Nearly every person is in no merge: their involvements are on their own id, and a flag
+# in the same read says whether the merge set must be read instead.
+_HELPERS_ALONE = DriverRead(
+    select(*_HELPER_COLUMNS, in_a_merge(bindparam("person_id")).label("merged"))
+    .where(_I.person_id == bindparam("person_id"), _I.started_at <= bindparam("at"))
+    .order_by(*_ORDER))
+_HELPERS = DriverRead(
+    select(*_HELPER_COLUMNS)
+    .where(_I.person_id.in_(merge_set(bindparam("person_id"))),
+           _I.started_at <= bindparam("at"))
+    .order_by(*_ORDER))
 _NAMES: TTLCache[tuple[str, str], str] = TTLCache(maxsize=4096, ttl=60)
 
+# (organization, started_at, ended_at, sensitivity, bsn)
+HelperRow = tuple[str, datetime, datetime | None, str, str | None]
 
-def helpers_of(session: Session, person_id: str, at: datetime) -> list[Row[Any]]:
+
+def helpers_of(session: Session, person_id: str, at: datetime) -> list[HelperRow]:
     """Every involvement with the person's merge set that has started by ``at``, ended or
-    not, each with the person's BSN: one round trip, on the person index, which covers the
-    columns asked (organisation, period, sensitivity)."""
-    return list(session.connection().execute(_HELPERS, {"person_id": person_id, "at": at}))
+    not, oldest first, each with the person's BSN: one round trip on the person index (which
+    covers the columns asked) for a person in no merge, a second for the merge set of one
+    that is (or that has no involvement of its own)."""
+    params = {"person_id": person_id, "at": at}
+    rows = _HELPERS_ALONE.rows(session, params)
+    if not rows or rows[0][5]:
+        return _HELPERS.rows(session, params)  # type: ignore[return-value]
+    return [row[:5] for row in rows]  # type: ignore[misc]
 
 
 def organization_names(session: Session, organizations: set[str]) -> dict[str, str]:

@@ -1,0 +1,47 @@
+"""DriverRead: a statement run on the driver's cursor answers what SQLAlchemy's own execute
+answers (bind and result types applied, literals bound), in the session's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import bindparam, literal, select
+from sqlalchemy.orm import Session
+
+from gateway.platform.db.driver import DriverRead
+from gateway.platform.db.engine import make_engine
+from gateway.platform.db.models import Involvement, Person
+
+_I = Involvement.__table__.c
+STATEMENT = (select(_I.organization, _I.started_at, _I.ended_at, literal("x").label("fixed"))
+             .where(_I.person_id == bindparam("person_id"), _I.started_at <= bindparam("at"),
+                    _I.sensitivity != "veilig-thuis")
+             .order_by(_I.started_at))
+
+
+def test_rows_match_sqlalchemy_execute_in_the_session_transaction(database_url: str) -> None:
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    try:
+        with Session(engine) as session:
+            session.add(Person(id="p1", bsn=None))
+            session.flush()
+            for i, (organization, sensitivity) in enumerate(
+                    [("team-a", "none"), ("ura:1", "veilig-thuis"), ("agb:2", "none")]):
+                session.add(Involvement(
+                    organization=organization, person_id="p1", source="test",
+                    started_at=now - timedelta(days=10 - i),
+                    ended_at=now - timedelta(days=1) if i == 2 else None,
+                    registered_by="test", sensitivity=sensitivity))
+            session.flush()  # not committed: the read sees the session's own transaction
+            params = {"person_id": "p1", "at": now}
+            rows = DriverRead(STATEMENT).rows(session, params)
+            assert rows == [tuple(r) for r in session.execute(STATEMENT, params)]
+            assert [r[0] for r in rows] == ["team-a", "agb:2"]
+            assert rows[0][1].tzinfo is not None and rows[0][2] is None
+            assert rows[1][2] == now - timedelta(days=1)
+            assert rows[0][3] == "x"
+            assert DriverRead(STATEMENT).rows(session, {"person_id": "p2", "at": now}) == []
+            session.rollback()
+    finally:
+        engine.dispose()
