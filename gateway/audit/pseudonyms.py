@@ -9,14 +9,14 @@ key (``subject_key``), never the key.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import cached_property
 
 
 def key_id(key: str) -> str:
     """A short, public name for a key: which one made a pseudonym, without revealing it."""
-    return hmac.new(key.encode(), b"wijkgateway:key-id", hashlib.sha256).hexdigest()[:12]
+    return hmac.digest(key.encode(), b"wijkgateway:key-id", "sha256").hex()[:12]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,15 @@ class Pseudonymiser:
 
     def pseudonym(self, identifier: str) -> tuple[str, str]:
         """(pseudonym, key id) of ``bsn:...`` or ``local:system|value``, under the current key."""
-        return _hmac(self.key, identifier), key_id(self.key)
+        return hmac.digest(self._key, identifier.encode(), "sha256").hex(), self._key_id
+
+    @cached_property
+    def _key(self) -> bytes:  # every logged processing of a person uses it: encoded once
+        return self.key.encode()
+
+    @cached_property
+    def _key_id(self) -> str:
+        return key_id(self.key)
 
     def every_pseudonym(self, identifier: str) -> list[str]:
         """The identifier's pseudonyms under the current and every previous key."""
@@ -34,4 +42,4 @@ class Pseudonymiser:
 
 
 def _hmac(key: str, identifier: str) -> str:
-    return hmac.new(key.encode(), identifier.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key.encode(), identifier.encode(), "sha256").hex()

@@ -3,10 +3,11 @@ indexed EXISTS."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from cachetools import TTLCache
 from sqlalchemy import ColumnElement, Exists, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -66,7 +67,10 @@ _HELPERS = DriverRead(
     .where(_I.person_id.in_(merge_set(bindparam("person_id"))),
            _I.started_at <= bindparam("at"))
     .order_by(*_ORDER))
-_NAMES: TTLCache[tuple[str, str], str] = TTLCache(maxsize=4096, ttl=60)
+NAMES_SECONDS, NAMES_KEPT = 60, 4096
+# database -> (until when, organisation -> name); engine -> its database's URL text
+_NAMES: dict[str, tuple[float, dict[str, str]]] = {}
+_DATABASES: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
 
 # (organization, started_at, ended_at, sensitivity, bsn)
 HelperRow = tuple[str, datetime, datetime | None, str, str | None]
@@ -86,14 +90,21 @@ def helpers_of(session: Session, person_id: str, at: datetime) -> list[HelperRow
 
 def organization_names(session: Session, organizations: set[str]) -> dict[str, str]:
     """A name per organisation, remembered a minute per database (names seldom change, and
-    every who-else-helps answer shows them)."""
-    database = str(session.get_bind().url)
-    missing = {o for o in organizations if (database, o) not in _NAMES}
-    if missing:
+    every who-else-helps answer shows them); the ones not remembered in one read."""
+    bind = session.get_bind()
+    database = _DATABASES.get(bind)
+    if database is None:
+        database = _DATABASES[bind] = str(bind.url)
+    now = time.monotonic()
+    remembered = _NAMES.get(database)
+    if remembered is None or remembered[0] <= now or len(remembered[1]) > NAMES_KEPT:
+        remembered = _NAMES[database] = (now + NAMES_SECONDS, {})
+    names = remembered[1]
+    if missing := organizations - names.keys():
         found = _read_names(session, missing)
         for organization in missing:
-            _NAMES[database, organization] = found.get(organization, organization)
-    return {o: _NAMES[database, o] for o in organizations}
+            names[organization] = found.get(organization, organization)
+    return {o: names[o] for o in organizations}
 
 
 def _read_names(session: Session, organizations: set[str]) -> dict[str, str]:
