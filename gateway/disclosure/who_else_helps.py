@@ -22,8 +22,8 @@ The rules, in order:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -50,8 +50,7 @@ NOT_A_RECIPIENT = ("your organisation's role is not one the who-else-helps activ
                    "(see /processing-activities)")
 
 
-@dataclass(frozen=True, slots=True)
-class Helper:
+class Helper(NamedTuple):
     """One involvement as the answer names it: who, and since (until) when."""
 
     organization: str  # a team id, agb:/ura:{code} or client:{id}

@@ -1,8 +1,10 @@
 """DriverRead: a statement run on the driver's cursor answers what SQLAlchemy's own execute
-answers (bind and result types applied, literals bound), in the session's transaction."""
+answers (bind and result types applied, literals bound), in the session's transaction; and
+new_id's text is a random UUID."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, literal, select
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.platform.db.driver import DriverRead
 from gateway.platform.db.engine import make_engine
-from gateway.platform.db.models import Involvement, Person
+from gateway.platform.db.models import Involvement, Person, new_id
 
 _I = Involvement.__table__.c
 STATEMENT = (select(_I.organization, _I.started_at, _I.ended_at, literal("x").label("fixed"))
@@ -45,3 +47,12 @@ def test_rows_match_sqlalchemy_execute_in_the_session_transaction(database_url: 
             session.rollback()
     finally:
         engine.dispose()
+
+
+def test_new_id_is_a_random_uuid4_text() -> None:
+    ids = {new_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Dialect, Select
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
+
+from gateway.platform.db.types import UTCDateTime
 
 Processor = Callable[[Any], Any]
 
@@ -74,7 +78,27 @@ class DriverRead:
                       compiled._bind_processors.items() if process is not None)
         results = tuple(
             (index, process) for index, column in enumerate(self.statement.selected_columns)
-            if (process := column.type._cached_result_processor(dialect, None)) is not None)
+            if (process := _result_processor(column.type, dialect)) is not None)
         defaults = tuple((name, bind.effective_value) for name, bind in compiled.binds.items()
                          if not bind.required)
         return _Compiled(compiled.string, defaults, positions, binds, results)
+
+
+def _result_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    """The type's own conversion; for a UTC datetime on SQLite (text), ``fromisoformat``,
+    several times faster than the dialect's pattern, the type's on anything else."""
+    process = type_._cached_result_processor(dialect, None)
+    if process is None or not isinstance(type_, UTCDateTime) or dialect.name != "sqlite":
+        return process
+    general = process
+
+    def utc_from_text(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return general(value)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+    return utc_from_text
