@@ -67,7 +67,7 @@ _HELPERS = DriverRead(
     .where(_I.person_id.in_(merge_set(bindparam("person_id"))),
            _I.started_at <= bindparam("at"))
     .order_by(*_ORDER))
-NAMES_SECONDS, NAMES_KEPT = 60, 4096
+NAMES_SECONDS = 60
 # database -> (until when, organisation -> name); engine -> its database's URL text
 _NAMES: dict[str, tuple[float, dict[str, str]]] = {}
 _DATABASES: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
@@ -89,38 +89,36 @@ def helpers_of(session: Session, person_id: str, at: datetime) -> list[HelperRow
 
 
 def organization_names(session: Session, organizations: set[str]) -> dict[str, str]:
-    """A name per organisation, remembered a minute per database (names seldom change, and
-    every who-else-helps answer shows them); the ones not remembered in one read."""
+    """A name per organisation (see ``_all_names``; an organisation without one is named by
+    its id). Every name is read at once and remembered a minute per database (names seldom
+    change, and every who-else-helps answer shows them): one read instead of one for each
+    answer that names an organisation not yet remembered."""
     bind = session.get_bind()
     database = _DATABASES.get(bind)
     if database is None:
         database = _DATABASES[bind] = str(bind.url)
     now = time.monotonic()
     remembered = _NAMES.get(database)
-    if remembered is None or remembered[0] <= now or len(remembered[1]) > NAMES_KEPT:
-        remembered = _NAMES[database] = (now + NAMES_SECONDS, {})
+    if remembered is None or remembered[0] <= now or not organizations <= remembered[1].keys():
+        # expired, or one never seen (new since): read again; whoever still has no name is
+        # named by its id until the next read
+        names = _all_names(session)
+        names.update((o, o) for o in organizations - names.keys())
+        remembered = _NAMES[database] = (now + NAMES_SECONDS, names)
     names = remembered[1]
-    if missing := organizations - names.keys():
-        found = _read_names(session, missing)
-        for organization in missing:
-            names[organization] = found.get(organization, organization)
     return {o: names[o] for o in organizations}
 
 
-def _read_names(session: Session, organizations: set[str]) -> dict[str, str]:
-    """A team's own name, else that of the first client acting for it (the practice's for an
-    AGB or URA, the client's own for ``client:{id}``)."""
-    names = dict(session.execute(select(Organization.id, Organization.name)
-                                 .where(Organization.id.in_(organizations))).all())
-    rest = organizations - names.keys()
-    clients = {o.removeprefix("client:") for o in rest if o.startswith("client:")}
-    if rest:
-        for client_id, organization, name in session.execute(
-                select(OAuthClient.id, OAuthClient.organization, OAuthClient.name).where(or_(
-                    OAuthClient.organization.in_(rest), OAuthClient.id.in_(clients)))
-                .order_by(OAuthClient.created_at)):
-            names.setdefault(f"client:{client_id}" if client_id in clients else organization,
-                             name)
+def _all_names(session: Session) -> dict[str, str]:
+    """Every organisation's name: a team's own, else that of the first client acting for it
+    (the practice's for an AGB or URA), and ``client:{id}`` the client's own."""
+    names = dict(session.execute(select(Organization.id, Organization.name)).tuples().all())
+    for client_id, organization, name in session.execute(
+            select(OAuthClient.id, OAuthClient.organization, OAuthClient.name)
+            .order_by(OAuthClient.created_at, OAuthClient.id)).tuples():
+        names.setdefault(f"client:{client_id}", name)
+        if organization:
+            names.setdefault(organization, name)
     return names
 
 
