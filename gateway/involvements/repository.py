@@ -112,10 +112,11 @@ def organization_names(session: Session, organizations: set[str]) -> dict[str, s
 def _all_names(session: Session) -> dict[str, str]:
     """Every organisation's name: a team's own, else that of the first client acting for it
     (the practice's for an AGB or URA), and ``client:{id}`` the client's own."""
-    names = dict(session.execute(select(Organization.id, Organization.name)).tuples().all())
+    names: dict[str, str] = {i: n for i, n in session.execute(
+        select(Organization.id, Organization.name))}
     for client_id, organization, name in session.execute(
             select(OAuthClient.id, OAuthClient.organization, OAuthClient.name)
-            .order_by(OAuthClient.created_at, OAuthClient.id)).tuples():
+            .order_by(OAuthClient.created_at, OAuthClient.id)):
         names.setdefault(f"client:{client_id}", name)
         if organization:
             names.setdefault(organization, name)
