@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import Session
 
@@ -56,3 +57,12 @@ def test_new_id_is_a_random_uuid4_text() -> None:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
+
+
+def test_a_naive_datetime_is_refused_as_by_the_column_type(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session, pytest.raises(Exception, match="naive datetime"):
+            DriverRead(STATEMENT).rows(session, {"person_id": "p1", "at": datetime.now()})
+    finally:
+        engine.dispose()

@@ -74,8 +74,9 @@ class DriverRead:
             positions = None
         else:  # pragma: no cover - every dialect the gateway runs on is one of the above
             raise NotImplementedError(f"paramstyle {dialect.paramstyle}")
-        binds = tuple((name, process) for name, process in
-                      compiled._bind_processors.items() if process is not None)
+        binds = tuple((name, _bind_processor(compiled.binds[name].type, dialect, process))
+                      for name, process in compiled._bind_processors.items()
+                      if process is not None)
         results = tuple(
             (index, process) for index, column in enumerate(self.statement.selected_columns)
             if (process := _result_processor(column.type, dialect)) is not None)
@@ -102,3 +103,19 @@ def _result_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor | N
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
     return utc_from_text
+
+
+def _bind_processor(type_: TypeEngine[Any], dialect: Dialect, process: Processor) -> Processor:
+    """The type's own conversion (``process``); for a UTC datetime on SQLite, the same text
+    by ``isoformat``, with the type's refusal of a naive datetime."""
+    if not isinstance(type_, UTCDateTime) or dialect.name != "sqlite":
+        return process
+
+    def utc_to_text(value: Any) -> Any:
+        if not isinstance(value, datetime):
+            return process(value)
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+    return utc_to_text
