@@ -99,8 +99,7 @@ def record(session: Session, *, kind: str, action: str, outcome: str = "ok",
         "action": action, "outcome": outcome, "activity_id": activity_id,
         "purpose": purpose, "legal_basis": legal_basis,
         "actor_type": actor_type, "actor_id": actor_id,
-        **{name: clean(None if ids.get(name) is None else str(ids[name]), 255)
-           for name in ACTING},
+        **(_NOT_ACTING if ids.keys().isdisjoint(ACTING) else _acting(ids)),
         "sender": sender,
         "recipient": recipient, "recipient_role": recipient_role, "subject": pseudonym,
         "subject_key": key, "categories": " ".join(sorted(categories)) or None,
@@ -110,6 +109,14 @@ def record(session: Session, *, kind: str, action: str, outcome: str = "ok",
         "details": orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode()
         if details else None,
     })
+
+
+_NOT_ACTING: dict[str, None] = dict.fromkeys(ACTING)  # no person acting (a system's request)
+
+
+def _acting(ids: dict[str, Any]) -> dict[str, str | None]:
+    return {name: clean(None if ids.get(name) is None else str(ids[name]), 255)
+            for name in ACTING}
 
 
 def request_checkpoint(session: Session, kind: str) -> None:

@@ -101,7 +101,7 @@ def _answer(session: Session, register: Register, caller: Caller, person_id: str
     names = repository.organization_names(session, {r[0] for r in shown})
     helpers = tuple(dict.fromkeys(
         Helper(organization, names[organization], start, end)
-        for organization, start, end, _, _ in shown))
+        for organization, start, end, _, _, _ in shown))
     audit.record(session, kind="disclosure", action=ACTION, activity_id=ACTIVITY,
                  actor_id=caller.client_id, recipient=recipient.organization,
                  recipient_role=recipient.role, person_id=person_id,
@@ -130,7 +130,7 @@ def _shown(session: Session, register: Register, caller: Caller, recipient: Reci
     consented: bool | None = None
     shown = []
     for row in rows:
-        organization, _, _, sensitivity, _ = row
+        organization, _, _, sensitivity, _, _ = row
         if sensitivity == SENSITIVITY_NONE or organization == own:
             pass
         elif sensitivity == SENSITIVITY_VEILIG_THUIS:

@@ -54,12 +54,12 @@ _P = Person.__table__.c
 _HELPER_COLUMNS = (_I.organization, _I.started_at, _I.ended_at, _I.sensitivity,
                    # the BSN rides along, so the processing log's subject needs no read
                    select(_P.bsn).where(_P.id == bindparam("person_id")).scalar_subquery()
-                   .label("bsn"))
+                   .label("bsn"), in_a_merge(bindparam("person_id")).label("merged"))
 _ORDER = (_I.started_at, _I.organization)
 # Nearly every person is in no merge: their involvements are on their own id, and a flag
 # in the same read says whether the merge set must be read instead.
 _HELPERS_ALONE = DriverRead(
-    select(*_HELPER_COLUMNS, in_a_merge(bindparam("person_id")).label("merged"))
+    select(*_HELPER_COLUMNS)
     .where(_I.person_id == bindparam("person_id"), _I.started_at <= bindparam("at"))
     .order_by(*_ORDER))
 _HELPERS = DriverRead(
@@ -72,8 +72,8 @@ NAMES_SECONDS = 60
 _NAMES: dict[str, tuple[float, dict[str, str]]] = {}
 _DATABASES: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
 
-# (organization, started_at, ended_at, sensitivity, bsn)
-HelperRow = tuple[str, datetime, datetime | None, str, str | None]
+# (organization, started_at, ended_at, sensitivity, bsn, in a merge)
+HelperRow = tuple[str, datetime, datetime | None, str, str | None, bool]
 
 
 def helpers_of(session: Session, person_id: str, at: datetime) -> list[HelperRow]:
@@ -84,8 +84,8 @@ def helpers_of(session: Session, person_id: str, at: datetime) -> list[HelperRow
     params = {"person_id": person_id, "at": at}
     rows = _HELPERS_ALONE.rows(session, params)
     if not rows or rows[0][5]:
-        return _HELPERS.rows(session, params)  # type: ignore[return-value]
-    return [row[:5] for row in rows]  # type: ignore[misc]
+        rows = _HELPERS.rows(session, params)
+    return rows  # type: ignore[return-value]
 
 
 def organization_names(session: Session, organizations: set[str]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect, Select
@@ -23,10 +24,10 @@ Processor = Callable[[Any], Any]
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    defaults: tuple[tuple[str, Any], ...]  # values the statement itself binds (literals)
-    positions: tuple[str, ...] | None  # bind names in order (qmark/format); None: by name
+    defaults: dict[str, Any]  # values the statement itself binds (literals)
+    arguments: Callable[[dict[str, Any]], tuple[Any, ...]] | None  # positional; None: by name
     binds: tuple[tuple[str, Processor], ...]
-    results: tuple[tuple[int, Processor], ...]
+    convert: Callable[[Any], tuple[Any, ...]]  # a driver row -> the columns' Python values
 
 
 class DriverRead:
@@ -43,46 +44,37 @@ class DriverRead:
         if compiled is None:
             compiled = self._compiled[connection.dialect.name] = self._compile(
                 connection.dialect)
-        values = dict(compiled.defaults)
-        values.update(params)
+        values = {**compiled.defaults, **params} if compiled.defaults else dict(params)
         for name, process in compiled.binds:
             values[name] = process(values[name])
         cursor = connection.connection.cursor()
         try:
-            if compiled.positions is None:
-                cursor.execute(compiled.sql, values)
-            else:
-                cursor.execute(compiled.sql, tuple(values[n] for n in compiled.positions))
+            cursor.execute(compiled.sql, values if compiled.arguments is None
+                           else compiled.arguments(values))
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        if not compiled.results:
-            return [tuple(row) for row in rows]
-        converted = []
-        for row in rows:
-            values_ = list(row)
-            for index, process in compiled.results:
-                values_[index] = process(values_[index])
-            converted.append(tuple(values_))
-        return converted
+        return list(map(compiled.convert, rows))
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
+        arguments: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
         if compiled.positional:
-            positions: tuple[str, ...] | None = tuple(compiled.positiontup or ())
-        elif dialect.paramstyle in ("named", "pyformat"):
-            positions = None
-        else:  # pragma: no cover - every dialect the gateway runs on is one of the above
+            positions = tuple(compiled.positiontup or ())
+            pick = itemgetter(*positions) if positions else None
+            arguments = ((lambda values: ()) if pick is None
+                         else (lambda values: (pick(values),)) if len(positions) == 1
+                         else pick)
+        elif dialect.paramstyle not in ("named", "pyformat"):  # pragma: no cover
             raise NotImplementedError(f"paramstyle {dialect.paramstyle}")
         binds = tuple((name, _bind_processor(compiled.binds[name].type, dialect, process))
                       for name, process in compiled._bind_processors.items()
                       if process is not None)
-        results = tuple(
-            (index, process) for index, column in enumerate(self.statement.selected_columns)
-            if (process := _result_processor(column.type, dialect)) is not None)
-        defaults = tuple((name, bind.effective_value) for name, bind in compiled.binds.items()
-                         if not bind.required)
-        return _Compiled(compiled.string, defaults, positions, binds, results)
+        processors = [_result_processor(column.type, dialect)
+                      for column in self.statement.selected_columns]
+        defaults = {name: bind.effective_value for name, bind in compiled.binds.items()
+                    if not bind.required}
+        return _Compiled(compiled.string, defaults, arguments, binds, _converter(processors))
 
 
 def _result_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor | None:
@@ -119,3 +111,18 @@ def _bind_processor(type_: TypeEngine[Any], dialect: Dialect, process: Processor
         return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
     return utc_to_text
+
+
+def _converter(processors: list[Processor | None]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function from a driver row to a tuple with each column's processor applied."""
+    converted = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+    if not converted:
+        return tuple
+
+    def convert(row: Any) -> tuple[Any, ...]:
+        values = list(row)
+        for index, process in converted:
+            values[index] = process(values[index])
+        return tuple(values)
+
+    return convert
