@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import bindparam, literal, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from gateway.platform.db.driver import DriverRead
+from gateway.platform.db.driver import DriverRead, _result_processor
 from gateway.platform.db.engine import make_engine
 from gateway.platform.db.models import Involvement, Person, new_id
+from gateway.platform.db.types import UTCDateTime
 
 _I = Involvement.__table__.c
 STATEMENT = (select(_I.organization, _I.started_at, _I.ended_at, literal("x").label("fixed"))
@@ -66,3 +68,13 @@ def test_a_naive_datetime_is_refused_as_by_the_column_type(database_url: str) ->
             DriverRead(STATEMENT).rows(session, {"person_id": "p1", "at": datetime.now()})
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("text", ["2025-12-17 01:12:18.102120", "2025-12-17 01:12:18",
+                                  "2025-12-17 01:12:18.102120+02:00", "2025-12-17",
+                                  "2025-12-17T01:12:18.1", None])
+def test_sqlite_utc_text_reads_as_the_column_type_reads_it(text: str | None) -> None:
+    dialect, column = sqlite.dialect(), UTCDateTime()
+    fast = _result_processor(column, dialect)
+    assert fast is not None
+    assert fast(text) == column._cached_result_processor(dialect, None)(text)

@@ -88,11 +88,12 @@ def _result_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor | N
     def utc_from_text(value: Any) -> Any:
         if value is None:
             return None
-        try:
-            moment = datetime.fromisoformat(value)
+        try:  # stored in UTC without an offset: parsed as UTC (an aware datetime)
+            moment = datetime.fromisoformat(value + "+00:00")
         except (TypeError, ValueError):
-            return general(value)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            moment = None
+        # anything else (an offset, a date alone): as the type reads it
+        return moment if moment is not None and moment.tzinfo is UTC else general(value)
 
     return utc_from_text
 
@@ -108,7 +109,9 @@ def _bind_processor(type_: TypeEngine[Any], dialect: Dialect, process: Processor
             return process(value)
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat(" ", "microseconds")[:26]
 
     return utc_to_text
 
