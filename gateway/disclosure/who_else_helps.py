@@ -89,9 +89,9 @@ def _answer(session: Session, register: Register, caller: Caller, person_id: str
     rows = repository.helpers_of(session, person_id, now)
     own = caller.organization
     current = [r for r in rows if r[2] is None or r[2] > now]
-    if not any(r[0] == own for r in current):
+    if own not in {r[0] for r in current}:
         return None
-    recipient = Recipient(caller.team_id or caller.client_id, caller.role)
+    recipient = _recipient(caller.team_id or caller.client_id, caller.role)
     if _verdict(session, register, ACTIVITY, person_id, recipient) != "permit":
         raise NotInvolved(caller, None, ACTION, NOT_A_RECIPIENT, "not-a-recipient")
     if rows[0][4]:
@@ -108,6 +108,20 @@ def _answer(session: Session, register: Register, caller: Caller, person_id: str
                  categories=_categories(shown),
                  details={"organizations": len(names), "ended": ended})
     return helpers
+
+
+_RECIPIENTS: dict[tuple[str, str], Recipient] = {}
+
+
+def _recipient(organization: str, role: str) -> Recipient:
+    """The caller as a recipient (immutable; the few callers' made once)."""
+    key = (organization, role)
+    recipient = _RECIPIENTS.get(key)
+    if recipient is None:
+        if len(_RECIPIENTS) > 4096:
+            _RECIPIENTS.clear()
+        recipient = _RECIPIENTS[key] = Recipient(organization, role)
+    return recipient
 
 
 def _verdict(session: Session, register: Register, activity_id: str, person_id: str,

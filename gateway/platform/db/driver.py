@@ -47,10 +47,10 @@ class DriverRead:
         values = {**compiled.defaults, **params} if compiled.defaults else dict(params)
         for name, process in compiled.binds:
             values[name] = process(values[name])
-        cursor = connection.connection.cursor()
+        # the driver connection's own execute (sqlite3 and psycopg have one) makes the cursor
+        cursor = connection.connection.driver_connection.execute(
+            compiled.sql, values if compiled.arguments is None else compiled.arguments(values))
         try:
-            cursor.execute(compiled.sql, values if compiled.arguments is None
-                           else compiled.arguments(values))
             rows = cursor.fetchall()
         finally:
             cursor.close()
