@@ -137,7 +137,9 @@ def timestamp(moment: datetime) -> str:
 
 def _now_text() -> str:
     """``timestamp`` of now (in UTC already), without strftime: every entry takes one."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    now = datetime.now(UTC)
+    text = now.isoformat()  # ...T01:02:03.456789+00:00, without the fraction at .000000
+    return f"{text[:26]}Z" if now.microsecond else f"{text[:19]}.000000Z"
 
 
 def subject_identifier(bsn: str) -> str:

@@ -9,6 +9,7 @@ key (``subject_key``), never the key.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,11 +27,13 @@ class Pseudonymiser:
 
     def pseudonym(self, identifier: str) -> tuple[str, str]:
         """(pseudonym, key id) of ``bsn:...`` or ``local:system|value``, under the current key."""
-        return hmac.digest(self._key, identifier.encode(), "sha256").hex(), self._key_id
+        keyed = self._keyed.copy()
+        keyed.update(identifier.encode())
+        return keyed.hexdigest(), self._key_id
 
     @cached_property
-    def _key(self) -> bytes:  # every logged processing of a person uses it: encoded once
-        return self.key.encode()
+    def _keyed(self) -> hmac.HMAC:  # every logged processing of a person starts from it
+        return hmac.new(self.key.encode(), digestmod=hashlib.sha256)
 
     @cached_property
     def _key_id(self) -> str:

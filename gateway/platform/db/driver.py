@@ -111,7 +111,8 @@ def _bind_processor(type_: TypeEngine[Any], dialect: Dialect, process: Processor
             raise ValueError("naive datetime given to a UTC column")
         if value.tzinfo is not UTC:
             value = value.astimezone(UTC)
-        return value.isoformat(" ", "microseconds")[:26]
+        text = value.isoformat(" ")  # without the fraction at .000000
+        return text[:26] if value.microsecond else f"{text[:19]}.000000"
 
     return utc_to_text
 
