@@ -48,8 +48,11 @@ lint: install-test
 	$(BIN)/ruff check gateway adapters schemas consent tests bench
 	$(BIN)/lint-imports
 
+# Two workers (CI has two cores), each with its own PostgreSQL; a module's tests stay together
+# so its server-backed fixtures start once. `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= 2
 test: install-test lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadscope
 
 # The documentation site (mkdocs-material) into site/; `make test` builds it with --strict too
 # (tests/docs/test_site.py), so a broken link fails the suite.

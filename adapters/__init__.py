@@ -4,18 +4,29 @@
 from adapters.base import (
     Adapter,
     AdapterDescriptor,
+    Decoder,
+    Document,
     InvalidMessage,
     Issue,
     OutboundMessage,
     Recipient,
     RenderError,
 )
-from adapters.registry import DEFAULT_SYSTEM, UnknownAdapter, available, enable, get_adapter
+from adapters.registry import (
+    DEFAULT_SYSTEM,
+    UnknownAdapter,
+    available,
+    enable,
+    get_adapter,
+    published_schema,
+)
 
 __all__ = [
     "DEFAULT_SYSTEM",
     "Adapter",
     "AdapterDescriptor",
+    "Decoder",
+    "Document",
     "InvalidMessage",
     "Issue",
     "OutboundMessage",
@@ -25,4 +36,5 @@ __all__ = [
     "available",
     "enable",
     "get_adapter",
+    "published_schema",
 ]

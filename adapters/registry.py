@@ -5,6 +5,7 @@ enable (``WIJKGATEWAY_ADAPTERS``, e.g. ``gp-referral,fake``; ``-`` stands for ``
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import pkgutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -53,6 +54,16 @@ def get_adapter(name: str) -> Adapter:
     except KeyError:
         raise UnknownAdapter(f"package adapters/{name.replace('-', '_')}/ registers no adapter "
                              f"named {name!r}") from None
+
+
+def published_schema(adapter: Adapter, file_name: str) -> bytes | None:
+    """One of the files the adapter publishes (its descriptor's ``schemas``), by file name;
+    None when it publishes no such file."""
+    for path in adapter.descriptor.schemas:
+        if Path(path).name == file_name:
+            package = f"adapters.{adapter.descriptor.name.replace('-', '_')}"
+            return importlib.resources.files(package).joinpath(path).read_bytes()
+    return None
 
 
 def enable(names: Iterable[str]) -> dict[str, Adapter]:

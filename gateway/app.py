@@ -127,8 +127,9 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     app.include_router(home.router)
     app.include_router(auth_routes.router)
     app.include_router(processing_activities.router)
+    # who_else_helps before patient: Patient/$who-else-helps is not a Patient id
     for module in (metadata, service_request, task, subscription, organization, consent,
-                   patient, who_else_helps, related_person, group, consent_routes, audit_routes,
+                   who_else_helps, patient, related_person, group, consent_routes, audit_routes,
                    audit_event, involvement_routes, identity_routes, console_routes):
         app.include_router(module.router)
     for adapter in adapters.enable(settings.adapters).values():

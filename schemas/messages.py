@@ -1,6 +1,9 @@
 """The canonical inbound messages a registry-style system sends (after its adapter parsed
-them): who a person is, which household they form, and a case opened or closed for a person.
-Each carries the sender's own id for the message, so a replayed message changes nothing."""
+them): who a person is, which household they form (and which parent holds parental authority
+over which child), a case opened (with its case director) or closed for a person, a support
+request, a signal, and a batch of these. Each carries the sender's own id for the message, so
+a replayed message changes nothing. Codes are the gateway's own (English); each adapter maps
+its system's codes to them."""
 
 from __future__ import annotations
 
@@ -12,6 +15,13 @@ from schemas.household import HouseholdClaim
 from schemas.person import PersonClaim
 
 Sensitivity = Literal["veilig-thuis", "sensitive-care"]
+# The life domains a support request or signal is about (docs/zcd.md maps the youth dossier's)
+LifeDomain = Literal["parenting", "mental-health", "physical-health", "housing",
+                     "intellectual-disability", "finances", "justice", "domestic-relations",
+                     "social-network", "participation", "education", "addiction", "safety"]
+# Who gave a signal (teams act on signals from these without a request for help)
+SignalSource = Literal["neighbourhood", "child-health-clinic", "childcare", "school", "gp",
+                       "community-police", "housing-corporation", "other"]
 
 
 @dataclass(frozen=True)
@@ -23,11 +33,32 @@ class RegisterPerson:
 
 
 @dataclass(frozen=True)
+class ParentalAuthority:
+    """A parent holds parental authority (*gezag*) over a child; both are members of the
+    household claim they come with (the parent named by BSN, as the gateway requires)."""
+
+    parent: PersonClaim
+    child: PersonClaim
+
+
+@dataclass(frozen=True)
 class RegisterHousehold:
-    """The system registers (or re-registers) a household and its members."""
+    """The system registers (or re-registers) a household and its members; ``authority``:
+    who holds parental authority over whom, as far as the system says (empty: not said)."""
 
     message_id: str
     household: HouseholdClaim
+    authority: tuple[ParentalAuthority, ...] = ()
+
+
+@dataclass(frozen=True)
+class CaseDirector:
+    """The case director (*casusregisseur*) of a case: the worker, by the sending system's id
+    for them, and the organisation they work for (as the gateway names organisations:
+    ``wijkteam-noord``, ``agb:01234567``, ``ura:...``)."""
+
+    worker: str
+    organization: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +71,7 @@ class OpenCase:
     case_ref: str
     sensitivity: Sensitivity | None = None
     start: date | None = None
+    director: CaseDirector | None = None
 
 
 @dataclass(frozen=True)
@@ -52,4 +84,58 @@ class CloseCase:
     end: date | None = None
 
 
-InboundMessage = RegisterPerson | RegisterHousehold | OpenCase | CloseCase
+ProvisionStatus = Literal["requested", "in-progress", "granted", "refused", "withdrawn"]
+
+
+@dataclass(frozen=True)
+class ProvisionRequest:
+    """A unit asks for a provision of the catalogue (voorzieningenboek) for a person, or says
+    where such a request stands. ``request_ref`` is the system's own id for the request."""
+
+    message_id: str
+    person: PersonClaim
+    request_ref: str
+    provision: str
+    status: ProvisionStatus
+    on: date
+
+
+@dataclass(frozen=True)
+class SupportRequest:
+    """A request for help (*hulpvraag*) for a person, about one or more life domains, as the
+    system registered it (its own id ``request_ref``); no free text travels. ``referrer``:
+    who referred, as iJw's COD327 code (``01`` municipality ... ``08`` judge)."""
+
+    message_id: str
+    person: PersonClaim
+    request_ref: str
+    received: date
+    domains: tuple[LifeDomain, ...]
+    referrer: str | None = None
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A signal (*signaal*) about a person who did not ask for help, from ``source``, on a
+    day, possibly naming life domains; no free text travels."""
+
+    message_id: str
+    person: PersonClaim
+    signal_ref: str
+    observed: date
+    source: SignalSource
+    domains: tuple[LifeDomain, ...] = ()
+
+
+InboundMessage = (RegisterPerson | RegisterHousehold | OpenCase | CloseCase | ProvisionRequest
+                  | SupportRequest | Signal)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Several messages sent together (the system's id for the batch, ``message_id``); each
+    keeps its own id, so a replayed batch or message changes nothing."""
+
+    message_id: str
+    messages: tuple[InboundMessage, ...]

@@ -42,6 +42,8 @@ OTHER_GP = "other-huisarts"
 TEST_KEYS = {"secret_key": "t" * 40, "pseudonym_key": "p" * 40}
 ACTORS = {**DEMO_ACTORS, OTHER_GP: Actor("andere-huisarts-1", "gp")}
 
+TEST_ADAPTERS = ["gp-referral", "fake", "menscentraal", "zcd"]  # the GP's FHIR, the registries
+
 
 def actor_of(client_id: str) -> Actor:
     """The person a test client acts for; a client a test adds registers ``{id}-worker``
@@ -101,7 +103,7 @@ def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
                     signing_key_path=tmp_path / "signing-key.json", **TEST_KEYS,
                     outbox_backoff_base_seconds=1, outbox_max_attempts=3, log_level="DEBUG",
                     webhook_allowed_networks=["127.0.0.0/8"],  # loopback test receivers
-                    adapters=["gp-referral", "fake"])  # the fake registry system too
+                    adapters=TEST_ADAPTERS)
 
 
 @pytest.fixture

@@ -128,6 +128,25 @@ def test_actors_are_registered_and_named_by_the_demo_subject_token(env: None) ->
         "demo-huisarts", "huisarts-1", "gp", "http://127.0.0.1:8000/oauth/token")
 
 
+def test_a_registered_worker_gets_a_subject_token_signed_with_the_secret(
+        env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    added = json.loads(runner.invoke(app, ["clients", "add", "Registratie", "--scope",
+                                           "system/Task.read"]).output)
+    client_id, secret = added["client_id"], added["client_secret"]
+    token = ["clients", "actors", "token", client_id, "w-1", "--role", "worker"]
+    assert "set WIJKGATEWAY_CLIENT_SECRET" in runner.invoke(app, token).output
+    monkeypatch.setenv("WIJKGATEWAY_CLIENT_SECRET", secret)
+    refused = runner.invoke(app, token)
+    assert (refused.exit_code, "register it first" in refused.output) == (2, True)
+    assert runner.invoke(app, ["clients", "actors", "add", client_id, "w-1", "--role",
+                               "worker", "--unit", "adult"]).exit_code == 0
+    assert runner.invoke(app, token).exit_code == 2  # registered for the adult unit only
+    made = runner.invoke(app, [*token, "--unit", "adult"])
+    claims = jwt.decode(made.output.strip(), OctKey.import_key(secret)).claims
+    assert (claims["iss"], claims["sub"], claims["role"], claims["unit"]) == (
+        client_id, "w-1", "worker", "adult")
+
+
 @pytest.mark.parametrize("trusted,options", [
     ("", {"proxy_headers": False}),
     ("10.0.0.5", {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.5"}),

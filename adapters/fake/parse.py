@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from adapters.base import InvalidMessage, Issue
@@ -55,6 +55,21 @@ class _Person(_Strict):
     given_name: str | None = Field(None, max_length=200)
     birth_date: date | None = None
     postcode: str | None = Field(None, max_length=10)
+
+    # Field checks here, not after validation, so a bad BSN is reported with a bad date.
+    @field_validator("bsn")
+    @classmethod
+    def _elfproef(cls, bsn: str | None) -> str | None:
+        if bsn is not None and not is_valid_bsn(bsn):
+            raise ValueError("not a valid BSN (9 digits passing the elfproef)")
+        return bsn
+
+    @field_validator("birth_date")
+    @classmethod
+    def _not_future(cls, birth_date: date | None) -> date | None:
+        if birth_date is not None and birth_date > date.today():
+            raise ValueError("a birth date cannot be in the future")
+        return birth_date
 
 
 class _Member(_Strict):
@@ -148,16 +163,10 @@ def _claim(person: _Person) -> PersonClaim:
 
 
 def _check_person(person: _Person, path: str, issues: list[Issue], unborn: bool = False) -> None:
-    if person.bsn is not None and not is_valid_bsn(person.bsn):
-        issues.append(Issue(f"{path}.bsn", "not a valid BSN (9 digits passing the elfproef)",
-                            "value"))
     if person.bsn is None and person.local_id is None:
         issues.append(Issue(path, "identify the person by bsn or by localId", "required"))
     if unborn and (person.bsn is not None or person.birth_date is not None):
         issues.append(Issue(path, "an unborn child has no BSN and no birth date yet", "value"))
-    if person.birth_date is not None and person.birth_date > date.today():
-        issues.append(Issue(f"{path}.birthDate", "a birth date cannot be in the future",
-                            "value"))
 
 
 def _issues(error: ValidationError) -> list[Issue]:
@@ -177,6 +186,8 @@ def _issues(error: ValidationError) -> list[Issue]:
         elif err["type"] == "literal_error" and path.endswith("role"):
             issues.append(Issue(path, f"role must be one of {', '.join(MEMBER_ROLES)}",
                                 "code-invalid"))
+        elif err["type"] == "value_error":  # our own validators' text, without pydantic's prefix
+            issues.append(Issue(path, str(err["ctx"]["error"]), "value"))
         else:
             issues.append(Issue(path, err["msg"], "value"))
     return issues

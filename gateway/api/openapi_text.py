@@ -97,6 +97,12 @@ JSON_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "comment": "Zelfde persoon, bevestigd door het jeugdteam."},
     ("post", "/identity/merges/{merge_id}/undo"): {
         "comment": "Toch twee personen: de vader bevestigt een tweeling."},
+    ("post", "/identity/household-merges"): {
+        "survivor": "Group/3f6a2c1e-8b4d-4a7e-9c20-5d1b7e0f4a63",
+        "merged": "Group/c81d4e2a-0f3b-4c59-a6e7-2b9d1f8c3e54",
+        "comment": "Eén gezin: ZCD en MensCentraal registreerden het elk."},
+    ("post", "/identity/household-merges/{merge_id}/undo"): {
+        "comment": "Toch twee huishoudens: de ouders wonen apart."},
 }
 SUCCESS = {"If-None-Exist matched": "If-None-Exist matched a resource you sent before: that "
                                     "resource, and nothing created."}

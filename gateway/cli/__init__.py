@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import audit, clients, config, consent, db, demo, keys, officers, outbox, teams
+from gateway.cli import (
+    audit,
+    clients,
+    config,
+    consent,
+    db,
+    demo,
+    imports,
+    keys,
+    officers,
+    outbox,
+    teams,
+)
 from gateway.cli._common import fail
 from gateway.cli.server import proxy_options, serve, worker
 
@@ -21,6 +33,7 @@ app.command()(serve)
 app.command()(worker)
 for group in (db, clients, teams, outbox, demo, keys, config, consent, audit, officers):
     app.add_typer(group.app, name=group.__name__.rsplit(".", 1)[1])
+app.add_typer(imports.app, name="import")  # a keyword in Python, not on the command line
 
 
 @app.callback()

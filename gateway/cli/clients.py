@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -131,3 +132,31 @@ def actors_list(client_id: str) -> None:
         rows = [{"actor": r.actor_id, "role": r.role, "unit": r.unit}
                 for r in list_actors(session, client_id)]
     typer.echo(json.dumps(rows, indent=2))
+
+
+@actors_app.command("token")
+def actors_token(
+    client_id: str, actor_id: str,
+    role: Annotated[str, typer.Option(help="The role it is registered in.")],
+    unit: Annotated[str | None, typer.Option(help="youth or adult.")] = None,
+) -> None:
+    """A subject token for a registered person, signed with the client's secret taken from
+    WIJKGATEWAY_CLIENT_SECRET (never an argument: other users see arguments): to try the
+    token exchange by hand; a connected system makes this JWT itself (docs/acting-person.md)."""
+    from gateway.auth.actors import list_actors
+    from gateway.auth.bearer import Actor
+    from gateway.auth.token_exchange import subject_token
+
+    config = settings()
+    secret = os.environ.get("WIJKGATEWAY_CLIENT_SECRET")
+    if not secret:
+        fail("set WIJKGATEWAY_CLIENT_SECRET to the client's secret (clients add printed it)")
+    with sessions(config)() as session:
+        registered = {(r.actor_id, r.role, r.unit) for r in list_actors(session, client_id)}
+    if (actor_id, role, unit) not in registered:
+        in_unit = f" ({unit})" if unit else ""
+        unit_option = f" --unit {unit}" if unit else ""
+        fail(f"{client_id} may not act for {actor_id} as {role}{in_unit}; register it first: "
+             f"wijkgateway clients actors add {client_id} {actor_id} --role {role}{unit_option}")
+    typer.echo(subject_token(client_id, secret, Actor(actor_id, role, unit),
+                             f"{config.public_base_url}/oauth/token"))

@@ -21,13 +21,14 @@ from gateway.referrals.teams import add_team
 DEMO_TEAMS = {"wijkteam-noord": "Wijkteam Noord", "wijkteam-zuid": "Wijkteam Zuid"}
 # the URA of each demo team's organisation (fictitious), so a referral may name it by identifier
 DEMO_TEAM_IDENTIFIERS = {"wijkteam-noord": "ura:90000101", "wijkteam-zuid": "ura:90000102"}
-DEMO_CLIENTS = (
-    ("demo-huisarts", "Huisartsenpraktijk De Linde (demo)", GP_SCOPES, None),
+DEMO_CLIENTS = (  # id, name, scopes, team, recipient role (None: the default)
+    ("demo-huisarts", "Huisartsenpraktijk De Linde (demo)", GP_SCOPES, None, None),
     ("demo-wijkteam-noord", "Wijkteam Noord registratiesysteem (demo)", TEAM_SCOPES,
-     "wijkteam-noord"),
-    ("demo-privacy-officer", "Privacy officer tooling (demo)", (SCOPE_AUDIT_READ,), None),
+     "wijkteam-noord", None),
+    ("demo-privacy-officer", "Privacy officer tooling (demo)", (SCOPE_AUDIT_READ,), None,
+     "privacy-officer"),
     ("demo-beheer", "Functional administration (demo)",
-     (SCOPE_INVOLVEMENT_ADMIN, SCOPE_IDENTITY_REVIEW), None),
+     (SCOPE_INVOLVEMENT_ADMIN, SCOPE_IDENTITY_REVIEW), None, "functioneel-beheer"),
 )
 # The person each demo system acts for (token exchange names them in every request).
 DEMO_ACTORS = {
@@ -49,10 +50,10 @@ def load_demo(session: Session) -> list[str]:
         if session.get(Organization, team_id) is None:
             add_team(session, team_id, name, [DEMO_TEAM_IDENTIFIERS[team_id]])
             added.append(f"team {team_id}")
-    for client_id, name, scopes, team in DEMO_CLIENTS:
+    for client_id, name, scopes, team, role in DEMO_CLIENTS:
         if session.get(OAuthClient, client_id) is None:
             add_client(session, name, list(scopes), team_id=team, client_id=client_id,
-                       secret=demo_secret(client_id))
+                       secret=demo_secret(client_id), role=role)
             added.append(f"client {client_id}")
         actor = DEMO_ACTORS[client_id]
         if registered_actor(session, client_id, actor.id, actor.role) is None:

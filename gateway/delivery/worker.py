@@ -31,10 +31,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
-import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.clients import webhook_secret
@@ -77,7 +75,7 @@ class _Outgoing:
 
     message_id: int
     event_type: str
-    payload: dict[str, Any]  # as the receiving system's adapter rendered it
+    body: bytes  # as the receiving system's adapter rendered it (Rendered.body)
     media_type: str
     endpoint: str
     headers: dict[str, str]
@@ -91,10 +89,10 @@ class _Outgoing:
         """Method, URL and body per the notification style (docs/webhooks.md)."""
         if self.style == STYLE_PUT:
             return "PUT", egress.resource_url(self.endpoint, self.resource_type,
-                                              self.resource_id), orjson.dumps(self.payload)
+                                              self.resource_id), self.body
         if self.style == STYLE_EMPTY:
             return "POST", self.endpoint, b""
-        return "POST", self.endpoint, orjson.dumps(self.payload)
+        return "POST", self.endpoint, self.body
 
 
 class Worker:
@@ -175,7 +173,7 @@ class Worker:
                 rendered = render_for(client, message, payload, self.settings.adapters)
             except Undeliverable as refused:
                 return refused
-            return _Outgoing(message.id, message.event_type, rendered.document,
+            return _Outgoing(message.id, message.event_type, rendered.body(),
                              rendered.media_type, subscription.endpoint,
                              dict(subscription.headers), subscription.client_id,
                              subscription.status in ("active", "error"),

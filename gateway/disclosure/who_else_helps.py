@@ -31,6 +31,7 @@ from consent import Recipient, Register
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents.decisions import decide_for, register_verdict
+from gateway.identity.repository import person_by_bsn
 from gateway.involvements import repository
 from gateway.involvements.access import NotInvolved, refusal
 from gateway.involvements.repository import HelperRow
@@ -67,6 +68,17 @@ def who_else_helps(session: Session, register: Register, caller: Caller, person_
     if helpers is None:
         raise refusal(caller, session.get(Person, person_id), None, ACTION)
     return helpers
+
+
+def who_else_helps_resident(session: Session, register: Register, caller: Caller, bsn: str,
+                            *, ended: bool = False) -> tuple[str, tuple[Helper, ...]]:
+    """By BSN, for a system that holds no Patient id (a GP's): the person's id and the
+    answer. A BSN the gateway does not know is the same NotInvolved as an uninvolved caller,
+    so the answer tells nothing of who is known."""
+    person = person_by_bsn(session, bsn)
+    if person is None:
+        raise refusal(caller, None, audit.subject_identifier(bsn), ACTION)
+    return person.id, who_else_helps(session, register, caller, person.id, ended=ended)
 
 
 def who_else_helps_members(session: Session, register: Register, caller: Caller,

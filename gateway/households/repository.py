@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from gateway.auth.bearer import Caller
 from gateway.identity.merges import merge_set
@@ -14,6 +14,7 @@ from gateway.involvements.repository import involved_in
 from gateway.platform.db.models import (
     HouseholdIdentifier,
     HouseholdMember,
+    HouseholdMerge,
     HouseholdRow,
     RelatedPersonRow,
 )
@@ -21,6 +22,8 @@ from schemas import Identifier
 from schemas.household import ADULT_ROLES, CHILD_ROLES
 
 _M = HouseholdMember
+_MERGE_IN_FORCE = HouseholdMerge.undone_at.is_(None)
+_MERGED = aliased(HouseholdRow, name="merged_household")
 
 
 def current(day: date) -> ColumnElement[bool]:
@@ -66,21 +69,26 @@ def households_with_adults(session: Session, residents: Sequence[Sequence[str]],
     return sorted(found or ())
 
 
-def is_parent_of(session: Session, parent_id: str, child_id: str, day: date) -> bool:
-    """Whether, on ``day``, a household has the one as a parent and the other as a child
-    (either as any record of their merge set)."""
+def is_parent_of(session: Session, parent_id: str, child_id: str) -> bool:
+    """Whether a household has, or had, the one as a parent and the other as a child (either
+    as any record of their merge set). Not only today's: a parent who moved out after a
+    divorce keeps parental authority, so the household they left still shows the tie."""
     child = select(_M.household_id).where(_M.person_id.in_(merge_set(child_id)),
-                                          _M.role.in_(CHILD_ROLES), current(day))
+                                          _M.role.in_(CHILD_ROLES))
     return bool(session.scalar(select(exists().where(
-        _M.person_id.in_(merge_set(parent_id)), _M.role == "parent", current(day),
+        _M.person_id.in_(merge_set(parent_id)), _M.role == "parent",
         _M.household_id.in_(child)))))
 
 
 def registered_by(caller: Caller) -> ColumnElement[bool]:
-    """Households the caller registered or gave an id of: its own registrations."""
+    """Households the caller registered or gave an id of: its own registrations, also one
+    merged into this household (while the merge is in force)."""
     return or_(HouseholdRow.client_id == caller.client_id,
                exists().where(HouseholdIdentifier.household_id == HouseholdRow.id,
-                              HouseholdIdentifier.client_id == caller.client_id))
+                              HouseholdIdentifier.client_id == caller.client_id),
+               exists().where(HouseholdMerge.survivor_id == HouseholdRow.id, _MERGE_IN_FORCE,
+                              _MERGED.id == HouseholdMerge.merged_id,
+                              _MERGED.client_id == caller.client_id))
 
 
 def visible_to(caller: Caller) -> ColumnElement[bool]:
@@ -103,7 +111,8 @@ def is_registered_by(session: Session, caller: Caller, household_id: str) -> boo
 
 def search(caller: Caller, member_ids: list[str] | None,
            identifier: ColumnElement[bool] | None) -> Select[tuple[HouseholdRow]]:
-    query = select(HouseholdRow).where(visible_to(caller))
+    query = select(HouseholdRow).where(visible_to(caller), ~exists().where(
+        HouseholdMerge.merged_id == HouseholdRow.id, _MERGE_IN_FORCE))  # gone: merged away
     if member_ids is not None:
         query = query.where(exists().where(_M.household_id == HouseholdRow.id,
                                            _M.person_id.in_(member_ids)))
@@ -111,6 +120,25 @@ def search(caller: Caller, member_ids: list[str] | None,
         query = query.where(exists().where(
             HouseholdIdentifier.household_id == HouseholdRow.id, identifier))
     return query
+
+
+def survivor_of(session: Session, household_id: str) -> str | None:
+    """The household this one is merged into (in force), if any."""
+    return session.scalar(select(HouseholdMerge.survivor_id).where(
+        HouseholdMerge.merged_id == household_id, _MERGE_IN_FORCE))
+
+
+def has_merged_into_it(session: Session, household_id: str) -> bool:
+    """Whether another household is merged into this one (in force)."""
+    return bool(session.scalar(select(exists().where(
+        HouseholdMerge.survivor_id == household_id, _MERGE_IN_FORCE))))
+
+
+def merges_of(session: Session, household_id: str) -> Sequence[HouseholdMerge]:
+    """Every merge, in force or undone, this household was part of, oldest first."""
+    return session.scalars(select(HouseholdMerge).where(
+        (HouseholdMerge.survivor_id == household_id) | (HouseholdMerge.merged_id == household_id))
+        .order_by(HouseholdMerge.merged_at, HouseholdMerge.id)).all()
 
 
 def representations_in_force(session: Session, person_id: str,

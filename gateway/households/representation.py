@@ -4,8 +4,8 @@ as RelatedPersons, each with its source (the client) and period. Never commits.
 
 Which kind fits whom (checked when one is registered; docs/households.md):
 
-- ``parental-authority`` (*gezag*): over a minor, by a parent named by BSN who is a parent in
-  a current household where the minor is a child;
+- ``parental-authority`` (*gezag*): over a minor, by a parent named by BSN who is or was a
+  parent in a household where the minor is or was a child (authority outlives a move);
 - ``guardian`` (*voogd*): over a minor; a person, or a certified institution named by its
   URA or AGB;
 - ``mentor``, ``curator``, ``financial-administrator`` (*bewindvoerder*): over an adult; a
@@ -120,9 +120,8 @@ def _check_parent(session: Session, person: Person, bsn: str | None, organizatio
         raise Unprocessable("parental authority is a parent's: give the parent's BSN",
                             expression=f"{expr}.identifier")
     parent = person_by_bsn(session, bsn)
-    if parent is None or not repository.is_parent_of(session, parent.id, person.id,
-                                                     utcnow().date()):
-        raise Unprocessable("not a child of a household in which this parent is a parent "
+    if parent is None or not repository.is_parent_of(session, parent.id, person.id):
+        raise Unprocessable("not a child of a household in which this parent is or was a parent "
                             "(register the household as a Group first)",
                             expression=f"{expr}.patient")
 

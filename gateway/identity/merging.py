@@ -1,11 +1,12 @@
 """Merging two person records into one resident, and undoing it. A merge moves no rows: it
 records that ``merged`` is ``survivor`` (``gateway.identity.merges`` answers the set for
 every later decision, delivery, audit search and access report), so undoing it is setting
-``undone_at``. Both are logged under both persons. Never commits."""
+``undone_at``. Both are logged under both persons. ``claim_undo``, ``merge_json`` and
+``actor`` serve household merges too (``gateway.households.merging``). Never commits."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.identity.merges import canonical_id, person_ids
-from gateway.platform.db.models import IdentityReview, Person, PersonMerge
+from gateway.platform.db.models import HouseholdMerge, IdentityReview, Person, PersonMerge
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, NotFound, Unprocessable
 from gateway.platform.logging import get_logger
@@ -73,26 +74,44 @@ def undo(session: Session, caller: Caller | None, merge_id: str, by: str,
          comment: str) -> PersonMerge:
     """Two residents again, from now on; the merge stays on record. Once (a conditional
     update: of two at the same time one gets 409)."""
-    row = session.get(PersonMerge, merge_id)
-    if row is None:
-        raise NotFound("no such merge", expression="id")
-    undone = session.execute(update(PersonMerge).where(
-        PersonMerge.id == merge_id, PersonMerge.undone_at.is_(None)).values(
-        undone_at=utcnow(), undone_by=by, undo_comment=comment))
-    if undone.rowcount != 1:
-        raise Conflict("this merge is undone already", expression="id")
-    session.refresh(row)
+    row = claim_undo(session, PersonMerge, merge_id, by, comment)
     _logged(session, caller, by, "identity.unmerged", row)
     return row
 
 
-def merge_json(row: PersonMerge) -> dict[str, Any]:
-    return {"id": row.id, "survivor": f"Patient/{row.survivor_id}",
-            "merged": f"Patient/{row.merged_id}", "review": row.review_id,
+MergeRow = TypeVar("MergeRow", PersonMerge, HouseholdMerge)
+
+
+def claim_undo(session: Session, model: type[MergeRow], merge_id: str, by: str,
+               comment: str) -> MergeRow:
+    """Mark a merge (of persons or of households) undone, once: an unknown one is 404, one
+    undone already 409, both naming ``id``; of two undos at the same time one gets 409."""
+    row = session.get(model, merge_id)
+    if row is None:
+        raise NotFound("no such merge", expression="id")
+    undone = session.execute(update(model).where(
+        model.id == merge_id, model.undone_at.is_(None)).values(
+        undone_at=utcnow(), undone_by=by, undo_comment=comment))
+    if undone.rowcount != 1:
+        raise Conflict("this merge is undone already", expression="id")
+    session.refresh(row)
+    return row
+
+
+def merge_json(row: PersonMerge | HouseholdMerge, resource: str = "Patient") -> dict[str, Any]:
+    """A merge as the API shows it; ``resource`` names what was merged (Patient, Group)."""
+    return {"id": row.id, "survivor": f"{resource}/{row.survivor_id}",
+            "merged": f"{resource}/{row.merged_id}", "review": row.review_id,
             "merged_by": row.merged_by, "merged_at": row.merged_at.isoformat(),
             "undone_by": row.undone_by,
             "undone_at": row.undone_at.isoformat() if row.undone_at else None,
             "status": "undone" if row.undone_at else "in-force"}
+
+
+def actor(caller: Caller | None, by: str) -> dict[str, str]:
+    """Who a review or merge entry names: the client, or the console's officer."""
+    return {"actor_type": "client" if caller else "officer",
+            "actor_id": caller.client_id if caller else by}
 
 
 def _logged(session: Session, caller: Caller | None, by: str, action: str, row: PersonMerge,
@@ -100,8 +119,7 @@ def _logged(session: Session, caller: Caller | None, by: str, action: str, row: 
     """Under both persons' pseudonyms, so each one's log and access report shows it."""
     for person_id in (row.survivor_id, row.merged_id):
         audit.record(session, kind="review", action=action, activity_id=ACTIVITY_IDENTITY,
-                     actor_type="client" if caller else "officer",
-                     actor_id=caller.client_id if caller else by, person_id=person_id,
+                     **actor(caller, by), person_id=person_id,
                      details={"merge": row.id, "survivor": row.survivor_id,
                               "merged": row.merged_id,
                               **{k: v for k, v in details.items() if v}})

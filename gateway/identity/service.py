@@ -4,6 +4,10 @@
 gateway knows (a different birth date for the same BSN). Neither is kept silently: the message
 is accepted, its disclosure held back (``identity-conflict``), and a review is queued.
 Resolving it as the same person releases what was held; as a different person keeps it held.
+A conflict of fact ``household`` (a registration's adults together in more than one household,
+docs/households.md) has resolutions of its own: ``same-household`` merges the new household
+into the known one (``gateway.households.merging``, reversible), ``different-households`` keeps
+them apart.
 
 ``probable-match``: a new person looks like a known one (``gateway.identity.matching``). The
 new person stays separate (nothing is held back); an administrator merges the two
@@ -21,13 +25,13 @@ from sqlalchemy.orm import Session
 from consent import Register
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.identity.merging import ACTIVITY_IDENTITY, merge_reviewed
+from gateway.identity.merging import ACTIVITY_IDENTITY, actor, merge_reviewed
 from gateway.platform.db.models import IdentityReview, Person
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, NotFound, Unprocessable
 from gateway.platform.logging import get_logger
 
-CONFLICT, PROBABLE_MATCH = "conflict", "probable-match"
+CONFLICT, PROBABLE_MATCH, HOUSEHOLD = "conflict", "probable-match", "household"
 RESOLUTIONS_BY_KIND = {
     CONFLICT: {
         "known-is-right": "the same person; what the gateway knew stands",
@@ -38,12 +42,20 @@ RESOLUTIONS_BY_KIND = {
         "merge": "one resident: the new person is merged into the known one (reversible)",
         "keep-apart": "two residents: both stay as they are",
     },
+    HOUSEHOLD: {
+        "same-household": "one home: the new household is merged into the known one "
+                          "(reversible)",
+        "different-households": "two homes: both households stay as they are",
+    },
 }
 RESOLUTIONS = {name: f"({kind}) {text}" for kind, resolutions in RESOLUTIONS_BY_KIND.items()
                for name, text in resolutions.items()}
 MAX_COMMENT_LENGTH = 2000
 # Applies a resolution to what the conflict held back (the referrals service's settle_identity).
 Settle = Callable[[Session, Register, IdentityReview], dict[str, Any]]
+# Merges a household review's two households (gateway.households.merging.merge_reviewed):
+# the merge's id, or None when they are one household already.
+MergeHouseholds = Callable[[Session, Caller | None, IdentityReview, str], str | None]
 log = get_logger()
 
 
@@ -78,19 +90,26 @@ def queue_probable_match(session: Session, *, person_id: str, candidate_id: str,
     return review
 
 
+def resolution_kind(review: IdentityReview) -> str:
+    """Which of ``RESOLUTIONS_BY_KIND`` a review takes: a household conflict its own."""
+    return HOUSEHOLD if review.fact == HOUSEHOLD else review.kind
+
+
 def resolve(session: Session, caller: Caller | None, register: Register, review_id: str,
-            resolution: str, comment: str, resolved_by: str, settle: Settle
-            ) -> tuple[IdentityReview, dict[str, Any]]:
+            resolution: str, comment: str, resolved_by: str, settle: Settle, *,
+            merge_households: MergeHouseholds) -> tuple[IdentityReview, dict[str, Any]]:
     """Settle one review, once (a conditional update: of two at the same time one gets 409).
     A conflict's outcome goes to ``settle``, which applies it to the message that was held
     back (``released``, ``consent``); a probable match resolved by ``merge`` merges its two
-    persons (``merge``: the merge's id). A resolution of the other kind is 422."""
+    persons, a household conflict resolved by ``same-household`` its two households
+    (``merge``: the merge's id). A resolution of another kind is 422."""
     review = session.get(IdentityReview, review_id)
     if review is None:
         raise NotFound("no such identity review", expression="id")
-    if resolution not in RESOLUTIONS_BY_KIND[review.kind]:
-        raise Unprocessable(f"a {review.kind} review is resolved as one of: "
-                            f"{', '.join(RESOLUTIONS_BY_KIND[review.kind])}",
+    kind = resolution_kind(review)
+    if resolution not in RESOLUTIONS_BY_KIND[kind]:
+        raise Unprocessable(f"a {kind} review is resolved as one of: "
+                            f"{', '.join(RESOLUTIONS_BY_KIND[kind])}",
                             expression="resolution")
     claimed = session.execute(
         update(IdentityReview).where(IdentityReview.id == review_id,
@@ -104,19 +123,21 @@ def resolve(session: Session, caller: Caller | None, register: Register, review_
         person = session.get(Person, review.person_id)
         assert person is not None and review.claimed_value is not None
         person.birth_date = date.fromisoformat(review.claimed_value)
-    if review.kind == CONFLICT:
+    if kind == HOUSEHOLD:
+        outcome = {"released": 0, **({"merge": merge_households(session, caller, review,
+                                                                 resolved_by)}
+                                     if resolution == "same-household" else {})}
+    elif review.kind == CONFLICT:
         outcome = settle(session, register, review)
     elif resolution == "merge":
         outcome = {"released": 0, "merge": merge_reviewed(session, caller, review, resolved_by).id}
     else:
         outcome = {"released": 0}
     audit.record(session, kind="review", action="identity.resolved",
-                 actor_type="client" if caller else "officer",
-                 actor_id=caller.client_id if caller else resolved_by,
-                 person_id=review.person_id,
+                 **actor(caller, resolved_by), person_id=review.person_id,
                  details={"review": review.id, "kind": review.kind,
                           "resolution": resolution, "released": outcome["released"],
-                          **({"merge": outcome["merge"]} if "merge" in outcome else {}),
+                          **({"merge": outcome["merge"]} if outcome.get("merge") else {}),
                           **({"consent": outcome["consent"].split(":")[0]}
                              if "consent" in outcome else {})})
     log.info("identity_review_resolved", review_id=review.id, resolution=resolution,

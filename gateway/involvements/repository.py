@@ -152,3 +152,14 @@ def recent(session: Session, limit: int = 100, person_id: str | None = None
     if person_id is not None:
         query = query.where(Involvement.person_id == person_id)
     return list(session.scalars(query))
+
+
+def open_cases(session: Session, organization: str, source: str, started_before: datetime,
+               not_cases: tuple[str, ...]) -> list[Involvement]:
+    """The organisation's involvements from ``source`` still open that started on or before
+    ``started_before``, leaving out those whose reference starts with one of ``not_cases``."""
+    query = select(Involvement).where(
+        Involvement.organization == organization, Involvement.source == source,
+        Involvement.ended_at.is_(None), Involvement.started_at <= started_before,
+        *(Involvement.source_ref.not_like(f"{prefix}%") for prefix in not_cases))
+    return list(session.scalars(query.order_by(Involvement.started_at, Involvement.id)))

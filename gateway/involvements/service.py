@@ -4,7 +4,8 @@ ends. What involvement allows is checked in ``gateway.involvements.access``. Nev
 
 from __future__ import annotations
 
-from datetime import datetime
+from calendar import monthrange
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +25,8 @@ SOURCE_REFERRAL_SENT = "referral-sent"
 SOURCE_REFERRAL_RECEIVED = "referral-received"
 SOURCE_REGISTRATION = "registration"
 SOURCES = (SOURCE_REFERRAL_SENT, SOURCE_REFERRAL_RECEIVED, SOURCE_REGISTRATION)
+# what an adapter's message opens besides its cases: these are not cases a limit applies to
+REF_PROVISION, REF_SUPPORT_REQUEST = "provision/", "support-request/"
 SENSITIVITY_NONE = "none"
 SENSITIVITY_VEILIG_THUIS = "veilig-thuis"
 SENSITIVITY_CARE = "sensitive-care"  # e.g. addiction or mental health care (AVG art 9 data)
@@ -168,3 +171,32 @@ def _person_for(session: Session, patient: str) -> Person:
         session.add(person)
         session.flush()
     return person or known_person(session, patient)
+
+
+def due_for_review(session: Session, caller: Caller, system: str, months: int,
+                   today: date) -> list[dict[str, str]]:
+    """The cases ``system`` opened for the caller's organisation that are still open after
+    ``months`` (oldest first): ids and dates only, for the unit's team leader to review."""
+    organization = caller.organization or f"client:{caller.client_id}"
+    rows = repository.open_cases(session, organization, system,
+                                 started_before=_months_before(today, months),
+                                 not_cases=(REF_PROVISION, REF_SUPPORT_REQUEST))
+    audit.record(session, kind="read", action="involvement.reviews-due",
+                 actor_id=caller.client_id, details={"system": system, "count": len(rows)})
+    return [{"case": row.source_ref or "", "person": f"Patient/{row.person_id}",
+             "start": row.started_at.date().isoformat(),
+             "reviewDue": months_after(row.started_at.date(), months).isoformat()}
+            for row in rows]
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), or that month's last (31 August + 6:
+    28 or 29 February)."""
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+def _months_before(day: date, months: int) -> datetime:
+    """The latest start that is due on ``day``: ``months`` before it, at that day's end."""
+    return datetime.combine(months_after(day, -months), datetime.max.time(), tzinfo=UTC)

@@ -8,9 +8,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from adapters import (
     DEFAULT_SYSTEM,
     Adapter,
+    Document,
     InvalidMessage,
     OutboundMessage,
     Recipient,
@@ -34,8 +37,15 @@ class Undeliverable(Exception):
 
 @dataclass(frozen=True)
 class Rendered:
-    document: dict[str, Any]
+    """The document as the system takes it: JSON to serialise, or bytes (XML) sent as they
+    are, so the signature covers exactly what the adapter made and checked."""
+
+    document: Document
     media_type: str
+
+    def body(self) -> bytes:
+        return self.document if isinstance(self.document, bytes) else \
+            orjson.dumps(self.document)
 
 
 def system_of(client: OAuthClient) -> str:

@@ -1,15 +1,16 @@
-"""An adapter message through the stages (transport: ``POST /adapters/{name}/messages``
-today, a Kafka topic later: the transport only calls :func:`receive_message`):
+"""An adapter message through the stages (transports: ``POST /adapters/{name}/messages``, the
+CSV import; a Kafka topic later: a transport only calls :func:`receive_message`):
 
     receive   the body's digest
-    decode    JSON, depth limit
-    parse     the system's adapter -> a canonical message (schemas.messages); a message id
-              this client sent before answers as it did then, and nothing changes
+    decode    JSON with a depth limit, or the adapter's own (XML: hardened, XSD-checked)
+    parse     the system's adapter -> a canonical message (schemas.messages), or a batch of
+              them; a message id this client sent before answers as it did then, and nothing
+              changes (a batch's messages each by their own id too)
     identify  every person the message names: identity matching (BSN, else the system's own
               id; a probable match queues a review, never a merge)
     decide    what the message changes, for the organisation its client speaks for
     persist   the change (a person, a household, an involvement opened or closed), the
-              message id with its answer, the processing log
+              message id with its answer, the processing log; a batch, message by message
     enqueue   (nothing yet: no recipient subscribes to registry events)
 """
 
@@ -22,13 +23,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from adapters import Adapter
+from adapters import Adapter, Decoder, Issue
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.households.service import register_household
 from gateway.identity.matching import Identified, identify
 from gateway.identity.service import queue_conflict
-from gateway.involvements.service import close_involvement, open_involvement
+from gateway.involvements.service import (
+    REF_PROVISION,
+    REF_SUPPORT_REQUEST,
+    close_involvement,
+    open_involvement,
+)
 from gateway.pipeline import idempotency, inbound_ids
 from gateway.pipeline.stages import (
     DECIDE,
@@ -39,21 +45,30 @@ from gateway.pipeline.stages import (
     RECEIVE,
     MessagePath,
 )
+from gateway.platform.errors import GatewayError
 from gateway.platform.fhir_json import decode_json_object
 from gateway.platform.metrics import Metrics
 from schemas import PersonClaim
 from schemas.messages import (
+    Batch,
     CloseCase,
     InboundMessage,
     OpenCase,
+    ProvisionRequest,
     RegisterHousehold,
     RegisterPerson,
+    Signal,
+    SupportRequest,
 )
 
 TRANSPORT_HTTP = "http"
 APPLIED, REPLAYED = 201, 200
 KIND_OF = {RegisterPerson: "register-person", RegisterHousehold: "register-household",
-           OpenCase: "open-case", CloseCase: "close-case"}
+           OpenCase: "open-case", CloseCase: "close-case",
+           ProvisionRequest: "provision-request", SupportRequest: "support-request",
+           Signal: "signal"}
+BATCH = "batch"
+ENDS_A_REQUEST = frozenset({"refused", "withdrawn"})
 
 
 @dataclass(frozen=True)
@@ -70,18 +85,49 @@ Effect = Callable[[], dict[str, Any]]  # applies the decided change; returns the
 def receive_message(session: Session, caller: Caller, adapter: Adapter, body: bytes,
                     max_depth: int, metrics: Metrics | None = None,
                     transport: str = TRANSPORT_HTTP) -> Answer:
-    """Run one adapter message through the stages, in the caller's transaction."""
+    """Run one adapter message, or a batch of them, through the stages, in the caller's
+    transaction: a batch goes in whole or not at all."""
     system = adapter.descriptor.name
     path = MessagePath(system, transport, metrics)
     with path.stage(RECEIVE):
         digest = idempotency.body_digest(body)
     with path.stage(DECODE):
-        document = decode_json_object(body, max_depth)
+        document = adapter.decode(body) if isinstance(adapter, Decoder) else \
+            decode_json_object(body, max_depth)
     with path.stage(PARSE):
-        message: InboundMessage = adapter.parse(document)
-        if seen := inbound_ids.previous(session, caller, message.message_id, digest):
+        parsed: InboundMessage | Batch = adapter.parse(document)
+        if seen := inbound_ids.previous(session, caller, parsed.message_id, digest):
             path.done("replayed")
             return Answer(REPLAYED, seen.outcome)
+    if isinstance(parsed, Batch):
+        outcome = {"message": parsed.message_id, "kind": BATCH, "messages": [
+            _member(session, caller, system, member, path) for member in parsed.messages]}
+        inbound_ids.remember(session, caller, system, BATCH, parsed.message_id, digest,
+                             APPLIED, outcome)
+    else:
+        outcome = _apply(session, caller, system, parsed, digest, path)
+    path.done("applied")
+    return Answer(APPLIED, outcome)
+
+
+def _member(session: Session, caller: Caller, system: str, message: InboundMessage,
+            path: MessagePath) -> dict[str, Any]:
+    """One message of a batch: by its own id, a replay when it came before (compared by its
+    content, since it has no body of its own); a refusal names the message."""
+    digest = idempotency.body_digest(repr(message).encode())
+    try:
+        if seen := inbound_ids.previous(session, caller, message.message_id, digest):
+            return seen.outcome
+        return _apply(session, caller, system, message, digest, path)
+    except GatewayError as error:
+        error.issues = [Issue(issue.expression, f"message {message.message_id}: "
+                              f"{issue.message}", issue.code) for issue in error.issues]
+        raise
+
+
+def _apply(session: Session, caller: Caller, system: str, message: InboundMessage,
+           digest: str, path: MessagePath) -> dict[str, Any]:
+    """Identify, decide and persist one message; its outcome, remembered under its id."""
     source_ref = f"{system}/{message.message_id}"[:100]
     with path.stage(IDENTIFY):
         persons = {claim: identify(session, claim, client_id=caller.client_id,
@@ -104,8 +150,7 @@ def receive_message(session: Session, caller: Caller, adapter: Adapter, body: by
                      sender=caller.client_id,
                      details={"system": system, "kind": outcome["kind"],
                               "persons": sorted(p.person.id for p in persons.values())})
-    path.done("applied")
-    return Answer(APPLIED, outcome)
+    return outcome
 
 
 def _claims(message: InboundMessage) -> list[PersonClaim]:
@@ -125,6 +170,15 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
         return lambda: {"household": "Group/"
                         f"{register_household(session, caller, message.household).id}"}
     person_id = persons[message.person].person.id
+    if isinstance(message, Signal):  # who it is about is known now; nothing is shared yet
+        return lambda: {"person": f"Patient/{person_id}", "signal": message.signal_ref}
+    if isinstance(message, SupportRequest):  # the unit takes up the request: it helps
+        return lambda: {"person": f"Patient/{person_id}", "involvement": open_involvement(
+            session, organization=organization, person_id=person_id, source=system,
+            source_ref=f"{REF_SUPPORT_REQUEST}{message.request_ref}",
+            registered_by=caller.client_id, start=_at(message.received)).id}
+    if isinstance(message, ProvisionRequest):
+        return _provision_request(session, caller, system, organization, message, person_id)
     if isinstance(message, OpenCase):
         return lambda: {"person": f"Patient/{person_id}", "involvement": open_involvement(
             session, organization=organization, person_id=person_id, source=system,
@@ -133,6 +187,24 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
     return lambda: {"person": f"Patient/{person_id}", "closed": close_involvement(
         session, organization=organization, person_id=person_id,
         source_ref=message.case_ref, at=_at(message.end))}
+
+
+def _provision_request(session: Session, caller: Caller, system: str, organization: str,
+                       message: ProvisionRequest, person_id: str) -> Effect:
+    """A request for a provision involves the requesting organisation with the person while
+    it stands (requested, in progress, granted); refused or withdrawn, that involvement ends.
+    Its answers travel back to the team with issue 16's requests; here, who is involved."""
+    ref = f"{REF_PROVISION}{message.request_ref}"
+    if message.status in ENDS_A_REQUEST:
+        return lambda: {"person": f"Patient/{person_id}", "status": message.status,
+                        "closed": close_involvement(session, organization=organization,
+                                                    person_id=person_id, source_ref=ref,
+                                                    at=_at(message.on))}
+    return lambda: {"person": f"Patient/{person_id}", "status": message.status,
+                    "involvement": open_involvement(
+                        session, organization=organization, person_id=person_id,
+                        source=system, source_ref=ref, registered_by=caller.client_id,
+                        start=_at(message.on)).id}
 
 
 def _at(day: date | None) -> datetime | None:

@@ -3,11 +3,22 @@ per person, and a resolution made by form."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.platform.db.models import IdentityReview, OutboxMessage, ProcessingLogEntry
+from gateway.identity.service import queue_conflict
+from gateway.platform.db.models import (
+    HouseholdMember,
+    HouseholdMerge,
+    HouseholdRow,
+    IdentityReview,
+    OutboxMessage,
+    ProcessingLogEntry,
+)
+from schemas.household import MEMBER_ROLE_EXTENSION, household_system
 from tests.conftest import involve
 from tests.support.console import add_account, csrf_token, log_in
 from tests.support.samples import VALID_BSNS, service_request, subscription
@@ -91,3 +102,46 @@ def test_bad_resolutions_change_nothing(console: TestClient, conflict: str, sess
     assert response.status_code == status
     with sessions() as session:
         assert session.get(IdentityReview, review.id).status == "open"
+
+
+def test_a_household_review_offers_its_own_resolutions_and_merges(
+        console: TestClient, team: dict, sessions) -> None:  # noqa: ANN001
+    """A household review: the form offers same-household and different-households, and
+    same-household merges the two (the officer named as who merged)."""
+    mother = involve(console, BSN)
+    response = console.post("/fhir/Group", headers=team, json={
+        "resourceType": "Group", "type": "person", "actual": True,
+        "identifier": [{"system": household_system("zcd"), "value": "gezin-1"}],
+        "member": [{"extension": [{"url": MEMBER_ROLE_EXTENSION, "valueCode": "parent"}],
+                    "entity": {"reference": mother}}]})
+    assert response.status_code == 201, response.text
+    with sessions.begin() as session:  # as the same-household rule queues one (rule 3)
+        review = queue_conflict(session, person_id=mother.removeprefix("Patient/"),
+                                fact="household", known=response.json()["id"],
+                                claimed=_other_household(session, mother),
+                                source_ref="Group/x", client_id="demo-wijkteam-noord")
+        review_id, survivor, merged = review.id, review.known_value, review.claimed_value
+    page = console.get("/console/identity")
+    section = page.text.split(f'id="review-{review_id}"')[1].split("</section>")[0]
+    assert f"Group/{merged} (nieuw) en Group/{survivor} (bekend)" in section
+    assert re.findall(r'name="resolution" value="([a-z-]+)"', section) == [
+        "same-household", "different-households"]
+    done = console.post(f"/console/identity/{review_id}/resolve", follow_redirects=False,
+                        data={"csrf_token": csrf_token(page.text),
+                              "resolution": "same-household", "comment": "Eén gezin, gebeld"})
+    assert done.status_code == 303
+    with sessions() as session:
+        [row] = session.scalars(select(HouseholdMerge)).all()
+        assert (row.survivor_id, row.merged_id, row.review_id, row.merged_by) == (
+            survivor, merged, review_id, "anna.de-boer")
+
+
+def _other_household(session, mother: str) -> str:  # noqa: ANN001
+    """A second household with the mother as a parent, made directly."""
+    household = HouseholdRow(client_id="demo-wijkteam-noord")
+    session.add(household)
+    session.flush()
+    session.add(HouseholdMember(household_id=household.id,
+                                person_id=mother.removeprefix("Patient/"), position=0,
+                                role="parent"))
+    return household.id

@@ -114,9 +114,10 @@ class Gateway:
 
 
 @contextmanager
-def fresh_gateway() -> Iterator[Gateway]:
+def fresh_gateway(settings: dict[str, str] | None = None) -> Iterator[Gateway]:
     """`wijkgateway demo run` (server, delivery worker and demo receiver; it migrates and loads
-    the demo) in a subprocess, on a new port and database, its output in ``demo-run.log``."""
+    the demo) in a subprocess, on a new port and database, its output in ``demo-run.log``;
+    ``settings`` are a page's own, e.g. the adapters it enables."""
     with tempfile.TemporaryDirectory(prefix="wg-docs-") as name:
         folder = Path(name)
         port = free_port()
@@ -126,7 +127,7 @@ def fresh_gateway() -> Iterator[Gateway]:
                "WIJKGATEWAY_PUBLIC_BASE_URL": url,
                "WIJKGATEWAY_SIGNING_KEY_PATH": str(folder / "signing-key.json"),
                "WIJKGATEWAY_AUDIT_SIGNING_KEY_PATH": str(folder / "audit-key"),
-               "WIJKGATEWAY_LOG_JSON": "true"}
+               "WIJKGATEWAY_LOG_JSON": "true", **(settings or {})}
         with (folder / "demo-run.log").open("wb") as log:
             server = subprocess.Popen(
                 [str(CLI), "demo", "run", "--host", "127.0.0.1", "--port", str(port)],
@@ -189,8 +190,8 @@ def mismatches(page: Path, gateway: Gateway) -> list[str]:
             if block.expected is not None and not matches(block.expected, actual)]
 
 
-if __name__ == "__main__":
-    with fresh_gateway() as live:
+if __name__ == "__main__":  # python -m tests.docs.runner PAGE [NAME=VALUE ...]
+    with fresh_gateway(dict(arg.split("=", 1) for arg in sys.argv[2:])) as live:
         for found_block, printed_output in run(Path(sys.argv[1]), live):
             status = ("unchecked" if found_block.expected is None else
                       "ok" if matches(found_block.expected, printed_output) else "DIFFERS")

@@ -348,5 +348,6 @@ def test_the_served_statement_is_this_one_and_matches_the_routes(client: TestCli
               for method in operations}
     declared = {(method, f"/fhir/{t}{suffix}") for t, code in INTERACTIONS
                 for method, suffix in [INTERACTION_ROUTES[code]]} | {
-        ("GET", f"/fhir/{t}/{{id}}/${name}") for t, name in OPERATIONS}
+        ("GET", f"/fhir/{t}/{{id}}/${name}") for t, name in OPERATIONS} | {
+        ("GET", "/fhir/Patient/$who-else-helps")}  # type level: its identifier is Patient's
     assert declared == routed

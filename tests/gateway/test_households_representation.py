@@ -68,6 +68,26 @@ def test_parental_authority_per_parent(client: TestClient, team: dict[str, str],
     assert read.json() == mother
 
 
+def test_a_parent_who_moved_out_keeps_authority(client: TestClient, team: dict[str, str],
+                                                household: dict[str, str],
+                                                sessions: sessionmaker[Session]) -> None:
+    """After a divorce the father's membership ends, his gezag does not: he is still asked.
+    Someone never a parent in the daughter's household is still refused."""
+    moved = group(member(household["mother"], "parent"),
+                  member(household["father"], "parent", start="2014-01-01", end="2025-06-30"),
+                  member(household["daughter"], "child"), identifier=(YOUTH, "gezin-1"))
+    post(client, team, moved)
+    father = register(client, team, related(household["daughter"], "parental-authority",
+                                            v3="FTH", bsn=BSNS[1]))
+    assert [r.id for r in in_force(sessions, household["daughter"])] == [
+        f"RelatedPerson/{father['id']}"]
+    stranger = person(client, team, BSNS[3], 45)
+    refused = client.post("/fhir/RelatedPerson", headers=team, json=related(
+        household["daughter"], "parental-authority", v3="FTH", bsn=BSNS[3]))
+    assert refused.status_code == 422, stranger
+    assert refused.json()["issue"][0]["expression"] == ["RelatedPerson.patient"]
+
+
 def test_authority_ends_at_18(client: TestClient, team: dict[str, str],
                               household: dict[str, str],
                               sessions: sessionmaker[Session]) -> None:

@@ -22,7 +22,7 @@ from gateway.api.openapi_fhir import COMMON_SEARCH, EXAMPLES, JSON_PATCH, MERGE_
 from gateway.app import create_app
 from gateway.auth.scopes import SCOPES, SYSTEM_SCOPES
 from gateway.platform.settings import Settings
-from tests.conftest import BASE_URL, TEST_KEYS, involve
+from tests.conftest import BASE_URL, TEST_ADAPTERS, TEST_KEYS, involve
 from tests.support.markers import SQLITE_ONLY
 
 FHIR_JSON = "application/fhir+json"
@@ -30,7 +30,7 @@ FHIR_XML = "application/fhir+xml"
 TRACING = ["X-Request-Id", "X-Correlation-Id", "traceparent"]  # every operation takes them
 METHODS = ("get", "post", "put", "patch", "delete")
 APP = create_app(Settings(environment="test", database_url="sqlite://",
-                          public_base_url=BASE_URL, adapters=["gp-referral", "fake"],
+                          public_base_url=BASE_URL, adapters=TEST_ADAPTERS,
                           **TEST_KEYS), configure_logs=False)  # as the suite's client
 DOC: dict[str, Any] = APP.openapi()
 OPERATIONS = [(method, path, operation) for path, item in DOC["paths"].items()
@@ -214,7 +214,8 @@ def test_every_json_write_has_an_example_its_model_accepts() -> None:
         model = route.dependant.body_params[0].field_info.annotation
         model.model_validate(content["application/json"]["example"])
         checked.append(path)
-    assert sorted(checked) == ["/consent/decisions", "/identity/merges",
+    assert sorted(checked) == ["/consent/decisions", "/identity/household-merges",
+                               "/identity/household-merges/{merge_id}/undo", "/identity/merges",
                                "/identity/merges/{merge_id}/undo",
                                "/identity/reviews/{review_id}/resolve",
                                "/involvements", "/involvements/{involvement_id}/end"]

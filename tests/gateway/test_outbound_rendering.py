@@ -23,8 +23,6 @@ from tests.conftest import add_test_client, bearer
 from tests.support.samples import service_request, subscription
 from tests.support.webhooks import WebhookReceiver
 
-TEAM_SYSTEM = "fake-noord"  # wijkteam-noord's second system, which speaks the fake format
-
 
 @pytest.fixture
 def worker(sessions: sessionmaker[Session], settings: Settings) -> Iterator[Worker]:
@@ -33,19 +31,25 @@ def worker(sessions: sessionmaker[Session], settings: Settings) -> Iterator[Work
     runner.client.close()
 
 
+def _subscribed(client: TestClient, sessions: sessionmaker[Session],
+                receiver: WebhookReceiver, system: str) -> str:
+    """A client of wijkteam-noord in ``system``'s format, subscribed to new referrals."""
+    client_id = f"{system}-noord"
+    with sessions.begin() as session:
+        add_test_client(session, f"Noord ({system} system)",
+                        [SCOPE_SUBSCRIPTION_WRITE, adapter_scope(system)], client_id=client_id,
+                        secret=demo_secret(client_id), team_id="wijkteam-noord",
+                        system=system)
+    created = client.post("/fhir/Subscription", headers=bearer(client, client_id),
+                          json=subscription(receiver.url, "ServiceRequest"))
+    assert created.status_code == 201, created.text
+    return client_id
+
+
 @pytest.fixture
 def fake_team(client: TestClient, sessions: sessionmaker[Session],
               receiver: WebhookReceiver) -> str:
-    """A fake-system client of wijkteam-noord, subscribed to new referrals."""
-    with sessions.begin() as session:
-        add_test_client(session, "Noord (fake system)",
-                        [SCOPE_SUBSCRIPTION_WRITE, adapter_scope("fake")], client_id=TEAM_SYSTEM,
-                        secret=demo_secret(TEAM_SYSTEM), team_id="wijkteam-noord",
-                        system="fake")
-    created = client.post("/fhir/Subscription", headers=bearer(client, TEAM_SYSTEM),
-                          json=subscription(receiver.url, "ServiceRequest"))
-    assert created.status_code == 201, created.text
-    return TEAM_SYSTEM
+    return _subscribed(client, sessions, receiver, "fake")
 
 
 def _refer(client: TestClient, gp: dict[str, str]) -> str:
@@ -74,6 +78,19 @@ def test_the_receiving_system_gets_its_own_format(client: TestClient, gp: dict[s
         "status": "active", "for": "wijkteam-noord"}
     assert notice.path.endswith(f"/ServiceRequest/{sr_id}")  # the rest-hook's PUT
     assert "111222333" not in notice.body.decode()
+
+
+def test_the_adult_records_get_a_notice_that_fits_their_published_schema(
+        client: TestClient, gp: dict[str, str], sessions: sessionmaker[Session],
+        receiver: WebhookReceiver, worker: Worker) -> None:
+    _subscribed(client, sessions, receiver, "menscentraal")
+    sr_id = _refer(client, gp)
+    assert worker.run_once() == 1
+    [notice] = receiver.received
+    assert json.loads(notice.body) == {
+        "soort": "verwijzing", "gebeurtenis": "nl.wijkgateway.referral.received",
+        "verwijzingId": sr_id, "status": "active", "team": "wijkteam-noord"}
+    get_adapter("menscentraal").check_outbound(json.loads(notice.body))
 
 
 def test_a_document_that_does_not_fit_the_schema_is_dead_not_sent(

@@ -21,7 +21,7 @@ from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Unprocessable
 from schemas.household import MEMBER_ROLE_EXTENSION
 from tests.conftest import add_test_client, bearer, involve, row_counts
-from tests.support.samples import VALID_BSNS, consent_resource, patient
+from tests.support.samples import VALID_BSNS, consent_resource, patient, service_request
 
 BSN, OTHER_BSN = VALID_BSNS[1], VALID_BSNS[2]
 URA = "http://fhir.nl/fhir/NamingSystem/ura"
@@ -170,6 +170,55 @@ class TestUninvolvedCaller:
         answer = _ask(client, "school-klimop", world["person"])
         assert answer.status_code == 403
         assert "role" in answer.json()["issue"][0]["diagnostics"]
+
+
+class TestAskedByBsn:
+    """A GP's system knows the resident by BSN only: it asks on Patient without an id."""
+
+    def _by_bsn(self, client: TestClient, headers: dict[str, str], bsn: str,
+                **params: str) -> Any:
+        return client.get("/fhir/Patient/$who-else-helps", headers=headers, params={
+            "identifier": f"http://fhir.nl/fhir/NamingSystem/bsn|{bsn}", **params})
+
+    def test_a_gp_that_referred_learns_who_helps(self, client: TestClient, gp: dict,
+                                                 world: dict) -> None:
+        sent = client.post("/fhir/ServiceRequest", json=service_request(bsn=BSN),
+                           headers={**gp, **FHIR})
+        assert sent.status_code == 201, sent.text
+        answer = self._by_bsn(client, gp, BSN)
+        assert answer.json()["subject"] == {"reference": f"Patient/{world['person']}"}
+        named = {m["identifier"]["value"] for m in _members(answer)}
+        assert named == {"wijkteam-noord", "wijkteam-zuid", "demo-huisarts"}  # no VT, no GGZ
+        assert _members(self._by_bsn(client, gp, BSN, ended="true"))
+
+    def test_an_unknown_bsn_is_the_refusal_of_an_uninvolved_caller(
+            self, client: TestClient, gp: dict, world: dict,
+            sessions: sessionmaker[Session]) -> None:
+        unknown = self._by_bsn(client, gp, VALID_BSNS[3])
+        uninvolved = self._by_bsn(client, gp, BSN)
+        assert (unknown.status_code, uninvolved.status_code) == (403, 403)
+        assert unknown.json() == uninvolved.json()
+        assert VALID_BSNS[3] not in unknown.text
+        with sessions() as session:
+            denials = session.scalars(select(ProcessingLogEntry).where(
+                ProcessingLogEntry.kind == "denial")).all()
+        assert len(denials) == 2 and all(d.subject for d in denials)  # pseudonyms
+
+    @pytest.mark.parametrize(("params", "element"), [
+        ({}, "identifier"),
+        ({"identifier": "http://fhir.nl/fhir/NamingSystem/bsn|123456789"}, "identifier"),
+        ({"identifier": "urn:oid:2.16.840.1.113883.2.4.6.3|111222333"}, "identifier"),
+        ({"identifier": "111222333"}, "identifier"),
+        ({"identifier": "http://fhir.nl/fhir/NamingSystem/bsn|111222333", "ended": "x"},
+         "ended"),
+        ({"identifier": "http://fhir.nl/fhir/NamingSystem/bsn|111222333", "name": "x"},
+         "name")])
+    def test_bad_parameters_are_a_400_naming_them(self, client: TestClient, gp: dict,
+                                                  params: dict, element: str) -> None:
+        answer = client.get("/fhir/Patient/$who-else-helps", headers=gp, params=params)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["issue"][0]["expression"] == [element]
+        assert "123456789" not in answer.text and "111222333" not in answer.text
 
 
 class TestSensitiveInvolvements:

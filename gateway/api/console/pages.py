@@ -18,6 +18,7 @@ from gateway.api.runtime import DbSession, RuntimeDep
 from gateway.audit import log as audit
 from gateway.console import service
 from gateway.fhir.search import bounded_int
+from gateway.households.merging import merge_reviewed
 from gateway.identity.repository import open_reviews_with_bsn
 from gateway.identity.service import MAX_COMMENT_LENGTH as IDENTITY_COMMENT_MAX
 from gateway.identity.service import RESOLUTIONS, RESOLUTIONS_BY_KIND, resolve
@@ -143,7 +144,7 @@ def resolve_identity(review_id: Annotated[str, Path(max_length=36)], _csrf: Csrf
     if len(comment.strip()) < 5:
         raise BadRequest("comment: say why (at least 5 characters)", expression="comment")
     resolve(session, None, runtime.register, review_id, resolution, comment.strip(),
-            user.username, settle_identity)
+            user.username, settle_identity, merge_households=merge_reviewed)
     return see_other("/console/identity")
 
 

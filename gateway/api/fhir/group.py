@@ -23,7 +23,7 @@ from gateway.fhir.search import (
     reference_ids,
     token_clause,
 )
-from gateway.households import service
+from gateway.households import merging, service
 from gateway.platform.db.models import HouseholdIdentifier, HouseholdRow
 from gateway.platform.fhir_json import (
     FhirResponse,
@@ -38,11 +38,11 @@ SEARCH = SearchSpec("Group", frozenset({"member", "identifier"}), HouseholdRow.u
 
 
 def _readable(group_id: str, caller: GroupRead, session: DbSession) -> HouseholdRow:
-    return service.visible_household(session, caller, group_id)
+    return merging.live_household(session, caller, group_id)
 
 
 def _writable(group_id: str, caller: GroupWrite, session: DbSession) -> HouseholdRow:
-    return service.visible_household(session, caller, group_id, to_change=True)
+    return merging.live_household(session, caller, group_id, to_change=True)
 
 
 Readable = Annotated[HouseholdRow, Depends(_readable)]

@@ -547,3 +547,25 @@ class HouseholdMember(Base):
     role: Mapped[str] = mapped_column(String(16))  # schemas.household.MemberRole
     period_start: Mapped[date | None] = mapped_column()
     period_end: Mapped[date | None] = mapped_column()  # the last day of membership
+
+
+class HouseholdMerge(Base):
+    """Two households found to be one home: ``merged``'s members and ids moved to
+    ``survivor`` (``moved`` records what moved and what ``merged`` was, so an undo restores
+    it). Rows are never deleted, so a merge and its undoing stay on record."""
+
+    __tablename__ = "household_merges"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    survivor_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    merged_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    review_id: Mapped[str | None] = mapped_column(ForeignKey("identity_reviews.id"))
+    merged_by: Mapped[str] = mapped_column(String(64))
+    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    comment: Mapped[str | None] = mapped_column(Text)  # why (a review's is on the review)
+    # the merged household as it was: its memberships (ids, persons, roles, periods, order)
+    # and source ids; person ids only, no personal data
+    moved: Mapped[dict[str, Any]] = mapped_column()
+    undone_by: Mapped[str | None] = mapped_column(String(64))
+    undone_at: Mapped[datetime | None] = mapped_column()
+    undo_comment: Mapped[str | None] = mapped_column(Text)

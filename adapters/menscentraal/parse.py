@@ -1,0 +1,165 @@
+"""The adult records' JSON messages -> canonical messages (schemas.messages).
+
+Checked against the published JSON Schema (``schema/bericht.schema.json``, with its format
+``bsn`` asserting the elfproef) first, every problem at once, each named by its JSON pointer;
+then what the schema cannot say: a birth date in the future, a trajectory that ends before it
+starts, a provision outside the catalogue. No message repeats a value of the document (it may
+hold a BSN or a name)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+
+from adapters.base import InvalidMessage, Issue
+from schemas import Identifier, PersonClaim, is_valid_bsn, local_system, safe_name
+from schemas.household import HouseholdClaim, MemberClaim, MemberRole, household_system
+from schemas.messages import (
+    CloseCase,
+    InboundMessage,
+    OpenCase,
+    ProvisionRequest,
+    RegisterHousehold,
+    RegisterPerson,
+)
+
+SOURCE = "menscentraal"
+BODY = {"client": "client", "traject": "traject", "voorzieningaanvraag": "aanvraag"}  # kind -> key
+ROLES: dict[str, MemberRole] = {"ouder": "parent", "kind": "child", "partner": "partner",
+                                "overig": "other"}
+PROVISION_STATUS = {"aangevraagd": "requested", "in-behandeling": "in-progress",
+                    "toegekend": "granted", "afgewezen": "refused", "ingetrokken": "withdrawn"}
+BAD_INPUT = 400  # a message the system got wrong, by the schema or beyond it
+
+
+def schema(name: str) -> dict[str, Any]:
+    """One of the published schemas (``bericht``, ``uitgaand``) or the catalogue."""
+    return _loaded(name)
+
+
+@cache
+def _loaded(name: str) -> dict[str, Any]:
+    text = (files("adapters.menscentraal") / "schema" / f"{name}.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+FORMATS = FormatChecker()
+FORMATS.checks("bsn")(is_valid_bsn)  # the schema's own format: nine digits and the elfproef
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(schema(f"{name}.schema"), format_checker=FORMATS)
+
+
+@cache
+def catalogue() -> frozenset[str]:
+    return frozenset(item["code"] for item in schema("voorzieningenboek")["voorzieningen"])
+
+
+def pointer(path: Any) -> str:
+    """A JSON pointer (RFC 6901) of a path of keys and indexes."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def schema_issues(name: str, document: Any) -> list[Issue]:
+    """Every element that fails the schema, once each (its first problem), by pointer."""
+    first: dict[str, Issue] = {}
+    for error in validator(name).iter_errors(document):
+        for issue in _issues(error):
+            first.setdefault(issue.expression, issue)
+    return [first[where] for where in sorted(first)]
+
+
+def _issues(error: ValidationError) -> list[Issue]:
+    """Our own words per keyword: jsonschema's messages repeat the offending value."""
+    if error.validator in ("allOf", "if") and error.context:
+        return [issue for sub in error.context for issue in _issues(sub)]
+    where = pointer(error.absolute_path)
+    keyword = error.validator
+    if keyword == "required":
+        present = error.instance if isinstance(error.instance, dict) else {}
+        return [Issue(f"{where}/{name}", "required element is missing", "required")
+                for name in error.validator_value if name not in present]
+    if keyword == "additionalProperties":
+        known = error.schema.get("properties", {})
+        return [Issue(f"{where}/{safe_name(str(name))}", "unknown element", "structure")
+                for name in error.instance if name not in known]
+    if keyword == "enum":
+        return [Issue(where, f"must be one of {', '.join(map(str, error.validator_value))}",
+                      "code-invalid")]
+    if keyword == "const":
+        return [Issue(where, f"must be {error.validator_value}", "value")]
+    if keyword == "type":
+        return [Issue(where, f"must be a JSON {error.validator_value}", "structure")]
+    if keyword == "format" and error.validator_value == "bsn":
+        return [Issue(where, "not a valid BSN (9 digits passing the elfproef)", "value")]
+    if keyword == "format":
+        return [Issue(where, f"not a valid {error.validator_value}", "value")]
+    return [Issue(where, f"does not meet the schema's {keyword}", "value")]
+
+
+def parse_message(document: Any) -> InboundMessage:
+    """Validate one message and return it as a canonical message."""
+    issues = schema_issues("bericht", document)
+    if issues:
+        raise InvalidMessage(issues, status=BAD_INPUT)
+    kind = document["soort"]
+    body = document[BODY[kind]]
+    issues = [Issue(f"/{other}", f"not an element of a {kind} message", "structure")
+              for other in BODY.values() if other != BODY[kind] and other in document]
+    issues += _semantic_issues(kind, body, f"/{BODY[kind]}")
+    if issues:
+        raise InvalidMessage(issues, status=BAD_INPUT)
+    return _canonical(document["berichtId"], kind, body)
+
+
+def _semantic_issues(kind: str, body: dict[str, Any], where: str) -> list[Issue]:
+    issues = []
+    if kind == "traject" and "einde" in body and body["einde"] < body["start"]:
+        issues.append(Issue(f"{where}/einde", "the trajectory ends before it starts",
+                            "value"))
+    if kind == "voorzieningaanvraag" and body["voorziening"] not in catalogue():
+        issues.append(Issue(f"{where}/voorziening", "not a provision of the catalogue "
+                                                    "(voorzieningenboek)", "code-invalid"))
+    if kind == "client" and "geboortedatum" in body \
+            and date.fromisoformat(body["geboortedatum"]) > date.today():
+        issues.append(Issue(f"{where}/geboortedatum", "a birth date cannot be in the future",
+                            "value"))
+    return issues
+
+
+def _canonical(message_id: str, kind: str, body: dict[str, Any]) -> InboundMessage:
+    if kind == "client" and "huishouden" in body:  # the client, as a member of a household
+        household = body["huishouden"]
+        since = household.get("sinds")
+        return RegisterHousehold(message_id, HouseholdClaim(
+            local=Identifier(system=household_system(SOURCE), value=household["huishoudnummer"]),
+            members=(MemberClaim(_person(body), ROLES[household["rol"]],
+                                 date.fromisoformat(since) if since else None),)))
+    if kind == "client":
+        return RegisterPerson(message_id, _person(body))
+    person = _person(body["client"])
+    if kind == "traject":
+        ref = f"traject/{body['trajectnummer']}"
+        if body["status"] == "gesloten":
+            return CloseCase(message_id, person, ref, date.fromisoformat(body["einde"]))
+        return OpenCase(message_id, person, ref, None, date.fromisoformat(body["start"]))
+    return ProvisionRequest(message_id, person, body["aanvraagnummer"], body["voorziening"],
+                            PROVISION_STATUS[body["status"]],  # type: ignore[arg-type]
+                            date.fromisoformat(body["datum"]))
+
+
+def _person(client: dict[str, Any]) -> PersonClaim:
+    birth = client.get("geboortedatum")
+    return PersonClaim(
+        bsn=client.get("bsn"),
+        local=Identifier(system=local_system(SOURCE), value=client["clientnummer"]),
+        family_name=client.get("achternaam"), given_name=client.get("voornamen"),
+        birth_date=date.fromisoformat(birth) if birth else None,
+        postcode=client.get("postcode"))
