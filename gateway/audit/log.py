@@ -10,7 +10,7 @@ Every sessionmaker that serves requests, the worker or the CLI is made with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +48,21 @@ class AuditContext:
     identity: LogIdentity  # signs checkpoints
     checkpoint_every: int = 1000
     default_retention_years: int = 15  # for entries outside any activity (console, login)
+    # activity id -> its entries' purpose, legal basis and retention (from ``register``)
+    _activities: dict[str | None, tuple[str | None, str | None, int]] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
+
+    def activity_fields(self, activity_id: str | None) -> tuple[str | None, str | None, int]:
+        """(purpose, legal basis, retention years) of an entry under ``activity_id``: the
+        register's, worked out once per activity (every entry carries them)."""
+        if activity_id not in self._activities:
+            activity = self.register.activity(activity_id) if activity_id else None
+            self._activities[activity_id] = (
+                (activity.purpose, " ".join(filter(None, (activity.legal_basis,
+                                                         activity.health_ground))),
+                 activity.retention_years) if activity
+                else (None, None, self.default_retention_years))
+        return self._activities[activity_id]
 
 
 def audit_context(settings: Settings, register: Register) -> AuditContext:
@@ -74,30 +89,34 @@ def record(session: Session, *, kind: str, action: str, outcome: str = "ok",
     """Note one processing in this transaction. ``person_id`` (a known person) or ``subject``
     (``bsn:...``) names the data subject; both are stored only as a pseudonym."""
     context: AuditContext = session.info[CONTEXT]
-    activity = context.register.activity(activity_id) if activity_id else None
+    purpose, legal_basis, retention_years = context.activity_fields(activity_id)
     identifier = subject or (_identifier(session, person_id) if person_id else None)
     pseudonym, key = context.pseudonymiser.pseudonym(identifier) if identifier else (None, None)
     ids = structlog.contextvars.get_contextvars()
-    confidential = kind == "override" or bool(set(categories) & CONFIDENTIAL_CATEGORIES)
+    confidential = kind == "override" or not CONFIDENTIAL_CATEGORIES.isdisjoint(categories)
     session.info.setdefault(PENDING, []).append({
-        "id": new_id(), "recorded_at": timestamp(datetime.now(UTC)), "kind": kind,
+        "id": new_id(), "recorded_at": _now_text(), "kind": kind,
         "action": action, "outcome": outcome, "activity_id": activity_id,
-        "purpose": activity.purpose if activity else None,
-        "legal_basis": (" ".join(filter(None, (activity.legal_basis, activity.health_ground)))
-                        if activity else None),
+        "purpose": purpose, "legal_basis": legal_basis,
         "actor_type": actor_type, "actor_id": actor_id,
-        **{name: clean(None if ids.get(name) is None else str(ids[name]), 255)
-           for name in ACTING},
+        **(_NOT_ACTING if ids.keys().isdisjoint(ACTING) else _acting(ids)),
         "sender": sender,
         "recipient": recipient, "recipient_role": recipient_role, "subject": pseudonym,
         "subject_key": key, "categories": " ".join(sorted(categories)) or None,
         "confidentiality": "confidential" if confidential else "normal",
-        "retention_years": activity.retention_years if activity
-        else context.default_retention_years,
+        "retention_years": retention_years,
         "request_id": ids.get("request_id"), "trace_id": ids.get("trace_id"),
         "details": orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode()
         if details else None,
     })
+
+
+_NOT_ACTING: dict[str, None] = dict.fromkeys(ACTING)  # no person acting (a system's request)
+
+
+def _acting(ids: dict[str, Any]) -> dict[str, str | None]:
+    return {name: clean(None if ids.get(name) is None else str(ids[name]), 255)
+            for name in ACTING}
 
 
 def request_checkpoint(session: Session, kind: str) -> None:
@@ -116,6 +135,13 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _now_text() -> str:
+    """``timestamp`` of now (in UTC already), without strftime: every entry takes one."""
+    now = datetime.now(UTC)
+    text = now.isoformat()  # ...T01:02:03.456789+00:00, without the fraction at .000000
+    return f"{text[:26]}Z" if now.microsecond else f"{text[:19]}.000000Z"
+
+
 def subject_identifier(bsn: str) -> str:
     return f"bsn:{bsn}"
 
@@ -128,6 +154,11 @@ def remember_subject(session: Session, person_id: str, subject: Subject) -> None
     elif subject.local_id:
         session.info.setdefault(SUBJECTS, {})[person_id] = (
             f"local:{subject.local_id.system}|{subject.local_id.value}")
+
+
+def remember_bsn(session: Session, person_id: str, bsn: str) -> None:
+    """``remember_subject`` for a BSN read from the database (already valid)."""
+    session.info.setdefault(SUBJECTS, {})[person_id] = subject_identifier(bsn)
 
 
 def identifier_of(person: Person) -> str:

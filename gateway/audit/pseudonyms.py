@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import cached_property
 
 
 def key_id(key: str) -> str:
     """A short, public name for a key: which one made a pseudonym, without revealing it."""
-    return hmac.new(key.encode(), b"wijkgateway:key-id", hashlib.sha256).hexdigest()[:12]
+    return hmac.digest(key.encode(), b"wijkgateway:key-id", "sha256").hex()[:12]
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,17 @@ class Pseudonymiser:
 
     def pseudonym(self, identifier: str) -> tuple[str, str]:
         """(pseudonym, key id) of ``bsn:...`` or ``local:system|value``, under the current key."""
-        return _hmac(self.key, identifier), key_id(self.key)
+        keyed = self._keyed.copy()
+        keyed.update(identifier.encode())
+        return keyed.hexdigest(), self._key_id
+
+    @cached_property
+    def _keyed(self) -> hmac.HMAC:  # every logged processing of a person starts from it
+        return hmac.new(self.key.encode(), digestmod=hashlib.sha256)
+
+    @cached_property
+    def _key_id(self) -> str:
+        return key_id(self.key)
 
     def every_pseudonym(self, identifier: str) -> list[str]:
         """The identifier's pseudonyms under the current and every previous key."""
@@ -34,4 +45,4 @@ class Pseudonymiser:
 
 
 def _hmac(key: str, identifier: str) -> str:
-    return hmac.new(key.encode(), identifier.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key.encode(), identifier.encode(), "sha256").hex()

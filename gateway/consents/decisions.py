@@ -40,6 +40,36 @@ def decide_for(session: Session, register: Register, activity_id: str, person_id
     return decide(register, request, records)
 
 
+# register -> {(activity, role): verdict}; a register reloaded is another object, so it starts
+# afresh (the old one's verdicts go with it). Few registers live in one process.
+_VERDICTS: dict[int, tuple[Register, dict[tuple[str, str], str]]] = {}
+_REGISTERS_REMEMBERED = 8
+
+
+def register_verdict(register: Register, activity_id: str, role: str) -> str | None:
+    """The verdict for a recipient in ``role`` under an activity that needs no consent, for
+    all its categories: the register alone decides it (purpose and role), the same for every
+    person and moment, so it is decided once per register, activity and role (by the consent
+    engine, as ``decide_for`` would). None when the activity needs consent (or does not
+    exist): ask ``decide_for``."""
+    remembered = _VERDICTS.get(id(register))
+    if remembered is None or remembered[0] is not register:
+        if len(_VERDICTS) >= _REGISTERS_REMEMBERED:
+            _VERDICTS.clear()
+        remembered = _VERDICTS[id(register)] = (register, {})
+    verdicts = remembered[1]
+    key = (activity_id, role)
+    if key not in verdicts:
+        activity = register.activity(activity_id)
+        if activity is None or activity.requires_consent:
+            return None
+        request = DecisionRequest(
+            activity_id=activity_id, person_id="", birth_date=None,
+            recipients=(Recipient("", role),), at=utcnow())
+        verdicts[key] = decide(register, request, []).recipients[0].verdict
+    return verdicts[key]
+
+
 def decision_json(decision: Decision) -> dict[str, Any]:
     """The decision as stored on outbox rows and answered by the API."""
     return {

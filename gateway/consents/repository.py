@@ -19,11 +19,12 @@ from consent import (
 )
 from gateway.auth.bearer import Caller
 from gateway.identity.merges import merge_set
+from gateway.platform.db.driver import DriverRead
 from gateway.platform.db.models import ConsentRow, Person, RelatedPersonRow
 
 _C, _P, _R = ConsentRow.__table__.c, Person.__table__.c, RelatedPersonRow.__table__.c
 _RESIDENT = merge_set(bindparam("person_id"))  # every person id the resident is
-_RECORDS = select(
+_RECORDS_QUERY = select(
     _C.consent_id, _C.version, _C.activity_id, _C.verdict, _C.active, _C.by_self,
     _C.by_representative, _C.grantors, _C.recipient_organization, _C.recipient_role,
     _C.categories, _C.period_start, _C.period_end,
@@ -31,8 +32,9 @@ _RECORDS = select(
 
 
 # About one referral: a consent that came inside another client's referral does not count.
-_RECORDS_FOR_SENDER = _RECORDS.where(
-    or_(_C.referral_sender.is_(None), _C.referral_sender == bindparam("sender")))
+_RECORDS = DriverRead(_RECORDS_QUERY)  # on the driver's cursor: every decision reads it
+_RECORDS_FOR_SENDER = DriverRead(_RECORDS_QUERY.where(
+    or_(_C.referral_sender.is_(None), _C.referral_sender == bindparam("sender"))))
 
 
 def records_for(session: Session, person_id: str, activity_id: str,
@@ -41,17 +43,16 @@ def records_for(session: Session, person_id: str, activity_id: str,
     its merge set), as records of ``person_id``; with ``sender`` (deciding about that
     client's referral), less those other senders' referrals carried."""
     params = {"person_id": person_id, "activity_id": activity_id}
-    rows = session.connection().execute(
-        _RECORDS, params) if sender is None else session.connection().execute(
-        _RECORDS_FOR_SENDER, {**params, "sender": sender})
+    rows = _RECORDS.rows(session, params) if sender is None else _RECORDS_FOR_SENDER.rows(
+        session, {**params, "sender": sender})
     return [to_record(person_id, row) for row in rows]
 
 
-_WHO_DECIDES = select(
+_WHO_DECIDES = DriverRead(select(
     _P.birth_date, _R.id, _R.representation, _R.period_start, _R.period_end,
 ).select_from(Person.__table__.outerjoin(
     RelatedPersonRow.__table__, _R.person_id.in_(_RESIDENT) & _R.representation.is_not(None),
-)).where(_P.id == bindparam("person_id")).order_by(_R.created_at, _R.id)
+)).where(_P.id == bindparam("person_id")).order_by(_R.created_at, _R.id))
 
 
 def who_decides(session: Session, person_id: str
@@ -59,7 +60,7 @@ def who_decides(session: Session, person_id: str
     """The person's birth date and every representation of the resident (its merge set), in
     force or not: the consent engine keeps those in force when it decides. One read, as it
     runs for every decision."""
-    rows = session.connection().execute(_WHO_DECIDES, {"person_id": person_id}).all()
+    rows = _WHO_DECIDES.rows(session, {"person_id": person_id})
     return rows[0][0] if rows else None, tuple(
         Representative(f"RelatedPerson/{row_id}", cast(RepresentationKind, kind), start, end)
         for _, row_id, kind, start, end in rows if row_id is not None)

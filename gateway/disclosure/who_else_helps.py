@@ -22,19 +22,19 @@ The rules, in order:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
 from consent import Recipient, Register
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.consents.decisions import decide_for
+from gateway.consents.decisions import decide_for, register_verdict
 from gateway.identity.repository import person_by_bsn
 from gateway.involvements import repository
 from gateway.involvements.access import NotInvolved, refusal
+from gateway.involvements.repository import HelperRow
 from gateway.involvements.service import (
     SENSITIVITY_CARE,
     SENSITIVITY_NONE,
@@ -42,7 +42,6 @@ from gateway.involvements.service import (
 )
 from gateway.platform.db.models import Person
 from gateway.platform.db.types import utcnow
-from schemas import Subject
 
 ACTIVITY = "who-else-helps"
 SENSITIVE_ACTIVITY = "who-else-helps-sensitive"
@@ -52,8 +51,7 @@ NOT_A_RECIPIENT = ("your organisation's role is not one the who-else-helps activ
                    "(see /processing-activities)")
 
 
-@dataclass(frozen=True, slots=True)
-class Helper:
+class Helper(NamedTuple):
     """One involvement as the answer names it: who, and since (until) when."""
 
     organization: str  # a team id, agb:/ura:{code} or client:{id}
@@ -101,50 +99,83 @@ def _answer(session: Session, register: Register, caller: Caller, person_id: str
     """The answer, logged; None when the caller's organisation is not involved now."""
     now = utcnow()
     rows = repository.helpers_of(session, person_id, now)
-    current = [r for r in rows if r.ended_at is None or r.ended_at > now]
-    if not any(r.organization == caller.organization for r in current):
+    own = caller.organization
+    current = [r for r in rows if r[2] is None or r[2] > now]
+    if own not in {r[0] for r in current}:
         return None
-    recipient = Recipient(caller.team_id or caller.client_id, caller.role)
-    if decide_for(session, register, ACTIVITY, person_id, (recipient,)).recipients[0].verdict \
-            != "permit":
+    recipient = _recipient(caller.team_id or caller.client_id, caller.role)
+    if _verdict(session, register, ACTIVITY, person_id, recipient) != "permit":
         raise NotInvolved(caller, None, ACTION, NOT_A_RECIPIENT, "not-a-recipient")
-    if rows[0].bsn:
-        audit.remember_subject(session, person_id, Subject(bsn=rows[0].bsn))
+    if rows[0][4]:
+        audit.remember_bsn(session, person_id, rows[0][4])
     shown = _shown(session, register, caller, recipient, person_id,
                    rows if ended else current)
-    names = repository.organization_names(session, {r.organization for r in shown})
+    names = repository.organization_names(session, {r[0] for r in shown})
     helpers = tuple(dict.fromkeys(
-        Helper(r.organization, names.get(r.organization, r.organization), r.started_at,
-               r.ended_at) for r in shown))
+        Helper(organization, names[organization], start, end)
+        for organization, start, end, _, _, _ in shown))
     audit.record(session, kind="disclosure", action=ACTION, activity_id=ACTIVITY,
                  actor_id=caller.client_id, recipient=recipient.organization,
                  recipient_role=recipient.role, person_id=person_id,
                  categories=_categories(shown),
-                 details={"organizations": len({h.organization for h in helpers}),
-                          "ended": ended})
+                 details={"organizations": len(names), "ended": ended})
     return helpers
 
 
+_RECIPIENTS: dict[tuple[str, str], Recipient] = {}
+
+
+def _recipient(organization: str, role: str) -> Recipient:
+    """The caller as a recipient (immutable; the few callers' made once)."""
+    key = (organization, role)
+    recipient = _RECIPIENTS.get(key)
+    if recipient is None:
+        if len(_RECIPIENTS) > 4096:
+            _RECIPIENTS.clear()
+        recipient = _RECIPIENTS[key] = Recipient(organization, role)
+    return recipient
+
+
+def _verdict(session: Session, register: Register, activity_id: str, person_id: str,
+             recipient: Recipient) -> str:
+    """The consent engine's verdict for the recipient: the register's own where the activity
+    needs no consent (decided once per register and role), else the person's decision."""
+    verdict = register_verdict(register, activity_id, recipient.role)
+    if verdict is None:
+        verdict = decide_for(session, register, activity_id, person_id,
+                             (recipient,)).recipients[0].verdict
+    return verdict
+
+
 def _shown(session: Session, register: Register, caller: Caller, recipient: Recipient,
-           person_id: str, rows: Sequence[Any]) -> list[Any]:
+           person_id: str, rows: Sequence[HelperRow]) -> list[HelperRow]:
     """The rows the caller may see (rule 4); consent is asked once, and only if a row needs it."""
+    own = caller.organization
+    if all(r[3] == SENSITIVITY_NONE or r[0] == own for r in rows):
+        return list(rows)
     consented: bool | None = None
     shown = []
     for row in rows:
-        if row.sensitivity == SENSITIVITY_VEILIG_THUIS and row.organization != caller.organization:
+        organization, _, _, sensitivity, _, _ = row
+        if sensitivity == SENSITIVITY_NONE or organization == own:
+            pass
+        elif sensitivity == SENSITIVITY_VEILIG_THUIS:
             if caller.role != ROLE_VEILIG_THUIS:
                 continue
-        elif row.sensitivity != SENSITIVITY_NONE and row.organization != caller.organization:
+        else:
             if consented is None:
-                consented = decide_for(session, register, SENSITIVE_ACTIVITY, person_id,
-                                       (recipient,)).recipients[0].verdict == "permit"
+                consented = _verdict(session, register, SENSITIVE_ACTIVITY, person_id,
+                                     recipient) == "permit"
             if not consented:
                 continue
         shown.append(row)
     return shown
 
 
-def _categories(rows: Sequence[Any]) -> frozenset[str]:
-    sensitive = any(r.sensitivity in (SENSITIVITY_VEILIG_THUIS, SENSITIVITY_CARE)
-                    for r in rows)
-    return frozenset({"involvement", *(["care-involvement"] if sensitive else [])})
+_INVOLVEMENT = frozenset({"involvement"})
+_CARE_INVOLVEMENT = frozenset({"involvement", "care-involvement"})
+
+
+def _categories(rows: Sequence[HelperRow]) -> frozenset[str]:
+    sensitive = any(r[3] in (SENSITIVITY_VEILIG_THUIS, SENSITIVITY_CARE) for r in rows)
+    return _CARE_INVOLVEMENT if sensitive else _INVOLVEMENT

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import CompoundSelect, bindparam, func, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, bindparam, exists, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from gateway.platform.db.models import PersonMerge
@@ -28,6 +28,15 @@ def merge_set(person_id: Any) -> CompoundSelect:
     return union(select(survivor.label("id")).correlate_except(lookup),
                  select(_M.merged_id).where(_M.survivor_id == survivor, _IN_FORCE)
                  .correlate_except(PersonMerge.__table__, lookup))
+
+
+def in_a_merge(person_id: Any) -> ColumnElement[bool]:
+    """SQL: whether ``person_id`` is part of a merge in force (survivor or merged), i.e.
+    whether its merge set is more than itself: two index probes, for reads that take the
+    plain ``person_id = ?`` path when it is not (nearly every person) and ``merge_set``
+    otherwise."""
+    return or_(exists().where(_M.merged_id == person_id, _IN_FORCE),
+               exists().where(_M.survivor_id == person_id, _IN_FORCE))
 
 
 _SURVIVOR = select(_M.survivor_id).where(_M.merged_id == bindparam("person_id"), _IN_FORCE)

@@ -3,14 +3,16 @@ indexed EXISTS."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from cachetools import TTLCache
-from sqlalchemy import ColumnElement, Exists, Row, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, Exists, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.identity.merges import merge_set
+from gateway.identity.merges import in_a_merge, merge_set
+from gateway.platform.db.driver import DriverRead
 from gateway.platform.db.models import Involvement, OAuthClient, Organization, Person
 from gateway.platform.db.types import utcnow
 
@@ -49,49 +51,75 @@ def end_from_source(session: Session, organization: str, person_id: str, source_
 
 
 _P = Person.__table__.c
-# The person's BSN rides along, so the processing log's subject needs no read of its own.
-_HELPERS = (select(_I.organization, _I.started_at, _I.ended_at, _I.sensitivity,
+_HELPER_COLUMNS = (_I.organization, _I.started_at, _I.ended_at, _I.sensitivity,
+                   # the BSN rides along, so the processing log's subject needs no read
                    select(_P.bsn).where(_P.id == bindparam("person_id")).scalar_subquery()
-                   .label("bsn"))
-            .where(_I.person_id.in_(merge_set(bindparam("person_id"))),
-                   _I.started_at <= bindparam("at"))
-            .order_by(_I.started_at, _I.organization))
-_NAMES: TTLCache[tuple[str, str], str] = TTLCache(maxsize=4096, ttl=60)
+                   .label("bsn"), in_a_merge(bindparam("person_id")).label("merged"))
+_ORDER = (_I.started_at, _I.organization)
+# Nearly every person is in no merge: their involvements are on their own id, and a flag
+# in the same read says whether the merge set must be read instead.
+_HELPERS_ALONE = DriverRead(
+    select(*_HELPER_COLUMNS)
+    .where(_I.person_id == bindparam("person_id"), _I.started_at <= bindparam("at"))
+    .order_by(*_ORDER))
+_HELPERS = DriverRead(
+    select(*_HELPER_COLUMNS)
+    .where(_I.person_id.in_(merge_set(bindparam("person_id"))),
+           _I.started_at <= bindparam("at"))
+    .order_by(*_ORDER))
+NAMES_SECONDS = 60
+# database -> (until when, organisation -> name); engine -> its database's URL text
+_NAMES: dict[str, tuple[float, dict[str, str]]] = {}
+_DATABASES: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
+
+# (organization, started_at, ended_at, sensitivity, bsn, in a merge)
+HelperRow = tuple[str, datetime, datetime | None, str, str | None, bool]
 
 
-def helpers_of(session: Session, person_id: str, at: datetime) -> list[Row[Any]]:
+def helpers_of(session: Session, person_id: str, at: datetime) -> list[HelperRow]:
     """Every involvement with the person's merge set that has started by ``at``, ended or
-    not, each with the person's BSN: one round trip, on the person index, which covers the
-    columns asked (organisation, period, sensitivity)."""
-    return list(session.connection().execute(_HELPERS, {"person_id": person_id, "at": at}))
+    not, oldest first, each with the person's BSN: one round trip on the person index (which
+    covers the columns asked) for a person in no merge, a second for the merge set of one
+    that is (or that has no involvement of its own)."""
+    params = {"person_id": person_id, "at": at}
+    rows = _HELPERS_ALONE.rows(session, params)
+    if not rows or rows[0][5]:
+        rows = _HELPERS.rows(session, params)
+    return rows  # type: ignore[return-value]
 
 
 def organization_names(session: Session, organizations: set[str]) -> dict[str, str]:
-    """A name per organisation, remembered a minute per database (names seldom change, and
-    every who-else-helps answer shows them)."""
-    database = str(session.get_bind().url)
-    missing = {o for o in organizations if (database, o) not in _NAMES}
-    if missing:
-        found = _read_names(session, missing)
-        for organization in missing:
-            _NAMES[database, organization] = found.get(organization, organization)
-    return {o: _NAMES[database, o] for o in organizations}
+    """A name per organisation (see ``_all_names``; an organisation without one is named by
+    its id). Every name is read at once and remembered a minute per database (names seldom
+    change, and every who-else-helps answer shows them): one read instead of one for each
+    answer that names an organisation not yet remembered."""
+    bind = session.get_bind()
+    database = _DATABASES.get(bind)
+    if database is None:
+        database = _DATABASES[bind] = str(bind.url)
+    now = time.monotonic()
+    remembered = _NAMES.get(database)
+    if remembered is None or remembered[0] <= now or not organizations <= remembered[1].keys():
+        # expired, or one never seen (new since): read again; whoever still has no name is
+        # named by its id until the next read
+        names = _all_names(session)
+        names.update((o, o) for o in organizations - names.keys())
+        remembered = _NAMES[database] = (now + NAMES_SECONDS, names)
+    names = remembered[1]
+    return {o: names[o] for o in organizations}
 
 
-def _read_names(session: Session, organizations: set[str]) -> dict[str, str]:
-    """A team's own name, else that of the first client acting for it (the practice's for an
-    AGB or URA, the client's own for ``client:{id}``)."""
-    names = dict(session.execute(select(Organization.id, Organization.name)
-                                 .where(Organization.id.in_(organizations))).all())
-    rest = organizations - names.keys()
-    clients = {o.removeprefix("client:") for o in rest if o.startswith("client:")}
-    if rest:
-        for client_id, organization, name in session.execute(
-                select(OAuthClient.id, OAuthClient.organization, OAuthClient.name).where(or_(
-                    OAuthClient.organization.in_(rest), OAuthClient.id.in_(clients)))
-                .order_by(OAuthClient.created_at)):
-            names.setdefault(f"client:{client_id}" if client_id in clients else organization,
-                             name)
+def _all_names(session: Session) -> dict[str, str]:
+    """Every organisation's name: a team's own, else that of the first client acting for it
+    (the practice's for an AGB or URA), and ``client:{id}`` the client's own."""
+    names: dict[str, str] = {i: n for i, n in session.execute(
+        select(Organization.id, Organization.name))}
+    for client_id, organization, name in session.execute(
+            select(OAuthClient.id, OAuthClient.organization, OAuthClient.name)
+            .order_by(OAuthClient.created_at, OAuthClient.id)):
+        names.setdefault(f"client:{client_id}", name)
+        if organization:
+            names.setdefault(organization, name)
     return names
 
 

@@ -95,9 +95,14 @@ def render_care_team(patient_id: str, helpers: tuple[Helper, ...]) -> dict[str, 
     return {
         "resourceType": "CareTeam", "status": "active", "name": "Who else helps",
         "subject": {"reference": f"Patient/{patient_id}"},
-        "participant": [{"member": _organization(h), "period": {
-            "start": h.start.isoformat(), **({"end": h.end.isoformat()} if h.end else {})}}
-                        for h in helpers]}
+        "participant": [{"member": _organization(h), "period": _period(h)} for h in helpers]}
+
+
+def _period(helper: Helper) -> dict[str, str]:
+    period = {"start": helper.start.isoformat()}
+    if helper.end:
+        period["end"] = helper.end.isoformat()
+    return period
 
 
 def definition(base_url: str) -> dict[str, Any]:
