@@ -85,6 +85,7 @@ def test_the_log_names_the_person_who_loaded(loaded: str, tmp_path: Path) -> Non
         entries = session.scalars(select(ProcessingLogEntry).where(
             ProcessingLogEntry.action == "adapter.message")).all()
     assert entries and {(e.actor_id, e.acting_person) for e in entries} == {(loaded, "beheer-1")}
+    assert "acting_person" not in structlog.contextvars.get_contextvars()  # not after it
 
 
 def test_windows_1252_with_commas_and_a_dropped_leading_zero(loaded: str,

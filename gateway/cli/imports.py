@@ -61,6 +61,8 @@ def import_menscentraal(
         help="Write the rejected rows' lines here instead of to stderr.")] = None,
 ) -> None:
     """Load an adult records export; every row in, or a report line per row left out."""
+    import structlog
+
     from gateway.platform.logging import configure_logging
 
     config = settings()
@@ -69,8 +71,11 @@ def import_menscentraal(
                       else config.log_level, config.log_json, stream=sys.stderr)
     made = sessions(config)
     caller = _caller(made, client, actor, role)
+    acting = caller.actor  # the log names the person doing the load, as a token exchange does
     try:
-        with file.open("rb") as raw:
+        with file.open("rb") as raw, structlog.contextvars.bound_contextvars(
+                client_id=client, acting_person=acting.id, acting_role=acting.role,
+                acting_unit=acting.unit):
             tally = _load(made, caller, raw, file.stat().st_size, config.max_json_depth)
     except Unreadable as error:
         typer.echo(f"error: {file.name}: {error}", err=True)
@@ -86,10 +91,7 @@ def import_menscentraal(
 
 
 def _caller(made: Any, client_id: str, actor_id: str, role: str) -> Any:
-    """The client the rows come from, acting for the person doing the load; the log's
-    context names that person, as a token exchange would."""
-    import structlog
-
+    """The client the rows come from, acting for the person doing the load."""
     from gateway.auth.actors import registered_actor
     from gateway.auth.bearer import Actor, Caller
     from gateway.auth.clients import organization_of
@@ -107,9 +109,6 @@ def _caller(made: Any, client_id: str, actor_id: str, role: str) -> Any:
         if registration is None:
             fail(f"{client_id} may not act for {actor_id} as {role}; register it first: "
                  f"wijkgateway clients actors add {client_id} {actor_id} --role {role}")
-        structlog.contextvars.bind_contextvars(client_id=client_id, acting_person=actor_id,
-                                               acting_role=role,
-                                               acting_unit=registration.unit)
         return Caller(row.id, frozenset(row.scopes.split()), row.team_id, row.role,
                       organization_of(row), Actor(actor_id, role, registration.unit))
 
