@@ -36,15 +36,14 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
-from smoke import parse_with_smoke
+from smoke import parse_sizes, parse_with_smoke, run_by_size
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -323,16 +322,6 @@ def report(args: argparse.Namespace, results: list[SizeResult], elapsed_s: float
         "target_p99_growth": TARGET_P99_GROWTH, "elapsed_s": round(elapsed_s, 1)}))
 
 
-def parse_sizes(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of integers: {text!r}") from None
-    if not sizes or any(s < 1 for s in sizes) or list(sizes) != sorted(set(sizes)):
-        raise argparse.ArgumentTypeError("sizes must be positive and increasing")
-    return sizes
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=parse_sizes, default=DEFAULT_SIZES,
@@ -348,26 +337,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run(args: argparse.Namespace, workdir: Path) -> Iterator[SizeResult]:
-    bench = Bench(args, workdir)
-    try:
-        for size in args.sizes:
-            yield bench.run_size(size)
-    finally:
-        bench.close()
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="wijkgateway-bench-who-else-helps-") as workdir:
-        try:
-            results = list(run(args, Path(workdir)))
-        except (BenchError, RegisterError) as error:
-            print(f"benchmark could not run: {error}", file=sys.stderr)
-            return 2
-    report(args, results, time.perf_counter() - started)
-    return 0
+    return run_by_size(Bench, parse_args(argv), "wijkgateway-bench-who-else-helps-", report,
+                       (BenchError, RegisterError))
 
 
 if __name__ == "__main__":
