@@ -73,7 +73,7 @@ from typing import Any, cast
 
 import orjson
 import structlog
-from smoke import parse_with_smoke
+from common import parse_with_smoke, verdict
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -597,10 +597,6 @@ def profile_verify(engine: Engine, context: AuditContext) -> dict[str, Any]:
 
 
 # --- the report -------------------------------------------------------------------------------
-
-def verdict(ok: bool) -> str:
-    return "meets" if ok else "below"
-
 
 def verification_json(v: Verification | None) -> dict[str, Any] | None:
     return None if v is None else {"ok": v.ok, "entries": v.entries,

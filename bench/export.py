@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import parse_with_smoke
 from referrals import (
     HTTP_TIMEOUT_S,
     BenchError,
@@ -47,7 +48,6 @@ from referrals import (
     server_env,
     valid_bsns,
 )
-from smoke import parse_with_smoke
 
 from gateway.api.processing_activities import load_register
 from gateway.audit.log import audit_context, audit_sessions, record, subject_identifier

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+from common import parse_with_smoke
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from smoke import parse_with_smoke
 from sqlalchemy import Connection, Engine, select
 
 from gateway.auth.token_exchange import exchange_form

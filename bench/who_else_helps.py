@@ -43,7 +43,7 @@ from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
-from smoke import parse_sizes, parse_with_smoke, run_by_size
+from common import parse_sizes, parse_with_smoke, print_targets, run_by_size
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -286,10 +286,6 @@ def size_json(result: SizeResult) -> dict[str, Any]:
             "ratio": round(gateway["aps"] / bare["aps"], 3) if bare["aps"] else 0.0}
 
 
-def verdict(ok: bool) -> str:
-    return "meets" if ok else "below"
-
-
 def report(args: argparse.Namespace, results: list[SizeResult], elapsed_s: float) -> None:
     sizes = [size_json(r) for r in results]
     rounds = min(args.rounds, args.answers)
@@ -303,17 +299,8 @@ def report(args: argparse.Namespace, results: list[SizeResult], elapsed_s: float
         print(f"{s['size']:>10,}{s['involvements']:>13,}{s['load_s']:>8.1f} |"
               f"{gateway['aps']:>11,.0f}{gateway['p99_ms']:>8.3f} |"
               f"{bare['aps']:>11,.0f}{bare['p99_ms']:>8.3f} |{s['ratio']:>8.3f}")
-    ratios = ", ".join(f"{s['size']:,}: {s['ratio']:.3f}" for s in sizes)
-    ratio_ok = all(s["ratio"] >= TARGET_RATIO for s in sizes)
-    print(f"ratio gateway/bare-sql answers/s: {ratios} "
-          f"(target >= {TARGET_RATIO} at every size: {verdict(ratio_ok)})")
-    first, last = sizes[0], sizes[-1]
-    growth = (last["gateway"]["p99_ms"] / first["gateway"]["p99_ms"]
-              if first["gateway"]["p99_ms"] else 0.0)
-    print(f"gateway p99 at {last['size']:,} / p99 at {first['size']:,}: {growth:.2f}x "
-          f"({last['gateway']['p99_ms']:.3f} / {first['gateway']['p99_ms']:.3f} ms; "
-          f"target <= {TARGET_P99_GROWTH}x: {verdict(growth <= TARGET_P99_GROWTH)}); "
-          f"run took {elapsed_s:.0f} s")
+    ratio_ok, growth = print_targets(sizes, "answers", TARGET_RATIO, TARGET_P99_GROWTH)
+    print(f"run took {elapsed_s:.0f} s")
     print(json.dumps({
         "benchmark": "who-else-helps", "database": "sqlite", "mode": "1 thread, in-process",
         "seed": args.seed, "answers": args.answers, "warmup": args.warmup, "rounds": rounds,

@@ -55,3 +55,24 @@ def run_by_size(make_bench: Callable[[argparse.Namespace, Path], Any],
             return 2
     report(args, results, time.perf_counter() - started)
     return 0
+
+
+def verdict(ok: bool) -> str:
+    return "meets" if ok else "below"
+
+
+def print_targets(sizes: Sequence[dict[str, Any]], unit: str, target_ratio: float,
+                  target_growth: float) -> tuple[bool, float]:
+    """The two targets of a size-by-size benchmark, printed: the gateway's rate at least
+    ``target_ratio`` of the bare one at every size, and its p99 at the largest size within
+    ``target_growth`` times its p99 at the smallest. Returns (ratio met, growth)."""
+    ratios = ", ".join(f"{s['size']:,}: {s['ratio']:.3f}" for s in sizes)
+    ratio_ok = all(s["ratio"] >= target_ratio for s in sizes)
+    print(f"ratio gateway/bare-sql {unit}/s: {ratios} "
+          f"(target >= {target_ratio} at every size: {verdict(ratio_ok)})")
+    first, last = sizes[0]["gateway"]["p99_ms"], sizes[-1]["gateway"]["p99_ms"]
+    growth = last / first if first else 0.0
+    print(f"gateway p99 at {sizes[-1]['size']:,} / p99 at {sizes[0]['size']:,}: {growth:.2f}x "
+          f"({last:.3f} / {first:.3f} ms; target <= {target_growth}x: "
+          f"{verdict(growth <= target_growth)})")
+    return ratio_ok, growth
