@@ -64,6 +64,8 @@ bench: install-test
 	$(BIN)/python bench/consent_decisions.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/who_else_helps.py
+	$(BIN)/python bench/youth_dossier.py
 
 # The container image of deploy/ (compose and Kubernetes), built from this checkout's Dockerfile.
 IMAGE ?= wijkgateway:local

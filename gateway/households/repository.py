@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from gateway.auth.bearer import Caller
@@ -69,15 +69,19 @@ def households_with_adults(session: Session, residents: Sequence[Sequence[str]],
     return sorted(found or ())
 
 
+# built once: a registration names the parents of each child, and building the statement
+# (two merge sets) costs more than running it
+_PARENT_OF = select(exists().where(
+    _M.person_id.in_(merge_set(bindparam("parent"))), _M.role == "parent",
+    _M.household_id.in_(select(_M.household_id).where(
+        _M.person_id.in_(merge_set(bindparam("child"))), _M.role.in_(CHILD_ROLES)))))
+
+
 def is_parent_of(session: Session, parent_id: str, child_id: str) -> bool:
     """Whether a household has, or had, the one as a parent and the other as a child (either
     as any record of their merge set). Not only today's: a parent who moved out after a
     divorce keeps parental authority, so the household they left still shows the tie."""
-    child = select(_M.household_id).where(_M.person_id.in_(merge_set(child_id)),
-                                          _M.role.in_(CHILD_ROLES))
-    return bool(session.scalar(select(exists().where(
-        _M.person_id.in_(merge_set(parent_id)), _M.role == "parent",
-        _M.household_id.in_(child)))))
+    return bool(session.scalar(_PARENT_OF, {"parent": parent_id, "child": child_id}))
 
 
 def registered_by(caller: Caller) -> ColumnElement[bool]:
