@@ -70,7 +70,14 @@ def _feed(router: APIRouter, adapter: Adapter, sender: Any) -> None:
                             f"start), oldest first, at most `limit` (1 to {feed.MAX_LIMIT}, "
                             f"default {feed.DEFAULT_LIMIT}), each decided again and rendered "
                             "for your system as a webhook would be. A notice committed late "
-                            "is never passed by the cursor. See docs/webhooks.md.")
+                            "is never passed by the cursor. See docs/webhooks.md.",
+                openapi_extra={"parameters": [
+                    {"name": "after", "in": "query", "required": False,
+                     "schema": {"type": "string"},
+                     "description": "The `next` of the previous answer (opaque)."},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": feed.MAX_LIMIT,
+                                "default": feed.DEFAULT_LIMIT}}]})
     def read(request: Request, caller: sender, session: DbSession,  # type: ignore[valid-type]
              runtime: RuntimeDep) -> JSONResponse:
         query = feed.parse_query(request.query_params.multi_items())

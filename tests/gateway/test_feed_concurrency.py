@@ -68,6 +68,19 @@ def _naive(sessions: sessionmaker[Session], after_seq: int) -> list[tuple[int, i
         return [(seq, outbox_id) for seq, outbox_id in rows]
 
 
+def test_each_entry_keeps_its_writers_transaction(sessions: sessionmaker[Session],
+                                                 messages: list[int]) -> None:
+    """The server fills ``txid`` (migration 0016) on PostgreSQL; SQLite leaves it empty."""
+    with sessions.begin() as session:
+        _write(session, messages[0])
+        postgres = session.get_bind().dialect.name == "postgresql"
+        writer = session.scalar(text("SELECT pg_current_xact_id()::text::bigint")) \
+            if postgres else None
+    with sessions() as session:
+        assert session.scalars(select(FeedEntry.txid)).one() == writer
+    assert _poll(sessions, feed.START)[0] == [messages[0]]
+
+
 @POSTGRES_ONLY
 def test_an_entry_committed_late_is_not_passed(sessions: sessionmaker[Session],
                                                messages: list[int]) -> None:
