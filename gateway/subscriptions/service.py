@@ -8,12 +8,14 @@ from fhir.resources.R4B.subscription import Subscription
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from adapters import DEFAULT_SYSTEM, UnknownAdapter, get_adapter
 from adapters.fhir_validation import validate_resource
 from gateway.auth.bearer import Caller
+from gateway.auth.scopes import adapter_scope
 from gateway.fhir.resource_versions import keep
 from gateway.outbox import egress, headers
 from gateway.outbox.subscribers import STYLE_FEED
-from gateway.platform.db.models import ServiceRequestRow, SubscriptionRow
+from gateway.platform.db.models import OAuthClient, ServiceRequestRow, SubscriptionRow
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Unprocessable
 from gateway.platform.fhir_json import fhir_version_ok, media_range, require_own_id
@@ -72,7 +74,7 @@ def _checked(session: Session, caller: Caller, document: dict[str, Any],
               "focus_id": focus_id, "reason": resource.reason,
               "status": "off" if resource.status == "off" else "active"}
     if channel.type == "message":
-        return {**fields, **_feed(channel)}
+        return {**fields, **_feed(session, caller, channel)}
     if channel.type != "rest-hook":
         raise Unprocessable("channel type must be 'rest-hook' (webhooks), or 'message' without "
                             "an endpoint (a feed the system polls)",
@@ -82,9 +84,22 @@ def _checked(session: Session, caller: Caller, document: dict[str, Any],
             "notification_style": _style(channel.payload)}
 
 
-def _feed(channel: Any) -> dict[str, Any]:
+def _feed(session: Session, caller: Caller, channel: Any) -> dict[str, Any]:
     """``message`` without an endpoint: the notices wait in the client's feed
-    (``GET /adapters/{name}/feed``), rendered by its system's adapter when it reads them."""
+    (``GET /adapters/{name}/feed``), rendered by its system's adapter when it reads them. Only
+    a client that can read that feed (its system has an endpoint, it holds the scope) gets one:
+    otherwise its notices would wait for nobody."""
+    client = session.get(OAuthClient, caller.client_id)
+    system = (client.system if client else None) or DEFAULT_SYSTEM
+    try:
+        readable = get_adapter(system).descriptor.endpoint
+    except UnknownAdapter:
+        readable = False
+    if not readable or adapter_scope(system) not in caller.scopes:
+        raise Unprocessable(f"a feed is read at GET /adapters/{{name}}/feed with the scope "
+                            f"adapter/{{name}}.write of the client's own system ({system}); "
+                            "this client cannot read one: use a 'rest-hook'",
+                            expression="Subscription.channel.type")
     for element in ("endpoint", "payload", "header"):
         if getattr(channel, element):
             raise Unprocessable(f"a feed (channel type 'message') has no {element}: the system "

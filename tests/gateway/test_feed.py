@@ -163,6 +163,16 @@ def test_a_feed_subscription_has_no_endpoint(client: TestClient,
     assert email.json()["issue"][0]["expression"] == ["Subscription.channel.type"]
 
 
+def test_only_a_client_that_can_read_a_feed_gets_one(client: TestClient) -> None:
+    """A FHIR client (gp-referral: no adapter endpoint) has no feed to read: its notices would
+    wait for nobody."""
+    answer = client.post("/fhir/Subscription", json={**FEED_SUBSCRIPTION, "criteria": "Task"},
+                         headers={**bearer(client, "demo-huisarts"),
+                                  "Content-Type": "application/fhir+json"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["issue"][0]["expression"] == ["Subscription.channel.type"]
+
+
 @pytest.mark.parametrize(("query", "named"), [
     ("after=%25%25%25", "after"),
     ("after=" + encode_cursor(Position(0, 0))[:-1] + "x", "after"),
@@ -207,3 +217,23 @@ def test_the_scope_and_the_acting_person_are_required(client: TestClient,
         "Authorization": f"Bearer {system_only.json()['access_token']}"})
     assert answer.status_code == 403
     assert client.get(FEED).status_code == 401
+
+
+def test_a_status_change_reaches_a_feed_subscribed_to_tasks(
+        client: TestClient, gp: dict[str, str], team: dict[str, str],
+        records: dict[str, str]) -> None:
+    created = client.post("/fhir/Subscription", json={**FEED_SUBSCRIPTION, "criteria": "Task"},
+                          headers={**records, "Content-Type": "application/fhir+json"})
+    assert created.status_code == 201, created.text
+    sr_id = _refer(client, gp, consent="self")
+    task = client.get(f"/fhir/Task?focus=ServiceRequest/{sr_id}", headers=gp).json()
+    task_id = task["entry"][0]["resource"]["id"]
+    moved = client.patch(f"/fhir/Task/{task_id}", headers={
+        **team, "Content-Type": "application/json-patch+json", "If-Match": 'W/"1"'},
+        json=[{"op": "replace", "path": "/status", "value": "accepted"}])
+    assert moved.status_code == 200, moved.text
+    notices = [entry["notice"] for entry in _read(client, records)["entries"]]
+    assert [(n["soort"], n["verwijzingId"], n["status"]) for n in notices] == [
+        ("verwijzing", sr_id, "active"), ("verwijzingstatus", sr_id, "accepted")]
+    for notice in notices:
+        get_adapter("menscentraal").check_outbound(notice)
