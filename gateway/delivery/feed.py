@@ -65,12 +65,13 @@ def encode_cursor(position: feed.Position) -> str:
 def decode_cursor(cursor: str) -> feed.Position:
     """The position a cursor names, or 400 (``after``) when it is not one of ours."""
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii") \
+        text = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_",
+                                validate=True).decode("ascii") \
             if cursor.isascii() and len(cursor) <= 64 else ""
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     match = _POSITION.fullmatch(text)
-    if match is None:
+    if match is None or encode_cursor(feed.Position(int(match[1]), int(match[2]))) != cursor:
         raise BadRequest("after is not a cursor of this feed: send the 'next' of a previous "
                          "answer, or nothing to start from the beginning", expression="after")
     return feed.Position(int(match[1]), int(match[2]))

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters import get_adapter
 from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
 from gateway.cli.demo_data import demo_secret
-from gateway.delivery.feed import encode_cursor
+from gateway.delivery.feed import decode_cursor, encode_cursor
 from gateway.delivery.worker import Worker, replay
 from gateway.outbox.feed import Position
 from gateway.platform.db.models import FeedEntry, OutboxMessage, ProcessingLogEntry
+from gateway.platform.errors import BadRequest
 from gateway.platform.settings import Settings
 from tests.conftest import add_test_client, bearer, involve
 from tests.support.samples import VALID_BSNS, consent_resource, patient, service_request
@@ -178,6 +179,8 @@ def test_only_a_client_that_can_read_a_feed_gets_one(client: TestClient) -> None
     ("after=" + encode_cursor(Position(0, 0))[:-1] + "x", "after"),
     ("after=" + encode_cursor(Position(7, 999)), "after"),  # well-formed, never handed out
     ("after=bm90LWEtY3Vyc29y", "after"),  # base64 of something else
+    ("after=MC4x%21%21", "after"),  # a cursor with characters outside base64url
+    ("after=MC4x%3D%3D", "after"),  # ... or padded, as the feed never gives it
     ("limit=0", "limit"), ("limit=501", "limit"), ("limit=ten", "limit"), ("limit=-1", "limit"),
     ("limit=%D9%A3", "limit"),  # a non-ASCII digit
     ("limit=1&limit=2", "limit"),
@@ -237,3 +240,12 @@ def test_a_status_change_reaches_a_feed_subscribed_to_tasks(
         ("verwijzing", sr_id, "active"), ("verwijzingstatus", sr_id, "accepted")]
     for notice in notices:
         get_adapter("menscentraal").check_outbound(notice)
+
+
+def test_a_cursor_is_read_exactly_as_it_was_given() -> None:
+    position = Position(2**40, 17)
+    assert decode_cursor(encode_cursor(position)) == position
+    for bad in (encode_cursor(position) + "!", encode_cursor(position) + "=", "MDEuMQ",
+                "LTEuMQ", "", "é" * 8, "A" * 100):  # "01.1", "-1.1": not as the feed writes
+        with pytest.raises(BadRequest):
+            decode_cursor(bad)
