@@ -102,7 +102,7 @@ def test_an_entry_committed_late_is_not_passed(sessions: sessionmaker[Session],
 
 
 @POSTGRES_ONLY
-def test_an_entry_written_after_the_reader_began_comes_later(
+def test_an_older_transaction_writing_late_is_waited_for(
         sessions: sessionmaker[Session], messages: list[int]) -> None:
     """A transaction that took its id early and writes its entry late still lands after
     the cursor: the reader waits for it instead of passing it."""
