@@ -15,6 +15,7 @@ from adapters import Adapter, published_schema
 from gateway.api.runtime import DbSession, RuntimeDep, require_scope
 from gateway.auth.bearer import Caller
 from gateway.auth.scopes import adapter_scope
+from gateway.delivery import feed
 from gateway.fhir.common import RawBody
 from gateway.involvements.service import due_for_review
 from gateway.pipeline.messages import receive_message
@@ -53,7 +54,37 @@ def router_for(adapter: Adapter) -> APIRouter:
         _publish_schemas(router, adapter)
     if adapter.descriptor.review_after_months:
         _reviews_due(router, adapter, Sender)
+    _feed(router, adapter, Sender)
     return router
+
+
+def _feed(router: APIRouter, adapter: Adapter, sender: Any) -> None:
+    """The notices of the system's feed subscriptions, for systems that poll (docs/webhooks.md)."""
+    name = adapter.descriptor.name
+
+    @router.get("/feed", response_class=JSONResponse,
+                summary=f"Read the {name} feed after a cursor",
+                description="The notices of your feed subscriptions (Subscription with "
+                            "channel.type 'message' and no endpoint) after the cursor "
+                            "`after` (the `next` of the previous answer; none: from the "
+                            f"start), oldest first, at most `limit` (1 to {feed.MAX_LIMIT}, "
+                            f"default {feed.DEFAULT_LIMIT}), each decided again and rendered "
+                            "for your system as a webhook would be. A notice committed late "
+                            "is never passed by the cursor. See docs/webhooks.md.",
+                openapi_extra={"parameters": [
+                    {"name": "after", "in": "query", "required": False,
+                     "schema": {"type": "string"},
+                     "description": "The `next` of the previous answer (opaque)."},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": feed.MAX_LIMIT,
+                                "default": feed.DEFAULT_LIMIT}}]})
+    def read(request: Request, caller: sender, session: DbSession,  # type: ignore[valid-type]
+             runtime: RuntimeDep) -> JSONResponse:
+        query = feed.parse_query(request.query_params.multi_items())
+        page = feed.read_feed(session, caller.client_id, query, runtime.settings.adapters)
+        return JSONResponse(page.json())
+
+    read.__name__ = f"{name.replace('-', '_')}_feed"
 
 
 def _reviews_due(router: APIRouter, adapter: Adapter, sender: Any) -> None:

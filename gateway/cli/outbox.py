@@ -21,6 +21,7 @@ class OutboxStatus(StrEnum):
     DELIVERED = "delivered"
     DEAD = "dead"
     WITHHELD = "withheld"
+    FEED = "feed"  # waiting in its client's feed (gateway/outbox/feed.py)
 
 
 @app.command("list")

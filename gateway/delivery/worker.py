@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.auth.clients import webhook_secret
 from gateway.disclosure.service import recheck
 from gateway.outbox import egress, headers, repository
+from gateway.outbox.feed import IN_FEED, release_to_feed
 from gateway.outbox.rendering import Undeliverable, render_for
 from gateway.outbox.signing import sign
 from gateway.platform.db.models import DeliveryAttempt, OAuthClient, OutboxMessage, SubscriptionRow
@@ -45,7 +46,7 @@ from gateway.platform.db.types import utcnow
 from gateway.platform.logging import get_logger
 from gateway.platform.settings import Settings
 from gateway.subscriptions import service as subscriptions
-from gateway.subscriptions.service import STYLE_EMPTY, STYLE_PUT
+from gateway.subscriptions.service import STYLE_EMPTY, STYLE_FEED, STYLE_PUT
 
 LEASE = timedelta(minutes=2)
 BATCH = 20
@@ -248,6 +249,12 @@ def replay(session: Session, message_id: int, now: datetime | None = None) -> Ou
         raise LookupError(f"message {message_id} was withheld by the consent decision; "
                           "replaying it would bypass that decision. Recording the consent "
                           "releases it")
-    repository.make_due(message, now or utcnow())
+    subscription = session.get(SubscriptionRow, message.subscription_id)
+    if subscription is not None and subscription.notification_style == STYLE_FEED:
+        if message.status == IN_FEED:
+            raise LookupError(f"message {message_id} is in its client's feed already")
+        release_to_feed(session, message, subscription.client_id)  # a new entry, read again
+    else:
+        repository.make_due(message, now or utcnow())
     message.attempts = 0
     return message

@@ -18,6 +18,7 @@ from gateway.fhir.subset import subset_view
 from gateway.identity.merges import merge_set
 from gateway.identity.repository import under_review
 from gateway.outbox.enqueue import Delivery, enqueue
+from gateway.outbox.feed import release_to_feed
 from gateway.outbox.repository import make_due
 from gateway.outbox.subscribers import Subscriber, active_subscriber
 from gateway.persons import render_patient
@@ -56,7 +57,7 @@ def decide_deliveries(session: Session, register: Register, activity_id: str, pe
         permitted = verdict.verdict == "permit" and withhold is None
         deliveries.append(Delivery(
             subscriber.subscription_id, _minimised(resource, verdict.fields) if permitted else None,
-            _kept(decision, verdict, withhold)))
+            _kept(decision, verdict, withhold), subscriber.feed_client))
         _record(session, verdict, activity_id, person_id,
                 "permitted" if permitted else "withheld", event_type, resource, withhold)
         if not permitted:
@@ -136,7 +137,10 @@ def _release(session: Session, register: Register, message: OutboxMessage) -> bo
     if verdict.verdict != "permit":
         return False
     message.payload = _minimised(render_service_request(referral), verdict.fields)
-    make_due(message, utcnow())
+    if subscriber.feed_client is not None:
+        release_to_feed(session, message, subscriber.feed_client)
+    else:
+        make_due(message, utcnow())
     _record(session, verdict, activity_id, message.ordering_key, "released",
             message.event_type, message.payload)
     log.info("delivery_released", activity_id=activity_id, outbox_id=message.id,

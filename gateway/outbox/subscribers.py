@@ -16,6 +16,7 @@ from consent import Recipient
 from gateway.platform.db.models import OAuthClient, SubscriptionRow, TaskRow
 
 _SUBS, _CLIENTS = SubscriptionRow.__table__.c, OAuthClient.__table__.c
+STYLE_FEED = "feed"  # notification_style of a subscription read as a feed (docs/webhooks.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +26,12 @@ class Subscriber:
 
     subscription_id: str
     recipient: Recipient
+    feed_client: str | None = None  # a feed subscription's client: its notices wait in its feed
 
 
 # Active subscriptions whose client is not revoked, with the recipient each stands for.
-_ACTIVE = (select(_SUBS.id, func.coalesce(_CLIENTS.team_id, _CLIENTS.id), _CLIENTS.role)
+_ACTIVE = (select(_SUBS.id, func.coalesce(_CLIENTS.team_id, _CLIENTS.id), _CLIENTS.role,
+                  _SUBS.client_id, _SUBS.notification_style)
            .join_from(SubscriptionRow.__table__, OAuthClient.__table__,
                       _CLIENTS.id == _SUBS.client_id)
            .where(_SUBS.status == "active", _CLIENTS.revoked_at.is_(None)))
@@ -68,5 +71,6 @@ def active_subscriber(session: Session, subscription_id: str) -> Subscriber | No
 
 
 def _subscribers(rows: Any) -> list[Subscriber]:
-    return [Subscriber(sub_id, Recipient(organization, role)) for sub_id, organization, role
-            in rows]
+    return [Subscriber(sub_id, Recipient(organization, role),
+                       client_id if style == STYLE_FEED else None)
+            for sub_id, organization, role, client_id, style in rows]

@@ -24,9 +24,10 @@ class OutboxCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         by_status, attempts = self.counts()
         depth = GaugeMetricFamily("wijkgateway_outbox_messages",
-                                  "Outbox messages by status (pending, delivered, dead, withheld).",
+                                  "Outbox messages by status (pending, delivered, dead, withheld, "
+                                  "feed).",
                                   labels=["status"])
-        for status in ("pending", "delivering", "delivered", "dead", "withheld"):
+        for status in ("pending", "delivering", "delivered", "dead", "withheld", "feed"):
             depth.add_metric([status], by_status.get(status, 0))
         yield depth
         tries = CounterMetricFamily("wijkgateway_delivery_attempts",

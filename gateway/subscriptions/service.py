@@ -8,11 +8,14 @@ from fhir.resources.R4B.subscription import Subscription
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from adapters import DEFAULT_SYSTEM, UnknownAdapter, get_adapter
 from adapters.fhir_validation import validate_resource
 from gateway.auth.bearer import Caller
+from gateway.auth.scopes import adapter_scope
 from gateway.fhir.resource_versions import keep
 from gateway.outbox import egress, headers
-from gateway.platform.db.models import ServiceRequestRow, SubscriptionRow
+from gateway.outbox.subscribers import STYLE_FEED
+from gateway.platform.db.models import OAuthClient, ServiceRequestRow, SubscriptionRow
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Unprocessable
 from gateway.platform.fhir_json import fhir_version_ok, media_range, require_own_id
@@ -21,6 +24,7 @@ from gateway.referrals import repository
 
 FHIR_JSON = "application/fhir+json"
 STYLE_PUT, STYLE_EMPTY, STYLE_POST = "put-resource", "empty", "post-resource"
+__all__ = ["STYLE_EMPTY", "STYLE_FEED", "STYLE_POST", "STYLE_PUT"]
 STYLE_EXTENSION = "https://wijkgateway.nl/fhir/StructureDefinition/notification-style"
 log = get_logger()
 
@@ -66,14 +70,42 @@ def _checked(session: Session, caller: Caller, document: dict[str, Any],
                             expression="Subscription.status")
     resource_type, focus_id = _criteria(session, caller, resource.criteria)
     channel = resource.channel
+    fields = {"criteria": resource.criteria, "resource_type": resource_type,
+              "focus_id": focus_id, "reason": resource.reason,
+              "status": "off" if resource.status == "off" else "active"}
+    if channel.type == "message":
+        return {**fields, **_feed(session, caller, channel)}
     if channel.type != "rest-hook":
-        raise Unprocessable("only channel type 'rest-hook' is supported",
+        raise Unprocessable("channel type must be 'rest-hook' (webhooks), or 'message' without "
+                            "an endpoint (a feed the system polls)",
                             expression="Subscription.channel.type")
-    return {"criteria": resource.criteria, "resource_type": resource_type, "focus_id": focus_id,
-            "endpoint": _endpoint(channel.endpoint, policy),
-            "headers": _headers(channel.header or []), "reason": resource.reason,
-            "status": "off" if resource.status == "off" else "active",
+    return {**fields, "endpoint": _endpoint(channel.endpoint, policy),
+            "headers": _headers(channel.header or []),
             "notification_style": _style(channel.payload)}
+
+
+def _feed(session: Session, caller: Caller, channel: Any) -> dict[str, Any]:
+    """``message`` without an endpoint: the notices wait in the client's feed
+    (``GET /adapters/{name}/feed``), rendered by its system's adapter when it reads them. Only
+    a client that can read that feed (its system has an endpoint, it holds the scope) gets one:
+    otherwise its notices would wait for nobody."""
+    client = session.get(OAuthClient, caller.client_id)
+    system = (client.system if client else None) or DEFAULT_SYSTEM
+    try:
+        readable = get_adapter(system).descriptor.endpoint
+    except UnknownAdapter:
+        readable = False
+    if not readable or adapter_scope(system) not in caller.scopes:
+        raise Unprocessable(f"a feed is read at GET /adapters/{{name}}/feed with the scope "
+                            f"adapter/{{name}}.write of the client's own system ({system}); "
+                            "this client cannot read one: use a 'rest-hook'",
+                            expression="Subscription.channel.type")
+    for element in ("endpoint", "payload", "header"):
+        if getattr(channel, element):
+            raise Unprocessable(f"a feed (channel type 'message') has no {element}: the system "
+                                "reads its notices with GET /adapters/{name}/feed",
+                                expression=f"Subscription.channel.{element}")
+    return {"endpoint": "", "headers": {}, "notification_style": STYLE_FEED}
 
 
 def _keeps_post(document: dict[str, Any]) -> bool:
@@ -156,9 +188,11 @@ def render_subscription(row: SubscriptionRow, headers_masked: bool = False) -> d
     """The Subscription as FHIR. ``headers_masked``: header values (often a receiver's
     secret) as ``***``, for the versions kept after a change, so a rotated secret is gone."""
     channel: dict[str, Any] = {"type": "rest-hook", "endpoint": row.endpoint}
-    if row.notification_style == STYLE_POST:  # stored before R4B notifications: says so
+    if row.notification_style == STYLE_FEED:
+        channel = {"type": "message"}
+    elif row.notification_style == STYLE_POST:  # stored before R4B notifications: says so
         channel["extension"] = [{"url": STYLE_EXTENSION, "valueCode": STYLE_POST}]
-    if row.notification_style != STYLE_EMPTY:
+    if row.notification_style not in (STYLE_EMPTY, STYLE_FEED):
         channel["payload"] = FHIR_JSON
     if row.headers:
         channel["header"] = [f"{k}: {'***' if headers_masked else v}"

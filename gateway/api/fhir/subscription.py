@@ -44,8 +44,9 @@ def _current_or_410(session: DbSession, subscription_id: str,
 @router.post("/Subscription", status_code=201, response_class=FhirResponse)
 def subscribe(request: Request, body: RawBody, caller: SubscriptionWrite, session: DbSession,
               runtime: RuntimeDep) -> Response:
-    """Register a rest-hook. Deliveries are signed per the Standard Webhooks scheme; the
-    endpoint must pass the egress policy (docs/webhooks.md)."""
+    """Register a rest-hook, or a feed (``channel.type`` ``message`` without an endpoint)
+    read at ``GET /adapters/{name}/feed``. Deliveries are signed per the Standard Webhooks
+    scheme; the endpoint must pass the egress policy (docs/webhooks.md)."""
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
     row = create_subscription(session, caller, document, runtime.egress)

@@ -6,7 +6,17 @@ import os
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gateway.platform.db.types import JsonDocument, UTCDateTime, utcnow
@@ -300,6 +310,23 @@ class SubscriptionRow(Base):
     error: Mapped[str | None] = mapped_column(Text)  # why status is 'error'; no personal data
     deleted_at: Mapped[datetime | None] = mapped_column()  # DELETEd: reads answer 410
     updated_at: Mapped[datetime | None] = mapped_column()  # the current version's; None: created
+
+
+class FeedEntry(Base):
+    """An outbox message of a feed subscription, visible in its client's feed from the moment
+    it became deliverable (queued permitted, or released by a consent). ``txid``: the writing
+    transaction's id on PostgreSQL (a server default), so a reader can wait for transactions
+    still in flight instead of skipping their rows; NULL on SQLite (one writer at a time)."""
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (Index("ix_feed_entries_client", "client_id", "txid", "seq"),
+                      {"sqlite_autoincrement": True})
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
 
 
 class IdempotencyKey(Base):
