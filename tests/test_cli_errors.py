@@ -194,7 +194,7 @@ def test_outbox_status_must_be_a_real_state(db: Path) -> None:
     result = runner.invoke(app, ["outbox", "list", "--status", "bogus"])
     assert result.exit_code == 2
     assert ("Invalid value for '--status': Value error, 'bogus' is not one of 'pending', "
-            "'delivering', 'delivered', 'dead', 'withheld'.") in _flat(result.stderr)
+            "'delivering', 'delivered', 'dead', 'withheld', 'feed'.") in _flat(result.stderr)
     assert not db.exists()  # refused before anything else
 
 
