@@ -85,6 +85,26 @@ def test_a_notice_waits_in_the_feed_in_the_systems_format(
     assert _read(client, records)["entries"] == [entry]  # from the start again: still there
 
 
+def test_an_xml_system_reads_its_notice_as_the_xml_its_xsd_accepts(
+        client: TestClient, gp: dict[str, str], sessions: sessionmaker[Session]) -> None:
+    """The youth dossier polls too: its notice is the XML document, as a string in the entry,
+    with its media type."""
+    with sessions.begin() as session:
+        add_test_client(session, "Jeugddossier (feed)",
+                        [SCOPE_SUBSCRIPTION_WRITE, adapter_scope("zcd")], client_id="zcd-feed",
+                        secret=demo_secret("zcd-feed"), team_id="wijkteam-noord", system="zcd")
+    headers = bearer(client, "zcd-feed")
+    assert client.post("/fhir/Subscription", json=FEED_SUBSCRIPTION, headers={
+        **headers, "Content-Type": "application/fhir+json"}).status_code == 201
+    sr_id = _refer(client, gp, consent="self")
+    answer = client.get("/adapters/zcd/feed", headers=headers)
+    assert answer.status_code == 200, answer.text
+    [entry] = answer.json()["entries"]
+    assert entry["mediaType"] == "application/xml"
+    get_adapter("zcd").check_outbound(entry["notice"].encode())
+    assert sr_id in entry["notice"] and VALID_BSNS[0] not in entry["notice"]
+
+
 def test_pages_follow_the_cursor_oldest_first(client: TestClient, gp: dict[str, str],
                                               records: dict[str, str]) -> None:
     sent = [_refer(client, gp, consent="self", identifier=f"r-{i}") for i in range(3)]
