@@ -39,11 +39,13 @@ log = get_logger()
 
 def open_involvement(session: Session, *, organization: str, person_id: str, source: str,
                      source_ref: str, registered_by: str, sensitivity: str | None = None,
-                     start: datetime | None = None) -> Involvement:
+                     start: datetime | None = None,
+                     director: tuple[str, str] | None = None) -> Involvement:
     """A system registered a case or trajectory (``source_ref``) of ``organization`` for the
     person. Idempotent: while one from the same ``source_ref`` is open it is returned as it
     is (a message delivered twice); after a close, the case reopened starts a new one.
-    ``sensitivity`` None: the organisation's role decides (Veilig Thuis, sensitive care)."""
+    ``sensitivity`` None: the organisation's role decides (Veilig Thuis, sensitive care).
+    ``director``: the case director (worker id, organisation), kept as the source says."""
     if sensitivity is not None and sensitivity not in SENSITIVITIES:
         raise Unprocessable(f"sensitivity must be one of {', '.join(SENSITIVITIES)}",
                             expression="sensitivity")
@@ -53,7 +55,9 @@ def open_involvement(session: Session, *, organization: str, person_id: str, sou
     row = Involvement(organization=organization, person_id=person_id, source=source,
                       source_ref=source_ref, started_at=start or utcnow(),
                       registered_by=registered_by,
-                      sensitivity=sensitivity or _sensitivity_of(session, organization))
+                      sensitivity=sensitivity or _sensitivity_of(session, organization),
+                      director_worker=director[0] if director else None,
+                      director_organization=director[1] if director else None)
     session.add(row)
     session.flush()
     audit.record(session, kind="write", action="involvement.opened", actor_id=registered_by,
@@ -145,7 +149,10 @@ def involvement_json(row: Involvement) -> dict[str, Any]:
             "patient": f"Patient/{row.person_id}", "source": row.source,
             "source_ref": row.source_ref, "start": row.started_at.isoformat(),
             "end": row.ended_at.isoformat() if row.ended_at else None,
-            "registered_by": row.registered_by}
+            "registered_by": row.registered_by,
+            **({"director": {"worker": row.director_worker,
+                             "organization": row.director_organization}}
+               if row.director_worker else {})}
 
 
 def _organization_exists(session: Session, organization: str) -> bool:

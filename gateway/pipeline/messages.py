@@ -183,7 +183,9 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
         return lambda: {"person": f"Patient/{person_id}", "involvement": open_involvement(
             session, organization=organization, person_id=person_id, source=system,
             source_ref=message.case_ref, registered_by=caller.client_id,
-            sensitivity=message.sensitivity, start=_at(message.start)).id}
+            sensitivity=message.sensitivity, start=_at(message.start),
+            director=(message.director.worker, message.director.organization)
+            if message.director else None).id}
     return lambda: {"person": f"Patient/{person_id}", "closed": close_involvement(
         session, organization=organization, person_id=person_id,
         source_ref=message.case_ref, at=_at(message.end))}

@@ -68,6 +68,10 @@ def test_a_household_then_a_case_then_its_end(client: TestClient, dossier: dict[
         assert len(session.scalars(select(HouseholdMember)).all()) == 4
     assert _send(client, dossier, xml(OPEN)).status_code == 201
     assert _involvements(sessions) == [("c-1", True)]
+    with sessions() as session:  # the case director, as the youth dossier names them
+        case = session.scalar(select(Involvement).where(Involvement.source_ref == "c-1"))
+        assert (case.director_worker, case.director_organization) == (
+            "jeugd-7", "wijkteam-noord")
     assert _send(client, dossier, xml(CLOSE)).json()["closed"] == 1
     assert _involvements(sessions) == [("c-1", False)]
     counts = row_counts(sessions)

@@ -189,6 +189,10 @@ class Involvement(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # none | veilig-thuis | sensitive-care: who-else-helps reveals the last two only on a basis
     sensitivity: Mapped[str] = mapped_column(String(16), default="none")
+    # the case director (casusregisseur), as the source system names them: its worker id
+    # (never a name) and their organisation; who-else-helps never shows it
+    director_worker: Mapped[str | None] = mapped_column(String(64))
+    director_organization: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdentityReview(Base):
