@@ -101,6 +101,14 @@ class OutboundMessage:
     content: Mapping[str, Any]
 
 
+def referral_id(message: OutboundMessage) -> str:
+    """The referral a notice is about: the ServiceRequest itself, or a Task's focus."""
+    if message.resource_type == "ServiceRequest":
+        return message.resource_id
+    focus = message.content.get("focus") or {}
+    return str(focus.get("reference", "")).removeprefix("ServiceRequest/")
+
+
 class Adapter(Protocol):
     descriptor: AdapterDescriptor
 

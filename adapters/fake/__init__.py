@@ -13,6 +13,7 @@ from adapters.base import (
     OutboundMessage,
     Recipient,
     RenderError,
+    referral_id,
 )
 from adapters.fake.parse import KINDS, parse_message
 from adapters.registry import register
@@ -48,10 +49,7 @@ class FakeAdapter:
         kind = KIND_OF.get(message.resource_type)
         if kind is None:
             raise RenderError(f"fake does not carry {message.resource_type}")
-        focus = message.content.get("focus") or {}
-        referral_id = message.resource_id if kind == "referral" else \
-            str(focus.get("reference", "")).removeprefix("ServiceRequest/")
-        return {"kind": kind, "event": message.event, "referralId": referral_id,
+        return {"kind": kind, "event": message.event, "referralId": referral_id(message),
                 "status": message.content.get("status", "unknown"),
                 "for": recipient.organization}
 

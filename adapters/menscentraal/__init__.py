@@ -13,6 +13,7 @@ from adapters.base import (
     OutboundMessage,
     Recipient,
     RenderError,
+    referral_id,
 )
 from adapters.menscentraal.parse import BODY, parse_message, schema_issues
 from adapters.registry import register
@@ -46,10 +47,7 @@ class MensCentraalAdapter:
         kind = KIND_OF.get(message.resource_type)
         if kind is None:
             raise RenderError(f"menscentraal does not carry {message.resource_type}")
-        focus = message.content.get("focus") or {}
-        referral_id = message.resource_id if kind == "verwijzing" else \
-            str(focus.get("reference", "")).removeprefix("ServiceRequest/")
-        return {"soort": kind, "gebeurtenis": message.event, "verwijzingId": referral_id,
+        return {"soort": kind, "gebeurtenis": message.event, "verwijzingId": referral_id(message),
                 "status": message.content.get("status", "unknown"),
                 "team": recipient.organization}
 

@@ -17,7 +17,15 @@ from typing import Any
 
 from lxml import etree
 
-from adapters.base import Document, InvalidMessage, Issue, OutboundMessage, Recipient, RenderError
+from adapters.base import (
+    Document,
+    InvalidMessage,
+    Issue,
+    OutboundMessage,
+    Recipient,
+    RenderError,
+    referral_id,
+)
 from adapters.zcd.document import (
     BAD_REQUEST,
     NAMESPACE,
@@ -45,13 +53,11 @@ def render_notice(message: OutboundMessage, recipient: Recipient) -> bytes:
     body = etree.SubElement(root, f"{_Z}{kind}")
     content = message.content
     if kind == "verwijzing":
-        _add(body, "verwijzingId", message.resource_id)
+        _add(body, "verwijzingId", referral_id(message))
         _add(body, "status", str(content.get("status", "unknown")))
     elif kind == "statuswijziging":
-        focus = content.get("focus") or {}
         _add(body, "taakId", message.resource_id)
-        _add(body, "verwijzingId",
-             str(focus.get("reference", "")).removeprefix("ServiceRequest/"))
+        _add(body, "verwijzingId", referral_id(message))
         _add(body, "status", str(content.get("status", "unknown")))
     else:
         for participant in content.get("participant") or ():

@@ -9,7 +9,6 @@ from alembic import command
 
 from gateway.platform.db.engine import make_engine
 from gateway.platform.db.migrate import alembic_config, upgrade
-from tests.support.postgres import OWNER, PostgresServer
 
 ROWS = ("INSERT INTO organizations (id, name, created_at) VALUES ('wijkteam-noord', 'Noord', "
         "'2026-01-01')",
@@ -23,14 +22,6 @@ ROWS = ("INSERT INTO organizations (id, name, created_at) VALUES ('wijkteam-noor
         "requester_agb, status, details, created_at, updated_at) VALUES ('t-1', 1, 'sr-1', "
         "'gp-1', 'wijkteam-noord', '01234567', 'requested', '{}', '2026-02-01', '2026-02-01')")
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN001
-    """An empty database, migrated by its owner."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres")
-    return server.url(server.create_database("m_"), user=OWNER)
 
 
 def _execute(url: str, *statements: str) -> None:

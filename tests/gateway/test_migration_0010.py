@@ -10,7 +10,6 @@ from alembic import command
 
 from gateway.platform.db.engine import make_engine
 from gateway.platform.db.migrate import alembic_config, upgrade
-from tests.support.postgres import OWNER, PostgresServer
 
 ROWS = ("INSERT INTO oauth_clients (id, name, scopes, role, created_at) VALUES ('gp-1', "
         "'Praktijk', 'system/ServiceRequest.write', 'huisarts', '2026-01-01')",
@@ -24,14 +23,6 @@ ROWS = ("INSERT INTO oauth_clients (id, name, scopes, role, created_at) VALUES (
         "registered_by, created_at) VALUES ('i-1', 'wijkteam-noord', 'p-1', 'registration', "
         "'2026-02-01', 'gp-1', '2026-02-01')")
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN001
-    """An empty database, migrated by its owner."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres")
-    return server.url(server.create_database("m_"), user=OWNER)
 
 
 def _query(url: str, statement: str) -> list[tuple[object, ...]]:

@@ -10,7 +10,6 @@ from alembic import command
 
 from gateway.platform.db.engine import make_engine
 from gateway.platform.db.migrate import alembic_config, upgrade
-from tests.support.postgres import OWNER, PostgresServer
 
 ROWS = ("INSERT INTO oauth_clients (id, name, scopes, role, created_at) VALUES ('zcd', "
         "'ZCD', 'system/Group.write', 'wijkteam', '2026-01-01')",
@@ -28,14 +27,6 @@ MERGE = ("INSERT INTO household_merges (id, survivor_id, merged_id, review_id, m
          ":moved)")
 MOVED = '{"members": [{"id": "m-2", "person": "p-1"}], "identifiers": []}'
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN001
-    """An empty database, migrated by its owner."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres")
-    return server.url(server.create_database("m_"), user=OWNER)
 
 
 def _query(engine: sa.Engine, statement: str) -> list[tuple[object, ...]]:

@@ -3,26 +3,17 @@ every involvement and the who-else-helps index; a downgrade drops the two column
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from gateway.platform.db.engine import make_engine
 from gateway.platform.db.migrate import alembic_config, upgrade
-from tests.support.postgres import OWNER, PostgresServer
 
 ROWS = ("INSERT INTO persons (id, created_at) VALUES ('p-1', '2026-01-01')",
         "INSERT INTO involvements (id, organization, person_id, source, started_at, "
         "registered_by, created_at, sensitivity) VALUES ('i-1', 'wijkteam-noord', 'p-1', "
         "'zcd', '2026-01-01', 'zcd-noord', '2026-01-01', 'none')")
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN001
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres")
-    return server.url(server.create_database("m_"), user=OWNER)
 
 
 def _columns(engine: sa.Engine) -> set[str]:
