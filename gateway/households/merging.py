@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.households import repository
-from gateway.households.service import _new_version, group_of, visible_household
+from gateway.households.service import group_of, new_version, visible_household
 from gateway.identity.merges import canonical_id
-from gateway.identity.merging import ACTIVITY_IDENTITY, actor, claim_undo
+from gateway.identity.merging import ACTIVITY_IDENTITY, actor, claim_undo, locked_pair
 from gateway.platform.db.models import (
     HouseholdIdentifier,
     HouseholdMember,
@@ -35,7 +35,7 @@ from gateway.platform.db.models import (
     IdentityReview,
 )
 from gateway.platform.db.types import utcnow
-from gateway.platform.errors import Conflict, Gone, Unprocessable
+from gateway.platform.errors import Conflict, Gone
 from gateway.platform.logging import get_logger
 
 log = get_logger()
@@ -49,13 +49,8 @@ def merge(session: Session, caller: Caller | None, *, survivor_id: str, merged_i
     itself, one merged away already, a survivor merged away, or a merged household that
     others are merged into. Both household rows are locked for the check (PostgreSQL)."""
     survivor_expr, merged_expr = expressions
-    rows = {hid: session.get(HouseholdRow, hid, with_for_update=True)
-            for hid in sorted({survivor_id, merged_id})}
-    for hid, expr in ((survivor_id, survivor_expr), (merged_id, merged_expr)):
-        if rows[hid] is None:
-            raise Unprocessable("no such household", expression=expr)
-    if survivor_id == merged_id:
-        raise Unprocessable("a household cannot be merged with itself", expression=merged_expr)
+    survivor, merged = locked_pair(session, HouseholdRow, survivor_id, merged_id, expressions,
+                                   "household")
     if (into := repository.survivor_of(session, merged_id)) is not None:
         raise Conflict(f"this household is merged into Group/{into} already; undo that merge "
                        "first", expression=merged_expr)
@@ -65,15 +60,13 @@ def merge(session: Session, caller: Caller | None, *, survivor_id: str, merged_i
     if repository.has_merged_into_it(session, merged_id):
         raise Conflict("other households are merged into this one; merge the other way round",
                        expression=merged_expr)
-    survivor, merged = rows[survivor_id], rows[merged_id]
-    assert survivor is not None and merged is not None
     before = group_of(session, survivor), group_of(session, merged)
     row = HouseholdMerge(survivor_id=survivor_id, merged_id=merged_id, review_id=review_id,
                          merged_by=by, merged_at=utcnow(), comment=comment,
                          moved=_move(session, survivor_id, merged_id))
     session.add(row)
-    _new_version(session, survivor, before[0])
-    _new_version(session, merged, before[1])
+    new_version(session, survivor, before[0])
+    new_version(session, merged, before[1])
     _logged(session, caller, by, "household.merged", row)
     return row
 
@@ -108,8 +101,8 @@ def undo(session: Session, caller: Caller | None, merge_id: str, by: str,
     assert survivor is not None and merged is not None
     before = group_of(session, survivor), group_of(session, merged)
     _restore(session, row)
-    _new_version(session, survivor, before[0])
-    _new_version(session, merged, before[1])
+    new_version(session, survivor, before[0])
+    new_version(session, merged, before[1])
     _logged(session, caller, by, "household.unmerged", row)
     return row
 

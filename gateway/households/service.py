@@ -111,7 +111,7 @@ def replace_group(session: Session, caller: Caller, household: HouseholdRow,
                      actor_id=caller.client_id, person_id=row.person_id,
                      details={"household": household.id})
     _add_identifiers(session, caller, household.id, group.identifiers)
-    _new_version(session, household, before)
+    new_version(session, household, before)
     return household
 
 
@@ -178,7 +178,7 @@ def _register(session: Session, caller: Caller, identifiers: list[Identifier],
             position += 1
     _add_identifiers(session, caller, household.id, identifiers)
     if before is not None:
-        _new_version(session, household, before)
+        new_version(session, household, before)
     for candidate in candidates:  # rule 3: for a person to decide
         queue_conflict(session, person_id=_current_adults(members)[0], fact="household",
                        known=candidate, claimed=household.id,
@@ -296,7 +296,7 @@ def _audit(session: Session, caller: Caller, action: str, household_id: str,
                  details={"household": household_id, "role": member.role})
 
 
-def _new_version(session: Session, household: HouseholdRow, before: dict[str, Any]) -> None:
+def new_version(session: Session, household: HouseholdRow, before: dict[str, Any]) -> None:
     """Keep ``before`` and count a version, if the household changed since."""
     session.flush()
     after = group_of(session, household)

@@ -1,8 +1,9 @@
 """Merging two person records into one resident, and undoing it. A merge moves no rows: it
 records that ``merged`` is ``survivor`` (``gateway.identity.merges`` answers the set for
 every later decision, delivery, audit search and access report), so undoing it is setting
-``undone_at``. Both are logged under both persons. ``claim_undo``, ``merge_json`` and
-``actor`` serve household merges too (``gateway.households.merging``). Never commits."""
+``undone_at``. Both are logged under both persons. ``locked_pair``, ``claim_undo``,
+``merge_json`` and ``actor`` serve household merges too (``gateway.households.merging``).
+Never commits."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ from sqlalchemy.orm import Session
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.identity.merges import canonical_id, person_ids
-from gateway.platform.db.models import HouseholdMerge, IdentityReview, Person, PersonMerge
+from gateway.platform.db.models import (
+    HouseholdMerge,
+    HouseholdRow,
+    IdentityReview,
+    Person,
+    PersonMerge,
+)
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, NotFound, Unprocessable
 from gateway.platform.logging import get_logger
@@ -31,13 +38,8 @@ def merge(session: Session, caller: Caller | None, *, survivor_id: str, merged_i
     and two persons with different BSNs are two residents. ``expressions`` name the two
     elements in the errors. Both person rows are locked for the check (PostgreSQL)."""
     survivor_expr, merged_expr = expressions
-    persons = {pid: session.get(Person, pid, with_for_update=True)
-               for pid in sorted({survivor_id, merged_id})}
-    for pid, expr in ((survivor_id, survivor_expr), (merged_id, merged_expr)):
-        if persons[pid] is None:
-            raise Unprocessable("no such person", expression=expr)
-    if survivor_id == merged_id:
-        raise Unprocessable("a person cannot be merged with itself", expression=merged_expr)
+    survivor, merged = locked_pair(session, Person, survivor_id, merged_id, expressions,
+                                   "person")
     if (into := canonical_id(session, merged_id)) != merged_id:
         raise Conflict(f"this person is merged into Patient/{into} already; undo that merge "
                        "first", expression=merged_expr)
@@ -47,8 +49,6 @@ def merge(session: Session, caller: Caller | None, *, survivor_id: str, merged_i
     if len(person_ids(session, merged_id)) > 1:
         raise Conflict("other persons are merged into this one; merge the other way round",
                        expression=merged_expr)
-    survivor, merged = persons[survivor_id], persons[merged_id]
-    assert survivor is not None and merged is not None
     if survivor.bsn and merged.bsn and survivor.bsn != merged.bsn:
         raise Conflict("the two persons have different BSNs: they are two residents",
                        expression=merged_expr)
@@ -80,6 +80,25 @@ def undo(session: Session, caller: Caller | None, merge_id: str, by: str,
 
 
 MergeRow = TypeVar("MergeRow", PersonMerge, HouseholdMerge)
+Merged = TypeVar("Merged", Person, HouseholdRow)
+
+
+def locked_pair(session: Session, model: type[Merged], survivor_id: str, merged_id: str,
+                expressions: tuple[str, str], noun: str) -> tuple[Merged, Merged]:
+    """The two records of a merge, locked in id order (PostgreSQL: two merges of one pair
+    wait for each other, never deadlock); an unknown one, or a record merged with itself,
+    is a 422 naming its element in ``expressions`` (survivor, merged)."""
+    rows = {row_id: session.get(model, row_id, with_for_update=True)
+            for row_id in sorted({survivor_id, merged_id})}
+    for row_id, expr in zip((survivor_id, merged_id), expressions, strict=True):
+        if rows[row_id] is None:
+            raise Unprocessable(f"no such {noun}", expression=expr)
+    if survivor_id == merged_id:
+        raise Unprocessable(f"a {noun} cannot be merged with itself",
+                            expression=expressions[1])
+    survivor, merged = rows[survivor_id], rows[merged_id]
+    assert survivor is not None and merged is not None
+    return survivor, merged
 
 
 def claim_undo(session: Session, model: type[MergeRow], merge_id: str, by: str,
