@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from schemas import AGB_SYSTEMS, URA_SYSTEM
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -107,6 +109,18 @@ def referral_id(message: OutboundMessage) -> str:
         return message.resource_id
     focus = message.content.get("focus") or {}
     return str(focus.get("reference", "")).removeprefix("ServiceRequest/")
+
+
+def organization_name(reference: Mapping[str, Any]) -> str:
+    """A FHIR reference to an organisation, as the gateway names organisations: agb:/ura:
+    and the number, else the identifier's value (a team's id)."""
+    identifier = reference.get("identifier") or {}
+    system, value = identifier.get("system"), str(identifier.get("value", ""))
+    if system in AGB_SYSTEMS:
+        return f"agb:{value}"
+    if system == URA_SYSTEM:
+        return f"ura:{value}"
+    return value
 
 
 class Adapter(Protocol):

@@ -9,6 +9,7 @@ whether the data subject's consent is required. Pure: parses a mapping, does no 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -78,6 +79,8 @@ class Register(BaseModel):
     envelope: frozenset[ElementPath] = Field(min_length=1)
     categories: dict[str, frozenset[ElementPath]] = Field(min_length=1)
     activities: tuple[ProcessingActivity, ...] = Field(min_length=1)
+    # life domain -> the data category a case on it is (debt is finances, upbringing parenting)
+    life_domains: dict[str, str] = Field(default_factory=dict)
 
     @field_serializer("envelope")
     def _sorted_envelope(self, values: frozenset[str]) -> list[str]:
@@ -96,6 +99,9 @@ class Register(BaseModel):
             if unknown := sorted(activity.data_categories - self.categories.keys()):
                 raise ValueError(f"activity {activity.id} uses undeclared data categories: "
                                  f"{', '.join(unknown)}")
+        if unknown := sorted(set(self.life_domains.values()) - self.categories.keys()):
+            raise ValueError(f"life_domains name undeclared data categories: "
+                             f"{', '.join(unknown)}")
         return self
 
     def activity(self, activity_id: str) -> ProcessingActivity | None:
@@ -108,6 +114,10 @@ class Register(BaseModel):
             self._fields[permitted] = self.envelope.union(
                 *(self.categories[c] for c in permitted)) if permitted else frozenset()
         return self._fields[permitted]
+
+    def categories_of(self, domains: Iterable[str]) -> frozenset[str]:
+        """The data categories of a case on these life domains (``life_domains``)."""
+        return frozenset(self.life_domains[domain] for domain in domains)
 
     @cached_property
     def _by_id(self) -> dict[str, ProcessingActivity]:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from schemas.household import HouseholdClaim
 from schemas.person import PersonClaim
 
 Sensitivity = Literal["veilig-thuis", "sensitive-care"]
-# The life domains a support request or signal is about (docs/zcd.md maps the youth dossier's)
+# The life domains a case, support request or signal is about (docs/zcd.md and
+# docs/adult-records.md map each system's codes); the register files each under a data category
 LifeDomain = Literal["parenting", "mental-health", "physical-health", "housing",
                      "intellectual-disability", "finances", "justice", "domestic-relations",
-                     "social-network", "participation", "education", "addiction", "safety"]
+                     "social-network", "participation", "education", "addiction", "safety",
+                     "work-and-education", "daily-activities", "daily-living"]
+LIFE_DOMAINS: tuple[LifeDomain, ...] = get_args(LifeDomain)
 # Who gave a signal (teams act on signals from these without a request for help)
 SignalSource = Literal["neighbourhood", "child-health-clinic", "childcare", "school", "gp",
                        "community-police", "housing-corporation", "other"]
@@ -64,7 +67,8 @@ class CaseDirector:
 @dataclass(frozen=True)
 class OpenCase:
     """The system's organisation starts helping a person: an involvement opens.
-    ``case_ref`` is the system's own id for the case; closing names it again."""
+    ``case_ref`` is the system's own id for the case; closing names it again. ``domains``:
+    the life domains the case works on (what the other unit may learn of it, with consent)."""
 
     message_id: str
     person: PersonClaim
@@ -72,6 +76,7 @@ class OpenCase:
     sensitivity: Sensitivity | None = None
     start: date | None = None
     director: CaseDirector | None = None
+    domains: tuple[LifeDomain, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The adult unit's records system (MensCentraal-style): JSON over REST with a published JSON
 Schema (``schema/bericht.schema.json`` in, ``schema/uitgaand.schema.json`` out): a client,
 the client's support trajectories and requests for provisions of the catalogue in; notices of
-referrals and their status out. Enable with ``menscentraal`` in ``WIJKGATEWAY_ADAPTERS``."""
+referrals and their status, and the youth unit's cases (as consent permits), out. Enable with
+``menscentraal`` in ``WIJKGATEWAY_ADAPTERS``."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from adapters.base import (
     RenderError,
     referral_id,
 )
+from adapters.menscentraal.outbound import render_trajectory
 from adapters.menscentraal.parse import BODY, parse_message, schema_issues
 from adapters.registry import register
 from schemas.messages import InboundMessage
 
-KIND_OF = {"ServiceRequest": "verwijzing", "Task": "verwijzingstatus"}
+KIND_OF = {"ServiceRequest": "verwijzing", "Task": "verwijzingstatus",
+           "EpisodeOfCare": "traject"}
 
 
 @register
@@ -28,8 +31,8 @@ class MensCentraalAdapter:
         name="menscentraal",
         version="1",
         description="Adult records (MensCentraal-style): client, traject and "
-                    "voorzieningaanvraag in (JSON Schema bericht.schema.json); referrals and "
-                    "their status out (uitgaand.schema.json).",
+                    "voorzieningaanvraag in (JSON Schema bericht.schema.json); referrals, "
+                    "their status and other units' trajectories out (uitgaand.schema.json).",
         media_type="application/json",
         inbound=frozenset(BODY),
         outbound=frozenset(KIND_OF),
@@ -42,14 +45,18 @@ class MensCentraalAdapter:
         return parse_message(document)
 
     def render(self, message: OutboundMessage, recipient: Recipient) -> dict[str, Any]:
-        """A referral or its status as a notice: which referral, its status, for which team;
-        the system reads more over FHIR, as the consent decision permits."""
+        """A referral or its status as a notice: which referral, its status, for which team
+        (the system reads more over FHIR, as the consent decision permits); a trajectory
+        as the system's own ``traject``."""
         kind = KIND_OF.get(message.resource_type)
         if kind is None:
             raise RenderError(f"menscentraal does not carry {message.resource_type}")
-        return {"soort": kind, "gebeurtenis": message.event, "verwijzingId": referral_id(message),
-                "status": message.content.get("status", "unknown"),
-                "team": recipient.organization}
+        notice = {"soort": kind, "gebeurtenis": message.event, "team": recipient.organization}
+        if kind == "traject":
+            return {**notice, "traject": render_trajectory(message.resource_id,
+                                                           message.content)}
+        return {**notice, "verwijzingId": referral_id(message),
+                "status": message.content.get("status", "unknown")}
 
     def check_outbound(self, document: dict[str, Any]) -> None:
         """Against the published outbound schema; nothing leaves that does not fit it."""

@@ -22,6 +22,7 @@ from schemas.household import HouseholdClaim, MemberClaim, MemberRole, household
 from schemas.messages import (
     CloseCase,
     InboundMessage,
+    LifeDomain,
     OpenCase,
     ProvisionRequest,
     RegisterHousehold,
@@ -32,6 +33,13 @@ SOURCE = "menscentraal"
 BODY = {"client": "client", "traject": "traject", "voorzieningaanvraag": "aanvraag"}  # kind -> key
 ROLES: dict[str, MemberRole] = {"ouder": "parent", "kind": "child", "partner": "partner",
                                 "overig": "other"}
+DOMAINS: dict[str, LifeDomain] = {  # the adult unit's ZRM-style domains, in the gateway's codes
+    "financien": "finances", "werk-en-opleiding": "work-and-education",
+    "tijdsbesteding": "daily-activities", "huisvesting": "housing",
+    "huiselijke-relaties": "domestic-relations", "geestelijke-gezondheid": "mental-health",
+    "lichamelijke-gezondheid": "physical-health", "verslaving": "addiction",
+    "adl": "daily-living", "sociaal-netwerk": "social-network",
+    "maatschappelijke-participatie": "participation", "justitie": "justice"}
 PROVISION_STATUS = {"aangevraagd": "requested", "in-behandeling": "in-progress",
                     "toegekend": "granted", "afgewezen": "refused", "ingetrokken": "withdrawn"}
 BAD_INPUT = 400  # a message the system got wrong, by the schema or beyond it
@@ -149,7 +157,8 @@ def _canonical(message_id: str, kind: str, body: dict[str, Any]) -> InboundMessa
         ref = f"traject/{body['trajectnummer']}"
         if body["status"] == "gesloten":
             return CloseCase(message_id, person, ref, date.fromisoformat(body["einde"]))
-        return OpenCase(message_id, person, ref, None, date.fromisoformat(body["start"]))
+        return OpenCase(message_id, person, ref, None, date.fromisoformat(body["start"]),
+                        domains=(DOMAINS[body["domein"]],))
     return ProvisionRequest(message_id, person, body["aanvraagnummer"], body["voorziening"],
                             PROVISION_STATUS[body["status"]],  # type: ignore[arg-type]
                             date.fromisoformat(body["datum"]))

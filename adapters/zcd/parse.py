@@ -48,7 +48,9 @@ DOMAINS: dict[str, LifeDomain] = {
     "verstandelijke-beperking": "intellectual-disability", "financien": "finances",
     "justitie": "justice", "huiselijke-relaties": "domestic-relations",
     "sociaal-netwerk": "social-network", "participatie": "participation",
-    "onderwijs": "education", "verslaving": "addiction", "veiligheid": "safety"}
+    "onderwijs": "education", "verslaving": "addiction", "veiligheid": "safety",
+    "werk-en-opleiding": "work-and-education", "tijdsbesteding": "daily-activities",
+    "adl": "daily-living"}
 SOURCES: dict[str, SignalSource] = {
     "buurt": "neighbourhood", "consultatiebureau": "child-health-clinic",
     "kinderopvang": "childcare", "school": "school", "huisarts": "gp",
@@ -140,7 +142,8 @@ def _open_case(message_id: str, casus: Any, issues: list[Issue]) -> OpenCase:
                     _text(casus, "casusId"),
                     SENSITIVITIES[sensitivity] if sensitivity else None,
                     _date(casus, "begindatum"),
-                    CaseDirector(_text(director, "medewerker"), _text(director, "organisatie")))
+                    CaseDirector(_text(director, "medewerker"), _text(director, "organisatie")),
+                    _domains(casus))
 
 
 def _close_case(message_id: str, casus: Any, issues: list[Issue]) -> CloseCase:

@@ -8,11 +8,15 @@ more over FHIR, as the consent decision permits.
 - Task (a referral's status): ``statuswijziging`` with the task's and the referral's id and
   the task's status;
 - CareTeam (who else helps): ``betrokkenheid``, one ``betrokkene`` per involved organisation,
-  with the day its involvement started.
+  with the day its involvement started;
+- EpisodeOfCare (another unit's trajectory, sent only as consent permits): ``traject`` with
+  whose it is (the gateway's person id and the BSN), whose organisation, its life domains in
+  the youth dossier's codes, and its dates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from lxml import etree
@@ -24,6 +28,7 @@ from adapters.base import (
     OutboundMessage,
     Recipient,
     RenderError,
+    organization_name,
     referral_id,
 )
 from adapters.zcd.document import (
@@ -36,9 +41,11 @@ from adapters.zcd.document import (
     read,
     schema_issues,
 )
-from schemas import AGB_SYSTEMS, URA_SYSTEM
+from adapters.zcd.parse import DOMAINS
 
-KINDS = {"ServiceRequest": "verwijzing", "Task": "statuswijziging", "CareTeam": "betrokkenheid"}
+KINDS = {"ServiceRequest": "verwijzing", "Task": "statuswijziging", "CareTeam": "betrokkenheid",
+         "EpisodeOfCare": "traject"}
+LEEFGEBIED = {domain: code for code, domain in DOMAINS.items()}  # the gateway's -> the XSD's
 _Z = f"{{{NAMESPACE}}}"
 
 
@@ -59,14 +66,34 @@ def render_notice(message: OutboundMessage, recipient: Recipient) -> bytes:
         _add(body, "taakId", message.resource_id)
         _add(body, "verwijzingId", referral_id(message))
         _add(body, "status", str(content.get("status", "unknown")))
+    elif kind == "traject":
+        _trajectory(body, message.resource_id, content)
     else:
         for participant in content.get("participant") or ():
             betrokkene = etree.SubElement(body, f"{_Z}betrokkene")
-            _add(betrokkene, "organisatie", _organization(participant.get("member") or {}))
+            _add(betrokkene, "organisatie", organization_name(participant.get("member") or {}))
             start = str((participant.get("period") or {}).get("start", ""))[:10]
             if start:
                 _add(betrokkene, "sinds", start)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _trajectory(body: Any, trajectory_id: str, content: Mapping[str, Any]) -> None:
+    """An EpisodeOfCare's elements, in the XSD's order."""
+    patient = content.get("patient") or {}
+    period = content.get("period") or {}
+    _add(body, "trajectId", trajectory_id)
+    _add(body, "status", "open" if content.get("status") == "active" else "gesloten")
+    _add(body, "persoonId", str(patient.get("reference", "")).removeprefix("Patient/"))
+    if bsn := (patient.get("identifier") or {}).get("value"):
+        _add(body, "bsn", str(bsn))
+    _add(body, "organisatie", organization_name(content.get("managingOrganization") or {}))
+    for concept in content.get("type") or ():
+        for coding in concept.get("coding") or ():
+            _add(body, "leefgebied", LEEFGEBIED.get(coding.get("code"), ""))
+    _add(body, "begindatum", str(period.get("start", "")))
+    if "end" in period:
+        _add(body, "einddatum", str(period["end"]))
 
 
 def check_notice(document: Document) -> None:
@@ -80,17 +107,6 @@ def check_notice(document: Document) -> None:
     issues = schema_issues(root)
     if issues:
         raise InvalidMessage(issues, status=BAD_REQUEST)
-
-
-def _organization(member: dict[str, Any]) -> str:
-    """How the gateway names an organisation: agb:/ura: and its number, else the id."""
-    identifier = member.get("identifier") or {}
-    system, value = identifier.get("system"), str(identifier.get("value", ""))
-    if system in AGB_SYSTEMS:
-        return f"agb:{value}"
-    if system == URA_SYSTEM:
-        return f"ura:{value}"
-    return value
 
 
 def _add(parent: Any, name: str, text: str) -> None:

@@ -33,33 +33,40 @@ REASON_IDENTITY_CONFLICT = "identity-conflict"
 
 def disclose(session: Session, register: Register, activity_id: str, person_id: str,
              subscribers: list[Subscriber], event_type: str, resource: dict[str, Any],
-             withhold: str | None = None, sender: str | None = None) -> None:
+             withhold: str | None = None, sender: str | None = None,
+             whole: frozenset[str] | None = None) -> None:
     """Decide ``resource`` for each subscriber (:func:`decide_deliveries`) and enqueue it."""
     enqueue(session, decide_deliveries(session, register, activity_id, person_id, subscribers,
-                                       event_type, resource, withhold, sender),
+                                       event_type, resource, withhold, sender, whole),
             event_type, person_id, resource["resourceType"], resource["id"])
 
 
 def decide_deliveries(session: Session, register: Register, activity_id: str, person_id: str,
                       subscribers: list[Subscriber], event_type: str, resource: dict[str, Any],
-                      withhold: str | None = None, sender: str | None = None) -> list[Delivery]:
+                      withhold: str | None = None, sender: str | None = None,
+                      whole: frozenset[str] | None = None) -> list[Delivery]:
     """What each subscriber gets of ``resource`` as the decision for ``activity_id`` allows,
     each decision logged. ``withhold`` (a reason such as ``identity-conflict``) withholds it
     from everyone until a person has looked, whatever consent says. ``sender``: a referral's
-    sending client, whose own referral-borne consents alone count (``records_for``)."""
+    sending client, whose own referral-borne consents alone count (``records_for``).
+    ``whole``: the categories the resource is; it goes whole, when every one is permitted,
+    or not at all (a trajectory's type is its life domains: narrowed, it would tell less
+    than the truth, or too much)."""
     if not subscribers:
         return []
     recipients = tuple(dict.fromkeys(s.recipient for s in subscribers))
-    decision = decide_for(session, register, activity_id, person_id, recipients, sender=sender)
+    decision = decide_for(session, register, activity_id, person_id, recipients, sender=sender,
+                          categories=whole)
     deliveries = []
     for subscriber in subscribers:
         verdict = decision.for_recipient(subscriber.recipient)
-        permitted = verdict.verdict == "permit" and withhold is None
+        permitted = _permits(verdict, whole) and withhold is None
         deliveries.append(Delivery(
             subscriber.subscription_id, _minimised(resource, verdict.fields) if permitted else None,
-            _kept(decision, verdict, withhold), subscriber.feed_client))
+            _kept(decision, verdict, withhold, whole), subscriber.feed_client))
         _record(session, verdict, activity_id, person_id,
-                "permitted" if permitted else "withheld", event_type, resource, withhold)
+                "permitted" if permitted else "withheld", event_type, resource, withhold,
+                whole)
         if not permitted:
             log.info("delivery_withheld", activity_id=activity_id, event_type=event_type,
                      subscription_id=subscriber.subscription_id, reason=withhold or "consent",
@@ -67,23 +74,30 @@ def decide_deliveries(session: Session, register: Register, activity_id: str, pe
     return deliveries
 
 
+def _permits(verdict: RecipientDecision, whole: frozenset[str] | None) -> bool:
+    """Permitted: something, or with ``whole`` every one of those categories."""
+    return verdict.verdict == "permit" and (whole is None or verdict.permitted == whole)
+
+
 def _minimised(resource: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
     """Only the permitted elements, as a resource a FHIR client can still parse."""
     return subset_view(resource, minimise(resource, fields))
 
 
-def _kept(decision: Decision, verdict: RecipientDecision,
-          withhold: str | None = None) -> dict[str, Any]:
-    """The decision as the outbox row keeps it, for the processing log and ``outbox list``."""
+def _kept(decision: Decision, verdict: RecipientDecision, withhold: str | None = None,
+          whole: frozenset[str] | None = None) -> dict[str, Any]:
+    """The decision as the outbox row keeps it, for the processing log and ``outbox list``
+    (and ``whole``, so the send-time decision asks the same)."""
     return {"activity": decision.activity_id, "register_version": decision.register_version,
-            **recipient_json(verdict), **({"reason": withhold} if withhold else {})}
+            **recipient_json(verdict), **({"reason": withhold} if withhold else {}),
+            **({"whole": sorted(whole)} if whole is not None else {})}
 
 
 def _record(session: Session, verdict: RecipientDecision, activity_id: str, person_id: str,
             action: str, event: str, resource: dict[str, Any],
-            withhold: str | None = None) -> None:
+            withhold: str | None = None, whole: frozenset[str] | None = None) -> None:
     """A disclosure, or its denial, in the processing log: who, what categories, and why."""
-    permitted = verdict.verdict == "permit" and withhold is None
+    permitted = _permits(verdict, whole) and withhold is None
     audit.record(session, kind="disclosure" if permitted else "denial",
                  action=f"delivery.{action}", outcome="ok" if permitted else "denied",
                  activity_id=activity_id, actor_type="system",
@@ -220,14 +234,16 @@ def recheck(session: Session, message: OutboxMessage) -> dict[str, Any] | None:
     register = session.info[audit.CONTEXT].register
     referral = session.get(ServiceRequestRow, message.resource_id) \
         if message.resource_type == "ServiceRequest" else None
+    asked = message.decision.get("whole")
+    whole = frozenset(asked) if asked is not None else None
     decision = decide_for(session, register, activity_id, message.ordering_key,
                           (subscriber.recipient,),
-                          sender=referral.client_id if referral else None)
+                          sender=referral.client_id if referral else None, categories=whole)
     verdict = decision.recipients[0]
-    message.decision = _kept(decision, verdict)
-    if verdict.verdict == "deny":  # logged once more, as a denial: the queued one said permit
+    message.decision = _kept(decision, verdict, whole=whole)
+    if not _permits(verdict, whole):  # logged once more, as a denial: queued, it was permitted
         _record(session, verdict, activity_id, message.ordering_key, "withheld_at_send",
-                message.event_type, message.payload)
+                message.event_type, message.payload, whole=whole)
         message.status, message.payload, message.lease_until = "withheld", {}, None
         log.info("delivery_withheld", activity_id=activity_id, outbox_id=message.id,
                  subscription_id=message.subscription_id)

@@ -54,5 +54,20 @@ def fhir_identifier(token: str) -> dict[str, str]:
     return {"system": IDENTIFIER_KINDS[prefix].system, "value": value}
 
 
+TEAM_SYSTEM = "https://wijkgateway.nl/fhir/NamingSystem/team"
+CLIENT_SYSTEM = "https://wijkgateway.nl/fhir/NamingSystem/client"
+
+
+def organization_identifier(organization: str) -> dict[str, str]:
+    """How the gateway names an organisation (a team id, ``agb:``/``ura:`` and its code,
+    ``client:{id}``) as a FHIR identifier."""
+    kind, _, value = organization.partition(":")
+    if kind in ("agb", "ura"):
+        return fhir_identifier(organization)
+    if kind == "client":
+        return {"system": CLIENT_SYSTEM, "value": value}
+    return {"system": TEAM_SYSTEM, "value": organization}
+
+
 def etag(version_id: int) -> str:
     return f'W/"{version_id}"'

@@ -154,3 +154,10 @@ def representations_in_force(session: Session, person_id: str,
             or_(RelatedPersonRow.period_start.is_(None), RelatedPersonRow.period_start <= at),
             or_(RelatedPersonRow.period_end.is_(None), RelatedPersonRow.period_end > at))
         .order_by(RelatedPersonRow.created_at, RelatedPersonRow.id)).all()
+
+
+def housemates(session: Session, person_id: str, day: date) -> set[str]:
+    """The persons who share a household with ``person_id`` on ``day`` (the person too)."""
+    theirs = select(_M.household_id).where(_M.person_id == person_id, current(day))
+    return set(session.scalars(select(_M.person_id).where(_M.household_id.in_(theirs),
+                                                           current(day))))

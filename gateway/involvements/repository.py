@@ -4,11 +4,12 @@ indexed EXISTS."""
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Exists, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, Exists, Select, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.identity.merges import in_a_merge, merge_set
@@ -19,11 +20,16 @@ from gateway.platform.db.types import utcnow
 _I = Involvement.__table__.c
 
 
+def _in_force(at: Any) -> ColumnElement[bool]:
+    """The one definition of an involvement in force: it has started and not ended."""
+    return and_(_I.started_at <= at, or_(_I.ended_at.is_(None), _I.ended_at > at))
+
+
 def _involved(person_id: Any, organization: Any, at: Any) -> Exists:
-    """The one definition of "involved": an involvement that has started and not ended,
-    with any person id the resident is (its merge set)."""
+    """Involved: an involvement in force with any person id the resident is (its merge
+    set)."""
     return exists().where(_I.person_id.in_(merge_set(person_id)), _I.organization == organization,
-                          _I.started_at <= at, or_(_I.ended_at.is_(None), _I.ended_at > at))
+                          _in_force(at))
 
 
 _INVOLVED = select(_involved(bindparam("person_id"), bindparam("organization"),
@@ -123,11 +129,23 @@ def _all_names(session: Session) -> dict[str, str]:
     return names
 
 
+def _from_source(organization: str, person_id: str, source_ref: str) -> Select[Any]:
+    return select(Involvement).where(
+        Involvement.person_id == person_id, Involvement.organization == organization,
+        Involvement.source_ref == source_ref)
+
+
 def open_from_source(session: Session, organization: str, person_id: str,
                      source_ref: str) -> Involvement | None:
-    return session.scalars(select(Involvement).where(
-        Involvement.person_id == person_id, Involvement.organization == organization,
-        Involvement.source_ref == source_ref, Involvement.ended_at.is_(None)).limit(1)).first()
+    return session.scalars(_from_source(organization, person_id, source_ref).where(
+        Involvement.ended_at.is_(None)).limit(1)).first()
+
+
+def latest_from_source(session: Session, organization: str, person_id: str,
+                       source_ref: str) -> Involvement | None:
+    """The involvement ``source_ref`` started last, open or ended."""
+    return session.scalars(_from_source(organization, person_id, source_ref).order_by(
+        Involvement.started_at.desc(), Involvement.created_at.desc()).limit(1)).first()
 
 
 def roles_of(session: Session, organization: str) -> set[str]:
@@ -163,3 +181,12 @@ def open_cases(session: Session, organization: str, source: str, started_before:
         Involvement.ended_at.is_(None), Involvement.started_at <= started_before,
         *(Involvement.source_ref.not_like(f"{prefix}%") for prefix in not_cases))
     return list(session.scalars(query.order_by(Involvement.started_at, Involvement.id)))
+
+
+def organizations_helping(session: Session, person_ids: Collection[str],
+                          at: datetime) -> set[str]:
+    """The organisations involved now with any of these persons."""
+    if not person_ids:
+        return set()
+    return set(session.scalars(select(_I.organization).distinct().where(
+        _I.person_id.in_(person_ids), _in_force(at))))

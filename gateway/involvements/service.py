@@ -40,12 +40,14 @@ log = get_logger()
 def open_involvement(session: Session, *, organization: str, person_id: str, source: str,
                      source_ref: str, registered_by: str, sensitivity: str | None = None,
                      start: datetime | None = None,
-                     director: tuple[str, str] | None = None) -> Involvement:
+                     director: tuple[str, str] | None = None,
+                     domains: tuple[str, ...] = ()) -> Involvement:
     """A system registered a case or trajectory (``source_ref``) of ``organization`` for the
     person. Idempotent: while one from the same ``source_ref`` is open it is returned as it
     is (a message delivered twice); after a close, the case reopened starts a new one.
     ``sensitivity`` None: the organisation's role decides (Veilig Thuis, sensitive care).
-    ``director``: the case director (worker id, organisation), kept as the source says."""
+    ``director``: the case director (worker id, organisation), kept as the source says;
+    ``domains``: the life domains it works on."""
     if sensitivity is not None and sensitivity not in SENSITIVITIES:
         raise Unprocessable(f"sensitivity must be one of {', '.join(SENSITIVITIES)}",
                             expression="sensitivity")
@@ -57,7 +59,8 @@ def open_involvement(session: Session, *, organization: str, person_id: str, sou
                       registered_by=registered_by,
                       sensitivity=sensitivity or _sensitivity_of(session, organization),
                       director_worker=director[0] if director else None,
-                      director_organization=director[1] if director else None)
+                      director_organization=director[1] if director else None,
+                      domains=" ".join(domains) or None)
     session.add(row)
     session.flush()
     audit.record(session, kind="write", action="involvement.opened", actor_id=registered_by,

@@ -6,6 +6,7 @@ ORM select costs more than running it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,20 @@ _TASK_CHANGE = _active("Task").where(
     or_(_SUBS.focus_id.is_(None), _SUBS.focus_id == bindparam("service_request_id")),
     or_(_SUBS.client_id == bindparam("client_id"), _CLIENTS.team_id == bindparam("team_id")),
 )
+
+
+_TRAJECTORY = _active("EpisodeOfCare").where(
+    _SUBS.client_id != bindparam("sender"),
+    _CLIENTS.team_id.in_(bindparam("teams", expanding=True)))
+
+
+def subscribers_for_trajectory(session: Session, sender: str,
+                               teams: Collection[str]) -> list[Subscriber]:
+    """The subscriptions to ``EpisodeOfCare`` of these teams' systems, but the sender's."""
+    if not teams:
+        return []
+    return _subscribers(session.connection().execute(
+        _TRAJECTORY, {"sender": sender, "teams": sorted(teams)}))
 
 
 def subscribers_for_new_referral(session: Session, team_id: str) -> list[Subscriber]:

@@ -11,7 +11,8 @@ CSV import; a Kafka topic later: a transport only calls :func:`receive_message`)
     decide    what the message changes, for the organisation its client speaks for
     persist   the change (a person, a household, an involvement opened or closed), the
               message id with its answer, the processing log; a batch, message by message
-    enqueue   (nothing yet: no recipient subscribes to registry events)
+    enqueue   a case or trajectory opened or closed is told to the other systems that help
+              the household, as consent allows (gateway.disclosure.trajectories)
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from sqlalchemy.orm import Session
 from adapters import Adapter, Decoder, Issue
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
+from gateway.disclosure.trajectories import share_trajectory
 from gateway.households.service import register_household
 from gateway.identity.matching import Identified, identify
 from gateway.identity.service import queue_conflict
+from gateway.involvements.repository import latest_from_source
 from gateway.involvements.service import (
     REF_PROVISION,
     REF_SUPPORT_REQUEST,
@@ -40,6 +43,7 @@ from gateway.pipeline import idempotency, inbound_ids
 from gateway.pipeline.stages import (
     DECIDE,
     DECODE,
+    ENQUEUE,
     IDENTIFY,
     PARSE,
     PERSIST,
@@ -151,7 +155,24 @@ def _apply(session: Session, caller: Caller, system: str, message: InboundMessag
                      sender=caller.client_id,
                      details={"system": system, "kind": outcome["kind"],
                               "persons": sorted(p.person.id for p in persons.values())})
+    if isinstance(message, OpenCase | CloseCase):
+        with path.stage(ENQUEUE):
+            _share_case(session, caller, message, persons[message.person].person.id)
     return outcome
+
+
+def _share_case(session: Session, caller: Caller, message: OpenCase | CloseCase,
+                person_id: str) -> None:
+    """The case as it stands now, to the other systems that help the household."""
+    case = latest_from_source(session, _organization(caller), person_id, message.case_ref)
+    if case is not None:
+        share_trajectory(session, session.info[audit.CONTEXT].register, case,
+                         caller.client_id)
+
+
+def _organization(caller: Caller) -> str:
+    """The organisation the client speaks for, as involvements name it."""
+    return caller.organization or f"client:{caller.client_id}"
 
 
 def _claims(message: InboundMessage) -> list[PersonClaim]:
@@ -163,7 +184,7 @@ def _claims(message: InboundMessage) -> list[PersonClaim]:
 def _decide(session: Session, caller: Caller, system: str, message: InboundMessage,
             persons: dict[PersonClaim, Identified]) -> Effect:
     """The change this message makes, for the organisation the client speaks for."""
-    organization = caller.organization or f"client:{caller.client_id}"
+    organization = _organization(caller)
     if isinstance(message, RegisterPerson):
         person = persons[message.person]
         return lambda: {"person": f"Patient/{person.person.id}", "created": person.created}
@@ -185,7 +206,7 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
             source_ref=message.case_ref, registered_by=caller.client_id,
             sensitivity=message.sensitivity, start=_at(message.start),
             director=(message.director.worker, message.director.organization)
-            if message.director else None).id}
+            if message.director else None, domains=message.domains).id}
     return lambda: {"person": f"Patient/{person_id}", "closed": close_involvement(
         session, organization=organization, person_id=person_id,
         source_ref=message.case_ref, at=_at(message.end))}

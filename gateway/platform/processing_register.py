@@ -11,6 +11,7 @@ import yaml
 
 from consent import Register, RegisterError, parse_register
 from schemas import REFERRAL_FLOW_ACTIVITIES
+from schemas.messages import LIFE_DOMAINS
 
 
 def load_register(path: Path | None = None) -> Register:
@@ -27,4 +28,7 @@ def load_register(path: Path | None = None) -> Register:
     if missing := [a for a in REFERRAL_FLOW_ACTIVITIES if register.activity(a) is None]:
         raise RegisterError(f"the register at {source} lacks the activities the gateway's "
                             f"flows run under: {', '.join(missing)}")
+    if unmapped := [d for d in LIFE_DOMAINS if d not in register.life_domains]:
+        raise RegisterError(f"the register at {source} files no data category under the life "
+                            f"domains {', '.join(unmapped)} (life_domains)")
     return register

@@ -58,7 +58,7 @@ def test_a_client_is_a_person_by_bsn_and_client_number() -> None:
 def test_a_trajectory_opens_and_closes_a_case() -> None:
     person = PersonClaim(VALID_BSNS[0], LOCAL)
     assert MC.parse(traject()) == OpenCase("m-2", person, "traject/t-1", None,
-                                           date(2026, 5, 1))
+                                           date(2026, 5, 1), domains=("finances",))
     assert MC.parse(traject(status="gesloten", einde="2026-11-30")) == CloseCase(
         "m-2", person, "traject/t-1", date(2026, 11, 30))
 

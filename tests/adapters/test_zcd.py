@@ -134,7 +134,8 @@ class TestValidMessages:
         assert ZCD.descriptor.media_type == MEDIA_TYPE == "application/xml"
         assert ZCD.descriptor.inbound == {"register-household", "open-case", "close-case",
                                           "support-request", "signal"}
-        assert ZCD.descriptor.outbound == {"ServiceRequest", "Task", "CareTeam"}
+        assert ZCD.descriptor.outbound == {"ServiceRequest", "Task", "CareTeam",
+                                           "EpisodeOfCare"}
 
     def test_a_household_with_its_parents_children_and_parental_authority(self) -> None:
         message = parse(xml(GEZIN))

@@ -24,12 +24,19 @@ def test_default_register_holds_the_dutch_activities() -> None:
     register = parse_register(DEFAULT)
     assert [a.id for a in register.activities] == [
         "gp-referral-to-wijkteam", "household-plan-sharing", "casusoverleg",
-        "report-to-veilig-thuis", "referrer-feedback", "identity-matching", "who-else-helps",
-        "who-else-helps-sensitive", "debt-support"]
+        "report-to-veilig-thuis", "referrer-feedback", "trajectory-sharing",
+        "identity-matching", "who-else-helps", "who-else-helps-sensitive", "debt-support"]
     veilig_thuis = register.activity("report-to-veilig-thuis")
     assert (veilig_thuis.requires_consent, veilig_thuis.meldrecht_override) == (True, True)
     assert register.activity("referrer-feedback").data_categories == {"referral-status"}
     assert register.activity("nope") is None
+
+
+def test_a_trajectory_is_the_categories_of_its_life_domains() -> None:
+    register = parse_register(DEFAULT)
+    assert register.categories_of(["finances", "parenting", "addiction", "mental-health"]) == {
+        "finances", "parenting", "health"}
+    assert register.categories_of([]) == frozenset()
 
 
 @pytest.mark.parametrize("document,message", [
@@ -46,6 +53,8 @@ def test_default_register_holds_the_dutch_activities() -> None:
     ({**DEFAULT, "envelope": ["ServiceRequest.status", "not a path"]}, "envelope"),
     ({**DEFAULT, "categories": {**DEFAULT["categories"], "x": ["Patient"]}}, "categories.x"),
     ({**DEFAULT, "activities": []}, "activities"),
+    ({**DEFAULT, "life_domains": {"finances": "debts"}},
+     "life_domains name undeclared data categories: debts"),
     (None, "register"),
     ("just text", "register"),
 ])

@@ -51,6 +51,19 @@ def test_register_without_the_flows_activities_stops_start_up(settings: Settings
         pass
 
 
+def test_register_without_a_life_domain_stops_start_up(settings: Settings,
+                                                      tmp_path) -> None:  # noqa: ANN001
+    document = yaml.safe_load((files("consent") / "processing_activities.yaml").read_text())
+    del document["life_domains"]["parenting"]
+    path = tmp_path / "register.yaml"
+    path.write_text(yaml.safe_dump(document))
+    partial = settings.model_copy(update={"processing_activities_path": path})
+    with pytest.raises(RegisterError, match="no data category under the life domains "
+                                            "parenting"), \
+            TestClient(create_app(partial, configure_logs=False)):
+        pass
+
+
 def test_missing_register_file_stops_start_up(settings: Settings, tmp_path) -> None:  # noqa: ANN001
     missing = settings.model_copy(update={"processing_activities_path": tmp_path / "none.yaml"})
     with pytest.raises(RegisterError, match="cannot read the register"), \

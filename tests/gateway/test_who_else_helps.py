@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.api.fhir.who_else_helps import CLIENT_SYSTEM, TEAM_SYSTEM
 from gateway.auth.scopes import SCOPE_WHO_ELSE_HELPS, TEAM_SCOPES
 from gateway.cli.demo_data import demo_secret
+from gateway.fhir.render import CLIENT_SYSTEM, TEAM_SYSTEM
 from gateway.involvements.service import close_involvement, open_involvement
 from gateway.platform.db.models import Involvement, PersonMerge, ProcessingLogEntry
 from gateway.platform.db.types import utcnow

@@ -18,7 +18,7 @@ from gateway.disclosure.who_else_helps import (
     who_else_helps_resident,
 )
 from gateway.fhir.base_url import public_base
-from gateway.fhir.render import fhir_identifier
+from gateway.fhir.render import organization_identifier
 from gateway.households import repository as households
 from gateway.households.merging import followed
 from gateway.platform.errors import BadRequest, NotFound
@@ -29,8 +29,6 @@ from schemas import is_valid_bsn, safe_name, shown
 router = APIRouter(prefix="/fhir", tags=["Patient"], route_class=UnitOfWorkRoute)
 NAME = "who-else-helps"
 DEFINITION = f"https://wijkgateway.nl/fhir/OperationDefinition/{NAME}"
-TEAM_SYSTEM = "https://wijkgateway.nl/fhir/NamingSystem/team"
-CLIENT_SYSTEM = "https://wijkgateway.nl/fhir/NamingSystem/client"
 BSN_SYSTEM = "http://fhir.nl/fhir/NamingSystem/bsn"
 BOOLEANS = {"true": True, "false": False}
 PARAMETERS = frozenset({"ended", "_pretty"})
@@ -125,11 +123,8 @@ def definition(base_url: str) -> dict[str, Any]:
 
 def _organization(helper: Helper) -> dict[str, Any]:
     """A logical reference: the organisation's identifier and name, nothing of its work."""
-    kind, _, value = helper.organization.partition(":")
-    identifier = (fhir_identifier(helper.organization) if kind in ("agb", "ura")
-                  else {"system": CLIENT_SYSTEM, "value": value} if kind == "client"
-                  else {"system": TEAM_SYSTEM, "value": helper.organization})
-    return {"type": "Organization", "identifier": identifier, "display": helper.name}
+    return {"type": "Organization", "identifier": organization_identifier(helper.organization),
+            "display": helper.name}
 
 
 def _parameters(request: Request, supported: frozenset[str]) -> dict[str, str]:

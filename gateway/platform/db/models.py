@@ -193,6 +193,8 @@ class Involvement(Base):
     # (never a name) and their organisation; who-else-helps never shows it
     director_worker: Mapped[str | None] = mapped_column(String(64))
     director_organization: Mapped[str | None] = mapped_column(String(64))
+    # the life domains the case works on (schemas.messages.LifeDomain), space-separated
+    domains: Mapped[str | None] = mapped_column(String(400))
 
 
 class IdentityReview(Base):
