@@ -1,49 +1,43 @@
-"""Issue 13's proof, as far as it stands: a household registered in the youth dossier (XML)
-and its mother registered by the adult records (JSON) are one person in one household, with
-the involvements of both units."""
+"""Issue 13's proof: a household registered in the youth dossier (XML) and its mother
+registered by the adult records (JSON) are one person in one household, with the involvements
+of both units; each unit's trajectories reach the other only as consent allows, in the other's
+own format, checked against its schema; a revoked consent stops the next delivery."""
 
 from __future__ import annotations
 
-import json
-
-from fastapi.testclient import TestClient
+from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.auth.scopes import adapter_scope
-from gateway.cli.demo_data import demo_secret
-from gateway.platform.db.models import HouseholdIdentifier, HouseholdRow, Involvement, Person
-from tests.adapters.test_zcd import GEZIN, MOTHER, OPEN, xml
-from tests.conftest import add_test_client, bearer
+from adapters import get_adapter
+from gateway.platform.db.models import (
+    HouseholdIdentifier,
+    HouseholdRow,
+    Involvement,
+    OutboxMessage,
+    Person,
+    ProcessingLogEntry,
+)
+from tests.adapters.test_zcd import GEZIN, MOTHER, OPEN
+from tests.support.units import (
+    ADULTS,
+    YOUTH,
+    Units,
+    Z,
+    child_case,
+    client_message,
+    debt,
+    mother_of,
+)
 
 
-def test_one_household_one_mother_two_units(client: TestClient,
+def test_one_household_one_mother_two_units(units: Units,
                                             sessions: sessionmaker[Session]) -> None:
-    with sessions.begin() as session:
-        for client_id, system in (("jeugd-noord", "zcd"), ("volwassenen-noord", "menscentraal")):
-            add_test_client(session, client_id, [adapter_scope(system)], client_id=client_id,
-                            secret=demo_secret(client_id), team_id="wijkteam-noord",
-                            system=system)
-    youth, adults = bearer(client, "jeugd-noord"), bearer(client, "volwassenen-noord")
-    for body in (GEZIN, OPEN):
-        sent = client.post("/adapters/zcd/messages", content=xml(body),
-                           headers={**youth, "Content-Type": "application/xml"})
-        assert sent.status_code == 201, sent.text
-    household = client.post("/adapters/zcd/messages", content=xml(GEZIN),
-                            headers={**youth, "Content-Type": "application/xml"}
-                            ).json()["household"]
-    for message in (
-            {"berichtId": "a-1", "soort": "client", "client": {
-                "clientnummer": "C-1", "bsn": MOTHER,
-                "huishouden": {"huishoudnummer": "HH-77", "rol": "ouder"}}},
-            {"berichtId": "a-2", "soort": "traject", "traject": {
-                "trajectnummer": "T-1", "client": {"clientnummer": "C-1"},
-                "domein": "financien", "status": "open", "start": "2026-06-01"}}):
-        sent = client.post("/adapters/menscentraal/messages", content=json.dumps(message),
-                           headers={**adults, "Content-Type": "application/json"})
-        assert sent.status_code == 201, sent.text
-        if message["soort"] == "client":
-            assert sent.json()["household"] == household  # joined, not a second one
+    household = units.zcd(GEZIN)["household"]
+    units.zcd(OPEN)
+    assert units.zcd(GEZIN)["household"] == household
+    assert units.menscentraal(client_message("a-1"))["household"] == household  # joined, not new
+    units.menscentraal(debt("a-2", "T-1"))
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(HouseholdRow)) == 1
         assert session.scalar(select(func.count()).select_from(Person).where(
@@ -51,3 +45,70 @@ def test_one_household_one_mother_two_units(client: TestClient,
         assert sorted(session.scalars(select(HouseholdIdentifier.value))) == ["HH-77", "h-1"]
         assert sorted((i.source, i.source_ref) for i in session.scalars(select(Involvement))) \
             == [("menscentraal", "traject/T-1"), ("zcd", "c-1")]
+
+
+def test_the_mothers_debt_reaches_the_youth_dossier_only_with_her_consent(
+        units: Units, sessions: sessionmaker[Session]) -> None:
+    units.zcd(GEZIN)
+    units.menscentraal(client_message("a-1"))
+    mother = mother_of(units)
+    units.menscentraal(debt("a-2", "T-1"))
+    assert units.news(YOUTH) == []  # no consent: withheld, and the denial is logged
+    with sessions() as session:
+        denied = session.scalars(select(ProcessingLogEntry).where(
+            ProcessingLogEntry.activity_id == "trajectory-sharing")).all()
+        assert [(e.kind, e.recipient_role) for e in denied] == [("denial", "wijkteam-jeugd")]
+
+    units.consent(mother, mother, "wijkteam-jeugd")
+    units.menscentraal(debt("a-3", "T-2", start="2026-11-20"))
+    [notice] = units.news(YOUTH)
+    get_adapter("zcd").check_outbound(notice.encode())  # the youth dossier's own XSD
+    traject = etree.fromstring(notice.encode()).find("zcd:traject", Z)
+    assert {child.tag.rpartition("}")[2]: child.text for child in traject} == {
+        "trajectId": traject.findtext("zcd:trajectId", namespaces=Z), "status": "open",
+        "persoonId": mother.removeprefix("Patient/"), "bsn": MOTHER,
+        "organisatie": "wijkteam-noord", "leefgebied": "financien",
+        "begindatum": "2026-11-20"}
+    assert units.news(ADULTS) == []  # never echoed to the system that sent it
+
+
+def test_the_childs_upbringing_never_reaches_the_adult_records_without_a_basis(
+        units: Units) -> None:
+    registered = units.zcd(GEZIN)
+    units.menscentraal(client_message("a-1"))
+    units.menscentraal(debt("a-2", "T-1"))  # the adult unit now helps the household
+    child = units.zcd(child_case("c-2"))["person"]
+    assert units.news(ADULTS) == []
+    mother, father = registered["authority"]
+    units.consent(child, mother, "wijkteam-volwassenen")
+    units.zcd(child_case("c-3"))
+    assert units.news(ADULTS) == []  # one holder of parental authority is not enough
+
+    units.consent(child, father, "wijkteam-volwassenen")
+    units.zcd(child_case("c-4"))
+    [notice] = units.news(ADULTS)
+    get_adapter("menscentraal").check_outbound(notice)  # the adult records' JSON Schema
+    assert notice["soort"] == "traject"
+    assert {k: v for k, v in notice["traject"].items() if k != "trajectId"} == {
+        "status": "open", "client": {"persoonId": child.removeprefix("Patient/"),
+                                     "bsn": "999999990"},
+        "organisatie": "wijkteam-noord", "domeinen": ["opvoeding"], "start": "2026-11-10"}
+
+
+def test_a_revoked_consent_stops_the_next_delivery(units: Units,
+                                                   sessions: sessionmaker[Session]) -> None:
+    units.zcd(GEZIN)
+    units.menscentraal(client_message("a-1"))
+    mother = mother_of(units)
+    units.menscentraal(debt("a-2", "T-1"))  # the adult unit helps her: it may ask her
+    given = units.consent(mother, mother, "wijkteam-jeugd")
+    units.menscentraal(debt("a-3", "T-2"))  # queued in the youth feed, permitted
+    revoked = units.client.put(f"/fhir/Consent/{given['id']}", headers=units.team,
+                               json={**given, "status": "inactive"})
+    assert revoked.status_code == 200, revoked.text
+    assert units.news(YOUTH) == []  # decided again as it is read: withheld now
+    units.menscentraal(debt("a-4", "T-2", status="gesloten", einde="2026-11-30"))
+    assert units.news(YOUTH) == []  # and the next one is not queued at all
+    with sessions() as session:
+        assert list(session.scalars(select(OutboxMessage.status).order_by(
+            OutboxMessage.id))) == ["withheld"] * 3
