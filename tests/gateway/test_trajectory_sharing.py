@@ -1,0 +1,114 @@
+"""Who hears of a trajectory, and what: only the team systems that help the household, never
+for a sensitive case or a justice trajectory, as a valid FHIR R4B EpisodeOfCare rendered into
+each system's own format; only a team's system may subscribe."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.episodeofcare import EpisodeOfCare
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters import OutboundMessage, Recipient, RenderError, get_adapter
+from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
+from gateway.cli.demo_data import demo_secret
+from gateway.platform.db.models import OutboxMessage
+from schemas import BSN_SYSTEM
+from tests.adapters.test_zcd import GEZIN, OPEN
+from tests.conftest import add_test_client, bearer
+from tests.support.units import YOUTH, Units, client_message, debt, mother_of
+
+EPISODE = {"resourceType": "EpisodeOfCare", "id": "e-1", "status": "finished",
+           "patient": {"reference": "Patient/p-1"},
+           "managingOrganization": {"identifier": {
+               "system": "http://fhir.nl/fhir/NamingSystem/ura", "value": "90000101"}},
+           "period": {"start": "2026-01-02", "end": "2026-03-04"}}
+TRAJECTORY = OutboundMessage("nl.wijkgateway.trajectory.closed", "EpisodeOfCare", "e-1", EPISODE)
+TEAM = Recipient("wijkteam-noord", "wijkteam-jeugd")
+
+
+def _payloads(sessions: sessionmaker[Session]) -> list[tuple[str, dict]]:
+    with sessions() as session:
+        return [(m.status, m.payload) for m in session.scalars(
+            select(OutboxMessage).order_by(OutboxMessage.id))]
+
+
+def test_a_permitted_trajectory_is_a_valid_episode_of_care(
+        units: Units, sessions: sessionmaker[Session]) -> None:
+    units.zcd(GEZIN)
+    mother = mother_of(units)
+    units.menscentraal(debt("a-1", "T-1"))
+    units.consent(mother, mother, "wijkteam-jeugd")
+    units.menscentraal(debt("a-2", "T-2"))
+    [(_, withheld), (status, payload)] = _payloads(sessions)
+    assert (withheld, status) == ({}, "feed")
+    episode = EpisodeOfCare.model_validate(payload)
+    assert (episode.status, episode.type[0].coding[0].code) == ("active", "finances")
+    assert episode.patient.identifier.system == BSN_SYSTEM
+
+
+def test_a_sensitive_case_and_a_justice_trajectory_are_never_told(
+        units: Units, sessions: sessionmaker[Session]) -> None:
+    units.zcd(GEZIN)
+    units.menscentraal(client_message("a-1"))
+    mother = mother_of(units)
+    units.menscentraal(debt("a-2", "T-1"))
+    units.consent(mother, mother, "wijkteam-jeugd")
+    before = len(_payloads(sessions))
+    units.zcd(OPEN)  # the child's case in sensitive care: who else helps decides that one
+    assert len(_payloads(sessions)) == before
+    units.menscentraal(debt("a-3", "T-9", domein="justitie"))
+    [(status, payload)] = _payloads(sessions)[before:]
+    assert (status, payload) == ("withheld", {})  # outside the activity's purpose
+    assert units.news(YOUTH) == []
+
+
+def test_a_team_that_does_not_help_the_household_hears_nothing(
+        client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        add_test_client(session, "zuid-jeugd", [adapter_scope("zcd"), SCOPE_SUBSCRIPTION_WRITE],
+                        client_id="zuid-jeugd", secret=demo_secret("zuid-jeugd"),
+                        team_id="wijkteam-zuid", system="zcd", role="wijkteam-jeugd")
+    elsewhere = bearer(client, "zuid-jeugd")
+    subscribed = client.post("/fhir/Subscription", headers=elsewhere, json={
+        "resourceType": "Subscription", "status": "requested", "criteria": "EpisodeOfCare",
+        "reason": "trajectories", "channel": {"type": "message"}})
+    assert subscribed.status_code == 201, subscribed.text
+    units.zcd(GEZIN)
+    mother = mother_of(units)
+    units.menscentraal(debt("a-1", "T-1"))
+    units.consent(mother, mother, "wijkteam-jeugd")  # any youth team, by role
+    units.menscentraal(debt("a-2", "T-2"))
+    page = client.get("/adapters/zcd/feed", headers=elsewhere)
+    assert (page.status_code, page.json()["entries"]) == (200, [])
+    assert [len(units.news(YOUTH))] == [1]  # the team that helps hears it
+
+
+def test_only_a_teams_system_subscribes_to_trajectories(
+        client: TestClient, gp: dict[str, str]) -> None:
+    refused = client.post("/fhir/Subscription", headers=gp, json={
+        "resourceType": "Subscription", "status": "requested", "criteria": "EpisodeOfCare",
+        "reason": "trajectories", "channel": {"type": "rest-hook",
+                                               "endpoint": "https://example.org/hook"}})
+    assert refused.status_code == 422, refused.text
+    issue = refused.json()["issue"][0]
+    assert issue["expression"] == ["Subscription.criteria"]
+    assert "only a team's system" in issue["diagnostics"]
+
+
+@pytest.mark.parametrize("system", ["zcd", "menscentraal"])
+def test_a_closed_trajectory_without_bsn_or_domains_fits_each_schema(system: str) -> None:
+    adapter = get_adapter(system)
+    document = adapter.render(TRAJECTORY, TEAM)
+    adapter.check_outbound(document)
+    text = document.decode() if isinstance(document, bytes) else json.dumps(document)
+    assert "2026-03-04" in text and "ura:90000101" in text and "gesloten" in text
+    assert "bsn" not in text
+
+
+def test_the_youth_dossier_renders_no_resource_it_does_not_carry() -> None:
+    with pytest.raises(RenderError):
+        get_adapter("zcd").render(OutboundMessage("x", "Encounter", "e", {}), TEAM)
