@@ -11,6 +11,7 @@ PAGES = {  # page -> the settings its reader starts `make run` with
     "adapters.md": {"WIJKGATEWAY_ADAPTERS": "gp-referral,fake"},
     "adult-records.md": {"WIJKGATEWAY_ADAPTERS": "gp-referral,menscentraal"},
     "households.md": {},
+    "trajectories.md": {"WIJKGATEWAY_ADAPTERS": "gp-referral,zcd,menscentraal"},
 }
 
 
