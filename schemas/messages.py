@@ -7,7 +7,8 @@ its system's codes to them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, get_args
 
@@ -47,11 +48,15 @@ class ParentalAuthority:
 @dataclass(frozen=True)
 class RegisterHousehold:
     """The system registers (or re-registers) a household and its members; ``authority``:
-    who holds parental authority over whom, as far as the system says (empty: not said)."""
+    who holds parental authority over whom, as far as the system says (empty: not said).
+    ``where``: each part's place in the sender's document (``Group.member[1]``,
+    ``Group.identifier``, ``authority[0]`` -> an XPath or JSON pointer), so that a refusal
+    names the element as the sender wrote it; not part of the message's content."""
 
     message_id: str
     household: HouseholdClaim
     authority: tuple[ParentalAuthority, ...] = ()
+    where: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

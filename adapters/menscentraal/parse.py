@@ -149,7 +149,9 @@ def _canonical(message_id: str, kind: str, body: dict[str, Any]) -> InboundMessa
         return RegisterHousehold(message_id, HouseholdClaim(
             local=Identifier(system=household_system(SOURCE), value=household["huishoudnummer"]),
             members=(MemberClaim(_person(body), ROLES[household["rol"]],
-                                 date.fromisoformat(since) if since else None),)))
+                                 date.fromisoformat(since) if since else None),)),
+            where={"Group.identifier": "/client/huishouden/huishoudnummer",
+                   "Group.member[0]": "/client"})
     if kind == "client":
         return RegisterPerson(message_id, _person(body))
     person = _person(body["client"])

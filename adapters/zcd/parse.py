@@ -118,7 +118,17 @@ def _household(message_id: str, gezin: Any, issues: list[Issue]) -> RegisterHous
     household_id = _text(gezin, "gezinId")
     return RegisterHousehold(message_id, HouseholdClaim(
         local=Identifier(system=household_system(SOURCE), value=household_id)
-        if household_id else None, members=tuple(members)), tuple(authority))
+        if household_id else None, members=tuple(members)), tuple(authority),
+        where=_places(gezin, lids))
+
+
+def _places(gezin: Any, lids: list[Any]) -> dict[str, str]:
+    """Where each part of the household is in the document (``RegisterHousehold.where``)."""
+    gezin_id = _child(gezin, "gezinId")
+    places = {"Group.identifier": xpath(gezin if gezin_id is None else gezin_id)}
+    places |= {f"Group.member[{i}]": xpath(lid) for i, lid in enumerate(lids)}
+    holders = [holder for lid in lids for holder in _children(lid, "gezagdrager")]
+    return places | {f"authority[{i}]": xpath(holder) for i, holder in enumerate(holders)}
 
 
 def _authority_problem(child: MemberClaim, parent: MemberClaim | None

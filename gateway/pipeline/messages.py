@@ -17,7 +17,8 @@ CSV import; a Kafka topic later: a transport only calls :func:`receive_message`)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -133,6 +134,32 @@ def _member(session: Session, caller: Caller, system: str, message: InboundMessa
 def _apply(session: Session, caller: Caller, system: str, message: InboundMessage,
            digest: str, path: MessagePath) -> dict[str, Any]:
     """Identify, decide and persist one message; its outcome, remembered under its id."""
+    with _in_senders_terms(message):
+        return _applied(session, caller, system, message, digest, path)
+
+
+@contextmanager
+def _in_senders_terms(message: InboundMessage) -> Iterator[None]:
+    """A refusal names the element as the sender wrote it (the message's ``where``), not as
+    the gateway's FHIR-shaped rules name it."""
+    try:
+        yield
+    except GatewayError as error:
+        where: Mapping[str, str] = getattr(message, "where", {})
+        error.issues = [Issue(_place(issue.expression, where), issue.message, issue.code)
+                        for issue in error.issues]
+        raise
+
+
+def _place(expression: str, where: Mapping[str, str]) -> str:
+    """The sender's path of the longest part of ``where`` that ``expression`` starts with."""
+    parts = [part for part in where if expression == part
+             or expression.startswith((f"{part}.", f"{part}["))]
+    return where[max(parts, key=len)] if parts else expression
+
+
+def _applied(session: Session, caller: Caller, system: str, message: InboundMessage,
+             digest: str, path: MessagePath) -> dict[str, Any]:
     source_ref = f"{system}/{message.message_id}"[:100]
     with path.stage(IDENTIFY):
         persons = {claim: identify(session, claim, client_id=caller.client_id,

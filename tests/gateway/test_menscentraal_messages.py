@@ -156,3 +156,24 @@ def test_trajectories_open_past_six_months_are_listed_for_review(
 def test_six_months_later_is_the_same_day_or_the_months_last(start: date, months: int,
                                                             due: date) -> None:
     assert months_after(start, months) == due
+
+
+def test_a_household_number_another_team_holds_is_a_409_naming_it(
+        client: TestClient, records: dict[str, str], sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        add_test_client(session, "Volwassenen zuid", [adapter_scope("menscentraal")],
+                        client_id="menscentraal-zuid", secret=demo_secret("menscentraal-zuid"),
+                        team_id="wijkteam-zuid", system="menscentraal")
+    household = {"huishoudnummer": "HH-1", "rol": "ouder"}
+    zuid = _send(client, bearer(client, "menscentraal-zuid"), {
+        "berichtId": "z-1", "soort": "client",
+        "client": {"clientnummer": "z-9", "bsn": VALID_BSNS[1], "huishouden": household}})
+    assert zuid.status_code == 201, zuid.text
+    before = row_counts(sessions)
+    answer = _send(client, records, {"berichtId": "m-1", "soort": "client",
+                                     "client": {**CLIENT, "huishouden": household}})
+    assert answer.status_code == 409, answer.text
+    [issue] = answer.json()["issue"]
+    assert issue["expression"] == ["/client/huishouden/huishoudnummer"]
+    assert "HH-1" not in answer.text and VALID_BSNS[0] not in answer.text
+    assert row_counts(sessions) == before

@@ -175,3 +175,26 @@ def test_the_youth_dossier_receives_xml_its_xsd_accepts(
     assert notice.headers["Content-Type"] == "application/xml"
     get_adapter("zcd").check_outbound(notice.body)
     assert sent.json()["id"].encode() in notice.body and b"111222333" not in notice.body
+
+
+TWICE = GEZIN.replace("<zcd:bsn>999999990</zcd:bsn><zcd:lokaalId>k-7</zcd:lokaalId>",
+                      "<zcd:bsn>111222333</zcd:bsn>").replace(
+    "<zcd:voornamen>Pietje</zcd:voornamen><zcd:geboortedatum>2019-05-06</zcd:geboortedatum>",
+    "").replace("<zcd:gezagdrager>1</zcd:gezagdrager><zcd:gezagdrager>2</zcd:gezagdrager>", "")
+
+
+@pytest.mark.parametrize(("body", "where"), [
+    (xml(TWICE), "/zcd:bericht/zcd:gezin/zcd:lid[3]"),
+    (_bundle(OPEN.replace("m-2", "m-9"), TWICE),
+     "/zcd:bundel/zcd:bericht[2]/zcd:gezin/zcd:lid[3]"),
+])
+def test_a_refused_household_names_the_member_by_its_xpath(
+        client: TestClient, dossier: dict[str, str], sessions: sessionmaker[Session],
+        body: bytes, where: str) -> None:
+    before = row_counts(sessions)
+    answer = _send(client, dossier, body)
+    assert answer.status_code == 422, answer.text
+    [issue] = answer.json()["issue"]
+    assert issue["expression"] == [where]
+    assert "give each member once" in issue["diagnostics"]
+    assert row_counts(sessions) == before
