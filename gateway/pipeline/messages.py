@@ -12,7 +12,8 @@ CSV import; a Kafka topic later: a transport only calls :func:`receive_message`)
     persist   the change (a person, a household, an involvement opened or closed), the
               message id with its answer, the processing log; a batch, message by message
     enqueue   a case or trajectory opened or closed is told to the other systems that help
-              the household, as consent allows (gateway.disclosure.trajectories)
+              the household, as consent allows (gateway.disclosure.trajectories); not in a
+              first load, which registers what already is (who else helps shows it)
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from schemas.messages import (
 )
 
 TRANSPORT_HTTP = "http"
+TRANSPORT_FIRST_LOAD = "csv"  # ``wijkgateway import``: registers what already is, tells no one
 APPLIED, REPLAYED = 201, 200
 KIND_OF = {RegisterPerson: "register-person", RegisterHousehold: "register-household",
            OpenCase: "open-case", CloseCase: "close-case",
@@ -182,7 +184,7 @@ def _applied(session: Session, caller: Caller, system: str, message: InboundMess
                      sender=caller.client_id,
                      details={"system": system, "kind": outcome["kind"],
                               "persons": sorted(p.person.id for p in persons.values())})
-    if isinstance(message, OpenCase | CloseCase):
+    if isinstance(message, OpenCase | CloseCase) and path.transport != TRANSPORT_FIRST_LOAD:
         with path.stage(ENQUEUE):
             _share_case(session, caller, message, persons[message.person].person.id)
     return outcome

@@ -13,13 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters import OutboundMessage, Recipient, RenderError, get_adapter
+from gateway.auth.bearer import Actor, Caller
 from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
 from gateway.cli.demo_data import demo_secret
+from gateway.pipeline.messages import TRANSPORT_FIRST_LOAD, receive_message
 from gateway.platform.db.models import OutboxMessage
+from gateway.platform.settings import Settings
 from schemas import BSN_SYSTEM
 from tests.adapters.test_zcd import GEZIN, OPEN
 from tests.conftest import add_test_client, bearer
-from tests.support.units import YOUTH, Units, client_message, debt, mother_of
+from tests.support.units import ADULTS, YOUTH, Units, client_message, debt, mother_of
 
 EPISODE = {"resourceType": "EpisodeOfCare", "id": "e-1", "status": "finished",
            "patient": {"reference": "Patient/p-1"},
@@ -64,6 +67,24 @@ def test_a_sensitive_case_and_a_justice_trajectory_are_never_told(
     [(status, payload)] = _payloads(sessions)[before:]
     assert (status, payload) == ("withheld", {})  # outside the activity's purpose
     assert units.news(YOUTH) == []
+
+
+def test_a_first_load_tells_no_one(units: Units, sessions: sessionmaker[Session],
+                                   settings: Settings) -> None:
+    units.zcd(GEZIN)
+    mother = mother_of(units)
+    units.menscentraal(debt("a-1", "T-1"))
+    units.consent(mother, mother, "wijkteam-jeugd")
+    before = len(_payloads(sessions))
+    adults = Caller(ADULTS, frozenset({adapter_scope("menscentraal")}), "wijkteam-noord",
+                    "wijkteam-volwassenen", "wijkteam-noord",
+                    Actor("consulent-3", "worker", "adult"))
+    with sessions.begin() as session:
+        answer = receive_message(session, adults, get_adapter("menscentraal"),
+                                 json.dumps(debt("a-2", "T-2")).encode(),
+                                 settings.max_json_depth, transport=TRANSPORT_FIRST_LOAD)
+    assert answer.status_code == 201
+    assert len(_payloads(sessions)) == before  # registered, and no notice queued
 
 
 def test_a_team_that_does_not_help_the_household_hears_nothing(
