@@ -27,7 +27,6 @@ from tests.support.units import (
     child_case,
     client_message,
     debt,
-    mother_of,
 )
 
 
@@ -49,10 +48,7 @@ def test_one_household_one_mother_two_units(units: Units,
 
 def test_the_mothers_debt_reaches_the_youth_dossier_only_with_her_consent(
         units: Units, sessions: sessionmaker[Session]) -> None:
-    units.zcd(GEZIN)
-    units.menscentraal(client_message("a-1"))
-    mother = mother_of(units)
-    units.menscentraal(debt("a-2", "T-1"))
+    mother = units.household_with_debt()
     assert units.news(YOUTH) == []  # no consent: withheld, and the denial is logged
     with sessions() as session:
         denied = session.scalars(select(ProcessingLogEntry).where(
@@ -97,10 +93,7 @@ def test_the_childs_upbringing_never_reaches_the_adult_records_without_a_basis(
 
 def test_a_revoked_consent_stops_the_next_delivery(units: Units,
                                                    sessions: sessionmaker[Session]) -> None:
-    units.zcd(GEZIN)
-    units.menscentraal(client_message("a-1"))
-    mother = mother_of(units)
-    units.menscentraal(debt("a-2", "T-1"))  # the adult unit helps her: it may ask her
+    mother = units.household_with_debt()  # the adult unit helps her: it may ask her
     given = units.consent(mother, mother, "wijkteam-jeugd")
     units.menscentraal(debt("a-3", "T-2"))  # queued in the youth feed, permitted
     revoked = units.client.put(f"/fhir/Consent/{given['id']}", headers=units.team,

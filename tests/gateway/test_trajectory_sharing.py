@@ -20,9 +20,9 @@ from gateway.pipeline.messages import TRANSPORT_FIRST_LOAD, receive_message
 from gateway.platform.db.models import OutboxMessage
 from gateway.platform.settings import Settings
 from schemas import BSN_SYSTEM
-from tests.adapters.test_zcd import GEZIN, OPEN
+from tests.adapters.test_zcd import OPEN
 from tests.conftest import add_test_client, bearer
-from tests.support.units import ADULTS, YOUTH, Units, client_message, debt, mother_of
+from tests.support.units import ADULTS, YOUTH, Units, debt
 
 EPISODE = {"resourceType": "EpisodeOfCare", "id": "e-1", "status": "finished",
            "patient": {"reference": "Patient/p-1"},
@@ -41,11 +41,9 @@ def _payloads(sessions: sessionmaker[Session]) -> list[tuple[str, dict]]:
 
 def test_a_permitted_trajectory_is_a_valid_episode_of_care(
         units: Units, sessions: sessionmaker[Session]) -> None:
-    units.zcd(GEZIN)
-    mother = mother_of(units)
-    units.menscentraal(debt("a-1", "T-1"))
+    mother = units.household_with_debt()
     units.consent(mother, mother, "wijkteam-jeugd")
-    units.menscentraal(debt("a-2", "T-2"))
+    units.menscentraal(debt("a-3", "T-2"))
     [(_, withheld), (status, payload)] = _payloads(sessions)
     assert (withheld, status) == ({}, "feed")
     episode = EpisodeOfCare.model_validate(payload)
@@ -55,10 +53,7 @@ def test_a_permitted_trajectory_is_a_valid_episode_of_care(
 
 def test_a_sensitive_case_and_a_justice_trajectory_are_never_told(
         units: Units, sessions: sessionmaker[Session]) -> None:
-    units.zcd(GEZIN)
-    units.menscentraal(client_message("a-1"))
-    mother = mother_of(units)
-    units.menscentraal(debt("a-2", "T-1"))
+    mother = units.household_with_debt()
     units.consent(mother, mother, "wijkteam-jeugd")
     before = len(_payloads(sessions))
     units.zcd(OPEN)  # the child's case in sensitive care: who else helps decides that one
@@ -71,9 +66,7 @@ def test_a_sensitive_case_and_a_justice_trajectory_are_never_told(
 
 def test_a_first_load_tells_no_one(units: Units, sessions: sessionmaker[Session],
                                    settings: Settings) -> None:
-    units.zcd(GEZIN)
-    mother = mother_of(units)
-    units.menscentraal(debt("a-1", "T-1"))
+    mother = units.household_with_debt()
     units.consent(mother, mother, "wijkteam-jeugd")
     before = len(_payloads(sessions))
     adults = Caller(ADULTS, frozenset({adapter_scope("menscentraal")}), "wijkteam-noord",
@@ -81,7 +74,7 @@ def test_a_first_load_tells_no_one(units: Units, sessions: sessionmaker[Session]
                     Actor("consulent-3", "worker", "adult"))
     with sessions.begin() as session:
         answer = receive_message(session, adults, get_adapter("menscentraal"),
-                                 json.dumps(debt("a-2", "T-2")).encode(),
+                                 json.dumps(debt("a-3", "T-2")).encode(),
                                  settings.max_json_depth, transport=TRANSPORT_FIRST_LOAD)
     assert answer.status_code == 201
     assert len(_payloads(sessions)) == before  # registered, and no notice queued
@@ -98,11 +91,9 @@ def test_a_team_that_does_not_help_the_household_hears_nothing(
         "resourceType": "Subscription", "status": "requested", "criteria": "EpisodeOfCare",
         "reason": "trajectories", "channel": {"type": "message"}})
     assert subscribed.status_code == 201, subscribed.text
-    units.zcd(GEZIN)
-    mother = mother_of(units)
-    units.menscentraal(debt("a-1", "T-1"))
+    mother = units.household_with_debt()
     units.consent(mother, mother, "wijkteam-jeugd")  # any youth team, by role
-    units.menscentraal(debt("a-2", "T-2"))
+    units.menscentraal(debt("a-3", "T-2"))
     page = client.get("/adapters/zcd/feed", headers=elsewhere)
     assert (page.status_code, page.json()["entries"]) == (200, [])
     assert [len(units.news(YOUTH))] == [1]  # the team that helps hears it

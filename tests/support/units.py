@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.zcd.document import NAMESPACE
 from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
 from gateway.cli.demo_data import demo_secret
-from tests.adapters.test_zcd import MOTHER, bericht, xml
+from tests.adapters.test_zcd import GEZIN, MOTHER, bericht, xml
 from tests.conftest import add_test_client, bearer
 from tests.support.flows import post_consent
 from tests.support.samples import consent_resource
@@ -80,6 +80,15 @@ class Units:
         assert page.status_code == 200, page.text
         self.read[unit] = page.json()["next"]
         return [entry["notice"] for entry in page.json()["entries"]]
+
+    def household_with_debt(self) -> str:
+        """The youth dossier's household; the adult records register the mother in it and
+        open her debt trajectory T-1 (message ids a-0 to a-2). Returns ``Patient/{id}``."""
+        self.zcd(GEZIN)
+        self.menscentraal(client_message("a-1"))
+        mother = mother_of(self)
+        self.menscentraal(debt("a-2", "T-1"))
+        return mother
 
     def consent(self, patient: str, performer: str, role: str) -> dict[str, Any]:
         given = post_consent(self.client, self.team, consent_resource(
