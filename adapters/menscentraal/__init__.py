@@ -51,12 +51,12 @@ class MensCentraalAdapter:
         kind = KIND_OF.get(message.resource_type)
         if kind is None:
             raise RenderError(f"menscentraal does not carry {message.resource_type}")
-        notice = {"soort": kind, "gebeurtenis": message.event, "team": recipient.organization}
         if kind == "traject":
-            return {**notice, "traject": render_trajectory(message.resource_id,
-                                                           message.content)}
-        return {**notice, "verwijzingId": referral_id(message),
-                "status": message.content.get("status", "unknown")}
+            return {"soort": kind, "gebeurtenis": message.event, "team": recipient.organization,
+                    "traject": render_trajectory(message.resource_id, message.content)}
+        return {"soort": kind, "gebeurtenis": message.event, "verwijzingId": referral_id(message),
+                "status": message.content.get("status", "unknown"),
+                "team": recipient.organization}
 
     def check_outbound(self, document: dict[str, Any]) -> None:
         """Against the published outbound schema; nothing leaves that does not fit it."""
