@@ -1,6 +1,6 @@
 """Every outbound message passes here: the consent engine decides per recipient, a denied
 recipient's message is withheld, a permitted one carries only the permitted elements.
-A withheld referral is not lost: consent recorded later releases it."""
+A withheld referral or trajectory is not lost: consent recorded later releases it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from consent import Decision, Recipient, RecipientDecision, Register, minimise
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.consents.decisions import decide_for, recipient_json
-from gateway.fhir.render import render_service_request, render_task
+from gateway.fhir.render import render_episode_of_care, render_service_request, render_task
 from gateway.fhir.subset import subset_view
 from gateway.identity.merges import merge_set
 from gateway.identity.repository import under_review
@@ -22,13 +22,20 @@ from gateway.outbox.feed import release_to_feed
 from gateway.outbox.repository import make_due
 from gateway.outbox.subscribers import Subscriber, active_subscriber
 from gateway.persons import render_patient
-from gateway.platform.db.models import OutboxMessage, Person, ServiceRequestRow, TaskRow
+from gateway.platform.db.models import (
+    Involvement,
+    OutboxMessage,
+    Person,
+    ServiceRequestRow,
+    TaskRow,
+)
 from gateway.platform.db.types import utcnow
 from gateway.platform.logging import get_logger
 from schemas import ACTIVITY_FEEDBACK, ACTIVITY_REFERRAL
 
 log = get_logger()
 REASON_IDENTITY_CONFLICT = "identity-conflict"
+RELEASABLE = ("ServiceRequest", "EpisodeOfCare")  # what consent given later lets go
 
 
 def disclose(session: Session, register: Register, activity_id: str, person_id: str,
@@ -112,20 +119,24 @@ def _record(session: Session, verdict: RecipientDecision, activity_id: str, pers
 
 def release_withheld(session: Session, register: Register, person_id: str, activity_id: str,
                      sender: str | None = None) -> int:
-    """Consent that arrives after a referral: each referral message it withheld (about any
-    person the resident is: the merge set) is decided again, as of now, and sent (minimised)
-    where the new decision permits. ``sender`` limits it to referrals that client sent (a
+    """Consent that arrives after the fact: each referral or trajectory message it withheld
+    (about any person the resident is: the merge set) is decided again, as of now, and sent
+    (minimised) where the new decision permits; a trajectory as it stands now, once per
+    subscriber (its latest message). ``sender`` limits it to referrals that client sent (a
     GP's consent speaks for its own referrals only).
     A message held for an identity conflict waits for its review. Returns how many."""
     query = select(OutboxMessage).where(
         OutboxMessage.ordering_key.in_(merge_set(person_id)), OutboxMessage.status == "withheld",
-        OutboxMessage.resource_type == "ServiceRequest")
+        OutboxMessage.resource_type.in_(RELEASABLE)).order_by(OutboxMessage.id.desc())
     if sender is not None:
         query = query.where(OutboxMessage.resource_id.in_(select(ServiceRequestRow.id).where(
             ServiceRequestRow.client_id == sender)))
-    return sum(_release(session, register, message) for message in session.scalars(query)
-               if (message.decision or {}).get("activity") == activity_id
-               and "reason" not in (message.decision or {}))
+    latest: dict[tuple[str, str], OutboxMessage] = {}
+    for message in session.scalars(query):
+        if (message.decision or {}).get("activity") == activity_id \
+                and "reason" not in (message.decision or {}):
+            latest.setdefault((message.subscription_id, message.resource_id), message)
+    return sum(_release(session, register, message) for message in reversed(latest.values()))
 
 
 def release_reviewed(session: Session, register: Register, referral_id: str) -> int:
@@ -137,26 +148,45 @@ def release_reviewed(session: Session, register: Register, referral_id: str) -> 
     return sum(_release(session, register, message) for message in withheld)
 
 
+def episode_of_care(session: Session, row: Involvement) -> dict[str, Any]:
+    """The trajectory ``row`` is, as FHIR ``EpisodeOfCare`` (the person's BSN read)."""
+    person = session.get(Person, row.person_id)
+    return render_episode_of_care(row, person.bsn if person is not None else None)
+
+
+def _current(session: Session, message: OutboxMessage) -> tuple[dict[str, Any], str | None] | None:
+    """The resource a withheld message is about, as it stands now, and the referral's sender
+    (whose referral-borne consents count); None when it is gone."""
+    if message.resource_type == "EpisodeOfCare":
+        trajectory = session.get(Involvement, message.resource_id)
+        return (episode_of_care(session, trajectory), None) if trajectory else None
+    referral = session.get(ServiceRequestRow, message.resource_id)
+    return (render_service_request(referral), referral.client_id) if referral else None
+
+
 def _release(session: Session, register: Register, message: OutboxMessage) -> bool:
-    """Decide a withheld referral message again; queue it if permitted now."""
+    """Decide a withheld message again; queue it, as the resource is now, if permitted."""
     subscriber = active_subscriber(session, message.subscription_id)
     activity_id = (message.decision or {}).get("activity")
-    referral = session.get(ServiceRequestRow, message.resource_id)
-    if subscriber is None or activity_id is None or referral is None:
+    current = _current(session, message)
+    if subscriber is None or activity_id is None or current is None:
         return False
+    resource, sender = current
+    asked = message.decision.get("whole")
+    whole = frozenset(asked) if asked is not None else None
     decision = decide_for(session, register, activity_id, message.ordering_key,
-                          (subscriber.recipient,), sender=referral.client_id)
+                          (subscriber.recipient,), sender=sender, categories=whole)
     verdict = decision.recipients[0]
-    message.decision = _kept(decision, verdict)
-    if verdict.verdict != "permit":
+    message.decision = _kept(decision, verdict, whole=whole)
+    if not _permits(verdict, whole):
         return False
-    message.payload = _minimised(render_service_request(referral), verdict.fields)
+    message.payload = _minimised(resource, verdict.fields)
     if subscriber.feed_client is not None:
         release_to_feed(session, message, subscriber.feed_client)
     else:
         make_due(message, utcnow())
     _record(session, verdict, activity_id, message.ordering_key, "released",
-            message.event_type, message.payload)
+            message.event_type, message.payload, whole=whole)
     log.info("delivery_released", activity_id=activity_id, outbox_id=message.id,
              subscription_id=message.subscription_id)
     return True

@@ -16,28 +16,22 @@ the same household, each in its own format, as the resident's consent allows.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from consent import Register
-from gateway.disclosure.service import disclose
-from gateway.fhir.render import organization_identifier
+from gateway.disclosure.service import disclose, episode_of_care
 from gateway.households.repository import housemates
 from gateway.involvements.repository import organizations_helping
 from gateway.involvements.service import SENSITIVITY_NONE
 from gateway.outbox.subscribers import subscribers_for_trajectory
-from gateway.platform.db.models import Involvement, Person
+from gateway.platform.db.models import Involvement
 from gateway.platform.db.types import utcnow
-from schemas import BSN_SYSTEM
-from schemas.consent_codes import BASE
 from schemas.events import (
     ACTIVITY_TRAJECTORIES,
     EVENT_TRAJECTORY_CLOSED,
     EVENT_TRAJECTORY_OPENED,
 )
 
-LIFE_DOMAIN_SYSTEM = f"{BASE}/CodeSystem/life-domain"  # codes: schemas.messages.LifeDomain
 IDENTIFICATION = "identification"
 
 
@@ -53,27 +47,8 @@ def share_trajectory(session: Session, register: Register, involvement: Involvem
                                              organizations_helping(session, circle, now))
     if not subscribers:
         return
-    domains = tuple((involvement.domains or "").split())
+    domains = (involvement.domains or "").split()
     event = EVENT_TRAJECTORY_OPENED if involvement.ended_at is None else EVENT_TRAJECTORY_CLOSED
     disclose(session, register, ACTIVITY_TRAJECTORIES, involvement.person_id, subscribers,
-             event, render_episode_of_care(session, involvement, domains),
+             event, episode_of_care(session, involvement),
              whole=frozenset({IDENTIFICATION}) | register.categories_of(domains))
-
-
-def render_episode_of_care(session: Session, row: Involvement,
-                           domains: tuple[str, ...]) -> dict[str, Any]:
-    """The trajectory as FHIR R4B ``EpisodeOfCare``; the patient by reference and BSN."""
-    person = session.get(Person, row.person_id)
-    patient: dict[str, Any] = {"reference": f"Patient/{row.person_id}"}
-    if person is not None and person.bsn:
-        patient["identifier"] = {"system": BSN_SYSTEM, "value": person.bsn}
-    period = {"start": row.started_at.date().isoformat(),
-              **({"end": row.ended_at.date().isoformat()} if row.ended_at else {})}
-    return {"resourceType": "EpisodeOfCare", "id": row.id,
-            "status": "active" if row.ended_at is None else "finished",
-            **({"type": [{"coding": [{"system": LIFE_DOMAIN_SYSTEM, "code": domain}]}
-                         for domain in domains]} if domains else {}),
-            "patient": patient,
-            "managingOrganization": {"identifier": organization_identifier(
-                row.organization)},
-            "period": period}

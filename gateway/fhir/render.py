@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.platform.db.models import ServiceRequestRow, TaskRow
-from schemas import IDENTIFIER_KINDS
+from gateway.platform.db.models import Involvement, ServiceRequestRow, TaskRow
+from schemas import BSN_SYSTEM, IDENTIFIER_KINDS
 
 TASK_CODE = {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code",
                          "code": "fulfill", "display": "Fulfill the focal request"}]}
@@ -67,6 +67,27 @@ def organization_identifier(organization: str) -> dict[str, str]:
     if kind == "client":
         return {"system": CLIENT_SYSTEM, "value": value}
     return {"system": TEAM_SYSTEM, "value": organization}
+
+
+LIFE_DOMAIN_SYSTEM = "https://wijkgateway.nl/fhir/CodeSystem/life-domain"  # schemas LifeDomain
+
+
+def render_episode_of_care(row: Involvement, bsn: str | None) -> dict[str, Any]:
+    """A trajectory (a case, an involvement with its life domains) as FHIR R4B
+    ``EpisodeOfCare``; the patient by reference and, when known, BSN."""
+    domains = (row.domains or "").split()
+    patient: dict[str, Any] = {"reference": f"Patient/{row.person_id}"}
+    if bsn:
+        patient["identifier"] = {"system": BSN_SYSTEM, "value": bsn}
+    period = {"start": row.started_at.date().isoformat(),
+              **({"end": row.ended_at.date().isoformat()} if row.ended_at else {})}
+    return {"resourceType": "EpisodeOfCare", "id": row.id,
+            "status": "active" if row.ended_at is None else "finished",
+            **({"type": [{"coding": [{"system": LIFE_DOMAIN_SYSTEM, "code": domain}]}
+                         for domain in domains]} if domains else {}),
+            "patient": patient,
+            "managingOrganization": {"identifier": organization_identifier(row.organization)},
+            "period": period}
 
 
 def etag(version_id: int) -> str:

@@ -44,17 +44,32 @@ def test_a_permitted_trajectory_is_a_valid_episode_of_care(
     mother = units.household_with_debt()
     units.consent(mother, mother, "wijkteam-jeugd")
     units.menscentraal(debt("a-3", "T-2"))
-    [(_, withheld), (status, payload)] = _payloads(sessions)
-    assert (withheld, status) == ({}, "feed")
+    [(released, _), (status, payload)] = _payloads(sessions)
+    assert (released, status) == ("feed", "feed")  # the first, when consent came
     episode = EpisodeOfCare.model_validate(payload)
     assert (episode.status, episode.type[0].coding[0].code) == ("active", "finances")
     assert episode.patient.identifier.system == BSN_SYSTEM
+
+
+def test_consent_given_later_sends_each_trajectory_once_as_it_stands(
+        units: Units, sessions: sessionmaker[Session]) -> None:
+    mother = units.household_with_debt()  # T-1, withheld
+    units.zcd(OPEN)  # the youth unit helps the child (a sensitive case, told to no one)
+    units.menscentraal(debt("a-3", "T-9", domein="huisvesting"))  # she is still helped
+    units.menscentraal(debt("a-4", "T-1", status="gesloten", einde="2026-11-30"))
+    assert [status for status, _ in _payloads(sessions)] == ["withheld"] * 3
+    units.consent(mother, mother, "wijkteam-jeugd")
+    notices = units.news(YOUTH)
+    assert sorted(n.count("<zcd:status>gesloten</zcd:status>") for n in notices) == [0, 1]
+    assert sum("<zcd:leefgebied>financien</zcd:leefgebied>" in n for n in notices) == 1
+    assert [status for status, _ in _payloads(sessions)] == ["withheld", "feed", "feed"]
 
 
 def test_a_sensitive_case_and_a_justice_trajectory_are_never_told(
         units: Units, sessions: sessionmaker[Session]) -> None:
     mother = units.household_with_debt()
     units.consent(mother, mother, "wijkteam-jeugd")
+    assert len(units.news(YOUTH)) == 1  # her debt trajectory, released
     before = len(_payloads(sessions))
     units.zcd(OPEN)  # the child's case in sensitive care: who else helps decides that one
     assert len(_payloads(sessions)) == before
@@ -68,6 +83,7 @@ def test_a_first_load_tells_no_one(units: Units, sessions: sessionmaker[Session]
                                    settings: Settings) -> None:
     mother = units.household_with_debt()
     units.consent(mother, mother, "wijkteam-jeugd")
+    assert len(units.news(YOUTH)) == 1  # her debt trajectory, released
     before = len(_payloads(sessions))
     adults = Caller(ADULTS, frozenset({adapter_scope("menscentraal")}), "wijkteam-noord",
                     "wijkteam-volwassenen", "wijkteam-noord",
@@ -93,7 +109,6 @@ def test_a_team_that_does_not_help_the_household_hears_nothing(
     assert subscribed.status_code == 201, subscribed.text
     mother = units.household_with_debt()
     units.consent(mother, mother, "wijkteam-jeugd")  # any youth team, by role
-    units.menscentraal(debt("a-3", "T-2"))
     page = client.get("/adapters/zcd/feed", headers=elsewhere)
     assert (page.status_code, page.json()["entries"]) == (200, [])
     assert [len(units.news(YOUTH))] == [1]  # the team that helps hears it
