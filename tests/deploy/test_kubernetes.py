@@ -56,13 +56,19 @@ def test_the_manifests_are_the_expected_set() -> None:
         "CronJob/wijkgateway-audit-checkpoint", "CronJob/wijkgateway-audit-purge",
         "CronJob/wijkgateway-audit-verify",
         "Deployment/wijkgateway-api", "Deployment/wijkgateway-worker",
+        "HorizontalPodAutoscaler/wijkgateway-api", "HorizontalPodAutoscaler/wijkgateway-worker",
         "Job/wijkgateway-migrate",
+        "NetworkPolicy/wijkgateway-api-ingress", "NetworkPolicy/wijkgateway-default-deny",
+        "NetworkPolicy/wijkgateway-dns-and-database",
+        "NetworkPolicy/wijkgateway-webhooks-egress", "NetworkPolicy/wijkgateway-witness-egress",
+        "PodDisruptionBudget/wijkgateway-api", "PodDisruptionBudget/wijkgateway-worker",
         "Secret/wijkgateway", "Secret/wijkgateway-audit-key", "Secret/wijkgateway-owner",
         "Secret/wijkgateway-signing-key",
         "Service/wijkgateway-api"]
-    assert [p.name for p in MANIFESTS] == ["api.yaml", "audit-cronjobs.yaml", "configmap.yaml",
-                                           "migrate-job.yaml", "secret.example.yaml",
-                                           "service.yaml", "worker.yaml"]
+    assert [p.name for p in MANIFESTS] == [
+        "api.yaml", "audit-cronjobs.yaml", "autoscaling.yaml", "configmap.yaml",
+        "disruption-budgets.yaml", "migrate-job.yaml", "networkpolicy.yaml",
+        "secret.example.yaml", "service.yaml", "worker.yaml"]
 
 
 def _environment(container: dict[str, Any]) -> set[str]:

@@ -1,0 +1,137 @@
+"""deploy/kubernetes/: replicas that stay available. Each Deployment has an autoscaler on CPU
+(its containers request CPU, it leaves the replica count to the autoscaler), a disruption
+budget over exactly its pods, rollouts that start a new pod before stopping an old one, probes
+on routes the API serves, replicas spread over nodes, and every pod hardened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.api.health import router as health_router
+from tests.deploy.files import manifests, pod_labels, pod_spec, resource, selects, workloads
+
+DEPLOYMENTS = [doc for doc in workloads() if doc["kind"] == "Deployment"]
+
+
+def _name(doc: dict[str, Any]) -> str:
+    return f"{doc['kind']}/{doc['metadata']['name']}"
+
+
+def _kind(kind: str) -> list[dict[str, Any]]:
+    return [doc for _, doc in manifests() if doc["kind"] == kind]
+
+
+def _autoscaler(deployment: dict[str, Any]) -> dict[str, Any]:
+    (hpa,) = [h for h in _kind("HorizontalPodAutoscaler")
+              if h["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
+                                                 "name": deployment["metadata"]["name"]}]
+    return hpa
+
+
+def _budget(deployment: dict[str, Any]) -> dict[str, Any]:
+    (pdb,) = [p for p in _kind("PodDisruptionBudget")
+              if selects(p["spec"]["selector"], pod_labels(deployment))]
+    return pdb
+
+
+def _cpu_millicores(quantity: str) -> int:
+    if quantity.endswith("m"):
+        return int(quantity.removesuffix("m"))
+    return int(float(quantity) * 1000)
+
+
+def test_every_autoscaler_scales_a_deployment_of_these_manifests() -> None:
+    targets = sorted(h["spec"]["scaleTargetRef"]["name"] for h in _kind("HorizontalPodAutoscaler"))
+    assert targets == sorted(d["metadata"]["name"] for d in DEPLOYMENTS)
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=_name)
+def test_the_autoscaler_scales_on_cpu_which_every_container_requests(deployment: dict) -> None:
+    """A CPU utilization target is a share of the request: a container without one leaves the
+    autoscaler with nothing to compute."""
+    hpa = _autoscaler(deployment)
+    assert [m["resource"]["name"] for m in hpa["spec"]["metrics"] if m["type"] == "Resource"] \
+        == ["cpu"]
+    for container in pod_spec(deployment)["containers"]:
+        assert _cpu_millicores(container["resources"]["requests"]["cpu"]) > 0, container["name"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=_name)
+def test_an_autoscaled_deployment_leaves_the_replica_count_to_its_autoscaler(
+        deployment: dict) -> None:
+    """With `replicas` in the file, every `kubectl apply` would reset what the autoscaler chose."""
+    assert "replicas" not in deployment["spec"]
+    hpa = _autoscaler(deployment)["spec"]
+    assert 2 <= hpa["minReplicas"] <= hpa["maxReplicas"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=_name)
+def test_a_rollout_starts_a_new_pod_before_it_stops_an_old_one(deployment: dict) -> None:
+    strategy = deployment["spec"]["strategy"]
+    assert strategy["type"] == "RollingUpdate"
+    assert strategy["rollingUpdate"]["maxUnavailable"] == 0
+    assert strategy["rollingUpdate"]["maxSurge"] >= 1
+
+
+def test_each_budget_covers_the_pods_of_exactly_one_deployment() -> None:
+    """A selector that matched nothing would protect nothing; one that also matched a Job's
+    pods would count them as available."""
+    for pdb in _kind("PodDisruptionBudget"):
+        covered = [_name(w) for w in workloads() if selects(pdb["spec"]["selector"], pod_labels(w))]
+        assert covered == [f"Deployment/{pdb['metadata']['name']}"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=_name)
+def test_a_drain_leaves_a_pod_of_each_deployment_running(deployment: dict) -> None:
+    """At the autoscaler's minimum, the budget still lets an eviction through (a drain is never
+    blocked) and keeps at least one pod."""
+    allowed = _budget(deployment)["spec"]["maxUnavailable"]
+    assert 1 <= allowed < _autoscaler(deployment)["spec"]["minReplicas"]
+
+
+def _container(name: str) -> dict[str, Any]:
+    (container,) = pod_spec(resource("Deployment", name))["containers"]
+    return container
+
+
+def test_the_api_probes_ask_routes_it_serves_on_its_own_port() -> None:
+    api = _container("wijkgateway-api")
+    served = {route.path for route in health_router.routes}
+    ports = {port["name"] for port in api["ports"]}
+    probes = {kind: api[kind]["httpGet"] for kind in ("startupProbe", "readinessProbe",
+                                                       "livenessProbe")}
+    assert {kind: probe["path"] for kind, probe in probes.items()} == {
+        "startupProbe": "/healthz", "readinessProbe": "/readyz", "livenessProbe": "/healthz"}
+    assert {probe["path"] for probe in probes.values()} <= served
+    assert {probe["port"] for probe in probes.values()} <= ports
+
+
+def test_the_api_stops_taking_requests_before_it_is_stopped() -> None:
+    """The preStop pause must end well within the grace period, or the pod is killed with
+    requests in flight."""
+    pause = _container("wijkgateway-api")["lifecycle"]["preStop"]["sleep"]["seconds"]
+    grace = pod_spec(resource("Deployment", "wijkgateway-api"))["terminationGracePeriodSeconds"]
+    assert 0 < pause < grace / 2
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=_name)
+def test_the_replicas_are_spread_by_their_own_labels(deployment: dict) -> None:
+    constraints = pod_spec(deployment)["topologySpreadConstraints"]
+    assert "kubernetes.io/hostname" in {c["topologyKey"] for c in constraints}
+    for constraint in constraints:
+        assert selects(constraint["labelSelector"], pod_labels(deployment))
+        assert constraint["whenUnsatisfiable"] == "ScheduleAnyway"  # a small cluster still fits
+
+
+@pytest.mark.parametrize("workload", workloads(), ids=_name)
+def test_every_pod_runs_hardened(workload: dict) -> None:
+    pod = pod_spec(workload)
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    for container in pod["containers"]:
+        assert container["securityContext"] == {
+            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]}}, container["name"]
