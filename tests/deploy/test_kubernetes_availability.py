@@ -1,15 +1,22 @@
 """deploy/kubernetes/: replicas that stay available. Each Deployment has an autoscaler on CPU
 (its containers request CPU, it leaves the replica count to the autoscaler), a disruption
 budget over exactly its pods, rollouts that start a new pod before stopping an old one, probes
-on routes the API serves, replicas spread over nodes, and every pod hardened."""
+on routes the API serves, a worker probe that reads the heartbeat the worker writes, replicas
+spread over nodes, and every pod hardened."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gateway.api.health import router as health_router
+from gateway.delivery.heartbeat import heartbeat
 from tests.deploy.files import manifests, pod_labels, pod_spec, resource, selects, workloads
 
 DEPLOYMENTS = [doc for doc in workloads() if doc["kind"] == "Deployment"]
@@ -135,3 +142,49 @@ def test_every_pod_runs_hardened(workload: dict) -> None:
         assert container["securityContext"] == {
             "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]}}, container["name"]
+
+
+def _worker_probe() -> tuple[list[str], Path, float]:
+    """The worker's liveness command, the heartbeat file it reads, and the age it allows."""
+    command = _container("wijkgateway-worker")["livenessProbe"]["exec"]["command"]
+    assert command[:2] == ["python", "-c"]
+    return command, Path(command[3]), float(command[4])
+
+
+def _probe(command: list[str], path: Path) -> int:
+    """The probe run here as the kubelet runs it in the pod, on ``path`` instead."""
+    return subprocess.run([sys.executable, *command[1:3], str(path), *command[4:]],
+                          capture_output=True, timeout=30).returncode
+
+
+def test_the_worker_beats_where_its_probe_looks_on_a_writable_volume() -> None:
+    worker = _container("wijkgateway-worker")
+    _, path, _ = _worker_probe()
+    args = worker["args"]
+    assert Path(args[args.index("--heartbeat") + 1]) == path
+    volumes = {v["name"]: v for v in pod_spec(resource("Deployment", "wijkgateway-worker"))
+               ["volumes"]}
+    (mount,) = [m for m in worker["volumeMounts"] if Path(m["mountPath"]) == path.parent]
+    assert not mount.get("readOnly")  # the root filesystem is read-only
+    assert "emptyDir" in volumes[mount["name"]]
+
+
+def test_the_worker_probe_passes_on_a_fresh_beat_and_fails_on_an_old_or_missing_one(
+        tmp_path: Path) -> None:
+    command, _, allowed = _worker_probe()
+    path = tmp_path / "alive"
+    assert _probe(command, path) != 0  # no beat yet
+    heartbeat(path)()
+    assert _probe(command, path) == 0
+    old = time.time() - allowed - 5
+    os.utime(path, (old, old))
+    assert _probe(command, path) == 1
+
+
+def test_the_worker_probe_allows_a_slow_delivery() -> None:
+    """One send may spend the delivery timeout on each of resolving, connecting, writing and
+    reading the status line before the next beat."""
+    _, _, allowed = _worker_probe()
+    timeout = float(resource("ConfigMap", "wijkgateway")["data"][
+        "WIJKGATEWAY_DELIVERY_TIMEOUT_SECONDS"])
+    assert allowed > 4 * timeout
