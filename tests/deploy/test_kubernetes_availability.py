@@ -2,11 +2,13 @@
 (its containers request CPU, it leaves the replica count to the autoscaler), a disruption
 budget over exactly its pods, rollouts that start a new pod before stopping an old one, probes
 on routes the API serves, a worker probe that reads the heartbeat the worker writes, replicas
-spread over nodes, and every pod hardened."""
+spread over nodes, every pod hardened, and PostgreSQL connections within the budget the docs
+give."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -17,7 +19,16 @@ import pytest
 
 from gateway.api.health import router as health_router
 from gateway.delivery.heartbeat import heartbeat
-from tests.deploy.files import manifests, pod_labels, pod_spec, resource, selects, workloads
+from gateway.platform.db.engine import make_engine
+from tests.deploy.files import (
+    REPO,
+    manifests,
+    pod_labels,
+    pod_spec,
+    resource,
+    selects,
+    workloads,
+)
 
 DEPLOYMENTS = [doc for doc in workloads() if doc["kind"] == "Deployment"]
 
@@ -182,9 +193,37 @@ def test_the_worker_probe_passes_on_a_fresh_beat_and_fails_on_an_old_or_missing_
 
 
 def test_the_worker_probe_allows_a_slow_delivery() -> None:
-    """One send may spend the delivery timeout on each of resolving, connecting, writing and
-    reading the status line before the next beat."""
+    """Before the next beat, one send may spend the delivery timeout on each of connecting,
+    writing and reading the status line, and about as long again resolving the name (the
+    system resolver's default: 5 s a try, two tries)."""
     _, _, allowed = _worker_probe()
     timeout = float(resource("ConfigMap", "wijkgateway")["data"][
         "WIJKGATEWAY_DELIVERY_TIMEOUT_SECONDS"])
     assert allowed > 4 * timeout
+
+
+# Connections a process holds at most, where the manifests do not say it: a worker sends one
+# message at a time on one connection; `audit verify` checks in up to 4 processes, plus its own.
+WORKER_CONNECTIONS, CRONJOB_CONNECTIONS, MIGRATION_CONNECTIONS = 1, {"verify": 5}, 1
+POSTGRES_MAX_CONNECTIONS, POSTGRES_RESERVED = 100, 3  # PostgreSQL's defaults
+
+
+def test_the_manifests_connections_fit_postgresqls_default_as_the_docs_say() -> None:
+    """At every autoscaler's maximum plus a rollout's extra pod, with every Job running."""
+    pool = make_engine("postgresql+psycopg://app@db.invalid/wijkgateway").pool  # connects not
+    per_api = pool.size() + pool._max_overflow  # noqa: SLF001 - the ceiling has no public name
+
+    def most(name: str) -> int:
+        deployment = resource("Deployment", name)
+        return (_autoscaler(deployment)["spec"]["maxReplicas"]
+                + deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"])
+
+    cronjobs = sum(CRONJOB_CONNECTIONS.get(c["metadata"]["name"].rsplit("-", 1)[1], 1)
+                   for c in _kind("CronJob"))
+    total = (most("wijkgateway-api") * per_api + most("wijkgateway-worker") * WORKER_CONNECTIONS
+             + cronjobs + MIGRATION_CONNECTIONS * len(_kind("Job")))
+    assert total <= POSTGRES_MAX_CONNECTIONS - POSTGRES_RESERVED
+    docs = (REPO / "docs" / "deployment.md").read_text()
+    (small,) = re.findall(r"^small: .* = (\d+)$", docs, re.M)
+    assert (per_api, cronjobs, int(small)) == (20, 7, total)
+    assert f"| PostgreSQL connections, at most | {total} |" in docs
