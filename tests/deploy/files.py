@@ -65,6 +65,15 @@ def resource(kind: str, name: str) -> dict[str, Any]:
     return matches[0]
 
 
+def of_kind(kind: str) -> list[dict[str, Any]]:
+    return [doc for _, doc in manifests() if doc["kind"] == kind]
+
+
+def kind_name(doc: dict[str, Any]) -> str:
+    """``Kind/name``, as kubectl names a resource (and as test ids show it)."""
+    return f"{doc['kind']}/{doc['metadata']['name']}"
+
+
 def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
     """The pod template's spec of a Deployment, Job or CronJob."""
     spec = workload["spec"]

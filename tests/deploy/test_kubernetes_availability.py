@@ -22,7 +22,8 @@ from gateway.delivery.heartbeat import heartbeat
 from gateway.platform.db.engine import make_engine
 from tests.deploy.files import (
     REPO,
-    manifests,
+    kind_name,
+    of_kind,
     pod_labels,
     pod_spec,
     resource,
@@ -33,23 +34,15 @@ from tests.deploy.files import (
 DEPLOYMENTS = [doc for doc in workloads() if doc["kind"] == "Deployment"]
 
 
-def _name(doc: dict[str, Any]) -> str:
-    return f"{doc['kind']}/{doc['metadata']['name']}"
-
-
-def _kind(kind: str) -> list[dict[str, Any]]:
-    return [doc for _, doc in manifests() if doc["kind"] == kind]
-
-
 def _autoscaler(deployment: dict[str, Any]) -> dict[str, Any]:
-    (hpa,) = [h for h in _kind("HorizontalPodAutoscaler")
+    (hpa,) = [h for h in of_kind("HorizontalPodAutoscaler")
               if h["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
                                                  "name": deployment["metadata"]["name"]}]
     return hpa
 
 
 def _budget(deployment: dict[str, Any]) -> dict[str, Any]:
-    (pdb,) = [p for p in _kind("PodDisruptionBudget")
+    (pdb,) = [p for p in of_kind("PodDisruptionBudget")
               if selects(p["spec"]["selector"], pod_labels(deployment))]
     return pdb
 
@@ -61,11 +54,12 @@ def _cpu_millicores(quantity: str) -> int:
 
 
 def test_every_autoscaler_scales_a_deployment_of_these_manifests() -> None:
-    targets = sorted(h["spec"]["scaleTargetRef"]["name"] for h in _kind("HorizontalPodAutoscaler"))
+    targets = sorted(hpa["spec"]["scaleTargetRef"]["name"]
+                     for hpa in of_kind("HorizontalPodAutoscaler"))
     assert targets == sorted(d["metadata"]["name"] for d in DEPLOYMENTS)
 
 
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=_name)
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=kind_name)
 def test_the_autoscaler_scales_on_cpu_which_every_container_requests(deployment: dict) -> None:
     """A CPU utilization target is a share of the request: a container without one leaves the
     autoscaler with nothing to compute."""
@@ -76,7 +70,7 @@ def test_the_autoscaler_scales_on_cpu_which_every_container_requests(deployment:
         assert _cpu_millicores(container["resources"]["requests"]["cpu"]) > 0, container["name"]
 
 
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=_name)
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=kind_name)
 def test_an_autoscaled_deployment_leaves_the_replica_count_to_its_autoscaler(
         deployment: dict) -> None:
     """With `replicas` in the file, every `kubectl apply` would reset what the autoscaler chose."""
@@ -85,7 +79,7 @@ def test_an_autoscaled_deployment_leaves_the_replica_count_to_its_autoscaler(
     assert 2 <= hpa["minReplicas"] <= hpa["maxReplicas"]
 
 
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=_name)
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=kind_name)
 def test_a_rollout_starts_a_new_pod_before_it_stops_an_old_one(deployment: dict) -> None:
     strategy = deployment["spec"]["strategy"]
     assert strategy["type"] == "RollingUpdate"
@@ -96,12 +90,13 @@ def test_a_rollout_starts_a_new_pod_before_it_stops_an_old_one(deployment: dict)
 def test_each_budget_covers_the_pods_of_exactly_one_deployment() -> None:
     """A selector that matched nothing would protect nothing; one that also matched a Job's
     pods would count them as available."""
-    for pdb in _kind("PodDisruptionBudget"):
-        covered = [_name(w) for w in workloads() if selects(pdb["spec"]["selector"], pod_labels(w))]
+    for pdb in of_kind("PodDisruptionBudget"):
+        covered = [kind_name(w) for w in workloads()
+                   if selects(pdb["spec"]["selector"], pod_labels(w))]
         assert covered == [f"Deployment/{pdb['metadata']['name']}"]
 
 
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=_name)
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=kind_name)
 def test_a_drain_leaves_a_pod_of_each_deployment_running(deployment: dict) -> None:
     """At the autoscaler's minimum, the budget still lets an eviction through (a drain is never
     blocked) and keeps at least one pod."""
@@ -134,7 +129,7 @@ def test_the_api_stops_taking_requests_before_it_is_stopped() -> None:
     assert 0 < pause < grace / 2
 
 
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=_name)
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=kind_name)
 def test_the_replicas_are_spread_by_their_own_labels(deployment: dict) -> None:
     constraints = pod_spec(deployment)["topologySpreadConstraints"]
     assert "kubernetes.io/hostname" in {c["topologyKey"] for c in constraints}
@@ -143,7 +138,7 @@ def test_the_replicas_are_spread_by_their_own_labels(deployment: dict) -> None:
         assert constraint["whenUnsatisfiable"] == "ScheduleAnyway"  # a small cluster still fits
 
 
-@pytest.mark.parametrize("workload", workloads(), ids=_name)
+@pytest.mark.parametrize("workload", workloads(), ids=kind_name)
 def test_every_pod_runs_hardened(workload: dict) -> None:
     pod = pod_spec(workload)
     assert pod["automountServiceAccountToken"] is False
@@ -219,9 +214,9 @@ def test_the_manifests_connections_fit_postgresqls_default_as_the_docs_say() -> 
                 + deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"])
 
     cronjobs = sum(CRONJOB_CONNECTIONS.get(c["metadata"]["name"].rsplit("-", 1)[1], 1)
-                   for c in _kind("CronJob"))
+                   for c in of_kind("CronJob"))
     total = (most("wijkgateway-api") * per_api + most("wijkgateway-worker") * WORKER_CONNECTIONS
-             + cronjobs + MIGRATION_CONNECTIONS * len(_kind("Job")))
+             + cronjobs + MIGRATION_CONNECTIONS * len(of_kind("Job")))
     assert total <= POSTGRES_MAX_CONNECTIONS - POSTGRES_RESERVED
     docs = (REPO / "docs" / "deployment.md").read_text()
     (small,) = re.findall(r"^small: .* = (\d+)$", docs, re.M)

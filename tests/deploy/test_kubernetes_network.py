@@ -14,13 +14,17 @@ import pytest
 from sqlalchemy import make_url
 
 from gateway.outbox.egress import refusal
-from tests.deploy.files import manifests, pod_labels, pod_spec, resource, selects, workloads
+from tests.deploy.files import (
+    kind_name,
+    manifests,
+    pod_labels,
+    pod_spec,
+    resource,
+    selects,
+    workloads,
+)
 
 PUBLIC, INTERNAL = ip_address("145.97.39.155"), ip_address("10.20.0.7")
-
-
-def _name(doc: dict[str, Any]) -> str:
-    return f"{doc['kind']}/{doc['metadata']['name']}"
 
 
 def _policies(workload: dict[str, Any], direction: str) -> list[dict[str, Any]]:
@@ -59,7 +63,7 @@ def _named(name: str, kind: str = "Deployment") -> dict[str, Any]:
     return resource(kind, name)
 
 
-@pytest.mark.parametrize("workload", workloads(), ids=_name)
+@pytest.mark.parametrize("workload", workloads(), ids=kind_name)
 def test_every_pod_starts_from_nothing_in_and_nothing_out(workload: dict) -> None:
     deny = [p for p in _policies(workload, "Ingress") if p in _policies(workload, "Egress")
             and "ingress" not in p["spec"] and "egress" not in p["spec"]]
@@ -78,12 +82,12 @@ def test_only_the_ingress_controller_reaches_the_api_on_the_port_the_service_sen
 
 
 @pytest.mark.parametrize("workload", [w for w in workloads()
-                                      if w["metadata"]["name"] != "wijkgateway-api"], ids=_name)
+                                      if w["metadata"]["name"] != "wijkgateway-api"], ids=kind_name)
 def test_nothing_else_receives_anything(workload: dict) -> None:
     assert _rules(workload, "Ingress") == []
 
 
-@pytest.mark.parametrize("workload", workloads(), ids=_name)
+@pytest.mark.parametrize("workload", workloads(), ids=kind_name)
 def test_every_pod_reaches_the_cluster_dns_and_the_databases_port(workload: dict) -> None:
     rules = _rules(workload, "Egress")
     dns = [rule for rule in rules if {("UDP", 53), ("TCP", 53)} <= _ports(rule)]
@@ -95,7 +99,7 @@ def test_every_pod_reaches_the_cluster_dns_and_the_databases_port(workload: dict
 
 def test_only_the_worker_reaches_webhooks_and_only_at_public_addresses() -> None:
     assert (refusal(PUBLIC), refusal(INTERNAL)) == (None, "private")
-    reach = {_name(w): (_reaches(w, PUBLIC, 443), _reaches(w, INTERNAL, 443))
+    reach = {kind_name(w): (_reaches(w, PUBLIC, 443), _reaches(w, INTERNAL, 443))
              for w in workloads()}
     assert reach.pop("Deployment/wijkgateway-worker") == (True, False)
     assert reach.pop("CronJob/wijkgateway-audit-checkpoint") == (True, True)  # its witness
