@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -56,16 +57,19 @@ def proxy_options(config: Settings) -> dict[str, object]:
     return {"proxy_headers": True, "forwarded_allow_ips": config.forwarded_allow_ips}
 
 
-def worker(once: Annotated[bool, typer.Option(help="Deliver what is due, then exit.")] = False
-           ) -> None:
+def worker(once: Annotated[bool, typer.Option(help="Deliver what is due, then exit.")] = False,
+           heartbeat: Annotated[Path | None, typer.Option(
+               help="Touch this file before each message and each poll, for a liveness probe "
+                    "that reads its age.")] = None) -> None:
     """Deliver outbox messages to webhooks, with retries and backoff."""
+    from gateway.delivery import heartbeat as beats
     from gateway.delivery.worker import Worker
     from gateway.platform.logging import configure_logging
 
     config = settings()
     made = sessions(config)
     configure_logging(config.log_level, config.log_json)
-    runner = Worker(made, config)
+    runner = Worker(made, config, beat=beats.heartbeat(heartbeat) if heartbeat else None)
     if once:
         typer.echo(json.dumps({"attempted": runner.run_once()}))
         return

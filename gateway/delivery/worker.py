@@ -100,7 +100,8 @@ class Worker:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings,
                  client: httpx.Client | None = None,
                  now: Callable[[], datetime] = utcnow,
-                 jitter: Callable[[], float] = random.random) -> None:
+                 jitter: Callable[[], float] = random.random,
+                 beat: Callable[[], None] | None = None) -> None:
         self.sessions = sessions
         self.settings = settings
         self.policy = egress.policy_for(settings)
@@ -108,12 +109,14 @@ class Worker:
                                              follow_redirects=False, trust_env=False)
         self.now = now
         self.jitter = jitter
+        self.beat = beat or (lambda: None)  # before each message and poll (heartbeat.py)
 
     def run_once(self) -> int:
         """Deliver every message due now; returns how many were attempted."""
         attempted = 0
         while batch := self._claim():
             for message_id in batch:
+                self.beat()
                 self._deliver(message_id)
             attempted += len(batch)
         return attempted
@@ -124,6 +127,7 @@ class Worker:
         log.info("worker_started")
         while not stop.is_set():
             try:
+                self.beat()
                 attempted = self.run_once()
             except Exception as error:  # noqa: BLE001 - the loop outlives any one failure
                 log.error("worker_cycle_failed", error_type=type(error).__name__)

@@ -65,6 +65,15 @@ def resource(kind: str, name: str) -> dict[str, Any]:
     return matches[0]
 
 
+def of_kind(kind: str) -> list[dict[str, Any]]:
+    return [doc for _, doc in manifests() if doc["kind"] == kind]
+
+
+def kind_name(doc: dict[str, Any]) -> str:
+    """``Kind/name``, as kubectl names a resource (and as test ids show it)."""
+    return f"{doc['kind']}/{doc['metadata']['name']}"
+
+
 def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
     """The pod template's spec of a Deployment, Job or CronJob."""
     spec = workload["spec"]
@@ -115,3 +124,24 @@ def image_env() -> dict[str, str]:
     """The ENV the image sets (``KEY=value`` pairs)."""
     return dict(pair.split("=", 1) for i in dockerfile() if i.keyword == "ENV"
                 for pair in shlex.split(i.arguments))
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether a Kubernetes label selector (matchLabels and matchExpressions) matches labels;
+    an empty selector matches everything, as in a NetworkPolicy's podSelector."""
+    if any(labels.get(key) != value for key, value in selector.get("matchLabels", {}).items()):
+        return False
+    tests = {"In": lambda key, values: labels.get(key) in values,
+             "NotIn": lambda key, values: labels.get(key) not in values,
+             "Exists": lambda key, _: key in labels,
+             "DoesNotExist": lambda key, _: key not in labels}
+    return all(tests[e["operator"]](e["key"], e.get("values", []))
+               for e in selector.get("matchExpressions", []))
+
+
+def pod_labels(workload: dict[str, Any]) -> dict[str, str]:
+    """The labels a Deployment's, Job's or CronJob's pods get."""
+    spec = workload["spec"]
+    if workload["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]["metadata"]["labels"]

@@ -19,6 +19,7 @@ from tests.deploy.files import (
     REPO,
     SETTING_NAMES,
     assert_cli_accepts,
+    kind_name,
     manifests,
     pod_spec,
     resource,
@@ -31,12 +32,8 @@ CRONJOBS = {"wijkgateway-audit-checkpoint": ["audit", "checkpoint"],
             "wijkgateway-audit-purge": ["audit", "purge"]}
 
 
-def _name(doc: dict[str, Any]) -> str:
-    return f"{doc['kind']}/{doc['metadata']['name']}"
-
-
 @pytest.mark.parametrize(("path", "doc"), manifests(),
-                         ids=[f"{p.name}:{_name(d)}" for p, d in manifests()])
+                         ids=[f"{p.name}:{kind_name(d)}" for p, d in manifests()])
 def test_the_manifest_is_valid_for_the_pinned_kubernetes(path: Path, doc: dict) -> None:
     assert kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True) \
         == KUBERNETES_VERSION
@@ -51,18 +48,24 @@ def test_validation_refuses_a_misspelled_field() -> None:
 
 
 def test_the_manifests_are_the_expected_set() -> None:
-    assert sorted(_name(doc) for _, doc in manifests()) == [
+    assert sorted(kind_name(doc) for _, doc in manifests()) == [
         "ConfigMap/wijkgateway",
         "CronJob/wijkgateway-audit-checkpoint", "CronJob/wijkgateway-audit-purge",
         "CronJob/wijkgateway-audit-verify",
         "Deployment/wijkgateway-api", "Deployment/wijkgateway-worker",
+        "HorizontalPodAutoscaler/wijkgateway-api", "HorizontalPodAutoscaler/wijkgateway-worker",
         "Job/wijkgateway-migrate",
+        "NetworkPolicy/wijkgateway-api-ingress", "NetworkPolicy/wijkgateway-default-deny",
+        "NetworkPolicy/wijkgateway-dns-and-database",
+        "NetworkPolicy/wijkgateway-webhooks-egress", "NetworkPolicy/wijkgateway-witness-egress",
+        "PodDisruptionBudget/wijkgateway-api", "PodDisruptionBudget/wijkgateway-worker",
         "Secret/wijkgateway", "Secret/wijkgateway-audit-key", "Secret/wijkgateway-owner",
         "Secret/wijkgateway-signing-key",
         "Service/wijkgateway-api"]
-    assert [p.name for p in MANIFESTS] == ["api.yaml", "audit-cronjobs.yaml", "configmap.yaml",
-                                           "migrate-job.yaml", "secret.example.yaml",
-                                           "service.yaml", "worker.yaml"]
+    assert [p.name for p in MANIFESTS] == [
+        "api.yaml", "audit-cronjobs.yaml", "autoscaling.yaml", "configmap.yaml",
+        "disruption-budgets.yaml", "migrate-job.yaml", "networkpolicy.yaml",
+        "secret.example.yaml", "service.yaml", "worker.yaml"]
 
 
 def _environment(container: dict[str, Any]) -> set[str]:
@@ -76,14 +79,14 @@ def _environment(container: dict[str, Any]) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("workload", workloads(), ids=_name)
+@pytest.mark.parametrize("workload", workloads(), ids=kind_name)
 def test_every_variable_a_container_gets_is_a_setting(workload: dict) -> None:
     for container in pod_spec(workload)["containers"]:
         assert _environment(container) - SETTING_NAMES == set()
 
 
 def test_only_the_migration_gets_the_owners_database_url() -> None:
-    owner = {_name(w) for w in workloads() for c in pod_spec(w)["containers"]
+    owner = {kind_name(w) for w in workloads() for c in pod_spec(w)["containers"]
              for v in c.get("env", []) if v.get("valueFrom", {}).get("secretKeyRef", {})
              .get("name") == "wijkgateway-owner"}
     assert owner == {"Job/wijkgateway-migrate"}
@@ -111,13 +114,13 @@ def test_the_schedules() -> None:
         "wijkgateway-audit-purge": "30 4 * * *"}
 
 
-@pytest.mark.parametrize("workload", workloads(), ids=_name)
+@pytest.mark.parametrize("workload", workloads(), ids=kind_name)
 def test_the_container_command_exists(workload: dict) -> None:
     for container in pod_spec(workload)["containers"]:
         assert_cli_accepts(container["args"])
 
 
-@pytest.mark.parametrize("workload", workloads(), ids=_name)
+@pytest.mark.parametrize("workload", workloads(), ids=kind_name)
 def test_a_pod_that_mounts_a_secret_can_read_it(workload: dict) -> None:
     """Secret files are root's with mode 0440 unless fsGroup names the user's group."""
     pod = pod_spec(workload)
@@ -125,7 +128,7 @@ def test_a_pod_that_mounts_a_secret_can_read_it(workload: dict) -> None:
         assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"] == 10001
 
 
-@pytest.mark.parametrize("workload", workloads(), ids=_name)
+@pytest.mark.parametrize("workload", workloads(), ids=kind_name)
 def test_the_key_paths_lie_in_the_mounted_secrets(workload: dict) -> None:
     configmap = resource("ConfigMap", "wijkgateway")["data"]
     for container in pod_spec(workload)["containers"]:
