@@ -111,14 +111,21 @@ class Worker:
         self.jitter = jitter
         self.beat = beat or (lambda: None)  # before each message and poll (heartbeat.py)
 
-    def run_once(self) -> int:
-        """Deliver every message due now; returns how many were attempted."""
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Deliver every message due now; returns how many were attempted. ``stop`` set (a
+        SIGTERM) ends it after the message in hand: the rest of the batch is given back, due
+        at once for any worker, so a rollout neither waits for a backlog nor for leases."""
         attempted = 0
         while batch := self._claim():
-            for message_id in batch:
+            for position, message_id in enumerate(batch):
+                if stop is not None and stop.is_set():
+                    with self.sessions.begin() as session:
+                        repository.give_back(session, batch[position:], self.now())
+                    log.info("worker_gave_back", count=len(batch) - position)
+                    return attempted
                 self.beat()
                 self._deliver(message_id)
-            attempted += len(batch)
+                attempted += 1
         return attempted
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -128,7 +135,7 @@ class Worker:
         while not stop.is_set():
             try:
                 self.beat()
-                attempted = self.run_once()
+                attempted = self.run_once(stop)
             except Exception as error:  # noqa: BLE001 - the loop outlives any one failure
                 log.error("worker_cycle_failed", error_type=type(error).__name__)
                 attempted = 0

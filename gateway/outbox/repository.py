@@ -34,6 +34,15 @@ def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> 
     return [row.id for row in rows]
 
 
+def give_back(session: Session, ids: list[int], now: datetime) -> None:
+    """Messages claimed but not tried (the worker is stopping): due again at once, for any
+    worker, instead of after their lease; only those this worker still holds."""
+    for row in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.id.in_(ids), OutboxMessage.status == "delivering",
+            OutboxMessage.lease_until > now)):
+        make_due(row, now)
+
+
 def make_due(row: OutboxMessage, at: datetime) -> None:
     """The one path back into the queue, for automatic retry and for manual replay."""
     row.status, row.next_attempt_at, row.lease_until = "pending", at, None

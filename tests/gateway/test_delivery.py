@@ -903,3 +903,18 @@ class TestSubscriptionUpdate:
                           headers=gp).status_code == 200
         assert worker.run_once() == 1
         assert [(r.method, r.path) for r in receiver.received] == [("PUT", "/hook/Task/0")]
+
+
+def test_a_stopping_worker_gives_back_the_rest_of_its_batch(
+        sessions, settings, seeded: None, receiver: WebhookReceiver,  # noqa: ANN001
+        clock: time_machine.Traveller) -> None:
+    ids = _queue(sessions, receiver.url, [{"n": n} for n in range(3)])
+    stop = threading.Event()
+    stopping = Worker(sessions, settings, beat=stop.set)  # SIGTERM during the first message
+    assert stopping.run_once(stop) == 1
+    stopping.client.close()
+    assert [_attempts(sessions, i)[0] for i in ids] == ["delivered", "pending", "pending"]
+    other = Worker(sessions, settings)  # no lease to wait for
+    assert other.run_once() == 2
+    other.client.close()
+    assert len(receiver.received) == 3
