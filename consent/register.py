@@ -25,7 +25,6 @@ from pydantic import (
 LegalBasis = Literal["6.1.a", "6.1.b", "6.1.c", "6.1.d", "6.1.e", "6.1.f"]
 HealthGround = Literal["9.2.a", "9.2.b", "9.2.c", "9.2.d", "9.2.e", "9.2.f", "9.2.g",
                        "9.2.h", "9.2.i", "9.2.j"]
-SPECIAL_CATEGORIES = frozenset({"health"})  # AVG art 9 data in this register's vocabulary
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # ``ServiceRequest.reasonCode``: a resource type and one of its top-level elements. Elements of
 # a contained resource are named by that resource's type (``Patient.telecom``).
@@ -52,6 +51,9 @@ class ProcessingActivity(BaseModel):
     meldrecht_override: bool = Field(
         False, description="May go without consent under Wmo 2015 art 5.2.6, with a written "
         "justification that is logged for review.")
+    criminal_ground: str | None = Field(
+        None, min_length=1, description="Where the activity touches criminal-offence data "
+        "(AVG art 10): the statutory basis that allows it (UAVG art 32/33).")
 
     @field_serializer("data_categories", "recipient_roles")
     def _sorted(self, values: frozenset[str]) -> list[str]:
@@ -59,8 +61,6 @@ class ProcessingActivity(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> ProcessingActivity:
-        if self.data_categories & SPECIAL_CATEGORIES and self.health_ground is None:
-            raise ValueError("health data needs an AVG art 9(2) ground (health_ground)")
         if self.legal_basis == "6.1.a" and not self.requires_consent:
             raise ValueError("legal basis 6.1.a is consent, so requires_consent must be true")
         if self.meldrecht_override and not self.requires_consent:
@@ -81,8 +81,11 @@ class Register(BaseModel):
     activities: tuple[ProcessingActivity, ...] = Field(min_length=1)
     # life domain -> the data category a case on it is (debt is finances, upbringing parenting)
     life_domains: dict[str, str] = Field(default_factory=dict)
+    # categories of special data (AVG art 9: health) and of criminal-offence data (art 10)
+    special_categories: frozenset[str] = frozenset({"health"})
+    criminal_categories: frozenset[str] = frozenset()
 
-    @field_serializer("envelope")
+    @field_serializer("envelope", "special_categories", "criminal_categories")
     def _sorted_envelope(self, values: frozenset[str]) -> list[str]:
         return sorted(values)
 
@@ -99,9 +102,14 @@ class Register(BaseModel):
             if unknown := sorted(activity.data_categories - self.categories.keys()):
                 raise ValueError(f"activity {activity.id} uses undeclared data categories: "
                                  f"{', '.join(unknown)}")
-        if unknown := sorted(set(self.life_domains.values()) - self.categories.keys()):
-            raise ValueError(f"life_domains name undeclared data categories: "
-                             f"{', '.join(unknown)}")
+        named = {"life_domains": set(self.life_domains.values()),
+                 "special_categories": self.special_categories,
+                 "criminal_categories": self.criminal_categories}
+        for key, values in named.items():
+            if unknown := sorted(values - self.categories.keys()):
+                raise ValueError(f"{key} name undeclared data categories: {', '.join(unknown)}")
+        for activity in self.activities:
+            _check_special(activity, self.special_categories, self.criminal_categories)
         return self
 
     def activity(self, activity_id: str) -> ProcessingActivity | None:
@@ -126,6 +134,19 @@ class Register(BaseModel):
     @cached_property
     def _fields(self) -> dict[frozenset[str], frozenset[str]]:
         return {}
+
+
+def _check_special(activity: ProcessingActivity, special: frozenset[str],
+                   criminal: frozenset[str]) -> None:
+    """Special and criminal-offence data each need their own ground, stated explicitly."""
+    if activity.data_categories & special and activity.health_ground is None:
+        raise ValueError(f"activity {activity.id}: special data (AVG art 9: "
+                         f"{', '.join(sorted(activity.data_categories & special))}) needs an "
+                         "art 9(2) ground (health_ground)")
+    if activity.data_categories & criminal and activity.criminal_ground is None:
+        raise ValueError(f"activity {activity.id}: criminal-offence data (AVG art 10: "
+                         f"{', '.join(sorted(activity.data_categories & criminal))}) needs "
+                         "its statutory basis (criminal_ground)")
 
 
 def parse_register(document: Any) -> Register:

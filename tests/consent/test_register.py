@@ -34,13 +34,24 @@ def test_default_register_holds_the_dutch_activities() -> None:
 
 def test_a_trajectory_is_the_categories_of_its_life_domains() -> None:
     register = parse_register(DEFAULT)
-    assert register.categories_of(["finances", "parenting", "addiction", "mental-health"]) == {
-        "finances", "parenting", "health"}
+    assert register.categories_of(["finances", "parenting", "safety"]) == {
+        "finances", "parenting", "safety-signals"}  # one category per domain
     assert register.categories_of([]) == frozenset()
 
 
+def test_criminal_offence_data_with_its_statutory_basis_is_a_valid_activity() -> None:
+    document = _changed(2, data_categories=["plan", "justice"],
+                        criminal_ground="UAVG art 33: processing in a partnership's case meeting")
+    assert parse_register(document).activity("casusoverleg").criminal_ground.startswith("UAVG")
+
+
 @pytest.mark.parametrize("document,message", [
-    (_changed(0, health_ground=None), "activities.0: Value error, health data needs"),
+    (_changed(0, health_ground=None),
+     "activity gp-referral-to-wijkteam: special data (AVG art 9: health) needs an art 9(2)"),
+    (_changed(2, data_categories=["plan", "justice"]),
+     "activity casusoverleg: criminal-offence data (AVG art 10: justice) needs its statutory"),
+    ({**DEFAULT, "special_categories": ["health", "gossip"]},
+     "special_categories name undeclared data categories: gossip"),
     (_changed(4, legal_basis="6.1.a"), "activities.4: Value error, legal basis 6.1.a"),
     (_changed(4, meldrecht_override=True), "activities.4: Value error, meldrecht_override"),
     (_changed(1, id="casusoverleg"), "repeated: casusoverleg"),
