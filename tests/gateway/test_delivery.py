@@ -515,15 +515,14 @@ class TestAllowedInside:
 
 
 class Cycles:
-    """A stop signal for ``run_forever``: set after ``looks`` looks; each idle wait moves the
-    clock an hour on, so retries come due without real waiting."""
+    """A stop signal for ``run_forever``: set after ``idle`` idle waits; each moves the clock
+    an hour on, so retries come due without real waiting."""
 
-    def __init__(self, looks: int, clock: time_machine.Traveller) -> None:
-        self.looks, self.clock, self.waits = looks, clock, 0
+    def __init__(self, idle: int, clock: time_machine.Traveller) -> None:
+        self.idle, self.clock, self.waits = idle, clock, 0
 
     def is_set(self) -> bool:
-        self.looks -= 1
-        return self.looks < 0
+        return self.waits >= self.idle
 
     def wait(self, _timeout: float) -> bool:
         self.waits += 1
@@ -543,9 +542,7 @@ class TestOneMessageNeverStopsDelivery:
         # stored before headers were checked at registration: httpx cannot even encode it
         [poisoned] = _queue(sessions, receiver.url, [{"n": -1}], headers={"X-B": "café"})
         good += _queue(sessions, receiver.url, [{"n": n} for n in range(500, 1000)])
-        stop = Cycles(looks=6, clock=clock)
-        worker.run_forever(stop)  # returns only because it was told to stop
-        assert stop.waits == 3
+        worker.run_forever(Cycles(idle=3, clock=clock))  # two retries an hour apart, then dead
         assert sorted(_n(r.body) for r in receiver.received) == list(range(1000))
         assert _attempts(sessions, poisoned) == ("dead", ["InvalidHeader"] * 3)
         with sessions() as session:
@@ -598,7 +595,7 @@ class TestOneMessageNeverStopsDelivery:
 
         monkeypatch.setattr(worker, "_claim", flaky_claim)
         _queue(sessions, receiver.url, [{"n": 1}])
-        worker.run_forever(Cycles(looks=2, clock=clock))
+        worker.run_forever(Cycles(idle=2, clock=clock))
         assert [_n(r.body) for r in receiver.received] == [1]
         failed = [(e["level"], e["error_type"]) for e in map(
             json.loads, log_stream.getvalue().splitlines()) if e["event"] == "worker_cycle_failed"]

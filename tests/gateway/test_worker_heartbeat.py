@@ -17,16 +17,16 @@ from gateway.platform.settings import Settings
 
 
 class Polls:
-    """A stop signal for ``run_forever`` that ends it after ``polls`` polls."""
+    """A stop signal for ``run_forever`` that ends it after ``polls`` idle polls."""
 
     def __init__(self, polls: int) -> None:
-        self.polls = polls
+        self.polls, self.waits = polls, 0
 
     def is_set(self) -> bool:
-        self.polls -= 1
-        return self.polls < 0
+        return self.waits >= self.polls
 
     def wait(self, _timeout: float) -> bool:
+        self.waits += 1
         return False
 
 
@@ -55,7 +55,7 @@ def test_an_idle_worker_beats_on_every_poll(events) -> None:  # noqa: ANN001
     worker.run_forever(Polls(3))
     assert noted == ["beat"] * 3
     batches.append([7])
-    worker.run_forever(Polls(2))
+    worker.run_forever(Polls(1))
     assert noted[3:] == ["beat", "beat", 7, "beat"]
 
 
