@@ -1,0 +1,129 @@
+"""Red team, issue 13: a trajectory reaches only the team systems that help the household,
+as consent allows, never a sensitive or justice one; no side channel tells an outsider it
+exists; the youth dossier's XML and the adult records' JSON answer odd input with a 4xx that
+echoes no personal data."""
+
+# ruff: noqa: F811 (the fixtures imported from the suites they attack are parameters here)
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
+from gateway.cli.demo_data import demo_secret
+from gateway.platform.db.models import OutboxMessage
+from tests.adapters.test_zcd import CHILD, FATHER, MOTHER, bericht, lid, xml
+from tests.conftest import add_test_client, bearer
+from tests.support.units import ADULTS, YOUTH, Units, child_case, client_message, debt
+
+ZUID = "zuid-jeugd"  # the youth system of wijkteam-zuid
+
+
+def _zuid(client: TestClient, sessions: sessionmaker[Session]) -> dict[str, str]:
+    """wijkteam-zuid's youth system, subscribed to trajectories by feed."""
+    with sessions.begin() as session:
+        add_test_client(session, ZUID, [adapter_scope("zcd"), SCOPE_SUBSCRIPTION_WRITE],
+                        client_id=ZUID, secret=demo_secret(ZUID), team_id="wijkteam-zuid",
+                        system="zcd", role="wijkteam-jeugd")
+    headers = bearer(client, ZUID)
+    subscribed = client.post("/fhir/Subscription", headers=headers, json={
+        "resourceType": "Subscription", "status": "requested", "criteria": "EpisodeOfCare",
+        "reason": "trajectories", "channel": {"type": "message"}})
+    assert subscribed.status_code == 201, subscribed.text
+    return headers
+
+
+def _feed(client: TestClient, headers: dict[str, str], system: str = "zcd") -> Any:
+    page = client.get(f"/adapters/{system}/feed", headers=headers)
+    assert page.status_code == 200, page.text
+    return page.json()
+
+
+def _zcd(client: TestClient, headers: dict[str, str], body: str) -> Any:
+    return client.post("/adapters/zcd/messages", content=xml(body),
+                       headers={**headers, "Content-Type": "application/xml"})
+
+
+def _statuses(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
+
+
+def _gezin(father_leaves: str = "") -> str:
+    """The household of the mother, the father (who may have left) and their child."""
+    return bericht(
+        "<zcd:gezin><zcd:gezinId>h-1</zcd:gezinId>"
+        + lid(1, f"<zcd:bsn>{MOTHER}</zcd:bsn>", "ouder")
+        + lid(2, f"<zcd:bsn>{FATHER}</zcd:bsn><zcd:geboortedatum>1986-10-12"
+                 "</zcd:geboortedatum>", "ouder",
+              f"<zcd:einddatum>{father_leaves}</zcd:einddatum>" if father_leaves else "")
+        + lid(3, f"<zcd:bsn>{CHILD}</zcd:bsn><zcd:lokaalId>k-7</zcd:lokaalId>"
+                 "<zcd:geboortedatum>2019-05-06</zcd:geboortedatum>", "kind",
+              "<zcd:gezagdrager>1</zcd:gezagdrager>")
+        + "</zcd:gezin>", "g-1")
+
+
+class TestWhoHears:
+    @pytest.mark.parametrize("left", ["", "2026-01-01"])
+    def test_a_parent_who_moved_out_is_out_of_the_circle(
+            self, client: TestClient, units: Units, sessions: sessionmaker[Session],
+            left: str) -> None:
+        """wijkteam-zuid helps the child; the father's debt reaches it only while he lives
+        with the child, consent or not."""
+        zuid = _zuid(client, sessions)
+        units.zcd(_gezin(left))
+        opened = _zcd(client, zuid, child_case("z-1").replace(
+            "<zcd:lokaalId>k-7</zcd:lokaalId>", f"<zcd:bsn>{CHILD}</zcd:bsn>"))
+        assert opened.status_code == 201, opened.text
+        father = units.menscentraal({"berichtId": "f-1", "soort": "client", "client": {
+            "clientnummer": "C-2", "bsn": FATHER}})["person"]
+        for message_id, number in (("f-2", "T-5"), ("f-3", "T-6")):
+            units.menscentraal({**debt(message_id, number), "traject": {
+                **debt(message_id, number)["traject"], "client": {"clientnummer": "C-2"}}})
+            if number == "T-5":  # the adult unit helps him now: it may record his consent
+                units.consent(father, father, "wijkteam-jeugd")
+        assert len(_feed(client, zuid)["entries"]) == (0 if left else 1)
+
+    def test_a_parent_without_authority_does_not_consent_for_the_child(
+            self, units: Units) -> None:
+        """Only the mother holds authority: the father's word is not the child's."""
+        registered = units.zcd(_gezin())
+        units.menscentraal(client_message("a-1"))
+        units.menscentraal(debt("a-2", "T-1"))  # the adult unit helps the household
+        child = units.zcd(child_case("c-2"))["person"]
+        father = units.menscentraal({"berichtId": "f-1", "soort": "client", "client": {
+            "clientnummer": "C-2", "bsn": FATHER}})["person"]
+        refused = units.client.post("/fhir/Consent", headers=units.team, json={
+            **_trajectory_consent(child, father)})
+        assert refused.status_code in (403, 422), refused.text
+        units.zcd(child_case("c-3"))
+        assert units.news(ADULTS) == []
+        [mother] = registered["authority"]
+        units.consent(child, mother, "wijkteam-volwassenen")
+        units.zcd(child_case("c-4"))
+        assert len(units.news(ADULTS)) == 1  # the one who holds authority may
+
+    def test_the_same_case_opened_again_is_not_told_twice(
+            self, units: Units, sessions: sessionmaker[Session]) -> None:
+        """A case opened again under a new message id is the same case: nothing is new."""
+        mother = units.household_with_debt()
+        units.consent(mother, mother, "wijkteam-jeugd")
+        units.menscentraal(debt("a-3", "T-2"))
+        units.menscentraal(debt("a-4", "T-2"))
+        assert len(units.news(YOUTH)) == 1
+
+
+def _trajectory_consent(patient: str, performer: str) -> dict[str, Any]:
+    from tests.support.samples import consent_resource
+
+    return consent_resource(patient, performer=performer, activity="trajectory-sharing",
+                            role="wijkteam-volwassenen")
+
+
+_ = (io, json)
