@@ -10,6 +10,8 @@ the same household, each in its own format, as the resident's consent allows.
   decided for the person it is about (a child's by whoever consents for the child at its age).
   It goes whole, when every one of those categories is permitted, or not at all, and is
   decided again right before it is sent: a consent revoked meanwhile stops it.
+- Each subscriber hears of each change once: a case opened (or closed) again by a new message
+  is no news, and a withheld one stays withheld.
 - A case marked Veilig Thuis or sensitive care is never told this way (who else helps names
   those only on their own basis).
 """
@@ -26,6 +28,7 @@ from gateway.fhir.render import organization_identifier
 from gateway.households.repository import housemates
 from gateway.involvements.repository import organizations_helping
 from gateway.involvements.service import SENSITIVITY_NONE
+from gateway.outbox.repository import already_told
 from gateway.outbox.subscribers import subscribers_for_trajectory
 from gateway.platform.db.models import Involvement, Person
 from gateway.platform.db.types import utcnow
@@ -51,10 +54,13 @@ def share_trajectory(session: Session, register: Register, involvement: Involvem
     circle = housemates(session, involvement.person_id, now.date()) | {involvement.person_id}
     subscribers = subscribers_for_trajectory(session, sender,
                                              organizations_helping(session, circle, now))
+    event = EVENT_TRAJECTORY_OPENED if involvement.ended_at is None else EVENT_TRAJECTORY_CLOSED
+    told = already_told(session, [s.subscription_id for s in subscribers],
+                        involvement.person_id, involvement.id, event)
+    subscribers = [s for s in subscribers if s.subscription_id not in told]
     if not subscribers:
         return
     domains = tuple((involvement.domains or "").split())
-    event = EVENT_TRAJECTORY_OPENED if involvement.ended_at is None else EVENT_TRAJECTORY_CLOSED
     disclose(session, register, ACTIVITY_TRAJECTORIES, involvement.person_id, subscribers,
              event, render_episode_of_care(session, involvement, domains),
              whole=frozenset({IDENTIFICATION}) | register.categories_of(domains))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
 from gateway.cli.demo_data import demo_secret
 from gateway.platform.db.models import OutboxMessage
-from tests.adapters.test_zcd import CHILD, FATHER, MOTHER, bericht, lid, xml
+from tests.adapters.test_zcd import CHILD, FATHER, GEZIN, MOTHER, bericht, lid, xml
 from tests.conftest import add_test_client, bearer
 from tests.support.units import ADULTS, YOUTH, Units, child_case, client_message, debt
 
@@ -109,14 +109,38 @@ class TestWhoHears:
         units.zcd(child_case("c-4"))
         assert len(units.news(ADULTS)) == 1  # the one who holds authority may
 
-    def test_the_same_case_opened_again_is_not_told_twice(
-            self, units: Units, sessions: sessionmaker[Session]) -> None:
-        """A case opened again under a new message id is the same case: nothing is new."""
+    def test_the_same_change_under_a_new_message_id_is_not_told_twice(
+            self, units: Units) -> None:
+        """A trajectory opened or closed again under a new message id is no news (it was:
+        fixed, gateway.outbox.repository.already_told)."""
         mother = units.household_with_debt()
         units.consent(mother, mother, "wijkteam-jeugd")
-        units.menscentraal(debt("a-3", "T-2"))
-        units.menscentraal(debt("a-4", "T-2"))
-        assert len(units.news(YOUTH)) == 1
+        for message_id in ("a-3", "a-4"):
+            units.menscentraal(debt(message_id, "T-2"))
+        for message_id in ("a-5", "a-6"):
+            units.menscentraal(debt(message_id, "T-2", status="gesloten", einde="2026-11-30"))
+        assert len(units.news(YOUTH)) == 2
+
+    def test_a_withheld_trajectory_opened_again_after_consent_stays_withheld(
+            self, units: Units) -> None:
+        mother = units.household_with_debt()
+        units.consent(mother, mother, "wijkteam-jeugd")
+        units.menscentraal(debt("a-3", "T-1"))  # T-1 was withheld, before her consent
+        assert units.news(YOUTH) == []
+
+    def test_a_case_marked_sensitive_when_opened_again_is_not_told_again(
+            self, units: Units) -> None:
+        units.household_with_debt()
+        registered = units.zcd(GEZIN)
+        child = units.zcd(child_case("c-5"))["person"]
+        for holder in registered["authority"]:
+            units.consent(child, holder, "wijkteam-volwassenen")
+        units.zcd(child_case("c-6"))
+        assert len(units.news(ADULTS)) == 1
+        units.zcd(child_case("c-6").replace("m-c-6", "m-c-6b").replace(
+            "</zcd:begindatum>", "</zcd:begindatum><zcd:gevoeligheid>gevoelige-zorg"
+            "</zcd:gevoeligheid>"))
+        assert units.news(ADULTS) == []
 
 
 def _trajectory_consent(patient: str, performer: str) -> dict[str, Any]:
