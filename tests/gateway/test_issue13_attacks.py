@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
 from gateway.cli.demo_data import demo_secret
-from gateway.platform.db.models import OutboxMessage
+from gateway.platform.db.models import OutboxMessage, SubscriptionRow
 from tests.adapters.test_zcd import CHILD, FATHER, GEZIN, MOTHER, bericht, lid, xml
 from tests.conftest import add_test_client, bearer
 from tests.support.units import ADULTS, YOUTH, Units, child_case, client_message, debt
@@ -142,6 +142,69 @@ class TestWhoHears:
             "</zcd:gevoeligheid>"))
         assert units.news(ADULTS) == []
 
+    def test_a_justice_domain_withholds_the_whole_trajectory(self, units: Units) -> None:
+        """Debts and justice in one trajectory: whole or not at all, so not at all."""
+        mother = units.household_with_debt()
+        units.consent(mother, mother, "wijkteam-jeugd")
+        both = debt("a-3", "T-2")
+        both["traject"]["domein"] = "financien"
+        both["traject"]["domeinen"] = ["financien", "justitie"]
+        sent = units.client.post("/adapters/menscentraal/messages", content=json.dumps(both),
+                                 headers={**units.adults, "Content-Type": "application/json"})
+        if sent.status_code == 400:  # the schema has one domain: try the youth dossier's way
+            units.zcd(_gezin())
+            units.consent(mother, mother, "wijkteam-volwassenen")
+            units.zcd(bericht(
+                f"<zcd:casusOpenen><zcd:persoon><zcd:bsn>{MOTHER}</zcd:bsn></zcd:persoon>"
+                "<zcd:casusId>j-1</zcd:casusId><zcd:begindatum>2026-11-10</zcd:begindatum>"
+                "<zcd:leefgebied>financien</zcd:leefgebied>"
+                "<zcd:leefgebied>justitie</zcd:leefgebied>"
+                "<zcd:casusregisseur><zcd:medewerker>jeugd-7</zcd:medewerker>"
+                "<zcd:organisatie>wijkteam-noord</zcd:organisatie></zcd:casusregisseur>"
+                "</zcd:casusOpenen>", "m-j-1"))
+        assert units.news(YOUTH) == [] and units.news(ADULTS) == []
+
+
+class TestSideChannels:
+    def test_an_outsider_learns_nothing_from_its_subscription_or_feed(
+            self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
+        zuid = _zuid(client, sessions)
+        before = _feed(client, zuid)
+        with sessions() as session:
+            url = f"/fhir/Subscription/{session.scalar(select(SubscriptionRow.id))}"
+        subscription = client.get(url, headers=zuid)
+        units.household_with_debt()
+        assert _feed(client, zuid) == before
+        again = client.get(url, headers=zuid)
+        assert (again.status_code, again.json()) == (subscription.status_code,
+                                                     subscription.json())
+
+    @pytest.mark.parametrize("criteria", ["EpisodeOfCare?patient=Patient/x",
+                                          f"EpisodeOfCare?patient.identifier={MOTHER}"])
+    def test_a_subscription_cannot_name_a_patient(
+            self, client: TestClient, sessions: sessionmaker[Session], criteria: str) -> None:
+        zuid = _zuid(client, sessions)
+        refused = client.post("/fhir/Subscription", headers=zuid, json={
+            "resourceType": "Subscription", "status": "requested", "criteria": criteria,
+            "reason": "x", "channel": {"type": "message"}})
+        assert refused.status_code in (400, 422), refused.text
+        assert MOTHER not in refused.text
+
+    def test_a_system_reads_no_other_systems_feed(self, client: TestClient,
+                                                  units: Units) -> None:
+        assert client.get("/adapters/menscentraal/feed", headers=units.youth).status_code \
+            == 403
+
+    def test_no_personal_data_in_the_log_or_metrics(
+            self, client: TestClient, units: Units, log_stream: io.StringIO) -> None:
+        mother = units.household_with_debt()
+        units.consent(mother, mother, "wijkteam-jeugd")
+        units.menscentraal(debt("a-3", "T-2"))
+        units.news(YOUTH)
+        said = log_stream.getvalue() + client.get("/metrics").text
+        for value in (MOTHER, FATHER, CHILD, "Jansen", "Anna", "Pietje", "1234AB"):
+            assert value not in said
+
 
 def _trajectory_consent(patient: str, performer: str) -> dict[str, Any]:
     from tests.support.samples import consent_resource
@@ -149,5 +212,3 @@ def _trajectory_consent(patient: str, performer: str) -> dict[str, Any]:
     return consent_resource(patient, performer=performer, activity="trajectory-sharing",
                             role="wijkteam-volwassenen")
 
-
-_ = (io, json)
