@@ -18,10 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.zcd import NAMESPACE
 from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
 from gateway.cli.demo_data import demo_secret
+from gateway.delivery.worker import Worker
 from gateway.platform.db.models import OutboxMessage, SubscriptionRow
+from gateway.platform.settings import Settings
+from gateway.subscriptions.service import mark_error
 from tests.adapters.test_zcd import CHILD, FATHER, GEZIN, MOTHER, bericht, lid, xml
 from tests.conftest import add_test_client, bearer, row_counts
+from tests.support.samples import subscription
 from tests.support.units import ADULTS, YOUTH, Units, child_case, client_message, debt
+from tests.support.webhooks import WebhookReceiver
 
 ZUID = "zuid-jeugd"  # the youth system of wijkteam-zuid
 
@@ -164,6 +169,28 @@ class TestWhoHears:
                 "<zcd:organisatie>wijkteam-noord</zcd:organisatie></zcd:casusregisseur>"
                 "</zcd:casusOpenen>", "m-j-1"))
         assert units.news(YOUTH) == [] and units.news(ADULTS) == []
+
+    def test_a_consent_revoked_is_honoured_by_a_subscription_in_error(
+            self, client: TestClient, units: Units, sessions: sessionmaker[Session],
+            receiver: WebhookReceiver, settings: Settings) -> None:
+        """A webhook whose earlier delivery failed for good (``error``) is still retried;
+        its next message was sent as queued, without deciding again (fixed: the send-time
+        decision finds a subscription in ``error`` too)."""
+        hook = client.post("/fhir/Subscription", headers=units.youth,
+                           json=subscription(receiver.url, "EpisodeOfCare"))
+        assert hook.status_code == 201, hook.text
+        mother = units.household_with_debt()
+        given = units.consent(mother, mother, "wijkteam-jeugd")
+        units.menscentraal(debt("a-3", "T-2"))  # queued for the webhook, permitted
+        with sessions.begin() as session:
+            mark_error(session, hook.json()["id"], "http_503")
+        revoked = client.put(f"/fhir/Consent/{given['id']}", headers=units.team,
+                             json={**given, "status": "inactive"})
+        assert revoked.status_code == 200, revoked.text
+        worker = Worker(sessions, settings, jitter=lambda: 1.0)
+        worker.run_once()
+        worker.client.close()
+        assert receiver.received == []
 
 
 class TestSideChannels:
