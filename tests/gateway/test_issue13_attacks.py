@@ -211,6 +211,34 @@ class TestWhoHears:
         assert opened["reviews"]  # the conflict is queued
         assert units.news(ADULTS) == []
 
+    def test_a_household_merge_undone_takes_the_other_household_out_of_the_circle(
+            self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
+        """wijkteam-zuid helps a stranger in a household of its own; merged into the
+        mother's, it hears of her debts; undone, no longer."""
+        zuid = _zuid(client, sessions)
+        theirs = _zcd(client, zuid, bericht(
+            "<zcd:gezin><zcd:gezinId>z-h</zcd:gezinId>"
+            + lid(1, "<zcd:bsn>999998456</zcd:bsn><zcd:geboortedatum>1970-01-01"
+                     "</zcd:geboortedatum>", "ouder") + "</zcd:gezin>", "z-1"))
+        assert theirs.status_code == 201, theirs.text
+        stranger = _zcd(client, zuid, child_case("z-2").replace(
+            "<zcd:lokaalId>k-7</zcd:lokaalId>", "<zcd:bsn>999998456</zcd:bsn>"))
+        assert stranger.status_code == 201, stranger.text
+        mother = units.household_with_debt()
+        units.consent(mother, mother, "wijkteam-jeugd")
+        admin = bearer(client, "demo-beheer")
+        merged = client.post("/identity/household-merges", headers=admin, json={
+            "survivor": units.zcd(GEZIN)["household"], "merged": theirs.json()["household"],
+            "comment": "Een huishouden"})
+        assert merged.status_code == 201, merged.text
+        units.menscentraal(debt("a-3", "T-2"))
+        assert len(_feed(client, zuid)["entries"]) == 1  # one home: it helps it
+        undone = client.post(f"/identity/household-merges/{merged.json()['id']}/undo",
+                             headers=admin, json={"comment": "Toch twee huishoudens"})
+        assert undone.status_code == 200, undone.text
+        units.menscentraal(debt("a-4", "T-3"))
+        assert len(_feed(client, zuid)["entries"]) == 1
+
 
 class TestSideChannels:
     def test_an_outsider_learns_nothing_from_its_subscription_or_feed(
