@@ -24,7 +24,8 @@ from gateway.platform.settings import Settings
 from gateway.subscriptions.service import mark_error
 from tests.adapters.test_zcd import CHILD, FATHER, GEZIN, MOTHER, bericht, lid, xml
 from tests.conftest import add_test_client, bearer, row_counts
-from tests.support.samples import subscription
+from tests.support.flows import post_consent
+from tests.support.samples import consent_resource, subscription
 from tests.support.units import ADULTS, YOUTH, Units, child_case, client_message, debt
 from tests.support.webhooks import WebhookReceiver
 
@@ -114,6 +115,23 @@ class TestWhoHears:
         units.consent(child, mother, "wijkteam-volwassenen")
         units.zcd(child_case("c-4"))
         assert len(units.news(ADULTS)) == 1  # the one who holds authority may
+
+    def test_a_consent_to_a_named_team_keeps_out_a_team_that_opens_a_case_itself(
+            self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
+        """A system helps whom it opens a case for; a consent to the role would let
+        wijkteam-zuid in that way, one to wijkteam-noord does not."""
+        zuid = _zuid(client, sessions)
+        mother = units.household_with_debt()
+        opened = _zcd(client, zuid, child_case("z-1").replace(
+            "<zcd:lokaalId>k-7</zcd:lokaalId>", f"<zcd:bsn>{MOTHER}</zcd:bsn>").replace(
+            "opvoeding", "financien"))
+        assert opened.status_code == 201, opened.text
+        given = post_consent(client, units.team, consent_resource(
+            mother, activity="trajectory-sharing", organization="wijkteam-noord"))
+        assert given.status_code == 201, given.text
+        units.menscentraal(debt("a-3", "T-2"))
+        assert _feed(client, zuid)["entries"] == []
+        assert len(units.news(YOUTH)) == 1
 
     @pytest.mark.xfail(strict=True, reason="a youth dossier's household message registers "
                        "parental authority over any child it names by BSN, involved or not "
@@ -468,8 +486,6 @@ class TestYouthDossierInput:
 
 
 def _trajectory_consent(patient: str, performer: str) -> dict[str, Any]:
-    from tests.support.samples import consent_resource
-
     return consent_resource(patient, performer=performer, activity="trajectory-sharing",
                             role="wijkteam-volwassenen")
 
