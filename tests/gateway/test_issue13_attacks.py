@@ -62,14 +62,13 @@ def _statuses(sessions: sessionmaker[Session]) -> list[str]:
         return list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
 
 
-def _gezin(father_leaves: str = "") -> str:
-    """The household of the mother, the father (who may have left) and their child."""
+def _gezin(fathers_period: str = "") -> str:
+    """The household of the mother, the father (for a period, when given) and their child."""
     return bericht(
         "<zcd:gezin><zcd:gezinId>h-1</zcd:gezinId>"
         + lid(1, f"<zcd:bsn>{MOTHER}</zcd:bsn>", "ouder")
         + lid(2, f"<zcd:bsn>{FATHER}</zcd:bsn><zcd:geboortedatum>1986-10-12"
-                 "</zcd:geboortedatum>", "ouder",
-              f"<zcd:einddatum>{father_leaves}</zcd:einddatum>" if father_leaves else "")
+                 "</zcd:geboortedatum>", "ouder", fathers_period)
         + lid(3, f"<zcd:bsn>{CHILD}</zcd:bsn><zcd:lokaalId>k-7</zcd:lokaalId>"
                  "<zcd:geboortedatum>2019-05-06</zcd:geboortedatum>", "kind",
               "<zcd:gezagdrager>1</zcd:gezagdrager>")
@@ -77,14 +76,17 @@ def _gezin(father_leaves: str = "") -> str:
 
 
 class TestWhoHears:
-    @pytest.mark.parametrize("left", ["", "2026-01-01"])
+    @pytest.mark.parametrize("period", [
+        "", "<zcd:einddatum>2026-01-01</zcd:einddatum>",
+        "<zcd:begindatum>2099-01-01</zcd:begindatum>"], ids=["lives-there", "moved-out",
+                                                            "moves-in-later"])
     def test_a_parent_who_moved_out_is_out_of_the_circle(
             self, client: TestClient, units: Units, sessions: sessionmaker[Session],
-            left: str) -> None:
+            period: str) -> None:
         """wijkteam-zuid helps the child; the father's debt reaches it only while he lives
         with the child, consent or not."""
         zuid = _zuid(client, sessions)
-        units.zcd(_gezin(left))
+        units.zcd(_gezin(period))
         opened = _zcd(client, zuid, child_case("z-1").replace(
             "<zcd:lokaalId>k-7</zcd:lokaalId>", f"<zcd:bsn>{CHILD}</zcd:bsn>"))
         assert opened.status_code == 201, opened.text
@@ -95,7 +97,7 @@ class TestWhoHears:
                 **debt(message_id, number)["traject"], "client": {"clientnummer": "C-2"}}})
             if number == "T-5":  # the adult unit helps him now: it may record his consent
                 units.consent(father, father, "wijkteam-jeugd")
-        assert len(_feed(client, zuid)["entries"]) == (0 if left else 1)
+        assert len(_feed(client, zuid)["entries"]) == (0 if period else 1)
 
     def test_a_parent_without_authority_does_not_consent_for_the_child(
             self, units: Units) -> None:
