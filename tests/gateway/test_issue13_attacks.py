@@ -335,6 +335,20 @@ class TestSideChannels:
                                  if k not in ("message", "person")}) for a in answers] == \
             [(answers[1].status_code, {"kind": "register-person", "reviews": []})] * 2
 
+    def test_another_teams_records_see_no_reviews_due_but_their_own(
+            self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
+        units.menscentraal(client_message("a-1"))
+        units.menscentraal(debt("a-2", "T-1", start="2020-01-01"))  # long due
+        with sessions.begin() as session:
+            add_test_client(session, "zuid-volw", [adapter_scope("menscentraal")],
+                            client_id="zuid-volw", secret=demo_secret("zuid-volw"),
+                            team_id="wijkteam-zuid", system="menscentraal",
+                            role="wijkteam-volwassenen")
+        ours = client.get("/adapters/menscentraal/reviews-due", headers=units.adults)
+        theirs = client.get("/adapters/menscentraal/reviews-due",
+                            headers=bearer(client, "zuid-volw"))
+        assert (len(ours.json()["due"]), theirs.json()["due"]) == (1, [])
+
     def test_a_system_reads_no_other_systems_feed(self, client: TestClient,
                                                   units: Units) -> None:
         assert client.get("/adapters/menscentraal/feed", headers=units.youth).status_code \
