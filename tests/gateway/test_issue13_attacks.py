@@ -286,6 +286,30 @@ class TestWhoHears:
         units.menscentraal(debt("a-4", "T-3"))
         assert len(_feed(client, zuid)["entries"]) == 1
 
+    def test_a_person_merge_undone_takes_her_consent_away_from_the_other_record(
+            self, client: TestClient, units: Units) -> None:
+        """A record without BSN merged into the mother's and undone: her consent never
+        speaks for the other record's trajectories."""
+        mother = units.household_with_debt()
+        units.consent(mother, mother, "wijkteam-jeugd")
+        other = units.menscentraal({"berichtId": "o-1", "soort": "client", "client": {
+            "clientnummer": "C-8"}})["person"]
+        admin = bearer(client, "demo-beheer")
+        merged = client.post("/identity/merges", headers=admin, json={
+            "survivor": mother, "merged": other, "comment": "Dezelfde persoon"})
+        assert merged.status_code == 201, merged.text
+        units.menscentraal({**debt("o-2", "T-8"), "traject": {
+            **debt("o-2", "T-8")["traject"], "client": {"clientnummer": "C-8"}}})
+        # withheld, on the safe side: decided for the merged record, whose birth date is
+        # unknown ("age-unknown"), not for the resident it joined
+        assert units.news(YOUTH) == []
+        undone = client.post(f"/identity/merges/{merged.json()['id']}/undo", headers=admin,
+                             json={"comment": "Toch twee personen"})
+        assert undone.status_code == 200, undone.text
+        units.menscentraal({**debt("o-3", "T-9"), "traject": {
+            **debt("o-3", "T-9")["traject"], "client": {"clientnummer": "C-8"}}})
+        assert units.news(YOUTH) == []
+
 
 class TestSideChannels:
     def test_an_outsider_learns_nothing_from_its_subscription_or_feed(
