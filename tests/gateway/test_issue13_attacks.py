@@ -62,7 +62,7 @@ def _statuses(sessions: sessionmaker[Session]) -> list[str]:
         return list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
 
 
-def _gezin(fathers_period: str = "") -> str:
+def _gezin(fathers_period: str = "", born: str = "2019-05-06") -> str:
     """The household of the mother, the father (for a period, when given) and their child."""
     return bericht(
         "<zcd:gezin><zcd:gezinId>h-1</zcd:gezinId>"
@@ -70,7 +70,7 @@ def _gezin(fathers_period: str = "") -> str:
         + lid(2, f"<zcd:bsn>{FATHER}</zcd:bsn><zcd:geboortedatum>1986-10-12"
                  "</zcd:geboortedatum>", "ouder", fathers_period)
         + lid(3, f"<zcd:bsn>{CHILD}</zcd:bsn><zcd:lokaalId>k-7</zcd:lokaalId>"
-                 "<zcd:geboortedatum>2019-05-06</zcd:geboortedatum>", "kind",
+                 f"<zcd:geboortedatum>{born}</zcd:geboortedatum>", "kind",
               "<zcd:gezagdrager>1</zcd:gezagdrager>")
         + "</zcd:gezin>", "g-1")
 
@@ -117,6 +117,35 @@ class TestWhoHears:
         units.consent(child, mother, "wijkteam-volwassenen")
         units.zcd(child_case("c-4"))
         assert len(units.news(ADULTS)) == 1  # the one who holds authority may
+
+    def test_a_parent_does_not_consent_for_a_child_of_seventeen(self, units: Units) -> None:
+        registered = units.zcd(_gezin(born="2009-01-01"))
+        units.menscentraal(client_message("a-1"))
+        units.menscentraal(debt("a-2", "T-1"))
+        child = units.zcd(child_case("c-2"))["person"]
+        [mother] = registered["authority"]
+        given = post_consent(units.client, units.team, consent_resource(
+            child, performer=mother, activity="trajectory-sharing",
+            role="wijkteam-volwassenen"))
+        assert given.status_code in (201, 403, 422), given.text
+        units.zcd(child_case("c-3"))
+        assert units.news(ADULTS) == []
+
+    def test_a_team_whose_case_ended_no_longer_hears(
+            self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
+        zuid = _zuid(client, sessions)
+        mother = units.household_with_debt()
+        on_child = child_case("z-1").replace("<zcd:lokaalId>k-7</zcd:lokaalId>",
+                                             f"<zcd:bsn>{CHILD}</zcd:bsn>")
+        assert _zcd(client, zuid, on_child).status_code == 201
+        closed = _zcd(client, zuid, bericht(
+            f"<zcd:casusSluiten><zcd:persoon><zcd:bsn>{CHILD}</zcd:bsn></zcd:persoon>"
+            "<zcd:casusId>z-1</zcd:casusId></zcd:casusSluiten>", "z-2"))
+        assert closed.status_code == 201, closed.text
+        units.consent(mother, mother, "wijkteam-jeugd")
+        units.menscentraal(debt("a-3", "T-2"))
+        assert _feed(client, zuid)["entries"] == []
+        assert len(units.news(YOUTH)) == 1
 
     def test_a_consent_to_a_named_team_keeps_out_a_team_that_opens_a_case_itself(
             self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
