@@ -20,7 +20,7 @@ from gateway.identity.repository import under_review
 from gateway.outbox.enqueue import Delivery, enqueue
 from gateway.outbox.feed import release_to_feed
 from gateway.outbox.repository import make_due
-from gateway.outbox.subscribers import Subscriber, receiving_subscriber
+from gateway.outbox.subscribers import Subscriber, active_subscriber
 from gateway.persons import render_patient
 from gateway.platform.db.models import OutboxMessage, Person, ServiceRequestRow, TaskRow
 from gateway.platform.db.types import utcnow
@@ -139,7 +139,7 @@ def release_reviewed(session: Session, register: Register, referral_id: str) -> 
 
 def _release(session: Session, register: Register, message: OutboxMessage) -> bool:
     """Decide a withheld referral message again; queue it if permitted now."""
-    subscriber = receiving_subscriber(session, message.subscription_id)
+    subscriber = active_subscriber(session, message.subscription_id)
     activity_id = (message.decision or {}).get("activity")
     referral = session.get(ServiceRequestRow, message.resource_id)
     if subscriber is None or activity_id is None or referral is None:
@@ -227,7 +227,7 @@ def recheck(session: Session, message: OutboxMessage) -> dict[str, Any] | None:
     """Decide again at delivery: consent may have been revoked since the message was queued.
     Returns the payload narrowed to what is permitted now, or None after withholding it.
     The disclosure was logged when the message was queued; only a withholding adds an entry."""
-    subscriber = receiving_subscriber(session, message.subscription_id)
+    subscriber = active_subscriber(session, message.subscription_id)
     activity_id = (message.decision or {}).get("activity")
     if subscriber is None or activity_id is None:
         return message.payload  # an unsubscribed message is not sent anyway

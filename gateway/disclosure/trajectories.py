@@ -29,7 +29,7 @@ from gateway.households.repository import housemates
 from gateway.involvements.repository import organizations_helping
 from gateway.involvements.service import SENSITIVITY_NONE
 from gateway.outbox.repository import already_told
-from gateway.outbox.subscribers import subscribers_for_trajectory
+from gateway.outbox.subscribers import Subscriber, subscribers_for_trajectory
 from gateway.platform.db.models import Involvement, Person
 from gateway.platform.db.types import utcnow
 from schemas import BSN_SYSTEM
@@ -44,6 +44,15 @@ LIFE_DOMAIN_SYSTEM = f"{BASE}/CodeSystem/life-domain"  # codes: schemas.messages
 IDENTIFICATION = "identification"
 
 
+def _not_told_yet(session: Session, subscribers: list[Subscriber],
+                  involvement: Involvement) -> list[Subscriber]:
+    """Those not told of this change yet (an open, or a close, said again by a new message)."""
+    event = EVENT_TRAJECTORY_OPENED if involvement.ended_at is None else EVENT_TRAJECTORY_CLOSED
+    told = already_told(session, [s.subscription_id for s in subscribers],
+                        involvement.person_id, involvement.id, event)
+    return [s for s in subscribers if s.subscription_id not in told]
+
+
 def share_trajectory(session: Session, register: Register, involvement: Involvement,
                      sender: str) -> None:
     """Tell the other systems helping the household that ``involvement`` opened or closed
@@ -54,13 +63,11 @@ def share_trajectory(session: Session, register: Register, involvement: Involvem
     circle = housemates(session, involvement.person_id, now.date()) | {involvement.person_id}
     subscribers = subscribers_for_trajectory(session, sender,
                                              organizations_helping(session, circle, now))
-    event = EVENT_TRAJECTORY_OPENED if involvement.ended_at is None else EVENT_TRAJECTORY_CLOSED
-    told = already_told(session, [s.subscription_id for s in subscribers],
-                        involvement.person_id, involvement.id, event)
-    subscribers = [s for s in subscribers if s.subscription_id not in told]
+    subscribers = _not_told_yet(session, subscribers, involvement)
     if not subscribers:
         return
     domains = tuple((involvement.domains or "").split())
+    event = EVENT_TRAJECTORY_OPENED if involvement.ended_at is None else EVENT_TRAJECTORY_CLOSED
     disclose(session, register, ACTIVITY_TRAJECTORIES, involvement.person_id, subscribers,
              event, render_episode_of_care(session, involvement, domains),
              whole=frozenset({IDENTIFICATION}) | register.categories_of(domains))

@@ -81,9 +81,9 @@ _ONE = _OF_CLIENTS.where(_SUBS.status.in_(("active", "error")),
                          _SUBS.id == bindparam("subscription_id"))
 
 
-def receiving_subscriber(session: Session, subscription_id: str) -> Subscriber | None:
+def active_subscriber(session: Session, subscription_id: str) -> Subscriber | None:
     """The subscription, if what was queued for it may still be sent (it is active, or in
-    ``error`` and retried) and its client is not revoked: a send-time decision needs it."""
+    ``error``: still retried) and its client is not revoked; a send-time decision needs it."""
     found = _subscribers(session.connection().execute(
         _ONE, {"subscription_id": subscription_id}))
     return found[0] if found else None
