@@ -62,6 +62,15 @@ def _statuses(sessions: sessionmaker[Session]) -> list[str]:
         return list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
 
 
+def _consent(units: Units, patient: str, performer: str, role: str) -> dict[str, Any]:
+    """The consent, and each unit's feed read past what it released (if anything), so a
+    test counts what comes after."""
+    given = units.consent(patient, performer, role)
+    units.news(YOUTH)
+    units.news(ADULTS)
+    return given
+
+
 def _gezin(fathers_period: str = "", born: str = "2019-05-06") -> str:
     """The household of the mother, the father (for a period, when given) and their child."""
     return bericht(
@@ -96,8 +105,8 @@ class TestWhoHears:
             units.menscentraal({**debt(message_id, number), "traject": {
                 **debt(message_id, number)["traject"], "client": {"clientnummer": "C-2"}}})
             if number == "T-5":  # the adult unit helps him now: it may record his consent
-                units.consent(father, father, "wijkteam-jeugd")
-        assert len(_feed(client, zuid)["entries"]) == (0 if period else 1)
+                _consent(units, father, father, "wijkteam-jeugd")
+        assert bool(_feed(client, zuid)["entries"]) == (not period)
 
     def test_a_parent_without_authority_does_not_consent_for_the_child(
             self, units: Units) -> None:
@@ -114,7 +123,7 @@ class TestWhoHears:
         units.zcd(child_case("c-3"))
         assert units.news(ADULTS) == []
         [mother] = registered["authority"]
-        units.consent(child, mother, "wijkteam-volwassenen")
+        _consent(units, child, mother, "wijkteam-volwassenen")
         units.zcd(child_case("c-4"))
         assert len(units.news(ADULTS)) == 1  # the one who holds authority may
 
@@ -142,7 +151,7 @@ class TestWhoHears:
             f"<zcd:casusSluiten><zcd:persoon><zcd:bsn>{CHILD}</zcd:bsn></zcd:persoon>"
             "<zcd:casusId>z-1</zcd:casusId></zcd:casusSluiten>", "z-2"))
         assert closed.status_code == 201, closed.text
-        units.consent(mother, mother, "wijkteam-jeugd")
+        _consent(units, mother, mother, "wijkteam-jeugd")
         units.menscentraal(debt("a-3", "T-2"))
         assert _feed(client, zuid)["entries"] == []
         assert len(units.news(YOUTH)) == 1
@@ -160,6 +169,7 @@ class TestWhoHears:
         given = post_consent(client, units.team, consent_resource(
             mother, activity="trajectory-sharing", organization="wijkteam-noord"))
         assert given.status_code == 201, given.text
+        units.news(YOUTH)  # what it released, if anything
         units.menscentraal(debt("a-3", "T-2"))
         assert _feed(client, zuid)["entries"] == []
         assert len(units.news(YOUTH)) == 1
@@ -186,7 +196,7 @@ class TestWhoHears:
             + lid(2, f"<zcd:bsn>{CHILD}</zcd:bsn>", "kind",
                   "<zcd:gezagdrager>1</zcd:gezagdrager>") + "</zcd:gezin>", "z-1"))
         [mother] = registered["authority"]
-        units.consent(child, mother, "wijkteam-volwassenen")
+        _consent(units, child, mother, "wijkteam-volwassenen")
         units.zcd(child_case("c-3"))
         assert claimed.status_code < 500
         assert len(units.news(ADULTS)) == 1
@@ -196,7 +206,7 @@ class TestWhoHears:
         """A trajectory opened or closed again under a new message id is no news (it was:
         fixed, gateway.outbox.repository.already_told)."""
         mother = units.household_with_debt()
-        units.consent(mother, mother, "wijkteam-jeugd")
+        _consent(units, mother, mother, "wijkteam-jeugd")
         for message_id in ("a-3", "a-4"):
             units.menscentraal(debt(message_id, "T-2"))
         for message_id in ("a-5", "a-6"):
@@ -206,7 +216,7 @@ class TestWhoHears:
     def test_a_withheld_trajectory_opened_again_after_consent_stays_withheld(
             self, units: Units) -> None:
         mother = units.household_with_debt()
-        units.consent(mother, mother, "wijkteam-jeugd")
+        _consent(units, mother, mother, "wijkteam-jeugd")
         units.menscentraal(debt("a-3", "T-1"))  # T-1 was withheld, before her consent
         assert units.news(YOUTH) == []
 
@@ -217,7 +227,7 @@ class TestWhoHears:
         registered = units.zcd(GEZIN)
         child = units.zcd(child_case("c-5"))["person"]
         for holder in registered["authority"]:
-            units.consent(child, holder, "wijkteam-volwassenen")
+            _consent(units, child, holder, "wijkteam-volwassenen")
         units.zcd(child_case("c-6"))
         assert len(units.news(ADULTS)) == 1
         units.zcd(child_case("c-6").replace("m-c-6", "m-c-6b").replace(
@@ -245,7 +255,7 @@ class TestWhoHears:
     def test_a_justice_domain_withholds_the_whole_trajectory(self, units: Units) -> None:
         """Debts and justice in one trajectory: whole or not at all, so not at all."""
         mother = units.household_with_debt()
-        units.consent(mother, mother, "wijkteam-jeugd")
+        _consent(units, mother, mother, "wijkteam-jeugd")
         both = debt("a-3", "T-2")
         both["traject"]["domein"] = "financien"
         both["traject"]["domeinen"] = ["financien", "justitie"]
@@ -253,7 +263,7 @@ class TestWhoHears:
                                  headers={**units.adults, "Content-Type": "application/json"})
         if sent.status_code == 400:  # the schema has one domain: try the youth dossier's way
             units.zcd(_gezin())
-            units.consent(mother, mother, "wijkteam-volwassenen")
+            _consent(units, mother, mother, "wijkteam-volwassenen")
             units.zcd(bericht(
                 f"<zcd:casusOpenen><zcd:persoon><zcd:bsn>{MOTHER}</zcd:bsn></zcd:persoon>"
                 "<zcd:casusId>j-1</zcd:casusId><zcd:begindatum>2026-11-10</zcd:begindatum>"
@@ -274,7 +284,7 @@ class TestWhoHears:
                            json=subscription(receiver.url, "EpisodeOfCare"))
         assert hook.status_code == 201, hook.text
         mother = units.household_with_debt()
-        given = units.consent(mother, mother, "wijkteam-jeugd")
+        given = _consent(units, mother, mother, "wijkteam-jeugd")
         units.menscentraal(debt("a-3", "T-2"))  # queued for the webhook, permitted
         with sessions.begin() as session:
             mark_error(session, hook.json()["id"], "http_503")
@@ -295,7 +305,7 @@ class TestWhoHears:
         """The youth dossier opens a debt case for the mother's BSN with another birth date:
         perhaps a mistyped BSN, someone else's debts."""
         mother = units.household_with_debt()
-        units.consent(mother, mother, "wijkteam-volwassenen")
+        _consent(units, mother, mother, "wijkteam-volwassenen")
         opened = units.zcd(bericht(
             f"<zcd:casusOpenen><zcd:persoon><zcd:bsn>{MOTHER}</zcd:bsn><zcd:geboortedatum>"
             "1990-01-01</zcd:geboortedatum></zcd:persoon><zcd:casusId>d-1</zcd:casusId>"
@@ -319,7 +329,7 @@ class TestWhoHears:
             "<zcd:lokaalId>k-7</zcd:lokaalId>", "<zcd:bsn>999998456</zcd:bsn>"))
         assert stranger.status_code == 201, stranger.text
         mother = units.household_with_debt()
-        units.consent(mother, mother, "wijkteam-jeugd")
+        _consent(units, mother, mother, "wijkteam-jeugd")
         admin = bearer(client, "demo-beheer")
         merged = client.post("/identity/household-merges", headers=admin, json={
             "survivor": units.zcd(GEZIN)["household"], "merged": theirs.json()["household"],
@@ -338,7 +348,7 @@ class TestWhoHears:
         """A record without BSN merged into the mother's and undone: her consent never
         speaks for the other record's trajectories."""
         mother = units.household_with_debt()
-        units.consent(mother, mother, "wijkteam-jeugd")
+        _consent(units, mother, mother, "wijkteam-jeugd")
         other = units.menscentraal({"berichtId": "o-1", "soort": "client", "client": {
             "clientnummer": "C-8"}})["person"]
         admin = bearer(client, "demo-beheer")
@@ -428,7 +438,7 @@ class TestSideChannels:
     def test_no_personal_data_in_the_log_or_metrics(
             self, client: TestClient, units: Units, log_stream: io.StringIO) -> None:
         mother = units.household_with_debt()
-        units.consent(mother, mother, "wijkteam-jeugd")
+        _consent(units, mother, mother, "wijkteam-jeugd")
         units.menscentraal(debt("a-3", "T-2"))
         units.news(YOUTH)
         said = log_stream.getvalue() + client.get("/metrics").text
