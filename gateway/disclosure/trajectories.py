@@ -11,7 +11,7 @@ the same household, each in its own format, as the resident's consent allows.
   It goes whole, when every one of those categories is permitted, or not at all, and is
   decided again right before it is sent: a consent revoked meanwhile stops it.
 - Each subscriber hears of each change once: a case opened (or closed) again by a new message
-  is no news, and a withheld one stays withheld.
+  is no news (nor a way around a withholding).
 - A case marked Veilig Thuis or sensitive care is never told this way (who else helps names
   those only on their own basis).
 """

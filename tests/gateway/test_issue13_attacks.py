@@ -213,8 +213,10 @@ class TestWhoHears:
             units.menscentraal(debt(message_id, "T-2", status="gesloten", einde="2026-11-30"))
         assert len(units.news(YOUTH)) == 2
 
-    def test_a_withheld_trajectory_opened_again_after_consent_stays_withheld(
+    def test_a_withheld_trajectory_opened_again_after_consent_is_not_told_again(
             self, units: Units) -> None:
+        """Released by the consent or withheld for good, as the release rules say: opening
+        it again by a new message is no way around them."""
         mother = units.household_with_debt()
         _consent(units, mother, mother, "wijkteam-jeugd")
         units.menscentraal(debt("a-3", "T-1"))  # T-1 was withheld, before her consent
