@@ -57,7 +57,13 @@ def _loaded(name: str) -> dict[str, Any]:
 
 
 FORMATS = FormatChecker()
-FORMATS.checks("bsn")(is_valid_bsn)  # the schema's own format: nine digits and the elfproef
+
+
+@FORMATS.checks("bsn")
+def _bsn_format(value: object) -> bool:
+    """The schema's own format: nine digits and the elfproef. A format constrains strings
+    only (JSON Schema); ``type`` refuses a number, which must not crash the check."""
+    return not isinstance(value, str) or is_valid_bsn(value)
 
 
 @cache

@@ -10,6 +10,8 @@ the same household, each in its own format, as the resident's consent allows.
   decided for the person it is about (a child's by whoever consents for the child at its age).
   It goes whole, when every one of those categories is permitted, or not at all, and is
   decided again right before it is sent: a consent revoked meanwhile stops it.
+- Each subscriber hears of each change once: a case opened (or closed) again by a new message
+  is no news (nor a way around a withholding).
 - A case marked Veilig Thuis or sensitive care is never told this way (who else helps names
   those only on their own basis).
 """
@@ -23,7 +25,8 @@ from gateway.disclosure.service import disclose, episode_of_care
 from gateway.households.repository import housemates
 from gateway.involvements.repository import organizations_helping
 from gateway.involvements.service import SENSITIVITY_NONE
-from gateway.outbox.subscribers import subscribers_for_trajectory
+from gateway.outbox.repository import already_told
+from gateway.outbox.subscribers import Subscriber, subscribers_for_trajectory
 from gateway.platform.db.models import Involvement
 from gateway.platform.db.types import utcnow
 from schemas.events import (
@@ -33,6 +36,18 @@ from schemas.events import (
 )
 
 IDENTIFICATION = "identification"
+
+
+def _event(involvement: Involvement) -> str:
+    return EVENT_TRAJECTORY_OPENED if involvement.ended_at is None else EVENT_TRAJECTORY_CLOSED
+
+
+def _not_told_yet(session: Session, subscribers: list[Subscriber],
+                  involvement: Involvement, event: str) -> list[Subscriber]:
+    """Those not told of this change yet (an open, or a close, said again by a new message)."""
+    told = already_told(session, [s.subscription_id for s in subscribers],
+                        involvement.person_id, involvement.id, event)
+    return [s for s in subscribers if s.subscription_id not in told]
 
 
 def share_trajectory(session: Session, register: Register, involvement: Involvement,
@@ -45,10 +60,11 @@ def share_trajectory(session: Session, register: Register, involvement: Involvem
     circle = housemates(session, involvement.person_id, now.date()) | {involvement.person_id}
     subscribers = subscribers_for_trajectory(session, sender,
                                              organizations_helping(session, circle, now))
+    event = _event(involvement)
+    subscribers = _not_told_yet(session, subscribers, involvement, event)
     if not subscribers:
         return
     domains = (involvement.domains or "").split()
-    event = EVENT_TRAJECTORY_OPENED if involvement.ended_at is None else EVENT_TRAJECTORY_CLOSED
     disclose(session, register, ACTIVITY_TRAJECTORIES, involvement.person_id, subscribers,
              event, episode_of_care(session, involvement),
              whole=frozenset({IDENTIFICATION}) | register.categories_of(domains))

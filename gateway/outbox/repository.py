@@ -64,3 +64,15 @@ def list_messages(session: Session, status: str | None, limit: int) -> list[Outb
     if status:
         query = query.where(OutboxMessage.status == status)
     return list(session.scalars(query))
+
+
+def already_told(session: Session, subscription_ids: list[str], person_id: str,
+                 resource_id: str, event_type: str) -> set[str]:
+    """Which of these subscriptions have a message of this event about this resource already
+    (sent, waiting or withheld): a change told again would be news that is not."""
+    if not subscription_ids:
+        return set()
+    return set(session.scalars(select(OutboxMessage.subscription_id).where(
+        OutboxMessage.subscription_id.in_(subscription_ids),
+        OutboxMessage.ordering_key == person_id, OutboxMessage.resource_id == resource_id,
+        OutboxMessage.event_type == event_type)))

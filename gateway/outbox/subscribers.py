@@ -30,12 +30,13 @@ class Subscriber:
     feed_client: str | None = None  # a feed subscription's client: its notices wait in its feed
 
 
-# Active subscriptions whose client is not revoked, with the recipient each stands for.
-_ACTIVE = (select(_SUBS.id, func.coalesce(_CLIENTS.team_id, _CLIENTS.id), _CLIENTS.role,
-                  _SUBS.client_id, _SUBS.notification_style)
-           .join_from(SubscriptionRow.__table__, OAuthClient.__table__,
-                      _CLIENTS.id == _SUBS.client_id)
-           .where(_SUBS.status == "active", _CLIENTS.revoked_at.is_(None)))
+# Subscriptions whose client is not revoked, with the recipient each stands for.
+_OF_CLIENTS = (select(_SUBS.id, func.coalesce(_CLIENTS.team_id, _CLIENTS.id), _CLIENTS.role,
+                      _SUBS.client_id, _SUBS.notification_style)
+               .join_from(SubscriptionRow.__table__, OAuthClient.__table__,
+                          _CLIENTS.id == _SUBS.client_id)
+               .where(_CLIENTS.revoked_at.is_(None)))
+_ACTIVE = _OF_CLIENTS.where(_SUBS.status == "active")  # the ones new messages are queued for
 
 
 def _active(resource_type: str) -> Select[Any]:
@@ -75,11 +76,14 @@ def subscribers_for_task(session: Session, task: TaskRow) -> list[Subscriber]:
         "team_id": task.team_id}))
 
 
-_ONE = _ACTIVE.where(_SUBS.id == bindparam("subscription_id"))
+# One that still receives what was queued: active, or in error (its messages are retried).
+_ONE = _OF_CLIENTS.where(_SUBS.status.in_(("active", "error")),
+                         _SUBS.id == bindparam("subscription_id"))
 
 
 def active_subscriber(session: Session, subscription_id: str) -> Subscriber | None:
-    """The subscription, if it is still active and its client not revoked."""
+    """The subscription, if what was queued for it may still be sent (it is active, or in
+    ``error``: still retried) and its client is not revoked; a send-time decision needs it."""
     found = _subscribers(session.connection().execute(
         _ONE, {"subscription_id": subscription_id}))
     return found[0] if found else None
