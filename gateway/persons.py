@@ -3,6 +3,7 @@ may consent depends on age) and who holds authority over a minor. Never commits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -11,10 +12,12 @@ from sqlalchemy.orm import Session
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.fhir.render import fhir_identifier
+from gateway.households.repository import members
 from gateway.households.representation import check_representation
 from gateway.identity.repository import person_by_bsn, person_by_reference
 from gateway.involvements.access import require_involved
-from gateway.platform.db.models import Person, RelatedPersonRow
+from gateway.platform.db.models import Person, RelatedPersonRow, new_id
+from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, Unprocessable
 from gateway.platform.logging import get_logger
 from schemas import (
@@ -26,7 +29,7 @@ from schemas import (
     RepresentationClaim,
     is_valid_bsn,
 )
-from schemas.household import REPRESENTATION_SYSTEM
+from schemas.household import CHILD_ROLES, REPRESENTATION_SYSTEM
 
 PATIENT_PREFIX, RELATED_PREFIX = "Patient/", "RelatedPerson/"
 PARENTAL_AUTHORITY = "parental-authority"
@@ -76,21 +79,22 @@ def register_related_person(session: Session, caller: Caller,
 
 
 def add_related_person(session: Session, caller: Caller, person_id: str,
-                       claim: RepresentationClaim, expr: str,
-                       team_id: str | None = None) -> RelatedPersonRow:
+                       claim: RepresentationClaim, expr: str, team_id: str | None = None,
+                       tied: bool = False) -> RelatedPersonRow:
     """Store a parent or guardian (as sent, or contained in a referral's consent), and the
     legal representation it holds, if any, once it fits the person
-    (``gateway.households.representation``)."""
+    (``gateway.households.representation``; ``tied``: the caller saw the parent's tie to
+    the minor already). Written at the session's next flush."""
     person = session.get(Person, person_id)
     assert person is not None  # the caller resolved it
-    check_representation(session, claim, person, expr)
-    row = RelatedPersonRow(person_id=person.id, relationship=claim.relationship, bsn=claim.bsn,
-                           client_id=caller.client_id, team_id=team_id or caller.team_id,
+    check_representation(session, claim, person, expr, tied=tied)
+    row = RelatedPersonRow(id=new_id(), person_id=person.id, relationship=claim.relationship,
+                           bsn=claim.bsn, client_id=caller.client_id,
+                           team_id=team_id or caller.team_id, created_at=utcnow(),
                            representation=claim.representation,
                            organization=claim.organization, period_start=claim.start,
                            period_end=claim.end)
     session.add(row)
-    session.flush()
     audit.record(session, kind="write", action="related_person.registered",
                  actor_id=caller.client_id, person_id=person.id,
                  details={"related_person": row.id, "relationship": row.relationship,
@@ -100,20 +104,31 @@ def add_related_person(session: Session, caller: Caller, person_id: str,
     return row
 
 
-def ensure_parental_authority(session: Session, caller: Caller, child_id: str, parent_bsn: str,
-                              expr: str) -> RelatedPersonRow:
-    """A system says this parent holds parental authority over the child (a household's
-    registration): registered once, as a RelatedPerson would be; said again, the one in force
-    stands (a message with a new id repeats what the system knows)."""
-    existing = session.scalar(select(RelatedPersonRow).where(
-        RelatedPersonRow.person_id == child_id, RelatedPersonRow.bsn == parent_bsn,
-        RelatedPersonRow.representation == PARENTAL_AUTHORITY,
-        RelatedPersonRow.period_end.is_(None)))
-    if existing is not None:
-        return existing
-    claim = RepresentationClaim(relationship=PARENT_ROLE, representation=PARENTAL_AUTHORITY,
-                                bsn=parent_bsn)
-    return add_related_person(session, caller, child_id, claim, expr)
+def ensure_parental_authority(session: Session, caller: Caller, household_id: str,
+                              held: Sequence[tuple[Person, Person]]) -> list[RelatedPersonRow]:
+    """A system says these parents hold parental authority over these children (``(parent,
+    child)``, members of the household it registered): each registered once, as a
+    RelatedPerson would be (422 naming ``authority[i]``); said again, the one in force stands
+    (a message with a new id repeats what the system knows). Read once for all of them: those
+    in force, and the household's members (a parent and child there need no other search)."""
+    if not held:
+        return []
+    in_force: dict[tuple[str, str | None], RelatedPersonRow] = {}
+    for row in session.scalars(select(RelatedPersonRow).where(
+            RelatedPersonRow.person_id.in_({child.id for _, child in held}),
+            RelatedPersonRow.representation == PARENTAL_AUTHORITY,
+            RelatedPersonRow.period_end.is_(None))):
+        in_force.setdefault((row.person_id, row.bsn), row)
+    roles = {(m.person_id, m.role) for m in members(session, household_id)}
+    for i, (parent, child) in enumerate(held):
+        if (child.id, parent.bsn) not in in_force:
+            claim = RepresentationClaim(relationship=PARENT_ROLE,
+                                        representation=PARENTAL_AUTHORITY, bsn=parent.bsn)
+            tied = (parent.id, "parent") in roles and any(
+                (child.id, role) in roles for role in CHILD_ROLES)
+            in_force[child.id, parent.bsn] = add_related_person(
+                session, caller, child.id, claim, f"authority[{i}]", tied=tied)
+    return [in_force[child.id, parent.bsn] for parent, child in held]
 
 
 def render_related_person(row: RelatedPersonRow) -> dict[str, Any]:

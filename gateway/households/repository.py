@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
@@ -61,12 +62,13 @@ def households_with_adults(session: Session, residents: Sequence[Sequence[str]],
                            day: date) -> list[str]:
     """The households in which every resident (each a merge set of person ids) is a current
     adult member on ``day``."""
-    found: set[str] | None = None
-    for ids in residents:
-        here = set(session.scalars(select(_M.household_id).where(
-            _M.person_id.in_(ids), _M.role.in_(ADULT_ROLES), current(day))))
-        found = here if found is None else found & here
-    return sorted(found or ())
+    adults: dict[str, set[str]] = defaultdict(set)  # household -> its adults of these
+    for household, person in session.execute(select(_M.household_id, _M.person_id).where(
+            _M.person_id.in_({i for ids in residents for i in ids}), _M.role.in_(ADULT_ROLES),
+            current(day))):
+        adults[household].add(person)
+    return sorted(household for household, here in adults.items()
+                  if all(here.intersection(ids) for ids in residents))
 
 
 # built once: a registration names the parents of each child, and building the statement

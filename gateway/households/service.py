@@ -16,6 +16,7 @@ keeps its role and period (changing one is a PUT of the Group). Every change is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
@@ -28,8 +29,8 @@ from gateway.auth.bearer import Caller
 from gateway.fhir.resource_versions import keep
 from gateway.households import repository
 from gateway.households.render import render_group
-from gateway.identity.matching import identify
-from gateway.identity.merges import canonical_id, person_ids
+from gateway.identity.matching import identify_all
+from gateway.identity.merges import canonical_ids, merge_sets, person_ids
 from gateway.identity.service import queue_conflict
 from gateway.involvements.access import require_involved
 from gateway.platform.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow, Person
@@ -66,14 +67,16 @@ class Registered:
     created: bool  # False: the registration joined a household the gateway had
 
 
-def register_household(session: Session, caller: Caller, claim: HouseholdClaim) -> HouseholdRow:
-    """A source system's household (adapters): members identified by identity matching,
-    then the same-household rule. 422 naming ``Group.member[i]...`` for a bad member."""
+def register_household(session: Session, caller: Caller, claim: HouseholdClaim,
+                       persons: Mapping[PersonClaim, Person] | None = None) -> HouseholdRow:
+    """A source system's household (adapters): members identified by identity matching
+    (``persons``: as the caller identified them already), then the same-household rule. 422
+    naming ``Group.member[i]...`` for a bad member."""
     group = GroupClaim(identifiers=(claim.local,) if claim.local else (), members=tuple(
         GroupMemberClaim(person=m.person, role=m.role, start=m.start, end=m.end)
         for m in claim.members))
     return _register(session, caller, list(group.identifiers),
-                     _memberships(session, caller, group, frozenset())).household
+                     _memberships(session, caller, group, frozenset(), persons)).household
 
 
 def register_group(session: Session, caller: Caller, group: GroupClaim) -> Registered:
@@ -90,7 +93,7 @@ def replace_group(session: Session, caller: Caller, household: HouseholdRow,
     other systems gave are kept. A new version when anything changed."""
     old = {m.person_id: m for m in repository.members(session, household.id)}
     members = _memberships(session, caller, group, frozenset(old))
-    _check_unique(session, members)
+    _check_unique(_residents(session, members))
     _check_holders(session, group.identifiers, household.id)
     before = group_of(session, household)
     for position, member in enumerate(members):
@@ -161,18 +164,19 @@ def group_of(session: Session, household: HouseholdRow) -> dict[str, Any]:
 
 def _register(session: Session, caller: Caller, identifiers: list[Identifier],
               members: list[Membership]) -> Registered:
-    _check_unique(session, members)
+    residents = _residents(session, members)
+    _check_unique(residents)
     household, rule, candidates = _same_household(session, caller, identifiers, members)
     before = group_of(session, household) if household is not None else None
     if household is None:
         household = HouseholdRow(client_id=caller.client_id)
         session.add(household)
-        session.flush()
-    had = repository.members(session, household.id)
-    known = {canonical_id(session, m.person_id) for m in had}
+        session.flush()  # before its members: the unit of work orders tables by name
+    had = repository.members(session, household.id) if before is not None else []
+    known = set(canonical_ids(session, [m.person_id for m in had]).values())
     position = len(had)
-    for member in members:
-        if canonical_id(session, member.person_id) not in known:
+    for member, resident in zip(members, residents, strict=True):
+        if resident not in known:
             _add_member(session, household.id, position, member)
             _audit(session, caller, "household.member_added", household.id, member)
             position += 1
@@ -207,7 +211,7 @@ def _same_household(session: Session, caller: Caller, identifiers: list[Identifi
             raise Conflict("a household id given is held by another system's registration; "
                            "give your own system's id", expression="Group.identifier")
         return household, "source-id", []
-    adults = [person_ids(session, adult) for adult in _current_adults(members)]
+    adults = list(merge_sets(session, _current_adults(members)).values())
     candidates = repository.households_with_adults(session, adults, _today()) if adults else []
     if len(candidates) == 1 and (household := repository.visible(session, caller,
                                                                  candidates[0])) is not None:
@@ -223,14 +227,17 @@ def _today() -> date:
     return utcnow().date()
 
 
-def _memberships(session: Session, caller: Caller, group: GroupClaim,
-                 known: frozenset[str]) -> list[Membership]:
+def _memberships(session: Session, caller: Caller, group: GroupClaim, known: frozenset[str],
+                 persons: Mapping[PersonClaim, Person] | None = None) -> list[Membership]:
     """Each ``Group.member`` as a person: ``Patient/{id}`` a member already, or one the
-    caller's organisation helps (403 else); an identifier through identity matching."""
+    caller's organisation helps (403 else); an identifier through identity matching, all at
+    once (unless the caller did: ``persons``)."""
+    if persons is None:
+        persons = _identified(session, caller, group)
     members = []
     for i, entry in enumerate(group.members):
         if entry.person is not None:
-            person = _identify(session, caller, entry.person)
+            person = persons[entry.person]
         elif entry.person_id in known:
             person = cast(Person, session.get(Person, entry.person_id))
         else:
@@ -241,8 +248,10 @@ def _memberships(session: Session, caller: Caller, group: GroupClaim,
     return members
 
 
-def _identify(session: Session, caller: Caller, claim: PersonClaim) -> Person:
-    return identify(session, claim, client_id=caller.client_id, source_ref=SOURCE_REF).person
+def _identified(session: Session, caller: Caller, group: GroupClaim) -> dict[PersonClaim, Person]:
+    claims = [entry.person for entry in group.members if entry.person is not None]
+    return {claim: found.person for claim, found in identify_all(
+        session, claims, client_id=caller.client_id, source_ref=SOURCE_REF).items()}
 
 
 def _unborn_checked(i: int, person: Person, member: Membership) -> Membership:
@@ -253,11 +262,16 @@ def _unborn_checked(i: int, person: Person, member: Membership) -> Membership:
     return member
 
 
-def _check_unique(session: Session, members: list[Membership]) -> None:
+def _residents(session: Session, members: list[Membership]) -> list[str]:
+    """The resident (merge set's canonical id) each member is."""
+    canonical = canonical_ids(session, [m.person_id for m in members])
+    return [canonical[m.person_id] for m in members]
+
+
+def _check_unique(residents: list[str]) -> None:
     """Each resident once (two records of one merged resident are one)."""
     seen: dict[str, int] = {}
-    for i, member in enumerate(members):
-        resident = canonical_id(session, member.person_id)
+    for i, resident in enumerate(residents):
         if resident in seen:
             raise Unprocessable(f"this person is Group.member[{seen[resident]}] already: "
                                 "give each member once", expression=f"Group.member[{i}].entity")

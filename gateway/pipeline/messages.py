@@ -27,7 +27,7 @@ from adapters import Adapter, Decoder, Issue
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.households.service import register_household
-from gateway.identity.matching import Identified, identify
+from gateway.identity.matching import Identified, identify_all
 from gateway.identity.service import queue_conflict
 from gateway.involvements.service import (
     REF_PROVISION,
@@ -131,9 +131,8 @@ def _apply(session: Session, caller: Caller, system: str, message: InboundMessag
     """Identify, decide and persist one message; its outcome, remembered under its id."""
     source_ref = f"{system}/{message.message_id}"[:100]
     with path.stage(IDENTIFY):
-        persons = {claim: identify(session, claim, client_id=caller.client_id,
-                                   source_ref=source_ref)
-                   for claim in _claims(message)}
+        persons = identify_all(session, _claims(message), client_id=caller.client_id,
+                               source_ref=source_ref)
     with path.stage(DECIDE):
         effect = _decide(session, caller, system, message, persons)
     with path.stage(PERSIST):
@@ -195,12 +194,12 @@ def _household(session: Session, caller: Caller, message: RegisterHousehold,
                persons: dict[PersonClaim, Identified]) -> dict[str, Any]:
     """The household, then who holds parental authority over which child in it, as the
     system says (each checked as a RelatedPerson with parental authority would be)."""
-    household = register_household(session, caller, message.household)
-    authority = [ensure_parental_authority(
-        session, caller, persons[held.child].person.id, held.parent.bsn or "",
-        f"authority[{i}]").id for i, held in enumerate(message.authority)]
+    household = register_household(session, caller, message.household,
+                                   {claim: p.person for claim, p in persons.items()})
+    authority = ensure_parental_authority(session, caller, household.id, [
+        (persons[held.parent].person, persons[held.child].person) for held in message.authority])
     return {"household": f"Group/{household.id}",
-            **({"authority": [f"RelatedPerson/{r}" for r in authority]} if authority else {})}
+            **({"authority": [f"RelatedPerson/{r.id}" for r in authority]} if authority else {})}
 
 
 def _provision_request(session: Session, caller: Caller, system: str, organization: str,
