@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, insert
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit
@@ -94,13 +94,14 @@ def replace_group(session: Session, caller: Caller, household: HouseholdRow,
     old = {m.person_id: m for m in repository.members(session, household.id)}
     members = _memberships(session, caller, group, frozenset(old))
     _check_unique(_residents(session, members))
-    _check_holders(session, group.identifiers, household.id)
+    held = repository.holders(session, group.identifiers)
+    _check_holders(held, group.identifiers, household.id)
     before = group_of(session, household)
+    added = []
     for position, member in enumerate(members):
         row = old.pop(member.person_id, None)
         if row is None:
-            _add_member(session, household.id, position, member)
-            _audit(session, caller, "household.member_added", household.id, member)
+            added.append((position, member))
             continue
         changed = (row.role, row.period_start, row.period_end) != (member.role, member.start,
                                                                    member.end)
@@ -113,7 +114,8 @@ def replace_group(session: Session, caller: Caller, household: HouseholdRow,
         audit.record(session, kind="write", action="household.member_removed",
                      actor_id=caller.client_id, person_id=row.person_id,
                      details={"household": household.id})
-    _add_identifiers(session, caller, household.id, group.identifiers)
+    _add_members(session, caller, household.id, added)
+    _add_identifiers(session, caller, household.id, group.identifiers, held)
     new_version(session, household, before)
     return household
 
@@ -166,21 +168,19 @@ def _register(session: Session, caller: Caller, identifiers: list[Identifier],
               members: list[Membership]) -> Registered:
     residents = _residents(session, members)
     _check_unique(residents)
-    household, rule, candidates = _same_household(session, caller, identifiers, members)
+    held = repository.holders(session, identifiers)
+    household, rule, candidates = _same_household(session, caller, held, members)
     before = group_of(session, household) if household is not None else None
     if household is None:
         household = HouseholdRow(client_id=caller.client_id)
         session.add(household)
-        session.flush()  # before its members: the unit of work orders tables by name
+        session.flush()  # before its members
     had = repository.members(session, household.id) if before is not None else []
     known = set(canonical_ids(session, [m.person_id for m in had]).values())
-    position = len(had)
-    for member, resident in zip(members, residents, strict=True):
-        if resident not in known:
-            _add_member(session, household.id, position, member)
-            _audit(session, caller, "household.member_added", household.id, member)
-            position += 1
-    _add_identifiers(session, caller, household.id, identifiers)
+    new = [member for member, resident in zip(members, residents, strict=True)
+           if resident not in known]
+    _add_members(session, caller, household.id, list(enumerate(new, start=len(had))))
+    _add_identifiers(session, caller, household.id, identifiers, held)
     if before is not None:
         new_version(session, household, before)
     for candidate in candidates:  # rule 3: for a person to decide
@@ -192,7 +192,7 @@ def _register(session: Session, caller: Caller, identifiers: list[Identifier],
     return Registered(household, before is None)
 
 
-def _same_household(session: Session, caller: Caller, identifiers: list[Identifier],
+def _same_household(session: Session, caller: Caller, held_ids: dict[Identifier, str],
                     members: list[Membership]) -> tuple[HouseholdRow | None, str, list[str]]:
     """The same-household rule: the household it is (or None: a new one), the rule that
     said so, and the candidates a new one is to be reviewed against.
@@ -200,8 +200,9 @@ def _same_household(session: Session, caller: Caller, identifiers: list[Identifi
     A registration joins only a household the caller may see already (registered it, gave
     an id of it, or helps a member now): knowing a parent's BSN or another system's id is
     not enough to read or change a household. An id held by one it cannot see is a 409
-    that shows nothing of it; same adults in one it cannot see is for review (rule 3)."""
-    held = set(repository.holders(session, identifiers).values())
+    that shows nothing of it; same adults in one it cannot see is for review (rule 3).
+    ``held_ids``: the household holding each of the registration's ids (those held)."""
+    held = set(held_ids.values())
     if len(held) > 1:
         raise Conflict("these household ids belong to different households: give ids of one",
                        expression="Group.identifier")
@@ -278,29 +279,36 @@ def _check_unique(residents: list[str]) -> None:
         seen[resident] = i
 
 
-def _check_holders(session: Session, identifiers: tuple[Identifier, ...],
+def _check_holders(held: dict[Identifier, str], identifiers: tuple[Identifier, ...],
                    household_id: str) -> None:
-    held = repository.holders(session, identifiers)
     for i, identifier in enumerate(identifiers):
         if held.get(identifier, household_id) != household_id:
             raise Conflict("another household has this id", expression=f"Group.identifier[{i}]")
 
 
-def _add_member(session: Session, household_id: str, position: int, member: Membership) -> None:
-    session.add(HouseholdMember(household_id=household_id, person_id=member.person_id,
-                                position=position, role=member.role,
-                                period_start=member.start, period_end=member.end))
+def _add_members(session: Session, caller: Caller, household_id: str,
+                 added: list[tuple[int, Membership]]) -> None:
+    """New members (each at its ``Group.member`` position), in one statement, each logged."""
+    if not added:
+        return
+    session.execute(insert(HouseholdMember), [
+        {"household_id": household_id, "person_id": member.person_id, "position": position,
+         "role": member.role, "period_start": member.start, "period_end": member.end}
+        for position, member in added])
+    for _, member in added:
+        _audit(session, caller, "household.member_added", household_id, member)
 
 
 def _add_identifiers(session: Session, caller: Caller, household_id: str,
-                     identifiers: tuple[Identifier, ...] | list[Identifier]) -> None:
-    held = repository.holders(session, identifiers)
-    for identifier in dict.fromkeys(identifiers):
-        if identifier not in held:
-            session.add(HouseholdIdentifier(system=identifier.system, value=identifier.value,
-                                            household_id=household_id,
-                                            client_id=caller.client_id))
-    session.flush()
+                     identifiers: tuple[Identifier, ...] | list[Identifier],
+                     held: dict[Identifier, str]) -> None:
+    """The ids not held yet (``held``: by which household each held one is)."""
+    new = [identifier for identifier in dict.fromkeys(identifiers) if identifier not in held]
+    if new:
+        session.execute(insert(HouseholdIdentifier), [
+            {"system": identifier.system, "value": identifier.value,
+             "household_id": household_id, "client_id": caller.client_id}
+            for identifier in new])
 
 
 def _audit(session: Session, caller: Caller, action: str, household_id: str,
