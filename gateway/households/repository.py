@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from gateway.auth.bearer import Caller
@@ -27,10 +27,19 @@ _MERGE_IN_FORCE = HouseholdMerge.undone_at.is_(None)
 _MERGED = aliased(HouseholdRow, name="merged_household")
 
 
-def current(day: date) -> ColumnElement[bool]:
+def current(day: date | BindParameter[date]) -> ColumnElement[bool]:
     """A membership on ``day`` (its end is its last day)."""
     return and_(or_(_M.period_start.is_(None), _M.period_start <= day),
                 or_(_M.period_end.is_(None), _M.period_end >= day))
+
+
+_ROLES = select(_M.person_id, _M.role).where(_M.household_id == bindparam("household"))
+
+
+def roles(session: Session, household_id: str) -> set[tuple[str, str]]:
+    """(person id, role) of each member of the household."""
+    return {(person, role) for person, role in session.execute(_ROLES,
+                                                               {"household": household_id})}
 
 
 def members(session: Session, household_id: str) -> Sequence[HouseholdMember]:
@@ -58,14 +67,18 @@ def holders(session: Session, wanted: Iterable[Identifier]) -> dict[Identifier, 
     return {Identifier(system=s, value=v): h for s, v, h in rows}
 
 
+_ADULTS = select(_M.household_id, _M.person_id).where(
+    _M.person_id.in_(bindparam("ids", expanding=True)), _M.role.in_(ADULT_ROLES),
+    current(bindparam("day")))
+
+
 def households_with_adults(session: Session, residents: Sequence[Sequence[str]],
                            day: date) -> list[str]:
     """The households in which every resident (each a merge set of person ids) is a current
     adult member on ``day``."""
     adults: dict[str, set[str]] = defaultdict(set)  # household -> its adults of these
-    for household, person in session.execute(select(_M.household_id, _M.person_id).where(
-            _M.person_id.in_({i for ids in residents for i in ids}), _M.role.in_(ADULT_ROLES),
-            current(day))):
+    for household, person in session.execute(_ADULTS, {
+            "ids": sorted({i for ids in residents for i in ids}), "day": day}):
         adults[household].add(person)
     return sorted(household for household, here in adults.items()
                   if all(here.intersection(ids) for ids in residents))

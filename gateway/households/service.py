@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, insert
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit
@@ -291,7 +291,7 @@ def _add_members(session: Session, caller: Caller, household_id: str,
     """New members (each at its ``Group.member`` position), in one statement, each logged."""
     if not added:
         return
-    session.execute(insert(HouseholdMember), [
+    session.connection().execute(HouseholdMember.__table__.insert(), [
         {"household_id": household_id, "person_id": member.person_id, "position": position,
          "role": member.role, "period_start": member.start, "period_end": member.end}
         for position, member in added])
@@ -305,7 +305,7 @@ def _add_identifiers(session: Session, caller: Caller, household_id: str,
     """The ids not held yet (``held``: by which household each held one is)."""
     new = [identifier for identifier in dict.fromkeys(identifiers) if identifier not in held]
     if new:
-        session.execute(insert(HouseholdIdentifier), [
+        session.connection().execute(HouseholdIdentifier.__table__.insert(), [
             {"system": identifier.system, "value": identifier.value,
              "household_id": household_id, "client_id": caller.client_id}
             for identifier in new])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.platform.db.models import IdentityReview, Person, PersonIdentifier
@@ -54,12 +54,14 @@ def person_by_bsn(session: Session, bsn: str) -> Person | None:
     return session.scalar(select(Person).where(Person.bsn == bsn))
 
 
+_BY_BSN = select(Person).where(Person.bsn.in_(bindparam("bsns", expanding=True)))
+
+
 def persons_by_bsn(session: Session, bsns: Sequence[str]) -> dict[str, Person]:
     """The persons these BSNs name (those known), in one read."""
     if not bsns:
         return {}
-    return {p.bsn: p for p in session.scalars(select(Person).where(Person.bsn.in_(set(bsns))))
-            if p.bsn}
+    return {p.bsn: p for p in session.scalars(_BY_BSN, {"bsns": sorted(set(bsns))}) if p.bsn}
 
 
 def persons_by_local(session: Session, locals_: Sequence[Identifier]) -> dict[Identifier, Person]:

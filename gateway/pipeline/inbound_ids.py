@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
@@ -24,6 +23,6 @@ def previous(session: Session, caller: Caller, message_id: str,
 
 def remember(session: Session, caller: Caller, system: str, kind: str, message_id: str,
              digest: str, status_code: int, outcome: dict[str, Any]) -> None:
-    session.execute(insert(InboundMessage), [{
+    session.connection().execute(InboundMessage.__table__.insert(), [{
         "client_id": caller.client_id, "message_id": message_id, "system": system, "kind": kind,
         "request_hash": digest, "status_code": status_code, "outcome": outcome}])

@@ -199,7 +199,7 @@ def _household(session: Session, caller: Caller, message: RegisterHousehold,
     authority = ensure_parental_authority(session, caller, household.id, [
         (persons[held.parent].person, persons[held.child].person) for held in message.authority])
     return {"household": f"Group/{household.id}",
-            **({"authority": [f"RelatedPerson/{r.id}" for r in authority]} if authority else {})}
+            **({"authority": [f"RelatedPerson/{r}" for r in authority]} if authority else {})}
 
 
 def _provision_request(session: Session, caller: Caller, system: str, organization: str,
