@@ -55,16 +55,18 @@ def identifiers(session: Session, household_id: str) -> Sequence[HouseholdIdenti
                                      HouseholdIdentifier.value)).all()
 
 
+_HOLDER = select(HouseholdIdentifier.household_id).where(
+    HouseholdIdentifier.system == bindparam("system"),
+    HouseholdIdentifier.value == bindparam("value"))
+
+
 def holders(session: Session, wanted: Iterable[Identifier]) -> dict[Identifier, str]:
-    """Which household holds each of these source ids (those held)."""
-    given = list(wanted)
-    if not given:
-        return {}
-    rows = session.execute(select(HouseholdIdentifier.system, HouseholdIdentifier.value,
-                                  HouseholdIdentifier.household_id).where(or_(*(
-        and_(HouseholdIdentifier.system == i.system, HouseholdIdentifier.value == i.value)
-        for i in given))))
-    return {Identifier(system=s, value=v): h for s, v, h in rows}
+    """Which household holds each of these source ids (those held); a registration gives
+    one or two, each a lookup by primary key."""
+    held = {identifier: session.scalar(_HOLDER, {"system": identifier.system,
+                                                 "value": identifier.value})
+            for identifier in dict.fromkeys(wanted)}
+    return {identifier: household for identifier, household in held.items() if household}
 
 
 _ADULTS = select(_M.household_id, _M.person_id).where(

@@ -33,6 +33,7 @@ from gateway.identity.matching import identify_all
 from gateway.identity.merges import canonical_ids, merge_sets, person_ids
 from gateway.identity.service import queue_conflict
 from gateway.involvements.access import require_involved
+from gateway.platform.db.inserts import insert_loaded
 from gateway.platform.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow, Person
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -173,8 +174,7 @@ def _register(session: Session, caller: Caller, identifiers: list[Identifier],
     before = group_of(session, household) if household is not None else None
     if household is None:
         household = HouseholdRow(client_id=caller.client_id)
-        session.add(household)
-        session.flush()  # before its members
+        insert_loaded(session, household)
     had = repository.members(session, household.id) if before is not None else []
     known = set(canonical_ids(session, [m.person_id for m in had]).values())
     new = [member for member, resident in zip(members, residents, strict=True)

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from gateway.identity import repository
 from gateway.identity.merges import canonical_id
 from gateway.identity.service import queue_probable_match
-from gateway.platform.db.models import Person, PersonIdentifier, new_id
+from gateway.platform.db.inserts import insert_loaded
+from gateway.platform.db.models import Person, PersonIdentifier
 from schemas import Identifier, PersonClaim
 
 # Dutch surname prefixes (tussenvoegsels): "Van der Berg", "Berg, van der", "van den Berg"
@@ -124,19 +125,17 @@ def _reviewed(session: Session, claim: PersonClaim, match: _Match, client_id: st
 def _stored(session: Session, claim: PersonClaim, person: Person | None,
             owner: Person | None, key: str | None) -> Person:
     """The person found (or a new one) with what the claim adds: the BSN for one found by
-    the local identifier, an unknown local identifier, a birth date, the match key. Written
-    when the savepoint ends (or a read needs them)."""
+    the local identifier, an unknown local identifier, a birth date, the match key. New rows
+    are written at once, changes when the savepoint ends."""
     if person is None and owner is not None and (claim.bsn is None or owner.bsn is None):
         person = owner
         person.bsn = person.bsn or claim.bsn
     if person is None:
-        person = Person(id=new_id(), bsn=claim.bsn, birth_date=claim.birth_date,
-                        match_key=key)
-        session.add(person)
+        person = Person(bsn=claim.bsn, birth_date=claim.birth_date, match_key=key)
+        insert_loaded(session, person)
     if claim.local is not None and owner is None:
-        session.flush()  # the person first: the unit of work orders tables by name, not key
-        session.add(PersonIdentifier(person_id=person.id, system=claim.local.system,
-                                     value=claim.local.value))
+        insert_loaded(session, PersonIdentifier(person_id=person.id, system=claim.local.system,
+                                                value=claim.local.value))
     if claim.birth_date and not person.birth_date:
         person.birth_date = claim.birth_date
     if key and not person.match_key:
