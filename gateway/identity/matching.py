@@ -20,7 +20,7 @@ from gateway.identity import repository
 from gateway.identity.merges import canonical_id
 from gateway.identity.service import queue_probable_match
 from gateway.platform.db.inserts import insert_loaded
-from gateway.platform.db.models import Person, PersonIdentifier
+from gateway.platform.db.models import Person, PersonIdentifier, new_id
 from schemas import Identifier, PersonClaim
 
 # Dutch surname prefixes (tussenvoegsels): "Van der Berg", "Berg, van der", "van den Berg"
@@ -71,76 +71,80 @@ def identify_all(session: Session, claims: Sequence[PersonClaim], *, client_id: 
     by_local = repository.persons_by_local(session, [c.local for c in wanted if c.local])
     try:
         with session.begin_nested():
-            matches = [_matched(session, claim, by_bsn, by_local) for claim in wanted]
+            matches = [_matched(claim, by_bsn, by_local) for claim in wanted]
+            insert_loaded(session, *(m.person for m in matches if m.created))
+            insert_loaded(session, *(m.local for m in matches if m.local))
     except IntegrityError:
         if retried:
             raise
         return identify_all(session, claims, client_id=client_id, source_ref=source_ref,
                             retried=True)
-    return {claim: _reviewed(session, claim, match, client_id, source_ref)
-            for claim, match in zip(wanted, matches, strict=True)}
+    later = {m.person.id for m in matches if m.created}  # new to claims before theirs
+    identified = {}
+    for claim, match in zip(wanted, matches, strict=True):
+        later.discard(match.person.id)
+        identified[claim] = _reviewed(session, claim, match, later, client_id, source_ref)
+    return identified
 
 
 @dataclass(frozen=True)
 class _Match:
-    """A claim's person as stored, whether new, and who to review it against."""
+    """A claim's person (new: ``created``), the person its local identifier named (if
+    another), its match key, and its local identifier when new to the gateway."""
 
     person: Person
     created: bool
-    candidates: list[str]
+    owner: Person | None
+    key: str | None
+    local: PersonIdentifier | None
 
 
-def _matched(session: Session, claim: PersonClaim, by_bsn: dict[str, Person],
+def _matched(claim: PersonClaim, by_bsn: dict[str, Person],
              by_local: dict[Identifier, Person]) -> _Match:
-    """One claim's person; ``by_bsn`` and ``by_local`` learn it for the claims after."""
+    """One claim's person, found (with what the claim adds: the BSN for one found by the
+    local identifier, a birth date, the match key) or new; ``by_bsn`` and ``by_local`` learn
+    it for the claims after. New rows are for the caller to write, changes are flushed."""
     person = by_bsn.get(claim.bsn) if claim.bsn else None
     owner = by_local.get(claim.local) if claim.local else None
+    key = match_key(claim)
     created = person is None and (owner is None or (claim.bsn is not None
                                                    and owner.bsn is not None))
-    key = match_key(claim)
-    person = _stored(session, claim, person, owner, key)
-    if claim.bsn:
-        by_bsn[claim.bsn] = person
-    if claim.local:
-        by_local.setdefault(claim.local, person)
-    if owner is not None and owner.id != person.id:  # the BSN's person and the local id's
-        candidates = [] if repository.pair_in_review(session, person.id, owner.id) \
-            else [owner.id]
-    else:
-        candidates = _look_alikes(session, person, key) if created and key else []
-    return _Match(person, created, candidates)
-
-
-def _reviewed(session: Session, claim: PersonClaim, match: _Match, client_id: str,
-              source_ref: str) -> Identified:
-    """The match, its candidates queued for review, the birth dates compared."""
-    person = match.person
-    reviews = [queue_probable_match(session, person_id=person.id, candidate_id=candidate,
-                                    source_ref=source_ref, client_id=client_id)
-               for candidate in match.candidates]
-    differs = person.birth_date if claim.birth_date not in (None, person.birth_date) else None
-    return Identified(person, match.created, reviews[0].id if reviews else None, differs)
-
-
-def _stored(session: Session, claim: PersonClaim, person: Person | None,
-            owner: Person | None, key: str | None) -> Person:
-    """The person found (or a new one) with what the claim adds: the BSN for one found by
-    the local identifier, an unknown local identifier, a birth date, the match key. New rows
-    are written at once, changes when the savepoint ends."""
-    if person is None and owner is not None and (claim.bsn is None or owner.bsn is None):
+    if person is None and owner is not None and not created:
         person = owner
         person.bsn = person.bsn or claim.bsn
     if person is None:
-        person = Person(bsn=claim.bsn, birth_date=claim.birth_date, match_key=key)
-        insert_loaded(session, person)
-    if claim.local is not None and owner is None:
-        insert_loaded(session, PersonIdentifier(person_id=person.id, system=claim.local.system,
-                                                value=claim.local.value))
+        person = Person(id=new_id(), bsn=claim.bsn, birth_date=claim.birth_date, match_key=key)
     if claim.birth_date and not person.birth_date:
         person.birth_date = claim.birth_date
     if key and not person.match_key:
         person.match_key = key
-    return person
+    local = PersonIdentifier(person_id=person.id, system=claim.local.system,
+                             value=claim.local.value) if claim.local and owner is None else None
+    if claim.bsn:
+        by_bsn[claim.bsn] = person
+    if claim.local:
+        by_local.setdefault(claim.local, person)
+    return _Match(person, created, owner, key, local)
+
+
+def _reviewed(session: Session, claim: PersonClaim, match: _Match, later: set[str],
+              client_id: str, source_ref: str) -> Identified:
+    """The match, queued for review with the persons it may be (the local identifier's other
+    person, else look-alikes, none of them ``later``: new to a claim after this one), the
+    birth dates compared."""
+    person, owner = match.person, match.owner
+    if owner is not None and owner.id != person.id:  # the BSN's person and the local id's
+        candidates = [] if repository.pair_in_review(session, person.id, owner.id) \
+            else [owner.id]
+    elif match.created and match.key:
+        candidates = _look_alikes(session, person, match.key, later)
+    else:
+        candidates = []
+    reviews = [queue_probable_match(session, person_id=person.id, candidate_id=candidate,
+                                    source_ref=source_ref, client_id=client_id)
+               for candidate in candidates]
+    differs = person.birth_date if claim.birth_date not in (None, person.birth_date) else None
+    return Identified(person, match.created, reviews[0].id if reviews else None, differs)
 
 
 def name_key(family_name: str | None, given_name: str | None) -> str | None:
@@ -177,8 +181,8 @@ def _plain(text: str | None) -> str:
     return re.sub(r"[^a-z]+", " ", letters).strip()
 
 
-def _look_alikes(session: Session, person: Person, key: str) -> list[str]:
-    """Known persons with this match key that a BSN does not tell apart from ``person``,
-    each merge set once (by its canonical person)."""
-    found = repository.look_alikes(session, key, person, MAX_CANDIDATES)
+def _look_alikes(session: Session, person: Person, key: str, later: set[str]) -> list[str]:
+    """Known persons with this match key that a BSN does not tell apart from ``person``
+    (none of ``later``), each merge set once (by its canonical person)."""
+    found = repository.look_alikes(session, key, person, MAX_CANDIDATES, later)
     return list(dict.fromkeys(canonical_id(session, pid) for pid in found))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
@@ -75,12 +75,12 @@ def persons_by_local(session: Session, locals_: Sequence[Identifier]) -> dict[Id
     return {Identifier(system=system, value=value): person for person, system, value in rows}
 
 
-def look_alikes(session: Session, match_key: str, person: Person,
-                limit: int) -> list[str]:
+def look_alikes(session: Session, match_key: str, person: Person, limit: int,
+                leaving_out: Collection[str] = ()) -> list[str]:
     """Ids of other persons with this match key that a BSN does not tell apart from
-    ``person`` (one of the two has none), oldest first."""
+    ``person`` (one of the two has none), oldest first, but those ``leaving_out``."""
     query = select(Person.id, Person.bsn).where(
-        Person.match_key == match_key, Person.id != person.id).order_by(
+        Person.match_key == match_key, Person.id.not_in([person.id, *leaving_out])).order_by(
         Person.created_at, Person.id).limit(limit)
     return [pid for pid, bsn in session.execute(query) if bsn is None or person.bsn is None]
 

@@ -15,14 +15,17 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from gateway.platform.db.models import Base
 
 
-def insert_loaded(session: Session, row: Base) -> None:
-    """Insert a new object's row now, column defaults filled in on the object first, and add
-    the object to the session as persistent and unchanged. Nothing cascades: for a row whose
-    object has no relationships to write and no server-side default. The rows it refers to
-    must be written already."""
-    session.connection().execute(type(row).__table__.insert(), [_values(row)])
-    make_transient_to_detached(row)
-    session.add(row)
+def insert_loaded(session: Session, *rows: Base) -> None:
+    """Insert new objects' rows now (of one class, in one statement), column defaults filled
+    in on the objects first, and add the objects to the session as persistent and unchanged.
+    Nothing cascades: for rows whose objects have no relationships to write and no
+    server-side defaults. The rows they refer to must be written already."""
+    if not rows:
+        return
+    session.connection().execute(type(rows[0]).__table__.insert(), [_values(row) for row in rows])
+    for row in rows:
+        make_transient_to_detached(row)
+        session.add(row)
 
 
 def _values(row: Base) -> dict[str, Any]:
