@@ -167,10 +167,11 @@ def group_of(session: Session, household: HouseholdRow) -> dict[str, Any]:
 
 def _register(session: Session, caller: Caller, identifiers: list[Identifier],
               members: list[Membership]) -> Registered:
-    residents = _residents(session, members)
+    sets = merge_sets(session, [m.person_id for m in members])
+    residents = [sets[m.person_id][0] for m in members]
     _check_unique(residents)
     held = repository.holders(session, identifiers)
-    household, rule, candidates = _same_household(session, caller, held, members)
+    household, rule, candidates = _same_household(session, caller, held, members, sets)
     before = group_of(session, household) if household is not None else None
     if household is None:
         household = HouseholdRow(client_id=caller.client_id)
@@ -193,7 +194,8 @@ def _register(session: Session, caller: Caller, identifiers: list[Identifier],
 
 
 def _same_household(session: Session, caller: Caller, held_ids: dict[Identifier, str],
-                    members: list[Membership]) -> tuple[HouseholdRow | None, str, list[str]]:
+                    members: list[Membership], sets: dict[str, tuple[str, ...]]
+                    ) -> tuple[HouseholdRow | None, str, list[str]]:
     """The same-household rule: the household it is (or None: a new one), the rule that
     said so, and the candidates a new one is to be reviewed against.
 
@@ -201,7 +203,8 @@ def _same_household(session: Session, caller: Caller, held_ids: dict[Identifier,
     an id of it, or helps a member now): knowing a parent's BSN or another system's id is
     not enough to read or change a household. An id held by one it cannot see is a 409
     that shows nothing of it; same adults in one it cannot see is for review (rule 3).
-    ``held_ids``: the household holding each of the registration's ids (those held)."""
+    ``held_ids``: the household holding each of the registration's ids (those held);
+    ``sets``: each member's merge set."""
     held = set(held_ids.values())
     if len(held) > 1:
         raise Conflict("these household ids belong to different households: give ids of one",
@@ -212,7 +215,7 @@ def _same_household(session: Session, caller: Caller, held_ids: dict[Identifier,
             raise Conflict("a household id given is held by another system's registration; "
                            "give your own system's id", expression="Group.identifier")
         return household, "source-id", []
-    adults = list(merge_sets(session, _current_adults(members)).values())
+    adults = [sets[adult] for adult in _current_adults(members)]
     candidates = repository.households_with_adults(session, adults, _today()) if adults else []
     if len(candidates) == 1 and (household := repository.visible(session, caller,
                                                                  candidates[0])) is not None:
