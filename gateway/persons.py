@@ -14,6 +14,7 @@ from gateway.auth.bearer import Caller
 from gateway.fhir.render import fhir_identifier
 from gateway.households.repository import roles
 from gateway.households.representation import check_representation
+from gateway.identity.matching import Identified
 from gateway.identity.repository import person_by_bsn, person_by_reference
 from gateway.involvements.access import require_involved
 from gateway.platform.db.models import Person, RelatedPersonRow, new_id
@@ -101,23 +102,25 @@ _AUTHORITY_IN_FORCE = select(RelatedPersonRow.id, RelatedPersonRow.person_id,
 
 
 def ensure_parental_authority(session: Session, caller: Caller, household_id: str,
-                              held: Sequence[tuple[Person, Person]]) -> list[str]:
+                              held: Sequence[tuple[Identified, Identified]]) -> list[str]:
     """A system says these parents hold parental authority over these children (``(parent,
-    child)``, members of the household it registered): each registered once, as a
-    RelatedPerson would be (422 naming ``authority[i]``); said again, the one in force stands
-    (a message with a new id repeats what the system knows). The RelatedPersons' ids.
+    child)`` as identity matching found them, members of the household it registered): each
+    registered once, as a RelatedPerson would be (422 naming ``authority[i]``); said again,
+    the one in force stands (a message with a new id repeats what the system knows). The
+    RelatedPersons' ids.
 
-    Read once for all of them: those in force, and the household's members (a parent and
-    child there need no other search); the new ones are written in one statement."""
+    Read once for all of them: those in force (none over a child new to the gateway), and the
+    household's members (a parent and child there need no other search); the new ones are
+    written in one statement."""
     if not held:
         return []
     in_force: dict[tuple[str, str | None], str] = {}
-    for row_id, child_id, bsn in session.execute(
-            _AUTHORITY_IN_FORCE, {"children": sorted({child.id for _, child in held})}):
-        in_force.setdefault((child_id, bsn), row_id)
+    if known := sorted({child.person.id for _, child in held if not child.created}):
+        for row_id, child_id, bsn in session.execute(_AUTHORITY_IN_FORCE, {"children": known}):
+            in_force.setdefault((child_id, bsn), row_id)
     members = roles(session, household_id)
     added = []
-    for i, (parent, child) in enumerate(held):
+    for i, (parent, child) in enumerate((p.person, c.person) for p, c in held):
         if (child.id, parent.bsn) not in in_force:
             claim = RepresentationClaim(relationship=PARENT_ROLE,
                                         representation=PARENTAL_AUTHORITY, bsn=parent.bsn)
@@ -128,7 +131,7 @@ def ensure_parental_authority(session: Session, caller: Caller, household_id: st
             in_force[child.id, parent.bsn] = added[-1]["id"]
     if added:
         session.connection().execute(RelatedPersonRow.__table__.insert(), added)
-    return [in_force[child.id, parent.bsn] for parent, child in held]
+    return [in_force[child.person.id, parent.person.bsn] for parent, child in held]
 
 
 def _registered(session: Session, caller: Caller, person_id: str, claim: RepresentationClaim,

@@ -197,7 +197,7 @@ def _household(session: Session, caller: Caller, message: RegisterHousehold,
     household = register_household(session, caller, message.household,
                                    {claim: p.person for claim, p in persons.items()})
     authority = ensure_parental_authority(session, caller, household.id, [
-        (persons[held.parent].person, persons[held.child].person) for held in message.authority])
+        (persons[held.parent], persons[held.child]) for held in message.authority])
     return {"household": f"Group/{household.id}",
             **({"authority": [f"RelatedPerson/{r}" for r in authority]} if authority else {})}
 
