@@ -3,18 +3,22 @@ may consent depends on age) and who holds authority over a minor. Never commits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.fhir.render import fhir_identifier
+from gateway.households.repository import roles
 from gateway.households.representation import check_representation
+from gateway.identity.matching import Identified
 from gateway.identity.repository import person_by_bsn, person_by_reference
 from gateway.involvements.access import require_involved
-from gateway.platform.db.models import Person, RelatedPersonRow
+from gateway.platform.db.models import Person, RelatedPersonRow, new_id
+from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, Unprocessable
 from gateway.platform.logging import get_logger
 from schemas import (
@@ -26,7 +30,7 @@ from schemas import (
     RepresentationClaim,
     is_valid_bsn,
 )
-from schemas.household import REPRESENTATION_SYSTEM
+from schemas.household import CHILD_ROLES, REPRESENTATION_SYSTEM
 
 PATIENT_PREFIX, RELATED_PREFIX = "Patient/", "RelatedPerson/"
 PARENTAL_AUTHORITY = "parental-authority"
@@ -80,40 +84,72 @@ def add_related_person(session: Session, caller: Caller, person_id: str,
                        team_id: str | None = None) -> RelatedPersonRow:
     """Store a parent or guardian (as sent, or contained in a referral's consent), and the
     legal representation it holds, if any, once it fits the person
-    (``gateway.households.representation``)."""
+    (``gateway.households.representation``). Written at the session's next flush."""
     person = session.get(Person, person_id)
     assert person is not None  # the caller resolved it
     check_representation(session, claim, person, expr)
-    row = RelatedPersonRow(person_id=person.id, relationship=claim.relationship, bsn=claim.bsn,
-                           client_id=caller.client_id, team_id=team_id or caller.team_id,
-                           representation=claim.representation,
-                           organization=claim.organization, period_start=claim.start,
-                           period_end=claim.end)
+    row = RelatedPersonRow(**_registered(session, caller, person.id, claim, team_id))
     session.add(row)
-    session.flush()
-    audit.record(session, kind="write", action="related_person.registered",
-                 actor_id=caller.client_id, person_id=person.id,
-                 details={"related_person": row.id, "relationship": row.relationship,
-                          "representation": row.representation})
-    log.info("related_person_registered", resource_id=row.id, client_id=caller.client_id,
-             representation=row.representation)
     return row
 
 
-def ensure_parental_authority(session: Session, caller: Caller, child_id: str, parent_bsn: str,
-                              expr: str) -> RelatedPersonRow:
-    """A system says this parent holds parental authority over the child (a household's
-    registration): registered once, as a RelatedPerson would be; said again, the one in force
-    stands (a message with a new id repeats what the system knows)."""
-    existing = session.scalar(select(RelatedPersonRow).where(
-        RelatedPersonRow.person_id == child_id, RelatedPersonRow.bsn == parent_bsn,
-        RelatedPersonRow.representation == PARENTAL_AUTHORITY,
-        RelatedPersonRow.period_end.is_(None)))
-    if existing is not None:
-        return existing
-    claim = RepresentationClaim(relationship=PARENT_ROLE, representation=PARENTAL_AUTHORITY,
-                                bsn=parent_bsn)
-    return add_related_person(session, caller, child_id, claim, expr)
+# built once: every household registration with parental authority reads it
+_AUTHORITY_IN_FORCE = select(RelatedPersonRow.id, RelatedPersonRow.person_id,
+                             RelatedPersonRow.bsn).where(
+    RelatedPersonRow.person_id.in_(bindparam("children", expanding=True)),
+    RelatedPersonRow.representation == PARENTAL_AUTHORITY,
+    RelatedPersonRow.period_end.is_(None))
+
+
+def ensure_parental_authority(session: Session, caller: Caller, household_id: str,
+                              held: Sequence[tuple[Identified, Identified]]) -> list[str]:
+    """A system says these parents hold parental authority over these children (``(parent,
+    child)`` as identity matching found them, members of the household it registered): each
+    registered once, as a RelatedPerson would be (422 naming ``authority[i]``); said again,
+    the one in force stands (a message with a new id repeats what the system knows). The
+    RelatedPersons' ids.
+
+    Read once for all of them: those in force (none over a child new to the gateway), and the
+    household's members (a parent and child there need no other search); the new ones are
+    written in one statement."""
+    if not held:
+        return []
+    in_force: dict[tuple[str, str | None], str] = {}
+    if known := sorted({child.person.id for _, child in held if not child.created}):
+        for row_id, child_id, bsn in session.execute(_AUTHORITY_IN_FORCE, {"children": known}):
+            in_force.setdefault((child_id, bsn), row_id)
+    members = roles(session, household_id)
+    added = []
+    for i, (parent, child) in enumerate((p.person, c.person) for p, c in held):
+        if (child.id, parent.bsn) not in in_force:
+            claim = RepresentationClaim(relationship=PARENT_ROLE,
+                                        representation=PARENTAL_AUTHORITY, bsn=parent.bsn)
+            check_representation(session, claim, child, f"authority[{i}]", tied=(
+                (parent.id, "parent") in members
+                and any((child.id, role) in members for role in CHILD_ROLES)))
+            added.append(_registered(session, caller, child.id, claim))
+            in_force[child.id, parent.bsn] = added[-1]["id"]
+    if added:
+        session.connection().execute(RelatedPersonRow.__table__.insert(), added)
+    return [in_force[child.person.id, parent.person.bsn] for parent, child in held]
+
+
+def _registered(session: Session, caller: Caller, person_id: str, claim: RepresentationClaim,
+                team_id: str | None = None) -> dict[str, Any]:
+    """The row of a RelatedPerson as ``claim`` says (checked already), its registration
+    logged."""
+    row = {"id": new_id(), "person_id": person_id, "relationship": claim.relationship,
+           "bsn": claim.bsn, "client_id": caller.client_id,
+           "team_id": team_id or caller.team_id, "created_at": utcnow(),
+           "representation": claim.representation, "organization": claim.organization,
+           "period_start": claim.start, "period_end": claim.end}
+    audit.record(session, kind="write", action="related_person.registered",
+                 actor_id=caller.client_id, person_id=person_id,
+                 details={"related_person": row["id"], "relationship": claim.relationship,
+                          "representation": claim.representation})
+    log.info("related_person_registered", resource_id=row["id"], client_id=caller.client_id,
+             representation=claim.representation)
+    return row
 
 
 def render_related_person(row: RelatedPersonRow) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from gateway.auth.bearer import Caller
@@ -26,10 +27,19 @@ _MERGE_IN_FORCE = HouseholdMerge.undone_at.is_(None)
 _MERGED = aliased(HouseholdRow, name="merged_household")
 
 
-def current(day: date) -> ColumnElement[bool]:
+def current(day: date | BindParameter[date]) -> ColumnElement[bool]:
     """A membership on ``day`` (its end is its last day)."""
     return and_(or_(_M.period_start.is_(None), _M.period_start <= day),
                 or_(_M.period_end.is_(None), _M.period_end >= day))
+
+
+_ROLES = select(_M.person_id, _M.role).where(_M.household_id == bindparam("household"))
+
+
+def roles(session: Session, household_id: str) -> set[tuple[str, str]]:
+    """(person id, role) of each member of the household."""
+    return {(person, role) for person, role in session.execute(_ROLES,
+                                                               {"household": household_id})}
 
 
 def members(session: Session, household_id: str) -> Sequence[HouseholdMember]:
@@ -45,28 +55,35 @@ def identifiers(session: Session, household_id: str) -> Sequence[HouseholdIdenti
                                      HouseholdIdentifier.value)).all()
 
 
+_HOLDER = select(HouseholdIdentifier.household_id).where(
+    HouseholdIdentifier.system == bindparam("system"),
+    HouseholdIdentifier.value == bindparam("value"))
+
+
 def holders(session: Session, wanted: Iterable[Identifier]) -> dict[Identifier, str]:
-    """Which household holds each of these source ids (those held)."""
-    given = list(wanted)
-    if not given:
-        return {}
-    rows = session.execute(select(HouseholdIdentifier.system, HouseholdIdentifier.value,
-                                  HouseholdIdentifier.household_id).where(or_(*(
-        and_(HouseholdIdentifier.system == i.system, HouseholdIdentifier.value == i.value)
-        for i in given))))
-    return {Identifier(system=s, value=v): h for s, v, h in rows}
+    """Which household holds each of these source ids (those held); a registration gives
+    one or two, each a lookup by primary key."""
+    held = {identifier: session.scalar(_HOLDER, {"system": identifier.system,
+                                                 "value": identifier.value})
+            for identifier in dict.fromkeys(wanted)}
+    return {identifier: household for identifier, household in held.items() if household}
+
+
+_ADULTS = select(_M.household_id, _M.person_id).where(
+    _M.person_id.in_(bindparam("ids", expanding=True)), _M.role.in_(ADULT_ROLES),
+    current(bindparam("day")))
 
 
 def households_with_adults(session: Session, residents: Sequence[Sequence[str]],
                            day: date) -> list[str]:
     """The households in which every resident (each a merge set of person ids) is a current
     adult member on ``day``."""
-    found: set[str] | None = None
-    for ids in residents:
-        here = set(session.scalars(select(_M.household_id).where(
-            _M.person_id.in_(ids), _M.role.in_(ADULT_ROLES), current(day))))
-        found = here if found is None else found & here
-    return sorted(found or ())
+    adults: dict[str, set[str]] = defaultdict(set)  # household -> its adults of these
+    for household, person in session.execute(_ADULTS, {
+            "ids": sorted({i for ids in residents for i in ids}), "day": day}):
+        adults[household].add(person)
+    return sorted(household for household, here in adults.items()
+                  if all(here.intersection(ids) for ids in residents))
 
 
 # built once: a registration names the parents of each child, and building the statement

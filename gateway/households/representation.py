@@ -50,14 +50,15 @@ def representatives_in_force(session: Session, person_id: str,
 
 
 def check_representation(session: Session, claim: RepresentationClaim, person: Person,
-                         expr: str) -> None:
+                         expr: str, tied: bool = False) -> None:
     """The representation a RelatedPerson claims, checked against the person it is for;
-    422 naming the element when it does not fit (see the module docstring)."""
+    422 naming the element when it does not fit (see the module docstring). ``tied``: the
+    caller saw the claim's parent as a parent and the person as a child in one household."""
     if claim.representation is None:
         return
     _check_age(person, claim.representation, (claim.start or utcnow()).date(), expr)
     if claim.representation == "parental-authority":
-        _check_parent(session, person, claim.bsn, claim.organization, expr)
+        _check_parent(session, person, claim.bsn, claim.organization, expr, tied)
 
 
 def _check_age(person: Person, kind: RepresentationKind, day: date, expr: str) -> None:
@@ -75,11 +76,13 @@ def _check_age(person: Person, kind: RepresentationKind, day: date, expr: str) -
 
 
 def _check_parent(session: Session, person: Person, bsn: str | None, organization: str | None,
-                  expr: str) -> None:
+                  expr: str, tied: bool) -> None:
     """Parental authority is a parent's: named by BSN, a parent where the minor is a child."""
     if bsn is None or organization is not None:
         raise Unprocessable("parental authority is a parent's: give the parent's BSN",
                             expression=f"{expr}.identifier")
+    if tied:
+        return
     parent = person_by_bsn(session, bsn)
     if parent is None or not repository.is_parent_of(session, parent.id, person.id):
         raise Unprocessable("not a child of a household in which this parent is or was a parent "

@@ -16,6 +16,7 @@ keeps its role and period (changing one is a PUT of the Group). Every change is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
@@ -28,10 +29,11 @@ from gateway.auth.bearer import Caller
 from gateway.fhir.resource_versions import keep
 from gateway.households import repository
 from gateway.households.render import render_group
-from gateway.identity.matching import identify
-from gateway.identity.merges import canonical_id, person_ids
+from gateway.identity.matching import identify_all
+from gateway.identity.merges import canonical_ids, merge_sets, person_ids
 from gateway.identity.service import queue_conflict
 from gateway.involvements.access import require_involved
+from gateway.platform.db.inserts import insert_loaded
 from gateway.platform.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow, Person
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -66,14 +68,16 @@ class Registered:
     created: bool  # False: the registration joined a household the gateway had
 
 
-def register_household(session: Session, caller: Caller, claim: HouseholdClaim) -> HouseholdRow:
-    """A source system's household (adapters): members identified by identity matching,
-    then the same-household rule. 422 naming ``Group.member[i]...`` for a bad member."""
+def register_household(session: Session, caller: Caller, claim: HouseholdClaim,
+                       persons: Mapping[PersonClaim, Person] | None = None) -> HouseholdRow:
+    """A source system's household (adapters): members identified by identity matching
+    (``persons``: as the caller identified them already), then the same-household rule. 422
+    naming ``Group.member[i]...`` for a bad member."""
     group = GroupClaim(identifiers=(claim.local,) if claim.local else (), members=tuple(
         GroupMemberClaim(person=m.person, role=m.role, start=m.start, end=m.end)
         for m in claim.members))
     return _register(session, caller, list(group.identifiers),
-                     _memberships(session, caller, group, frozenset())).household
+                     _memberships(session, caller, group, frozenset(), persons)).household
 
 
 def register_group(session: Session, caller: Caller, group: GroupClaim) -> Registered:
@@ -90,14 +94,15 @@ def replace_group(session: Session, caller: Caller, household: HouseholdRow,
     other systems gave are kept. A new version when anything changed."""
     old = {m.person_id: m for m in repository.members(session, household.id)}
     members = _memberships(session, caller, group, frozenset(old))
-    _check_unique(session, members)
-    _check_holders(session, group.identifiers, household.id)
+    _check_unique(_residents(session, members))
+    held = repository.holders(session, group.identifiers)
+    _check_holders(held, group.identifiers, household.id)
     before = group_of(session, household)
+    added = []
     for position, member in enumerate(members):
         row = old.pop(member.person_id, None)
         if row is None:
-            _add_member(session, household.id, position, member)
-            _audit(session, caller, "household.member_added", household.id, member)
+            added.append((position, member))
             continue
         changed = (row.role, row.period_start, row.period_end) != (member.role, member.start,
                                                                    member.end)
@@ -110,7 +115,8 @@ def replace_group(session: Session, caller: Caller, household: HouseholdRow,
         audit.record(session, kind="write", action="household.member_removed",
                      actor_id=caller.client_id, person_id=row.person_id,
                      details={"household": household.id})
-    _add_identifiers(session, caller, household.id, group.identifiers)
+    _add_members(session, caller, household.id, added)
+    _add_identifiers(session, caller, household.id, group.identifiers, held)
     new_version(session, household, before)
     return household
 
@@ -161,22 +167,21 @@ def group_of(session: Session, household: HouseholdRow) -> dict[str, Any]:
 
 def _register(session: Session, caller: Caller, identifiers: list[Identifier],
               members: list[Membership]) -> Registered:
-    _check_unique(session, members)
-    household, rule, candidates = _same_household(session, caller, identifiers, members)
+    sets = merge_sets(session, [m.person_id for m in members])
+    residents = [sets[m.person_id][0] for m in members]
+    _check_unique(residents)
+    held = repository.holders(session, identifiers)
+    household, rule, candidates = _same_household(session, caller, held, members, sets)
     before = group_of(session, household) if household is not None else None
     if household is None:
         household = HouseholdRow(client_id=caller.client_id)
-        session.add(household)
-        session.flush()
-    had = repository.members(session, household.id)
-    known = {canonical_id(session, m.person_id) for m in had}
-    position = len(had)
-    for member in members:
-        if canonical_id(session, member.person_id) not in known:
-            _add_member(session, household.id, position, member)
-            _audit(session, caller, "household.member_added", household.id, member)
-            position += 1
-    _add_identifiers(session, caller, household.id, identifiers)
+        insert_loaded(session, household)
+    had = repository.members(session, household.id) if before is not None else []
+    known = set(canonical_ids(session, [m.person_id for m in had]).values())
+    new = [member for member, resident in zip(members, residents, strict=True)
+           if resident not in known]
+    _add_members(session, caller, household.id, list(enumerate(new, start=len(had))))
+    _add_identifiers(session, caller, household.id, identifiers, held)
     if before is not None:
         new_version(session, household, before)
     for candidate in candidates:  # rule 3: for a person to decide
@@ -188,16 +193,19 @@ def _register(session: Session, caller: Caller, identifiers: list[Identifier],
     return Registered(household, before is None)
 
 
-def _same_household(session: Session, caller: Caller, identifiers: list[Identifier],
-                    members: list[Membership]) -> tuple[HouseholdRow | None, str, list[str]]:
+def _same_household(session: Session, caller: Caller, held_ids: dict[Identifier, str],
+                    members: list[Membership], sets: dict[str, tuple[str, ...]]
+                    ) -> tuple[HouseholdRow | None, str, list[str]]:
     """The same-household rule: the household it is (or None: a new one), the rule that
     said so, and the candidates a new one is to be reviewed against.
 
     A registration joins only a household the caller may see already (registered it, gave
     an id of it, or helps a member now): knowing a parent's BSN or another system's id is
     not enough to read or change a household. An id held by one it cannot see is a 409
-    that shows nothing of it; same adults in one it cannot see is for review (rule 3)."""
-    held = set(repository.holders(session, identifiers).values())
+    that shows nothing of it; same adults in one it cannot see is for review (rule 3).
+    ``held_ids``: the household holding each of the registration's ids (those held);
+    ``sets``: each member's merge set."""
+    held = set(held_ids.values())
     if len(held) > 1:
         raise Conflict("these household ids belong to different households: give ids of one",
                        expression="Group.identifier")
@@ -207,7 +215,7 @@ def _same_household(session: Session, caller: Caller, identifiers: list[Identifi
             raise Conflict("a household id given is held by another system's registration; "
                            "give your own system's id", expression="Group.identifier")
         return household, "source-id", []
-    adults = [person_ids(session, adult) for adult in _current_adults(members)]
+    adults = [sets[adult] for adult in _current_adults(members)]
     candidates = repository.households_with_adults(session, adults, _today()) if adults else []
     if len(candidates) == 1 and (household := repository.visible(session, caller,
                                                                  candidates[0])) is not None:
@@ -223,14 +231,17 @@ def _today() -> date:
     return utcnow().date()
 
 
-def _memberships(session: Session, caller: Caller, group: GroupClaim,
-                 known: frozenset[str]) -> list[Membership]:
+def _memberships(session: Session, caller: Caller, group: GroupClaim, known: frozenset[str],
+                 persons: Mapping[PersonClaim, Person] | None = None) -> list[Membership]:
     """Each ``Group.member`` as a person: ``Patient/{id}`` a member already, or one the
-    caller's organisation helps (403 else); an identifier through identity matching."""
+    caller's organisation helps (403 else); an identifier through identity matching, all at
+    once (unless the caller did: ``persons``)."""
+    if persons is None:
+        persons = _identified(session, caller, group)
     members = []
     for i, entry in enumerate(group.members):
         if entry.person is not None:
-            person = _identify(session, caller, entry.person)
+            person = persons[entry.person]
         elif entry.person_id in known:
             person = cast(Person, session.get(Person, entry.person_id))
         else:
@@ -241,8 +252,10 @@ def _memberships(session: Session, caller: Caller, group: GroupClaim,
     return members
 
 
-def _identify(session: Session, caller: Caller, claim: PersonClaim) -> Person:
-    return identify(session, claim, client_id=caller.client_id, source_ref=SOURCE_REF).person
+def _identified(session: Session, caller: Caller, group: GroupClaim) -> dict[PersonClaim, Person]:
+    claims = [entry.person for entry in group.members if entry.person is not None]
+    return {claim: found.person for claim, found in identify_all(
+        session, claims, client_id=caller.client_id, source_ref=SOURCE_REF).items()}
 
 
 def _unborn_checked(i: int, person: Person, member: Membership) -> Membership:
@@ -253,40 +266,52 @@ def _unborn_checked(i: int, person: Person, member: Membership) -> Membership:
     return member
 
 
-def _check_unique(session: Session, members: list[Membership]) -> None:
+def _residents(session: Session, members: list[Membership]) -> list[str]:
+    """The resident (merge set's canonical id) each member is."""
+    canonical = canonical_ids(session, [m.person_id for m in members])
+    return [canonical[m.person_id] for m in members]
+
+
+def _check_unique(residents: list[str]) -> None:
     """Each resident once (two records of one merged resident are one)."""
     seen: dict[str, int] = {}
-    for i, member in enumerate(members):
-        resident = canonical_id(session, member.person_id)
+    for i, resident in enumerate(residents):
         if resident in seen:
             raise Unprocessable(f"this person is Group.member[{seen[resident]}] already: "
                                 "give each member once", expression=f"Group.member[{i}].entity")
         seen[resident] = i
 
 
-def _check_holders(session: Session, identifiers: tuple[Identifier, ...],
+def _check_holders(held: dict[Identifier, str], identifiers: tuple[Identifier, ...],
                    household_id: str) -> None:
-    held = repository.holders(session, identifiers)
     for i, identifier in enumerate(identifiers):
         if held.get(identifier, household_id) != household_id:
             raise Conflict("another household has this id", expression=f"Group.identifier[{i}]")
 
 
-def _add_member(session: Session, household_id: str, position: int, member: Membership) -> None:
-    session.add(HouseholdMember(household_id=household_id, person_id=member.person_id,
-                                position=position, role=member.role,
-                                period_start=member.start, period_end=member.end))
+def _add_members(session: Session, caller: Caller, household_id: str,
+                 added: list[tuple[int, Membership]]) -> None:
+    """New members (each at its ``Group.member`` position), in one statement, each logged."""
+    if not added:
+        return
+    session.connection().execute(HouseholdMember.__table__.insert(), [
+        {"household_id": household_id, "person_id": member.person_id, "position": position,
+         "role": member.role, "period_start": member.start, "period_end": member.end}
+        for position, member in added])
+    for _, member in added:
+        _audit(session, caller, "household.member_added", household_id, member)
 
 
 def _add_identifiers(session: Session, caller: Caller, household_id: str,
-                     identifiers: tuple[Identifier, ...] | list[Identifier]) -> None:
-    held = repository.holders(session, identifiers)
-    for identifier in dict.fromkeys(identifiers):
-        if identifier not in held:
-            session.add(HouseholdIdentifier(system=identifier.system, value=identifier.value,
-                                            household_id=household_id,
-                                            client_id=caller.client_id))
-    session.flush()
+                     identifiers: tuple[Identifier, ...] | list[Identifier],
+                     held: dict[Identifier, str]) -> None:
+    """The ids not held yet (``held``: by which household each held one is)."""
+    new = [identifier for identifier in dict.fromkeys(identifiers) if identifier not in held]
+    if new:
+        session.connection().execute(HouseholdIdentifier.__table__.insert(), [
+            {"system": identifier.system, "value": identifier.value,
+             "household_id": household_id, "client_id": caller.client_id}
+            for identifier in new])
 
 
 def _audit(session: Session, caller: Caller, action: str, household_id: str,

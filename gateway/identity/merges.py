@@ -6,6 +6,8 @@ Queries only; never commits."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, bindparam, exists, func, or_, select, union
@@ -40,20 +42,40 @@ def in_a_merge(person_id: Any) -> ColumnElement[bool]:
 
 
 _SURVIVOR = select(_M.survivor_id).where(_M.merged_id == bindparam("person_id"), _IN_FORCE)
-_MERGED = select(_M.merged_id).where(_M.survivor_id == bindparam("person_id"),
-                                     _IN_FORCE).order_by(_M.merged_at, _M.id)
+_SURVIVORS = select(_M.merged_id, _M.survivor_id).where(
+    _M.merged_id.in_(bindparam("ids", expanding=True)), _IN_FORCE)
+_MERGED = select(_M.survivor_id, _M.merged_id).where(
+    _M.survivor_id.in_(bindparam("ids", expanding=True)), _IN_FORCE).order_by(_M.merged_at, _M.id)
 
 
 def person_ids(session: Session, person_id: str) -> tuple[str, ...]:
     """Every person id that is this resident (the merge set), the canonical one first."""
-    canonical = canonical_id(session, person_id)
-    merged = session.connection().scalars(_MERGED, {"person_id": canonical})
-    return (canonical, *merged)
+    return merge_sets(session, [person_id])[person_id]
+
+
+def merge_sets(session: Session, ids: Collection[str]) -> dict[str, tuple[str, ...]]:
+    """``person_ids`` of each of these persons, in two reads for all of them."""
+    if not ids:
+        return {}
+    canonical = canonical_ids(session, ids)
+    merged: dict[str, list[str]] = defaultdict(list)
+    for survivor, merged_id in session.connection().execute(
+            _MERGED, {"ids": sorted(set(canonical.values()))}):
+        merged[survivor].append(merged_id)
+    return {pid: (survivor, *merged[survivor]) for pid, survivor in canonical.items()}
 
 
 def canonical_id(session: Session, person_id: str) -> str:
     """The id the resident's merge set is known by (the person's own when not merged)."""
     return session.connection().scalar(_SURVIVOR, {"person_id": person_id}) or person_id
+
+
+def canonical_ids(session: Session, ids: Collection[str]) -> dict[str, str]:
+    """``canonical_id`` of each of these persons, in one read for all of them."""
+    if not ids:
+        return {}
+    survivors = dict(session.connection().execute(_SURVIVORS, {"ids": sorted(set(ids))}).all())
+    return {pid: survivors.get(pid, pid) for pid in ids}
 
 
 def merges_of(session: Session, person_id: str) -> list[PersonMerge]:

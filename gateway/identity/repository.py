@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.platform.db.models import IdentityReview, Person, PersonIdentifier
@@ -52,19 +54,33 @@ def person_by_bsn(session: Session, bsn: str) -> Person | None:
     return session.scalar(select(Person).where(Person.bsn == bsn))
 
 
-def person_by_local(session: Session, local: Identifier) -> Person | None:
-    """The person a source system's own identifier names."""
-    return session.scalar(select(Person).join(
-        PersonIdentifier, PersonIdentifier.person_id == Person.id).where(
-        PersonIdentifier.system == local.system, PersonIdentifier.value == local.value))
+_BY_BSN = select(Person).where(Person.bsn.in_(bindparam("bsns", expanding=True)))
 
 
-def look_alikes(session: Session, match_key: str, person: Person,
-                limit: int) -> list[str]:
+def persons_by_bsn(session: Session, bsns: Sequence[str]) -> dict[str, Person]:
+    """The persons these BSNs name (those known), in one read."""
+    if not bsns:
+        return {}
+    return {p.bsn: p for p in session.scalars(_BY_BSN, {"bsns": sorted(set(bsns))}) if p.bsn}
+
+
+def persons_by_local(session: Session, locals_: Sequence[Identifier]) -> dict[Identifier, Person]:
+    """The persons these source systems' own identifiers name (those known), in one read."""
+    if not locals_:
+        return {}
+    rows = session.execute(select(Person, PersonIdentifier.system, PersonIdentifier.value).join(
+        PersonIdentifier, PersonIdentifier.person_id == Person.id).where(or_(*(
+            and_(PersonIdentifier.system == local.system, PersonIdentifier.value == local.value)
+            for local in set(locals_)))))
+    return {Identifier(system=system, value=value): person for person, system, value in rows}
+
+
+def look_alikes(session: Session, match_key: str, person: Person, limit: int,
+                leaving_out: Collection[str] = ()) -> list[str]:
     """Ids of other persons with this match key that a BSN does not tell apart from
-    ``person`` (one of the two has none), oldest first."""
+    ``person`` (one of the two has none), oldest first, but those ``leaving_out``."""
     query = select(Person.id, Person.bsn).where(
-        Person.match_key == match_key, Person.id != person.id).order_by(
+        Person.match_key == match_key, Person.id.not_in([person.id, *leaving_out])).order_by(
         Person.created_at, Person.id).limit(limit)
     return [pid for pid, bsn in session.execute(query) if bsn is None or person.bsn is None]
 

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
 from gateway.platform.db.models import InboundMessage
 from gateway.platform.errors import Unprocessable
 
+_MESSAGES = InboundMessage.__table__
+_PREVIOUS = select(_MESSAGES.c.request_hash, _MESSAGES.c.outcome).where(
+    _MESSAGES.c.client_id == bindparam("client"), _MESSAGES.c.message_id == bindparam("message"))
+
 
 def previous(session: Session, caller: Caller, message_id: str,
-             digest: str) -> InboundMessage | None:
-    """The message this client sent under ``message_id`` before, if any; the same id with
-    another body is refused (an id names one message)."""
-    row = session.get(InboundMessage, (caller.client_id, message_id))
+             digest: str) -> Row[Any] | None:
+    """The message this client sent under ``message_id`` before, if any (its ``outcome``);
+    the same id with another body is refused (an id names one message)."""
+    row = session.connection().execute(_PREVIOUS, {"client": caller.client_id,
+                                                   "message": message_id}).first()
     if row is not None and row.request_hash != digest:
         raise Unprocessable("this message id was used for a different message", expression="id")
     return row
@@ -23,7 +29,6 @@ def previous(session: Session, caller: Caller, message_id: str,
 
 def remember(session: Session, caller: Caller, system: str, kind: str, message_id: str,
              digest: str, status_code: int, outcome: dict[str, Any]) -> None:
-    session.add(InboundMessage(client_id=caller.client_id, message_id=message_id, system=system,
-                               kind=kind, request_hash=digest, status_code=status_code,
-                               outcome=outcome))
-    session.flush()
+    session.connection().execute(_MESSAGES.insert(), [{
+        "client_id": caller.client_id, "message_id": message_id, "system": system, "kind": kind,
+        "request_hash": digest, "status_code": status_code, "outcome": outcome}])

@@ -31,7 +31,7 @@ from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.disclosure.trajectories import share_trajectory
 from gateway.households.service import register_household
-from gateway.identity.matching import Identified, identify
+from gateway.identity.matching import Identified, identify_all
 from gateway.identity.service import queue_conflict
 from gateway.involvements.repository import latest_from_source
 from gateway.involvements.service import (
@@ -164,9 +164,8 @@ def _applied(session: Session, caller: Caller, system: str, message: InboundMess
              digest: str, path: MessagePath) -> dict[str, Any]:
     source_ref = f"{system}/{message.message_id}"[:100]
     with path.stage(IDENTIFY):
-        persons = {claim: identify(session, claim, client_id=caller.client_id,
-                                   source_ref=source_ref)
-                   for claim in _claims(message)}
+        persons = identify_all(session, _claims(message), client_id=caller.client_id,
+                               source_ref=source_ref)
     with path.stage(DECIDE):
         effect = _decide(session, caller, system, message, persons)
     with path.stage(PERSIST):
@@ -245,10 +244,10 @@ def _household(session: Session, caller: Caller, message: RegisterHousehold,
                persons: dict[PersonClaim, Identified]) -> dict[str, Any]:
     """The household, then who holds parental authority over which child in it, as the
     system says (each checked as a RelatedPerson with parental authority would be)."""
-    household = register_household(session, caller, message.household)
-    authority = [ensure_parental_authority(
-        session, caller, persons[held.child].person.id, held.parent.bsn or "",
-        f"authority[{i}]").id for i, held in enumerate(message.authority)]
+    household = register_household(session, caller, message.household,
+                                   {claim: p.person for claim, p in persons.items()})
+    authority = ensure_parental_authority(session, caller, household.id, [
+        (persons[held.parent], persons[held.child]) for held in message.authority])
     return {"household": f"Group/{household.id}",
             **({"authority": [f"RelatedPerson/{r}" for r in authority]} if authority else {})}
 

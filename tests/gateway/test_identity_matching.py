@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.identity.matching import (
     Identified,
     identify,
+    identify_all,
     match_key,
     name_key,
     normalised_postcode,
@@ -106,6 +107,16 @@ class TestMatching:
     def test_one_bsn_does_not_tell_them_apart(self, sessions) -> None:  # noqa: ANN001
         known, new = run(sessions, claim(bsn=VALID_BSNS[0]), claim(system=MENS))
         assert reviews(sessions) == [("probable-match", new.person.id, known.person.id)]
+
+    def test_the_claims_of_one_message_are_matched_in_order(self, sessions) -> None:  # noqa: ANN001
+        """As if they came one by one: the later look-alike is queued against the earlier
+        one, never the earlier against one that did not exist yet."""
+        with sessions.begin() as session:
+            first, second = identify_all(session, [claim(bsn=VALID_BSNS[0]), claim(system=MENS)],
+                                         client_id="demo-wijkteam-noord",
+                                         source_ref="test/0").values()
+        assert (first.created, second.created) == (True, True)
+        assert reviews(sessions) == [("probable-match", second.person.id, first.person.id)]
 
     def test_a_bsn_and_a_local_id_of_two_persons_are_queued(self, sessions) -> None:  # noqa: ANN001
         by_bsn, by_local = run(sessions, claim(bsn=VALID_BSNS[0], system=None),
