@@ -15,6 +15,7 @@ from gateway.auth.bearer import Caller
 from gateway.consents.decisions import decide_for, recipient_json
 from gateway.fhir.render import render_episode_of_care, render_service_request, render_task
 from gateway.fhir.subset import subset_view
+from gateway.households.repository import organizations_helping_household
 from gateway.identity.merges import merge_set
 from gateway.identity.repository import under_review
 from gateway.outbox.enqueue import Delivery, enqueue
@@ -154,12 +155,17 @@ def episode_of_care(session: Session, row: Involvement) -> dict[str, Any]:
     return render_episode_of_care(row, person.bsn if person is not None else None)
 
 
-def _current(session: Session, message: OutboxMessage) -> tuple[dict[str, Any], str | None] | None:
+def _current(session: Session, message: OutboxMessage,
+             subscriber: Subscriber) -> tuple[dict[str, Any], str | None] | None:
     """The resource a withheld message is about, as it stands now, and the referral's sender
-    (whose referral-borne consents count); None when it is gone."""
+    (whose referral-borne consents count); None when it is gone, or, for a trajectory, when
+    the subscriber's team no longer helps the household."""
     if message.resource_type == "EpisodeOfCare":
         trajectory = session.get(Involvement, message.resource_id)
-        return (episode_of_care(session, trajectory), None) if trajectory else None
+        if trajectory is None or subscriber.recipient.organization not in \
+                organizations_helping_household(session, trajectory.person_id, utcnow()):
+            return None
+        return episode_of_care(session, trajectory), None
     referral = session.get(ServiceRequestRow, message.resource_id)
     return (render_service_request(referral), referral.client_id) if referral else None
 
@@ -168,8 +174,8 @@ def _release(session: Session, register: Register, message: OutboxMessage) -> bo
     """Decide a withheld message again; queue it, as the resource is now, if permitted."""
     subscriber = active_subscriber(session, message.subscription_id)
     activity_id = (message.decision or {}).get("activity")
-    current = _current(session, message)
-    if subscriber is None or activity_id is None or current is None:
+    current = _current(session, message, subscriber) if subscriber is not None else None
+    if activity_id is None or current is None:
         return False
     resource, sender = current
     asked = message.decision.get("whole")

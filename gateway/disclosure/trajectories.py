@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session
 
 from consent import Register
 from gateway.disclosure.service import disclose, episode_of_care
-from gateway.households.repository import housemates
-from gateway.involvements.repository import organizations_helping
+from gateway.households.repository import organizations_helping_household
 from gateway.involvements.service import SENSITIVITY_NONE
 from gateway.outbox.repository import already_told
 from gateway.outbox.subscribers import Subscriber, subscribers_for_trajectory
@@ -56,10 +55,8 @@ def share_trajectory(session: Session, register: Register, involvement: Involvem
     (by its end), as the module says; ``sender``: the client that registered the change."""
     if involvement.sensitivity != SENSITIVITY_NONE:
         return
-    now = utcnow()
-    circle = housemates(session, involvement.person_id, now.date()) | {involvement.person_id}
-    subscribers = subscribers_for_trajectory(session, sender,
-                                             organizations_helping(session, circle, now))
+    subscribers = subscribers_for_trajectory(session, sender, organizations_helping_household(
+        session, involvement.person_id, utcnow()))
     event = _event(involvement)
     subscribers = _not_told_yet(session, subscribers, involvement, event)
     if not subscribers:

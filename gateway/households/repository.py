@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from gateway.auth.bearer import Caller
 from gateway.identity.merges import merge_set
-from gateway.involvements.repository import involved_in
+from gateway.involvements.repository import involved_in, organizations_helping
 from gateway.platform.db.models import (
     HouseholdIdentifier,
     HouseholdMember,
@@ -178,3 +178,10 @@ def housemates(session: Session, person_id: str, day: date) -> set[str]:
     theirs = select(_M.household_id).where(_M.person_id == person_id, current(day))
     return set(session.scalars(select(_M.person_id).where(_M.household_id.in_(theirs),
                                                            current(day))))
+
+
+def organizations_helping_household(session: Session, person_id: str, at: datetime) -> set[str]:
+    """The organisations that help the person, or someone who shares a household with them,
+    at ``at``: who hears of the person's trajectories."""
+    return organizations_helping(session, housemates(session, person_id, at.date()) | {person_id},
+                                 at)

@@ -20,9 +20,17 @@ from gateway.pipeline.messages import TRANSPORT_FIRST_LOAD, receive_message
 from gateway.platform.db.models import OutboxMessage
 from gateway.platform.settings import Settings
 from schemas import BSN_SYSTEM
-from tests.adapters.test_zcd import OPEN
+from tests.adapters.test_zcd import GEZIN, OPEN, bericht, xml
 from tests.conftest import add_test_client, bearer
-from tests.support.units import ADULTS, YOUTH, Units, debt
+from tests.support.units import (
+    ADULTS,
+    YOUTH,
+    Units,
+    child_case,
+    client_message,
+    debt,
+    mother_of,
+)
 
 EPISODE = {"resourceType": "EpisodeOfCare", "id": "e-1", "status": "finished",
            "patient": {"reference": "Patient/p-1"},
@@ -65,6 +73,27 @@ def test_consent_given_later_sends_each_trajectory_once_as_it_stands(
     assert [status for status, _ in _payloads(sessions)] == ["withheld", "feed", "feed"]
 
 
+def test_consent_given_later_reaches_only_the_teams_that_still_help(
+        client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
+    zuid = _zuid_youth(client, sessions)
+    units.zcd(GEZIN)
+    opened = client.post("/adapters/zcd/messages", content=xml(child_case("z-1")),
+                         headers={**zuid, "Content-Type": "application/xml"})
+    assert opened.status_code == 201, opened.text  # wijkteam-zuid helps the child for a while
+    units.menscentraal(client_message("a-1"))
+    mother = mother_of(units)
+    units.menscentraal(debt("a-2", "T-1"))  # withheld from both youth teams: no consent
+    closed = client.post("/adapters/zcd/messages", headers={
+        **zuid, "Content-Type": "application/xml"}, content=xml(bericht(
+            "<zcd:casusSluiten><zcd:persoon><zcd:lokaalId>k-7</zcd:lokaalId></zcd:persoon>"
+            "<zcd:casusId>z-1</zcd:casusId></zcd:casusSluiten>", "m-z2")))
+    assert closed.status_code == 201, closed.text
+    units.consent(mother, mother, "wijkteam-jeugd")
+    assert len(units.news(YOUTH)) == 1  # the team that helps hears
+    page = client.get("/adapters/zcd/feed", headers=zuid)
+    assert (page.status_code, page.json()["entries"]) == (200, [])  # zuid no longer does
+
+
 def test_a_sensitive_case_and_a_justice_trajectory_are_never_told(
         units: Units, sessions: sessionmaker[Session]) -> None:
     mother = units.household_with_debt()
@@ -96,17 +125,23 @@ def test_a_first_load_tells_no_one(units: Units, sessions: sessionmaker[Session]
     assert len(_payloads(sessions)) == before  # registered, and no notice queued
 
 
-def test_a_team_that_does_not_help_the_household_hears_nothing(
-        client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
+def _zuid_youth(client: TestClient, sessions: sessionmaker[Session]) -> dict[str, str]:
+    """The youth dossier of wijkteam-zuid, subscribed to trajectories by feed."""
     with sessions.begin() as session:
         add_test_client(session, "zuid-jeugd", [adapter_scope("zcd"), SCOPE_SUBSCRIPTION_WRITE],
                         client_id="zuid-jeugd", secret=demo_secret("zuid-jeugd"),
                         team_id="wijkteam-zuid", system="zcd", role="wijkteam-jeugd")
-    elsewhere = bearer(client, "zuid-jeugd")
-    subscribed = client.post("/fhir/Subscription", headers=elsewhere, json={
+    headers = bearer(client, "zuid-jeugd")
+    subscribed = client.post("/fhir/Subscription", headers=headers, json={
         "resourceType": "Subscription", "status": "requested", "criteria": "EpisodeOfCare",
         "reason": "trajectories", "channel": {"type": "message"}})
     assert subscribed.status_code == 201, subscribed.text
+    return headers
+
+
+def test_a_team_that_does_not_help_the_household_hears_nothing(
+        client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
+    elsewhere = _zuid_youth(client, sessions)
     mother = units.household_with_debt()
     units.consent(mother, mother, "wijkteam-jeugd")  # any youth team, by role
     page = client.get("/adapters/zcd/feed", headers=elsewhere)
