@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 BSN_SYSTEMS = frozenset(
     {"http://fhir.nl/fhir/NamingSystem/bsn", "urn:oid:2.16.840.1.113883.2.4.6.3"}
@@ -17,6 +18,7 @@ AGB_SYSTEM = "http://fhir.nl/fhir/NamingSystem/agb-z"
 _BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
 
+@lru_cache(maxsize=4096)  # asked for each claim many times over; bounded: values are input
 def is_valid_bsn(value: str) -> bool:
     """True for a 9-digit number that passes the elfproef (weights 9..2 and -1, sum % 11 == 0).
 

@@ -7,7 +7,7 @@ its system's codes to them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, get_args
@@ -49,14 +49,16 @@ class ParentalAuthority:
 class RegisterHousehold:
     """The system registers (or re-registers) a household and its members; ``authority``:
     who holds parental authority over whom, as far as the system says (empty: not said).
-    ``where``: each part's place in the sender's document (``Group.member[1]``,
+    ``where``: gives each part's place in the sender's document (``Group.member[1]``,
     ``Group.identifier``, ``authority[0]`` -> an XPath or JSON pointer), so that a refusal
-    names the element as the sender wrote it; not part of the message's content."""
+    names the element as the sender wrote it; worked out only then, and not part of the
+    message's content."""
 
     message_id: str
     household: HouseholdClaim
     authority: tuple[ParentalAuthority, ...] = ()
-    where: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    where: Callable[[], Mapping[str, str]] | None = field(default=None, compare=False,
+                                                          repr=False)
 
 
 @dataclass(frozen=True)

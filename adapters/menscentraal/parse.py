@@ -42,6 +42,8 @@ DOMAINS: dict[str, LifeDomain] = {  # the adult unit's ZRM-style domains, in the
     "maatschappelijke-participatie": "participation", "justitie": "justice"}
 PROVISION_STATUS = {"aangevraagd": "requested", "in-behandeling": "in-progress",
                     "toegekend": "granted", "afgewezen": "refused", "ingetrokken": "withdrawn"}
+HOUSEHOLD_PLACES = {"Group.identifier": "/client/huishouden/huishoudnummer",
+                    "Group.member[0]": "/client"}  # RegisterHousehold.where of a client
 BAD_INPUT = 400  # a message the system got wrong, by the schema or beyond it
 
 
@@ -156,8 +158,7 @@ def _canonical(message_id: str, kind: str, body: dict[str, Any]) -> InboundMessa
             local=Identifier(system=household_system(SOURCE), value=household["huishoudnummer"]),
             members=(MemberClaim(_person(body), ROLES[household["rol"]],
                                  date.fromisoformat(since) if since else None),)),
-            where={"Group.identifier": "/client/huishouden/huishoudnummer",
-                   "Group.member[0]": "/client"})
+            where=lambda: HOUSEHOLD_PLACES)
     if kind == "client":
         return RegisterPerson(message_id, _person(body))
     person = _person(body["client"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any, cast
 
 from adapters.base import InvalidMessage, Issue
@@ -119,7 +120,7 @@ def _household(message_id: str, gezin: Any, issues: list[Issue]) -> RegisterHous
     return RegisterHousehold(message_id, HouseholdClaim(
         local=Identifier(system=household_system(SOURCE), value=household_id)
         if household_id else None, members=tuple(members)), tuple(authority),
-        where=_places(gezin, lids))
+        where=partial(_places, gezin, lids))
 
 
 def _places(gezin: Any, lids: list[Any]) -> dict[str, str]:

@@ -147,7 +147,8 @@ def _in_senders_terms(message: InboundMessage) -> Iterator[None]:
     try:
         yield
     except GatewayError as error:
-        where: Mapping[str, str] = getattr(message, "where", {})
+        locate = getattr(message, "where", None)
+        where: Mapping[str, str] = locate() if locate else {}
         error.issues = [Issue(_place(issue.expression, where), issue.message, issue.code)
                         for issue in error.issues]
         raise
