@@ -30,7 +30,6 @@ from schemas import Subject
 
 CONTEXT, PENDING, SUBJECTS = "audit", "audit_pending", "audit_subjects"
 CHECKPOINT = "audit_checkpoint"  # session.info: sign a checkpoint at this commit, of this kind
-MARKS = "audit_marks"  # session.info: how many entries were pending as each savepoint began
 LOCK_KEY = 0x77676C6F67  # pg_advisory_xact_lock key of the log ("wglog")
 CONFIDENTIAL_CATEGORIES = frozenset({"safety-signals"})
 ACTING = ("acting_person", "acting_role", "acting_unit")  # bound per request by auth
@@ -76,7 +75,6 @@ def audit_sessions(engine: Engine, context: AuditContext) -> sessionmaker[Sessio
     """Sessions whose commits write the entries recorded in them."""
     sessions = sessionmaker(engine, expire_on_commit=False, info={CONTEXT: context})
     event.listen(sessions, "before_commit", _write_pending)
-    event.listen(sessions, "after_transaction_create", _mark_savepoint)
     event.listen(sessions, "after_soft_rollback", _drop_pending)
     return sessions
 
@@ -187,7 +185,6 @@ def _identifier(session: Session, person_id: str) -> str:
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(PENDING, None) or []
     session.info.pop(SUBJECTS, None)
-    session.info.pop(MARKS, None)
     forced = session.info.pop(CHECKPOINT, None)
     if not pending and not forced:
         return
@@ -223,18 +220,6 @@ def _size(cursor: Any) -> int:
         cursor.close()
 
 
-def _mark_savepoint(session: Session, transaction: Any) -> None:
-    if transaction.nested:
-        session.info.setdefault(MARKS, {})[id(transaction)] = len(session.info.get(PENDING, ()))
-
-
-def _drop_pending(session: Session, previous_transaction: Any) -> None:
-    """A savepoint rolled back drops the entries recorded since it began (the rows before it
-    stay, and so do their entries); the transaction rolled back drops them all."""
-    mark = session.info.get(MARKS, {}).pop(id(previous_transaction), None)
-    if previous_transaction.nested and mark is not None:
-        del session.info.get(PENDING, [])[mark:]
-        return
+def _drop_pending(session: Session, _previous_transaction: Any) -> None:
     session.info.pop(PENDING, None)
     session.info.pop(SUBJECTS, None)
-    session.info.pop(MARKS, None)

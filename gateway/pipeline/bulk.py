@@ -240,11 +240,11 @@ class _Plan:
         for step in steps:
             writes.row(step)
         try:
-            with session.begin_nested():
+            with session.begin_nested():  # its release writes the log entries too
                 writes.insert()
+                writes.log()
         except DBAPIError:  # the caller reads again after: what the households hold is unknown
             return [_long_way(session, caller, adapter, step.row, max_depth) for step in steps]
-        writes.log()
         return [Outcome(s.row.line, REPLAYED if s.person is None else APPLIED) for s in steps]
 
 
