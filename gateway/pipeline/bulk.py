@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -28,7 +30,7 @@ from adapters import Adapter, InvalidMessage
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.households.render import render_group
-from gateway.identity.matching import match_key
+from gateway.identity import matching
 from gateway.involvements.service import sensitivity_of
 from gateway.pipeline import idempotency
 from gateway.pipeline.messages import APPLIED, KIND_OF, REPLAYED, receive_message
@@ -56,6 +58,7 @@ _TABLES: tuple[Table, ...] = tuple(model.__table__ for model in (  # type: ignor
     InboundMessage, ResourceVersion))
 _HOUSEHOLDS, _MEMBERS = HouseholdRow.__table__, HouseholdMember.__table__
 _IDS = HouseholdIdentifier.__table__
+match_key = lru_cache(maxsize=4096)(matching.match_key)  # a claim is looked at several times
 _VERSION = update(_HOUSEHOLDS).where(_HOUSEHOLDS.c.id == bindparam("b_id")).values(
     version_id=bindparam("b_version"), updated_at=bindparam("b_updated"))
 
@@ -128,9 +131,9 @@ class _Household:
     """A household as the batch leaves it: rendered before each change it gets (its
     version), updated in place when the database had it, inserted when new."""
 
-    row: HouseholdRow
-    members: list[HouseholdMember]
-    identifiers: list[HouseholdIdentifier]
+    row: _Copy
+    members: list[_Copy]
+    identifiers: list[_Copy]
     mine: bool  # registered by the caller (or given an id by it): it may join
     stored: bool  # in the database before this batch
     changed: bool = False
@@ -225,8 +228,8 @@ class _Plan:
             local = first.household.local
             assert local is not None  # routed the short way only with one
             self.households[(local.system, local.value)] = _Household(
-                HouseholdRow(id=new_id()), [], [HouseholdIdentifier(
-                    system=local.system, value=local.value)], mine=True, stored=False)
+                _Copy(id=new_id()), [], [_Copy(system=local.system, value=local.value)],
+                mine=True, stored=False)
 
     def write(self, session: Session, caller: Caller, adapter: Adapter,
               max_depth: int) -> list[Outcome]:
@@ -322,9 +325,9 @@ class _Writes:
             identifier = household.identifiers[0]
             identifier.household_id, identifier.client_id = row.id, self.caller.client_id
             identifier.created_at = self.now
-        member = HouseholdMember(id=new_id(), household_id=row.id, person_id=person_id,
-                                 position=len(household.members), role=claim.role,
-                                 period_start=claim.start, period_end=claim.end)
+        member = _Copy(id=new_id(), household_id=row.id, person_id=person_id,
+                       position=len(household.members), role=claim.role,
+                       period_start=claim.start, period_end=claim.end)
         household.members.append(member)  # to render its next version
         self._add(HouseholdMember, **_values(member))
         self.joined[row.id] = household
@@ -360,9 +363,13 @@ class _Writes:
             audit.record(self.session, **entry)
 
 
-def _values(row: Any) -> dict[str, Any]:
-    """A transient row's columns, for a Core insert."""
-    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+class _Copy(SimpleNamespace):
+    """A row's columns as attributes, outside the session: what ``render_group`` reads of a
+    household, its members and ids, changed here as the batch goes, then inserted as is."""
+
+
+def _values(row: _Copy) -> dict[str, Any]:
+    return dict(vars(row))
 
 
 def _claims(row: Row) -> Iterable[PersonClaim]:
@@ -395,20 +402,20 @@ def _stored_households(session: Session, caller: Caller,
     """The households the database holds these ids of, with their members and ids (copies,
     which the batch changes as it goes); one the caller neither registered nor gave an id of
     is not ``mine`` (the long way decides)."""
-    held = [h for h in _transients(session, HouseholdIdentifier, select(_IDS).where(
+    held = [h for h in _copies(session, select(_IDS).where(
         _IDS.c.value.in_({i.value for i in wanted})))
             if Identifier(system=h.system, value=h.value) in wanted]
     if not held:
         return {}
     ids = {h.household_id for h in held}
-    rows = {r.id: r for r in _transients(session, HouseholdRow, select(_HOUSEHOLDS).where(
+    rows = {r.id: r for r in _copies(session, select(_HOUSEHOLDS).where(
         _HOUSEHOLDS.c.id.in_(ids)))}
-    members: dict[str, list[HouseholdMember]] = {i: [] for i in ids}
-    for member in _transients(session, HouseholdMember, select(_MEMBERS).where(
+    members: dict[str, list[_Copy]] = {i: [] for i in ids}
+    for member in _copies(session, select(_MEMBERS).where(
             _MEMBERS.c.household_id.in_(ids)).order_by(_MEMBERS.c.position)):
         members[member.household_id].append(member)
-    identifiers: dict[str, list[HouseholdIdentifier]] = {i: [] for i in ids}
-    for identifier in _transients(session, HouseholdIdentifier, select(_IDS).where(
+    identifiers: dict[str, list[_Copy]] = {i: [] for i in ids}
+    for identifier in _copies(session, select(_IDS).where(
             _IDS.c.household_id.in_(ids)).order_by(_IDS.c.created_at, _IDS.c.system,
                                                    _IDS.c.value)):
         identifiers[identifier.household_id].append(identifier)
@@ -418,9 +425,8 @@ def _stored_households(session: Session, caller: Caller,
             i.client_id for i in identifiers[h.household_id])}, stored=True) for h in held}
 
 
-def _transients(session: Session, model: type[Any], query: Select[Any]) -> list[Any]:
-    """Rows as objects outside the session: read, rendered and changed here only."""
-    return [model(**row) for row in session.execute(query).mappings()]
+def _copies(session: Session, query: Select[Any]) -> list[_Copy]:
+    return [_Copy(**row) for row in session.execute(query).mappings()]
 
 
 def _at(day: date | None) -> datetime | None:
