@@ -336,20 +336,43 @@ def _day(text: str) -> date:
 
 
 def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """The three runs, each printed as it ends (a million rows take a while)."""
     export = workdir / "export.csv"
     started = time.perf_counter()
     made = write_export(export, args.persons, args.households, args.seed)
-    generated = time.perf_counter() - started
+    made |= {"mb": round(export.stat().st_size / 2**20, 1),
+             "seconds": round(time.perf_counter() - started, 1)}
+    show(f"first load of {args.persons:,} persons in {args.households:,} households "
+         f"({made['open']:,} open and {made['closed']:,} closed trajectories; "
+         f"{made['mb']} MB CSV, made in {made['seconds']} s) on SQLite, batches of {BATCH_ROWS}")
     gateway, database = gateway_load(workdir, export, args.persons)
     expected = database.counts()
     if expected["persons"] != args.persons or expected["households"] != args.households:
         raise BenchError(f"the import stored {expected}, not the export's {made}")
+    show_rate("gateway", gateway)
+    show(f"peak RSS of the import: {gateway['peak_rss_mb']:,.1f} MB "
+         f"(target < {TARGET_RSS_MB}: {verdict(gateway['peak_rss_mb'] < TARGET_RSS_MB)})")
     baseline = Baseline(workdir).load(export, args.persons)
+    show_rate("baseline", baseline)
+    ratio = round(gateway["rows_per_s"] / baseline["rows_per_s"], 3)
+    show(f"ratio gateway/baseline rows/s: {ratio:.3f} "
+         f"(target >= {TARGET_RATIO}: {verdict(ratio >= TARGET_RATIO)})")
     kill = kill_and_resume(workdir, export, expected, args.persons)
-    return {"export": {**made, "mb": round(export.stat().st_size / 2**20, 1),
-                       "seconds": round(generated, 1)},
-            "gateway": gateway, "baseline": baseline, "stored": expected,
-            "ratio": round(gateway["rows_per_s"] / baseline["rows_per_s"], 3), "kill": kill}
+    whole = kill["killed"] and kill["resumed_exit"] == 0 and not kill["lost"] \
+        and not kill["twice"] and kill["log_verifies"]
+    show(f"killed with {kill['persons_in_at_kill']:,} of {args.persons:,} persons in, run "
+         f"again: {kill['resumed_summary']}; lost {kill['lost'] or 'none'}, twice "
+         f"{kill['twice'] or 'none'}, log verifies: {kill['log_verifies']} ({verdict(whole)})")
+    return {"export": made, "gateway": gateway, "baseline": baseline, "stored": expected,
+            "ratio": ratio, "kill": kill}
+
+
+def show(line: str) -> None:
+    print(line, flush=True)
+
+
+def show_rate(name: str, numbers: dict[str, Any]) -> None:
+    show(f"{name:>9}: {numbers['rows_per_s']:>10,.1f} rows/s  ({numbers['seconds']:,.1f} s)")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -372,23 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         except (BenchError, RegisterError, SQLAlchemyError, OSError) as error:
             print(f"benchmark could not run: {error}", file=sys.stderr)
             return 2
-    gateway, baseline, kill = result["gateway"], result["baseline"], result["kill"]
-    export = result["export"]
-    print(f"first load of {args.persons:,} persons in {args.households:,} households "
-          f"({export['open']:,} open and {export['closed']:,} closed trajectories; "
-          f"{export['mb']} MB CSV) on SQLite, batches of {BATCH_ROWS}")
-    for name, numbers in (("gateway", gateway), ("baseline", baseline)):
-        print(f"{name:>9}: {numbers['rows_per_s']:>10,.1f} rows/s  ({numbers['seconds']:,.1f} s)")
-    print(f"ratio gateway/baseline rows/s: {result['ratio']:.3f} "
-          f"(target >= {TARGET_RATIO}: {verdict(result['ratio'] >= TARGET_RATIO)})")
-    print(f"peak RSS of the import: {gateway['peak_rss_mb']:,.1f} MB "
-          f"(target < {TARGET_RSS_MB}: {verdict(gateway['peak_rss_mb'] < TARGET_RSS_MB)})")
-    whole = kill["killed"] and kill["resumed_exit"] == 0 and not kill["lost"] \
-        and not kill["twice"] and kill["log_verifies"]
-    print(f"killed with {kill['persons_in_at_kill']:,} of {args.persons:,} persons in, run "
-          f"again: {kill['resumed_summary']}; lost {kill['lost'] or 'none'}, twice "
-          f"{kill['twice'] or 'none'}, log verifies: {kill['log_verifies']} "
-          f"({verdict(whole)}); run took {time.perf_counter() - started:.0f} s")
+    show(f"run took {time.perf_counter() - started:.0f} s")
     print(json.dumps({"benchmark": "bulk-import", "database": "sqlite", "seed": args.seed,
                       "persons": args.persons, "households": args.households,
                       "batch_rows": BATCH_ROWS, "cpu_count": os.cpu_count() or 1, **result,
