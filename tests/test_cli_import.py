@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from gateway.cli import app, imports
+from gateway.pipeline import bulk
 from gateway.platform.db.engine import make_engine, make_sessionmaker
 from gateway.platform.db.models import HouseholdMember, Involvement, Person, ProcessingLogEntry
 from gateway.platform.settings import get_settings
@@ -145,21 +146,19 @@ def test_a_run_cut_off_halfway_is_finished_by_running_it_again(
     rows = [f"C-{n};;Achternaam;Voornaam;2000-01-01;;;;;;" for n in range(10, 30)]
     export = _write(tmp_path / "export.csv", [HEADER, *rows])
     monkeypatch.setattr(imports, "BATCH_ROWS", 4)
-    from gateway.pipeline import messages
+    real, calls = bulk._Writes.insert, []
 
-    real, calls = messages.receive_message, []
-
-    def crash_on_the_ninth(*args: object, **kwargs: object) -> object:
+    def crash_in_the_third_batch(writes: bulk._Writes) -> None:
         calls.append(1)
-        if len(calls) == 9:
+        if len(calls) == 3:
             raise KeyboardInterrupt  # the process stops mid-batch
-        return real(*args, **kwargs)
+        real(writes)
 
-    monkeypatch.setattr(messages, "receive_message", crash_on_the_ninth)
+    monkeypatch.setattr(bulk._Writes, "insert", crash_in_the_third_batch)
     assert runner.invoke(app, ["import", "menscentraal", str(export), "--client", loaded,
                                "--actor", "beheer-1"]).exit_code != 0
     assert _counts()["Person"] == 8  # two whole batches, nothing of the third
-    monkeypatch.setattr(messages, "receive_message", real)
+    monkeypatch.setattr(bulk._Writes, "insert", real)
     code, out, _ = _import(loaded, export)
     assert (code, out.strip()) == (0, "20 rows: 20 in (8 already there), 0 rejected")
     assert _counts()["Person"] == 20

@@ -2,11 +2,13 @@
 
 ``import menscentraal FILE`` reads an adult records export (CSV as Excel writes it: a BOM or
 none, UTF-8 or Windows-1252, ``;`` or ``,``) one row at a time, in constant memory. Each row
-becomes the system's own messages (``adapters.menscentraal.csv_rows``) and takes the path of
-a message over HTTP (transport ``csv``): identified, decided, logged with the acting person,
-idempotent by message id. Rows commit in batches, each row in a savepoint: a bad row is
-reported by its line and column and left out whole, the others go in. Run it again after a
-crash: the rows already in are recognised and skipped.
+becomes the system's own messages (``adapters.menscentraal.csv_rows``), checked by the
+adapter, and ends as over HTTP (transport ``csv``): identified, decided, logged with the
+acting person, idempotent by message id; a batch of new rows is looked up and written a
+statement per table at once (``gateway.pipeline.bulk``), any other row through the
+pipeline. Rows commit in batches: a bad row is reported by its line and column and left out
+whole, the others go in. Run it again after a crash: the rows already in are recognised (one
+query per batch) and skipped.
 
 Exit codes: 0 every row is in; 2 some rows were rejected (the report says which and why);
 1 the file could not be read at all (encoding, no header, a required column missing)."""
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from gateway.cli._common import fail, sessions, settings
 app = typer.Typer(help="First loads of an existing caseload from a connected system's export.",
                   no_args_is_help=True)
 SYSTEM = "menscentraal"
-BATCH_ROWS = 200
+BATCH_ROWS = 500
 SNIFF_BYTES = 64 * 1024
 READ_ALL = 1  # exit code: the file as a whole could not be read
 
@@ -162,35 +163,39 @@ def _opened(raw: IO[bytes]) -> tuple[io.TextIOWrapper, str]:
 
 def _apply(made: Any, caller: Any, adapter: Any, batch: list[tuple[int, dict[str, str]]],
            tally: Tally, max_depth: int) -> None:
-    """One transaction for the batch; one savepoint per row, so a row goes in whole or not."""
+    """One transaction for the batch (``gateway.pipeline.bulk``): a row goes in whole or
+    not at all, and its report line keeps its place."""
     from adapters import InvalidMessage
     from adapters.menscentraal import csv_rows
-    from gateway.pipeline.messages import APPLIED, receive_message
-    from gateway.platform.errors import GatewayError
+    from gateway.pipeline.bulk import apply_rows, parsed_row
+    from gateway.pipeline.messages import APPLIED
 
+    rows, refused = [], {}
+    for line, row in batch:
+        tally.rows += 1
+        if problem := _row_problem(row):
+            refused[line] = problem
+            continue
+        try:
+            rows.append(parsed_row(adapter, line, csv_rows.messages(row)))
+        except InvalidMessage as error:
+            refused[line] = _issues(error)
     with made.begin() as session:
-        for line, row in batch:
-            tally.rows += 1
-            problem = _row_problem(row)
-            if problem:
-                tally.rejected.append(f"line {line}: {problem}")
-                continue
-            try:
-                with session.begin_nested():
-                    answers = [receive_message(session, caller, adapter,
-                                               json.dumps(message, sort_keys=True).encode(),
-                                               max_depth, transport="csv")
-                               for message in csv_rows.messages(row)]
-            except (InvalidMessage, GatewayError) as error:
-                if error.status >= 500:
-                    raise
-                tally.rejected.append(f"line {line}: " + "; ".join(
-                    f"{csv_rows.column_of(i.expression)}: {i.message}" for i in error.issues))
-                continue
-            if all(answer.status_code == APPLIED for answer in answers):
+        for outcome in apply_rows(session, caller, adapter, rows, max_depth):
+            if outcome.error is not None:
+                refused[outcome.line] = _issues(outcome.error)
+            elif outcome.status == APPLIED:
                 tally.applied += 1
             else:
                 tally.already += 1
+    tally.rejected += [f"line {line}: {refused[line]}" for line in sorted(refused)]
+
+
+def _issues(error: Any) -> str:
+    """A refusal's issues by column, without values."""
+    from adapters.menscentraal import csv_rows
+
+    return "; ".join(f"{csv_rows.column_of(i.expression)}: {i.message}" for i in error.issues)
 
 
 def _row_problem(row: dict[str | None, Any]) -> str | None:

@@ -57,7 +57,7 @@ def open_involvement(session: Session, *, organization: str, person_id: str, sou
     row = Involvement(organization=organization, person_id=person_id, source=source,
                       source_ref=source_ref, started_at=start or utcnow(),
                       registered_by=registered_by,
-                      sensitivity=sensitivity or _sensitivity_of(session, organization),
+                      sensitivity=sensitivity or sensitivity_of(session, organization),
                       director_worker=director[0] if director else None,
                       director_organization=director[1] if director else None,
                       domains=" ".join(domains) or None)
@@ -167,7 +167,7 @@ def _organization_exists(session: Session, organization: str) -> bool:
     return session.get(Organization, organization) is not None
 
 
-def _sensitivity_of(session: Session, organization: str) -> str:
+def sensitivity_of(session: Session, organization: str) -> str:
     """The sensitivity the organisation's role implies (any of its clients')."""
     roles = repository.roles_of(session, organization)
     return next((SENSITIVITY_OF_ROLE[r] for r in sorted(roles) if r in SENSITIVITY_OF_ROLE),
