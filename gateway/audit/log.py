@@ -1,8 +1,10 @@
 """Write the processing log: callers ``record`` entries in their transaction; the entries are
 numbered, hashed into the log's Merkle tree and inserted right before that transaction commits,
 so they exist exactly when what they describe does, and the log's lock is held only for the
-moment of writing. Every ``checkpoint_every`` entries (and on request) the same commit signs a
-checkpoint of the tree (``gateway.audit.checkpoints``).
+moment of writing. A savepoint released writes nothing yet (an outer one may still roll back);
+one rolled back takes the entries recorded inside it, and only those. Every
+``checkpoint_every`` entries (and on request) the same commit signs a checkpoint of the tree
+(``gateway.audit.checkpoints``).
 
 Every sessionmaker that serves requests, the worker or the CLI is made with
 :func:`audit_sessions`, which carries what entries need (register, pseudonym keys).
@@ -17,7 +19,7 @@ from typing import Any
 import orjson
 import structlog
 from sqlalchemy import Engine, event, select, text
-from sqlalchemy.orm import Session, object_session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, object_session, sessionmaker
 
 from consent import Register
 from gateway.audit.chain import clean, entry_leaf
@@ -29,6 +31,7 @@ from gateway.platform.settings import Settings
 from schemas import Subject
 
 CONTEXT, PENDING, SUBJECTS = "audit", "audit_pending", "audit_subjects"
+MARKS = "audit_marks"  # savepoint -> how many entries were pending when it began
 CHECKPOINT = "audit_checkpoint"  # session.info: sign a checkpoint at this commit, of this kind
 LOCK_KEY = 0x77676C6F67  # pg_advisory_xact_lock key of the log ("wglog")
 CONFIDENTIAL_CATEGORIES = frozenset({"safety-signals"})
@@ -75,6 +78,7 @@ def audit_sessions(engine: Engine, context: AuditContext) -> sessionmaker[Sessio
     """Sessions whose commits write the entries recorded in them."""
     sessions = sessionmaker(engine, expire_on_commit=False, info={CONTEXT: context})
     event.listen(sessions, "before_commit", _write_pending)
+    event.listen(sessions, "after_transaction_create", _mark)
     event.listen(sessions, "after_soft_rollback", _drop_pending)
     return sessions
 
@@ -183,6 +187,9 @@ def _identifier(session: Session, person_id: str) -> str:
 
 
 def _write_pending(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's release: the commit writes them
+        return
+    session.info.pop(MARKS, None)
     pending = session.info.pop(PENDING, None) or []
     session.info.pop(SUBJECTS, None)
     forced = session.info.pop(CHECKPOINT, None)
@@ -220,6 +227,18 @@ def _size(cursor: Any) -> int:
         cursor.close()
 
 
-def _drop_pending(session: Session, _previous_transaction: Any) -> None:
-    session.info.pop(PENDING, None)
+def _mark(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(MARKS, {})[transaction] = len(session.info.get(PENDING) or ())
+
+
+def _drop_pending(session: Session, previous: SessionTransaction) -> None:
+    """A rollback drops what was recorded in what it rolled back: a savepoint's entries, or
+    the whole transaction's."""
     session.info.pop(SUBJECTS, None)
+    mark = (session.info.get(MARKS) or {}).pop(previous, None) if previous.nested else None
+    if mark is None:
+        session.info.pop(PENDING, None)
+        session.info.pop(MARKS, None)
+    elif PENDING in session.info:
+        del session.info[PENDING][mark:]
