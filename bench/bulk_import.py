@@ -39,12 +39,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import parse_with_smoke, verdict
+from common import bsns, parse_with_smoke, verdict
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -71,7 +70,7 @@ from gateway.platform.db.models import (
     new_id,
 )
 from gateway.referrals.teams import add_team
-from schemas import is_valid_bsn, local_system
+from schemas import local_system
 from schemas.household import household_system
 
 TARGET_RATIO, TARGET_RSS_MB = 0.3, 500
@@ -93,19 +92,6 @@ TABLES = ("persons", "person_identifiers", "households", "household_identifiers"
 
 class BenchError(RuntimeError):
     """The benchmark could not run (register, database, the command)."""
-
-
-def bsns(rng: random.Random) -> Iterator[str]:
-    """Distinct valid BSNs, endlessly."""
-    seen: set[str] = set()
-    while True:
-        candidate = f"{rng.randrange(10_000_000, 99_999_999)}"
-        for last in range(10):
-            bsn = candidate + str(last)
-            if is_valid_bsn(bsn) and bsn not in seen:
-                seen.add(bsn)
-                yield bsn
-                break
 
 
 def write_export(path: Path, persons: int, households: int, seed: int) -> dict[str, int]:

@@ -5,12 +5,15 @@ the run over them."""
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from schemas import is_valid_bsn
 
 
 def parse_with_smoke(parser: argparse.ArgumentParser, argv: list[str] | None,
@@ -76,3 +79,16 @@ def print_targets(sizes: Sequence[dict[str, Any]], unit: str, target_ratio: floa
           f"({last:.3f} / {first:.3f} ms; target <= {target_growth}x: "
           f"{verdict(growth <= target_growth)})")
     return ratio_ok, growth
+
+
+def bsns(rng: random.Random) -> Iterator[str]:
+    """Distinct valid BSNs (they pass the elfproef), endlessly."""
+    seen: set[str] = set()
+    while True:
+        candidate = f"{rng.randrange(10_000_000, 99_999_999)}"
+        for last in range(10):
+            bsn = candidate + str(last)
+            if is_valid_bsn(bsn) and bsn not in seen:
+                seen.add(bsn)
+                yield bsn
+                break

@@ -35,7 +35,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from common import parse_with_smoke, verdict
+from common import bsns, parse_with_smoke, verdict
 from lxml import etree
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -64,7 +64,6 @@ from gateway.platform.db.types import utcnow
 from gateway.platform.logging import configure_logging
 from gateway.platform.settings import Settings
 from gateway.referrals.teams import add_team
-from schemas import is_valid_bsn
 from schemas.household import household_system
 
 TARGET_RATIO = 0.3
@@ -77,19 +76,6 @@ SMOKE = {"messages": 60, "warmup": 10, "rounds": 2}
 
 class BenchError(RuntimeError):
     """The benchmark could not run (register, database)."""
-
-
-def bsns(rng: random.Random) -> Any:
-    """Distinct valid BSNs, endlessly."""
-    seen: set[str] = set()
-    while True:
-        candidate = f"{rng.randrange(10_000_000, 99_999_999)}"
-        for last in range(10):
-            bsn = candidate + str(last)
-            if is_valid_bsn(bsn) and bsn not in seen:
-                seen.add(bsn)
-                yield bsn
-                break
 
 
 def message(number: int, people: list[str]) -> bytes:
