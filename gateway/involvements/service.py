@@ -53,6 +53,8 @@ def open_involvement(session: Session, *, organization: str, person_id: str, sou
                             expression="sensitivity")
     if (row := repository.open_from_source(session, organization, person_id,
                                            source_ref)) is not None:
+        if sensitivity not in (None, SENSITIVITY_NONE) and row.sensitivity == SENSITIVITY_NONE:
+            _mark_sensitive(session, row, sensitivity, registered_by)
         return row
     row = Involvement(organization=organization, person_id=person_id, source=source,
                       source_ref=source_ref, started_at=start or utcnow(),
@@ -69,6 +71,16 @@ def open_involvement(session: Session, *, organization: str, person_id: str, sou
                           "source": source, "sensitivity": row.sensitivity})
     log.info("involvement_opened", involvement_id=row.id, source=source)
     return row
+
+
+def _mark_sensitive(session: Session, row: Involvement, sensitivity: str,
+                    registered_by: str) -> None:
+    """A case the source now says is sensitive stays so (never the other way: what was
+    sensitive once is not revealed later)."""
+    row.sensitivity = sensitivity
+    audit.record(session, kind="write", action="involvement.marked-sensitive",
+                 actor_id=registered_by, person_id=row.person_id,
+                 details={"involvement": row.id, "sensitivity": sensitivity})
 
 
 def close_involvement(session: Session, *, organization: str, person_id: str,

@@ -241,10 +241,6 @@ class TestWhoHears:
         self._child_case_then_sensitive(units)
         assert units.news(ADULTS) == []
 
-    @pytest.mark.xfail(strict=True, reason="a case opened again while open is returned as it "
-                       "is (open_involvement): the sensitivity it now carries is dropped, so "
-                       "its close is told; whether a re-sent casusOpenen may change a case is "
-                       "the lead's to decide")
     def test_a_case_marked_sensitive_later_is_not_told_when_it_closes(
             self, units: Units) -> None:
         self._child_case_then_sensitive(units)
