@@ -29,9 +29,11 @@ from gateway.api.console.auth import session_options
 from gateway.api.control_characters import refuse_control_characters
 from gateway.api.fhir import (
     audit_event,
+    care_plan,
     consent,
     group,
     metadata,
+    operation_definitions,
     organization,
     patient,
     related_person,
@@ -128,9 +130,10 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     app.include_router(auth_routes.router)
     app.include_router(processing_activities.router)
     # who_else_helps before patient: Patient/$who-else-helps is not a Patient id
-    for module in (metadata, service_request, task, subscription, organization, consent,
-                   who_else_helps, patient, related_person, group, consent_routes, audit_routes,
-                   audit_event, involvement_routes, identity_routes, console_routes):
+    for module in (metadata, operation_definitions, service_request, task, subscription,
+                   organization, consent, who_else_helps, patient, related_person, group,
+                   care_plan, consent_routes, audit_routes, audit_event, involvement_routes,
+                   identity_routes, console_routes):
         app.include_router(module.router)
     for adapter in adapters.enable(settings.adapters).values():
         if adapter.descriptor.endpoint:

@@ -6,8 +6,10 @@ from __future__ import annotations
 ACTIVITY_REFERRAL = "gp-referral-to-wijkteam"  # the referral, to the receiving team
 ACTIVITY_FEEDBACK = "referrer-feedback"  # its status, back to the referrer
 ACTIVITY_TRAJECTORIES = "trajectory-sharing"  # a unit's trajectory, to the other unit
+ACTIVITY_PLAN = "household-plan"  # the one household plan, read and shared
 # the register must hold these: the gateway's own flows run under them
-REFERRAL_FLOW_ACTIVITIES = (ACTIVITY_REFERRAL, ACTIVITY_FEEDBACK, ACTIVITY_TRAJECTORIES)
+REFERRAL_FLOW_ACTIVITIES = (ACTIVITY_REFERRAL, ACTIVITY_FEEDBACK, ACTIVITY_TRAJECTORIES,
+                            ACTIVITY_PLAN)
 
 EVENT_REFERRAL_RECEIVED = "nl.wijkgateway.referral.received"
 EVENT_TRAJECTORY_OPENED = "nl.wijkgateway.trajectory.opened"

@@ -19,6 +19,9 @@ SCOPE_RELATED_PERSON_WRITE = "system/RelatedPerson.write"
 SCOPE_GROUP_READ = "system/Group.read"
 SCOPE_GROUP_WRITE = "system/Group.write"
 SCOPE_AUDIT_READ = "system/AuditEvent.read"
+SCOPE_CARE_PLAN_READ = "system/CarePlan.read"
+SCOPE_CARE_PLAN_WRITE = "system/CarePlan.write"
+SCOPE_CARE_PLAN_APPROVE = "system/CarePlan.approve"
 SCOPE_WHO_ELSE_HELPS = "system/CareTeam.read"
 SCOPE_INVOLVEMENT_ADMIN = "admin/Involvement.write"
 SCOPE_IDENTITY_REVIEW = "admin/IdentityReview.write"
@@ -42,6 +45,12 @@ SCOPES: dict[str, str] = {
     SCOPE_GROUP_WRITE: "Register households (Group): members, their roles and periods.",
     SCOPE_WHO_ELSE_HELPS: "Ask which organisations help a resident your organisation helps "
     "(Patient/{id}/$who-else-helps), not what they do.",
+    SCOPE_CARE_PLAN_READ: "Read the plan of a household your organisation helps, each "
+    "member's goals as their consent allows.",
+    SCOPE_CARE_PLAN_WRITE: "Draft and change a household's plan, record the household's "
+    "agreement.",
+    SCOPE_CARE_PLAN_APPROVE: "Approve a household plan's youth or adult part (a token naming "
+    "the acting team leader).",
     SCOPE_AUDIT_READ: "Privacy officers: search and export the processing log, access reports.",
     SCOPE_INVOLVEMENT_ADMIN: "Administrators: register and end an organisation's involvement "
     "with a resident (no team or GP client holds this).",
@@ -60,7 +69,8 @@ TEAM_SCOPES = (SCOPE_SERVICE_REQUEST_READ, SCOPE_TASK_READ, SCOPE_TASK_WRITE,
                SCOPE_SUBSCRIPTION_WRITE, SCOPE_SUBSCRIPTION_READ, SCOPE_ORGANIZATION_READ,
                SCOPE_CONSENT_READ, SCOPE_CONSENT_WRITE, SCOPE_PATIENT_READ, SCOPE_PATIENT_WRITE,
                SCOPE_RELATED_PERSON_WRITE, SCOPE_WHO_ELSE_HELPS, SCOPE_GROUP_READ,
-               SCOPE_GROUP_WRITE)
+               SCOPE_GROUP_WRITE, SCOPE_CARE_PLAN_READ, SCOPE_CARE_PLAN_WRITE,
+               SCOPE_CARE_PLAN_APPROVE)
 
 
 def unknown_scopes(scopes: list[str]) -> list[str]:

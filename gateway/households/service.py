@@ -329,3 +329,9 @@ def new_version(session: Session, household: HouseholdRow, before: dict[str, Any
         keep(session, before)
         household.version_id += 1
         household.updated_at = utcnow()
+
+
+def visible_ids(session: Session, caller: Caller, member_ids: list[str] | None
+                ) -> Select[tuple[str]]:
+    """The ids of the households ``search_query`` finds (for a search by household)."""
+    return search_query(session, caller, member_ids, None).with_only_columns(HouseholdRow.id)

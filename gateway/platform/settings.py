@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, IPvAnyNetwork, mode
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 import adapters
+from schemas.plan_domains import PRESETS
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
 DEVELOPMENT_PSEUDONYM_KEY = "development-only-pseudonym-key-change-me"
@@ -73,6 +74,17 @@ def _known_adapters(names: list[str]) -> list[str]:
 
 AdapterNames = Annotated[list[str], NoDecode, BeforeValidator(_names),
                          AfterValidator(_known_adapters)]
+
+
+def _known_domain_lists(names: list[str]) -> list[str]:
+    if unknown := [n for n in names if n not in PRESETS]:
+        raise ValueError(f"unknown life-domain lists: {', '.join(unknown)}; known: "
+                         f"{', '.join(PRESETS)}")
+    return names
+
+
+DomainListNames = Annotated[list[str], NoDecode, BeforeValidator(_names),
+                            AfterValidator(_known_domain_lists)]
 
 
 class Environment(StrEnum):
@@ -141,6 +153,11 @@ class Settings(BaseSettings):
         ["gp-referral"], description="The connected systems (comma-separated adapter names, "
         "e.g. `gp-referral,fake`): each is a package under `adapters/`; an unknown name stops "
         "start-up. See docs/adapters.md.")
+    plan_domain_lists: DomainListNames = Field(
+        ["zrm", "groningen", "youth", "gateway"], description="The life-domain lists a household "
+        "plan's goals may name (comma-separated): `zrm` (the Zelfredzaamheid-Matrix), "
+        "`groningen` (15 life domains), `youth`, `gateway` (the gateway's own codes). See "
+        "docs/household-plan.md.")
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest accepted request body (bytes); larger is 413."
     )

@@ -16,12 +16,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.api.fhir.metadata import capability_statement
+from gateway.auth.actors import add_actor
+from gateway.auth.bearer import Actor
 from gateway.cli.demo_data import DEMO_TEAM_IDENTIFIERS
 from schemas.household import MEMBER_ROLE_EXTENSION, household_system
-from tests.conftest import BASE_URL, bearer, involve
+from tests.conftest import BASE_URL, bearer, get_token, involve
 from tests.support.markers import SQLITE_ONLY
+from tests.support.plans import care_plan, goal
 from tests.support.samples import (
     REFERRAL_SYSTEM,
     VALID_BSNS,
@@ -50,6 +54,7 @@ JSON = "application/fhir+json"
 URA = "http://fhir.nl/fhir/NamingSystem/ura"
 OTHER_BSN = VALID_BSNS[1]
 HOUSEHOLD_SYSTEM, HOUSEHOLD_ID = household_system("conformance"), "gezin-1"
+LEADER = Actor("leider-volw", "team-leader", "adult")
 pytestmark = SQLITE_ONLY
 
 
@@ -74,7 +79,7 @@ class World:
 
 
 @pytest.fixture
-def world(client: TestClient, gp: dict, team: dict) -> World:
+def world(client: TestClient, gp: dict, team: dict, sessions: sessionmaker[Session]) -> World:
     bsn = VALID_BSNS[0]
     referral = client.post("/fhir/ServiceRequest", headers=gp, json=service_request(
         bsn=bsn, consent="self", identifier="conformance-1")).json()
@@ -91,14 +96,22 @@ def world(client: TestClient, gp: dict, team: dict) -> World:
     household = client.post("/fhir/Group", headers=team, json=household_group(
         person, "parent", HOUSEHOLD_ID)).json()
     officer = bearer(client, "demo-privacy-officer")
+    plan = client.post("/fhir/CarePlan", headers=team, json=care_plan(
+        f"Group/{household['id']}", goal("g-1", person, "financien"), title="Plan")).json()
+    with sessions.begin() as session:
+        add_actor(session, "demo-wijkteam-noord", LEADER.id, LEADER.role, LEADER.unit)
+    leader = {"Authorization": f"Bearer {get_token(client, 'demo-wijkteam-noord', actor=LEADER)}",
+              "Content-Type": JSON}
     return World(client, {
         "ServiceRequest": referral["id"], "Task": task["id"], "Subscription": hook["id"],
         "Organization": "wijkteam-noord", "Consent": consent["id"],
         "Patient": person.split("/")[1], "RelatedPerson": relative["id"], "AuditEvent": "",
-        "OperationDefinition": "who-else-helps", "Group": household["id"]},
+        "OperationDefinition": "who-else-helps", "Group": household["id"],
+        "CarePlan": plan["id"]},
         {"ServiceRequest": gp, "Task": team, "Subscription": gp, "Organization": gp,
          "Consent": team, "Patient": team, "RelatedPerson": team, "AuditEvent": officer,
-         "OperationDefinition": {}, "Group": team}, bsn)
+         "OperationDefinition": {}, "Group": team, "CarePlan": team,
+         "CarePlan$approve": leader}, bsn)
 
 
 def _ids(bundle: dict) -> set[str]:
@@ -116,13 +129,24 @@ CREATE_BODIES: dict[str, Callable[[World], dict]] = {
     "Patient": lambda w: patient(OTHER_BSN),
     "RelatedPerson": lambda w: related_person(f"Patient/{w.ids['Patient']}", "FTH"),
     "Group": lambda w: household_group(f"Patient/{w.ids['Patient']}", "other"),
+    "CarePlan": lambda w: care_plan(f"Group/{_second_household(w)}",
+                                    goal("g-1", f"Patient/{w.ids['Patient']}", "huisvesting")),
 }
+
+
+def _second_household(w: World) -> str:
+    """A household of its own for a new plan (the world's household has one)."""
+    made = w.send("POST", "Group", body=household_group(f"Patient/{w.ids['Patient']}",
+                                                        "other", "gezin-2"))
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
 # (the changed element, its new value) for update and patch
 CHANGES: dict[str, tuple[str, object]] = {
     "Task": ("status", "accepted"), "Subscription": ("reason", "other feedback"),
     "Consent": ("status", "inactive"),
     "Group": ("member", lambda w: household_group(f"Patient/{w.ids['Patient']}", "parent",
-                                                  end="2030-12-31")["member"])}
+                                                  end="2030-12-31")["member"]),
+    "CarePlan": ("title", "Plan van het gezin")}
 
 
 def household_group(patient_ref: str, role: str, identifier: str | None = None,
@@ -221,8 +245,16 @@ def test_every_declared_interaction_works(world: World, resource_type: str,
     PROBES[interaction](world, resource_type)
 
 
-OPERATION_ANSWERS = {("Patient", "who-else-helps"): "CareTeam",
-                     ("Group", "who-else-helps"): "Bundle"}
+# (type, operation) -> (method, body, the answer's resourceType); the world's headers for
+# "{type}${operation}" when the operation wants other ones (a team leader's approval)
+OPERATION_PROBES: dict[tuple[str, str], tuple[str, Callable[[World], object], str]] = {
+    ("Patient", "who-else-helps"): ("GET", lambda w: None, "CareTeam"),
+    ("Group", "who-else-helps"): ("GET", lambda w: None, "Bundle"),
+    ("CarePlan", "agree"): ("POST", lambda w: {"resourceType": "Parameters", "parameter": [
+        {"name": "who", "valueReference": {"reference": f"Patient/{w.ids['Patient']}"}}]},
+        "CarePlan"),
+    ("CarePlan", "approve"): ("POST", lambda w: None, "CarePlan"),
+}
 
 
 @pytest.mark.parametrize(("resource_type", "name"), OPERATIONS)
@@ -232,9 +264,12 @@ def test_every_declared_operation_answers_with_its_definition(world: World, reso
     definition = world.client.get(declared["definition"].replace(
         "https://wijkgateway.nl/fhir", "/fhir")).json()
     assert definition["code"] == name and resource_type in definition["resource"]
-    answer = world.get(resource_type, f"/{world.ids[resource_type]}/${name}")
+    method, body, answer_type = OPERATION_PROBES[resource_type, name]
+    headers = world.headers.get(f"{resource_type}${name}", world.headers[resource_type])
+    answer = world.client.request(method, f"/fhir/{resource_type}/{world.ids[resource_type]}"
+                                  f"/${name}", json=body(world), headers=headers)
     assert answer.status_code == 200, answer.text
-    assert answer.json()["resourceType"] == OPERATION_ANSWERS[resource_type, name]
+    assert answer.json()["resourceType"] == answer_type
 
 
 # ---- search parameters --------------------------------------------------------------------
@@ -259,6 +294,9 @@ SEARCH_PROBES: dict[tuple[str, str], Callable[[World], tuple[str, str]]] = {
     ("Group", "member"): lambda w: (f"Patient/{w.ids['Patient']}", "Patient/another"),
     ("Group", "identifier"): lambda w: (f"{HOUSEHOLD_SYSTEM}|{HOUSEHOLD_ID}",
                                         f"{HOUSEHOLD_SYSTEM}|another"),
+    ("CarePlan", "subject"): lambda w: (f"Group/{w.ids['Group']}", "Group/another"),
+    ("CarePlan", "member"): lambda w: (f"Patient/{w.ids['Patient']}", "Patient/another"),
+    ("CarePlan", "status"): lambda w: ("draft,active", "completed"),
 }
 LAST_UPDATED = ("ge2000-01-01", "lt2000-01-01")
 
@@ -348,6 +386,6 @@ def test_the_served_statement_is_this_one_and_matches_the_routes(client: TestCli
               for method in operations}
     declared = {(method, f"/fhir/{t}{suffix}") for t, code in INTERACTIONS
                 for method, suffix in [INTERACTION_ROUTES[code]]} | {
-        ("GET", f"/fhir/{t}/{{id}}/${name}") for t, name in OPERATIONS} | {
+        (OPERATION_PROBES[t, name][0], f"/fhir/{t}/{{id}}/${name}") for t, name in OPERATIONS} | {
         ("GET", "/fhir/Patient/$who-else-helps")}  # type level: its identifier is Patient's
     assert declared == routed

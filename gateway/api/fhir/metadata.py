@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 
 from gateway.api.fhir import (
     audit_event,
+    care_plan,
     consent,
     group,
     organization,
@@ -100,6 +101,14 @@ SUPPORTED: dict[str, Supported] = {
                         "(`system|value`).")},
         {"versioning": "versioned-update", "updateCreate": False,
          "operation": [WHO_ELSE_HELPS]}),
+    "CarePlan": Supported(
+        ("create", "read", *HISTORY, "update", "patch", "search-type"), care_plan.SEARCH,
+        {"subject": ("reference", "The household: `Group/{id}`."),
+         "member": ("reference", "`Patient/{id}`: the plans of every household the person is "
+                    "or was in."),
+         "status": ("token", "draft, active, completed or revoked; commas for OR.")},
+        {"versioning": "versioned-update", "updateCreate": False,
+         "operation": care_plan.OPERATIONS}),
     "OperationDefinition": Supported(("read",)),
     "AuditEvent": Supported(
         ("search-type",), audit_event.SEARCH,

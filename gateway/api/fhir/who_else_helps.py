@@ -17,11 +17,10 @@ from gateway.disclosure.who_else_helps import (
     who_else_helps_members,
     who_else_helps_resident,
 )
-from gateway.fhir.base_url import public_base
 from gateway.fhir.render import organization_identifier
 from gateway.households import repository as households
 from gateway.households.merging import followed
-from gateway.platform.errors import BadRequest, NotFound
+from gateway.platform.errors import BadRequest
 from gateway.platform.fhir_json import FhirResponse
 from gateway.platform.unit_of_work import UnitOfWorkRoute
 from schemas import is_valid_bsn, safe_name, shown
@@ -78,15 +77,6 @@ def group_who_else_helps(group_id: str, request: Request, caller: WhoElseHelpsRe
     return FhirResponse({"resourceType": "Bundle", "type": "collection", "entry": [
         {"resource": render_care_team(person_id, helpers)}
         for person_id, helpers in answers.items()]})
-
-
-@router.get("/OperationDefinition/{operation_id}", response_class=FhirResponse)
-def read_operation_definition(operation_id: str, request: Request) -> FhirResponse:
-    """What ``$who-else-helps`` takes and answers (public, as ``/fhir/metadata`` is)."""
-    if operation_id != NAME:
-        raise NotFound(f"no such OperationDefinition; this gateway defines {NAME}",
-                       expression="OperationDefinition.id")
-    return FhirResponse(definition(public_base(request)))
 
 
 def render_care_team(patient_id: str, helpers: tuple[Helper, ...]) -> dict[str, Any]:

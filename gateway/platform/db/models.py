@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -602,3 +603,44 @@ class HouseholdMerge(Base):
     undone_by: Mapped[str | None] = mapped_column(String(64))
     undone_at: Mapped[datetime | None] = mapped_column()
     undo_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class CarePlanRow(Base):
+    """A household's plan (docs/household-plan.md). ``resource`` is the plan as FHIR, as the
+    gateway renders it (items in id order, references to persons by id); agreement, approvals
+    and who added each item are the gateway's, kept beside it. One open plan (draft or
+    active) per household."""
+
+    __tablename__ = "care_plans"
+    __table_args__ = (Index("ix_care_plans_open_household", "household_id", unique=True,
+                            sqlite_where=text("status IN ('draft', 'active')"),
+                            postgresql_where=text("status IN ('draft', 'active')")),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+    # the version whose goals and actions the household agrees to and leaders approve: the
+    # last change in substance (progress and approvals make versions, not new content)
+    content_version: Mapped[int] = mapped_column(Integer, default=1)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))  # who drafted it
+    resource: Mapped[dict[str, Any]] = mapped_column()
+    # {"Goal/g1": client id, ...}: the system that added each item sees it, whatever consent
+    sources: Mapped[dict[str, Any]] = mapped_column()
+    # {"by": person id, "at": iso time, "version": n} or {}
+    agreement: Mapped[dict[str, Any]] = mapped_column()
+    # {"youth": {"leader":, "client":, "at":, "version":}, "adult": {...}}
+    approvals: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class CarePlanBase(Base):
+    """The version of a plan a system last read or wrote: the base of its next change when it
+    sends no ``If-Match`` (many systems keep no ETag)."""
+
+    __tablename__ = "care_plan_bases"
+
+    plan_id: Mapped[str] = mapped_column(ForeignKey("care_plans.id"), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,43 @@
+"""Queries of the household plan's tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from gateway.platform.db.models import CarePlanBase, CarePlanRow, HouseholdMember, Person
+
+OPEN = ("draft", "active")
+
+
+def open_plan_of(session: Session, household_id: str) -> CarePlanRow | None:
+    return session.scalar(select(CarePlanRow).where(CarePlanRow.household_id == household_id,
+                                                    CarePlanRow.status.in_(OPEN)))
+
+
+def members(session: Session, household_id: str) -> list[tuple[str, str, Person]]:
+    """(person id, household role, person) of everyone ever in the household."""
+    return [(m.person_id, m.role, p) for m, p in session.execute(
+        select(HouseholdMember, Person).join(Person, Person.id == HouseholdMember.person_id)
+        .where(HouseholdMember.household_id == household_id)
+        .order_by(HouseholdMember.position))]
+
+
+def base_version(session: Session, plan_id: str, client_id: str) -> int | None:
+    return session.scalar(select(CarePlanBase.version_id).where(
+        CarePlanBase.plan_id == plan_id, CarePlanBase.client_id == client_id))
+
+
+def remember_base(session: Session, plan_id: str, client_id: str, version_id: int) -> None:
+    """The version this system has now seen (read or written): its next change's base."""
+    row = session.get(CarePlanBase, (plan_id, client_id))
+    if row is None:
+        session.add(CarePlanBase(plan_id=plan_id, client_id=client_id, version_id=version_id))
+    else:
+        row.version_id = version_id
+
+
+def search(household_ids: Select[tuple[str]], statuses: list[str] | None
+           ) -> Select[tuple[CarePlanRow]]:
+    query = select(CarePlanRow).where(CarePlanRow.household_id.in_(household_ids))
+    return query.where(CarePlanRow.status.in_(statuses)) if statuses else query
