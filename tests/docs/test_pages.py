@@ -10,6 +10,7 @@ from tests.docs import runner
 PAGES = {  # page -> the settings its reader starts `make run` with
     "adapters.md": {"WIJKGATEWAY_ADAPTERS": "gp-referral,fake"},
     "adult-records.md": {"WIJKGATEWAY_ADAPTERS": "gp-referral,menscentraal"},
+    "household-plan.md": {"WIJKGATEWAY_ADAPTERS": "gp-referral,zcd,menscentraal"},
     "households.md": {},
     "trajectories.md": {"WIJKGATEWAY_ADAPTERS": "gp-referral,zcd,menscentraal"},
 }
