@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
@@ -27,7 +28,7 @@ from adapters.gp_referral.persons import parse_patient, parse_related_person
 from adapters.registry import register
 
 FHIR_JSON = "application/fhir+json"
-OUTBOUND_MODELS = {"ServiceRequest": ServiceRequest, "Task": Task}
+OUTBOUND_MODELS = {"ServiceRequest": ServiceRequest, "Task": Task, "CarePlan": CarePlan}
 # resourceType -> its parser, each returning the canonical claim (schemas)
 PARSERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "ServiceRequest": parse_service_request,
@@ -68,9 +69,10 @@ class GpReferralAdapter:
         return dict(message.content)
 
     def check_outbound(self, document: dict[str, Any]) -> None:
-        """A valid R4B ServiceRequest or Task (fhir.resources, with the required bindings)."""
+        """A valid R4B ServiceRequest, Task or CarePlan (fhir.resources, with the required
+        bindings)."""
         model = OUTBOUND_MODELS.get(document.get("resourceType", ""))
         if model is None:
             raise InvalidMessage([Issue("resourceType", "gp-referral sends only "
-                                        "ServiceRequest and Task", "not-supported")])
+                                        "ServiceRequest, Task and CarePlan", "not-supported")])
         validate_resource(model, document)

@@ -16,13 +16,14 @@ from adapters.base import (
     RenderError,
     referral_id,
 )
-from adapters.menscentraal.outbound import render_trajectory
+from adapters.menscentraal.outbound import render_plan, render_trajectory
 from adapters.menscentraal.parse import BODY, parse_message, schema_issues
+from adapters.plan_notice import read_plan
 from adapters.registry import register
 from schemas.messages import InboundMessage
 
 KIND_OF = {"ServiceRequest": "verwijzing", "Task": "verwijzingstatus",
-           "EpisodeOfCare": "traject"}
+           "EpisodeOfCare": "traject", "CarePlan": "plan"}
 
 
 @register
@@ -32,7 +33,8 @@ class MensCentraalAdapter:
         version="1",
         description="Adult records (MensCentraal-style): client, traject and "
                     "voorzieningaanvraag in (JSON Schema bericht.schema.json); referrals, "
-                    "their status and other units' trajectories out (uitgaand.schema.json).",
+                    "their status, other units' trajectories and the household plan out "
+                    "(uitgaand.schema.json).",
         media_type="application/json",
         inbound=frozenset(BODY),
         outbound=frozenset(KIND_OF),
@@ -54,6 +56,9 @@ class MensCentraalAdapter:
         if kind == "traject":
             return {"soort": kind, "gebeurtenis": message.event, "team": recipient.organization,
                     "traject": render_trajectory(message.resource_id, message.content)}
+        if kind == "plan":
+            return {"soort": kind, "gebeurtenis": message.event, "team": recipient.organization,
+                    "plan": render_plan(read_plan(message.resource_id, message.content))}
         return {"soort": kind, "gebeurtenis": message.event, "verwijzingId": referral_id(message),
                 "status": message.content.get("status", "unknown"),
                 "team": recipient.organization}

@@ -11,7 +11,9 @@ more over FHIR, as the consent decision permits.
   with the day its involvement started;
 - EpisodeOfCare (another unit's trajectory, sent only as consent permits): ``traject`` with
   whose it is (the gateway's person id and the BSN), whose organisation, its life domains in
-  the youth dossier's codes, and its dates.
+  the youth dossier's codes, and its dates;
+- CarePlan (the household's plan, as far as the youth dossier may see it): ``plan`` with its
+  goals (life domains in the youth dossier's codes), actions, scores and roles.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from adapters.base import (
     organization_name,
     referral_id,
 )
+from adapters.plan_notice import PlanNotice, read_plan
 from adapters.zcd.document import (
     BAD_REQUEST,
     NAMESPACE,
@@ -44,7 +47,9 @@ from adapters.zcd.document import (
 from adapters.zcd.parse import DOMAINS
 
 KINDS = {"ServiceRequest": "verwijzing", "Task": "statuswijziging", "CareTeam": "betrokkenheid",
-         "EpisodeOfCare": "traject"}
+         "EpisodeOfCare": "traject", "CarePlan": "plan"}
+PLAN_STATUS = {"draft": "concept", "active": "actief", "completed": "afgerond",
+               "revoked": "ingetrokken"}
 LEEFGEBIED = {domain: code for code, domain in DOMAINS.items()}  # the gateway's -> the XSD's
 _Z = f"{{{NAMESPACE}}}"
 
@@ -68,6 +73,8 @@ def render_notice(message: OutboundMessage, recipient: Recipient) -> bytes:
         _add(body, "status", str(content.get("status", "unknown")))
     elif kind == "traject":
         _trajectory(body, message.resource_id, content)
+    elif kind == "plan":
+        _plan(body, read_plan(message.resource_id, content))
     else:
         for participant in content.get("participant") or ():
             betrokkene = etree.SubElement(body, f"{_Z}betrokkene")
@@ -94,6 +101,47 @@ def _trajectory(body: Any, trajectory_id: str, content: Mapping[str, Any]) -> No
     _add(body, "begindatum", str(period.get("start", "")))
     if "end" in period:
         _add(body, "einddatum", str(period["end"]))
+
+
+def _plan(body: Any, plan: PlanNotice) -> None:
+    """A plan's elements, in the XSD's order (persons by the gateway's id)."""
+    _add(body, "planId", plan.id)
+    _add(body, "versie", plan.version)
+    _add(body, "status", PLAN_STATUS[plan.status])
+    _add(body, "huishoudenId", plan.household)
+    _add(body, "onvolledig", "true" if plan.incomplete else "false")
+    for goal in plan.goals:
+        doel = etree.SubElement(body, f"{_Z}doel")
+        _add(doel, "doelId", goal.id)
+        _add(doel, "leefgebied", LEEFGEBIED[goal.life_domain])
+        _add(doel, "omschrijving", goal.description)
+        if goal.member:
+            _add(doel, "persoonId", goal.member)
+        _add(doel, "status", goal.status)
+        if goal.start:
+            _add(doel, "begindatum", goal.start)
+        if goal.mandatory:
+            _add(doel, "verplichtVan", goal.mandatory)
+        if goal.review_due:
+            _add(doel, "herbeoordelen", "true")
+    for action in plan.actions:
+        actie = etree.SubElement(body, f"{_Z}actie")
+        for name, value in (("actieId", action.id), ("doelId", action.goal),
+                            ("persoonId", action.member), ("uitvoerder", action.organization),
+                            ("omschrijving", action.description), ("status", action.status)):
+            _add(actie, name, value)
+        if action.due:
+            _add(actie, "uiterlijk", action.due)
+    for score in plan.scores:
+        item = etree.SubElement(body, f"{_Z}score")
+        for name, value in (("scoreId", score.id), ("doelId", score.goal),
+                            ("soort", "start" if score.kind == "start" else "nu"),
+                            ("waarde", str(score.value)), ("datum", score.at)):
+            _add(item, name, value)
+    for role in plan.roles:
+        rol = etree.SubElement(body, f"{_Z}rol")
+        _add(rol, "rol", role.role)
+        _add(rol, "persoonId" if role.member else "partij", role.member or role.party or "")
 
 
 def check_notice(document: Document) -> None:

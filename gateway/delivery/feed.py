@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.disclosure.service import recheck
+from gateway.delivery.decide import recheck
 from gateway.outbox import feed
 from gateway.outbox.rendering import Undeliverable, render_for
 from gateway.platform.db.models import DeliveryAttempt, OAuthClient, OutboxMessage, SubscriptionRow

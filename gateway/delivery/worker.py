@@ -36,7 +36,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.auth.clients import webhook_secret
-from gateway.disclosure.service import recheck
+from gateway.delivery.decide import recheck
 from gateway.outbox import egress, headers, repository
 from gateway.outbox.feed import IN_FEED, release_to_feed
 from gateway.outbox.rendering import Undeliverable, render_for

@@ -25,7 +25,7 @@ from gateway.disclosure.service import disclose, episode_of_care
 from gateway.households.repository import organizations_helping_household
 from gateway.involvements.service import SENSITIVITY_NONE
 from gateway.outbox.repository import already_told
-from gateway.outbox.subscribers import Subscriber, subscribers_for_trajectory
+from gateway.outbox.subscribers import Subscriber, subscribers_of_teams
 from gateway.platform.db.models import Involvement
 from gateway.platform.db.types import utcnow
 from schemas.events import (
@@ -55,8 +55,9 @@ def share_trajectory(session: Session, register: Register, involvement: Involvem
     (by its end), as the module says; ``sender``: the client that registered the change."""
     if involvement.sensitivity != SENSITIVITY_NONE:
         return
-    subscribers = subscribers_for_trajectory(session, sender, organizations_helping_household(
-        session, involvement.person_id, utcnow()))
+    subscribers = subscribers_of_teams(session, "EpisodeOfCare", sender,
+                                       organizations_helping_household(
+                                           session, involvement.person_id, utcnow()))
     event = _event(involvement)
     subscribers = _not_told_yet(session, subscribers, involvement, event)
     if not subscribers:

@@ -28,6 +28,7 @@ class Subscriber:
     subscription_id: str
     recipient: Recipient
     feed_client: str | None = None  # a feed subscription's client: its notices wait in its feed
+    client_id: str = ""  # the subscription's client
 
 
 # Subscriptions whose client is not revoked, with the recipient each stands for.
@@ -50,18 +51,19 @@ _TASK_CHANGE = _active("Task").where(
 )
 
 
-_TRAJECTORY = _active("EpisodeOfCare").where(
-    _SUBS.client_id != bindparam("sender"),
-    _CLIENTS.team_id.in_(bindparam("teams", expanding=True)))
+_OF_TEAMS = {kind: _active(kind).where(_SUBS.client_id != bindparam("sender"),
+                                        _CLIENTS.team_id.in_(bindparam("teams", expanding=True)))
+             for kind in ("EpisodeOfCare", "CarePlan")}
 
 
-def subscribers_for_trajectory(session: Session, sender: str,
-                               teams: Collection[str]) -> list[Subscriber]:
-    """The subscriptions to ``EpisodeOfCare`` of these teams' systems, but the sender's."""
+def subscribers_of_teams(session: Session, resource_type: str, sender: str,
+                         teams: Collection[str]) -> list[Subscriber]:
+    """The subscriptions to ``resource_type`` (a trajectory, ``EpisodeOfCare``, or a plan,
+    ``CarePlan``) of these teams' systems, but the sender's."""
     if not teams:
         return []
     return _subscribers(session.connection().execute(
-        _TRAJECTORY, {"sender": sender, "teams": sorted(teams)}))
+        _OF_TEAMS[resource_type], {"sender": sender, "teams": sorted(teams)}))
 
 
 def subscribers_for_new_referral(session: Session, team_id: str) -> list[Subscriber]:
@@ -91,5 +93,5 @@ def active_subscriber(session: Session, subscription_id: str) -> Subscriber | No
 
 def _subscribers(rows: Any) -> list[Subscriber]:
     return [Subscriber(sub_id, Recipient(organization, role),
-                       client_id if style == STYLE_FEED else None)
+                       client_id if style == STYLE_FEED else None, client_id)
             for sub_id, organization, role, client_id, style in rows]

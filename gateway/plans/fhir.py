@@ -30,6 +30,8 @@ AGREEMENT = EXTENSION + "plan-agreement"
 APPROVAL = EXTENSION + "plan-approval"
 REVIEW_DUE = EXTENSION + "plan-review-due"
 ROLES_ID = "roles"
+REDACTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+            "code": "REDACTED", "display": "redacted"}
 ITEM_TYPES = ("Goal", "Task", "Observation", "CareTeam")
 
 # (the reference or identifier as sent, its expression) -> a person id of the household
@@ -303,3 +305,30 @@ def _render_score(score: Score) -> dict[str, Any]:
 def _render_role(role: Role) -> dict[str, Any]:
     return {"role": [{"coding": [{"system": ROLE_SYSTEM, "code": role.role}]}],
             "member": _identifier_reference(role.party)}
+
+
+def without(resource: dict[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
+    """A rendered plan with these items (``Goal/g1``, ``Task/t1``, ...) taken out, and the
+    references to them; ``meta.security`` then says something was withheld."""
+    if not hidden:
+        return resource
+    gone = {key.split("/", 1)[1] for key in hidden}
+
+    def kept(references: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``{"reference": "#g1"}``, or an activity's ``{"reference": {"reference": ...}}``."""
+        return [r for r in references if _local(r if isinstance(r.get("reference"), str)
+                                               else r.get("reference")) not in gone]
+    contained = [{**item, **({"outcomeReference": kept(item["outcomeReference"])}
+                             if item.get("outcomeReference") else {})}
+                 for item in resource.get("contained", [])
+                 if f"{item['resourceType']}/{item['id']}" not in hidden]
+    result = {**resource, "meta": {**resource["meta"], "security": [REDACTED]},
+              "contained": contained, "goal": kept(resource.get("goal", [])),
+              "activity": kept(resource.get("activity", []))}
+    for name in ("contained", "goal", "activity"):
+        if not result[name]:
+            del result[name]
+    for item in contained:
+        if "outcomeReference" in item and not item["outcomeReference"]:
+            del item["outcomeReference"]
+    return result

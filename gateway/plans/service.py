@@ -4,7 +4,7 @@ and each read decided per member and per life domain. Never commits."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -20,7 +20,9 @@ from gateway.households.service import visible_household, visible_ids
 from gateway.identity.repository import person_by_reference
 from gateway.plans import fhir, repository, rules
 from gateway.plans.merge import MergeConflict, three_way
-from gateway.plans.visibility import ALL_LISTS, View, log_read, view
+from gateway.plans.present import Household, age, household_of, stored, view_of
+from gateway.plans.sharing import share_plan
+from gateway.plans.visibility import ALL_LISTS, log_shown, reader_of, view
 from gateway.platform.db.models import CarePlanRow, HouseholdRow, new_id
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, Forbidden, NotFound, PreconditionFailed
@@ -28,31 +30,6 @@ from schemas import is_valid_bsn, kind_of_system
 from schemas.events import ACTIVITY_PLAN
 from schemas.plan_domains import DomainLists
 from schemas.plans import Part, Plan
-
-ADULT_AGE = 18
-
-
-@dataclass(frozen=True)
-class Household:
-    """The plan's household as its rules need it: who is in it now, who is a minor."""
-
-    id: str
-    current: list[str]
-    everyone: frozenset[str]
-    minors: frozenset[str]
-
-
-def household_of(session: Session, household_id: str, today: date) -> Household:
-    rows = repository.members(session, household_id)
-    current = [pid for pid, _, _ in rows]
-    minors = frozenset(pid for pid, role, person in rows
-                       if (person.birth_date and _age(person.birth_date, today) < ADULT_AGE)
-                       or (person.birth_date is None and role in ("child", "unborn")))
-    return Household(household_id, current, frozenset(current), minors)
-
-
-def _age(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _member_of(session: Session, household: Household) -> fhir.Members:
@@ -73,16 +50,8 @@ def _member_of(session: Session, household: Household) -> fhir.Members:
     return resolve
 
 
-def _stored(row: CarePlanRow | dict[str, Any]) -> Plan:
-    """A stored version as a plan (the gateway's own rendering: references by id)."""
-    resource = row.resource if isinstance(row, CarePlanRow) else row
-    household = resource["subject"]["reference"].removeprefix("Group/")
-    return fhir.parse(resource, household, ALL_LISTS,
-                      lambda ref, _: str(ref["reference"]).removeprefix("Patient/"))
-
-
-def create(session: Session, caller: Caller, lists: DomainLists, document: dict[str, Any]
-           ) -> CarePlanRow:
+def create(session: Session, register: Register, caller: Caller, lists: DomainLists,
+           document: dict[str, Any]) -> CarePlanRow:
     """A new draft for a household the caller can read (422 naming ``CarePlan.subject``
     else); 409 when the household has an open plan (change that one)."""
     reference = (document.get("subject") or {}).get("reference")
@@ -110,6 +79,7 @@ def create(session: Session, caller: Caller, lists: DomainLists, document: dict[
     session.flush()
     _log_change(session, caller, row, plan, household, "plan.drafted")
     repository.remember_base(session, row.id, caller.client_id, row.version_id)
+    share_plan(session, register, row, caller.client_id)
     return row
 
 
@@ -130,11 +100,11 @@ def change(session: Session, register: Register, caller: Caller, lists: DomainLi
     read or wrote; else none: all it sends is new), merged with the current plan."""
     household = household_of(session, row.household_id, utcnow().date())
     incoming = fhir.parse(document, row.household_id, lists, _member_of(session, household))
-    current = _stored(row)
+    current = stored(row.resource)
     seen_version = base_version or repository.base_version(session, row.id, caller.client_id)
     base = _version(session, row, seen_version) if seen_version else \
         Plan(household=row.household_id, status=current.status)
-    seen, _ = view(session, register, caller, current, row.sources, household.current)
+    seen, _ = view(session, register, reader_of(caller), current, row.sources, household.current)
     try:
         merged = three_way(base, current, incoming, seen.hidden)
     except MergeConflict as conflict:
@@ -148,11 +118,11 @@ def change(session: Session, register: Register, caller: Caller, lists: DomainLi
             f"{row.version_id} and in this change, made on version "
             f"{seen_version or 'none (first change by this system)'}: read the plan again "
             "and redo the change", expression="CarePlan.contained") from None
-    return _apply(session, caller, row, current, merged, household)
+    return _apply(session, register, caller, row, current, merged, household)
 
 
 def _version(session: Session, row: CarePlanRow, version_id: int) -> Plan:
-    return _stored(resource_at(session, row, version_id))
+    return stored(resource_at(session, row, version_id))
 
 
 def resource_at(session: Session, row: CarePlanRow, version_id: int) -> dict[str, Any]:
@@ -166,8 +136,8 @@ def resource_at(session: Session, row: CarePlanRow, version_id: int) -> dict[str
                              f"{row.version_id}", expression="If-Match")
 
 
-def _apply(session: Session, caller: Caller, row: CarePlanRow, current: Plan, merged: Plan,
-           household: Household) -> CarePlanRow:
+def _apply(session: Session, register: Register, caller: Caller, row: CarePlanRow,
+           current: Plan, merged: Plan, household: Household) -> CarePlanRow:
     rules.check_change(current, merged, caller.role)
     if merged == current:
         repository.remember_base(session, row.id, caller.client_id, row.version_id)
@@ -187,6 +157,7 @@ def _apply(session: Session, caller: Caller, row: CarePlanRow, current: Plan, me
     if _regie(current) != _regie(merged):
         _log_change(session, caller, row, merged, household, "plan.regie-transferred")
     repository.remember_base(session, row.id, caller.client_id, row.version_id)
+    share_plan(session, register, row, caller.client_id)
     return row
 
 
@@ -213,19 +184,20 @@ def _log_change(session: Session, caller: Caller, row: CarePlanRow, plan: Plan,
                                                 "status": plan.status})
 
 
-def agree(session: Session, caller: Caller, row: CarePlanRow, who: str) -> CarePlanRow:
+def agree(session: Session, register: Register, caller: Caller, row: CarePlanRow,
+          who: str) -> CarePlanRow:
     """The household agreed to the plan as it is now: ``who`` (``Patient/{id}``) is a member
     of 16 or older (422 naming ``who`` else)."""
     _require_draft(row)
     household = household_of(session, row.household_id, utcnow().date())
     person = person_by_reference(session, who) if who.startswith("Patient/") else None
     if person is None or person.id not in household.everyone or (
-            person.birth_date and _age(person.birth_date, utcnow().date()) < 16):
+            person.birth_date and age(person.birth_date, utcnow().date()) < 16):
         raise InvalidMessage([Issue("Parameters.parameter[who]", "who agreed is a member of "
                                     "the household aged 16 or over: Patient/{id}", "value")])
     row.agreement = {"by": person.id, "at": utcnow().isoformat(),
                      "version": row.content_version}
-    return _settle(session, caller, row, household, "plan.agreed")
+    return _settle(session, register, caller, row, household, "plan.agreed")
 
 
 def approve(session: Session, register: Register, caller: Caller, row: CarePlanRow
@@ -239,13 +211,13 @@ def approve(session: Session, register: Register, caller: Caller, row: CarePlanR
         raise Forbidden("a plan is approved by a team leader of the youth or adult unit: "
                         "exchange a token naming the acting team leader (docs/acting-person.md)")
     household = household_of(session, row.household_id, utcnow().date())
-    plan = _stored(row)
+    plan = stored(row.resource)
     part: Part = "youth" if actor.unit == "youth" else "adult"
     goals = {g for g, p in rules.parts(plan, household.minors, ALL_LISTS).items() if p == part}
     if not goals:
         raise InvalidMessage([Issue("CarePlan.goal", f"this plan has no {part} part for a "
                                     f"{part} team leader to approve", "business-rule")])
-    seen, _ = view(session, register, caller, plan, row.sources, household.current)
+    seen, _ = view(session, register, reader_of(caller), plan, row.sources, household.current)
     if any(f"Goal/{g}" in seen.hidden for g in goals):
         raise InvalidMessage([Issue("CarePlan.goal", f"the {part} part holds goals withheld "
                                     "from your team: it can approve only what it can read",
@@ -253,7 +225,7 @@ def approve(session: Session, register: Register, caller: Caller, row: CarePlanR
     row.approvals = {**row.approvals, part: {"leader": actor.id, "client": caller.client_id,
                                              "at": utcnow().isoformat(),
                                              "version": row.content_version}}
-    return _settle(session, caller, row, household, "plan.approved")
+    return _settle(session, register, caller, row, household, "plan.approved")
 
 
 def _require_draft(row: CarePlanRow) -> None:
@@ -263,11 +235,11 @@ def _require_draft(row: CarePlanRow) -> None:
                                     "business-rule")], status=409)
 
 
-def _settle(session: Session, caller: Caller, row: CarePlanRow, household: Household,
-            action: str) -> CarePlanRow:
+def _settle(session: Session, register: Register, caller: Caller, row: CarePlanRow,
+            household: Household, action: str) -> CarePlanRow:
     """A new version recording the agreement or approval; active once the household agreed
     and each part is approved, all on the current content."""
-    plan = _stored(row)
+    plan = stored(row.resource)
     needed = set(rules.parts(plan, household.minors, ALL_LISTS).values())
     agreed = row.agreement.get("version") == row.content_version
     approved = {p for p, a in row.approvals.items() if a["version"] == row.content_version}
@@ -275,6 +247,7 @@ def _settle(session: Session, caller: Caller, row: CarePlanRow, household: House
         plan = replace(plan, status="active")
     _new_version(session, row, plan)
     _log_change(session, caller, row, plan, household, action)
+    share_plan(session, register, row, caller.client_id)
     return row
 
 
@@ -285,47 +258,15 @@ def shown(session: Session, register: Register, caller: Caller, row: CarePlanRow
     extensions, the read logged per member, and this version remembered as the system's
     base for its next change."""
     resource = resource or row.resource
-    plan = _stored(resource)
+    plan = stored(resource)
     household = household_of(session, row.household_id, utcnow().date())
-    seen, decider = view(session, register, caller, plan, row.sources, household.current)
+    seen, decider = view(session, register, reader_of(caller), plan, row.sources, household.current)
     version = int(resource["meta"]["versionId"])
-    log_read(session, caller, decider, row.id, version, household.current)
+    log_shown(session, decider, row.id, version, household.current,
+              actor=("client", caller.client_id))
     if resource is row.resource:
         repository.remember_base(session, row.id, caller.client_id, row.version_id)
-    return _view_of(row, plan, seen, resource["meta"], household, today or utcnow().date())
-
-
-def _view_of(row: CarePlanRow, plan: Plan, seen: View, meta_: dict[str, Any],
-             household: Household, today: date) -> dict[str, Any]:
-    visible = replace(plan, goals={k: g for k, g in plan.goals.items()
-                                   if f"Goal/{k}" in seen.shown},
-                      actions={k: a for k, a in plan.actions.items()
-                               if f"Task/{k}" in seen.shown},
-                      scores={k: s for k, s in plan.scores.items()
-                              if f"Observation/{k}" in seen.shown})
-    if seen.hidden:
-        meta_ = {**meta_, "security": [{
-            "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
-            "code": "REDACTED", "display": "redacted"}]}
-    resource = fhir.render(visible, row.id, ALL_LISTS, _extensions(row), meta_,
-                           rules.review_due(visible, household.minors, today))
-    return resource
-
-
-def _extensions(row: CarePlanRow) -> list[dict[str, Any]]:
-    """The household's agreement and the leaders' approvals of the current content."""
-    extensions = []
-    if row.agreement.get("version") == row.content_version:
-        extensions.append({"url": fhir.AGREEMENT, "extension": [
-            {"url": "by", "valueReference": {"reference": f"Patient/{row.agreement['by']}"}},
-            {"url": "at", "valueDateTime": row.agreement["at"]}]})
-    for part, approval in sorted(row.approvals.items()):
-        if approval["version"] == row.content_version:
-            extensions.append({"url": fhir.APPROVAL, "extension": [
-                {"url": "part", "valueCode": part},
-                {"url": "leader", "valueString": approval["leader"]},
-                {"url": "at", "valueDateTime": approval["at"]}]})
-    return extensions
+    return view_of(row, plan, seen, resource["meta"], household, today or utcnow().date())
 
 
 def plan_of(session: Session, caller: Caller, plan_id: str) -> CarePlanRow:

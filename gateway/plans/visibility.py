@@ -25,6 +25,18 @@ ALL_LISTS = DomainLists(tuple(PRESETS))  # stored plans keep codes of lists sinc
 
 
 @dataclass(frozen=True)
+class Reader:
+    """Who reads: a client (it sees the items it wrote) and the recipient it stands for."""
+
+    client_id: str
+    recipient: Recipient
+
+
+def reader_of(caller: Caller) -> Reader:
+    return Reader(caller.client_id, Recipient(caller.team_id or caller.client_id, caller.role))
+
+
+@dataclass(frozen=True)
 class View:
     """The keys (``Goal/g1``, ``Task/t1``, ...) a system sees, and those withheld from it."""
 
@@ -35,9 +47,8 @@ class View:
 class _Decider:
     """One consent decision per (person, category) for one reader, remembered for the read."""
 
-    def __init__(self, session: Session, register: Register, caller: Caller) -> None:
-        self.session, self.register = session, register
-        self.recipient = Recipient(caller.team_id or caller.client_id, caller.role)
+    def __init__(self, session: Session, register: Register, reader: Reader) -> None:
+        self.session, self.register, self.recipient = session, register, reader.recipient
         self.permitted: dict[str, set[str]] = defaultdict(set)
         self.denied: dict[str, set[str]] = defaultdict(set)
 
@@ -58,22 +69,22 @@ def _category(register: Register, goal: Goal) -> str:
     return register.life_domains[ALL_LISTS.life_domain(goal.domain_system, goal.domain_code)]
 
 
-def view(session: Session, register: Register, caller: Caller, plan: Plan,
+def view(session: Session, register: Register, reader: Reader, plan: Plan,
          sources: dict[str, str], everyone: list[str]) -> tuple[View, _Decider]:
-    """What ``caller`` sees of ``plan``. ``sources``: who added each item; ``everyone``: the
+    """What ``reader`` sees of ``plan``. ``sources``: who added each item; ``everyone``: the
     household's current members (a goal of the whole household concerns them all)."""
-    decider = _Decider(session, register, caller)
+    decider = _Decider(session, register, reader)
     shown: set[str] = set()
     for goal in plan.goals.values():
         category = _category(register, goal)
-        own = sources.get(f"Goal/{goal.id}") == caller.client_id
+        own = sources.get(f"Goal/{goal.id}") == reader.client_id
         if own or all(decider.allows(p, category) for p in
                       ([goal.member] if goal.member else everyone)):
             shown.add(f"Goal/{goal.id}")
     for action in plan.actions.values():
         goal = plan.goals[action.goal]
         category = _category(register, goal)
-        own = sources.get(f"Task/{action.id}") == caller.client_id
+        own = sources.get(f"Task/{action.id}") == reader.client_id
         if own or (f"Goal/{goal.id}" in shown and decider.allows(action.member, category)):
             shown.add(f"Task/{action.id}")
     shown |= {f"Observation/{s.id}" for s in plan.scores.values() if f"Goal/{s.goal}" in shown}
@@ -82,19 +93,19 @@ def view(session: Session, register: Register, caller: Caller, plan: Plan,
     return View(frozenset(shown), frozenset(keys - shown)), decider
 
 
-def log_read(session: Session, caller: Caller, decider: _Decider, plan_id: str, version: int,
-             everyone: list[str]) -> None:
-    """One entry per member: the categories shown; one more where something was withheld."""
+def log_shown(session: Session, decider: _Decider, plan_id: str, version: int,
+              everyone: list[str], kind: str = "read", action: str = "plan.read",
+              actor: tuple[str, str] = ("client", "")) -> None:
+    """One entry per member: the categories shown (a read, or a disclosure pushed to a
+    system); one more where something was withheld. ``actor``: (actor type, id)."""
     for person in everyone:
         permitted, denied = decider.permitted[person], decider.denied[person]
         details = {"resource": f"CarePlan/{plan_id}", "version": version}
-        audit.record(session, kind="read", action="plan.read", activity_id=ACTIVITY_PLAN,
-                     actor_id=caller.client_id, recipient=decider.recipient.organization,
-                     recipient_role=decider.recipient.role, person_id=person,
-                     categories=frozenset(permitted), details=details)
+        common = {"activity_id": ACTIVITY_PLAN, "actor_type": actor[0],
+                  "actor_id": actor[1] or None, "recipient": decider.recipient.organization,
+                  "recipient_role": decider.recipient.role, "person_id": person}
+        audit.record(session, kind=kind, action=action, categories=frozenset(permitted),
+                     details=details, **common)
         if denied:
-            audit.record(session, kind="denial", action="plan.read", outcome="denied",
-                         activity_id=ACTIVITY_PLAN, actor_id=caller.client_id,
-                         recipient=decider.recipient.organization,
-                         recipient_role=decider.recipient.role, person_id=person,
-                         details={**details, "withheld": sorted(denied)})
+            audit.record(session, kind="denial", action=action, outcome="denied",
+                         details={**details, "withheld": sorted(denied)}, **common)

@@ -138,11 +138,11 @@ def _criteria(session: Session, caller: Caller, criteria: str) -> tuple[str, str
             raise Unprocessable("only a team's system can subscribe to new referrals",
                                 expression=expr)
         return "ServiceRequest", None
-    if criteria == "EpisodeOfCare":
+    if criteria in ("EpisodeOfCare", "CarePlan"):
         if caller.team_id is None:
-            raise Unprocessable("only a team's system can subscribe to the trajectories of "
-                                "the households its team helps", expression=expr)
-        return "EpisodeOfCare", None
+            raise Unprocessable("only a team's system can subscribe to the trajectories and "
+                                "plans of the households its team helps", expression=expr)
+        return criteria, None
     if criteria.startswith("Task?focus=ServiceRequest/"):
         focus = criteria.removeprefix("Task?focus=ServiceRequest/")
         if repository.get_visible(session, ServiceRequestRow, focus, caller) is None:
@@ -150,7 +150,7 @@ def _criteria(session: Session, caller: Caller, criteria: str) -> tuple[str, str
                                 expression=expr)
         return "Task", focus
     raise Unprocessable("supported criteria: 'Task', 'Task?focus=ServiceRequest/{id}', "
-                        "'ServiceRequest', 'EpisodeOfCare'", expression=expr)
+                        "'ServiceRequest', 'EpisodeOfCare', 'CarePlan'", expression=expr)
 
 
 def _endpoint(endpoint: str | None, policy: egress.Policy) -> str:

@@ -135,7 +135,7 @@ class TestValidMessages:
         assert ZCD.descriptor.inbound == {"register-household", "open-case", "close-case",
                                           "support-request", "signal"}
         assert ZCD.descriptor.outbound == {"ServiceRequest", "Task", "CareTeam",
-                                           "EpisodeOfCare"}
+                                           "EpisodeOfCare", "CarePlan"}
 
     def test_a_household_with_its_parents_children_and_parental_authority(self) -> None:
         message = parse(xml(GEZIN))

@@ -60,7 +60,7 @@ def create_plan(request: Request, body: RawBody, caller: CarePlanWrite, session:
     actions, scores and roles as contained resources. 409 when the household has one."""
     require_media_type(request)
     document = decode_json_object(body, runtime.settings.max_json_depth)
-    row = service.create(session, caller, _lists(runtime), document)
+    row = service.create(session, runtime.register, caller, _lists(runtime), document)
     return written(request, service.shown(session, runtime.register, caller, row),
                    row.version_id, 201,
                    history.version_url(request, "CarePlan", row.id, row.version_id))
@@ -140,7 +140,7 @@ def agree_plan(plan_id: str, request: Request, body: RawBody, caller: CarePlanWr
     require_media_type(request)
     row = service.locked(session, service.plan_of(session, caller, plan_id))
     who = _who(decode_json_object(body, runtime.settings.max_json_depth))
-    row = service.agree(session, caller, row, who)
+    row = service.agree(session, runtime.register, caller, row, who)
     return written(request, service.shown(session, runtime.register, caller, row),
                    row.version_id)
 

@@ -1,0 +1,80 @@
+"""A plan as stored and as shown: its household's members (who is a minor), a stored version
+read back, and the view one system gets (withheld items left out, the gateway's facts as
+extensions). Shared by reads and by the pushes to other systems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.plans import fhir, repository, rules
+from gateway.plans.visibility import ALL_LISTS, View
+from gateway.platform.db.models import CarePlanRow
+from schemas.plans import Plan
+
+ADULT_AGE = 18
+
+
+@dataclass(frozen=True)
+class Household:
+    """The plan's household as its rules need it: who is in it, who is a minor."""
+
+    id: str
+    current: list[str]
+    everyone: frozenset[str]
+    minors: frozenset[str]
+
+
+def household_of(session: Session, household_id: str, today: date) -> Household:
+    rows = repository.members(session, household_id)
+    current = [pid for pid, _, _ in rows]
+    minors = frozenset(pid for pid, role, person in rows
+                       if (person.birth_date and age(person.birth_date, today) < ADULT_AGE)
+                       or (person.birth_date is None and role in ("child", "unborn")))
+    return Household(household_id, current, frozenset(current), minors)
+
+
+def age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def stored(resource: dict[str, Any]) -> Plan:
+    """A stored version (or a view of one) as a plan: the gateway's own rendering, whose
+    references are by id."""
+    household = resource["subject"]["reference"].removeprefix("Group/")
+    return fhir.parse(resource, household, ALL_LISTS,
+                      lambda ref, _: str(ref["reference"]).removeprefix("Patient/"))
+
+
+def view_of(row: CarePlanRow, plan: Plan, seen: View, meta: dict[str, Any],
+            household: Household, today: date) -> dict[str, Any]:
+    """``plan`` as the system ``seen`` is about may see it."""
+    visible = replace(plan, goals={k: g for k, g in plan.goals.items()
+                                   if f"Goal/{k}" in seen.shown},
+                      actions={k: a for k, a in plan.actions.items()
+                               if f"Task/{k}" in seen.shown},
+                      scores={k: s for k, s in plan.scores.items()
+                              if f"Observation/{k}" in seen.shown})
+    if seen.hidden:
+        meta = {**meta, "security": [fhir.REDACTED]}
+    return fhir.render(visible, row.id, ALL_LISTS, _extensions(row), meta,
+                       rules.review_due(visible, household.minors, today))
+
+
+def _extensions(row: CarePlanRow) -> list[dict[str, Any]]:
+    """The household's agreement and the leaders' approvals of the current content."""
+    extensions = []
+    if row.agreement.get("version") == row.content_version:
+        extensions.append({"url": fhir.AGREEMENT, "extension": [
+            {"url": "by", "valueReference": {"reference": f"Patient/{row.agreement['by']}"}},
+            {"url": "at", "valueDateTime": row.agreement["at"]}]})
+    for part, approval in sorted(row.approvals.items()):
+        if approval["version"] == row.content_version:
+            extensions.append({"url": fhir.APPROVAL, "extension": [
+                {"url": "part", "valueCode": part},
+                {"url": "leader", "valueString": approval["leader"]},
+                {"url": "at", "valueDateTime": approval["at"]}]})
+    return extensions

@@ -1,0 +1,93 @@
+"""The plan pushed to the other systems after every accepted change, each in its own format
+and as far as consent allows it (docs/household-plan.md): the youth dossier's XML ``plan``, the
+adult records' JSON ``plan``; a consent revoked before the push leaves takes the member's goals
+out of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.gateway.test_care_plan import Household, _draft, _plan_consent
+from tests.support.plans import PLAN_YOUTH, YOUTH_LIST, goal, plan_systems
+from tests.support.units import ADULTS, YOUTH, Units
+
+Z = {"zcd": "urn:wijkgateway:zcd:1.0"}
+
+
+@pytest.fixture
+def systems(client: TestClient, units: Units, sessions: sessionmaker[Session]
+            ) -> dict[str, dict[str, str]]:
+    """The plan systems, and both units' registries subscribed to the plan by feed."""
+    for headers in (units.youth, units.adults):
+        subscribed = client.post("/fhir/Subscription", headers=headers, json={
+            "resourceType": "Subscription", "status": "requested", "criteria": "CarePlan",
+            "reason": "the household plan", "channel": {"type": "message"}})
+        assert subscribed.status_code == 201, subscribed.text
+    return plan_systems(client, sessions)
+
+
+@pytest.fixture
+def home(client: TestClient, units: Units, systems: dict[str, dict[str, str]]) -> Household:
+    return Household(client, units, systems)
+
+
+def _plans(units: Units, unit: str) -> list[Any]:
+    """The plan notices new in the unit's feed (trajectories left aside)."""
+    notices = units.news(unit)
+    if unit == ADULTS:
+        return [n["plan"] for n in notices if n["soort"] == "plan"]
+    return [etree.fromstring(n.encode()).find("zcd:plan", Z) for n in notices
+            if "<zcd:plan>" in n]
+
+
+def test_each_registry_gets_the_plan_in_its_format_as_far_as_consent_allows(
+        client: TestClient, team: dict[str, str], systems: dict[str, dict[str, str]],
+        units: Units, home: Household) -> None:
+    units.news(YOUTH), units.news(ADULTS)  # the trajectories so far
+    _draft(client, systems, home)
+    [adult_plan] = _plans(units, ADULTS)
+    assert (adult_plan["status"], adult_plan["onvolledig"], adult_plan["doelen"]) == \
+        ("concept", True, [])
+    [youth_plan] = _plans(units, YOUTH)
+    assert youth_plan.findtext("zcd:onvolledig", namespaces=Z) == "true"
+    _plan_consent(client, team, home.mother, "wijkteam-volwassenen")
+    plan = client.get(f"/fhir/CarePlan/{_plan_id(client, systems, home)}",
+                      headers=systems[PLAN_YOUTH]).json()
+    changed = client.put(f"/fhir/CarePlan/{plan['id']}", headers=systems[PLAN_YOUTH], json={
+        **plan, "contained": [*plan["contained"], goal("g-school", home.child, "school",
+                                                       YOUTH_LIST)]})
+    assert changed.status_code == 200, changed.text
+    [adult_plan] = _plans(units, ADULTS)
+    assert [(d["doelId"], d["domein"]) for d in adult_plan["doelen"]] == \
+        [("g-schulden", "financien")]  # the mother's, not the child's
+    assert adult_plan["versie"] == 2 and adult_plan["onvolledig"] is True
+
+
+def test_a_consent_revoked_before_the_push_leaves_takes_the_goal_out(
+        client: TestClient, team: dict[str, str], systems: dict[str, dict[str, str]],
+        units: Units, home: Household) -> None:
+    units.news(ADULTS)
+    given = client.post("/fhir/Consent", headers=team, json=_consent(home.mother))
+    assert given.status_code == 201, given.text
+    _draft(client, systems, home)  # queued with the mother's debt goal in it
+    revoked = client.put(f"/fhir/Consent/{given.json()['id']}", headers=team,
+                         json={**given.json(), "status": "inactive"})
+    assert revoked.status_code == 200, revoked.text
+    [adult_plan] = _plans(units, ADULTS)
+    assert adult_plan["doelen"] == [] and adult_plan["onvolledig"] is True
+
+
+def _consent(patient: str) -> dict[str, Any]:
+    from tests.support.samples import consent_resource
+    return consent_resource(patient, activity="household-plan", role="wijkteam-volwassenen")
+
+
+def _plan_id(client: TestClient, systems: dict[str, dict[str, str]], home: Household) -> str:
+    found = client.get("/fhir/CarePlan", params={"subject": home.group},
+                       headers=systems[PLAN_YOUTH]).json()
+    return str(found["entry"][0]["resource"]["id"])
