@@ -52,8 +52,8 @@ def _member_of(session: Session, household: Household) -> fhir.Members:
 
 def create(session: Session, register: Register, caller: Caller, lists: DomainLists,
            document: dict[str, Any]) -> CarePlanRow:
-    """A new draft for a household the caller can read (422 naming ``CarePlan.subject``
-    else); 409 when the household has an open plan (change that one)."""
+    """A new draft (a CarePlan) for a household the caller can read (422 naming
+    ``CarePlan.subject`` else)."""
     reference = (document.get("subject") or {}).get("reference")
     household_id = reference.removeprefix("Group/") if isinstance(reference, str) else ""
     try:
@@ -61,11 +61,17 @@ def create(session: Session, register: Register, caller: Caller, lists: DomainLi
     except NotFound:
         raise InvalidMessage([Issue("CarePlan.subject", "the subject is a household you can "
                                     "read: Group/{id}", "value")]) from None
-    if (open_plan := repository.open_plan_of(session, household_row.id)) is not None:
-        raise Conflict(f"this household has a plan: CarePlan/{open_plan.id}; change that one "
-                       "(one household, one plan)", expression="CarePlan.subject")
     household = household_of(session, household_row.id, utcnow().date())
     plan = fhir.parse(document, household.id, lists, _member_of(session, household))
+    return draft(session, register, caller, household, plan)
+
+
+def draft(session: Session, register: Register, caller: Caller, household: Household,
+          plan: Plan) -> CarePlanRow:
+    """A new draft of ``household``'s plan; 409 when it has an open plan (change that)."""
+    if (open_plan := repository.open_plan_of(session, household.id)) is not None:
+        raise Conflict(f"this household has a plan: CarePlan/{open_plan.id}; change that one "
+                       "(one household, one plan)", expression="CarePlan.subject")
     rules.check_new(plan)
     rules.check_change(replace(plan, goals={}), plan, caller.role)  # mandatory goals' owner
     now = utcnow()
@@ -96,15 +102,23 @@ def _render(row: CarePlanRow, plan: Plan) -> dict[str, Any]:
 def change(session: Session, register: Register, caller: Caller, lists: DomainLists,
            row: CarePlanRow, document: dict[str, Any], base_version: int | None
            ) -> CarePlanRow:
-    """``document``, made on ``base_version`` (If-Match; else the version this system last
-    read or wrote; else none: all it sends is new), merged with the current plan."""
+    """``document`` (a CarePlan) as a change of the plan (:func:`change_plan`)."""
     household = household_of(session, row.household_id, utcnow().date())
     incoming = fhir.parse(document, row.household_id, lists, _member_of(session, household))
+    return change_plan(session, register, caller, row, household, incoming, base_version)
+
+
+def change_plan(session: Session, register: Register, caller: Caller, row: CarePlanRow,
+                household: Household, incoming: Plan, base_version: int | None
+                ) -> CarePlanRow:
+    """``incoming``, made on ``base_version`` (If-Match; else the version this system last
+    read or wrote; else none: all it sends is new), merged with the current plan."""
     current = stored(row.resource)
     seen_version = base_version or repository.base_version(session, row.id, caller.client_id)
     base = _version(session, row, seen_version) if seen_version else \
         Plan(household=row.household_id, status=current.status)
-    seen, _ = view(session, register, reader_of(caller), current, row.sources, household.current)
+    seen, _ = view(session, register, reader_of(caller), current, row.sources,
+                   household.current)
     try:
         merged = three_way(base, current, incoming, seen.hidden)
     except MergeConflict as conflict:
@@ -119,6 +133,12 @@ def change(session: Session, register: Register, caller: Caller, lists: DomainLi
             f"{seen_version or 'none (first change by this system)'}: read the plan again "
             "and redo the change", expression="CarePlan.contained") from None
     return _apply(session, register, caller, row, current, merged, household)
+
+
+def open_plan(session: Session, household_id: str) -> CarePlanRow | None:
+    """The household's draft or active plan, locked until the change commits."""
+    row = repository.open_plan_of(session, household_id)
+    return locked(session, row) if row is not None else None
 
 
 def _version(session: Session, row: CarePlanRow, version_id: int) -> Plan:
