@@ -290,7 +290,7 @@ class _Writes:
 
     def _effect(self, message: Message, person_id: str, step: _Step) -> dict[str, Any]:
         if isinstance(message, RegisterPerson):
-            return {"person": f"Patient/{person_id}", "created": True}
+            return {"person": f"Patient/{person_id}"}
         if isinstance(message, RegisterHousehold):
             return {"household": f"Group/{self._join(message, person_id, step)}"}
         if isinstance(message, CloseCase):  # a new person has nothing open to close

@@ -33,7 +33,7 @@ from gateway.disclosure.trajectories import share_trajectory
 from gateway.households.service import register_household
 from gateway.identity.matching import Identified, identify_all
 from gateway.identity.service import queue_conflict
-from gateway.involvements.repository import latest_from_source
+from gateway.involvements.repository import is_involved, latest_from_source
 from gateway.involvements.service import (
     REF_PROVISION,
     REF_SUPPORT_REQUEST,
@@ -52,6 +52,8 @@ from gateway.pipeline.stages import (
     RECEIVE,
     MessagePath,
 )
+from gateway.platform.db.models import IdentityReview
+from gateway.platform.db.types import utcnow
 from gateway.platform.errors import GatewayError
 from gateway.platform.fhir_json import decode_json_object
 from gateway.platform.metrics import Metrics
@@ -173,11 +175,12 @@ def _applied(session: Session, caller: Caller, system: str, message: InboundMess
         conflicts = [queue_conflict(session, person_id=p.person.id, fact="birth_date",
                                     known=p.known_birth_date.isoformat(),
                                     claimed=str(claim.birth_date), source_ref=source_ref,
-                                    client_id=caller.client_id).id
+                                    client_id=caller.client_id)
                      for claim, p in persons.items() if p.known_birth_date]
-        outcome = {"message": message.message_id, "kind": KIND_OF[type(message)], **effect(),
-                   "reviews": sorted({f"IdentityReview/{r}" for r in [
-                       *conflicts, *(p.review_id for p in persons.values() if p.review_id)]})}
+        outcome = {"message": message.message_id, "kind": KIND_OF[type(message)], **effect()}
+        outcome["reviews"] = _reviews_told(session, caller, [*conflicts, *(
+            session.get_one(IdentityReview, p.review_id)
+            for p in persons.values() if p.review_id)])
         inbound_ids.remember(session, caller, system, outcome["kind"], message.message_id,
                              digest, APPLIED, outcome)
         audit.record(session, kind="write", action="adapter.message", actor_id=caller.client_id,
@@ -199,6 +202,21 @@ def _share_case(session: Session, caller: Caller, message: OpenCase | CloseCase,
                          caller.client_id)
 
 
+def _reviews_told(session: Session, caller: Caller,
+                  reviews: list[IdentityReview]) -> list[str]:
+    """The reviews the message queued that its sender may hear of: those about persons the
+    sender's organisation helps (the message's own case counts). Any other would tell a
+    stranger what the gateway knows (this BSN with another birth date, a look-alike); it is
+    queued for the identity reviewers all the same."""
+    if not reviews:
+        return []
+    session.flush()  # an involvement the message opened
+    organization, now = _organization(caller), utcnow()
+    return sorted({f"IdentityReview/{review.id}" for review in reviews if all(
+        is_involved(session, organization, person, now)
+        for person in (review.person_id, review.candidate_id) if person)})
+
+
 def _organization(caller: Caller) -> str:
     """The organisation the client speaks for, as involvements name it."""
     return caller.organization or f"client:{caller.client_id}"
@@ -216,7 +234,8 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
     organization = _organization(caller)
     if isinstance(message, RegisterPerson):
         person = persons[message.person]
-        return lambda: {"person": f"Patient/{person.person.id}", "created": person.created}
+        # the same answer for a person the gateway knew and a new one: no oracle
+        return lambda: {"person": f"Patient/{person.person.id}"}
     if isinstance(message, RegisterHousehold):
         return lambda: _household(session, caller, message, persons)
     person_id = persons[message.person].person.id
