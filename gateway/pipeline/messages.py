@@ -1,11 +1,12 @@
 """An adapter message through the stages (transports: ``POST /adapters/{name}/messages``, the
 CSV import; a Kafka topic later: a transport only calls :func:`receive_message`):
 
-    receive   the body's digest
+    receive   the body, as it came
     decode    JSON with a depth limit, or the adapter's own (XML: hardened, XSD-checked)
     parse     the system's adapter -> a canonical message (schemas.messages), or a batch of
               them; a message id this client sent before answers as it did then, and nothing
-              changes (a batch's messages each by their own id too)
+              changes (a batch's messages each by their own id too): compared by what the
+              message says, however it came (gateway.pipeline.inbound_ids)
     identify  every person the message names: identity matching (BSN, else the system's own
               id; a probable match queues a review, never a merge)
     decide    what the message changes, for the organisation its client speaks for
@@ -41,7 +42,7 @@ from gateway.involvements.service import (
     open_involvement,
 )
 from gateway.persons import ensure_parental_authority
-from gateway.pipeline import idempotency, inbound_ids
+from gateway.pipeline import inbound_ids
 from gateway.pipeline.stages import (
     DECIDE,
     DECODE,
@@ -99,47 +100,48 @@ def receive_message(session: Session, caller: Caller, adapter: Adapter, body: by
     transaction: a batch goes in whole or not at all."""
     system = adapter.descriptor.name
     path = MessagePath(system, transport, metrics)
-    with path.stage(RECEIVE):
-        digest = idempotency.body_digest(body)
+    with path.stage(RECEIVE):  # the body as it came (its size limited before); a replay is
+        pass  # recognised by what the message says, once parsed
     with path.stage(DECODE):
         document = adapter.decode(body) if isinstance(adapter, Decoder) else \
             decode_json_object(body, max_depth)
     with path.stage(PARSE):
-        parsed: InboundMessage | Batch = adapter.parse(document)
-        if seen := inbound_ids.previous(session, caller, parsed.message_id, digest):
+        sent = inbound_ids.Sent(adapter.parse(document), body)
+        if seen := inbound_ids.previous(session, caller, sent):
             path.done("replayed")
             return Answer(REPLAYED, seen.outcome)
+    parsed = sent.message
     if isinstance(parsed, Batch):
         outcome = {"message": parsed.message_id, "kind": BATCH, "messages": [
             _member(session, caller, system, member, path) for member in parsed.messages]}
-        inbound_ids.remember(session, caller, system, BATCH, parsed.message_id, digest,
-                             APPLIED, outcome)
+        inbound_ids.remember(session, caller, system, BATCH, sent, APPLIED, outcome)
     else:
-        outcome = _apply(session, caller, system, parsed, digest, path)
+        outcome = _apply(session, caller, system, sent, path)
     path.done("applied")
     return Answer(APPLIED, outcome)
 
 
 def _member(session: Session, caller: Caller, system: str, message: InboundMessage,
             path: MessagePath) -> dict[str, Any]:
-    """One message of a batch: by its own id, a replay when it came before (compared by its
-    content, since it has no body of its own); a refusal names the message."""
-    digest = idempotency.body_digest(repr(message).encode())
+    """One message of a batch: by its own id, a replay when it came before (alone or in a
+    bundle: compared by what it says); a refusal names the message."""
+    sent = inbound_ids.Sent(message)
     try:
-        if seen := inbound_ids.previous(session, caller, message.message_id, digest):
+        if seen := inbound_ids.previous(session, caller, sent):
             return seen.outcome
-        return _apply(session, caller, system, message, digest, path)
+        return _apply(session, caller, system, sent, path)
     except GatewayError as error:
         error.issues = [Issue(issue.expression, f"message {message.message_id}: "
                               f"{issue.message}", issue.code) for issue in error.issues]
         raise
 
 
-def _apply(session: Session, caller: Caller, system: str, message: InboundMessage,
-           digest: str, path: MessagePath) -> dict[str, Any]:
+def _apply(session: Session, caller: Caller, system: str, sent: inbound_ids.Sent,
+           path: MessagePath) -> dict[str, Any]:
     """Identify, decide and persist one message; its outcome, remembered under its id."""
-    with _in_senders_terms(message):
-        return _applied(session, caller, system, message, digest, path)
+    assert not isinstance(sent.message, Batch)  # a batch's members come one by one
+    with _in_senders_terms(sent.message):
+        return _applied(session, caller, system, sent.message, sent, path)
 
 
 @contextmanager
@@ -164,7 +166,7 @@ def _place(expression: str, where: Mapping[str, str]) -> str:
 
 
 def _applied(session: Session, caller: Caller, system: str, message: InboundMessage,
-             digest: str, path: MessagePath) -> dict[str, Any]:
+             sent: inbound_ids.Sent, path: MessagePath) -> dict[str, Any]:
     source_ref = f"{system}/{message.message_id}"[:100]
     with path.stage(IDENTIFY):
         persons = identify_all(session, _claims(message), client_id=caller.client_id,
@@ -181,8 +183,7 @@ def _applied(session: Session, caller: Caller, system: str, message: InboundMess
         outcome["reviews"] = _reviews_told(session, caller, [*conflicts, *(
             session.get_one(IdentityReview, p.review_id)
             for p in persons.values() if p.review_id)])
-        inbound_ids.remember(session, caller, system, outcome["kind"], message.message_id,
-                             digest, APPLIED, outcome)
+        inbound_ids.remember(session, caller, system, outcome["kind"], sent, APPLIED, outcome)
         audit.record(session, kind="write", action="adapter.message", actor_id=caller.client_id,
                      sender=caller.client_id,
                      details={"system": system, "kind": outcome["kind"],

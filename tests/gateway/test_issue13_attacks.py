@@ -600,9 +600,6 @@ class TestYouthDossierInput:
         assert 400 <= answer.status_code < 500, answer.text
         assert row_counts(sessions) == before
 
-    @pytest.mark.xfail(strict=True, reason="a message's digest is its body's alone and a "
-                       "bundle member's its parsed content's: the same message resent in a "
-                       "bundle is 'a different message' (422) and takes the bundle down")
     def test_a_message_sent_alone_then_in_a_bundle_is_a_replay(
             self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
         assert _zcd(client, units.youth, HULPVRAAG_M1).status_code == 201
