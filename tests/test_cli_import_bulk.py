@@ -23,9 +23,9 @@ from gateway.cli import app, imports
 from gateway.cli._common import sessions
 from gateway.pipeline import bulk, idempotency
 from gateway.pipeline.messages import REPLAYED, Answer, receive_message
+from gateway.platform.db.engine import make_engine
 from gateway.platform.db.models import InboundMessage
 from gateway.platform.errors import Unprocessable
-from gateway.platform.db.engine import make_engine
 from gateway.platform.settings import get_settings
 from tests.support.samples import VALID_BSNS
 from tests.test_cli_import import HEADER, _import, _write, loaded, runner  # noqa: F401
