@@ -87,9 +87,8 @@ def previous(session: Session, caller: Caller, sent: Sent) -> Row[Any] | None:
     return row
 
 
-def remember(session: Session, caller: Caller, system: str, kind: str, sent: Sent,
-             status_code: int, outcome: dict[str, Any]) -> None:
+def remember(session: Session, caller: Caller, system: str, kind: str, message_id: str,
+             digest: str, status_code: int, outcome: dict[str, Any]) -> None:
     session.connection().execute(_MESSAGES.insert(), [{
-        "client_id": caller.client_id, "message_id": sent.message.message_id, "system": system,
-        "kind": kind, "request_hash": sent.digest, "status_code": status_code,
-        "outcome": outcome}])
+        "client_id": caller.client_id, "message_id": message_id, "system": system, "kind": kind,
+        "request_hash": digest, "status_code": status_code, "outcome": outcome}])

@@ -114,9 +114,10 @@ def receive_message(session: Session, caller: Caller, adapter: Adapter, body: by
     if isinstance(parsed, Batch):
         outcome = {"message": parsed.message_id, "kind": BATCH, "messages": [
             _member(session, caller, system, member, path) for member in parsed.messages]}
-        inbound_ids.remember(session, caller, system, BATCH, sent, APPLIED, outcome)
+        inbound_ids.remember(session, caller, system, BATCH, parsed.message_id, sent.digest,
+                             APPLIED, outcome)
     else:
-        outcome = _apply(session, caller, system, sent, path)
+        outcome = _apply(session, caller, system, parsed, sent.digest, path)
     path.done("applied")
     return Answer(APPLIED, outcome)
 
@@ -129,19 +130,18 @@ def _member(session: Session, caller: Caller, system: str, message: InboundMessa
     try:
         if seen := inbound_ids.previous(session, caller, sent):
             return seen.outcome
-        return _apply(session, caller, system, sent, path)
+        return _apply(session, caller, system, message, sent.digest, path)
     except GatewayError as error:
         error.issues = [Issue(issue.expression, f"message {message.message_id}: "
                               f"{issue.message}", issue.code) for issue in error.issues]
         raise
 
 
-def _apply(session: Session, caller: Caller, system: str, sent: inbound_ids.Sent,
-           path: MessagePath) -> dict[str, Any]:
+def _apply(session: Session, caller: Caller, system: str, message: InboundMessage,
+           digest: str, path: MessagePath) -> dict[str, Any]:
     """Identify, decide and persist one message; its outcome, remembered under its id."""
-    assert not isinstance(sent.message, Batch)  # a batch's members come one by one
-    with _in_senders_terms(sent.message):
-        return _applied(session, caller, system, sent.message, sent, path)
+    with _in_senders_terms(message):
+        return _applied(session, caller, system, message, digest, path)
 
 
 @contextmanager
@@ -166,7 +166,7 @@ def _place(expression: str, where: Mapping[str, str]) -> str:
 
 
 def _applied(session: Session, caller: Caller, system: str, message: InboundMessage,
-             sent: inbound_ids.Sent, path: MessagePath) -> dict[str, Any]:
+             digest: str, path: MessagePath) -> dict[str, Any]:
     source_ref = f"{system}/{message.message_id}"[:100]
     with path.stage(IDENTIFY):
         persons = identify_all(session, _claims(message), client_id=caller.client_id,
@@ -183,7 +183,8 @@ def _applied(session: Session, caller: Caller, system: str, message: InboundMess
         outcome["reviews"] = _reviews_told(session, caller, [*conflicts, *(
             session.get_one(IdentityReview, p.review_id)
             for p in persons.values() if p.review_id)])
-        inbound_ids.remember(session, caller, system, outcome["kind"], sent, APPLIED, outcome)
+        inbound_ids.remember(session, caller, system, outcome["kind"], message.message_id,
+                             digest, APPLIED, outcome)
         audit.record(session, kind="write", action="adapter.message", actor_id=caller.client_id,
                      sender=caller.client_id,
                      details={"system": system, "kind": outcome["kind"],
