@@ -406,6 +406,7 @@ class TestSideChannels:
         assert [_uuid4(a.json()["person"].removeprefix("Patient/")) for a in answers] == \
             [True, True]
         assert [sorted(a.headers) for a in answers] == [sorted(answers[1].headers)] * 2
+        assert "location" not in answers[0].headers
 
     def test_a_review_a_stranger_causes_is_queued_but_not_named_to_it(
             self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
