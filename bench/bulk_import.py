@@ -11,10 +11,11 @@ with a BSN, each with a household and a role in it, some with a trajectory (open
   their answers, the processing log (pseudonymised, hashed into its Merkle tree, signed
   checkpoints); its peak RSS is that process's.
 - *baseline*: the same file read with the csv module, and the same rows (persons and their
-  local ids, households and their ids, memberships, involvements, message ids, and the log
-  entries with their seq, pseudonym and leaf hash) inserted with SQLAlchemy Core executemany,
-  a transaction per batch of the same size, on a second fresh database. No schema check, no
-  matching, no rules, no versions, no checkpoints.
+  local ids, households and their ids, memberships, involvements, message ids with a digest
+  of each message's content, and the log entries with their seq, pseudonym and leaf hash)
+  inserted with SQLAlchemy Core executemany, a transaction per batch of the same size, on a
+  second fresh database. No schema check, no matching, no rules, no versions, no
+  checkpoints.
 - *kill*: the command on a third fresh database, killed (SIGKILL) once half the persons are
   in, then run again to the end: every count must equal the uninterrupted load's (no row
   lost, none twice) and the log must verify.
@@ -86,6 +87,8 @@ DOMAINS = ("financien", "werk-en-opleiding", "huisvesting", "huiselijke-relaties
            "geestelijke-gezondheid", "verslaving", "sociaal-netwerk")
 ROLES = ("ouder", "partner")  # then children
 MEMBER_ROLES = {"ouder": "parent", "partner": "partner", "kind": "child"}
+# the cells of a row each of its messages says: the client, then its trajectory
+MESSAGE_CELLS = {"c": COLUMNS[:8], "t": ("clientnummer", "bsn", *COLUMNS[8:])}
 TABLES = ("persons", "person_identifiers", "households", "household_identifiers",
           "household_members", "involvements", "inbound_messages", "processing_log")
 
@@ -266,9 +269,13 @@ class Baseline:
 
     def message(self, tables: dict[Any, list[dict[str, Any]]], now: datetime,
                 row: dict[str, str], suffix: str, kind: str, person: str) -> None:
-        digest = hashlib.sha256(repr(sorted(row.items())).encode()).hexdigest()
+        """The message's id (of the row, as the command names it) and its replay digest:
+        of what the message says (its cells, sorted), as the command digests its content."""
+        row_key = hashlib.sha256(repr(sorted(row.items())).encode()).hexdigest()
+        said = {"kind": kind, **{cell: row[cell] for cell in MESSAGE_CELLS[suffix]}}
+        digest = hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()
         tables[InboundMessage].append({
-            "client_id": CLIENT_ID, "message_id": f"csv-{digest[:32]}-{suffix}",
+            "client_id": CLIENT_ID, "message_id": f"csv-{row_key[:32]}-{suffix}",
             "system": SYSTEM, "kind": kind, "request_hash": digest, "status_code": 201,
             "outcome": {"person": f"Patient/{person}"}, "received_at": now})
         self.log(tables, now, "adapter.message", None, {"kind": kind, "persons": [person]})

@@ -6,19 +6,26 @@ long way among them, and a bad row in the middle of a batch."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from adapters import get_adapter
+from adapters.menscentraal import csv_rows
 from gateway.audit.log import audit_context
 from gateway.audit.verify import verify_database
 from gateway.cli import app, imports
-from gateway.pipeline import bulk
+from gateway.cli._common import sessions
+from gateway.pipeline import bulk, idempotency
+from gateway.pipeline.messages import REPLAYED, Answer, receive_message
 from gateway.platform.db.engine import make_engine
+from gateway.platform.db.models import InboundMessage
+from gateway.platform.errors import Unprocessable
 from gateway.platform.settings import get_settings
 from tests.support.samples import VALID_BSNS
 from tests.test_cli_import import HEADER, _import, _write, loaded, runner  # noqa: F401
@@ -190,3 +197,59 @@ def test_a_row_refused_on_the_long_way_keeps_the_log_of_the_rows_before_it(
     assert err.startswith("line 3: ")
     messages = [e for e in _state()["log"] if e[2] == "adapter.message" and e[3] == loaded]
     assert len(messages) == 3  # C-1's client and trajectory, C-2's client
+
+
+def _documents(line: str) -> list[dict[str, Any]]:
+    """The messages the import makes of one of ``ROWS``."""
+    return csv_rows.messages(dict(zip(HEADER_CLOSED.split(";"), line.split(";"), strict=True)))
+
+
+def _reversed(document: Any) -> Any:
+    """The same JSON with every object's keys the other way round."""
+    if isinstance(document, dict):
+        return {key: _reversed(document[key]) for key in reversed(document)}
+    return document
+
+
+def _sent_over_http(client_id: str, document: dict[str, Any]) -> Answer:
+    """A message the system sends itself, written its own way (other key order, indented)."""
+    config = get_settings()
+    made = sessions(config)
+    caller = imports._caller(made, client_id, "beheer-1", "administrator")
+    body = json.dumps(_reversed(document), indent=2).encode()
+    with made.begin() as session:
+        return receive_message(session, caller, get_adapter("menscentraal"), body,
+                               config.max_json_depth)
+
+
+def test_a_loaded_row_sent_again_over_http_is_a_replay(loaded: str, tmp_path: Path) -> None:  # noqa: F811
+    """The short way stores the digest the long way takes (of what a message says), so the
+    system sending a loaded client again gets the load's answers, and changes nothing; the
+    same id with other content is refused."""
+    _import(loaded, _write(tmp_path / "export.csv", [HEADER_CLOSED, ROWS[0]]))
+    before = _state()
+    documents = _documents(ROWS[0])
+    answers = [_sent_over_http(loaded, document) for document in documents]
+    assert [a.status_code for a in answers] == [REPLAYED, REPLAYED]
+    assert [a.outcome["kind"] for a in answers] == ["register-household", "open-case"]
+    assert _state() == before
+    other = {**documents[0], "client": {**documents[0]["client"], "achternaam": "Bos"}}
+    with pytest.raises(Unprocessable, match="used for a different message"):
+        _sent_over_http(loaded, other)
+
+
+def test_rows_loaded_by_an_older_gateway_are_recognised(loaded: str, tmp_path: Path) -> None:  # noqa: F811
+    """Gateways up to 0.1.0 stored each message's body digest: a second run finds every row
+    in (the long way compares the older digest), over HTTP it is a replay, and nothing
+    changes."""
+    export = _write(tmp_path / "export.csv", [HEADER_CLOSED, *ROWS])
+    _import(loaded, export)
+    with make_engine(get_settings().database_url).begin() as connection:
+        for document in (d for line in ROWS for d in _documents(line)):
+            connection.execute(update(InboundMessage).where(
+                InboundMessage.message_id == document["berichtId"]).values(
+                request_hash=idempotency.body_digest(orjson.dumps(document))))
+    before = _state()
+    assert _import(loaded, export)[:2] == (2, "10 rows: 9 in (9 already there), 1 rejected\n")
+    assert _sent_over_http(loaded, _documents(ROWS[0])[0]).status_code == REPLAYED
+    assert _state() == before

@@ -1,11 +1,12 @@
 """An adapter message through the stages (transports: ``POST /adapters/{name}/messages``, the
 CSV import; a Kafka topic later: a transport only calls :func:`receive_message`):
 
-    receive   the body's digest
+    receive   the body, as it came
     decode    JSON with a depth limit, or the adapter's own (XML: hardened, XSD-checked)
     parse     the system's adapter -> a canonical message (schemas.messages), or a batch of
               them; a message id this client sent before answers as it did then, and nothing
-              changes (a batch's messages each by their own id too)
+              changes (a batch's messages each by their own id too): compared by what the
+              message says, however it came (gateway.pipeline.inbound_ids)
     identify  every person the message names: identity matching (BSN, else the system's own
               id; a probable match queues a review, never a merge)
     decide    what the message changes, for the organisation its client speaks for
@@ -33,7 +34,7 @@ from gateway.disclosure.trajectories import share_trajectory
 from gateway.households.service import register_household
 from gateway.identity.matching import Identified, identify_all
 from gateway.identity.service import queue_conflict
-from gateway.involvements.repository import latest_from_source
+from gateway.involvements.repository import is_involved, latest_from_source
 from gateway.involvements.service import (
     REF_PROVISION,
     REF_SUPPORT_REQUEST,
@@ -41,7 +42,7 @@ from gateway.involvements.service import (
     open_involvement,
 )
 from gateway.persons import ensure_parental_authority
-from gateway.pipeline import idempotency, inbound_ids
+from gateway.pipeline import inbound_ids
 from gateway.pipeline.stages import (
     DECIDE,
     DECODE,
@@ -52,6 +53,8 @@ from gateway.pipeline.stages import (
     RECEIVE,
     MessagePath,
 )
+from gateway.platform.db.models import IdentityReview
+from gateway.platform.db.types import utcnow
 from gateway.platform.errors import GatewayError
 from gateway.platform.fhir_json import decode_json_object
 from gateway.platform.metrics import Metrics
@@ -97,36 +100,37 @@ def receive_message(session: Session, caller: Caller, adapter: Adapter, body: by
     transaction: a batch goes in whole or not at all."""
     system = adapter.descriptor.name
     path = MessagePath(system, transport, metrics)
-    with path.stage(RECEIVE):
-        digest = idempotency.body_digest(body)
+    with path.stage(RECEIVE):  # the body as it came (its size limited before); a replay is
+        pass  # recognised by what the message says, once parsed
     with path.stage(DECODE):
         document = adapter.decode(body) if isinstance(adapter, Decoder) else \
             decode_json_object(body, max_depth)
     with path.stage(PARSE):
-        parsed: InboundMessage | Batch = adapter.parse(document)
-        if seen := inbound_ids.previous(session, caller, parsed.message_id, digest):
+        sent = inbound_ids.Sent(adapter.parse(document), body)
+        if seen := inbound_ids.previous(session, caller, sent):
             path.done("replayed")
             return Answer(REPLAYED, seen.outcome)
+    parsed = sent.message
     if isinstance(parsed, Batch):
         outcome = {"message": parsed.message_id, "kind": BATCH, "messages": [
             _member(session, caller, system, member, path) for member in parsed.messages]}
-        inbound_ids.remember(session, caller, system, BATCH, parsed.message_id, digest,
+        inbound_ids.remember(session, caller, system, BATCH, parsed.message_id, sent.digest,
                              APPLIED, outcome)
     else:
-        outcome = _apply(session, caller, system, parsed, digest, path)
+        outcome = _apply(session, caller, system, parsed, sent.digest, path)
     path.done("applied")
     return Answer(APPLIED, outcome)
 
 
 def _member(session: Session, caller: Caller, system: str, message: InboundMessage,
             path: MessagePath) -> dict[str, Any]:
-    """One message of a batch: by its own id, a replay when it came before (compared by its
-    content, since it has no body of its own); a refusal names the message."""
-    digest = idempotency.body_digest(repr(message).encode())
+    """One message of a batch: by its own id, a replay when it came before (alone or in a
+    bundle: compared by what it says); a refusal names the message."""
+    sent = inbound_ids.Sent(message)
     try:
-        if seen := inbound_ids.previous(session, caller, message.message_id, digest):
+        if seen := inbound_ids.previous(session, caller, sent):
             return seen.outcome
-        return _apply(session, caller, system, message, digest, path)
+        return _apply(session, caller, system, message, sent.digest, path)
     except GatewayError as error:
         error.issues = [Issue(issue.expression, f"message {message.message_id}: "
                               f"{issue.message}", issue.code) for issue in error.issues]
@@ -173,11 +177,12 @@ def _applied(session: Session, caller: Caller, system: str, message: InboundMess
         conflicts = [queue_conflict(session, person_id=p.person.id, fact="birth_date",
                                     known=p.known_birth_date.isoformat(),
                                     claimed=str(claim.birth_date), source_ref=source_ref,
-                                    client_id=caller.client_id).id
+                                    client_id=caller.client_id)
                      for claim, p in persons.items() if p.known_birth_date]
-        outcome = {"message": message.message_id, "kind": KIND_OF[type(message)], **effect(),
-                   "reviews": sorted({f"IdentityReview/{r}" for r in [
-                       *conflicts, *(p.review_id for p in persons.values() if p.review_id)]})}
+        outcome = {"message": message.message_id, "kind": KIND_OF[type(message)], **effect()}
+        outcome["reviews"] = _reviews_told(session, caller, [*conflicts, *(
+            session.get_one(IdentityReview, p.review_id)
+            for p in persons.values() if p.review_id)])
         inbound_ids.remember(session, caller, system, outcome["kind"], message.message_id,
                              digest, APPLIED, outcome)
         audit.record(session, kind="write", action="adapter.message", actor_id=caller.client_id,
@@ -199,6 +204,21 @@ def _share_case(session: Session, caller: Caller, message: OpenCase | CloseCase,
                          caller.client_id)
 
 
+def _reviews_told(session: Session, caller: Caller,
+                  reviews: list[IdentityReview]) -> list[str]:
+    """The reviews the message queued that its sender may hear of: those about persons the
+    sender's organisation helps (the message's own case counts). Any other would tell a
+    stranger what the gateway knows (this BSN with another birth date, a look-alike); it is
+    queued for the identity reviewers all the same."""
+    if not reviews:
+        return []
+    session.flush()  # an involvement the message opened
+    organization, now = _organization(caller), utcnow()
+    return sorted({f"IdentityReview/{review.id}" for review in reviews if all(
+        is_involved(session, organization, person, now)
+        for person in (review.person_id, review.candidate_id) if person)})
+
+
 def _organization(caller: Caller) -> str:
     """The organisation the client speaks for, as involvements name it."""
     return caller.organization or f"client:{caller.client_id}"
@@ -216,7 +236,8 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
     organization = _organization(caller)
     if isinstance(message, RegisterPerson):
         person = persons[message.person]
-        return lambda: {"person": f"Patient/{person.person.id}", "created": person.created}
+        # the same answer for a person the gateway knew and a new one: no oracle
+        return lambda: {"person": f"Patient/{person.person.id}"}
     if isinstance(message, RegisterHousehold):
         return lambda: _household(session, caller, message, persons)
     person_id = persons[message.person].person.id

@@ -69,6 +69,23 @@ class TestNoOracle:
         assert after["persons"] == before["persons"]
         assert _denials(sessions) == [("person.refused", "denied")] * 2
 
+    def test_patient_registration_as_a_conditional_create(
+            self, client: TestClient, zuid: dict, team: dict) -> None:
+        """FHIR's conditional create answers 200 for a match and 201 for a new one; here a
+        POST never makes a person, so a stranger gets the same 403 and the team that helps
+        the same 200 (the same Location), with ``If-None-Exist`` or without."""
+        def condition(bsn: str) -> dict[str, str]:
+            return {"If-None-Exist": f"identifier=http://fhir.nl/fhir/NamingSystem/bsn|{bsn}"}
+
+        _same_refusal(*(client.post("/fhir/Patient", json=patient(bsn),
+                                    headers={**zuid, **condition(bsn)})
+                        for bsn in (KNOWN, UNKNOWN)))
+        plain, conditional = (client.post("/fhir/Patient", json=patient(KNOWN), headers={
+            **team, **extra}) for extra in ({}, condition(KNOWN)))
+        assert (plain.status_code, plain.json(), plain.headers["Location"]) == (
+            conditional.status_code, conditional.json(), conditional.headers["Location"])
+        assert plain.status_code == 200
+
     def test_consent(self, client: TestClient, zuid: dict, sessions) -> None:  # noqa: ANN001
         by_bsn = {"identifier": {"system": "http://fhir.nl/fhir/NamingSystem/bsn"}}
         answers = [client.post("/fhir/Consent", headers=zuid, json={

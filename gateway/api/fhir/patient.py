@@ -36,7 +36,8 @@ def create_patient(request: Request, body: RawBody, caller: PatientWrite, sessio
                    runtime: RuntimeDep) -> Response:
     """BSN identifier and birthDate of a resident your organisation helps (a referral or a
     registered involvement made them known): 200 with the Patient. Anyone else: 403, the
-    same whether the gateway knows the person or not."""
+    same whether the gateway knows the person or not. It never creates one, so never 201,
+    ``If-None-Exist`` or not (a conditional create's 200 or 201 would be an oracle)."""
     require_media_type(request)
     person = receive_resource("Patient", body, runtime.settings.max_json_depth,
                               partial(register_patient, session, caller), metrics=runtime.metrics)
