@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.base import organization_name
-from schemas import AGB_SYSTEMS, URA_SYSTEM
+from schemas import AGB_SYSTEM, AGB_SYSTEMS, URA_SYSTEM
 from schemas.plan_domains import PRESETS, DomainLists
+from schemas.plans import Party
 
 _LISTS = DomainLists(tuple(PRESETS))
 _EXTENSION = "https://wijkgateway.nl/fhir/StructureDefinition/"
-_NAMED = AGB_SYSTEMS | {URA_SYSTEM, "https://wijkgateway.nl/fhir/NamingSystem/team"}
+TEAM_SYSTEM = "https://wijkgateway.nl/fhir/NamingSystem/team"
+_NAMED = AGB_SYSTEMS | {URA_SYSTEM, TEAM_SYSTEM}
 
 
 @dataclass(frozen=True)
@@ -141,3 +143,17 @@ def _party(reference: Mapping[str, Any]) -> str:
     if identifier.get("system") in _NAMED:
         return organization_name(reference)
     return f"{identifier.get('system', '')}|{identifier.get('value', '')}"
+
+
+def party_of(text: str) -> Party:
+    """A party as a registry system writes it (the inverse of what it receives): a team id,
+    ``agb:``/``ura:`` and the number, or ``system|value``."""
+    kind, _, number = text.partition(":")
+    if kind == "agb" and number:
+        return Party(system=AGB_SYSTEM, value=number)
+    if kind == "ura" and number:
+        return Party(system=URA_SYSTEM, value=number)
+    if "|" in text:
+        system, _, value = text.partition("|")
+        return Party(system=system, value=value)
+    return Party(system=TEAM_SYSTEM, value=text)

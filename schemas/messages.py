@@ -14,6 +14,7 @@ from typing import Literal, get_args
 
 from schemas.household import HouseholdClaim
 from schemas.person import PersonClaim
+from schemas.plans import ChangePlan
 
 Sensitivity = Literal["veilig-thuis", "sensitive-care"]
 # The life domains a case, support request or signal is about (docs/zcd.md and
@@ -141,7 +142,7 @@ class Signal:
 
 
 InboundMessage = (RegisterPerson | RegisterHousehold | OpenCase | CloseCase | ProvisionRequest
-                  | SupportRequest | Signal)
+                  | SupportRequest | Signal | ChangePlan)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any, cast
 
 from adapters.base import InvalidMessage, Issue
+from adapters.plan_notice import party_of
 from adapters.zcd.document import NAMESPACE, ZcdDocument, xpath
 from schemas import Identifier, PersonClaim, local_system
 from schemas.household import HouseholdClaim, MemberClaim, MemberRole, household_system
@@ -32,13 +33,26 @@ from schemas.messages import (
     SignalSource,
     SupportRequest,
 )
+from schemas.plans import (
+    ActionClaim,
+    ChangePlan,
+    GoalClaim,
+    PersonRef,
+    PlanRole,
+    PlanStatus,
+    RoleClaim,
+    Score,
+)
 
 SOURCE = "zcd"
 _TAG = f"{{{NAMESPACE}}}"
 UNPROCESSABLE = 422
 # The message kinds (the element inside a bericht) and their names in the gateway
 KINDS = {"gezin": "register-household", "casusOpenen": "open-case",
-         "casusSluiten": "close-case", "hulpvraag": "support-request", "signaal": "signal"}
+         "casusSluiten": "close-case", "hulpvraag": "support-request", "signaal": "signal",
+         "plan": "change-plan"}
+PLAN_STATUS: dict[str, PlanStatus] = {"concept": "draft", "actief": "active",
+                                      "afgerond": "completed", "ingetrokken": "revoked"}
 ROLES: dict[str, MemberRole] = {"ouder": "parent", "kind": "child", "partner": "partner",
                                 "overig": "other", "ongeboren": "unborn"}
 SENSITIVITIES: dict[str, Sensitivity] = {"veilig-thuis": "veilig-thuis",
@@ -176,9 +190,55 @@ def _signal(message_id: str, signaal: Any, issues: list[Issue]) -> Signal:
                   SOURCES[_text(signaal, "bron")], _domains(signaal))
 
 
+def _plan(message_id: str, plan: Any, issues: list[Issue]) -> ChangePlan:
+    """The dossier's plan for its household (the gateway merges it); persons as in a
+    ``gezin``, life domains in the dossier's codes."""
+    doelen, acties = _children(plan, "doel"), _children(plan, "actie")
+    scores, rollen = _children(plan, "score"), _children(plan, "rol")
+    base, status = _text(plan, "basisversie"), _text(plan, "status")
+    return ChangePlan(
+        message_id, Identifier(system=household_system(SOURCE), value=_text(plan, "gezinId")),
+        int(base) if base else None,
+        goals=tuple(GoalClaim(
+            _text(d, "doelId"), DOMAINS[_text(d, "leefgebied")], _text(d, "omschrijving"),
+            _text(d, "status"), _plan_person(d, issues), _date(d, "begindatum"))
+            for d in doelen),
+        actions=tuple(ActionClaim(
+            _text(a, "actieId"), _text(a, "doelId"), cast(PersonRef, _plan_person(a, issues)),
+            party_of(_text(a, "uitvoerder")), _text(a, "omschrijving"), _text(a, "status"),
+            _date(a, "uiterlijk")) for a in acties),
+        scores=tuple(Score(_text(o, "scoreId"), _text(o, "doelId"),
+                           "start" if _text(o, "soort") == "start" else "current",
+                           int(_text(o, "waarde")), cast(date, _date(o, "datum")))
+                     for o in scores),
+        roles=tuple(RoleClaim(cast(PlanRole, _text(r, "rol")), _plan_person(r, issues),
+                              party_of(_text(r, "partij")) if _text(r, "partij") else None)
+                    for r in rollen),
+        status=PLAN_STATUS[status] if status else None,
+        where=partial(_plan_places, plan, doelen, acties, scores))
+
+
+def _plan_person(element: Any, issues: list[Issue]) -> PersonRef | None:
+    """A person as the dossier knows them, or by the gateway's id; None when neither."""
+    persoon = _child(element, "persoon")
+    if persoon is not None:
+        return _person(persoon, issues)
+    return _text(element, "persoonId") or None
+
+
+def _plan_places(plan: Any, doelen: list[Any], acties: list[Any],
+                 scores: list[Any]) -> dict[str, str]:
+    """Where each item of the plan is in the document (``ChangePlan.where``)."""
+    places = {"CarePlan.subject": xpath(_child(plan, "gezinId")), "CarePlan": xpath(plan)}
+    for items, name in ((doelen, "doelId"), (acties, "actieId"), (scores, "scoreId")):
+        places |= {f"CarePlan.contained[id={_text(item, name)}]": xpath(item)
+                   for item in items}
+    return places
+
+
 _PARSERS: dict[str, Callable[[str, Any, list[Issue]], InboundMessage]] = {
     "gezin": _household, "casusOpenen": _open_case, "casusSluiten": _close_case,
-    "hulpvraag": _support_request, "signaal": _signal}
+    "hulpvraag": _support_request, "signaal": _signal, "plan": _plan}
 
 
 def _person(element: Any, issues: list[Issue], unborn: bool = False) -> PersonClaim:

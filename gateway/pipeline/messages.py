@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from adapters import Adapter, Decoder, Issue
+from adapters import Adapter, Decoder, InvalidMessage, Issue
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
 from gateway.disclosure.trajectories import share_trajectory
@@ -53,6 +53,7 @@ from gateway.pipeline.stages import (
     RECEIVE,
     MessagePath,
 )
+from gateway.plans.from_systems import apply_change
 from gateway.platform.db.models import IdentityReview
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import GatewayError
@@ -61,6 +62,7 @@ from gateway.platform.metrics import Metrics
 from schemas import PersonClaim
 from schemas.messages import (
     Batch,
+    ChangePlan,
     CloseCase,
     InboundMessage,
     OpenCase,
@@ -77,7 +79,7 @@ APPLIED, REPLAYED = 201, 200
 KIND_OF = {RegisterPerson: "register-person", RegisterHousehold: "register-household",
            OpenCase: "open-case", CloseCase: "close-case",
            ProvisionRequest: "provision-request", SupportRequest: "support-request",
-           Signal: "signal"}
+           Signal: "signal", ChangePlan: "change-plan"}
 BATCH = "batch"
 ENDS_A_REQUEST = frozenset({"refused", "withdrawn"})
 
@@ -150,7 +152,7 @@ def _in_senders_terms(message: InboundMessage) -> Iterator[None]:
     the gateway's FHIR-shaped rules name it."""
     try:
         yield
-    except GatewayError as error:
+    except (GatewayError, InvalidMessage) as error:
         locate = getattr(message, "where", None)
         where: Mapping[str, str] = locate() if locate else {}
         error.issues = [Issue(_place(issue.expression, where), issue.message, issue.code)
@@ -227,6 +229,8 @@ def _organization(caller: Caller) -> str:
 def _claims(message: InboundMessage) -> list[PersonClaim]:
     if isinstance(message, RegisterHousehold):
         return [member.person for member in message.household.members]
+    if isinstance(message, ChangePlan):
+        return message.persons
     return [message.person]
 
 
@@ -240,6 +244,8 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
         return lambda: {"person": f"Patient/{person.person.id}"}
     if isinstance(message, RegisterHousehold):
         return lambda: _household(session, caller, message, persons)
+    if isinstance(message, ChangePlan):
+        return lambda: _plan(session, caller, message, persons)
     person_id = persons[message.person].person.id
     if isinstance(message, Signal):  # who it is about is known now; nothing is shared yet
         return lambda: {"person": f"Patient/{person_id}", "signal": message.signal_ref}
@@ -272,6 +278,15 @@ def _household(session: Session, caller: Caller, message: RegisterHousehold,
         (persons[held.parent], persons[held.child]) for held in message.authority])
     return {"household": f"Group/{household.id}",
             **({"authority": [f"RelatedPerson/{r}" for r in authority]} if authority else {})}
+
+
+def _plan(session: Session, caller: Caller, message: ChangePlan,
+          persons: dict[PersonClaim, Identified]) -> dict[str, Any]:
+    """The system's plan for its household: drafted, or merged with the plan's current
+    version (and told to the other systems, as every change is)."""
+    row = apply_change(session, session.info[audit.CONTEXT].register, caller, message,
+                       {claim: p.person.id for claim, p in persons.items()})
+    return {"plan": f"CarePlan/{row.id}", "version": row.version_id}
 
 
 def _provision_request(session: Session, caller: Caller, system: str, organization: str,

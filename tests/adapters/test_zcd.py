@@ -133,7 +133,7 @@ class TestValidMessages:
     def test_descriptor(self) -> None:
         assert ZCD.descriptor.media_type == MEDIA_TYPE == "application/xml"
         assert ZCD.descriptor.inbound == {"register-household", "open-case", "close-case",
-                                          "support-request", "signal"}
+                                          "support-request", "signal", "change-plan"}
         assert ZCD.descriptor.outbound == {"ServiceRequest", "Task", "CareTeam",
                                            "EpisodeOfCare", "CarePlan"}
 

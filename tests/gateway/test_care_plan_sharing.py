@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.platform.db.models import CarePlanRow
 from tests.gateway.test_care_plan import Household, _draft, _plan_consent
 from tests.support.plans import PLAN_YOUTH, YOUTH_LIST, goal, plan_systems
 from tests.support.units import ADULTS, YOUTH, Units
@@ -91,3 +92,51 @@ def _plan_id(client: TestClient, systems: dict[str, dict[str, str]], home: House
     found = client.get("/fhir/CarePlan", params={"subject": home.group},
                        headers=systems[PLAN_YOUTH]).json()
     return str(found["entry"][0]["resource"]["id"])
+
+
+def _zcd_plan(base: str = "", goal_text: str = "Rust in huis", extra: str = "") -> str:
+    from tests.adapters.test_zcd import bericht
+    return bericht(
+        f"<zcd:plan><zcd:gezinId>h-1</zcd:gezinId>{base}"
+        "<zcd:doel><zcd:doelId>g-opvoeding</zcd:doelId><zcd:leefgebied>opvoeding"
+        f"</zcd:leefgebied><zcd:omschrijving>{goal_text}</zcd:omschrijving><zcd:persoon>"
+        "<zcd:lokaalId>k-7</zcd:lokaalId></zcd:persoon><zcd:status>active</zcd:status>"
+        "</zcd:doel>"
+        "<zcd:actie><zcd:actieId>t-1</zcd:actieId><zcd:doelId>g-opvoeding</zcd:doelId>"
+        "<zcd:persoon><zcd:lokaalId>k-7</zcd:lokaalId></zcd:persoon>"
+        "<zcd:uitvoerder>wijkteam-noord</zcd:uitvoerder><zcd:omschrijving>Opvoedcursus"
+        "</zcd:omschrijving><zcd:status>requested</zcd:status>"
+        "<zcd:uiterlijk>2027-02-01</zcd:uiterlijk></zcd:actie>"
+        "<zcd:score><zcd:scoreId>s-1</zcd:scoreId><zcd:doelId>g-opvoeding</zcd:doelId>"
+        "<zcd:soort>start</zcd:soort><zcd:waarde>2</zcd:waarde><zcd:datum>2026-11-20"
+        f"</zcd:datum></zcd:score>{extra}</zcd:plan>", f"plan-{goal_text[:4]}{base[-8:-1]}")
+
+
+def test_the_youth_dossier_drafts_and_changes_the_plan_in_its_own_xml(
+        client: TestClient, systems: dict[str, dict[str, str]], units: Units,
+        home: Household, sessions: sessionmaker[Session]) -> None:
+    units.news(ADULTS)
+    drafted = units.zcd(_zcd_plan())
+    assert drafted["kind"] == "change-plan" and drafted["version"] == 1, drafted
+    with sessions() as session:  # the youth dossier's own items, as stored
+        plan = session.get(CarePlanRow, drafted["plan"].removeprefix("CarePlan/")).resource
+    goal_read = next(i for i in plan["contained"] if i["id"] == "g-opvoeding")
+    assert goal_read["subject"]["reference"] == home.child
+    assert goal_read["category"][0]["coding"][0]["code"] == "parenting"
+    changed = units.zcd(_zcd_plan(goal_text="Vaste bedtijden"))
+    assert changed["version"] == 2, changed
+    again = units.zcd(_zcd_plan(goal_text="Vaste bedtijden"))  # the same message: a replay
+    assert again == changed
+
+
+def test_a_plan_naming_someone_outside_the_household_names_the_element(
+        client: TestClient, systems: dict[str, dict[str, str]], units: Units,
+        home: Household) -> None:
+    from tests.adapters.test_zcd import xml
+    from tests.support.units import XML
+    stranger = ("<zcd:rol><zcd:rol>contactpersoon</zcd:rol><zcd:persoon><zcd:lokaalId>"
+                "vreemde</zcd:lokaalId></zcd:persoon></zcd:rol>")
+    refused = client.post("/adapters/zcd/messages", content=xml(_zcd_plan(extra=stranger)),
+                          headers={**units.youth, "Content-Type": XML})
+    assert refused.status_code == 422, refused.text
+    assert "zcd:plan" in refused.text
