@@ -12,12 +12,13 @@ import json
 from datetime import date
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import Any, cast
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from adapters.base import InvalidMessage, Issue
+from adapters.plan_notice import party_of
 from schemas import Identifier, PersonClaim, is_valid_bsn, local_system, safe_name
 from schemas.household import HouseholdClaim, MemberClaim, MemberRole, household_system
 from schemas.messages import (
@@ -29,9 +30,19 @@ from schemas.messages import (
     RegisterHousehold,
     RegisterPerson,
 )
+from schemas.plans import (
+    ActionClaim,
+    ChangePlan,
+    GoalClaim,
+    PersonRef,
+    PlanStatus,
+    RoleClaim,
+    Score,
+)
 
 SOURCE = "menscentraal"
-BODY = {"client": "client", "traject": "traject", "voorzieningaanvraag": "aanvraag"}  # kind -> key
+BODY = {"client": "client", "traject": "traject", "voorzieningaanvraag": "aanvraag",
+        "plan": "plan"}  # kind -> key
 ROLES: dict[str, MemberRole] = {"ouder": "parent", "kind": "child", "partner": "partner",
                                 "overig": "other"}
 DOMAINS: dict[str, LifeDomain] = {  # the adult unit's ZRM-style domains, in the gateway's codes
@@ -41,6 +52,13 @@ DOMAINS: dict[str, LifeDomain] = {  # the adult unit's ZRM-style domains, in the
     "lichamelijke-gezondheid": "physical-health", "verslaving": "addiction",
     "adl": "daily-living", "sociaal-netwerk": "social-network",
     "maatschappelijke-participatie": "participation", "justitie": "justice"}
+# the plan's life domains: the system's own codes, and the youth unit's it receives in plans
+PLAN_DOMAINS: dict[str, LifeDomain] = {**DOMAINS, "opvoeding": "parenting",
+                                       "onderwijs": "education",
+                                       "verstandelijke-beperking": "intellectual-disability",
+                                       "veiligheid": "safety"}
+PLAN_STATUS: dict[str, PlanStatus] = {"concept": "draft", "actief": "active",
+                                      "afgerond": "completed", "ingetrokken": "revoked"}
 PROVISION_STATUS = {"aangevraagd": "requested", "in-behandeling": "in-progress",
                     "toegekend": "granted", "afgewezen": "refused", "ingetrokken": "withdrawn"}
 HOUSEHOLD_PLACES = {"Group.identifier": "/client/huishouden/huishoudnummer",
@@ -173,6 +191,8 @@ def _canonical(message_id: str, kind: str, body: dict[str, Any]) -> InboundMessa
             where=lambda: HOUSEHOLD_PLACES)
     if kind == "client":
         return RegisterPerson(message_id, _person(body))
+    if kind == "plan":
+        return _plan(message_id, body)
     person = _person(body["client"])
     if kind == "traject":
         ref = f"traject/{body['trajectnummer']}"
@@ -183,6 +203,57 @@ def _canonical(message_id: str, kind: str, body: dict[str, Any]) -> InboundMessa
     return ProvisionRequest(message_id, person, body["aanvraagnummer"], body["voorziening"],
                             PROVISION_STATUS[body["status"]],  # type: ignore[arg-type]
                             date.fromisoformat(body["datum"]))
+
+
+def _plan(message_id: str, plan: dict[str, Any]) -> ChangePlan:
+    """The system's plan for its household (the gateway merges it)."""
+    status = plan.get("status")
+    return ChangePlan(
+        message_id, Identifier(system=household_system(SOURCE), value=plan["huishoudnummer"]),
+        plan.get("basisversie"),
+        goals=tuple(GoalClaim(g["doelId"], PLAN_DOMAINS[g["domein"]], g["omschrijving"],
+                              g["status"], _plan_person(g), _day(g.get("start")))
+                    for g in plan.get("doelen", ())),
+        actions=tuple(ActionClaim(a["actieId"], a["doelId"],
+                                  cast(PersonRef, _plan_person(a)),
+                                  party_of(a["uitvoerder"]), a["omschrijving"], a["status"],
+                                  _day(a.get("uiterlijk"))) for a in plan.get("acties", ())),
+        scores=tuple(Score(o["scoreId"], o["doelId"],
+                           "start" if o["soort"] == "start" else "current", o["waarde"],
+                           date.fromisoformat(o["datum"])) for o in plan.get("scores", ())),
+        roles=tuple(RoleClaim(r["rol"], _plan_person(r),
+                              party_of(r["partij"]) if "partij" in r else None)
+                    for r in plan.get("rollen", ())),
+        status=PLAN_STATUS[status] if status else None,
+        where=lambda: _plan_places(plan))
+
+
+def _plan_person(item: dict[str, Any]) -> PersonRef | None:
+    """Whom an item is about: the gateway's person id (``persoonId``, as the notices have
+    it), or ``persoon`` as the system knows them (client number, BSN, or that id)."""
+    if "persoonId" in item:
+        return str(item["persoonId"])
+    persoon = item.get("persoon")
+    if persoon is None:
+        return None
+    if "persoonId" in persoon:
+        return str(persoon["persoonId"])
+    local = persoon.get("clientnummer")
+    return PersonClaim(bsn=persoon.get("bsn"), local=Identifier(
+        system=local_system(SOURCE), value=local) if local else None)
+
+
+def _plan_places(plan: dict[str, Any]) -> dict[str, str]:
+    """Where each item is in the message (``ChangePlan.where``), by JSON pointer."""
+    places = {"CarePlan.subject": "/plan/huishoudnummer", "CarePlan": "/plan"}
+    for key, name in (("doelen", "doelId"), ("acties", "actieId"), ("scores", "scoreId")):
+        places |= {f"CarePlan.contained[id={item[name]}]": f"/plan/{key}/{i}"
+                   for i, item in enumerate(plan.get(key, ()))}
+    return places
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def _person(client: dict[str, Any]) -> PersonClaim:

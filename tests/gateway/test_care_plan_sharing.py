@@ -140,3 +140,38 @@ def test_a_plan_naming_someone_outside_the_household_names_the_element(
                           headers={**units.youth, "Content-Type": XML})
     assert refused.status_code == 422, refused.text
     assert "zcd:plan" in refused.text
+
+
+def test_the_adult_records_change_the_plan_they_received_in_their_own_json(
+        client: TestClient, team: dict[str, str], systems: dict[str, dict[str, str]],
+        units: Units, home: Household, sessions: sessionmaker[Session]) -> None:
+    units.news(ADULTS)
+    _plan_consent(client, team, home.mother, "wijkteam-volwassenen")
+    _draft(client, systems, home)
+    [received] = _plans(units, ADULTS)
+    [debt_goal] = received["doelen"]
+    answer = units.menscentraal({"berichtId": "p-1", "soort": "plan", "plan": {
+        "huishoudnummer": "HH-77", "basisversie": received["versie"],
+        "doelen": received["doelen"],
+        "acties": [{"actieId": "t-budget", "doelId": debt_goal["doelId"],
+                    "persoon": {"clientnummer": "C-1"}, "uitvoerder": "wijkteam-noord",
+                    "omschrijving": "Budgetplan", "status": "requested",
+                    "uiterlijk": "2027-01-31"}]}})
+    assert (answer["kind"], answer["version"]) == ("change-plan", 2), answer
+    with sessions() as session:
+        stored = session.get(CarePlanRow, answer["plan"].removeprefix("CarePlan/")).resource
+    # the child's goal and score, withheld from the adult records, are kept as they were;
+    # the debt goal keeps its list code (the ZRM's), though the system wrote its own
+    assert [i["id"] for i in stored["contained"]] == ["g-opvoeding", "g-schulden", "t-budget",
+                                                      "s-1"]
+    assert stored["contained"][1]["category"][0]["coding"][0]["code"] == "financien"
+
+
+def test_a_plan_for_a_household_the_system_does_not_know_names_it(
+        client: TestClient, units: Units, home: Household) -> None:
+    from tests.support.units import JSON
+    refused = client.post("/adapters/menscentraal/messages", headers={
+        **units.adults, "Content-Type": JSON}, json={
+        "berichtId": "p-9", "soort": "plan", "plan": {"huishoudnummer": "HH-onbekend"}})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["issue"][0]["expression"] == ["/plan/huishoudnummer"]
