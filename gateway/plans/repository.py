@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -23,18 +25,21 @@ def members(session: Session, household_id: str) -> list[tuple[str, str, Person]
         .order_by(HouseholdMember.position))]
 
 
-def base_version(session: Session, plan_id: str, client_id: str) -> int | None:
-    return session.scalar(select(CarePlanBase.version_id).where(
-        CarePlanBase.plan_id == plan_id, CarePlanBase.client_id == client_id))
+def base_of(session: Session, plan_id: str, client_id: str) -> CarePlanBase | None:
+    return session.get(CarePlanBase, (plan_id, client_id))
 
 
-def remember_base(session: Session, plan_id: str, client_id: str, version_id: int) -> None:
-    """The version this system has now seen (read or written): its next change's base."""
+def remember_base(session: Session, plan_id: str, client_id: str, version_id: int,
+                  items: Iterable[str]) -> None:
+    """The version this system has now (read, received or written) and the items it saw of
+    it: its next change's base."""
+    seen = {"items": sorted(items)}
     row = session.get(CarePlanBase, (plan_id, client_id))
     if row is None:
-        session.add(CarePlanBase(plan_id=plan_id, client_id=client_id, version_id=version_id))
+        session.add(CarePlanBase(plan_id=plan_id, client_id=client_id, version_id=version_id,
+                                 seen=seen))
     else:
-        row.version_id = version_id
+        row.version_id, row.seen = version_id, seen
 
 
 def search(household_ids: Select[tuple[str]], statuses: list[str] | None

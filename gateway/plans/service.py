@@ -78,13 +78,13 @@ def draft(session: Session, register: Register, caller: Caller, household: House
     row = CarePlanRow(id=new_id(), household_id=household.id, status=plan.status,
                       version_id=1, content_version=1, client_id=caller.client_id,
                       agreement={}, approvals={},
-                      sources={key: caller.client_id for key in _keys(plan)},
+                      sources={key: reader_of(caller).unit for key in _keys(plan)},
                       created_at=now, updated_at=now)
     row.resource = _render(row, plan)
     session.add(row)
     session.flush()
     _log_change(session, caller, row, plan, household, "plan.drafted")
-    repository.remember_base(session, row.id, caller.client_id, row.version_id)
+    repository.remember_base(session, row.id, caller.client_id, row.version_id, _keys(plan))
     share_plan(session, register, row, caller.client_id)
     return row
 
@@ -114,11 +114,15 @@ def change_plan(session: Session, register: Register, caller: Caller, row: CareP
     """``incoming``, made on ``base_version`` (If-Match; else the version this system last
     read or wrote; else none: all it sends is new), merged with the current plan."""
     current = stored(row.resource)
-    seen_version = base_version or repository.base_version(session, row.id, caller.client_id)
-    base = _version(session, row, seen_version) if seen_version else \
-        Plan(household=row.household_id, status=current.status)
     seen, _ = view(session, register, reader_of(caller), current, row.sources,
                    household.current)
+    tracked = repository.base_of(session, row.id, caller.client_id)
+    seen_version = base_version or (tracked.version_id if tracked else None)
+    base = Plan(household=row.household_id, status=current.status)
+    if seen_version:  # what the system saw of it: an item it did not see, it did not remove
+        saw = tracked.seen["items"] if tracked and tracked.version_id == seen_version \
+            else seen.shown
+        base = _only(_version(session, row, seen_version), frozenset(saw))
     try:
         merged = three_way(base, current, incoming, seen.hidden)
     except MergeConflict as conflict:
@@ -132,7 +136,15 @@ def change_plan(session: Session, register: Register, caller: Caller, row: CareP
             f"{row.version_id} and in this change, made on version "
             f"{seen_version or 'none (first change by this system)'}: read the plan again "
             "and redo the change", expression="CarePlan.contained") from None
-    return _apply(session, register, caller, row, current, merged, household)
+    return _apply(session, register, caller, row, current, merged, household, seen.hidden)
+
+
+def _only(plan: Plan, keys: frozenset[str]) -> Plan:
+    """The plan with only these of its goals, actions and scores."""
+    return replace(plan, goals={k: g for k, g in plan.goals.items() if f"Goal/{k}" in keys},
+                   actions={k: a for k, a in plan.actions.items() if f"Task/{k}" in keys},
+                   scores={k: o for k, o in plan.scores.items()
+                           if f"Observation/{k}" in keys})
 
 
 def open_plan(session: Session, household_id: str) -> CarePlanRow | None:
@@ -157,10 +169,12 @@ def resource_at(session: Session, row: CarePlanRow, version_id: int) -> dict[str
 
 
 def _apply(session: Session, register: Register, caller: Caller, row: CarePlanRow,
-           current: Plan, merged: Plan, household: Household) -> CarePlanRow:
+           current: Plan, merged: Plan, household: Household,
+           hidden: frozenset[str]) -> CarePlanRow:
     rules.check_change(current, merged, caller.role)
     if merged == current:
-        repository.remember_base(session, row.id, caller.client_id, row.version_id)
+        repository.remember_base(session, row.id, caller.client_id, row.version_id,
+                                 _keys(current) - hidden)
         return row
     part_of = rules.parts(current, household.minors, ALL_LISTS) | \
         rules.parts(merged, household.minors, ALL_LISTS)
@@ -171,12 +185,13 @@ def _apply(session: Session, register: Register, caller: Caller, row: CarePlanRo
         row.agreement, row.approvals = {}, {}
     keys = _keys(merged)
     row.sources = {**{k: v for k, v in row.sources.items() if k in keys},
-                   **{k: caller.client_id for k in keys - row.sources.keys()}}
+                   **{k: reader_of(caller).unit for k in keys - row.sources.keys()}}
     _new_version(session, row, merged)
     _log_change(session, caller, row, merged, household, "plan.changed")
     if _regie(current) != _regie(merged):
         _log_change(session, caller, row, merged, household, "plan.regie-transferred")
-    repository.remember_base(session, row.id, caller.client_id, row.version_id)
+    repository.remember_base(session, row.id, caller.client_id, row.version_id,
+                             _keys(merged) - hidden)
     share_plan(session, register, row, caller.client_id)
     return row
 
@@ -285,7 +300,7 @@ def shown(session: Session, register: Register, caller: Caller, row: CarePlanRow
     log_shown(session, decider, row.id, version, household.current,
               actor=("client", caller.client_id))
     if resource is row.resource:
-        repository.remember_base(session, row.id, caller.client_id, row.version_id)
+        repository.remember_base(session, row.id, caller.client_id, row.version_id, seen.shown)
     return view_of(row, plan, seen, resource["meta"], household, today or utcnow().date())
 
 

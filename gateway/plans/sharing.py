@@ -22,6 +22,7 @@ from gateway.outbox.enqueue import Delivery, enqueue
 from gateway.outbox.subscribers import active_subscriber, subscribers_of_teams
 from gateway.plans import fhir
 from gateway.plans.present import Household, household_of, stored, view_of
+from gateway.plans.repository import base_of, remember_base
 from gateway.plans.visibility import Reader, log_shown, view
 from gateway.platform.db.models import CarePlanRow, OutboxMessage
 from gateway.platform.db.types import utcnow
@@ -48,6 +49,7 @@ def share_plan(session: Session, register: Register, row: CarePlanRow, sender: s
         seen, decider = view(session, register, reader, plan, row.sources, household.current)
         log_shown(session, decider, row.id, row.version_id, household.current,
                   kind="disclosure", action="delivery.permitted", actor=("system", ""))
+        remember_base(session, row.id, subscriber.client_id, row.version_id, seen.shown)
         deliveries.append(Delivery(
             subscriber.subscription_id,
             view_of(row, plan, seen, row.resource["meta"], household, now.date()),
@@ -85,5 +87,8 @@ def recheck_plan(session: Session, message: OutboxMessage) -> dict[str, Any]:
                          details={"resource": f"CarePlan/{row.id}",
                                   "withheld": sorted(decider.denied[person])})
     message.payload = fhir.without(message.payload, seen.hidden)
+    tracked = base_of(session, row.id, subscriber.client_id)
+    if tracked is not None and str(tracked.version_id) == message.payload["meta"]["versionId"]:
+        remember_base(session, row.id, subscriber.client_id, tracked.version_id, seen.shown)
     message.decision = {**(message.decision or {}), "shown": sorted(seen.shown)}
     return message.payload

@@ -1,7 +1,7 @@
 """What a system sees of a household plan: each goal is decided for the member it concerns
 (every member, for a goal of the whole household) under ``household-plan``, for
 identification and the category of its life domain, so upbringing and debt are decided apart;
-an action also for its own member; a score goes with its goal. The system that added an item
+an action also for its own member; a score goes with its goal. The unit that added an item
 sees it whatever consent says (it is its own record). Each read is logged per member: what was
 shown, and what was withheld."""
 
@@ -26,10 +26,16 @@ ALL_LISTS = DomainLists(tuple(PRESETS))  # stored plans keep codes of lists sinc
 
 @dataclass(frozen=True)
 class Reader:
-    """Who reads: a client (it sees the items it wrote) and the recipient it stands for."""
+    """Who reads: a client, and the recipient it stands for (a team in a role: a unit)."""
 
     client_id: str
     recipient: Recipient
+
+    @property
+    def unit(self) -> str:
+        """The unit an item it writes is from; the unit sees its own items whatever consent
+        says, through any of its systems (its registry, its plan system)."""
+        return f"{self.recipient.organization}/{self.recipient.role}"
 
 
 def reader_of(caller: Caller) -> Reader:
@@ -77,14 +83,14 @@ def view(session: Session, register: Register, reader: Reader, plan: Plan,
     shown: set[str] = set()
     for goal in plan.goals.values():
         category = _category(register, goal)
-        own = sources.get(f"Goal/{goal.id}") == reader.client_id
+        own = sources.get(f"Goal/{goal.id}") == reader.unit
         if own or all(decider.allows(p, category) for p in
                       ([goal.member] if goal.member else everyone)):
             shown.add(f"Goal/{goal.id}")
     for action in plan.actions.values():
         goal = plan.goals[action.goal]
         category = _category(register, goal)
-        own = sources.get(f"Task/{action.id}") == reader.client_id
+        own = sources.get(f"Task/{action.id}") == reader.unit
         if own or (f"Goal/{goal.id}" in shown and decider.allows(action.member, category)):
             shown.add(f"Task/{action.id}")
     shown |= {f"Observation/{s.id}" for s in plan.scores.values() if f"Goal/{s.goal}" in shown}

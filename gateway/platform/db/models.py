@@ -625,7 +625,7 @@ class CarePlanRow(Base):
     content_version: Mapped[int] = mapped_column(Integer, default=1)
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))  # who drafted it
     resource: Mapped[dict[str, Any]] = mapped_column()
-    # {"Goal/g1": client id, ...}: the system that added each item sees it, whatever consent
+    # {"Goal/g1": "team/role", ...}: the unit that added each item sees it, whatever consent
     sources: Mapped[dict[str, Any]] = mapped_column()
     # {"by": person id, "at": iso time, "version": n} or {}
     agreement: Mapped[dict[str, Any]] = mapped_column()
@@ -636,11 +636,13 @@ class CarePlanRow(Base):
 
 
 class CarePlanBase(Base):
-    """The version of a plan a system last read or wrote: the base of its next change when it
-    sends no ``If-Match`` (many systems keep no ETag)."""
+    """The version of a plan a system last read, received or wrote, and which of its items it
+    saw: the base of its next change (when it sends no ``If-Match``, as many systems keep no
+    ETag), so an item withheld from it then is not taken as one it removed."""
 
     __tablename__ = "care_plan_bases"
 
     plan_id: Mapped[str] = mapped_column(ForeignKey("care_plans.id"), primary_key=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"), primary_key=True)
     version_id: Mapped[int] = mapped_column(Integer)
+    seen: Mapped[dict[str, Any]] = mapped_column()  # {"items": ["Goal/g1", ...]}

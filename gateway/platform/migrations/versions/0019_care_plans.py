@@ -7,7 +7,8 @@ Create Date: 2026-12-02
 ``care_plans`` holds each household's plan as FHIR with the gateway's own facts beside it
 (who added each item, the household's agreement, the leaders' approvals); at most one plan per
 household is open (draft or active), by a partial unique index. ``care_plan_bases`` remembers
-the version each system last read or wrote, the base of a change sent without ``If-Match``.
+the version each system last read, received or wrote and the items it saw of it, the base of
+a change sent without ``If-Match``.
 Older versions go to ``resource_versions`` as every versioned resource's do.
 """
 
@@ -53,6 +54,7 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(64), sa.ForeignKey("oauth_clients.id"),
                   primary_key=True),
         sa.Column("version_id", sa.Integer, nullable=False),
+        sa.Column("seen", JSON, nullable=False),
     )
 
 
