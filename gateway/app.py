@@ -17,6 +17,7 @@ from gateway.api import (
     health,
     home,
     openapi,
+    printable_plan,
     processing_activities,
 )
 from gateway.api import audit as audit_routes
@@ -132,8 +133,8 @@ def create_app(settings: Settings | None = None, configure_logs: bool = True) ->
     # who_else_helps before patient: Patient/$who-else-helps is not a Patient id
     for module in (metadata, operation_definitions, service_request, task, subscription,
                    organization, consent, who_else_helps, patient, related_person, group,
-                   care_plan, consent_routes, audit_routes, audit_event, involvement_routes,
-                   identity_routes, console_routes):
+                   care_plan, printable_plan, consent_routes, audit_routes, audit_event,
+                   involvement_routes, identity_routes, console_routes):
         app.include_router(module.router)
     for adapter in adapters.enable(settings.adapters).values():
         if adapter.descriptor.endpoint:

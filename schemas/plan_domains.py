@@ -63,12 +63,23 @@ _YOUTH: dict[str, tuple[str, LifeDomain]] = {
     "middelengebruik": ("Middelengebruik", "addiction"),
     "justitie": ("Politie en justitie", "justice"),
 }
+# The gateway's own codes in plain Dutch, as a printed plan shows them.
+_GATEWAY: dict[LifeDomain, str] = {
+    "parenting": "Opvoeding", "mental-health": "Geestelijke gezondheid",
+    "physical-health": "Lichamelijke gezondheid", "housing": "Huisvesting",
+    "intellectual-disability": "Verstandelijke beperking", "finances": "Financiën",
+    "justice": "Justitie", "domestic-relations": "Huiselijke relaties",
+    "social-network": "Sociaal netwerk", "participation": "Meedoen in de samenleving",
+    "education": "School en ontwikkeling", "addiction": "Middelengebruik",
+    "safety": "Veiligheid", "work-and-education": "Werk en opleiding",
+    "daily-activities": "Dagbesteding", "daily-living": "Dagelijks leven (ADL)",
+}
 PRESETS: dict[str, tuple[Domain, ...]] = {
     "zrm": _list("zrm", _ZRM),
     "groningen": _list("groningen", _GRONINGEN),
     "youth": _list("youth", _YOUTH),
-    "gateway": tuple(Domain("https://wijkgateway.nl/fhir/CodeSystem/life-domain", code, code,
-                            code) for code in get_args(LifeDomain)),
+    "gateway": tuple(Domain("https://wijkgateway.nl/fhir/CodeSystem/life-domain", code,
+                            _GATEWAY[code], code) for code in get_args(LifeDomain)),
 }
 
 

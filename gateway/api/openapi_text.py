@@ -52,6 +52,7 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("get", "/audit/entries"): "Search the processing log",
     ("get", "/audit/entries.csv"): "Export the processing log as CSV",
     ("get", "/audit/access-report"): "A resident's access report (inzage)",
+    ("get", "/plans/{plan_id}/print"): "The household plan to print (HTML or PDF)",
     ("post", "/involvements"): "Register an organisation's involvement with a resident",
     ("get", "/involvements"): "List a resident's involvements",
     ("post", "/involvements/{involvement_id}/end"): "End an involvement",
@@ -121,7 +122,8 @@ ERRORS: dict[str, str] = {
     "422": "The resource breaks a FHIR or gateway rule; `expression` names the element.",
     "428": "This deployment needs If-Match on updates.",
     "429": "Too many requests; wait the seconds in Retry-After.",
-    "503": "The database is busy or the processing log needs an administrator; retry later.",
+    "503": "The database is busy or the processing log needs an administrator; retry later. "
+           "(A PDF: this gateway has no Chromium, or it failed; the HTML still works.)",
 }
 OPERATION_OUTCOME = {
     "type": "object",
@@ -161,6 +163,8 @@ MEDIA: dict[tuple[str, str], dict[str, Any]] = {  # what FastAPI cannot tell fro
     ("get", "/audit/entries.csv"): {"text/csv": TEXT},
     ("get", "/audit/access-report"): {"application/json": {"schema": {"type": "object"}},
                                       "text/html": TEXT},
+    ("get", "/plans/{plan_id}/print"): {"text/html": TEXT, "application/pdf": {
+        "schema": {"type": "string", "format": "binary"}}},
 }
 READYZ_DOWN = {"description": "The database cannot be reached.", "content": {
     "application/json": {"schema": {"type": "object"}, "example": {

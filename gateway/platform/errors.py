@@ -14,7 +14,8 @@ FHIR ``OperationOutcome.issue.code``; ``gateway.api.error_handlers`` renders the
     ├── UnsupportedMediaType        415 not-supported
     ├── Unprocessable               422 processing   (valid FHIR that breaks a business rule)
     ├── PreconditionRequired        428 required     (update without If-Match)
-    └── TooManyRequests             429 throttled    (rate limits; console login after failures)
+    ├── TooManyRequests             429 throttled    (rate limits; console login after failures)
+    └── ServiceUnavailable          503 transient    (a tool the answer needs is missing: Chromium)
 """
 
 from __future__ import annotations
@@ -111,3 +112,8 @@ class PreconditionRequired(GatewayError):
 class TooManyRequests(GatewayError):
     status = 429
     code = "throttled"
+
+
+class ServiceUnavailable(GatewayError):
+    status = 503
+    code = "transient"

@@ -158,6 +158,14 @@ class Settings(BaseSettings):
         "plan's goals may name (comma-separated): `zrm` (the Zelfredzaamheid-Matrix), "
         "`groningen` (15 life domains), `youth`, `gateway` (the gateway's own codes). See "
         "docs/household-plan.md.")
+    chromium_path: Path = Field(
+        Path("/usr/bin/chromium"), description="Chromium, which prints the household plan to "
+        "PDF (`GET /plans/{id}/print` asking for `application/pdf`). Without it a PDF is "
+        "answered 503 and the HTML is still served. Debian: `apt-get install chromium`. See "
+        "docs/household-plan.md.")
+    pdf_timeout_seconds: float = Field(
+        30.0, gt=0, le=300, description="Longest Chromium may take to print one PDF; beyond "
+        "it Chromium is stopped and the answer is 503.")
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest accepted request body (bytes); larger is 413."
     )
