@@ -124,7 +124,7 @@ def printable(session: Session, register: Register, caller: Caller, row: CarePla
 def member_names(members: list[tuple[str, str, Any]]) -> dict[str, str]:
     """Each member by their place in the household, numbered when it is shared: ouder 1,
     ouder 2, kind."""
-    count = defaultdict(int)
+    count: dict[str, int] = defaultdict(int)
     for _, role, _ in members:
         count[role] += 1
     seen: dict[str, int] = defaultdict(int)

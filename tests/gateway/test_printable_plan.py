@@ -51,7 +51,7 @@ def _draft(client: TestClient, systems: dict[str, dict[str, str]],  # noqa: F811
                   "system": "https://wijkgateway.nl/fhir/NamingSystem/team",
                   "value": "wijkteam-noord"}}),
         goal("g-opvoeding", home.child, "opvoeding", YOUTH_LIST, text=upbringing),
-        goal("g-schulden", home.mother, "financien", text=DEBTS),
+        goal("g-schulden", home.mother, "financien", text=DEBTS, startDate="2026-01-15"),
         action("t-bedtijd", "g-opvoeding", home.child, due="2027-01-31",
                text="Schema voor de avond maken"),
         action("t-budget", "g-schulden", home.mother, due="2027-03-01",
@@ -87,7 +87,8 @@ def test_the_author_prints_the_whole_plan_in_dutch(
     text = _text(page)
     assert "Gezinsplan Status: concept: nog niet vastgesteld · versie 1" in text
     assert "Wie houdt de regie Houdt de regie ouder 1 Casusregisseur wijkteam-noord" in text
-    assert ("Doelen per leefgebied Financiën Schulden op een rij Voor ouder 1 · loopt "
+    assert ("Doelen per leefgebied Financiën Schulden op een rij loopt langer dan zes "
+            "maanden: opnieuw bekijken Voor ouder 1 · loopt · sinds 15 januari 2026 "
             "Opvoeding en ontwikkeling Vaste bedtijden en rust in huis Voor kind · loopt") in text
     assert ("Opvoeding en ontwikkeling: Vaste bedtijden en rust in huis (kind) 2 4") in text
     assert re.findall(r'<rect x="0" y="\d+" width="([\d.]+)"', page) == ["80.0", "160.0"]
