@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from consent import Register
 from gateway.auth.bearer import Caller
 from gateway.plans import repository, service
+from gateway.plans.fhir import AGREEMENT, APPROVAL, REDACTED, REVIEW_DUE
 from gateway.plans.present import stored
-from gateway.plans.fhir import AGREEMENT, APPROVAL, REVIEW_DUE
 from gateway.plans.score_chart import ScoreChart, score_chart
 from gateway.plans.visibility import ALL_LISTS
 from gateway.platform.db.models import CarePlanRow
@@ -113,7 +113,7 @@ def printable(session: Session, register: Register, caller: Caller, row: CarePla
         title=plan.title or "Gezinsplan", status=PLAN_STATUSES.get(plan.status, plan.status),
         version=meta["versionId"], updated=dutch_date(meta["lastUpdated"]),
         printed=dutch_date(today), printed_by=caller.team_id or caller.organization,
-        redacted=any(s.get("code") == "REDACTED" for s in meta.get("security", [])),
+        redacted=REDACTED in meta.get("security", []),
         roles=_roles(plan, names),
         domains=[DomainGoals(name, by_domain[name]) for name in sorted(by_domain)],
         scored=[line for line in goals.values() if line.chart is not None],
