@@ -233,6 +233,10 @@ def _fhir_operation(operation: dict[str, Any], method: str, path: str,
         return
     if method == "get":
         params += fhir.read_parameters()
+    elif method == "post" and path.rpartition("/")[2].startswith("$"):  # an operation
+        params += fhir.write_headers(method, resource_type)
+        if (body := fhir.OPERATION_BODIES.get(path.rpartition("/")[2])) is not None:
+            operation["requestBody"] = body
     elif method in ("post", "put", "patch"):
         params += fhir.write_headers(method, resource_type)
         operation["requestBody"] = fhir.write_body(method, resource_type)

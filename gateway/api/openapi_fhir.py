@@ -240,6 +240,32 @@ EXAMPLES: dict[str, dict[str, Any]] = {
              "entity": {"reference": "Patient/2b7d91c4"}, "period": {"start": "2016-02-03"}}],
     },
 }
+EXAMPLES["CarePlan"] = {
+    "resourceType": "CarePlan", "status": "draft", "intent": "plan",
+    "title": "Plan van het gezin",
+    "subject": {"reference": "Group/5c0e7a12"},
+    "contained": [
+        {"resourceType": "Goal", "id": "schulden", "lifecycleStatus": "active",
+         "category": [{"coding": [{
+             "system": "https://wijkgateway.nl/fhir/CodeSystem/life-domain-zrm",
+             "code": "financien"}]}],
+         "description": {"text": "Schulden op een rij"},
+         "subject": {"reference": "Patient/7f3c2a9e"}},
+        {"resourceType": "Task", "id": "budget", "status": "requested", "intent": "plan",
+         "description": "Budgetplan maken", "for": {"reference": "Patient/7f3c2a9e"},
+         "owner": {"type": "Organization", "identifier": {
+             "system": "https://wijkgateway.nl/fhir/NamingSystem/team",
+             "value": "wijkteam-noord"}},
+         "reasonReference": {"reference": "#schulden"},
+         "restriction": {"period": {"end": "2027-01-31"}}}],
+    "goal": [{"reference": "#schulden"}],
+    "activity": [{"reference": {"reference": "#budget"}}],
+}
+# the request body of an instance operation that takes one (``$approve`` takes none)
+OPERATION_BODIES: dict[str, dict[str, Any]] = {"$agree": {"required": True, "content": {
+    FHIR_JSON: {"schema": {"type": "object", "required": ["resourceType", "parameter"]},
+                "example": {"resourceType": "Parameters", "parameter": [
+                    {"name": "who", "valueReference": {"reference": "Patient/7f3c2a9e"}}]}}}}}
 UPDATE_EXAMPLES: dict[str, dict[str, Any]] = {
     "Consent": {**_CONSENT_BASE, "id": "c91f04d7", "status": "inactive"},
 }

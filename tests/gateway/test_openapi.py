@@ -178,8 +178,8 @@ def test_every_operation_that_wants_a_token_declares_its_scheme(client: TestClie
 # ---- FHIR bodies, parameters, headers, responses ---------------------------------------------
 
 def _fhir_writes() -> list[tuple[str, str, dict[str, Any]]]:
-    return [(m, p, op) for m, p, op in OPERATIONS
-            if _resource_path(p) and m in ("post", "put")]
+    return [(m, p, op) for m, p, op in OPERATIONS  # not an operation ($agree): no resource
+            if _resource_path(p) and m in ("post", "put") and "$" not in p]
 
 
 @pytest.mark.parametrize(("method", "path", "operation"), _fhir_writes(),
@@ -363,3 +363,11 @@ def test_the_consent_and_patient_examples_are_accepted(client: TestClient,
                "patient": {"reference": patient_ref}}
     answer = client.post("/fhir/RelatedPerson", json=related, headers=team)
     assert answer.status_code == 201, answer.text
+
+
+def test_the_plans_agreement_takes_parameters_and_its_approval_no_body() -> None:
+    agree = next(op for m, p, op in OPERATIONS if m == "post" and p.endswith("/$agree"))
+    example = agree["requestBody"]["content"][FHIR_JSON]["example"]
+    assert example["resourceType"] == "Parameters" and example["parameter"][0]["name"] == "who"
+    approve = next(op for m, p, op in OPERATIONS if m == "post" and p.endswith("/$approve"))
+    assert "requestBody" not in approve
