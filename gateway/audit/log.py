@@ -26,7 +26,12 @@ from gateway.audit.chain import clean, entry_leaf
 from gateway.audit.checkpoints import KIND_PERIODIC, make_checkpoints
 from gateway.audit.keys import LogIdentity, log_identity
 from gateway.audit.pseudonyms import Pseudonymiser
-from gateway.platform.db.models import Person, PersonIdentifier, ProcessingLogEntry, new_id
+from gateway.platform.db.models import (
+    Person,
+    PersonIdentifier,
+    ProcessingLogEntry,
+    new_ordered_id,
+)
 from gateway.platform.settings import Settings
 from schemas import Subject
 
@@ -99,7 +104,7 @@ def record(session: Session, *, kind: str, action: str, outcome: str = "ok",
     ids = structlog.contextvars.get_contextvars()
     confidential = kind == "override" or not CONFIDENTIAL_CATEGORIES.isdisjoint(categories)
     session.info.setdefault(PENDING, []).append({
-        "id": new_id(), "recorded_at": _now_text(), "kind": kind,
+        "id": new_ordered_id(), "recorded_at": _now_text(), "kind": kind,
         "action": action, "outcome": outcome, "activity_id": activity_id,
         "purpose": purpose, "legal_basis": legal_basis,
         "actor_type": actor_type, "actor_id": actor_id,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gateway.platform.db.driver import DriverRead, _result_processor
 from gateway.platform.db.engine import make_engine
-from gateway.platform.db.models import Involvement, Person, new_id
+from gateway.platform.db.models import Involvement, Person, new_id, new_ordered_id
 from gateway.platform.db.types import UTCDateTime
 
 _I = Involvement.__table__.c
@@ -59,6 +59,19 @@ def test_new_id_is_a_random_uuid4_text() -> None:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
+
+
+def test_new_ordered_id_is_a_version_7_uuid_text_in_time_order() -> None:
+    before = datetime.now(UTC)
+    ids = [new_ordered_id() for _ in range(2000)]
+    assert len(set(ids)) == 2000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 7
+        assert parsed.variant == uuid.RFC_4122
+    millis = [int(text.replace("-", "")[:12], 16) for text in ids]
+    assert millis == sorted(millis)  # ids of later milliseconds sort after earlier ones
+    assert abs(millis[0] - before.timestamp() * 1000) < 5000
 
 
 def test_a_naive_datetime_is_refused_as_by_the_column_type(database_url: str) -> None:
