@@ -245,8 +245,7 @@ def _household(session: Session, caller: Caller, message: RegisterHousehold,
                persons: dict[PersonClaim, Identified]) -> dict[str, Any]:
     """The household, then who holds parental authority over which child in it, as the
     system says (each checked as a RelatedPerson with parental authority would be)."""
-    household = register_household(session, caller, message.household,
-                                   {claim: p.person for claim, p in persons.items()})
+    household = register_household(session, caller, message.household, persons)
     authority = ensure_parental_authority(session, caller, household.id, [
         (persons[held.parent], persons[held.child]) for held in message.authority])
     return {"household": f"Group/{household.id}",
