@@ -104,9 +104,9 @@ def receive_message(session: Session, caller: Caller, adapter: Adapter, body: by
             decode_json_object(body, max_depth)
     with path.stage(PARSE):
         parsed: InboundMessage | Batch = adapter.parse(document)
-        if seen := inbound_ids.previous(session, caller, parsed.message_id, digest):
+        if (seen := inbound_ids.previous(session, caller, parsed.message_id, digest)) is not None:
             path.done("replayed")
-            return Answer(REPLAYED, seen.outcome)
+            return Answer(REPLAYED, seen)
     if isinstance(parsed, Batch):
         outcome = {"message": parsed.message_id, "kind": BATCH, "messages": [
             _member(session, caller, system, member, path) for member in parsed.messages]}
@@ -124,8 +124,8 @@ def _member(session: Session, caller: Caller, system: str, message: InboundMessa
     content, since it has no body of its own); a refusal names the message."""
     digest = idempotency.body_digest(repr(message).encode())
     try:
-        if seen := inbound_ids.previous(session, caller, message.message_id, digest):
-            return seen.outcome
+        if (seen := inbound_ids.previous(session, caller, message.message_id, digest)) is not None:
+            return seen
         return _apply(session, caller, system, message, digest, path)
     except GatewayError as error:
         error.issues = [Issue(issue.expression, f"message {message.message_id}: "

@@ -1,6 +1,6 @@
 """DriverRead: a statement run on the driver's cursor answers what SQLAlchemy's own execute
-answers (bind and result types applied, literals bound), in the session's transaction; and
-new_id's text is a random UUID."""
+answers (bind and result types applied, literals bound), in the session's transaction, after
+the session's autoflush; new_id's text is a random UUID, new_ordered_id's a time-ordered one."""
 
 from __future__ import annotations
 
@@ -47,6 +47,25 @@ def test_rows_match_sqlalchemy_execute_in_the_session_transaction(database_url: 
             assert rows[1][2] == now - timedelta(days=1)
             assert rows[0][3] == "x"
             assert DriverRead(STATEMENT).rows(session, {"person_id": "p2", "at": now}) == []
+            session.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_a_read_flushes_the_session_first_as_its_own_execute_does(database_url: str) -> None:
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    try:
+        with Session(engine) as session:
+            session.add(Person(id="p1", bsn=None))
+            session.flush()
+            session.add(Involvement(organization="team-a", person_id="p1", source="test",
+                                    started_at=now - timedelta(days=1), registered_by="test",
+                                    sensitivity="none"))  # not flushed
+            params = {"person_id": "p1", "at": now}
+            with session.no_autoflush:
+                assert DriverRead(STATEMENT).rows(session, params) == []
+            assert [r[0] for r in DriverRead(STATEMENT).rows(session, params)] == ["team-a"]
             session.rollback()
     finally:
         engine.dispose()

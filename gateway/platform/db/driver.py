@@ -2,7 +2,9 @@
 operation (who-else-helps) is built with SQLAlchemy Core as usual, compiled once per dialect,
 and then run on the DBAPI cursor of the session's connection: the same SQL, the same bind and
 result conversions (the columns' own types), in the session's transaction, without the
-per-execution cost of SQLAlchemy's execution context and result objects."""
+per-execution cost of SQLAlchemy's execution context and result objects. Like the session's
+own execute, a read first flushes what the session holds unwritten (unless autoflush is off),
+so it sees the objects changed in the transaction."""
 
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ class DriverRead:
         self._compiled: dict[str, _Compiled] = {}
 
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        if session.autoflush:
+            session.flush()  # nothing to do (and nearly free) when nothing changed
         connection = session.connection()
         compiled = self._compiled.get(connection.dialect.name)
         if compiled is None:
