@@ -33,6 +33,7 @@ from gateway.identity.matching import Identified, identify_all
 from gateway.identity.merges import canonical_ids, merge_sets, person_ids
 from gateway.identity.service import queue_conflict
 from gateway.involvements.access import require_involved
+from gateway.platform.db.driver import DriverInsert
 from gateway.platform.db.inserts import insert_loaded
 from gateway.platform.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow, Person
 from gateway.platform.db.types import utcnow
@@ -46,6 +47,8 @@ from schemas.household import (
 )
 
 log = get_logger()
+_MEMBERS = DriverInsert(HouseholdMember.__table__)
+_IDENTIFIERS = DriverInsert(HouseholdIdentifier.__table__)
 SOURCE_REF = "Group"  # what identity matching names as the message a member came in
 
 
@@ -302,7 +305,7 @@ def _add_members(session: Session, caller: Caller, household_id: str,
     """New members (each at its ``Group.member`` position), in one statement, each logged."""
     if not added:
         return
-    session.connection().execute(HouseholdMember.__table__.insert(), [
+    _MEMBERS.run(session.connection(), [
         {"household_id": household_id, "person_id": member.person_id, "position": position,
          "role": member.role, "period_start": member.start, "period_end": member.end}
         for position, member in added])
@@ -316,7 +319,7 @@ def _add_identifiers(session: Session, caller: Caller, household_id: str,
     """The ids not held yet (``held``: by which household each held one is)."""
     new = [identifier for identifier in dict.fromkeys(identifiers) if identifier not in held]
     if new:
-        session.connection().execute(HouseholdIdentifier.__table__.insert(), [
+        _IDENTIFIERS.run(session.connection(), [
             {"system": identifier.system, "value": identifier.value,
              "household_id": household_id, "client_id": caller.client_id}
             for identifier in new])

@@ -8,12 +8,13 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
-from gateway.platform.db.driver import DriverRead
+from gateway.platform.db.driver import DriverInsert, DriverRead
 from gateway.platform.db.models import InboundMessage
 from gateway.platform.errors import Unprocessable
 
 _MESSAGES = InboundMessage.__table__
-# on the driver's cursor: every message reads it
+# on the driver's cursor: every message reads and writes it
+_INSERT = DriverInsert(_MESSAGES)
 _PREVIOUS = DriverRead(select(_MESSAGES.c.request_hash, _MESSAGES.c.outcome).where(
     _MESSAGES.c.client_id == bindparam("client"), _MESSAGES.c.message_id == bindparam("message")))
 
@@ -33,6 +34,6 @@ def previous(session: Session, caller: Caller, message_id: str,
 
 def remember(session: Session, caller: Caller, system: str, kind: str, message_id: str,
              digest: str, status_code: int, outcome: dict[str, Any]) -> None:
-    session.connection().execute(_MESSAGES.insert(), [{
+    _INSERT.run(session.connection(), [{
         "client_id": caller.client_id, "message_id": message_id, "system": system, "kind": kind,
         "request_hash": digest, "status_code": status_code, "outcome": outcome}])
