@@ -62,7 +62,6 @@ import os
 import pstats
 import random
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -73,7 +72,7 @@ from typing import Any, cast
 
 import orjson
 import structlog
-from common import parse_with_smoke, verdict
+from common import parse_with_smoke, run_in_workdir, verdict
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -736,23 +735,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[AppendVariant], VerifyResult]:
+    """The appends, then the verification, in ``workdir``."""
+    register = load_register()
+    if register.activity(ACTIVITY) is None:
+        raise BenchError(f"the register has no activity {ACTIVITY}")
+    identity = LogIdentity(ORIGIN, Signer.generate(ORIGIN))
+    context = AuditContext(register, Pseudonymiser(PSEUDONYM_KEY), identity, CHECKPOINT_EVERY)
+    bsns = valid_bsns(RESIDENTS)
+    return (run_appends(args, workdir, context, bsns),
+            run_verify(args, workdir, context, bsns))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    try:
-        register = load_register()
-        if register.activity(ACTIVITY) is None:
-            raise BenchError(f"the register has no activity {ACTIVITY}")
-        identity = LogIdentity(ORIGIN, Signer.generate(ORIGIN))
-        context = AuditContext(register, Pseudonymiser(PSEUDONYM_KEY), identity,
-                               CHECKPOINT_EVERY)
-        bsns = valid_bsns(RESIDENTS)
-        with tempfile.TemporaryDirectory(prefix="wijkgateway-bench-audit-") as workdir:
-            variants = run_appends(args, Path(workdir), context, bsns)
-            checked = run_verify(args, Path(workdir), context, bsns)
-    except (BenchError, RegisterError) as error:
-        print(f"benchmark could not run: {error}", file=sys.stderr)
+    measured = run_in_workdir("wijkgateway-bench-audit-", lambda w: measure(args, w),
+                              (BenchError, RegisterError))
+    if measured is None:
         return 2
+    variants, checked = measured
     intact = report(args, variants, checked, time.perf_counter() - started)
     return 0 if intact else 1
 

@@ -38,13 +38,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import bsns, parse_with_smoke, verdict
+from common import bsns, parse_with_smoke, run_in_workdir, verdict
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -387,12 +386,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="wijkgateway-bench-bulk-import-") as workdir:
-        try:
-            result = measure(args, Path(workdir))
-        except (BenchError, RegisterError, SQLAlchemyError, OSError) as error:
-            print(f"benchmark could not run: {error}", file=sys.stderr)
-            return 2
+    result = run_in_workdir("wijkgateway-bench-bulk-import-", lambda w: measure(args, w),
+                            (BenchError, RegisterError, SQLAlchemyError, OSError))
+    if result is None:
+        return 2
     show(f"run took {time.perf_counter() - started:.0f} s")
     print(json.dumps({"benchmark": "bulk-import", "database": "sqlite", "seed": args.seed,
                       "persons": args.persons, "households": args.households,

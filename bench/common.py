@@ -1,6 +1,7 @@
 """What the benchmarks share: the ``--smoke`` option every one has (a tiny run through every
-step, for the tests), and for those that grow a database size by size, the sizes option and
-the run over them."""
+step, for the tests), the run in a temporary folder with its exit code 2 when it could not
+run, and for those that grow a database size by size, the sizes option and the run over
+them."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from schemas import is_valid_bsn
+
+T = TypeVar("T")
 
 
 def parse_with_smoke(parser: argparse.ArgumentParser, argv: list[str] | None,
@@ -39,6 +42,19 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def run_in_workdir(prefix: str, measure: Callable[[Path], T],
+                   cannot_run: tuple[type[Exception], ...]) -> T | None:
+    """What ``measure`` returns, run in a temporary folder of its own (gone afterwards); None,
+    with one line on stderr, when it could not run (it raised one of ``cannot_run``): a
+    benchmark's ``main`` then exits with 2."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
+        try:
+            return measure(Path(workdir))
+        except cannot_run as error:
+            print(f"benchmark could not run: {error}", file=sys.stderr)
+            return None
+
+
 def run_by_size(make_bench: Callable[[argparse.Namespace, Path], Any],
                 args: argparse.Namespace, prefix: str,
                 report: Callable[[argparse.Namespace, Sequence[Any], float], None],
@@ -46,16 +62,17 @@ def run_by_size(make_bench: Callable[[argparse.Namespace, Path], Any],
     """A benchmark's ``main``: each of ``args.sizes`` measured in one temporary folder, then
     the report; exit code 2 with one line when it could not run (``cannot_run``)."""
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
+
+    def measure(workdir: Path) -> list[Any]:
+        bench = make_bench(args, workdir)
         try:
-            bench = make_bench(args, Path(workdir))
-            try:
-                results = [bench.run_size(size) for size in args.sizes]
-            finally:
-                bench.close()
-        except cannot_run as error:
-            print(f"benchmark could not run: {error}", file=sys.stderr)
-            return 2
+            return [bench.run_size(size) for size in args.sizes]
+        finally:
+            bench.close()
+
+    results = run_in_workdir(prefix, measure, cannot_run)
+    if results is None:
+        return 2
     report(args, results, time.perf_counter() - started)
     return 0
 

@@ -27,13 +27,12 @@ import http.client
 import json
 import os
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import parse_with_smoke
+from common import parse_with_smoke, run_in_workdir
 from referrals import (
     HTTP_TIMEOUT_S,
     BenchError,
@@ -235,12 +234,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="wijkgateway-bench-") as workdir:
-        try:
-            phases, rss_before, peak = measure(Path(workdir), args)
-        except BenchError as error:
-            print(f"benchmark could not run: {error}", file=sys.stderr)
-            return 2
+    measured = run_in_workdir("wijkgateway-bench-", lambda w: measure(w, args), (BenchError,))
+    if measured is None:
+        return 2
+    phases, rss_before, peak = measured
     return 0 if report(args, phases, rss_before, peak) else 1
 
 

@@ -27,7 +27,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections import Counter
@@ -38,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from common import parse_with_smoke
+from common import parse_with_smoke, run_in_workdir
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from sqlalchemy import Connection, Engine, select
 
@@ -438,13 +437,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     bodies = referral_bodies(args.warmup + args.requests)
-    with tempfile.TemporaryDirectory(prefix="wijkgateway-bench-") as workdir:
-        try:
-            totals = measure(Path(workdir), bodies[:args.warmup], bodies[args.warmup:],
-                             args.concurrency, args.workers)
-        except BenchError as error:
-            print(f"benchmark could not run: {error}", file=sys.stderr)
-            return 2
+    totals = run_in_workdir("wijkgateway-bench-", lambda w: measure(
+        w, bodies[:args.warmup], bodies[args.warmup:], args.concurrency, args.workers),
+        (BenchError,))
+    if totals is None:
+        return 2
     report(args, totals)
     return 1 if totals.outcome.failures else 0
 

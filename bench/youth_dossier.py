@@ -28,14 +28,13 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from common import bsns, parse_with_smoke, verdict
+from common import bsns, parse_with_smoke, run_in_workdir, verdict
 from lxml import etree
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -235,12 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging("WARNING", json=False, stream=sys.stderr)  # no line per message
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="wijkgateway-bench-youth-dossier-") as workdir:
-        try:
-            result = measure(args, Path(workdir))
-        except (BenchError, RegisterError, SQLAlchemyError, OSError) as error:
-            print(f"benchmark could not run: {error}", file=sys.stderr)
-            return 2
+    result = run_in_workdir("wijkgateway-bench-youth-dossier-", lambda w: measure(args, w),
+                            (BenchError, RegisterError, SQLAlchemyError, OSError))
+    if result is None:
+        return 2
     gateway, baseline = result["gateway"], result["baseline"]
     print(f"youth dossier households (2 parents, 3 children) on SQLite, 1 thread in-process: "
           f"{args.messages} messages after {args.warmup} warm-up, {result['rounds']} rounds")

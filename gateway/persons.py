@@ -17,6 +17,7 @@ from gateway.households.representation import check_representation
 from gateway.identity.matching import Identified
 from gateway.identity.repository import person_by_bsn, person_by_reference
 from gateway.involvements.access import require_involved
+from gateway.platform.db.driver import DriverInsert
 from gateway.platform.db.models import Person, RelatedPersonRow, new_id
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import Conflict, Unprocessable
@@ -93,6 +94,7 @@ def add_related_person(session: Session, caller: Caller, person_id: str,
     return row
 
 
+_RELATED = DriverInsert(RelatedPersonRow.__table__)
 # built once: every household registration with parental authority reads it
 _AUTHORITY_IN_FORCE = select(RelatedPersonRow.id, RelatedPersonRow.person_id,
                              RelatedPersonRow.bsn).where(
@@ -130,7 +132,7 @@ def ensure_parental_authority(session: Session, caller: Caller, household_id: st
             added.append(_registered(session, caller, child.id, claim))
             in_force[child.id, parent.bsn] = added[-1]["id"]
     if added:
-        session.connection().execute(RelatedPersonRow.__table__.insert(), added)
+        _RELATED.run(session.connection(), added)
     return [in_force[child.person.id, parent.person.bsn] for parent, child in held]
 
 

@@ -26,7 +26,13 @@ from gateway.audit.chain import clean, entry_leaf
 from gateway.audit.checkpoints import KIND_PERIODIC, make_checkpoints
 from gateway.audit.keys import LogIdentity, log_identity
 from gateway.audit.pseudonyms import Pseudonymiser
-from gateway.platform.db.models import Person, PersonIdentifier, ProcessingLogEntry, new_id
+from gateway.platform.db.driver import DriverInsert
+from gateway.platform.db.models import (
+    Person,
+    PersonIdentifier,
+    ProcessingLogEntry,
+    new_ordered_id,
+)
 from gateway.platform.settings import Settings
 from schemas import Subject
 
@@ -36,7 +42,7 @@ CHECKPOINT = "audit_checkpoint"  # session.info: sign a checkpoint at this commi
 LOCK_KEY = 0x77676C6F67  # pg_advisory_xact_lock key of the log ("wglog")
 CONFIDENTIAL_CATEGORIES = frozenset({"safety-signals"})
 ACTING = ("acting_person", "acting_role", "acting_unit")  # bound per request by auth
-_LOG = ProcessingLogEntry.__table__
+_INSERT = DriverInsert(ProcessingLogEntry.__table__)  # a dozen entries a message, 26 columns
 # The tree's size, read on every commit that logs: plain SQL on the driver's cursor, which
 # costs a fraction of a compiled statement's round through SQLAlchemy. After a purge of
 # everything, the newest purged leaf's seq (``gateway.audit.leaves``).
@@ -99,7 +105,7 @@ def record(session: Session, *, kind: str, action: str, outcome: str = "ok",
     ids = structlog.contextvars.get_contextvars()
     confidential = kind == "override" or not CONFIDENTIAL_CATEGORIES.isdisjoint(categories)
     session.info.setdefault(PENDING, []).append({
-        "id": new_id(), "recorded_at": _now_text(), "kind": kind,
+        "id": new_ordered_id(), "recorded_at": _now_text(), "kind": kind,
         "action": action, "outcome": outcome, "activity_id": activity_id,
         "purpose": purpose, "legal_basis": legal_basis,
         "actor_type": actor_type, "actor_id": actor_id,
@@ -208,7 +214,7 @@ def _write_pending(session: Session) -> None:
         if size % context.checkpoint_every == 0:
             due.append((size, KIND_PERIODIC))
     if pending:
-        connection.execute(_LOG.insert(), pending)
+        _INSERT.run(connection, pending)
     if forced:
         due = [d for d in due if d[0] != size] + [(size, forced)]
     if due:

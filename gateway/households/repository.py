@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from gateway.auth.bearer import Caller
 from gateway.identity.merges import merge_set
 from gateway.involvements.repository import involved_in, organizations_helping
+from gateway.platform.db.driver import DriverRead
 from gateway.platform.db.models import (
     HouseholdIdentifier,
     HouseholdMember,
@@ -33,13 +34,13 @@ def current(day: date | BindParameter[date]) -> ColumnElement[bool]:
                 or_(_M.period_end.is_(None), _M.period_end >= day))
 
 
-_ROLES = select(_M.person_id, _M.role).where(_M.household_id == bindparam("household"))
+# on the driver's cursor (these two): every household registration reads them
+_ROLES = DriverRead(select(_M.person_id, _M.role).where(_M.household_id == bindparam("household")))
 
 
 def roles(session: Session, household_id: str) -> set[tuple[str, str]]:
     """(person id, role) of each member of the household."""
-    return {(person, role) for person, role in session.execute(_ROLES,
-                                                               {"household": household_id})}
+    return {(person, role) for person, role in _ROLES.rows(session, {"household": household_id})}
 
 
 def members(session: Session, household_id: str) -> Sequence[HouseholdMember]:
@@ -55,18 +56,18 @@ def identifiers(session: Session, household_id: str) -> Sequence[HouseholdIdenti
                                      HouseholdIdentifier.value)).all()
 
 
-_HOLDER = select(HouseholdIdentifier.household_id).where(
+_HOLDER = DriverRead(select(HouseholdIdentifier.household_id).where(
     HouseholdIdentifier.system == bindparam("system"),
-    HouseholdIdentifier.value == bindparam("value"))
+    HouseholdIdentifier.value == bindparam("value")))
 
 
 def holders(session: Session, wanted: Iterable[Identifier]) -> dict[Identifier, str]:
     """Which household holds each of these source ids (those held); a registration gives
     one or two, each a lookup by primary key."""
-    held = {identifier: session.scalar(_HOLDER, {"system": identifier.system,
-                                                 "value": identifier.value})
+    held = {identifier: _HOLDER.rows(session, {"system": identifier.system,
+                                               "value": identifier.value})
             for identifier in dict.fromkeys(wanted)}
-    return {identifier: household for identifier, household in held.items() if household}
+    return {identifier: rows[0][0] for identifier, rows in held.items() if rows}
 
 
 _ADULTS = select(_M.household_id, _M.person_id).where(

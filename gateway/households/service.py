@@ -29,10 +29,11 @@ from gateway.auth.bearer import Caller
 from gateway.fhir.resource_versions import keep
 from gateway.households import repository
 from gateway.households.render import render_group
-from gateway.identity.matching import identify_all
+from gateway.identity.matching import Identified, identify_all
 from gateway.identity.merges import canonical_ids, merge_sets, person_ids
 from gateway.identity.service import queue_conflict
 from gateway.involvements.access import require_involved
+from gateway.platform.db.driver import DriverInsert
 from gateway.platform.db.inserts import insert_loaded
 from gateway.platform.db.models import HouseholdIdentifier, HouseholdMember, HouseholdRow, Person
 from gateway.platform.db.types import utcnow
@@ -46,17 +47,22 @@ from schemas.household import (
 )
 
 log = get_logger()
+_MEMBERS = DriverInsert(HouseholdMember.__table__)
+_IDENTIFIERS = DriverInsert(HouseholdIdentifier.__table__)
 SOURCE_REF = "Group"  # what identity matching names as the message a member came in
 
 
 @dataclass(frozen=True)
 class Membership:
-    """A member as registered: a person, a role, a period by the day (end: the last day)."""
+    """A member as registered: a person, a role, a period by the day (end: the last day);
+    ``new``: a person identity matching created in this transaction, so in no merge set and
+    no household yet (nothing to read about them)."""
 
     person_id: str
     role: MemberRole
     start: date | None = None
     end: date | None = None
+    new: bool = False
 
     def current(self, day: date) -> bool:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
@@ -69,7 +75,7 @@ class Registered:
 
 
 def register_household(session: Session, caller: Caller, claim: HouseholdClaim,
-                       persons: Mapping[PersonClaim, Person] | None = None) -> HouseholdRow:
+                       persons: Mapping[PersonClaim, Identified] | None = None) -> HouseholdRow:
     """A source system's household (adapters): members identified by identity matching
     (``persons``: as the caller identified them already), then the same-household rule. 422
     naming ``Group.member[i]...`` for a bad member."""
@@ -167,7 +173,8 @@ def group_of(session: Session, household: HouseholdRow) -> dict[str, Any]:
 
 def _register(session: Session, caller: Caller, identifiers: list[Identifier],
               members: list[Membership]) -> Registered:
-    sets = merge_sets(session, [m.person_id for m in members])
+    sets = merge_sets(session, [m.person_id for m in members if not m.new])
+    sets.update((m.person_id, (m.person_id,)) for m in members if m.new)
     residents = [sets[m.person_id][0] for m in members]
     _check_unique(residents)
     held = repository.holders(session, identifiers)
@@ -185,7 +192,7 @@ def _register(session: Session, caller: Caller, identifiers: list[Identifier],
     if before is not None:
         new_version(session, household, before)
     for candidate in candidates:  # rule 3: for a person to decide
-        queue_conflict(session, person_id=_current_adults(members)[0], fact="household",
+        queue_conflict(session, person_id=_current_adults(members)[0].person_id, fact="household",
                        known=candidate, claimed=household.id,
                        source_ref=f"Group/{household.id}", client_id=caller.client_id)
     log.info("household_registered", resource_id=household.id, rule=rule,
@@ -215,16 +222,19 @@ def _same_household(session: Session, caller: Caller, held_ids: dict[Identifier,
             raise Conflict("a household id given is held by another system's registration; "
                            "give your own system's id", expression="Group.identifier")
         return household, "source-id", []
-    adults = [sets[adult] for adult in _current_adults(members)]
-    candidates = repository.households_with_adults(session, adults, _today()) if adults else []
+    adults = _current_adults(members)
+    # a new person is in no household: then no household has all these adults
+    candidates = repository.households_with_adults(
+        session, [sets[m.person_id] for m in adults], _today()) \
+        if adults and not any(m.new for m in adults) else []
     if len(candidates) == 1 and (household := repository.visible(session, caller,
                                                                  candidates[0])) is not None:
         return household, "same-adults", []
     return None, "ambiguous" if candidates else "new", candidates
 
 
-def _current_adults(members: list[Membership]) -> list[str]:
-    return [m.person_id for m in members if m.role in ADULT_ROLES and m.current(_today())]
+def _current_adults(members: list[Membership]) -> list[Membership]:
+    return [m for m in members if m.role in ADULT_ROLES and m.current(_today())]
 
 
 def _today() -> date:
@@ -232,7 +242,7 @@ def _today() -> date:
 
 
 def _memberships(session: Session, caller: Caller, group: GroupClaim, known: frozenset[str],
-                 persons: Mapping[PersonClaim, Person] | None = None) -> list[Membership]:
+                 persons: Mapping[PersonClaim, Identified] | None = None) -> list[Membership]:
     """Each ``Group.member`` as a person: ``Patient/{id}`` a member already, or one the
     caller's organisation helps (403 else); an identifier through identity matching, all at
     once (unless the caller did: ``persons``)."""
@@ -240,22 +250,23 @@ def _memberships(session: Session, caller: Caller, group: GroupClaim, known: fro
         persons = _identified(session, caller, group)
     members = []
     for i, entry in enumerate(group.members):
+        new = False
         if entry.person is not None:
-            person = persons[entry.person]
+            person, new = persons[entry.person].person, persons[entry.person].created
         elif entry.person_id in known:
             person = cast(Person, session.get(Person, entry.person_id))
         else:
             person = require_involved(session, caller, session.get(Person, entry.person_id),
                                       None, "household.refused")
         members.append(_unborn_checked(i, person, Membership(person.id, entry.role,
-                                                             entry.start, entry.end)))
+                                                             entry.start, entry.end, new)))
     return members
 
 
-def _identified(session: Session, caller: Caller, group: GroupClaim) -> dict[PersonClaim, Person]:
+def _identified(session: Session, caller: Caller,
+                group: GroupClaim) -> dict[PersonClaim, Identified]:
     claims = [entry.person for entry in group.members if entry.person is not None]
-    return {claim: found.person for claim, found in identify_all(
-        session, claims, client_id=caller.client_id, source_ref=SOURCE_REF).items()}
+    return identify_all(session, claims, client_id=caller.client_id, source_ref=SOURCE_REF)
 
 
 def _unborn_checked(i: int, person: Person, member: Membership) -> Membership:
@@ -294,7 +305,7 @@ def _add_members(session: Session, caller: Caller, household_id: str,
     """New members (each at its ``Group.member`` position), in one statement, each logged."""
     if not added:
         return
-    session.connection().execute(HouseholdMember.__table__.insert(), [
+    _MEMBERS.run(session.connection(), [
         {"household_id": household_id, "person_id": member.person_id, "position": position,
          "role": member.role, "period_start": member.start, "period_end": member.end}
         for position, member in added])
@@ -308,7 +319,7 @@ def _add_identifiers(session: Session, caller: Caller, household_id: str,
     """The ids not held yet (``held``: by which household each held one is)."""
     new = [identifier for identifier in dict.fromkeys(identifiers) if identifier not in held]
     if new:
-        session.connection().execute(HouseholdIdentifier.__table__.insert(), [
+        _IDENTIFIERS.run(session.connection(), [
             {"system": identifier.system, "value": identifier.value,
              "household_id": household_id, "client_id": caller.client_id}
             for identifier in new])

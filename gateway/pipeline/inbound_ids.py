@@ -23,19 +23,22 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.bearer import Caller
 from gateway.pipeline import idempotency
+from gateway.platform.db.driver import DriverInsert, DriverRead
 from gateway.platform.db.models import InboundMessage
 from gateway.platform.errors import Unprocessable
 from schemas.messages import Batch
 from schemas.messages import InboundMessage as Message
 
 _MESSAGES = InboundMessage.__table__
-_PREVIOUS = select(_MESSAGES.c.request_hash, _MESSAGES.c.outcome).where(
-    _MESSAGES.c.client_id == bindparam("client"), _MESSAGES.c.message_id == bindparam("message"))
+# on the driver's cursor: every message reads and writes it
+_INSERT = DriverInsert(_MESSAGES)
+_PREVIOUS = DriverRead(select(_MESSAGES.c.request_hash, _MESSAGES.c.outcome).where(
+    _MESSAGES.c.client_id == bindparam("client"), _MESSAGES.c.message_id == bindparam("message")))
 _CONTENT = b"wijkgateway:inbound-message:1\n"  # no body's digest can be a content digest
 
 
@@ -77,18 +80,21 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def previous(session: Session, caller: Caller, sent: Sent) -> Row[Any] | None:
-    """The message this client sent under the same id before, if any (its ``outcome``);
-    the same id with another message is refused (an id names one message)."""
-    row = session.connection().execute(_PREVIOUS, {"client": caller.client_id,
-                                                   "message": sent.message.message_id}).first()
-    if row is not None and not sent.matches(row.request_hash):
+def previous(session: Session, caller: Caller, sent: Sent) -> dict[str, Any] | None:
+    """The outcome of the message this client sent under the same id before, if any; the
+    same id with another message is refused (an id names one message)."""
+    rows = _PREVIOUS.rows(session, {"client": caller.client_id,
+                                    "message": sent.message.message_id})
+    if not rows:
+        return None
+    request_hash, outcome = rows[0]
+    if not sent.matches(request_hash):
         raise Unprocessable("this message id was used for a different message", expression="id")
-    return row
+    return outcome  # type: ignore[no-any-return]
 
 
 def remember(session: Session, caller: Caller, system: str, kind: str, message_id: str,
              digest: str, status_code: int, outcome: dict[str, Any]) -> None:
-    session.connection().execute(_MESSAGES.insert(), [{
+    _INSERT.run(session.connection(), [{
         "client_id": caller.client_id, "message_id": message_id, "system": system, "kind": kind,
         "request_hash": digest, "status_code": status_code, "outcome": outcome}])

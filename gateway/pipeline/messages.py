@@ -109,9 +109,9 @@ def receive_message(session: Session, caller: Caller, adapter: Adapter, body: by
             decode_json_object(body, max_depth)
     with path.stage(PARSE):
         sent = inbound_ids.Sent(adapter.parse(document), body)
-        if seen := inbound_ids.previous(session, caller, sent):
+        if (seen := inbound_ids.previous(session, caller, sent)) is not None:
             path.done("replayed")
-            return Answer(REPLAYED, seen.outcome)
+            return Answer(REPLAYED, seen)
     parsed = sent.message
     if isinstance(parsed, Batch):
         outcome = {"message": parsed.message_id, "kind": BATCH, "messages": [
@@ -130,8 +130,8 @@ def _member(session: Session, caller: Caller, system: str, message: InboundMessa
     bundle: compared by what it says); a refusal names the message."""
     sent = inbound_ids.Sent(message)
     try:
-        if seen := inbound_ids.previous(session, caller, sent):
-            return seen.outcome
+        if (seen := inbound_ids.previous(session, caller, sent)) is not None:
+            return seen
         return _apply(session, caller, system, message, sent.digest, path)
     except GatewayError as error:
         error.issues = [Issue(issue.expression, f"message {message.message_id}: "
@@ -272,8 +272,7 @@ def _household(session: Session, caller: Caller, message: RegisterHousehold,
                persons: dict[PersonClaim, Identified]) -> dict[str, Any]:
     """The household, then who holds parental authority over which child in it, as the
     system says (each checked as a RelatedPerson with parental authority would be)."""
-    household = register_household(session, caller, message.household,
-                                   {claim: p.person for claim, p in persons.items()})
+    household = register_household(session, caller, message.household, persons)
     authority = ensure_parental_authority(session, caller, household.id, [
         (persons[held.parent], persons[held.child]) for held in message.authority])
     return {"household": f"Group/{household.id}",

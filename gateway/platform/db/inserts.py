@@ -12,7 +12,10 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from gateway.platform.db.driver import DriverInsert
 from gateway.platform.db.models import Base
+
+_INSERTS: dict[str, DriverInsert] = {}  # by table name
 
 
 def insert_loaded(session: Session, *rows: Base) -> None:
@@ -22,7 +25,9 @@ def insert_loaded(session: Session, *rows: Base) -> None:
     server-side defaults. The rows they refer to must be written already."""
     if not rows:
         return
-    session.connection().execute(type(rows[0]).__table__.insert(), [_values(row) for row in rows])
+    table = type(rows[0]).__table__
+    insert = _INSERTS.get(table.name) or _INSERTS.setdefault(table.name, DriverInsert(table))
+    insert.run(session.connection(), [_values(row) for row in rows])
     for row in rows:
         make_transient_to_detached(row)
         session.add(row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import date, datetime
 from typing import Any
 
@@ -29,6 +30,21 @@ def new_id() -> str:
     raw = bytearray(os.urandom(16))
     raw[6] = raw[6] & 0x0F | 0x40  # version 4
     raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    return _uuid_text(raw)
+
+
+def new_ordered_id() -> str:
+    """A time-ordered (version 7) UUID's text: the milliseconds since 1970, then random bits.
+    For rows written in their thousands (processing-log entries): their ids arrive in order,
+    so the unique index on them grows at its end, where a random id lands on a page of its
+    own every time (about 13 pages more written per youth-dossier message)."""
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    raw[6] = raw[6] & 0x0F | 0x70  # version 7
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    return _uuid_text(raw)
+
+
+def _uuid_text(raw: bytearray) -> str:
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
