@@ -115,7 +115,8 @@ def _goal(i: int, item: dict[str, Any], lists: DomainLists, member_of: Members,
         member = member_of(subject, f"{expr}.subject")
         if member is None:
             return None
-    start = item.get("startDate")
+    start = _day(item["startDate"], f"{expr}.startDate", issues) \
+        if item.get("startDate") else None
     achievement = next((c.get("code") for c in
                         (item.get("achievementStatus") or {}).get("coding", [])), None)
     mandatory = next((e.get("valueCode") for e in item.get("extension", [])
@@ -123,7 +124,7 @@ def _goal(i: int, item: dict[str, Any], lists: DomainLists, member_of: Members,
     return Goal(id=item["id"], domain_system=domains[0].system, domain_code=domains[0].code,
                 description=item["description"].get("text", ""),
                 lifecycle=item["lifecycleStatus"], member=member,
-                start=date.fromisoformat(start) if start else None, achievement=achievement,
+                start=start, achievement=achievement,
                 mandatory=mandatory)
 
 
@@ -146,7 +147,7 @@ def _action(i: int, item: dict[str, Any], goals: dict[str, Goal], member_of: Mem
     due = ((item.get("restriction") or {}).get("period") or {}).get("end")
     return Action(id=item["id"], goal=goal, member=member, owner=owner,
                   description=item.get("description", ""), status=item["status"],
-                  due=date.fromisoformat(due[:10]) if due else None)
+                  due=_day(due, f"{expr}.restriction.period.end", issues) if due else None)
 
 
 def _score(i: int, item: dict[str, Any], goals: dict[str, Goal],
@@ -168,10 +169,20 @@ def _score(i: int, item: dict[str, Any], goals: dict[str, Goal],
     elif not item.get("effectiveDateTime"):
         issues.append(Issue(f"{expr}.effectiveDateTime", "a score has the date it was given",
                             "required"))
-    else:
+    elif at := _day(item["effectiveDateTime"], f"{expr}.effectiveDateTime", issues):
         return Score(id=item["id"], goal=str(focus[0]), kind=codings[0]["code"], value=value,
-                     at=date.fromisoformat(item["effectiveDateTime"][:10]))
+                     at=at)
     return None
+
+
+def _day(value: str, expr: str, issues: list[Issue]) -> date | None:
+    """A full date (or a dateTime's day): FHIR also allows a year or a month alone, which a
+    plan's dates (a start, a due date, a score's day) cannot be compared by."""
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        issues.append(Issue(expr, "a full date: YYYY-MM-DD", "value"))
+        return None
 
 
 def _roles(teams: list[tuple[int, dict[str, Any]]], member_of: Members,
