@@ -146,13 +146,15 @@ def agree_plan(plan_id: str, request: Request, body: RawBody, caller: CarePlanWr
 
 
 def _who(parameters: dict[str, Any]) -> str:
-    values = [p.get("valueReference", {}).get("reference") for p in
-              parameters.get("parameter", []) if isinstance(p, dict) and p.get("name") == "who"] \
-        if parameters.get("resourceType") == "Parameters" else []
-    if len(values) != 1 or not isinstance(values[0], str):
+    given = parameters.get("parameter") if parameters.get("resourceType") == "Parameters" \
+        else None
+    values = [p.get("valueReference") for p in given if isinstance(p, dict)
+              and p.get("name") == "who"] if isinstance(given, list) else []
+    if len(values) != 1 or not isinstance(values[0], dict) or \
+            not isinstance(values[0].get("reference"), str):
         raise BadRequest("send a Parameters with one parameter 'who', a valueReference to "
                          "the member who agreed (Patient/{id})", expression="Parameters")
-    return values[0]
+    return str(values[0]["reference"])
 
 
 @router.post("/CarePlan/{plan_id}/$approve", response_class=FhirResponse)
