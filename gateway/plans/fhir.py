@@ -33,6 +33,11 @@ ROLES_ID = "roles"
 REDACTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
             "code": "REDACTED", "display": "redacted"}
 ITEM_TYPES = ("Goal", "Task", "Observation", "CareTeam")
+# What the registries' formats carry (the youth dossier's XSD, the adult records' schema): a
+# plan the gateway keeps must reach them, so it holds no more than this
+MAX_TEXT = 2000
+MAX_ITEMS = {"Goal": 500, "Task": 1000, "Observation": 1000}
+MAX_ROLES = 50
 
 # (the reference or identifier as sent, its expression) -> a person id of the household
 Members = Callable[[dict[str, Any], str], str | None]
@@ -58,6 +63,7 @@ def parse(document: dict[str, Any], household: str, lists: DomainLists,
         else:
             by_type[kind].append((i, item))
     _check_unique_ids(by_type, issues)
+    _check_sizes(by_type, issues)
     goals = {g.id: g for i, item in by_type["Goal"]
              if (g := _goal(i, item, lists, member_of, issues))}
     actions = {a.id: a for i, item in by_type["Task"]
@@ -90,6 +96,24 @@ def _check_unique_ids(by_type: dict[str, list[tuple[int, dict[str, Any]]]],
                 issues.append(Issue(f"CarePlan.contained[{i}].id", "ids of contained items "
                                     "are unique in the plan", "value"))
             seen.add(item["id"])
+
+
+def _check_sizes(by_type: dict[str, list[tuple[int, dict[str, Any]]]],
+                 issues: list[Issue]) -> None:
+    for kind, limit in MAX_ITEMS.items():
+        if len(by_type[kind]) > limit:
+            issues.append(Issue("CarePlan.contained", f"a plan holds at most {limit} items of "
+                                f"type {kind}: what the registries' formats carry", "too-long"))
+    if sum(len(team.get("participant") or []) for _, team in by_type["CareTeam"]) > MAX_ROLES:
+        issues.append(Issue("CarePlan.contained", f"a plan holds at most {MAX_ROLES} roles",
+                            "too-long"))
+    texts = [(f"CarePlan.contained[{i}].description.text", item["description"].get("text"))
+             for i, item in by_type["Goal"]] + \
+        [(f"CarePlan.contained[{i}].description", item.get("description"))
+         for i, item in by_type["Task"]]
+    issues.extend(Issue(expr, f"at most {MAX_TEXT} characters: what the registries' formats "
+                        "carry", "too-long") for expr, text in texts
+                  if len(text or "") > MAX_TEXT)
 
 
 def _local(reference: dict[str, Any] | None) -> str | None:
