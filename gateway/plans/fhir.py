@@ -65,7 +65,7 @@ def parse(document: dict[str, Any], household: str, lists: DomainLists,
     _check_unique_ids(by_type, issues)
     _check_sizes(by_type, issues)
     goals = {g.id: g for i, item in by_type["Goal"]
-             if (g := _goal(i, item, lists, member_of, issues))}
+             if (g := _goal(i, item, household, lists, member_of, issues))}
     actions = {a.id: a for i, item in by_type["Task"]
                if (a := _action(i, item, goals, member_of, issues))}
     scores = {s.id: s for i, item in by_type["Observation"]
@@ -121,8 +121,8 @@ def _local(reference: dict[str, Any] | None) -> str | None:
     return value[1:] if isinstance(value, str) and value.startswith("#") else None
 
 
-def _goal(i: int, item: dict[str, Any], lists: DomainLists, member_of: Members,
-          issues: list[Issue]) -> Goal | None:
+def _goal(i: int, item: dict[str, Any], household: str, lists: DomainLists,
+          member_of: Members, issues: list[Issue]) -> Goal | None:
     expr = f"CarePlan.contained[{i}]"
     codings = [c for cat in item.get("category", []) for c in cat.get("coding", [])]
     domains = [d for c in codings if (d := lists.find(c.get("system"), c.get("code")))]
@@ -134,7 +134,10 @@ def _goal(i: int, item: dict[str, Any], lists: DomainLists, member_of: Members,
     member = None
     subject = item.get("subject")
     if subject is not None and subject.get("reference", "").startswith("Group/"):
-        pass  # the whole household: checked with the plan's subject
+        if subject["reference"] != f"Group/{household}":
+            issues.append(Issue(f"{expr}.subject", "a goal of the whole household names the "
+                                "plan's own Group", "value"))
+            return None
     elif subject is not None:
         member = member_of(subject, f"{expr}.subject")
         if member is None:
