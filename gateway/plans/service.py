@@ -227,7 +227,8 @@ def agree(session: Session, register: Register, caller: Caller, row: CarePlanRow
     household = household_of(session, row.household_id, utcnow().date())
     person = person_by_reference(session, who) if who.startswith("Patient/") else None
     if person is None or person.id not in household.everyone or (
-            person.birth_date and age(person.birth_date, utcnow().date()) < 16):
+            age(person.birth_date, utcnow().date()) < 16 if person.birth_date
+            else person.id in household.minors):  # no birth date: a child or the unborn
         raise InvalidMessage([Issue("Parameters.parameter[who]", "who agreed is a member of "
                                     "the household aged 16 or over: Patient/{id}", "value")])
     row.agreement = {"by": person.id, "at": utcnow().isoformat(),
