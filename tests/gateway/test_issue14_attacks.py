@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -19,8 +21,8 @@ from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
 from gateway.cli.demo_data import demo_secret
 from gateway.plans.fhir import MANDATORY, MAX_TEXT
 from gateway.platform.db.models import OutboxMessage, ProcessingLogEntry
-from tests.adapters.test_zcd import FATHER, MOTHER
-from tests.conftest import add_test_client, involve, row_counts
+from tests.adapters.test_zcd import CHILD, FATHER, MOTHER, bericht, lid
+from tests.conftest import add_test_client, bearer, involve, row_counts
 from tests.gateway.test_care_plan import (  # noqa: F401
     PROTECTION,
     Household,
@@ -49,6 +51,7 @@ from tests.support.units import ADULTS, YOUTH, Units, child_case
 
 RECORDS = "mc-noord"  # the adult records, one client for the plan and its feed
 ZUID = "plan-zuid"  # the adult unit's system of wijkteam-zuid
+ZUID_RECORDS = "mc-zuid"  # wijkteam-zuid's adult records
 OUTSIDER = "555555550"  # a BSN of someone in no household of the plan's
 BSN_SYSTEM = "http://fhir.nl/fhir/NamingSystem/bsn"
 
@@ -832,3 +835,73 @@ def _records(client: TestClient, sessions: sessionmaker[Session]) -> dict[str, s
         "reason": "the household plan", "channel": {"type": "message"}})
     assert subscribed.status_code == 201, subscribed.text
     return records
+
+
+def test_two_changes_at_once_are_both_kept_or_one_refused(
+        client: TestClient, team: dict[str, str], systems: Systems, home: Household) -> None:
+    """The youth and the adult unit change the plan at the same moment, each on version 1:
+    the row lock queues them and the second merges with the first, never overwrites it."""
+    plan = _draft(client, systems, home)
+    _plan_consent(client, team, home.mother, "wijkteam-volwassenen")
+    adults = _read(client, systems, PLAN_ADULTS, plan)
+    changes = [(systems[PLAN_YOUTH], _with(plan, goal("g-a", home.child, "school",
+                                                      YOUTH_LIST))),
+               (systems[PLAN_ADULTS], _with(adults, goal("g-b", home.mother, "huisvesting")))]
+    start = threading.Barrier(2)
+
+    def send(change: tuple[dict[str, str], dict[str, Any]]) -> int:
+        start.wait()
+        return client.put(_url(plan), headers={**change[0], "If-Match": 'W/"1"'},
+                          json=change[1]).status_code
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(send, changes))
+    assert statuses == [200, 200]
+    final = _read(client, systems, PLAN_YOUTH, plan)
+    assert final["meta"]["versionId"] == "3" and "g-a" in _ids(final)
+    assert "g-b" in _ids(_read(client, systems, PLAN_ADULTS, plan))
+
+
+class TestWhoHears:
+    def test_the_plan_goes_to_the_teams_of_those_who_live_there_now(
+            self, client: TestClient, team: dict[str, str], units: Units, systems: Systems,
+            sessions: sessionmaker[Session]) -> None:
+        _subscribe(client, units)
+        zuid = _zuid_records(client, sessions)
+        group = units.zcd(bericht(
+            "<zcd:gezin><zcd:gezinId>h-2</zcd:gezinId>"
+            + lid(1, f"<zcd:bsn>{FATHER}</zcd:bsn>", "ouder",
+                  "<zcd:einddatum>2026-01-01</zcd:einddatum>")
+            + lid(2, f"<zcd:bsn>{MOTHER}</zcd:bsn><zcd:geboortedatum>1988-03-04"
+                     "</zcd:geboortedatum>", "ouder")
+            + lid(3, f"<zcd:bsn>{CHILD}</zcd:bsn><zcd:lokaalId>k-7</zcd:lokaalId>"
+                     "<zcd:geboortedatum>2019-05-06</zcd:geboortedatum>", "kind",
+                  "<zcd:gezagdrager>2</zcd:gezagdrager>")
+            + "</zcd:gezin>", "g-2"))["household"]
+        units.zcd(child_case("c-1"))
+        mother = involve(client, MOTHER)
+        involve(client, FATHER, "wijkteam-zuid")
+        _plan_consent(client, team, mother, "wijkteam-volwassenen")
+        units.news(YOUTH), units.news(ADULTS)
+        made = client.post("/fhir/CarePlan", headers=systems[PLAN_YOUTH], json=care_plan(
+            group, goal("g-1", mother, "financien", text=SECRET)))
+        assert made.status_code == 201, made.text
+        heard = client.get("/adapters/menscentraal/feed", headers=zuid)
+        assert heard.status_code == 200, heard.text
+        assert SECRET not in heard.text and heard.json()["entries"] == []
+        assert [n["soort"] for n in units.news(ADULTS)] == ["plan"]
+
+
+def _zuid_records(client: TestClient, sessions: sessionmaker[Session]) -> dict[str, str]:
+    """wijkteam-zuid's adult records, subscribed to the plan by feed."""
+    with sessions.begin() as session:
+        add_test_client(session, ZUID_RECORDS, [adapter_scope("menscentraal"),
+                                                SCOPE_SUBSCRIPTION_WRITE],
+                        client_id=ZUID_RECORDS, secret=demo_secret(ZUID_RECORDS),
+                        team_id="wijkteam-zuid", system="menscentraal",
+                        role="wijkteam-volwassenen")
+    zuid = bearer(client, ZUID_RECORDS)
+    subscribed = client.post("/fhir/Subscription", headers=zuid, json={
+        "resourceType": "Subscription", "status": "requested", "criteria": "CarePlan",
+        "reason": "the household plan", "channel": {"type": "message"}})
+    assert subscribed.status_code == 201, subscribed.text
+    return zuid
