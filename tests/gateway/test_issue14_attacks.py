@@ -281,6 +281,24 @@ class TestBadInput:
         assert 400 <= refused.status_code < 500, refused.text
         assert row_counts(sessions) == before
 
+    @pytest.mark.parametrize(("item", "expression"), [
+        ({"reasonReference": {"reference": "CarePlan/other#g-1"}},
+         "CarePlan.contained[1].reasonReference"),
+        ({"reasonReference": {"reference": "Goal/g-1"}}, "CarePlan.contained[1].reasonReference"),
+        ({"focus": [{"reference": "CarePlan/other#g-1"}]}, "CarePlan.contained[1].focus"),
+        ({"focus": [{"reference": "#g-1"}, {"reference": "#g-1"}]},
+         "CarePlan.contained[1].focus"),
+    ], ids=["action-other-plan", "action-absolute", "score-other-plan", "score-two-goals"])
+    def test_references_outside_the_plan_are_refused(
+            self, client: TestClient, systems: Systems, home: Household,
+            item: dict[str, Any], expression: str) -> None:
+        base = action("t-1", "g-1", home.child) if "reasonReference" in item else \
+            score("s-1", "g-1", "start", 2)
+        refused = client.post("/fhir/CarePlan", headers=systems[PLAN_YOUTH], json=care_plan(
+            home.group, goal("g-1", home.child, "opvoeding", YOUTH_LIST), {**base, **item}))
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["issue"][0]["expression"] == [expression]
+
     def test_duplicated_ids_are_refused(
             self, client: TestClient, systems: Systems, home: Household) -> None:
         refused = client.post("/fhir/CarePlan", headers=systems[PLAN_YOUTH], json=care_plan(
