@@ -299,6 +299,33 @@ class TestBadInput:
         assert refused.status_code == 422, refused.text
         assert refused.json()["issue"][0]["expression"] == [expression]
 
+    @pytest.mark.parametrize("ops", [
+        [{"op": "replace", "path": "/id", "value": "another"}],
+        [{"op": "replace", "path": "/subject/reference", "value": "Group/another"}],
+        [{"op": "add", "path": "/contained/-", "value": {"resourceType": "Patient", "id": "p"}}],
+        [{"op": "move", "from": "/contained/0", "path": "/contained/5"}],
+        [{"op": "remove", "path": "/meta"}, {"op": "replace", "path": "/status",
+                                              "value": "active"}],
+        {"op": "remove", "path": "/contained"},
+        [{"op": "copy", "from": "/contained/0", "path": "/contained/-"}],
+    ], ids=["id", "subject", "patient", "move-out", "active", "not-a-list", "copy-same-id"])
+    def test_an_odd_json_patch_is_a_4xx_with_nothing_stored(
+            self, client: TestClient, systems: Systems, home: Household,
+            sessions: sessionmaker[Session], ops: Any) -> None:
+        plan = _draft(client, systems, home)
+        before = row_counts(sessions)
+        patched = client.patch(_url(plan), headers={
+            **systems[PLAN_YOUTH], "Content-Type": "application/json-patch+json"}, json=ops)
+        assert 400 <= patched.status_code < 500, patched.text
+        assert row_counts(sessions) == before
+
+    @pytest.mark.parametrize("vid", ["0", "abc", "99", "-1", "1.0", "9" * 30])
+    def test_a_version_that_is_not_there_is_a_4xx(
+            self, client: TestClient, systems: Systems, home: Household, vid: str) -> None:
+        plan = _draft(client, systems, home)
+        read = client.get(f"{_url(plan)}/_history/{vid}", headers=systems[PLAN_YOUTH])
+        assert read.status_code == (404 if vid.isdigit() and len(vid) < 10 else 400), read.text
+
     def test_duplicated_ids_are_refused(
             self, client: TestClient, systems: Systems, home: Household) -> None:
         refused = client.post("/fhir/CarePlan", headers=systems[PLAN_YOUTH], json=care_plan(
