@@ -178,9 +178,6 @@ class TestWithheldItems:
 
 
 class TestApproval:
-    @pytest.mark.xfail(strict=True, reason=(
-        "approve checks only goals withheld from the team: a leader approves a part holding "
-        "an action (for a member without consent) it cannot read"))
     def test_a_leader_cannot_approve_a_part_with_an_action_withheld_from_the_team(
             self, client: TestClient, team: dict[str, str], systems: Systems,
             home: Household) -> None:
