@@ -10,6 +10,7 @@ read from a client."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -38,6 +39,7 @@ ITEM_TYPES = ("Goal", "Task", "Observation", "CareTeam")
 MAX_TEXT = 2000
 MAX_ITEMS = {"Goal": 500, "Task": 1000, "Observation": 1000}
 MAX_ROLES = 50
+PARTY = re.compile(r"[!-~]{1,300}")  # system|value: visible ASCII, as the registries name one
 
 # (the reference or identifier as sent, its expression) -> a person id of the household
 Members = Callable[[dict[str, Any], str], str | None]
@@ -255,6 +257,11 @@ def _party(reference: dict[str, Any] | None, expr: str, issues: list[Issue],
         issues.append(Issue(expr, f"names {' or '.join(allowed)} by identifier (system and "
                             "value: a team, AGB, URA, or KvK for a housing corporation)",
                             "required"))
+        return None
+    if not PARTY.fullmatch(f"{identifier['system']}|{identifier['value']}"):
+        issues.append(Issue(f"{expr}.identifier", "an identifier's system and value are "
+                            "visible ASCII without spaces, 300 characters together at most "
+                            "(a code, as the registries carry it)", "value"))
         return None
     return Party(system=identifier["system"], value=identifier["value"], kind=kind)
 
