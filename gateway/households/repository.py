@@ -181,6 +181,14 @@ def housemates(session: Session, person_id: str, day: date) -> set[str]:
                                                            current(day))))
 
 
+def organizations_helping_members(session: Session, household_id: str, at: datetime
+                                  ) -> set[str]:
+    """The organisations that help someone who is a member of this household at ``at``
+    (not one who moved out, nor the members of another household of theirs)."""
+    return organizations_helping(session, set(session.scalars(select(_M.person_id).where(
+        _M.household_id == household_id, current(at.date())))), at)
+
+
 def organizations_helping_household(session: Session, person_id: str, at: datetime) -> set[str]:
     """The organisations that help the person, or someone who shares a household with them,
     at ``at``: who hears of the person's trajectories."""

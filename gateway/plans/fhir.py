@@ -10,6 +10,7 @@ read from a client."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -33,6 +34,12 @@ ROLES_ID = "roles"
 REDACTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
             "code": "REDACTED", "display": "redacted"}
 ITEM_TYPES = ("Goal", "Task", "Observation", "CareTeam")
+# What the registries' formats carry (the youth dossier's XSD, the adult records' schema): a
+# plan the gateway keeps must reach them, so it holds no more than this
+MAX_TEXT = 2000
+MAX_ITEMS = {"Goal": 500, "Task": 1000, "Observation": 1000}
+MAX_ROLES = 50
+PARTY = re.compile(r"[!-~]{1,300}")  # system|value: visible ASCII, as the registries name one
 
 # (the reference or identifier as sent, its expression) -> a person id of the household
 Members = Callable[[dict[str, Any], str], str | None]
@@ -58,8 +65,9 @@ def parse(document: dict[str, Any], household: str, lists: DomainLists,
         else:
             by_type[kind].append((i, item))
     _check_unique_ids(by_type, issues)
+    _check_sizes(by_type, issues)
     goals = {g.id: g for i, item in by_type["Goal"]
-             if (g := _goal(i, item, lists, member_of, issues))}
+             if (g := _goal(i, item, household, lists, member_of, issues))}
     actions = {a.id: a for i, item in by_type["Task"]
                if (a := _action(i, item, goals, member_of, issues))}
     scores = {s.id: s for i, item in by_type["Observation"]
@@ -92,13 +100,31 @@ def _check_unique_ids(by_type: dict[str, list[tuple[int, dict[str, Any]]]],
             seen.add(item["id"])
 
 
+def _check_sizes(by_type: dict[str, list[tuple[int, dict[str, Any]]]],
+                 issues: list[Issue]) -> None:
+    for kind, limit in MAX_ITEMS.items():
+        if len(by_type[kind]) > limit:
+            issues.append(Issue("CarePlan.contained", f"a plan holds at most {limit} items of "
+                                f"type {kind}: what the registries' formats carry", "too-long"))
+    if sum(len(team.get("participant") or []) for _, team in by_type["CareTeam"]) > MAX_ROLES:
+        issues.append(Issue("CarePlan.contained", f"a plan holds at most {MAX_ROLES} roles",
+                            "too-long"))
+    texts = [(f"CarePlan.contained[{i}].description.text", item["description"].get("text"))
+             for i, item in by_type["Goal"]] + \
+        [(f"CarePlan.contained[{i}].description", item.get("description"))
+         for i, item in by_type["Task"]]
+    issues.extend(Issue(expr, f"at most {MAX_TEXT} characters: what the registries' formats "
+                        "carry", "too-long") for expr, text in texts
+                  if len(text or "") > MAX_TEXT)
+
+
 def _local(reference: dict[str, Any] | None) -> str | None:
     value = (reference or {}).get("reference")
     return value[1:] if isinstance(value, str) and value.startswith("#") else None
 
 
-def _goal(i: int, item: dict[str, Any], lists: DomainLists, member_of: Members,
-          issues: list[Issue]) -> Goal | None:
+def _goal(i: int, item: dict[str, Any], household: str, lists: DomainLists,
+          member_of: Members, issues: list[Issue]) -> Goal | None:
     expr = f"CarePlan.contained[{i}]"
     codings = [c for cat in item.get("category", []) for c in cat.get("coding", [])]
     domains = [d for c in codings if (d := lists.find(c.get("system"), c.get("code")))]
@@ -110,12 +136,16 @@ def _goal(i: int, item: dict[str, Any], lists: DomainLists, member_of: Members,
     member = None
     subject = item.get("subject")
     if subject is not None and subject.get("reference", "").startswith("Group/"):
-        pass  # the whole household: checked with the plan's subject
+        if subject["reference"] != f"Group/{household}":
+            issues.append(Issue(f"{expr}.subject", "a goal of the whole household names the "
+                                "plan's own Group", "value"))
+            return None
     elif subject is not None:
         member = member_of(subject, f"{expr}.subject")
         if member is None:
             return None
-    start = item.get("startDate")
+    start = _day(item["startDate"], f"{expr}.startDate", issues) \
+        if item.get("startDate") else None
     achievement = next((c.get("code") for c in
                         (item.get("achievementStatus") or {}).get("coding", [])), None)
     mandatory = next((e.get("valueCode") for e in item.get("extension", [])
@@ -123,7 +153,7 @@ def _goal(i: int, item: dict[str, Any], lists: DomainLists, member_of: Members,
     return Goal(id=item["id"], domain_system=domains[0].system, domain_code=domains[0].code,
                 description=item["description"].get("text", ""),
                 lifecycle=item["lifecycleStatus"], member=member,
-                start=date.fromisoformat(start) if start else None, achievement=achievement,
+                start=start, achievement=achievement,
                 mandatory=mandatory)
 
 
@@ -146,7 +176,7 @@ def _action(i: int, item: dict[str, Any], goals: dict[str, Goal], member_of: Mem
     due = ((item.get("restriction") or {}).get("period") or {}).get("end")
     return Action(id=item["id"], goal=goal, member=member, owner=owner,
                   description=item.get("description", ""), status=item["status"],
-                  due=date.fromisoformat(due[:10]) if due else None)
+                  due=_day(due, f"{expr}.restriction.period.end", issues) if due else None)
 
 
 def _score(i: int, item: dict[str, Any], goals: dict[str, Goal],
@@ -168,10 +198,20 @@ def _score(i: int, item: dict[str, Any], goals: dict[str, Goal],
     elif not item.get("effectiveDateTime"):
         issues.append(Issue(f"{expr}.effectiveDateTime", "a score has the date it was given",
                             "required"))
-    else:
+    elif at := _day(item["effectiveDateTime"], f"{expr}.effectiveDateTime", issues):
         return Score(id=item["id"], goal=str(focus[0]), kind=codings[0]["code"], value=value,
-                     at=date.fromisoformat(item["effectiveDateTime"][:10]))
+                     at=at)
     return None
+
+
+def _day(value: str, expr: str, issues: list[Issue]) -> date | None:
+    """A full date (or a dateTime's day): FHIR also allows a year or a month alone, which a
+    plan's dates (a start, a due date, a score's day) cannot be compared by."""
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        issues.append(Issue(expr, "a full date: YYYY-MM-DD", "value"))
+        return None
 
 
 def _roles(teams: list[tuple[int, dict[str, Any]]], member_of: Members,
@@ -217,6 +257,11 @@ def _party(reference: dict[str, Any] | None, expr: str, issues: list[Issue],
         issues.append(Issue(expr, f"names {' or '.join(allowed)} by identifier (system and "
                             "value: a team, AGB, URA, or KvK for a housing corporation)",
                             "required"))
+        return None
+    if not PARTY.fullmatch(f"{identifier['system']}|{identifier['value']}"):
+        issues.append(Issue(f"{expr}.identifier", "an identifier's system and value are "
+                            "visible ASCII without spaces, 300 characters together at most "
+                            "(a code, as the registries carry it)", "value"))
         return None
     return Party(system=identifier["system"], value=identifier["value"], kind=kind)
 

@@ -67,6 +67,9 @@ def three_way(base: Plan, current: Plan, change: Plan,
         if chosen is not None:
             merged[key] = chosen
     conflicts += _orphans(merged, conflicts)
+    clashing, clashing_hidden = _shared_ids(merged, hidden)
+    conflicts += clashing
+    hidden_written += clashing_hidden
     if conflicts or hidden_written:
         raise MergeConflict(sorted(set(conflicts)), hidden_written)
     return from_items(current.household, merged)
@@ -78,3 +81,17 @@ def _orphans(merged: dict[str, Any], conflicts: list[str]) -> list[str]:
     return [f"Goal/{value.goal}" for key, value in merged.items()
             if key.startswith(("Task/", "Observation/")) and value.goal not in goals
             and f"Goal/{value.goal}" not in conflicts]
+
+
+def _shared_ids(merged: dict[str, Any], hidden: Collection[str]) -> tuple[list[str], list[str]]:
+    """Items of different types with one id (a Goal and a Task both ``x``, one from each
+    side): the plan names its items by id alone. Those beside a withheld item (the change's
+    key only), and the others."""
+    by_id: dict[str, list[str]] = {}
+    for key in merged:
+        if "/" in key:
+            by_id.setdefault(key.split("/", 1)[1], []).append(key)
+    shared = [keys for keys in by_id.values() if len(keys) > 1]
+    beside_hidden = [k for keys in shared if set(keys) & set(hidden) for k in keys
+                     if k not in hidden]
+    return [k for keys in shared if not set(keys) & set(hidden) for k in keys], beside_hidden

@@ -227,7 +227,8 @@ def agree(session: Session, register: Register, caller: Caller, row: CarePlanRow
     household = household_of(session, row.household_id, utcnow().date())
     person = person_by_reference(session, who) if who.startswith("Patient/") else None
     if person is None or person.id not in household.everyone or (
-            person.birth_date and age(person.birth_date, utcnow().date()) < 16):
+            age(person.birth_date, utcnow().date()) < 16 if person.birth_date
+            else person.id in household.minors):  # no birth date: a child or the unborn
         raise InvalidMessage([Issue("Parameters.parameter[who]", "who agreed is a member of "
                                     "the household aged 16 or over: Patient/{id}", "value")])
     row.agreement = {"by": person.id, "at": utcnow().isoformat(),
@@ -253,10 +254,11 @@ def approve(session: Session, register: Register, caller: Caller, row: CarePlanR
         raise InvalidMessage([Issue("CarePlan.goal", f"this plan has no {part} part for a "
                                     f"{part} team leader to approve", "business-rule")])
     seen, _ = view(session, register, reader_of(caller), plan, row.sources, household.current)
-    if any(f"Goal/{g}" in seen.hidden for g in goals):
-        raise InvalidMessage([Issue("CarePlan.goal", f"the {part} part holds goals withheld "
-                                    "from your team: it can approve only what it can read",
-                                    "business-rule")])
+    actions = {f"Task/{a.id}" for a in plan.actions.values() if a.goal in goals}
+    if any(f"Goal/{g}" in seen.hidden for g in goals) or actions & seen.hidden:
+        raise InvalidMessage([Issue("CarePlan.goal", f"the {part} part holds goals or actions "
+                                    "withheld from your team: it can approve only what it can "
+                                    "read", "business-rule")])
     row.approvals = {**row.approvals, part: {"leader": actor.id, "client": caller.client_id,
                                              "at": utcnow().isoformat(),
                                              "version": row.content_version}}

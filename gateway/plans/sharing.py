@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from consent import Register
 from gateway.audit import log as audit
-from gateway.households.repository import organizations_helping_household
+from gateway.households.repository import organizations_helping_members
 from gateway.outbox.enqueue import Delivery, enqueue
 from gateway.outbox.subscribers import active_subscriber, subscribers_of_teams
 from gateway.plans import fhir
@@ -38,7 +38,7 @@ def share_plan(session: Session, register: Register, row: CarePlanRow, sender: s
     household = household_of(session, row.household_id, now.date())
     if not household.current:
         return
-    teams = organizations_helping_household(session, household.current[0], now)
+    teams = organizations_helping_members(session, row.household_id, now)
     subscribers = subscribers_of_teams(session, "CarePlan", sender, teams)
     if not subscribers:
         return

@@ -2,8 +2,9 @@
 (every member, for a goal of the whole household) under ``household-plan``, for
 identification and the category of its life domain, so upbringing and debt are decided apart;
 an action also for its own member; a score goes with its goal. The unit that added an item
-sees it whatever consent says (it is its own record). Each read is logged per member: what was
-shown, and what was withheld."""
+sees it whatever consent says (it is its own record), an action only with its goal (alone it
+would name a goal withheld). Each read is logged per member: what was shown, and what was
+withheld."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def view(session: Session, register: Register, reader: Reader, plan: Plan,
         goal = plan.goals[action.goal]
         category = _category(register, goal)
         own = sources.get(f"Task/{action.id}") == reader.unit
-        if own or (f"Goal/{goal.id}" in shown and decider.allows(action.member, category)):
+        if f"Goal/{goal.id}" in shown and (own or decider.allows(action.member, category)):
             shown.add(f"Task/{action.id}")
     shown |= {f"Observation/{s.id}" for s in plan.scores.values() if f"Goal/{s.goal}" in shown}
     keys = {f"Goal/{k}" for k in plan.goals} | {f"Task/{k}" for k in plan.actions} | \

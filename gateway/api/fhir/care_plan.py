@@ -14,7 +14,7 @@ from gateway.api.callers import CarePlanApprove, CarePlanRead, CarePlanWrite
 from gateway.api.runtime import DbSession, Runtime, RuntimeDep
 from gateway.auth.bearer import Caller
 from gateway.fhir import history, merge_patch
-from gateway.fhir.common import RawBody, if_match, versioned
+from gateway.fhir.common import RawBody, check_if_match, if_match, versioned
 from gateway.fhir.prefer import written
 from gateway.fhir.resource_versions import kept
 from gateway.fhir.search import SearchSpec, bundle_response, parse_search, reference_ids
@@ -136,9 +136,11 @@ def _changed(request: Request, session: DbSession, caller: Caller, runtime: Runt
 def agree_plan(plan_id: str, request: Request, body: RawBody, caller: CarePlanWrite,
                session: DbSession, runtime: RuntimeDep) -> Response:
     """The household agreed to the plan as it is: a Parameters with ``who``, a
-    ``valueReference`` to the member (16 or over) who agreed for the household."""
+    ``valueReference`` to the member (16 or over) who agreed for the household. With
+    ``If-Match``, 412 when the plan changed since that version."""
     require_media_type(request)
     row = service.locked(session, service.plan_of(session, caller, plan_id))
+    check_if_match(request.headers.get("if-match"), row.version_id)  # agreed to what was read
     who = _who(decode_json_object(body, runtime.settings.max_json_depth))
     row = service.agree(session, runtime.register, caller, row, who)
     return written(request, service.shown(session, runtime.register, caller, row),
@@ -146,21 +148,25 @@ def agree_plan(plan_id: str, request: Request, body: RawBody, caller: CarePlanWr
 
 
 def _who(parameters: dict[str, Any]) -> str:
-    values = [p.get("valueReference", {}).get("reference") for p in
-              parameters.get("parameter", []) if isinstance(p, dict) and p.get("name") == "who"] \
-        if parameters.get("resourceType") == "Parameters" else []
-    if len(values) != 1 or not isinstance(values[0], str):
+    given = parameters.get("parameter") if parameters.get("resourceType") == "Parameters" \
+        else None
+    values = [p.get("valueReference") for p in given if isinstance(p, dict)
+              and p.get("name") == "who"] if isinstance(given, list) else []
+    if len(values) != 1 or not isinstance(values[0], dict) or \
+            not isinstance(values[0].get("reference"), str):
         raise BadRequest("send a Parameters with one parameter 'who', a valueReference to "
                          "the member who agreed (Patient/{id})", expression="Parameters")
-    return values[0]
+    return str(values[0]["reference"])
 
 
 @router.post("/CarePlan/{plan_id}/$approve", response_class=FhirResponse)
 def approve_plan(plan_id: str, request: Request, caller: CarePlanApprove, session: DbSession,
                  runtime: RuntimeDep) -> Response:
     """The acting team leader approves their unit's part (youth or adult) of a draft; the
-    plan is active once the household agreed and every part is approved."""
+    plan is active once the household agreed and every part is approved. With ``If-Match``,
+    412 when the plan changed since that version."""
     row = service.locked(session, service.plan_of(session, caller, plan_id))
+    check_if_match(request.headers.get("if-match"), row.version_id)  # approves what it read
     row = service.approve(session, runtime.register, caller, row)
     return written(request, service.shown(session, runtime.register, caller, row),
                    row.version_id)
