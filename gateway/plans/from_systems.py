@@ -17,8 +17,8 @@ from consent import Register
 from gateway.auth.bearer import Caller
 from gateway.households.repository import holders
 from gateway.households.service import visible_household
-from gateway.plans import service
-from gateway.plans.present import Household, household_of, stored
+from gateway.plans import fhir, service
+from gateway.plans.present import Household, household_of, nameable, stored
 from gateway.plans.visibility import ALL_LISTS
 from gateway.platform.db.models import CarePlanRow
 from gateway.platform.db.types import utcnow
@@ -38,11 +38,19 @@ def apply_change(session: Session, register: Register, caller: Caller, message: 
     household = _household(session, caller, message)
     row = service.open_plan(session, household.id)
     current = stored(row.resource) if row is not None else None
-    plan = _plan(message, household, persons, current)
+    plan = _checked(_plan(message, household, persons, current))
     if row is None:
         return service.draft(session, register, caller, household, plan)
     return service.change_plan(session, register, caller, row, household, plan,
                                message.base_version)
+
+
+def _checked(plan: Plan) -> Plan:
+    """The plan held to every rule a FHIR change is (lengths, identifiers, limits), by
+    reading it back as the CarePlan it renders to: one place decides what a plan may hold."""
+    resource = fhir.render(plan, "checked", ALL_LISTS, [], {"versionId": "1"})
+    return fhir.parse(resource, plan.household, ALL_LISTS,
+                      lambda reference, _: str(reference["reference"]).removeprefix("Patient/"))
 
 
 def _household(session: Session, caller: Caller, message: ChangePlan) -> Household:
@@ -59,9 +67,11 @@ def _household(session: Session, caller: Caller, message: ChangePlan) -> Househo
 
 def _plan(message: ChangePlan, household: Household, persons: Mapping[PersonClaim, str],
           current: Plan | None) -> Plan:
+    allowed = nameable(household, current)
+
     def member(claim: PersonRef, expression: str) -> str:
         person = persons[claim] if isinstance(claim, PersonClaim) else claim
-        if person not in household.everyone:
+        if person not in allowed:
             raise InvalidMessage([Issue(expression, "names a member of the plan's household",
                                         "value")])
         return person

@@ -20,21 +20,39 @@ ADULT_AGE = 18
 
 @dataclass(frozen=True)
 class Household:
-    """The plan's household as its rules need it: who is in it, who is a minor."""
+    """The plan's household as its rules need it: everyone who was ever in it (``current``,
+    in order: a goal of a member who left is still theirs, decided and logged for them), who
+    is in it today (``present``: whom a new item may name, who may agree), who is a minor."""
 
     id: str
     current: list[str]
     everyone: frozenset[str]
+    present: frozenset[str]
     minors: frozenset[str]
 
 
 def household_of(session: Session, household_id: str, today: date) -> Household:
     rows = repository.members(session, household_id)
-    current = [pid for pid, _, _ in rows]
-    minors = frozenset(pid for pid, role, person in rows
+    everyone = [m.person_id for m, _ in rows]
+    present = frozenset(m.person_id for m, _ in rows
+                        if (m.period_start is None or m.period_start <= today)
+                        and (m.period_end is None or m.period_end >= today))
+    minors = frozenset(m.person_id for m, person in rows
                        if (person.birth_date and age(person.birth_date, today) < ADULT_AGE)
-                       or (person.birth_date is None and role in ("child", "unborn")))
-    return Household(household_id, current, frozenset(current), minors)
+                       or (person.birth_date is None and m.role in ("child", "unborn")))
+    return Household(household_id, everyone, frozenset(everyone), present, minors)
+
+
+def nameable(household: Household, current: Plan | None) -> frozenset[str]:
+    """Whom an item may name: a member today, or one the plan names already (a member who
+    has left keeps the goals and actions that were theirs)."""
+    if current is None:
+        return household.present
+    named = {g.member for g in current.goals.values()} | \
+        {a.member for a in current.actions.values()} | \
+        {str(r.party.reference).removeprefix("Patient/") for r in current.roles
+         if r.party.kind == "Patient"}
+    return household.present | (named & household.everyone)
 
 
 def age(born: date, today: date) -> int:

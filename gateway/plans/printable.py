@@ -102,7 +102,8 @@ def printable(session: Session, register: Register, caller: Caller, row: CarePla
     """The plan as ``caller`` may see it, ready to print."""
     resource = service.shown(session, register, caller, row)
     plan = stored(resource)
-    names = member_names(repository.members(session, row.household_id))
+    names = member_names([(m.person_id, m.role) for m, _ in
+                          repository.members(session, row.household_id)])
     goals = {g.id: _goal_line(g, plan, names, _flagged(resource, g.id))
              for g in sorted(plan.goals.values(), key=lambda g: g.id)}
     by_domain: dict[str, list[GoalLine]] = defaultdict(list)
@@ -121,15 +122,15 @@ def printable(session: Session, register: Register, caller: Caller, row: CarePla
         approvals=_approvals(resource))
 
 
-def member_names(members: list[tuple[str, str, Any]]) -> dict[str, str]:
-    """Each member by their place in the household, numbered when it is shared: ouder 1,
-    ouder 2, kind."""
+def member_names(members: list[tuple[str, str]]) -> dict[str, str]:
+    """Each member (person id, role) by their place in the household, numbered when it is
+    shared: ouder 1, ouder 2, kind."""
     count: dict[str, int] = defaultdict(int)
-    for _, role, _ in members:
+    for _, role in members:
         count[role] += 1
     seen: dict[str, int] = defaultdict(int)
     names = {}
-    for person, role, _ in members:
+    for person, role in members:
         seen[role] += 1
         name = MEMBER_ROLES.get(role, "gezinslid")
         names[person] = f"{name} {seen[role]}" if count[role] > 1 else name

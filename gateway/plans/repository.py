@@ -17,9 +17,9 @@ def open_plan_of(session: Session, household_id: str) -> CarePlanRow | None:
                                                     CarePlanRow.status.in_(OPEN)))
 
 
-def members(session: Session, household_id: str) -> list[tuple[str, str, Person]]:
-    """(person id, household role, person) of everyone ever in the household."""
-    return [(m.person_id, m.role, p) for m, p in session.execute(
+def members(session: Session, household_id: str) -> list[tuple[HouseholdMember, Person]]:
+    """Everyone ever in the household, with their membership (role, period)."""
+    return [(m, p) for m, p in session.execute(
         select(HouseholdMember, Person).join(Person, Person.id == HouseholdMember.person_id)
         .where(HouseholdMember.household_id == household_id)
         .order_by(HouseholdMember.position))]

@@ -20,7 +20,7 @@ from gateway.households.service import visible_household, visible_ids
 from gateway.identity.repository import person_by_reference
 from gateway.plans import fhir, repository, rules
 from gateway.plans.merge import MergeConflict, three_way
-from gateway.plans.present import Household, age, household_of, stored, view_of
+from gateway.plans.present import Household, age, household_of, nameable, stored, view_of
 from gateway.plans.sharing import share_plan
 from gateway.plans.visibility import ALL_LISTS, log_shown, reader_of, view
 from gateway.platform.db.models import CarePlanRow, HouseholdRow, new_id
@@ -32,9 +32,9 @@ from schemas.plan_domains import DomainLists
 from schemas.plans import Part, Plan
 
 
-def _member_of(session: Session, household: Household) -> fhir.Members:
+def _member_of(session: Session, allowed: frozenset[str]) -> fhir.Members:
     """The resolver ``fhir.parse`` calls: a member named by ``Patient/{id}`` or BSN, who must
-    be in this household; records the issue otherwise."""
+    be one the plan may name (``present.nameable``); 422 naming the element otherwise."""
     def resolve(reference: dict[str, Any], expr: str) -> str | None:
         identifier = reference.get("identifier") or {}
         text = reference.get("reference") or (
@@ -42,10 +42,10 @@ def _member_of(session: Session, household: Household) -> fhir.Members:
             else None)
         person = person_by_reference(session, text) if isinstance(text, str) and (
             text.startswith("Patient/") or is_valid_bsn(text)) else None
-        if person is None or person.id not in household.everyone:
+        if person is None or person.id not in allowed:
             raise InvalidMessage([Issue(expr, "names a member of the plan's household: "
-                                        "Patient/{id} or a BSN of someone in the Group",
-                                        "value")])
+                                        "Patient/{id} or a BSN of someone in the Group "
+                                        "today", "value")])
         return person.id
     return resolve
 
@@ -62,7 +62,8 @@ def create(session: Session, register: Register, caller: Caller, lists: DomainLi
         raise InvalidMessage([Issue("CarePlan.subject", "the subject is a household you can "
                                     "read: Group/{id}", "value")]) from None
     household = household_of(session, household_row.id, utcnow().date())
-    plan = fhir.parse(document, household.id, lists, _member_of(session, household))
+    plan = fhir.parse(document, household.id, lists,
+                      _member_of(session, nameable(household, None)))
     return draft(session, register, caller, household, plan)
 
 
@@ -104,7 +105,8 @@ def change(session: Session, register: Register, caller: Caller, lists: DomainLi
            ) -> CarePlanRow:
     """``document`` (a CarePlan) as a change of the plan (:func:`change_plan`)."""
     household = household_of(session, row.household_id, utcnow().date())
-    incoming = fhir.parse(document, row.household_id, lists, _member_of(session, household))
+    allowed = nameable(household, stored(row.resource))
+    incoming = fhir.parse(document, row.household_id, lists, _member_of(session, allowed))
     return change_plan(session, register, caller, row, household, incoming, base_version)
 
 
@@ -183,9 +185,7 @@ def _apply(session: Session, register: Register, caller: Caller, row: CarePlanRo
         merged = replace(merged, status="draft")
         row.content_version = row.version_id + 1
         row.agreement, row.approvals = {}, {}
-    keys = _keys(merged)
-    row.sources = {**{k: v for k, v in row.sources.items() if k in keys},
-                   **{k: reader_of(caller).unit for k in keys - row.sources.keys()}}
+    row.sources = {**row.sources, **_new_sources(row, current, merged, reader_of(caller).unit)}
     _new_version(session, row, merged)
     _log_change(session, caller, row, merged, household, "plan.changed")
     if _regie(current) != _regie(merged):
@@ -194,6 +194,18 @@ def _apply(session: Session, register: Register, caller: Caller, row: CarePlanRo
                              _keys(merged) - hidden)
     share_plan(session, register, row, caller.client_id)
     return row
+
+
+def _new_sources(row: CarePlanRow, current: Plan, merged: Plan, unit: str) -> dict[str, str]:
+    """The writer of each item the change adds. An id once used stays its first writer's,
+    in every version (what an old version shows is decided by it): another unit's id is a
+    409, even for an item removed since."""
+    added = _keys(merged) - _keys(current)
+    if taken := sorted(k for k in added if row.sources.get(k, unit) != unit):
+        raise InvalidMessage([Issue("CarePlan.contained", f"{', '.join(taken)}: these ids were "
+                                    "used in this plan by another unit; choose other ids",
+                                    "business-rule")], status=409)
+    return {k: unit for k in added}
 
 
 def _regie(plan: Plan) -> set[Any]:
@@ -226,7 +238,7 @@ def agree(session: Session, register: Register, caller: Caller, row: CarePlanRow
     _require_draft(row)
     household = household_of(session, row.household_id, utcnow().date())
     person = person_by_reference(session, who) if who.startswith("Patient/") else None
-    if person is None or person.id not in household.everyone or (
+    if person is None or person.id not in household.present or (
             age(person.birth_date, utcnow().date()) < 16 if person.birth_date
             else person.id in household.minors):  # no birth date: a child or the unborn
         raise InvalidMessage([Issue("Parameters.parameter[who]", "who agreed is a member of "

@@ -221,8 +221,7 @@ class TestWanted:
 
 class TestMemberNames:
     def test_a_shared_place_is_numbered(self) -> None:
-        members = [("a", "parent", None), ("b", "parent", None), ("c", "child", None),
-                   ("d", "unborn", None)]
+        members = [("a", "parent"), ("b", "parent"), ("c", "child"), ("d", "unborn")]
         assert member_names(members) == {"a": "ouder 1", "b": "ouder 2", "c": "kind",
                                          "d": "ongeboren kind"}
 
