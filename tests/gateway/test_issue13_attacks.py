@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.zcd import NAMESPACE
-from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
+from gateway.auth.scopes import adapter_scope
 from gateway.cli.demo_data import demo_secret
 from gateway.delivery.worker import Worker
 from gateway.platform.db.models import IdentityReview, OutboxMessage, SubscriptionRow
@@ -27,24 +27,16 @@ from tests.adapters.test_zcd import CHILD, FATHER, GEZIN, MOTHER, bericht, lid, 
 from tests.conftest import add_test_client, bearer, row_counts
 from tests.support.flows import post_consent
 from tests.support.samples import consent_resource, subscription
-from tests.support.units import ADULTS, YOUTH, Units, child_case, client_message, debt
+from tests.support.units import (
+    ADULTS,
+    YOUTH,
+    Units,
+    child_case,
+    client_message,
+    debt,
+    zuid_youth,
+)
 from tests.support.webhooks import WebhookReceiver
-
-ZUID = "zuid-jeugd"  # the youth system of wijkteam-zuid
-
-
-def _zuid(client: TestClient, sessions: sessionmaker[Session]) -> dict[str, str]:
-    """wijkteam-zuid's youth system, subscribed to trajectories by feed."""
-    with sessions.begin() as session:
-        add_test_client(session, ZUID, [adapter_scope("zcd"), SCOPE_SUBSCRIPTION_WRITE],
-                        client_id=ZUID, secret=demo_secret(ZUID), team_id="wijkteam-zuid",
-                        system="zcd", role="wijkteam-jeugd")
-    headers = bearer(client, ZUID)
-    subscribed = client.post("/fhir/Subscription", headers=headers, json={
-        "resourceType": "Subscription", "status": "requested", "criteria": "EpisodeOfCare",
-        "reason": "trajectories", "channel": {"type": "message"}})
-    assert subscribed.status_code == 201, subscribed.text
-    return headers
 
 
 def _feed(client: TestClient, headers: dict[str, str], system: str = "zcd") -> Any:
@@ -115,7 +107,7 @@ class TestWhoHears:
             period: str) -> None:
         """wijkteam-zuid helps the child; the father's debt reaches it only while he lives
         with the child, consent or not."""
-        zuid = _zuid(client, sessions)
+        zuid = zuid_youth(client, sessions)
         units.zcd(_gezin(period))
         opened = _zcd(client, zuid, child_case("z-1").replace(
             "<zcd:lokaalId>k-7</zcd:lokaalId>", f"<zcd:bsn>{CHILD}</zcd:bsn>"))
@@ -163,7 +155,7 @@ class TestWhoHears:
 
     def test_a_team_whose_case_ended_no_longer_hears(
             self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
-        zuid = _zuid(client, sessions)
+        zuid = zuid_youth(client, sessions)
         mother = units.household_with_debt()
         on_child = child_case("z-1").replace("<zcd:lokaalId>k-7</zcd:lokaalId>",
                                              f"<zcd:bsn>{CHILD}</zcd:bsn>")
@@ -181,7 +173,7 @@ class TestWhoHears:
             self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
         """A system helps whom it opens a case for; a consent to the role would let
         wijkteam-zuid in that way, one to wijkteam-noord does not."""
-        zuid = _zuid(client, sessions)
+        zuid = zuid_youth(client, sessions)
         mother = units.household_with_debt()
         opened = _zcd(client, zuid, child_case("z-1").replace(
             "<zcd:lokaalId>k-7</zcd:lokaalId>", f"<zcd:bsn>{MOTHER}</zcd:bsn>").replace(
@@ -201,7 +193,7 @@ class TestWhoHears:
         a stranger and the child, the stranger holding authority: the mother's consent must
         still be the child's (it was not: gateway.persons registered any claim; fixed, the
         claim waits for review, docs/households.md)."""
-        zuid = _zuid(client, sessions)
+        zuid = zuid_youth(client, sessions)
         registered = units.zcd(_gezin())
         units.menscentraal(client_message("a-1"))
         units.menscentraal(debt("a-2", "T-1"))
@@ -336,7 +328,7 @@ class TestWhoHears:
             self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
         """wijkteam-zuid helps a stranger in a household of its own; merged into the
         mother's, it hears of her debts; undone, no longer."""
-        zuid = _zuid(client, sessions)
+        zuid = zuid_youth(client, sessions)
         theirs = _zcd(client, zuid, bericht(
             "<zcd:gezin><zcd:gezinId>z-h</zcd:gezinId>"
             + lid(1, "<zcd:bsn>999998456</zcd:bsn><zcd:geboortedatum>1970-01-01"
@@ -388,7 +380,7 @@ class TestWhoHears:
 class TestSideChannels:
     def test_an_outsider_learns_nothing_from_its_subscription_or_feed(
             self, client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
-        zuid = _zuid(client, sessions)
+        zuid = zuid_youth(client, sessions)
         before = _feed(client, zuid)
         with sessions() as session:
             url = f"/fhir/Subscription/{session.scalar(select(SubscriptionRow.id))}"
@@ -403,7 +395,7 @@ class TestSideChannels:
                                           f"EpisodeOfCare?patient.identifier={MOTHER}"])
     def test_a_subscription_cannot_name_a_patient(
             self, client: TestClient, sessions: sessionmaker[Session], criteria: str) -> None:
-        zuid = _zuid(client, sessions)
+        zuid = zuid_youth(client, sessions)
         refused = client.post("/fhir/Subscription", headers=zuid, json={
             "resourceType": "Subscription", "status": "requested", "criteria": criteria,
             "reason": "x", "channel": {"type": "message"}})
