@@ -71,11 +71,12 @@ MergeHouseholds = Callable[[Session, Caller | None, IdentityReview, str], str | 
 log = get_logger()
 
 
-def queue_conflict(session: Session, *, person_id: str, fact: str, known: str, claimed: str,
-                   source_ref: str, client_id: str) -> IdentityReview:
-    review = IdentityReview(kind=CONFLICT, person_id=person_id, fact=fact, known_value=known,
-                            claimed_value=claimed, source_ref=source_ref, client_id=client_id,
-                            status="open")
+def queue_conflict(session: Session, *, person_id: str, fact: str, known: str | None,
+                   claimed: str | None, source_ref: str, client_id: str,
+                   candidate_id: str | None = None) -> IdentityReview:
+    review = IdentityReview(kind=CONFLICT, person_id=person_id, candidate_id=candidate_id,
+                            fact=fact, known_value=known, claimed_value=claimed,
+                            source_ref=source_ref, client_id=client_id, status="open")
     session.add(review)
     session.flush()
     audit.record(session, kind="write", action="identity.conflict_queued",
@@ -108,18 +109,9 @@ def queue_authority_claim(session: Session, *, child_id: str, parent_id: str, so
     the review of the same claim that is open, or that refused it, is the answer again (a
     system resends its household under new message ids). Names the child and the parent by
     id only."""
-    if (review := repository.authority_review(session, child_id, parent_id)) is not None:
-        return review
-    review = IdentityReview(kind=CONFLICT, person_id=child_id, candidate_id=parent_id,
-                            fact=AUTHORITY, source_ref=source_ref, client_id=client_id,
-                            status="open")
-    session.add(review)
-    session.flush()
-    audit.record(session, kind="write", action="identity.authority_claim_queued",
-                 actor_id=client_id, person_id=child_id,
-                 details={"review": review.id, "source": source_ref})
-    log.warning("identity_authority_claim_queued", review_id=review.id)
-    return review
+    return repository.authority_review(session, child_id, parent_id) or queue_conflict(
+        session, person_id=child_id, fact=AUTHORITY, known=None, claimed=None,
+        source_ref=source_ref, client_id=client_id, candidate_id=parent_id)
 
 
 def resolution_kind(review: IdentityReview) -> str:
