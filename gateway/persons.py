@@ -120,10 +120,12 @@ class AuthorityClaim:
 
 @dataclass(frozen=True)
 class Authority:
-    """What a household message's claims came to: the RelatedPersons in force (one per claim
-    not contested, in order) and the reviews the contested ones wait in."""
+    """What a household message's claims came to: the RelatedPerson each claim is, in order
+    (a contested one's once confirmed: its sender is told the same as for one recorded, or
+    the answer would tell a stranger whether the gateway knows the child), and the reviews
+    the contested ones wait in."""
 
-    in_force: list[str]
+    named: list[str]
     reviews: list[str]
 
 
@@ -169,39 +171,42 @@ def record_parental_authority(session: Session, caller: Caller, household_id: st
     """Each claim not in force, checked as a RelatedPerson with parental authority would be
     (422 naming ``authority[i]``), contested or not: one not contested is registered once
     (the new ones in one statement); a contested one waits for review
-    (``queue_authority_claim``), and the rest of the message stands. The household's members
-    were read once: a parent and child there need no other search."""
+    (``queue_authority_claim``) under the RelatedPerson id it will have, and the rest of the
+    message stands. The household's members were read once: a parent and child there need no
+    other search."""
     members = roles(session, household_id)
     added: list[dict[str, Any]] = []
-    recorded: dict[tuple[str, str | None], str] = {}
+    named: dict[tuple[str, str | None], str] = {}
     reviews: dict[tuple[str, str | None], str] = {}
     for claim in claims:
         key = (claim.child.id, claim.parent.bsn)
-        if claim.in_force is not None or key in recorded or key in reviews:
+        if claim.in_force is not None or key in named or key in reviews:
             continue
         representation = _authority(claim.parent)
         check_representation(session, representation, claim.child, f"authority[{claim.index}]",
                              tied=(claim.parent.id, "parent") in members and any(
                                  (claim.child.id, role) in members for role in CHILD_ROLES))
         if claim.contested:
-            reviews[key] = queue_authority_claim(
+            review = queue_authority_claim(
                 session, child_id=claim.child.id, parent_id=claim.parent.id,
-                source_ref=f"Group/{household_id}", client_id=caller.client_id).id
+                source_ref=f"Group/{household_id}", client_id=caller.client_id,
+                reserved=new_id())
+            reviews[key] = review.id
+            named[key] = (review.claimed_value or "").removeprefix(RELATED_PREFIX)
         else:
             added.append(_registered(session, caller, claim.child.id, representation))
-            recorded[key] = added[-1]["id"]
+            named[key] = added[-1]["id"]
     if added:
         session.connection().execute(RelatedPersonRow.__table__.insert(), added)
-    return Authority(
-        [claim.in_force or recorded[claim.child.id, claim.parent.bsn]
-         for claim in claims if not claim.contested],
-        list(dict.fromkeys(reviews.values())))
+    return Authority([claim.in_force or named[claim.child.id, claim.parent.bsn]
+                      for claim in claims], list(dict.fromkeys(reviews.values())))
 
 
 def settle_authority(session: Session, review: IdentityReview) -> dict[str, Any]:
     """A reviewed claim of authority: confirmed, it is recorded now for the system that sent
-    it, checked again as of now (one that no longer fits, the child now of age say, is
-    reported and not recorded; one in force meanwhile stands); refused, never."""
+    it, under the id that system was told, checked again as of now (one that no longer fits,
+    the child now of age say, is reported and not recorded; one in force meanwhile stands);
+    refused, never."""
     if review.resolution != AUTHORITY_CONFIRMED:
         return {"released": 0}
     child, parent = session.get(Person, review.person_id), \
@@ -215,7 +220,8 @@ def settle_authority(session: Session, review: IdentityReview) -> dict[str, Any]
         with session.begin_nested():
             check_representation(session, representation, child, "authority")
             row = _registered(session, sender_of(session, review.client_id), child.id,
-                              representation)
+                              representation, row_id=(review.claimed_value or "").removeprefix(
+                                  RELATED_PREFIX) or None)
             session.connection().execute(RelatedPersonRow.__table__.insert(), [row])
     except GatewayError as error:
         return {"released": 0, "authority": f"not recorded: {error.message}"}
@@ -229,10 +235,10 @@ def _authority(parent: Person) -> RepresentationClaim:
 
 
 def _registered(session: Session, caller: Caller, person_id: str, claim: RepresentationClaim,
-                team_id: str | None = None) -> dict[str, Any]:
-    """The row of a RelatedPerson as ``claim`` says (checked already), its registration
-    logged."""
-    row = {"id": new_id(), "person_id": person_id, "relationship": claim.relationship,
+                team_id: str | None = None, row_id: str | None = None) -> dict[str, Any]:
+    """The row of a RelatedPerson as ``claim`` says (checked already; ``row_id``: an id its
+    sender was told already), its registration logged."""
+    row = {"id": row_id or new_id(), "person_id": person_id, "relationship": claim.relationship,
            "bsn": claim.bsn, "client_id": caller.client_id,
            "team_id": team_id or caller.team_id, "created_at": utcnow(),
            "representation": claim.representation, "organization": claim.organization,

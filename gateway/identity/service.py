@@ -104,14 +104,16 @@ def queue_probable_match(session: Session, *, person_id: str, candidate_id: str,
 
 
 def queue_authority_claim(session: Session, *, child_id: str, parent_id: str, source_ref: str,
-                          client_id: str) -> IdentityReview:
+                          client_id: str, reserved: str) -> IdentityReview:
     """A claim of parental authority that waits for an administrator (``AUTHORITY``), once:
     the review of the same claim that is open, or that refused it, is the answer again (a
     system resends its household under new message ids). Names the child and the parent by
-    id only."""
+    id only; ``claimed`` is the RelatedPerson the claim becomes once confirmed (``reserved``:
+    its id, which its sender is told as if it were recorded)."""
     return repository.authority_review(session, child_id, parent_id) or queue_conflict(
-        session, person_id=child_id, fact=AUTHORITY, known=None, claimed=None,
-        source_ref=source_ref, client_id=client_id, candidate_id=parent_id)
+        session, person_id=child_id, fact=AUTHORITY, known=None,
+        claimed=f"RelatedPerson/{reserved}", source_ref=source_ref, client_id=client_id,
+        candidate_id=parent_id)
 
 
 def resolution_kind(review: IdentityReview) -> str:

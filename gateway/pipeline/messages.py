@@ -290,8 +290,8 @@ def _household(session: Session, caller: Caller, message: RegisterHousehold,
                                    {claim: p.person for claim, p in persons.items()})
     authority = record_parental_authority(session, caller, household.id, claims)
     return {"household": f"Group/{household.id}",
-            **({"authority": [f"RelatedPerson/{r}" for r in authority.in_force]}
-               if authority.in_force else {}), "reviews": authority.reviews}
+            **({"authority": [f"RelatedPerson/{r}" for r in authority.named]}
+               if authority.named else {}), "reviews": authority.reviews}
 
 
 def _plan(session: Session, caller: Caller, message: ChangePlan,

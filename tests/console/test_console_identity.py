@@ -157,7 +157,7 @@ def test_an_authority_review_offers_its_own_resolutions(
         review_id = queue_authority_claim(
             session, child_id=child.removeprefix("Patient/"),
             parent_id=parent.removeprefix("Patient/"), source_ref="Group/x",
-            client_id="demo-wijkteam-noord").id
+            client_id="demo-wijkteam-noord", reserved="r-1").id
     page = console.get("/console/identity")
     section = page.text.split(f'id="review-{review_id}"')[1].split("</section>")[0]
     assert f"Gezag geclaimd voor {parent}" in section
