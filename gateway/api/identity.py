@@ -24,8 +24,8 @@ from gateway.identity.service import (
     resolve,
     review_json,
 )
+from gateway.pipeline.reviews import settle
 from gateway.platform.unit_of_work import UnitOfWorkRoute
-from gateway.referrals.service import settle_identity
 
 PATIENT = r"^Patient/[A-Za-z0-9\-.]{1,64}$"
 GROUP = r"^Group/[A-Za-z0-9\-.]{1,64}$"
@@ -37,7 +37,8 @@ router = APIRouter(prefix="/identity", tags=["identity"], route_class=UnitOfWork
 class ResolutionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     resolution: Literal["known-is-right", "claimed-is-right", "different-person", "merge",
-                        "keep-apart", "same-household", "different-households"] = Field(
+                        "keep-apart", "same-household", "different-households",
+                        "holds-authority", "no-authority"] = Field(
         description="; ".join(f"`{k}`: {v}" for k, v in RESOLUTIONS.items()))
     comment: str = Field(min_length=5, max_length=MAX_COMMENT_LENGTH,
                          description="Why, for the log.")
@@ -54,7 +55,7 @@ def list_reviews(caller: IdentityReviewer, session: DbSession,
 def resolve_review(review_id: str, body: ResolutionIn, caller: IdentityReviewer,
                    session: DbSession, runtime: RuntimeDep) -> JSONResponse:
     review, outcome = resolve(session, caller, runtime.register, review_id, body.resolution,
-                              body.comment, _by(caller), settle_identity,
+                              body.comment, _by(caller), settle,
                               merge_households=households.merge_reviewed)
     return JSONResponse({**review_json(review), **outcome})
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters import DEFAULT_SYSTEM, available
+from gateway.auth.bearer import Caller
 from gateway.auth.scopes import unknown_scopes
 from gateway.platform.db.models import OAuthClient, Organization
 from gateway.platform.db.types import utcnow
@@ -84,6 +85,14 @@ def organization_of(row: OAuthClient) -> str:
     """The organisation a client speaks for: its team, else the GP practice it was registered
     with (``agb:...`` or ``ura:...``), else the client itself (``client:{id}``)."""
     return row.team_id or row.organization or f"client:{row.id}"
+
+
+def sender_of(session: Session, client_id: str) -> Caller:
+    """The client that sent what waited for review, as the caller it was then (no scopes:
+    it acts in no request of its own)."""
+    client = session.get(OAuthClient, client_id)
+    assert client is not None  # clients are never deleted
+    return Caller(client.id, frozenset(), client.team_id, client.role, organization_of(client))
 
 
 @cache

@@ -4,6 +4,7 @@ A withheld referral or trajectory is not lost: consent recorded later releases i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -132,21 +133,30 @@ def release_withheld(session: Session, register: Register, person_id: str, activ
     if sender is not None:
         query = query.where(OutboxMessage.resource_id.in_(select(ServiceRequestRow.id).where(
             ServiceRequestRow.client_id == sender)))
+    return _release_latest(session, register, (
+        message for message in session.scalars(query)
+        if (message.decision or {}).get("activity") == activity_id
+        and "reason" not in (message.decision or {})))
+
+
+def release_reviewed(session: Session, register: Register, resource_type: str,
+                     resource_id: str) -> int:
+    """An identity review found the person of a referral or trajectory right: its messages
+    held for the conflict are decided again, as of now, like any withheld message (a
+    trajectory as it stands now, once per subscriber)."""
+    return _release_latest(session, register, session.scalars(select(OutboxMessage).where(
+        OutboxMessage.resource_type == resource_type, OutboxMessage.resource_id == resource_id,
+        OutboxMessage.status == "withheld").order_by(OutboxMessage.id.desc())))
+
+
+def _release_latest(session: Session, register: Register,
+                    newest_first: Iterable[OutboxMessage]) -> int:
+    """Release the latest of these withheld messages per subscriber and resource (an older
+    one would tell a change the latest tells as it stands now), oldest first; how many."""
     latest: dict[tuple[str, str], OutboxMessage] = {}
-    for message in session.scalars(query):
-        if (message.decision or {}).get("activity") == activity_id \
-                and "reason" not in (message.decision or {}):
-            latest.setdefault((message.subscription_id, message.resource_id), message)
+    for message in newest_first:
+        latest.setdefault((message.subscription_id, message.resource_id), message)
     return sum(_release(session, register, message) for message in reversed(latest.values()))
-
-
-def release_reviewed(session: Session, register: Register, referral_id: str) -> int:
-    """An identity review found the referral's person right: its messages held for the
-    conflict are decided again, as of now, like any withheld message."""
-    withheld = session.scalars(select(OutboxMessage).where(
-        OutboxMessage.resource_type == "ServiceRequest",
-        OutboxMessage.resource_id == referral_id, OutboxMessage.status == "withheld"))
-    return sum(_release(session, register, message) for message in withheld)
 
 
 def episode_of_care(session: Session, row: Involvement) -> dict[str, Any]:

@@ -50,6 +50,27 @@ def under_review(session: Session, source_ref: str) -> bool:
         IdentityReview.kind == "conflict"))))
 
 
+def held_for_identity(session: Session, person_id: str, source_ref: str) -> bool:
+    """Whether what is told of ``source_ref`` (a trajectory) about ``person_id`` is held for
+    who the person is: a conflict about it waits for review, or a review found it to be about
+    someone else (then for good). Read by the person's index."""
+    return bool(session.scalar(select(exists().where(
+        IdentityReview.person_id == person_id, IdentityReview.source_ref == source_ref,
+        IdentityReview.kind == "conflict", or_(
+            IdentityReview.status == "open",
+            IdentityReview.resolution == "different-person")))))
+
+
+def authority_review(session: Session, child_id: str, parent_id: str) -> IdentityReview | None:
+    """The review of the parent's claimed authority over the child that is open, or that
+    refused it, if any (the newest)."""
+    return session.scalars(select(IdentityReview).where(
+        IdentityReview.person_id == child_id, IdentityReview.candidate_id == parent_id,
+        IdentityReview.fact == "parental-authority", or_(
+            IdentityReview.status == "open", IdentityReview.resolution == "no-authority"))
+        .order_by(IdentityReview.created_at.desc()).limit(1)).first()
+
+
 def person_by_bsn(session: Session, bsn: str) -> Person | None:
     return session.scalar(select(Person).where(Person.bsn == bsn))
 

@@ -7,7 +7,10 @@ Resolving it as the same person releases what was held; as a different person ke
 A conflict of fact ``household`` (a registration's adults together in more than one household,
 docs/households.md) has resolutions of its own: ``same-household`` merges the new household
 into the known one (``gateway.households.merging``, reversible), ``different-households`` keeps
-them apart.
+them apart. A conflict of fact ``parental-authority`` is a claim of parental authority over a
+child, made by a household message of a system whose team helps neither the child nor anyone
+in a household with them (``gateway.persons.authority_claims``): it is not recorded until
+``holds-authority`` records it (as the message said); ``no-authority`` refuses it for good.
 
 ``probable-match``: a new person looks like a known one (``gateway.identity.matching``). The
 new person stays separate (nothing is held back); an administrator merges the two
@@ -25,6 +28,7 @@ from sqlalchemy.orm import Session
 from consent import Register
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
+from gateway.identity import repository
 from gateway.identity.merging import ACTIVITY_IDENTITY, actor, merge_reviewed
 from gateway.platform.db.models import IdentityReview, Person
 from gateway.platform.db.types import utcnow
@@ -32,6 +36,8 @@ from gateway.platform.errors import Conflict, NotFound, Unprocessable
 from gateway.platform.logging import get_logger
 
 CONFLICT, PROBABLE_MATCH, HOUSEHOLD = "conflict", "probable-match", "household"
+AUTHORITY = "parental-authority"  # a conflict's fact, with resolutions of its own
+AUTHORITY_CONFIRMED, AUTHORITY_REFUSED = "holds-authority", "no-authority"
 RESOLUTIONS_BY_KIND = {
     CONFLICT: {
         "known-is-right": "the same person; what the gateway knew stands",
@@ -47,7 +53,13 @@ RESOLUTIONS_BY_KIND = {
                           "(reversible)",
         "different-households": "two homes: both households stay as they are",
     },
+    AUTHORITY: {
+        AUTHORITY_CONFIRMED: "the parent holds parental authority over the child: it is "
+                             "recorded now, as the message said",
+        AUTHORITY_REFUSED: "the parent does not: it is never recorded, nor queued again",
+    },
 }
+FACT_KINDS = (HOUSEHOLD, AUTHORITY)  # conflicts whose fact has resolutions of its own
 RESOLUTIONS = {name: f"({kind}) {text}" for kind, resolutions in RESOLUTIONS_BY_KIND.items()
                for name, text in resolutions.items()}
 MAX_COMMENT_LENGTH = 2000
@@ -59,11 +71,12 @@ MergeHouseholds = Callable[[Session, Caller | None, IdentityReview, str], str | 
 log = get_logger()
 
 
-def queue_conflict(session: Session, *, person_id: str, fact: str, known: str, claimed: str,
-                   source_ref: str, client_id: str) -> IdentityReview:
-    review = IdentityReview(kind=CONFLICT, person_id=person_id, fact=fact, known_value=known,
-                            claimed_value=claimed, source_ref=source_ref, client_id=client_id,
-                            status="open")
+def queue_conflict(session: Session, *, person_id: str, fact: str, known: str | None,
+                   claimed: str | None, source_ref: str, client_id: str,
+                   candidate_id: str | None = None) -> IdentityReview:
+    review = IdentityReview(kind=CONFLICT, person_id=person_id, candidate_id=candidate_id,
+                            fact=fact, known_value=known, claimed_value=claimed,
+                            source_ref=source_ref, client_id=client_id, status="open")
     session.add(review)
     session.flush()
     audit.record(session, kind="write", action="identity.conflict_queued",
@@ -90,9 +103,23 @@ def queue_probable_match(session: Session, *, person_id: str, candidate_id: str,
     return review
 
 
+def queue_authority_claim(session: Session, *, child_id: str, parent_id: str, source_ref: str,
+                          client_id: str, reserved: str) -> IdentityReview:
+    """A claim of parental authority that waits for an administrator (``AUTHORITY``), once:
+    the review of the same claim that is open, or that refused it, is the answer again (a
+    system resends its household under new message ids). Names the child and the parent by
+    id only; ``claimed`` is the RelatedPerson the claim becomes once confirmed (``reserved``:
+    its id, which its sender is told as if it were recorded)."""
+    return repository.authority_review(session, child_id, parent_id) or queue_conflict(
+        session, person_id=child_id, fact=AUTHORITY, known=None,
+        claimed=f"RelatedPerson/{reserved}", source_ref=source_ref, client_id=client_id,
+        candidate_id=parent_id)
+
+
 def resolution_kind(review: IdentityReview) -> str:
-    """Which of ``RESOLUTIONS_BY_KIND`` a review takes: a household conflict its own."""
-    return HOUSEHOLD if review.fact == HOUSEHOLD else review.kind
+    """Which of ``RESOLUTIONS_BY_KIND`` a review takes: a household or an authority conflict
+    its own."""
+    return review.fact if review.fact in FACT_KINDS else review.kind
 
 
 def resolve(session: Session, caller: Caller | None, register: Register, review_id: str,

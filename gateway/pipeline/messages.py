@@ -11,10 +11,14 @@ CSV import; a Kafka topic later: a transport only calls :func:`receive_message`)
               id; a probable match queues a review, never a merge)
     decide    what the message changes, for the organisation its client speaks for
     persist   the change (a person, a household, an involvement opened or closed), the
-              message id with its answer, the processing log; a batch, message by message
+              message id with its answer, the processing log; a batch, message by message;
+              what waits for review (a known BSN with another birth date: the conflict names
+              the case, if the message is about one; a contested claim of authority) is
+              listed in the answer's ``reviews``
     enqueue   a case or trajectory opened or closed is told to the other systems that help
-              the household, as consent allows (gateway.disclosure.trajectories); not in a
-              first load, which registers what already is (who else helps shows it)
+              the household, as consent allows, and held while its person is in doubt
+              (gateway.disclosure.trajectories); not in a first load, which registers what
+              already is (who else helps shows it)
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from sqlalchemy.orm import Session
 from adapters import Adapter, Decoder, InvalidMessage, Issue
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.disclosure.trajectories import share_trajectory
+from gateway.disclosure.trajectories import share_trajectory, trajectory_ref
 from gateway.households.service import register_household
 from gateway.identity.matching import Identified, identify_all
 from gateway.identity.service import queue_conflict
@@ -41,7 +45,7 @@ from gateway.involvements.service import (
     close_involvement,
     open_involvement,
 )
-from gateway.persons import ensure_parental_authority
+from gateway.persons import authority_claims, record_parental_authority
 from gateway.pipeline import inbound_ids
 from gateway.pipeline.stages import (
     DECIDE,
@@ -54,7 +58,7 @@ from gateway.pipeline.stages import (
     MessagePath,
 )
 from gateway.plans.from_systems import apply_change
-from gateway.platform.db.models import IdentityReview
+from gateway.platform.db.models import IdentityReview, Involvement
 from gateway.platform.db.types import utcnow
 from gateway.platform.errors import GatewayError
 from gateway.platform.fhir_json import decode_json_object
@@ -176,34 +180,40 @@ def _applied(session: Session, caller: Caller, system: str, message: InboundMess
     with path.stage(DECIDE):
         effect = _decide(session, caller, system, message, persons)
     with path.stage(PERSIST):
+        applied = effect()
+        case = _case(session, caller, message, persons)
+        held = trajectory_ref(case.id) if case is not None else source_ref
         conflicts = [queue_conflict(session, person_id=p.person.id, fact="birth_date",
                                     known=p.known_birth_date.isoformat(),
-                                    claimed=str(claim.birth_date), source_ref=source_ref,
+                                    claimed=str(claim.birth_date), source_ref=held,
                                     client_id=caller.client_id)
                      for claim, p in persons.items() if p.known_birth_date]
-        outcome = {"message": message.message_id, "kind": KIND_OF[type(message)], **effect()}
+        outcome = {"message": message.message_id, "kind": KIND_OF[type(message)], **applied}
         outcome["reviews"] = _reviews_told(session, caller, [*conflicts, *(
-            session.get_one(IdentityReview, p.review_id)
-            for p in persons.values() if p.review_id)])
+            session.get_one(IdentityReview, review) for review in [
+                *applied.get("reviews", ()),
+                *(p.review_id for p in persons.values() if p.review_id)])])
         inbound_ids.remember(session, caller, system, outcome["kind"], message.message_id,
                              digest, APPLIED, outcome)
         audit.record(session, kind="write", action="adapter.message", actor_id=caller.client_id,
                      sender=caller.client_id,
                      details={"system": system, "kind": outcome["kind"],
                               "persons": sorted(p.person.id for p in persons.values())})
-    if isinstance(message, OpenCase | CloseCase) and path.transport != TRANSPORT_FIRST_LOAD:
-        with path.stage(ENQUEUE):
-            _share_case(session, caller, message, persons[message.person].person.id)
+    if case is not None and path.transport != TRANSPORT_FIRST_LOAD:
+        with path.stage(ENQUEUE):  # the case as it stands now, to the others helping
+            share_trajectory(session, session.info[audit.CONTEXT].register, case,
+                             caller.client_id)
     return outcome
 
 
-def _share_case(session: Session, caller: Caller, message: OpenCase | CloseCase,
-                person_id: str) -> None:
-    """The case as it stands now, to the other systems that help the household."""
-    case = latest_from_source(session, _organization(caller), person_id, message.case_ref)
-    if case is not None:
-        share_trajectory(session, session.info[audit.CONTEXT].register, case,
-                         caller.client_id)
+def _case(session: Session, caller: Caller, message: InboundMessage,
+          persons: dict[PersonClaim, Identified]) -> Involvement | None:
+    """The case a case message opened or closed, as it stands now (a conflict about its
+    person's identity holds it: the review names it)."""
+    if not isinstance(message, OpenCase | CloseCase):
+        return None
+    return latest_from_source(session, _organization(caller), persons[message.person].person.id,
+                              message.case_ref)
 
 
 def _reviews_told(session: Session, caller: Caller,
@@ -271,12 +281,16 @@ def _decide(session: Session, caller: Caller, system: str, message: InboundMessa
 def _household(session: Session, caller: Caller, message: RegisterHousehold,
                persons: dict[PersonClaim, Identified]) -> dict[str, Any]:
     """The household, then who holds parental authority over which child in it, as the
-    system says (each checked as a RelatedPerson with parental authority would be)."""
-    household = register_household(session, caller, message.household, persons)
-    authority = ensure_parental_authority(session, caller, household.id, [
+    system says (each checked as a RelatedPerson with parental authority would be; a claim
+    of a system whose team has no say over the child waits for review, the rest stands:
+    ``gateway.persons.authority_claims``, read before the household changes)."""
+    claims = authority_claims(session, _organization(caller), [
         (persons[held.parent], persons[held.child]) for held in message.authority])
+    household = register_household(session, caller, message.household, persons)
+    authority = record_parental_authority(session, caller, household.id, claims)
     return {"household": f"Group/{household.id}",
-            **({"authority": [f"RelatedPerson/{r}" for r in authority]} if authority else {})}
+            **({"authority": [f"RelatedPerson/{r}" for r in authority.named]}
+               if authority.named else {}), "reviews": authority.reviews}
 
 
 def _plan(session: Session, caller: Caller, message: ChangePlan,

@@ -14,7 +14,7 @@ from adapters import get_adapter
 from consent import Register
 from gateway.audit import log as audit
 from gateway.auth.bearer import Caller
-from gateway.auth.clients import organization_of
+from gateway.auth.clients import sender_of
 from gateway.consents.service import check_referral_consent, record_referral_consent
 from gateway.disclosure.service import (
     REASON_IDENTITY_CONFLICT,
@@ -34,7 +34,6 @@ from gateway.outbox.subscribers import (
 )
 from gateway.platform.db.models import (
     IdentityReview,
-    OAuthClient,
     Person,
     ServiceRequestRow,
     TaskRow,
@@ -220,13 +219,11 @@ def settle_identity(session: Session, register: Register, review: IdentityReview
     row = session.get(ServiceRequestRow, referral_id)
     if row is None or review.resolution == "different-person":
         return {"released": 0}
-    client = session.get(OAuthClient, row.client_id)
-    assert client is not None
-    sender = Caller(client.id, frozenset(), client.team_id, client.role, organization_of(client))
+    sender = sender_of(session, row.client_id)
     referral = get_adapter(GP_ADAPTER).parse(row.resource).model_copy(
         update={"team_id": row.team_id})
     register_referral(session, sender=sender.organization, team_id=row.team_id,
-                      person_id=row.person_id, referral_id=row.id, client_id=client.id)
+                      person_id=row.person_id, referral_id=row.id, client_id=sender.client_id)
     outcome: dict[str, Any] = {}
     if referral.consent_index is not None:
         try:
@@ -236,7 +233,7 @@ def settle_identity(session: Session, register: Register, review: IdentityReview
             outcome["consent"] = "recorded"
         except GatewayError as error:
             outcome["consent"] = f"not recorded: {error.message}"
-    return {"released": release_reviewed(session, register, row.id), **outcome}
+    return {"released": release_reviewed(session, register, "ServiceRequest", row.id), **outcome}
 
 
 def _birth_date(session: Session, person_id: str) -> date | None:

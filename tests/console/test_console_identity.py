@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.identity.service import queue_conflict
+from gateway.identity.service import queue_authority_claim, queue_conflict
 from gateway.platform.db.models import (
     HouseholdMember,
     HouseholdMerge,
@@ -17,6 +17,7 @@ from gateway.platform.db.models import (
     IdentityReview,
     OutboxMessage,
     ProcessingLogEntry,
+    RelatedPersonRow,
 )
 from schemas.household import MEMBER_ROLE_EXTENSION, household_system
 from tests.conftest import involve
@@ -145,3 +146,27 @@ def _other_household(session, mother: str) -> str:  # noqa: ANN001
                                 person_id=mother.removeprefix("Patient/"), position=0,
                                 role="parent"))
     return household.id
+
+
+def test_an_authority_review_offers_its_own_resolutions(
+        console: TestClient, sessions) -> None:  # noqa: ANN001
+    """A contested claim of parental authority: the form offers holds-authority and
+    no-authority; refused, nothing is recorded."""
+    child, parent = involve(console, BSN), involve(console, VALID_BSNS[2])
+    with sessions.begin() as session:  # as a household message without a say queues one
+        review_id = queue_authority_claim(
+            session, child_id=child.removeprefix("Patient/"),
+            parent_id=parent.removeprefix("Patient/"), source_ref="Group/x",
+            client_id="demo-wijkteam-noord", reserved="r-1").id
+    page = console.get("/console/identity")
+    section = page.text.split(f'id="review-{review_id}"')[1].split("</section>")[0]
+    assert f"Gezag geclaimd voor {parent}" in section
+    assert re.findall(r'name="resolution" value="([a-z-]+)"', section) == [
+        "holds-authority", "no-authority"]
+    done = console.post(f"/console/identity/{review_id}/resolve", follow_redirects=False,
+                        data={"csrf_token": csrf_token(page.text),
+                              "resolution": "no-authority", "comment": "Geen gezag, gebeld"})
+    assert done.status_code == 303
+    with sessions() as session:
+        assert session.get(IdentityReview, review_id).resolution == "no-authority"
+        assert session.scalars(select(RelatedPersonRow)).all() == []

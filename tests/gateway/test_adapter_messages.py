@@ -199,7 +199,8 @@ def test_another_birth_date_is_a_conflict_to_review(client: TestClient,
         assert [(r.kind, r.fact, r.known_value, r.claimed_value, r.source_ref)
                 for r in rows] == [
             ("conflict", "birth_date", "1988-03-04", "1990-01-01", "fake/m-2"),
-            ("conflict", "birth_date", "1988-03-04", "1991-01-01", "fake/m-3")]
+            ("conflict", "birth_date", "1988-03-04", "1991-01-01",  # the case it holds
+             f"EpisodeOfCare/{opened.json()['involvement']}")]
         assert review == f"IdentityReview/{rows[1].id}"
         assert str(person.birth_date) == "1988-03-04"
     same = _send(client, registry, {"kind": "register-person", "id": "m-4", "person": MOTHER})

@@ -14,14 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters import OutboundMessage, Recipient, RenderError, get_adapter
 from gateway.auth.bearer import Actor, Caller
-from gateway.auth.scopes import SCOPE_SUBSCRIPTION_WRITE, adapter_scope
-from gateway.cli.demo_data import demo_secret
+from gateway.auth.scopes import adapter_scope
 from gateway.pipeline.messages import TRANSPORT_FIRST_LOAD, receive_message
 from gateway.platform.db.models import OutboxMessage
 from gateway.platform.settings import Settings
 from schemas import BSN_SYSTEM
 from tests.adapters.test_zcd import GEZIN, OPEN, bericht, xml
-from tests.conftest import add_test_client, bearer
+from tests.conftest import bearer
 from tests.support.units import (
     ADULTS,
     YOUTH,
@@ -30,6 +29,7 @@ from tests.support.units import (
     client_message,
     debt,
     mother_of,
+    zuid_youth,
 )
 
 EPISODE = {"resourceType": "EpisodeOfCare", "id": "e-1", "status": "finished",
@@ -75,7 +75,7 @@ def test_consent_given_later_sends_each_trajectory_once_as_it_stands(
 
 def test_consent_given_later_reaches_only_the_teams_that_still_help(
         client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
-    zuid = _zuid_youth(client, sessions)
+    zuid = zuid_youth(client, sessions)
     units.zcd(GEZIN)
     opened = client.post("/adapters/zcd/messages", content=xml(child_case("z-1")),
                          headers={**zuid, "Content-Type": "application/xml"})
@@ -108,6 +108,40 @@ def test_a_sensitive_case_and_a_justice_trajectory_are_never_told(
     assert units.news(YOUTH) == []
 
 
+DOUBTED_CASE = bericht(  # the youth dossier: the mother's BSN with another birth date
+    "<zcd:casusOpenen><zcd:persoon><zcd:bsn>111222333</zcd:bsn><zcd:geboortedatum>1990-01-01"
+    "</zcd:geboortedatum></zcd:persoon><zcd:casusId>d-1</zcd:casusId><zcd:begindatum>2026-11-10"
+    "</zcd:begindatum><zcd:leefgebied>financien</zcd:leefgebied><zcd:casusregisseur><zcd:medewerker>jeugd-7</zcd:medewerker>"
+    "<zcd:organisatie>wijkteam-noord</zcd:organisatie></zcd:casusregisseur></zcd:casusOpenen>",
+    "m-d-1")
+
+
+def test_a_trajectory_in_doubt_waits_for_its_review_whatever_consent_says(
+        client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
+    """A consent given while the person is in doubt releases nothing, and the close is held
+    too; the review confirming her tells it once, as it stands (closed)."""
+    mother = units.household_with_debt()
+    [review] = units.zcd(DOUBTED_CASE)["reviews"]
+    units.consent(mother, mother, "wijkteam-volwassenen")
+    units.zcd(bericht("<zcd:casusSluiten><zcd:persoon><zcd:bsn>111222333</zcd:bsn>"
+                      "</zcd:persoon><zcd:casusId>d-1</zcd:casusId><zcd:einddatum>2026-11-30"
+                      "</zcd:einddatum></zcd:casusSluiten>", "m-d-2"))
+    assert units.news(ADULTS) == []
+    with sessions() as session:
+        held = [(m.event_type, m.status, m.decision["reason"]) for m in session.scalars(
+            select(OutboxMessage).order_by(OutboxMessage.id)) if m.decision.get("reason")]
+    assert held == [("nl.wijkgateway.trajectory.opened", "withheld", "identity-conflict"),
+                    ("nl.wijkgateway.trajectory.closed", "withheld", "identity-conflict")]
+    resolved = client.post(f"/identity/reviews/{review.removeprefix('IdentityReview/')}"
+                           "/resolve", headers=bearer(client, "demo-beheer"),
+                           json={"resolution": "known-is-right", "comment": "Typfout in ZCD"})
+    assert (resolved.status_code, resolved.json()["released"]) == (200, 1), resolved.text
+    [notice] = units.news(ADULTS)
+    assert (notice["gebeurtenis"], notice["traject"]["status"], notice["traject"]["start"],
+            notice["traject"]["einde"]) == ("nl.wijkgateway.trajectory.closed", "gesloten",
+                                            "2026-11-10", "2026-11-30")
+
+
 def test_a_first_load_tells_no_one(units: Units, sessions: sessionmaker[Session],
                                    settings: Settings) -> None:
     mother = units.household_with_debt()
@@ -125,23 +159,9 @@ def test_a_first_load_tells_no_one(units: Units, sessions: sessionmaker[Session]
     assert len(_payloads(sessions)) == before  # registered, and no notice queued
 
 
-def _zuid_youth(client: TestClient, sessions: sessionmaker[Session]) -> dict[str, str]:
-    """The youth dossier of wijkteam-zuid, subscribed to trajectories by feed."""
-    with sessions.begin() as session:
-        add_test_client(session, "zuid-jeugd", [adapter_scope("zcd"), SCOPE_SUBSCRIPTION_WRITE],
-                        client_id="zuid-jeugd", secret=demo_secret("zuid-jeugd"),
-                        team_id="wijkteam-zuid", system="zcd", role="wijkteam-jeugd")
-    headers = bearer(client, "zuid-jeugd")
-    subscribed = client.post("/fhir/Subscription", headers=headers, json={
-        "resourceType": "Subscription", "status": "requested", "criteria": "EpisodeOfCare",
-        "reason": "trajectories", "channel": {"type": "message"}})
-    assert subscribed.status_code == 201, subscribed.text
-    return headers
-
-
 def test_a_team_that_does_not_help_the_household_hears_nothing(
         client: TestClient, units: Units, sessions: sessionmaker[Session]) -> None:
-    elsewhere = _zuid_youth(client, sessions)
+    elsewhere = zuid_youth(client, sessions)
     mother = units.household_with_debt()
     units.consent(mother, mother, "wijkteam-jeugd")  # any youth team, by role
     page = client.get("/adapters/zcd/feed", headers=elsewhere)

@@ -18,6 +18,7 @@ from tests.support.flows import post_consent
 from tests.support.samples import consent_resource
 
 YOUTH, ADULTS = "jeugd-noord", "volwassenen-noord"
+ZUID = "zuid-jeugd"  # the youth system of wijkteam-zuid, which helps no one of the household
 XML, JSON = "application/xml", "application/json"
 Z = {"zcd": NAMESPACE}
 
@@ -114,3 +115,18 @@ def connect_units(client: TestClient, team: dict[str, str],
             "reason": "the other unit's trajectories", "channel": {"type": "message"}})
         assert subscribed.status_code == 201, subscribed.text
     return units
+
+
+def zuid_youth(client: TestClient, sessions: sessionmaker[Session]) -> dict[str, str]:
+    """wijkteam-zuid's youth system (``ZUID``), subscribed to trajectories by feed: its
+    headers."""
+    with sessions.begin() as session:
+        add_test_client(session, ZUID, [adapter_scope("zcd"), SCOPE_SUBSCRIPTION_WRITE],
+                        client_id=ZUID, secret=demo_secret(ZUID), team_id="wijkteam-zuid",
+                        system="zcd", role="wijkteam-jeugd")
+    headers = bearer(client, ZUID)
+    subscribed = client.post("/fhir/Subscription", headers=headers, json={
+        "resourceType": "Subscription", "status": "requested", "criteria": "EpisodeOfCare",
+        "reason": "trajectories", "channel": {"type": "message"}})
+    assert subscribed.status_code == 201, subscribed.text
+    return headers

@@ -24,8 +24,8 @@ from gateway.identity.service import MAX_COMMENT_LENGTH as IDENTITY_COMMENT_MAX
 from gateway.identity.service import RESOLUTIONS, RESOLUTIONS_BY_KIND, resolve
 from gateway.involvements.repository import recent_registrations
 from gateway.oversight.queries import KINDS, MAX_OFFSET, OUTCOMES, EntryFilter, parse_filter, search
+from gateway.pipeline.reviews import settle
 from gateway.platform.errors import BadRequest
-from gateway.referrals.service import settle_identity
 from schemas import is_valid_bsn
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute)
@@ -144,7 +144,7 @@ def resolve_identity(review_id: Annotated[str, Path(max_length=36)], _csrf: Csrf
     if len(comment.strip()) < 5:
         raise BadRequest("comment: say why (at least 5 characters)", expression="comment")
     resolve(session, None, runtime.register, review_id, resolution, comment.strip(),
-            user.username, settle_identity, merge_households=merge_reviewed)
+            user.username, settle, merge_households=merge_reviewed)
     return see_other("/console/identity")
 
 
