@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.platform.db.models import CarePlanRow
 from tests.gateway.test_care_plan import Household, _draft, _plan_consent
-from tests.support.plans import PLAN_YOUTH, YOUTH_LIST, goal, plan_systems
+from tests.support.plans import PLAN_YOUTH, YOUTH_LIST, goal, registries_and_plan_systems
 from tests.support.units import ADULTS, YOUTH, Units
 
 Z = {"zcd": "urn:wijkgateway:zcd:1.0"}
@@ -23,13 +23,7 @@ Z = {"zcd": "urn:wijkgateway:zcd:1.0"}
 @pytest.fixture
 def systems(client: TestClient, units: Units, sessions: sessionmaker[Session]
             ) -> dict[str, dict[str, str]]:
-    """The plan systems, and both units' registries subscribed to the plan by feed."""
-    for headers in (units.youth, units.adults):
-        subscribed = client.post("/fhir/Subscription", headers=headers, json={
-            "resourceType": "Subscription", "status": "requested", "criteria": "CarePlan",
-            "reason": "the household plan", "channel": {"type": "message"}})
-        assert subscribed.status_code == 201, subscribed.text
-    return plan_systems(client, sessions)
+    return registries_and_plan_systems(client, units, sessions)
 
 
 @pytest.fixture

@@ -16,19 +16,14 @@ from adapters.zcd.render import check_notice
 from tests.adapters.test_zcd import bericht, xml
 from tests.gateway.test_care_plan import Household, _plan_consent
 from tests.gateway.test_care_plan_sharing import Z, _plans
-from tests.support.plans import PLAN_ADULTS, PLAN_YOUTH, leader, plan_systems
+from tests.support.plans import PLAN_ADULTS, PLAN_YOUTH, leader, registries_and_plan_systems
 from tests.support.units import ADULTS, XML, YOUTH, Units
 
 
 @pytest.fixture
 def systems(client: TestClient, units: Units, sessions: sessionmaker[Session]
             ) -> dict[str, dict[str, str]]:
-    for headers in (units.youth, units.adults):
-        subscribed = client.post("/fhir/Subscription", headers=headers, json={
-            "resourceType": "Subscription", "status": "requested", "criteria": "CarePlan",
-            "reason": "the household plan", "channel": {"type": "message"}})
-        assert subscribed.status_code == 201, subscribed.text
-    return plan_systems(client, sessions)
+    return registries_and_plan_systems(client, units, sessions)
 
 
 def _youth_plan(message_id: str, goal_text: str, base: int | None = None,

@@ -21,6 +21,7 @@ from gateway.cli.demo_data import demo_secret
 from gateway.plans.fhir import ROLE_SYSTEM, SCORE_SYSTEM
 from schemas.plan_domains import LIST_SYSTEM
 from tests.conftest import add_test_client, get_token
+from tests.support.units import Units
 
 PLAN_YOUTH, PLAN_ADULTS = "plan-jeugd", "plan-volwassenen"
 FHIR = "application/fhir+json"
@@ -41,6 +42,17 @@ def plan_systems(client: TestClient, sessions: sessionmaker[Session]
                             secret=demo_secret(client_id), team_id="wijkteam-noord", role=role)
             add_actor(session, client_id, LEADERS[unit].id, "team-leader", unit)
     return {c: headers(client, c) for c in (PLAN_YOUTH, PLAN_ADULTS)}
+
+
+def registries_and_plan_systems(client: TestClient, units: Units,
+                                sessions: sessionmaker[Session]) -> dict[str, dict[str, str]]:
+    """The plan systems, and both units' registries subscribed to the plan by feed."""
+    for registry in (units.youth, units.adults):
+        subscribed = client.post("/fhir/Subscription", headers=registry, json={
+            "resourceType": "Subscription", "status": "requested", "criteria": "CarePlan",
+            "reason": "the household plan", "channel": {"type": "message"}})
+        assert subscribed.status_code == 201, subscribed.text
+    return plan_systems(client, sessions)
 
 
 def headers(client: TestClient, client_id: str, actor: Actor | None = None) -> dict[str, str]:
