@@ -43,9 +43,9 @@ def age(born: date, today: date) -> int:
 
 def stored(resource: dict[str, Any]) -> Plan:
     """A stored version (or a view of one) as a plan: the gateway's own rendering, whose
-    references are by id."""
+    references are by id (read, not validated again)."""
     household = resource["subject"]["reference"].removeprefix("Group/")
-    return fhir.parse(resource, household, ALL_LISTS,
+    return fhir.read(resource, household, ALL_LISTS,
                       lambda ref, _: str(ref["reference"]).removeprefix("Patient/"))
 
 
