@@ -34,18 +34,24 @@ from schemas.plans import Part, Plan
 
 def _member_of(session: Session, household: Household) -> fhir.Members:
     """The resolver ``fhir.parse`` calls: a member named by ``Patient/{id}`` or BSN, who must
-    be in this household; records the issue otherwise."""
+    be in this household; records the issue otherwise. Each reference is looked up once: a
+    plan names its few members in every goal and action."""
+    found: dict[str, str] = {}
+
     def resolve(reference: dict[str, Any], expr: str) -> str | None:
         identifier = reference.get("identifier") or {}
         text = reference.get("reference") or (
             identifier.get("value") if kind_of_system(identifier.get("system")) == "bsn"
             else None)
+        if isinstance(text, str) and text in found:
+            return found[text]
         person = person_by_reference(session, text) if isinstance(text, str) and (
             text.startswith("Patient/") or is_valid_bsn(text)) else None
         if person is None or person.id not in household.everyone:
             raise InvalidMessage([Issue(expr, "names a member of the plan's household: "
                                         "Patient/{id} or a BSN of someone in the Group",
                                         "value")])
+        found[str(text)] = person.id
         return person.id
     return resolve
 
