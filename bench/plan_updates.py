@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from common import bsns, parse_sizes, parse_with_smoke, run_by_size, verdict
+from common import parse_sizes, parse_with_smoke, run_by_size, sequential_bsns, verdict
 from fhir.resources.R4B.careplan import CarePlan
 from sqlalchemy import Engine, bindparam, insert, literal, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -193,7 +193,7 @@ class Population:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.consent: dict[str, Any] = {}  # the measured mother's row, copied for each other
-        self.people = bsns(rng)
+        self.people = sequential_bsns()
         self.households: list[tuple[str, list[str]]] = []  # (household id, person ids)
         self.now = utcnow()
 
@@ -236,13 +236,13 @@ class Population:
         self.households.append((household, persons))
         if number == 0:
             return  # the measured household: its plan and consents through the gateway
-        plan = small_plan(household, persons)
+        plan_id = self.uuid()
         rows[CarePlanRow].append({
-            "id": self.uuid(), "household_id": household, "status": "draft", "version_id": 1,
+            "id": plan_id, "household_id": household, "status": "draft", "version_id": 1,
             "content_version": 1, "client_id": YOUTH, "agreement": {}, "approvals": {},
-            "sources": {f"{kind}/{key}": YOUTH for kind, items in (
-                ("Goal", plan.goals), ("Task", plan.actions)) for key in items},
-            "resource": fhir.render(plan, household, ALL_LISTS, [], {"versionId": "1"}),
+            "sources": SMALL_PLAN_SOURCES, "resource": orjson.loads(
+                SMALL_PLAN.replace(_PLAN_ID, plan_id).replace(_HOUSEHOLD, household)
+                .replace(_PARENT, persons[0]).replace(_CHILD, persons[2])),
             "created_at": now, "updated_at": now})
         rows[ConsentRow].append({**self.consent, "consent_id": self.uuid(),
                                  "person_id": persons[0], "recorded_at": now})
@@ -276,12 +276,20 @@ def fixed_plan(household: str, persons: list[str]) -> Plan:
                 actions=actions, roles=roles)
 
 
-def small_plan(household: str, persons: list[str]) -> Plan:
-    """Another household's plan: two goals, an action each."""
-    goals = [_goal(0, persons[0], "zrm", "financien"), _goal(1, persons[2], "youth", "school")]
-    actions = [_action(i, goal, goal.member or persons[0]) for i, goal in enumerate(goals)]
-    return Plan(household=household, status="draft", goals={g.id: g for g in goals},
+def _small_plan() -> str:
+    """Another household's plan, rendered once with stand-ins for its ids: two goals (a
+    parent's finances, a child's school), an action each."""
+    goals = [_goal(0, _PARENT, "zrm", "financien"), _goal(1, _CHILD, "youth", "school")]
+    actions = [_action(i, goal, _PARENT) for i, goal in enumerate(goals)]
+    plan = Plan(household=_HOUSEHOLD, status="draft", goals={g.id: g for g in goals},
                 actions={a.id: a for a in actions})
+    return orjson.dumps(fhir.render(plan, _PLAN_ID, ALL_LISTS, [], {"versionId": "1"})).decode()
+
+
+_PLAN_ID, _HOUSEHOLD, _PARENT, _CHILD = "@plan@", "@household@", "@parent@", "@child@"
+SMALL_PLAN = _small_plan()
+SMALL_PLAN_SOURCES = {f"{kind}/{key}": YOUTH for kind, keys in (
+    ("Goal", ("doel-00", "doel-01")), ("Task", ("actie-00", "actie-01"))) for key in keys}
 
 
 def changes(plan: Plan, plan_id: str, version: int, count: int
