@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.audit import log as audit
 from gateway.plans import fhir, repository, rules
 from gateway.plans.visibility import ALL_LISTS, View
 from gateway.platform.db.models import CarePlanRow
@@ -29,7 +30,12 @@ class Household:
 
 
 def household_of(session: Session, household_id: str, today: date) -> Household:
+    """The household's members, each one's BSN remembered for the processing log's entries
+    about them in this transaction (no lookup of each again)."""
     rows = repository.members(session, household_id)
+    for pid, _, person in rows:
+        if person.bsn:
+            audit.remember_bsn(session, pid, person.bsn)
     current = [pid for pid, _, _ in rows]
     minors = frozenset(pid for pid, role, person in rows
                        if (person.birth_date and age(person.birth_date, today) < ADULT_AGE)
