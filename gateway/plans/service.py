@@ -35,8 +35,9 @@ from schemas.plans import Part, Plan
 def _member_of(session: Session, household: Household) -> fhir.Members:
     """The resolver ``fhir.parse`` calls: a member named by ``Patient/{id}`` or BSN, who must
     be in this household; records the issue otherwise. Each reference is looked up once: a
-    plan names its few members in every goal and action."""
-    found: dict[str, str] = {}
+    plan names its few members in every goal and action (a member's ``Patient/{id}`` not
+    even once: the membership row names the person)."""
+    found = {f"Patient/{person}": person for person in household.everyone}
 
     def resolve(reference: dict[str, Any], expr: str) -> str | None:
         identifier = reference.get("identifier") or {}
