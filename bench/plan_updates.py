@@ -33,7 +33,9 @@ team's involvement with each member (24 teams), a small plan (2 goals, 2 actions
 mother's consent to the plan; rows go in with Core in batches of ``LOAD_BATCH`` households, and
 the tables grow in place from one size to the next. The measured household is one of them.
 
-The two alternate in rounds (their order rotating), one thread. Targets (issue 14): gateway
+The two alternate in rounds (their order rotating), one thread; each rate is also given by
+this thread's CPU time, which leaves out what other processes take of a shared machine's cores.
+Targets (issue 14): gateway
 changes per second >= 0.3x the baseline at every size, and the gateway's rate at 100,000
 households >= 0.8x its rate at 1,000. A measurement, not a test: it exits 0 whatever the
 numbers, 2 when it cannot run.
