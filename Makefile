@@ -66,6 +66,7 @@ bench: install-test
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/who_else_helps.py
 	$(BIN)/python bench/youth_dossier.py
+	$(BIN)/python bench/plan_updates.py
 	$(BIN)/python bench/bulk_import.py
 
 # The container image of deploy/ (compose and Kubernetes), built from this checkout's Dockerfile.

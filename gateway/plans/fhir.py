@@ -50,6 +50,13 @@ def parse(document: dict[str, Any], household: str, lists: DomainLists,
     """``document`` (a CarePlan) as a plan, or 422 naming every element that is wrong.
     ``household``: the Group its subject must name; ``member_of`` resolves a member."""
     validate_resource(CarePlan, document)
+    return read(document, household, lists, member_of)
+
+
+def read(document: dict[str, Any], household: str, lists: DomainLists,
+         member_of: Members) -> Plan:
+    """``parse`` without the FHIR validation, for what the gateway rendered itself (a stored
+    version, a view of one): valid already, and validating costs more than the rest."""
     issues: list[Issue] = []
     _check_subject(document, household, issues)
     by_type: dict[str, list[tuple[int, dict[str, Any]]]] = {t: [] for t in ITEM_TYPES}

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.audit import log as audit
 from gateway.plans import fhir, repository, rules
 from gateway.plans.visibility import ALL_LISTS, View
 from gateway.platform.db.models import CarePlanRow
@@ -32,7 +33,12 @@ class Household:
 
 
 def household_of(session: Session, household_id: str, today: date) -> Household:
+    """The household's members, each one's BSN remembered for the processing log's entries
+    about them in this transaction (no lookup of each again)."""
     rows = repository.members(session, household_id)
+    for member, person in rows:
+        if person.bsn:
+            audit.remember_bsn(session, member.person_id, person.bsn)
     everyone = [m.person_id for m, _ in rows]
     present = frozenset(m.person_id for m, _ in rows
                         if (m.period_start is None or m.period_start <= today)
@@ -61,9 +67,9 @@ def age(born: date, today: date) -> int:
 
 def stored(resource: dict[str, Any]) -> Plan:
     """A stored version (or a view of one) as a plan: the gateway's own rendering, whose
-    references are by id."""
+    references are by id (read, not validated again)."""
     household = resource["subject"]["reference"].removeprefix("Group/")
-    return fhir.parse(resource, household, ALL_LISTS,
+    return fhir.read(resource, household, ALL_LISTS,
                       lambda ref, _: str(ref["reference"]).removeprefix("Patient/"))
 
 

@@ -34,18 +34,25 @@ from schemas.plans import Part, Plan
 
 def _member_of(session: Session, allowed: frozenset[str]) -> fhir.Members:
     """The resolver ``fhir.parse`` calls: a member named by ``Patient/{id}`` or BSN, who must
-    be one the plan may name (``present.nameable``); 422 naming the element otherwise."""
+    be one the plan may name (``present.nameable``); 422 naming the element otherwise. Each
+    reference is looked up once: a plan names its few members in every goal and action (a
+    member's ``Patient/{id}`` not even once: the membership row names the person)."""
+    found = {f"Patient/{person}": person for person in allowed}
+
     def resolve(reference: dict[str, Any], expr: str) -> str | None:
         identifier = reference.get("identifier") or {}
         text = reference.get("reference") or (
             identifier.get("value") if kind_of_system(identifier.get("system")) == "bsn"
             else None)
+        if isinstance(text, str) and text in found:
+            return found[text]
         person = person_by_reference(session, text) if isinstance(text, str) and (
             text.startswith("Patient/") or is_valid_bsn(text)) else None
         if person is None or person.id not in allowed:
             raise InvalidMessage([Issue(expr, "names a member of the plan's household: "
                                         "Patient/{id} or a BSN of someone in the Group "
                                         "today", "value")])
+        found[str(text)] = person.id
         return person.id
     return resolve
 
