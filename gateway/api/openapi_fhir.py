@@ -262,10 +262,11 @@ EXAMPLES["CarePlan"] = {
     "activity": [{"reference": {"reference": "#budget"}}],
 }
 # the request body of an instance operation that takes one (``$approve`` takes none)
+_AGREE = {"schema": {"type": "object", "required": ["resourceType", "parameter"]},
+          "example": {"resourceType": "Parameters", "parameter": [
+              {"name": "who", "valueReference": {"reference": "Patient/7f3c2a9e"}}]}}
 OPERATION_BODIES: dict[str, dict[str, Any]] = {"$agree": {"required": True, "content": {
-    FHIR_JSON: {"schema": {"type": "object", "required": ["resourceType", "parameter"]},
-                "example": {"resourceType": "Parameters", "parameter": [
-                    {"name": "who", "valueReference": {"reference": "Patient/7f3c2a9e"}}]}}}}}
+    FHIR_JSON: _AGREE, "application/json": _AGREE}}}
 UPDATE_EXAMPLES: dict[str, dict[str, Any]] = {
     "Consent": {**_CONSENT_BASE, "id": "c91f04d7", "status": "inactive"},
 }

@@ -24,7 +24,7 @@ def test_default_register_holds_the_dutch_activities() -> None:
     register = parse_register(DEFAULT)
     assert [a.id for a in register.activities] == [
         "gp-referral-to-wijkteam", "household-plan-sharing", "casusoverleg",
-        "report-to-veilig-thuis", "referrer-feedback", "trajectory-sharing",
+        "report-to-veilig-thuis", "referrer-feedback", "trajectory-sharing", "household-plan",
         "identity-matching", "who-else-helps", "who-else-helps-sensitive", "debt-support"]
     veilig_thuis = register.activity("report-to-veilig-thuis")
     assert (veilig_thuis.requires_consent, veilig_thuis.meldrecht_override) == (True, True)

@@ -30,6 +30,7 @@ from gateway.platform.settings import Settings
 from schemas.household import MEMBER_ROLE_EXTENSION
 from tests.conftest import BASE_URL, TEST_KEYS, involve
 from tests.support.markers import SQLITE_ONLY
+from tests.support.plans import care_plan, goal
 from tests.support.samples import (
     VALID_BSNS,
     consent_resource,
@@ -54,6 +55,7 @@ class Known:
     patient_ref: str
     subscription: dict[str, Any]
     household: dict[str, Any]
+    plan: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,21 @@ FUZZED: dict[tuple[str, str], Endpoint] = {
         "team", lambda k: f"/fhir/Group/{k.household['id']}",
         lambda k: {**k.household, "member": [{**k.household["member"][0],
                                               "period": {"start": "2024-01-01"}}]}),
+    ("POST", "/fhir/CarePlan"): Endpoint(
+        "team", lambda k: "/fhir/CarePlan", lambda k: care_plan(
+            f"Group/{k.household['id']}", goal("g-2", k.patient_ref, "huisvesting"))),
+    ("PUT", "/fhir/CarePlan/{plan_id}"): Endpoint(
+        "team", lambda k: f"/fhir/CarePlan/{k.plan['id']}",
+        lambda k: {**k.plan, "title": "Plan van het gezin"}),
+    ("PATCH", "/fhir/CarePlan/{plan_id}"): Endpoint(
+        "team", lambda k: f"/fhir/CarePlan/{k.plan['id']}",
+        lambda k: [{"op": "replace", "path": "/title", "value": "Ander plan"}], JSON_PATCH),
+    ("POST", "/fhir/CarePlan/{plan_id}/$agree"): Endpoint(
+        "team", lambda k: f"/fhir/CarePlan/{k.plan['id']}/$agree",
+        lambda k: {"resourceType": "Parameters", "parameter": [
+            {"name": "who", "valueReference": {"reference": k.patient_ref}}]}),
+    ("POST", "/fhir/CarePlan/{plan_id}/$approve"): Endpoint(
+        "team", lambda k: f"/fhir/CarePlan/{k.plan['id']}/$approve", lambda k: {}),
 }
 
 
@@ -230,8 +247,11 @@ def known(client: TestClient, gp: dict, team: dict) -> Known:
     assert hook.status_code == 201, hook.text
     group = client.post("/fhir/Group", json=household(patient_ref), headers=team)
     assert group.status_code == 201, group.text
+    plan = client.post("/fhir/CarePlan", headers=team, json=care_plan(
+        f"Group/{group.json()['id']}", goal("g-1", patient_ref, "financien"), title="Plan"))
+    assert plan.status_code == 201, plan.text
     return Known(tasks.json()["entry"][0]["resource"], consent.json(), patient_ref, hook.json(),
-                 group.json())
+                 group.json(), plan.json())
 
 
 @SQLITE_ONLY
