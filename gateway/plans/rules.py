@@ -6,7 +6,8 @@
   domain, member, description, owner or goal changed) is a draft again until agreed and
   approved anew; progress does not need that (the status of a goal or action, a score, a due
   date, the title, the roles);
-- completed and revoked are final;
+- completed and revoked are final; a plan holding a mandatory goal is ended by that goal's
+  owner only (ending it would lift the goal);
 - a mandatory goal (youth protection's minimum requirements, *bodemeisen*) is set, changed
   and lifted by its owner only;
 - an adult's goal open longer than six months is due for review (the adult unit's limit)."""
@@ -51,6 +52,12 @@ def check_change(before: Plan, after: Plan, role: str) -> None:
                     f"{owner} is set, changed and lifted by {owner} only", "business-rule")
               for goal_id, owner in _mandatory_changes(before, after)
               if OWNERS.get(owner) != role]
+    if after.status in FINAL and after.status != before.status:
+        # ending the plan would lift its mandatory goals with it
+        issues += [Issue("CarePlan.status", f"this plan holds a mandatory goal of {owner}: "
+                         f"only {owner} ends it ({after.status})", "business-rule")
+                   for owner in sorted({g.mandatory for g in before.goals.values()
+                                        if g.mandatory}) if OWNERS.get(owner) != role]
     if issues:
         raise InvalidMessage(issues)
 
